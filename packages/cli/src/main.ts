@@ -1,0 +1,51 @@
+/**
+ * The `gradswarm` command: yargs wiring, and one place that turns errors into one-line messages
+ * and exit codes (2: bad usage or input, 1: failure at run time, 130: interrupted).
+ */
+import yargs from 'yargs';
+import { evalCommand } from './commands/eval.js';
+import { gradcheckCommand } from './commands/gradcheck.js';
+import { trainCommand } from './commands/train.js';
+import { describeError, EXIT_OK, EXIT_USAGE } from './errors.js';
+
+/** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const setExitCode = (code: number): void => {
+    exitCode = code;
+  };
+  let usageFailure: string | null = null;
+  const cli = yargs(argv)
+    .scriptName('gradswarm')
+    .usage('$0 <command> [options]\n\nDistributed data-parallel neural-network training.')
+    .command(trainCommand(setExitCode))
+    .command(evalCommand(setExitCode))
+    .command(gradcheckCommand(setExitCode))
+    .demandCommand(1, 'name a command: train, eval or gradcheck')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((message, err) => {
+      if (err) throw err;
+      usageFailure = message;
+    });
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    const { exitCode: code, line } = describeError(err);
+    if (line === null) {
+      process.stderr.write(`gradswarm: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    } else {
+      process.stderr.write(`gradswarm: error: ${line}\n`);
+    }
+    return code;
+  }
+  if (usageFailure !== null) {
+    process.stderr.write(`gradswarm: error: ${usageFailure} - help: run gradswarm --help\n`);
+    return EXIT_USAGE;
+  }
+  return exitCode;
+}

@@ -1,0 +1,33 @@
+/** Parsers for flag values that yargs cannot check by itself. */
+import { UsageError } from './errors.js';
+
+/** "784,100,10" → [784, 100, 10]. @throws UsageError naming the flag */
+export function parseIntList(flag: string, text: string): number[] {
+  const parts = String(text).split(',').map((s) => s.trim());
+  const values = parts.map(Number);
+  if (parts.some((p) => p === '') || values.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new UsageError(`--${flag} must be a comma-separated list of positive integers, got "${text}" - help: e.g. --${flag} 784,100,10`);
+  }
+  return values;
+}
+
+/**
+ * Full layer sizes from `--layers`: all sizes (input first, output last) or only the hidden
+ * ones, in which case the input and output sizes come from the data.
+ */
+export function resolveLayers(layers: number[] | undefined, inputSize: number, classCount: number, defaultHidden: number[]): number[] {
+  if (layers === undefined) return [inputSize, ...defaultHidden, classCount];
+  if (layers.length >= 2 && layers[0] === inputSize && layers[layers.length - 1] === classCount) return layers;
+  if (layers.length >= 2 && layers[0] === inputSize) {
+    throw new UsageError(
+      `--layers ends with ${layers[layers.length - 1]} outputs but the data has ${classCount} classes - help: end --layers with ${classCount}, or give only the hidden sizes`,
+    );
+  }
+  return [inputSize, ...layers, classCount];
+}
+
+/** A finite number flag. @throws UsageError */
+export function requireFinite(flag: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  return value;
+}

@@ -1,0 +1,60 @@
+/**
+ * Collects what a training run reports — the cost of every minibatch, per-epoch averages and
+ * accuracies — into the metrics document written by `--metrics FILE` (and later turned into
+ * reports). Plain JSON, one object.
+ */
+import type { StepInfo } from './trainer.js';
+
+export interface EpochRecord {
+  readonly epoch: number;
+  /** Mean of the epoch's minibatch costs. */
+  readonly cost: number;
+  readonly learningRate: number;
+  readonly trainAccuracy?: number;
+  readonly testAccuracy?: number;
+  readonly testCost?: number;
+  /** Training time at the end of this epoch. */
+  readonly trainingMs: number;
+}
+
+export interface MetricsDocument {
+  readonly format: 'gradswarm-metrics';
+  readonly version: 1;
+  readonly run: Record<string, unknown>;
+  /** Cost of every minibatch, in step order. */
+  readonly minibatchCost: number[];
+  /** Epoch of every minibatch (parallel to minibatchCost). */
+  readonly minibatchEpoch: number[];
+  readonly epochs: EpochRecord[];
+  summary: Record<string, unknown>;
+}
+
+export class MetricsRecorder {
+  readonly document: MetricsDocument;
+  private lastLearningRate = 0;
+
+  /** @param run the run's configuration, recorded as given */
+  constructor(run: Record<string, unknown>) {
+    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], epochs: [], summary: {} };
+  }
+
+  recordStep(info: StepInfo): void {
+    this.document.minibatchCost.push(info.cost);
+    this.document.minibatchEpoch.push(info.epoch);
+    this.lastLearningRate = info.learningRate;
+  }
+
+  recordEpoch(record: Omit<EpochRecord, 'learningRate'>): EpochRecord {
+    const full = { ...record, learningRate: this.lastLearningRate };
+    this.document.epochs.push(full);
+    return full;
+  }
+
+  setSummary(summary: Record<string, unknown>): void {
+    this.document.summary = summary;
+  }
+
+  toJson(): string {
+    return `${JSON.stringify(this.document)}\n`;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Training options: what a user may set (TrainingOptions, all optional but the model and data)
+ * and the resolved, validated, frozen form the trainer runs on (ResolvedTrainingOptions).
+ */
+import { INIT_NAMES, resolveCostOptions, type CostOptions, type DecayKind, type DecayUnit, type InitName } from '@gradswarm/core';
+
+export interface TrainingOptions {
+  epochs?: number;
+  /** Samples per minibatch; exclusive with `minibatches`. */
+  batchSize?: number;
+  /** Number of minibatches per epoch (numpy array_split); exclusive with `batchSize`. */
+  minibatches?: number;
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  decay?: number;
+  decayUnit?: DecayUnit;
+  decayKind?: DecayKind;
+  l1?: number;
+  l2?: number;
+  reduction?: CostOptions['reduction'];
+  init?: InitName;
+  /** ε of the `uniform` initialiser. */
+  initEpsilon?: number;
+  seed?: number;
+  /** Shuffle the training samples every epoch (seeded). */
+  shuffle?: boolean;
+}
+
+export interface ResolvedTrainingOptions {
+  readonly epochs: number;
+  readonly batchSize: number | undefined;
+  readonly minibatches: number | undefined;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly decay: number;
+  readonly decayUnit: DecayUnit;
+  readonly decayKind: DecayKind;
+  readonly cost: CostOptions;
+  readonly init: InitName;
+  readonly initEpsilon: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+}
+
+/** Defaults tuned so `gradswarm train` alone reaches ≥95% on the embedded MNIST digits. */
+export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
+  epochs: 30,
+  batchSize: 50,
+  learningRate: 0.1,
+  momentum: 0.9,
+  nesterov: false,
+  decay: 0.05,
+  decayUnit: 'epoch' as DecayUnit,
+  decayKind: 'inverse' as DecayKind,
+  l1: 0,
+  l2: 0.0001,
+  reduction: 'mean' as const,
+  init: 'glorot' as InitName,
+  initEpsilon: 0.12,
+  seed: 1,
+  shuffle: true,
+});
+
+function checkNumber(name: string, v: unknown, ok: (x: number) => boolean, constraint: string): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.${name} must be a number, got ${JSON.stringify(v)}`);
+  if (!ok(v)) throw new RangeError(`options.${name} must be ${constraint}, got ${v}`);
+}
+
+const isPositiveInt = (x: number): boolean => Number.isInteger(x) && x >= 1;
+const isNonNegative = (x: number): boolean => Number.isFinite(x) && x >= 0;
+
+/**
+ * Validates each field, checks cross-field rules, merges defaults and freezes.
+ * @throws TypeError for a wrongly typed field, RangeError for a bad value or conflicting fields
+ */
+export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedTrainingOptions {
+  checkNumber('epochs', options.epochs, isPositiveInt, 'a positive integer');
+  checkNumber('batchSize', options.batchSize, isPositiveInt, 'a positive integer');
+  checkNumber('minibatches', options.minibatches, isPositiveInt, 'a positive integer');
+  checkNumber('learningRate', options.learningRate, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber('momentum', options.momentum, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber('decay', options.decay, isNonNegative, 'a finite number >= 0');
+  checkNumber('initEpsilon', options.initEpsilon, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber('seed', options.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
+  if (options.decayUnit !== undefined && options.decayUnit !== 'epoch' && options.decayUnit !== 'step') {
+    throw new RangeError(`options.decayUnit must be epoch or step, got ${String(options.decayUnit)}`);
+  }
+  if (options.decayKind !== undefined && options.decayKind !== 'inverse' && options.decayKind !== 'compound') {
+    throw new RangeError(`options.decayKind must be inverse or compound, got ${String(options.decayKind)}`);
+  }
+  if (options.init !== undefined && !INIT_NAMES.includes(options.init)) {
+    throw new RangeError(`options.init must be one of ${INIT_NAMES.join(', ')}, got ${String(options.init)}`);
+  }
+  if (options.batchSize !== undefined && options.minibatches !== undefined) {
+    throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
+  }
+  const d = DEFAULT_TRAINING_OPTIONS;
+  const cost = resolveCostOptions({ l1: options.l1 ?? d.l1, l2: options.l2 ?? d.l2, reduction: options.reduction ?? d.reduction });
+  return Object.freeze({
+    epochs: options.epochs ?? d.epochs,
+    batchSize: options.minibatches === undefined ? (options.batchSize ?? d.batchSize) : undefined,
+    minibatches: options.minibatches,
+    learningRate: options.learningRate ?? d.learningRate,
+    momentum: options.momentum ?? d.momentum,
+    nesterov: options.nesterov ?? d.nesterov,
+    decay: options.decay ?? d.decay,
+    decayUnit: options.decayUnit ?? d.decayUnit,
+    decayKind: options.decayKind ?? d.decayKind,
+    cost,
+    init: options.init ?? d.init,
+    initEpsilon: options.initEpsilon ?? d.initEpsilon,
+    seed: options.seed ?? d.seed,
+    shuffle: options.shuffle ?? d.shuffle,
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Domain errors. Every error gradswarm raises on purpose carries a stable string `code`
+ * (listed in docs/errors.md) so callers and the CLI can branch on it without parsing text.
+ */
+
+/** Codes of errors raised on purpose. */
+export const ErrorCode = {
+  /** A data file is malformed: bad magic, truncated, wrong counts, bad CSV row. */
+  DATA_FORMAT: 'GS_ERR_DATA_FORMAT',
+  /** A data file or directory could not be read. */
+  DATA_IO: 'GS_ERR_DATA_IO',
+  /** A data-set spec (`idx:DIR`, `csv:FILE`, …) is not understood. */
+  DATA_SPEC: 'GS_ERR_DATA_SPEC',
+  /** A model file is malformed or does not fit the data. */
+  MODEL_FORMAT: 'GS_ERR_MODEL_FORMAT',
+  /** A user-supplied option is invalid. */
+  INVALID_OPTION: 'GS_ERR_INVALID_OPTION',
+  /** Training produced a non-finite cost or weight. */
+  NON_FINITE: 'GS_ERR_NON_FINITE',
+  /** A kernel backend was requested that cannot be loaded. */
+  BACKEND: 'GS_ERR_BACKEND',
+  /** Training was interrupted (SIGINT/SIGTERM). */
+  INTERRUPTED: 'GS_ERR_INTERRUPTED',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error gradswarm raises on purpose. */
+export class GradswarmError extends Error {
+  readonly code: string;
+
+  /**
+   * @param code stable code from {@link ErrorCode} (or a subclass's table)
+   * @param message one line saying what was wrong; may end with "- help: …"
+   * @param options.cause the underlying error, if any
+   */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GradswarmError';
+    this.code = code;
+  }
+}
+
+/** Raised by data readers; the message names the file and the problem. */
+export class DataFormatError extends GradswarmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.DATA_FORMAT, message, options);
+    this.name = 'DataFormatError';
+  }
+}

@@ -1,0 +1,17 @@
+export * from './activations.js';
+export * from './backprop.js';
+export * from './constants.js';
+export * from './cost.js';
+export * from './errors.js';
+export * from './gradcheck.js';
+export type { KernelBackend } from './kernel-backend.js';
+export * from './kernels.js';
+export { referenceBackend } from './backends/reference.js';
+export * from './losses.js';
+export * from './lr-schedule.js';
+export * from './metrics.js';
+export * from './mlp.js';
+export * from './optimizer.js';
+export * from './rng.js';
+export * from './serialize.js';
+export type * from './types.js';

@@ -1,0 +1,48 @@
+/**
+ * A gradient source that computes on the calling thread: the single-process path and the
+ * oracle the pooled and remote sources are compared with.
+ */
+import { createWorkspace, gradientSum, type BackpropWorkspace, type GradientStats, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import type { GradientSource, ShardTask } from './types.js';
+
+/** Rows per backprop block: bounds workspace memory while keeping GEMMs large. */
+export const DEFAULT_BLOCK_ROWS = 1024;
+
+export interface InProcessSourceOptions {
+  readonly spec: ModelSpec;
+  readonly data: LabeledSamples;
+  readonly backend: KernelBackend;
+  /** Rows per backprop block [1024]. */
+  readonly blockRows?: number;
+}
+
+export class InProcessSource implements GradientSource {
+  readonly label = 'local';
+  readonly threads = 1;
+  readonly backend: string;
+  private readonly kernel: KernelBackend;
+  private readonly data: LabeledSamples;
+  private readonly workspace: BackpropWorkspace;
+
+  constructor(options: InProcessSourceOptions) {
+    const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
+    if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
+    this.kernel = options.backend;
+    this.backend = options.backend.name;
+    this.data = options.data;
+    this.workspace = createWorkspace(options.spec, blockRows);
+  }
+
+  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+    try {
+      const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);
+      return Promise.resolve(stats);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The seam between the training loop and where gradients are computed. The coordinator's
+ * trainer cuts each minibatch into shards and hands each to a GradientSource: an in-process
+ * source today, a Piscina pool or a remote machine behind the same interface.
+ */
+import type { GradientStats } from '@gradswarm/core';
+
+/** One shard of one minibatch at one weights version. */
+export interface ShardTask {
+  /** Version k of the weights; increases by one per optimizer step. */
+  readonly weightsVersion: number;
+  /** The weights at that version (flat, row-major per layer). */
+  readonly weights: Float32Array;
+  /** 0-based epoch; a remote worker derives the epoch's sample order from it and the seed. */
+  readonly epoch: number;
+  /** The epoch's sample order (a permutation of the training rows). */
+  readonly order: Uint32Array;
+  /** First position of the shard inside `order`. */
+  readonly offset: number;
+  /** Number of samples in the shard. */
+  readonly count: number;
+}
+
+/** Something that computes Σ∇ℓ, Σℓ and the count over a shard. */
+export interface GradientSource {
+  /** A label for logs and reports, e.g. "local" or a worker id. */
+  readonly label: string;
+  /** Kernel backend it computes with (reproducible runs require one backend everywhere). */
+  readonly backend: string;
+  /** Threads it computes with. */
+  readonly threads: number;
+  /**
+   * Writes Σ∇ℓ over the shard into `grad` (overwriting it) and resolves with Σℓ and the count.
+   * Rejects if the computation fails; the shard is then someone else's to redo.
+   */
+  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats>;
+  /** Releases threads, sockets and buffers. */
+  close(): Promise<void>;
+}
