@@ -15,7 +15,10 @@ export const IDX_OTHER_TYPES: Readonly<Record<number, string>> = {
   0x0e: 'float64',
 };
 
-/** Largest class count a data set may declare (labels 0 … MAX_CLASS_COUNT−1); stops a stray label like 1e9 from sizing an output layer. */
+/**
+ * Largest class count a data set may declare (labels 0 … MAX_CLASS_COUNT−1); stops a stray label
+ * like 1e9 from sizing an output layer.
+ */
 export const MAX_CLASS_COUNT = 1 << 16;
 
 /** Smallest class count of a data set: even a file holding only label 0 is a 2-class problem. */

