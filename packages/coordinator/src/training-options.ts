@@ -44,20 +44,25 @@ export interface ResolvedTrainingOptions {
   readonly shuffle: boolean;
 }
 
-/** Defaults tuned so `gradswarm train` alone reaches ≥95% on the embedded MNIST digits. */
+/**
+ * Defaults chosen so `gradswarm train` alone reaches ≥95% test accuracy on the embedded MNIST
+ * digits in well under a minute (with relu hidden units and a softmax output, see cli flags.ts).
+ * With the mean reduction λ2 is divided by the batch size, so 0.01 is a weight decay of 2e-4
+ * per step at batch 50.
+ */
 export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
-  epochs: 30,
+  epochs: 12,
   batchSize: 50,
-  learningRate: 0.1,
+  learningRate: 0.05,
   momentum: 0.9,
   nesterov: false,
   decay: 0.05,
   decayUnit: 'epoch' as DecayUnit,
   decayKind: 'inverse' as DecayKind,
   l1: 0,
-  l2: 0.0001,
+  l2: 0.01,
   reduction: 'mean' as const,
-  init: 'glorot' as InitName,
+  init: 'he' as InitName,
   initEpsilon: 0.12,
   seed: 1,
   shuffle: true,
