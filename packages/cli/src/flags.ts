@@ -51,6 +51,21 @@ export const optimizerFlags = {
   seed: { type: 'number', default: D.seed, describe: 'seed of every random draw (same seed, same run)', group: 'Optimizer:' },
 } as const satisfies Record<string, Options>;
 
+export const parallelFlags = {
+  threads: { type: 'number', describe: 'threads computing gradients on this machine [number of cores]', group: 'Parallel:' },
+  reproducible: {
+    type: 'number',
+    describe: 'cut every minibatch into S virtual shards summed in order: bit-identical models for any thread or worker count',
+    group: 'Parallel:',
+  },
+  balance: {
+    choices: ['equal', 'throughput'],
+    default: 'equal',
+    describe: 'shard sizes: equal (repeatable bit for bit) or by measured samples/s per thread',
+    group: 'Parallel:',
+  },
+} as const satisfies Record<string, Options>;
+
 export const outputFlags = {
   out: { type: 'string', describe: 'write the trained model (JSON) here', group: 'Output:' },
   metrics: { type: 'string', describe: 'write per-minibatch cost and per-epoch figures (JSON) here', group: 'Output:' },

@@ -19,10 +19,11 @@ import {
   parameterCount,
   Rng,
   validateModelSpec,
+  type GradientStats,
   type LabeledSamples,
   type ModelSpec,
 } from '@gradswarm/core';
-import { epochPermutation, minibatchBounds, proportionalShards } from '@gradswarm/data';
+import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards } from '@gradswarm/data';
 import type { GradientSource } from '@gradswarm/worker';
 import { reduceInOrder, reduceStats } from './reducer.js';
 import { resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
@@ -76,6 +77,7 @@ export interface TrainResult {
 /** Throughput moving-average weight of the newest step. */
 const THROUGHPUT_SMOOTHING = 0.3;
 
+
 export class Trainer {
   readonly spec: ModelSpec;
   readonly options: ResolvedTrainingOptions;
@@ -86,6 +88,7 @@ export class Trainer {
   private readonly shardGrads: Float32Array[];
   private readonly grad: Float32Array;
   private readonly throughput: number[];
+  private readonly virtualGrads: Float32Array[] = [];
   private weightsVersion = 0;
   private stopRequested = false;
 
@@ -111,7 +114,7 @@ export class Trainer {
     this.grad = new Float32Array(P);
     // One shard buffer per source; the first shard is written straight into the step gradient.
     this.shardGrads = sources.map((_, i) => (i === 0 ? this.grad : new Float32Array(P)));
-    this.throughput = sources.map(() => 1);
+    this.throughput = sources.map(() => 0);
   }
 
   /** Asks the run to stop after the current step; run() then resolves with interrupted = true. */
@@ -152,31 +155,68 @@ export class Trainer {
     return { params: this.params, epochsCompleted: epoch, steps: step, finalCost, samplesSeen, trainingMs, interrupted: this.stopRequested };
   }
 
+  /**
+   * Shard weights. `equal` never looks at the clock, so a default-mode run repeats bit for bit;
+   * `throughput` follows each source's measured samples/s (moving average), for sources that
+   * really differ, at the price of timing-dependent shard sizes (and so last-bit differences).
+   */
+  private shardWeights(): number[] {
+    const t = this.throughput;
+    const measured = t.every((x) => x > 0);
+    return this.options.balance === 'throughput' && measured ? [...t] : t.map(() => 1);
+  }
+
+  private measure(source: number, samples: number, startedMs: number): void {
+    const seconds = Math.max((performance.now() - startedMs) / 1000, 1e-6);
+    const rate = samples / seconds;
+    const old = this.throughput[source];
+    this.throughput[source] = old === 0 ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate;
+  }
+
   private async step(epoch: number, order: Uint32Array, start: number, count: number, learningRate: number): Promise<number> {
-    const shardSizes = proportionalShards(count, this.throughput);
-    const tasks: Array<Promise<{ lossSum: number; count: number }>> = [];
-    let offset = start;
-    for (let s = 0; s < this.sources.length; s++) {
-      const size = shardSizes[s];
-      if (size === 0) {
-        this.shardGrads[s].fill(0);
-        tasks.push(Promise.resolve({ lossSum: 0, count: 0 }));
-        continue;
-      }
-      const source = this.sources[s];
-      const shardStart = performance.now();
-      const task = { weightsVersion: this.weightsVersion, weights: this.params, epoch, order, offset, count: size };
-      tasks.push(
-        source.computeGradient(task, this.shardGrads[s]).then((stats) => {
-          const seconds = Math.max((performance.now() - shardStart) / 1000, 1e-6);
-          this.throughput[s] = (1 - THROUGHPUT_SMOOTHING) * this.throughput[s] + THROUGHPUT_SMOOTHING * (size / seconds);
-          return stats;
-        }),
-      );
-      offset += size;
+    const base = { weightsVersion: this.weightsVersion, weights: this.params, epoch, order };
+    let stats: GradientStats;
+    if (this.options.reproducible === undefined) {
+      // Default mode: one shard per source, summed in source order.
+      const sizes = proportionalShards(count, this.shardWeights());
+      let offset = start;
+      const tasks = this.sources.map((source, s) => {
+        const size = sizes[s];
+        const task = { ...base, offset, count: size };
+        offset += size;
+        if (size === 0) {
+          this.shardGrads[s].fill(0);
+          return Promise.resolve({ lossSum: 0, count: 0 });
+        }
+        const started = performance.now();
+        return source.computeGradient(task, this.shardGrads[s]).then((r) => (this.measure(s, size, started), r));
+      });
+      stats = reduceStats(await Promise.all(tasks));
+      reduceInOrder(this.shardGrads, this.grad);
+    } else {
+      // Reproducible mode: S virtual shards, each computed whole wherever it runs, summed in
+      // virtual-shard order; which source computes which shard does not change a bit.
+      const sizes = arraySplitSizes(count, this.options.reproducible).filter((n) => n > 0);
+      while (this.virtualGrads.length < sizes.length) this.virtualGrads.push(new Float32Array(this.grad.length));
+      const perSource = proportionalShards(sizes.length, this.shardWeights());
+      const results: GradientStats[] = new Array(sizes.length);
+      const offsets = sizes.map((_, v) => start + sizes.slice(0, v).reduce((a, b) => a + b, 0));
+      let first = 0;
+      const runs = this.sources.map(async (source, s) => {
+        const mine = Array.from({ length: perSource[s] }, (_, i) => first + i);
+        first += perSource[s];
+        const started = performance.now();
+        let samples = 0;
+        for (const v of mine) {
+          results[v] = await source.computeGradient({ ...base, offset: offsets[v], count: sizes[v] }, this.virtualGrads[v]);
+          samples += sizes[v];
+        }
+        if (samples > 0) this.measure(s, samples, started);
+      });
+      await Promise.all(runs);
+      stats = reduceStats(results);
+      reduceInOrder(this.virtualGrads.slice(0, sizes.length), this.grad);
     }
-    const stats = reduceStats(await Promise.all(tasks));
-    reduceInOrder(this.shardGrads, this.grad);
     const cost = finishGradient(this.spec.layers, this.params, this.grad, stats.lossSum, count, this.options.cost);
     if (!Number.isFinite(cost)) {
       throw new GradswarmError(

@@ -25,6 +25,14 @@ export interface TrainingOptions {
   seed?: number;
   /** Shuffle the training samples every epoch (seeded). */
   shuffle?: boolean;
+  /**
+   * Reproducible mode: cut every minibatch into this many virtual shards, each computed whole
+   * and summed in virtual-shard order, so the model is bit-identical for any number of threads
+   * and workers. Undefined: default mode (one shard per source).
+   */
+  reproducible?: number;
+  /** How shards are sized: `equal` (default; repeatable) or by measured `throughput`. */
+  balance?: 'equal' | 'throughput';
 }
 
 export interface ResolvedTrainingOptions {
@@ -42,6 +50,8 @@ export interface ResolvedTrainingOptions {
   readonly initEpsilon: number;
   readonly seed: number;
   readonly shuffle: boolean;
+  readonly reproducible: number | undefined;
+  readonly balance: 'equal' | 'throughput';
 }
 
 /**
@@ -89,6 +99,7 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   checkNumber('momentum', options.momentum, (x) => x >= 0 && x < 1, 'in [0, 1)');
   checkNumber('decay', options.decay, isNonNegative, 'a finite number >= 0');
   checkNumber('initEpsilon', options.initEpsilon, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber('reproducible', options.reproducible, (x) => Number.isInteger(x) && x >= 1 && x <= 4096, 'an integer in [1, 4096]');
   checkNumber('seed', options.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
   if (options.decayUnit !== undefined && options.decayUnit !== 'epoch' && options.decayUnit !== 'step') {
     throw new RangeError(`options.decayUnit must be epoch or step, got ${String(options.decayUnit)}`);
@@ -98,6 +109,9 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   }
   if (options.init !== undefined && !INIT_NAMES.includes(options.init)) {
     throw new RangeError(`options.init must be one of ${INIT_NAMES.join(', ')}, got ${String(options.init)}`);
+  }
+  if (options.balance !== undefined && options.balance !== 'equal' && options.balance !== 'throughput') {
+    throw new RangeError(`options.balance must be equal or throughput, got ${String(options.balance)}`);
   }
   if (options.batchSize !== undefined && options.minibatches !== undefined) {
     throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
@@ -119,5 +133,7 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     initEpsilon: options.initEpsilon ?? d.initEpsilon,
     seed: options.seed ?? d.seed,
     shuffle: options.shuffle ?? d.shuffle,
+    reproducible: options.reproducible,
+    balance: options.balance ?? 'equal',
   });
 }

@@ -19,6 +19,8 @@ export const ErrorCode = {
   NON_FINITE: 'GS_ERR_NON_FINITE',
   /** A kernel backend was requested that cannot be loaded. */
   BACKEND: 'GS_ERR_BACKEND',
+  /** A pool thread threw while computing a gradient. */
+  THREAD_FAILED: 'GS_ERR_THREAD_FAILED',
   /** Training was interrupted (SIGINT/SIGTERM). */
   INTERRUPTED: 'GS_ERR_INTERRUPTED',
 } as const;

@@ -37,3 +37,18 @@ export interface GradientSource {
   /** Releases threads, sockets and buffers. */
   close(): Promise<void>;
 }
+
+/** What a pool thread receives per task: a few numbers, never the weights or the data. */
+export interface GradientTaskMessage {
+  readonly version: number;
+  readonly epoch: number;
+  readonly offset: number;
+  readonly count: number;
+}
+
+/** What a pool thread returns; the gradient itself stays in its shared slot. */
+export interface GradientTaskResult {
+  readonly lossSum: number;
+  readonly count: number;
+  readonly computeMs: number;
+}

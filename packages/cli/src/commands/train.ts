@@ -5,17 +5,18 @@
  * step and still write the model so far.
  */
 import { DEFAULT_LOSS_FOR_OUTPUT, evaluate, modelToJson, selectBackend, validateModelSpec, type LossName, type ModelSpec } from '@gradswarm/core';
-import { MetricsRecorder, Trainer, type TrainingOptions } from '@gradswarm/coordinator';
-import { InProcessSource } from '@gradswarm/worker';
+import { MetricsRecorder, resolveTrainingOptions, Trainer, type TrainingOptions } from '@gradswarm/coordinator';
+import { availableParallelism } from 'node:os';
+import { LocalPool } from '@gradswarm/worker';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
-import { costFlags, dataFlags, DEFAULT_HIDDEN, modelFlags, optimizerFlags, outputFlags } from '../flags.js';
+import { costFlags, dataFlags, DEFAULT_HIDDEN, modelFlags, optimizerFlags, outputFlags, parallelFlags } from '../flags.js';
 import { loadTrainingData } from '../load-data.js';
 import { parseIntList, resolveLayers } from '../parse.js';
 import { Progress } from '../progress.js';
 import { writeFileAtomic } from '../write-file.js';
 
-const trainFlags = { ...dataFlags, ...modelFlags, ...costFlags, ...optimizerFlags, ...outputFlags };
+const trainFlags = { ...dataFlags, ...modelFlags, ...costFlags, ...optimizerFlags, ...parallelFlags, ...outputFlags };
 
 type TrainArgs = ArgumentsCamelCase<ReturnType<typeof build> extends Argv<infer T> ? T : never>;
 
@@ -25,7 +26,7 @@ function build(y: Argv) {
 
 /** Checks the integer flags yargs cannot constrain, and builds the trainer's options. */
 function trainingOptions(args: TrainArgs): TrainingOptions {
-  for (const flag of ['epochs', 'batch-size', 'minibatches'] as const) {
+  for (const flag of ['epochs', 'batch-size', 'minibatches', 'threads', 'reproducible'] as const) {
     const v = args[flag] as number | undefined;
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
   }
@@ -48,6 +49,8 @@ function trainingOptions(args: TrainArgs): TrainingOptions {
     init: args.init as TrainingOptions['init'],
     initEpsilon: args.initEpsilon,
     seed: args.seed,
+    reproducible: args.reproducible,
+    balance: args.balance as TrainingOptions['balance'],
   };
 }
 
@@ -72,14 +75,15 @@ async function run(args: TrainArgs): Promise<number> {
   const backend = selectBackend(args.kernel);
   const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
   const spec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
-  const source = new InProcessSource({ spec, data: data.train, backend });
-  const trainer = new Trainer(spec, data.train, [source], options);
+  resolveTrainingOptions(options); // throws on a bad option before any thread starts
+  const pool = new LocalPool({ spec, data: data.train, backend: backend.name, threads: args.threads ?? availableParallelism() });
+  const trainer = new Trainer(spec, data.train, pool.lanes, options);
   const o = trainer.options;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   for (const line of data.description) log(line);
-  log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; threads: ${source.threads}`);
+  log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; threads: ${pool.threads}`);
 
-  const recorder = new MetricsRecorder({ command: 'train', dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads: source.threads });
+  const recorder = new MetricsRecorder({ command: 'train', dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads: pool.threads });
   const batchesPerEpoch = o.minibatches ?? Math.ceil(data.train.count / (o.batchSize ?? 1));
   const progress = new Progress({ totalSteps: batchesPerEpoch * o.epochs, epochs: o.epochs, enabled: args.progress && !args.json });
   let lastTrainAcc: number | undefined;
@@ -114,7 +118,7 @@ async function run(args: TrainArgs): Promise<number> {
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await source.close();
+    await pool.close();
   }
 
   if (result.interrupted) {
@@ -125,6 +129,7 @@ async function run(args: TrainArgs): Promise<number> {
   const trainAccuracy = final ? final.train.accuracy : lastTrainAcc!;
   const testAccuracy = final ? (final.test?.accuracy ?? null) : (lastTestAcc ?? null);
   const seconds = result.trainingMs / 1000;
+  const bytes = pool.messageBytes;
   const summary = {
     trainAccuracy,
     testAccuracy,
@@ -134,7 +139,9 @@ async function run(args: TrainArgs): Promise<number> {
     seconds,
     samplesPerSecond: seconds > 0 ? result.samplesSeen / seconds : 0,
     backend: backend.name,
-    threads: source.threads,
+    threads: pool.threads,
+    reproducible: o.reproducible ?? null,
+    postMessageBytesPerStep: result.steps > 0 ? (bytes.sent + bytes.received) / result.steps : 0,
     layers: spec.layers,
     interrupted: result.interrupted,
   };
@@ -147,7 +154,7 @@ async function run(args: TrainArgs): Promise<number> {
 
   const rate = Math.round(summary.samplesPerSecond).toLocaleString('en-US');
   process.stdout.write(
-    `trained ${spec.layers.join('-')} for ${result.epochsCompleted} epochs in ${seconds.toFixed(1)} s (${rate} samples/s, ${backend.name}, ${source.threads} thread)\n` +
+    `trained ${spec.layers.join('-')} for ${result.epochsCompleted} epochs in ${seconds.toFixed(1)} s (${rate} samples/s, ${backend.name}, ${pool.threads} thread${pool.threads === 1 ? '' : 's'})\n` +
       `final cost ${result.finalCost.toFixed(5)}; train accuracy ${pct(trainAccuracy)}${testAccuracy === null ? '' : `; test accuracy ${pct(testAccuracy)}`}\n`,
   );
   if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

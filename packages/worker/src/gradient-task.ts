@@ -1,0 +1,34 @@
+/**
+ * The Piscina task file: the thread side of a local pool. A thin adapter around core's
+ * gradientSum over the shared buffers; the same function every other worker calls.
+ */
+import { workerData } from 'node:worker_threads';
+import { createWorkspace, gradientSum, selectBackend } from '@gradswarm/core';
+import { CONTROL_EPOCH, CONTROL_VERSION, viewSharedState, type SharedStateDescriptor } from './shared-state.js';
+import type { GradientTaskMessage, GradientTaskResult } from './types.js';
+
+interface ThreadData {
+  readonly shared: SharedStateDescriptor;
+  readonly slot: number;
+  readonly backend: string;
+  readonly blockRows: number;
+}
+
+const { shared, slot, backend: backendName, blockRows } = workerData as ThreadData;
+const views = viewSharedState(shared);
+const backend = selectBackend(backendName);
+const workspace = createWorkspace(shared.spec, blockRows);
+const grad = views.slot(slot);
+
+/** Computes Σ∇ℓ of a shard into this thread's gradient slot. */
+export default function computeShard(task: GradientTaskMessage): GradientTaskResult {
+  const started = performance.now();
+  // The coordinator publishes before dispatching; a mismatch means a scheduling bug, never stale math.
+  const version = Atomics.load(views.control, CONTROL_VERSION);
+  const epoch = Atomics.load(views.control, CONTROL_EPOCH);
+  if (version !== task.version || epoch !== task.epoch) {
+    throw new Error(`thread ${slot}: task for weights version ${task.version} epoch ${task.epoch}, but version ${version} epoch ${epoch} is published`);
+  }
+  const stats = gradientSum(backend, views.weights, views.data, { index: views.order, offset: task.offset, count: task.count }, grad, workspace);
+  return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
+}

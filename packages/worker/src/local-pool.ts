@@ -1,0 +1,135 @@
+/**
+ * A machine's thread pool: one Piscina thread per lane, all attached to the same shared
+ * buffers (shared-state.ts). Each lane is a GradientSource of its own, so the trainer can size
+ * shards per thread by measured throughput and sum them in a fixed order. Per step the host
+ * publishes the weights into shared memory once (and the epoch's order once per epoch); a task
+ * message is four numbers and a result three.
+ */
+import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
+import { availableParallelism } from 'node:os';
+import { ErrorCode, GradswarmError, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { Piscina } from 'piscina';
+import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
+import { CONTROL_EPOCH, CONTROL_VERSION, createSharedState, viewSharedState, type SharedViews } from './shared-state.js';
+import type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardTask } from './types.js';
+
+const TASK_FILE = fileURLToPath(new URL('./gradient-task.js', import.meta.url));
+
+export interface LocalPoolOptions {
+  readonly spec: ModelSpec;
+  readonly data: LabeledSamples;
+  /** Kernel backend name every thread loads (e.g. "reference"). */
+  readonly backend: string;
+  /** Number of threads [os.availableParallelism()]. */
+  readonly threads?: number;
+  /** Rows per backprop block [1024]; must be equal everywhere for bit-identical reproducible runs. */
+  readonly blockRows?: number;
+}
+
+/** Bytes that crossed postMessage, as V8 serialises them. */
+export interface MessageBytes {
+  sent: number;
+  received: number;
+  tasks: number;
+}
+
+export class LocalPool {
+  readonly threads: number;
+  readonly backend: string;
+  readonly lanes: readonly GradientSource[];
+  readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
+  private readonly views: SharedViews;
+  private readonly pools: Piscina[];
+  private publishedVersion = -1;
+  private publishedOrder: Uint32Array | null = null;
+  private publishedEpoch = -1;
+
+  /** @throws RangeError if threads or blockRows is not a positive integer */
+  constructor(options: LocalPoolOptions) {
+    const threads = options.threads ?? availableParallelism();
+    const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new RangeError(`options.threads must be an integer in [1, 256], got ${threads}`);
+    if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
+    this.threads = threads;
+    this.backend = options.backend;
+    const shared = createSharedState(options.spec, options.data, threads);
+    this.views = viewSharedState(shared);
+    this.pools = [];
+    const lanes: GradientSource[] = [];
+    for (let slot = 0; slot < threads; slot++) {
+      const pool = new Piscina({
+        filename: TASK_FILE,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.MAX_SAFE_INTEGER,
+        concurrentTasksPerWorker: 1,
+        workerData: { shared, slot, backend: options.backend, blockRows },
+      });
+      this.pools.push(pool);
+      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot)));
+    }
+    this.lanes = lanes;
+  }
+
+  /** Makes the task's weights version and epoch order visible to every thread (once each). */
+  publish(task: ShardTask): void {
+    if (task.weightsVersion !== this.publishedVersion) {
+      this.views.weights.set(task.weights);
+      this.publishedVersion = task.weightsVersion;
+      Atomics.store(this.views.control, CONTROL_VERSION, task.weightsVersion);
+    }
+    if (task.order !== this.publishedOrder || task.epoch !== this.publishedEpoch) {
+      this.views.order.set(task.order);
+      this.publishedOrder = task.order;
+      this.publishedEpoch = task.epoch;
+      Atomics.store(this.views.control, CONTROL_EPOCH, task.epoch);
+    }
+  }
+
+  private closing: Promise<void> | null = null;
+
+  /** Stops every thread; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.pools.map((p) => p.destroy())).then(() => undefined);
+    return this.closing;
+  }
+}
+
+class ThreadLane implements GradientSource {
+  readonly label: string;
+  readonly threads = 1;
+  readonly backend: string;
+
+  constructor(
+    private readonly owner: LocalPool,
+    private readonly pool: Piscina,
+    private readonly slot: number,
+    private readonly slotView: Float32Array,
+  ) {
+    this.label = `thread ${slot}`;
+    this.backend = owner.backend;
+  }
+
+  async computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+    this.owner.publish(task);
+    const message: GradientTaskMessage = { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
+    const bytes = this.owner.messageBytes;
+    bytes.sent += serialize(message).byteLength;
+    bytes.tasks++;
+    let result: GradientTaskResult;
+    try {
+      result = (await this.pool.run(message)) as GradientTaskResult;
+    } catch (err) {
+      throw new GradswarmError(ErrorCode.THREAD_FAILED, `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+    bytes.received += serialize(result).byteLength;
+    // The slot is this lane's alone and its task has finished, so reading it here is race-free.
+    if (grad !== this.slotView) grad.set(this.slotView);
+    return { lossSum: result.lossSum, count: result.count };
+  }
+
+  close(): Promise<void> {
+    return this.owner.close();
+  }
+}
