@@ -2,7 +2,7 @@
  * The one seeded PRNG: xoshiro128** seeded through splitmix32. Every random draw of a run
  * (initial weights, epoch permutations, train/test splits) comes from an instance of this, so a
  * seed fully determines a run. The state is four uint32 words and can be saved and restored
- * (checkpoints), and `fork(stream)` derives an independent generator for a named purpose so that
+ * (checkpoints), and `Rng.derive(seed, stream)` gives an independent generator for a named purpose so that
  * adding draws to one purpose does not shift another.
  */
 

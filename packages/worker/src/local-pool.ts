@@ -5,6 +5,7 @@
  * publishes the weights into shared memory once (and the epoch's order once per epoch); a task
  * message is four numbers and a result three.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
 import { availableParallelism } from 'node:os';
@@ -14,7 +15,14 @@ import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
 import { CONTROL_EPOCH, CONTROL_VERSION, createSharedState, viewSharedState, type SharedViews } from './shared-state.js';
 import type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardTask } from './types.js';
 
-const TASK_FILE = fileURLToPath(new URL('./gradient-task.js', import.meta.url));
+/**
+ * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
+ * loaded from src/ (unit tests under vitest), point at the compiled file in dist/.
+ */
+function taskFile(): string {
+  const here = fileURLToPath(new URL('./gradient-task.js', import.meta.url));
+  return existsSync(here) ? here : fileURLToPath(new URL('../dist/gradient-task.js', import.meta.url));
+}
 
 export interface LocalPoolOptions {
   readonly spec: ModelSpec;
@@ -59,7 +67,7 @@ export class LocalPool {
     const lanes: GradientSource[] = [];
     for (let slot = 0; slot < threads; slot++) {
       const pool = new Piscina({
-        filename: TASK_FILE,
+        filename: taskFile(),
         minThreads: 1,
         maxThreads: 1,
         idleTimeout: Number.MAX_SAFE_INTEGER,

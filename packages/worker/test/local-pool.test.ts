@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { initializeParameters, parameterCount, referenceBackend, Rng, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { InProcessSource } from '../src/in-process-source.js';
+import { LocalPool } from '../src/local-pool.js';
+
+const spec: ModelSpec = { layers: [6, 5, 3], hidden: 'tanh', output: 'softmax', loss: 'ce' };
+
+function randomData(count: number): LabeledSamples {
+  const rng = new Rng(11);
+  return {
+    features: Float32Array.from({ length: count * 6 }, () => rng.uniform(-1, 1)),
+    labels: Int32Array.from({ length: count }, () => rng.nextInt(3)),
+    count,
+    featureCount: 6,
+    classCount: 3,
+  };
+}
+
+function weights(): Float32Array {
+  const w = new Float32Array(parameterCount(spec.layers));
+  initializeParameters(spec.layers, 'glorot', new Rng(5), w);
+  return w;
+}
+
+describe('LocalPool', () => {
+  let pool: LocalPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  describe('options', () => {
+    it('refuses a thread count that is not a positive integer', () => {
+      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 0 })).toThrow('options.threads must be an integer in [1, 256], got 0');
+      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 1.5 })).toThrow(RangeError);
+    });
+  });
+
+  it('computes on every lane exactly the gradient the in-process source computes', async () => {
+    const data = randomData(40);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 3 });
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    const order = new Rng(2).permutation(40);
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order, offset: 7, count: 20 };
+    const expected = new Float32Array(weights().length);
+    const expectedStats = await oracle.computeGradient(task, expected);
+    for (const lane of pool.lanes) {
+      const got = new Float32Array(expected.length);
+      const stats = await lane.computeGradient(task, got);
+      expect(stats).toEqual(expectedStats);
+      expect(Buffer.from(got.buffer)).toEqual(Buffer.from(expected.buffer));
+    }
+  });
+
+  it('sees new weights and a new epoch order once they are published', async () => {
+    const data = randomData(12);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 1 });
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    const w = weights();
+    const lane = pool.lanes[0];
+    const g = new Float32Array(w.length);
+    const e = new Float32Array(w.length);
+    await lane.computeGradient({ weightsVersion: 0, weights: w, epoch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
+    const w1 = w.map((x) => x * 0.5);
+    const task = { weightsVersion: 1, weights: w1, epoch: 1, order: new Rng(2).permutation(12), offset: 0, count: 6 };
+    await lane.computeGradient(task, g);
+    await oracle.computeGradient(task, e);
+    expect(Buffer.from(g.buffer)).toEqual(Buffer.from(e.buffer));
+  });
+
+  it("fails the call with the thread's own error message when a thread throws", async () => {
+    pool = new LocalPool({ spec, data: randomData(10), backend: 'reference', threads: 2 });
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order: new Rng(1).permutation(10), offset: 8, count: 5 };
+    await expect(pool.lanes[1].computeGradient(task, new Float32Array(weights().length))).rejects.toThrow(/thread 1 failed: sample selection runs past the end of the index/);
+  });
+
+  it('passes tens of bytes per task through postMessage, whatever the model size', async () => {
+    pool = new LocalPool({ spec, data: randomData(30), backend: 'reference', threads: 2 });
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order: new Rng(1).permutation(30), offset: 0, count: 15 };
+    await Promise.all(pool.lanes.map((lane, i) => lane.computeGradient({ ...task, offset: 15 * i }, new Float32Array(weights().length))));
+    const { sent, received, tasks } = pool.messageBytes;
+    expect(tasks).toBe(2);
+    expect((sent + received) / tasks).toBeLessThan(128);
+  });
+});

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Training throughput of the built `gradswarm train` for 1..N threads: samples/s, speedup over
+// one thread and parallel efficiency, per network and batch size. Runs are interleaved
+// (1,2,…,N, then again) and the best of --repeat runs is kept, because this machine is shared
+// and noisy; compare the ratios, not the absolute numbers.
+//
+//   node scripts/bench-train.mjs [--threads 1,2] [--repeat 2] [--epochs 1] [--out bench-results/bench-train.json]
+//                                [--configs 784-100-10:100,784-100-10:1000,784-512-10:100,784-512-10:1000]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'packages/cli/bin/gradswarm.js');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const threadCounts = arg('threads', Array.from({ length: availableParallelism() }, (_, i) => i + 1).join(',')).split(',').map(Number);
+const repeat = Number(arg('repeat', '2'));
+const epochs = arg('epochs', '1');
+const outPath = arg('out', join(root, 'bench-results/bench-train.json'));
+const configs = arg('configs', '784-100-10:100,784-100-10:1000,784-512-10:100,784-512-10:1000')
+  .split(',')
+  .map((c) => {
+    const [layers, batch] = c.split(':');
+    return { layers: layers.replaceAll('-', ','), name: layers, batch: Number(batch) };
+  });
+
+function runOnce(config, threads) {
+  const args = [cli, 'train', '--dataset', 'mnist', '--layers', config.layers, '--hidden', 'sigmoid', '--output', 'sigmoid', '--init', 'glorot',
+    '--batch-size', String(config.batch), '--epochs', epochs, '--eval-every', '0', '--threads', String(threads), '--json', '--no-progress'];
+  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const results = [];
+for (const config of configs) {
+  const best = new Map();
+  for (let r = 0; r < repeat; r++) {
+    for (const threads of threadCounts) {
+      const s = runOnce(config, threads);
+      const prev = best.get(threads);
+      if (!prev || s.samplesPerSecond > prev.samplesPerSecond) best.set(threads, s);
+      process.stderr.write(`${config.name} b${config.batch} ${threads}t run ${r + 1}: ${Math.round(s.samplesPerSecond)} samples/s\n`);
+    }
+  }
+  const base = best.get(threadCounts[0]).samplesPerSecond / threadCounts[0];
+  for (const threads of threadCounts) {
+    const s = best.get(threads);
+    const speedup = s.samplesPerSecond / best.get(threadCounts[0]).samplesPerSecond;
+    results.push({
+      network: config.name,
+      batchSize: config.batch,
+      threads,
+      samplesPerSecond: Math.round(s.samplesPerSecond),
+      speedup: Number(speedup.toFixed(3)),
+      efficiency: Number((s.samplesPerSecond / (base * threads)).toFixed(3)),
+      postMessageBytesPerStep: Math.round(s.postMessageBytesPerStep),
+      backend: s.backend,
+    });
+  }
+}
+
+const doc = { benchmark: 'bench-train', date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, epochs: Number(epochs), repeat, results };
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
+
+const header = '| network | batch | threads | samples/s | speedup | efficiency | postMessage B/step | backend |';
+const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---|'];
+for (const r of results) {
+  lines.push(`| ${r.network} | ${r.batchSize} | ${r.threads} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.speedup.toFixed(2)}x | ${(r.efficiency * 100).toFixed(0)}% | ${r.postMessageBytesPerStep} | ${r.backend} |`);
+}
+process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved runs; JSON: ${outPath})\n`);
