@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseIntList, resolveLayers } from '../src/parse.js';
+import { describeError, EXIT_FAILURE, EXIT_USAGE, UsageError } from '../src/errors.js';
+import { DataFormatError, ErrorCode, GradswarmError } from '@gradswarm/core';
+
+describe('parseIntList', () => {
+  it('reads comma-separated positive integers', () => {
+    expect(parseIntList('layers', '784, 100,10')).toEqual([784, 100, 10]);
+  });
+
+  it.each(['', '784,,10', '784,abc', '0,5', '3.5', '-1'])('refuses %j naming the flag', (text) => {
+    expect(() => parseIntList('layers', text)).toThrow(/^--layers must be a comma-separated list of positive integers/);
+  });
+});
+
+describe('resolveLayers', () => {
+  it('takes a full list whose ends match the data', () => {
+    expect(resolveLayers([784, 100, 10], 784, 10, [100])).toEqual([784, 100, 10]);
+    expect(resolveLayers([784, 10], 784, 10, [100])).toEqual([784, 10]);
+  });
+
+  it('treats any other list as the hidden sizes', () => {
+    expect(resolveLayers([30], 64, 10, [100])).toEqual([64, 30, 10]);
+    expect(resolveLayers([256, 64], 784, 10, [100])).toEqual([784, 256, 64, 10]);
+  });
+
+  it('uses the default hidden sizes when --layers is absent', () => {
+    expect(resolveLayers(undefined, 64, 10, [100])).toEqual([64, 100, 10]);
+  });
+
+  it('refuses a full list whose output size does not match the classes', () => {
+    expect(() => resolveLayers([784, 100], 784, 10, [100])).toThrow(/ends with 100 outputs but the data has 10 classes/);
+  });
+});
+
+describe('describeError', () => {
+  it('maps input errors to exit 2 with their message and run-time failures to exit 1', () => {
+    expect(describeError(new UsageError('bad'))).toEqual({ exitCode: EXIT_USAGE, line: 'bad' });
+    expect(describeError(new DataFormatError('f: truncated'))).toEqual({ exitCode: EXIT_USAGE, line: 'f: truncated' });
+    expect(describeError(new RangeError('options.x must be y'))).toEqual({ exitCode: EXIT_USAGE, line: 'options.x must be y' });
+    expect(describeError(new GradswarmError(ErrorCode.NON_FINITE, 'cost NaN'))).toEqual({ exitCode: EXIT_FAILURE, line: 'cost NaN' });
+    expect(describeError(new GradswarmError(ErrorCode.THREAD_FAILED, 'thread 1 failed'))).toEqual({ exitCode: EXIT_FAILURE, line: 'thread 1 failed' });
+  });
+
+  it('asks for a stack trace only for unexpected errors', () => {
+    expect(describeError(new Error('boom')).line).toBeNull();
+  });
+});
