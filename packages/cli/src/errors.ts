@@ -20,6 +20,10 @@ export class UsageError extends GradswarmError {
   }
 }
 
+/** Option names whose flag is not simply their kebab-case form. */
+const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr' };
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 const USAGE_CODES = new Set<string>([ErrorCode.DATA_FORMAT, ErrorCode.DATA_IO, ErrorCode.DATA_SPEC, ErrorCode.MODEL_FORMAT, ErrorCode.INVALID_OPTION, ErrorCode.BACKEND]);
 
 /** The exit code for an error, and the one line to print for it (null: print the stack). */
@@ -28,8 +32,9 @@ export function describeError(err: unknown): { exitCode: number; line: string | 
     return { exitCode: USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE, line: err.message };
   }
   if (err instanceof TypeError || err instanceof RangeError) {
-    // Option validation in the packages throws these with "options.x must be …" messages.
-    return { exitCode: EXIT_USAGE, line: err.message };
+    // Option validation in the packages throws these with "options.x must be …" messages;
+    // the user typed flags, so name the flag.
+    return { exitCode: EXIT_USAGE, line: err.message.replace(/\boptions\.(\w+)/g, (_, name: string) => `--${OPTION_FLAGS[name] ?? kebab(name)}`) };
   }
   return { exitCode: EXIT_FAILURE, line: null };
 }

@@ -65,6 +65,11 @@ export function loadTrainingData(flags: DataFlags): LoadedData {
     const split = splitTrainTest(full, flags.testFraction, flags.seed);
     train = split.train;
     test = split.test;
+    if (train.count === 0 || test.count === 0) {
+      throw new UsageError(
+        `--test-fraction ${flags.testFraction} of ${full.count} samples leaves ${train.count} to train and ${test.count} to test - help: use more data, another --test-fraction, or --test SPEC`,
+      );
+    }
     description.push(`split: ${train.count} train / ${test.count} test (seeded, --test-fraction ${flags.testFraction})`);
   }
   // Classes present only in the test set still need an output unit.

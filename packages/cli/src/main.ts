@@ -6,7 +6,7 @@ import yargs from 'yargs';
 import { evalCommand } from './commands/eval.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
 import { trainCommand } from './commands/train.js';
-import { describeError, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { describeError, EXIT_OK, UsageError } from './errors.js';
 
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -14,7 +14,6 @@ export async function main(argv: string[]): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
-  let usageFailure: string | null = null;
   const cli = yargs(argv)
     .scriptName('gradswarm')
     .usage('$0 <command> [options]\n\nDistributed data-parallel neural-network training.')
@@ -28,9 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .fail((message, err) => {
+      // Throwing here stops yargs before any handler runs; main() turns it into one line.
       if (err) throw err;
-      usageFailure = message;
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: x, Given: …"): one line, flag named.
+      const line = message.replace(/\s*\n\s*/g, ' ').replace(/Argument: ([\w-]+), Given:/g, '--$1 got').trim();
+      throw new UsageError(`${line} - help: run gradswarm --help`);
     });
   try {
     await cli.parseAsync();
@@ -42,10 +45,6 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gradswarm: error: ${line}\n`);
     }
     return code;
-  }
-  if (usageFailure !== null) {
-    process.stderr.write(`gradswarm: error: ${usageFailure} - help: run gradswarm --help\n`);
-    return EXIT_USAGE;
   }
   return exitCode;
 }

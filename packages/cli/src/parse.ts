@@ -12,17 +12,13 @@ export function parseIntList(flag: string, text: string): number[] {
 }
 
 /**
- * Full layer sizes from `--layers`: all sizes (input first, output last) or only the hidden
- * ones, in which case the input and output sizes come from the data.
+ * Full layer sizes from `--layers`. A list that starts with the data's feature count and ends
+ * with its class count is the whole network; any other list is the hidden sizes only, and the
+ * input and output sizes come from the data (`--layers 100` on MNIST is 784-100-10).
  */
 export function resolveLayers(layers: number[] | undefined, inputSize: number, classCount: number, defaultHidden: number[]): number[] {
   if (layers === undefined) return [inputSize, ...defaultHidden, classCount];
   if (layers.length >= 2 && layers[0] === inputSize && layers[layers.length - 1] === classCount) return layers;
-  if (layers.length >= 2 && layers[0] === inputSize) {
-    throw new UsageError(
-      `--layers ends with ${layers[layers.length - 1]} outputs but the data has ${classCount} classes - help: end --layers with ${classCount}, or give only the hidden sizes`,
-    );
-  }
   return [inputSize, ...layers, classCount];
 }
 

@@ -28,8 +28,8 @@ describe('resolveLayers', () => {
     expect(resolveLayers(undefined, 64, 10, [100])).toEqual([64, 100, 10]);
   });
 
-  it('refuses a full list whose output size does not match the classes', () => {
-    expect(() => resolveLayers([784, 100], 784, 10, [100])).toThrow(/ends with 100 outputs but the data has 10 classes/);
+  it('reads a list that starts with the input size but does not end with the classes as hidden sizes', () => {
+    expect(resolveLayers([64, 32], 64, 10, [100])).toEqual([64, 64, 32, 10]);
   });
 });
 
@@ -37,7 +37,8 @@ describe('describeError', () => {
   it('maps input errors to exit 2 with their message and run-time failures to exit 1', () => {
     expect(describeError(new UsageError('bad'))).toEqual({ exitCode: EXIT_USAGE, line: 'bad' });
     expect(describeError(new DataFormatError('f: truncated'))).toEqual({ exitCode: EXIT_USAGE, line: 'f: truncated' });
-    expect(describeError(new RangeError('options.x must be y'))).toEqual({ exitCode: EXIT_USAGE, line: 'options.x must be y' });
+    expect(describeError(new RangeError('options.batchSize must be y'))).toEqual({ exitCode: EXIT_USAGE, line: '--batch-size must be y' });
+    expect(describeError(new RangeError('options.learningRate must be > 0'))).toEqual({ exitCode: EXIT_USAGE, line: '--lr must be > 0' });
     expect(describeError(new GradswarmError(ErrorCode.NON_FINITE, 'cost NaN'))).toEqual({ exitCode: EXIT_FAILURE, line: 'cost NaN' });
     expect(describeError(new GradswarmError(ErrorCode.THREAD_FAILED, 'thread 1 failed'))).toEqual({ exitCode: EXIT_FAILURE, line: 'thread 1 failed' });
   });

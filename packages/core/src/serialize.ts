@@ -3,7 +3,9 @@
  *   {"format":"gradswarm-mlp","version":1,"layers":[784,100,10],"hidden":"sigmoid",
  *    "output":"sigmoid","loss":"bce","weights":[[…],[…]]}
  * weights[l] is W_{l+1} flattened row-major with shape [layers[l+1], layers[l]+1], column 0 the
- * bias. Numbers are written as the shortest decimal that round-trips the float32 value, so a
+ * bias. An optional "scaling" {"kind","offset","factor"} records the per-feature map
+ * x' = (x − offset)·factor the model was trained with, so evaluation applies the same one.
+ * Numbers are written as the shortest decimal that round-trips the float32 value, so a
  * saved and reloaded model is bit-identical and two identical models give identical files.
  */
 import { ErrorCode, GradswarmError } from './errors.js';
@@ -13,10 +15,19 @@ import type { ModelSpec } from './types.js';
 export const MODEL_FORMAT = 'gradswarm-mlp';
 export const MODEL_VERSION = 1;
 
+/** Per-feature input scaling fitted on the training data: x' = (x − offset[j])·factor[j]. */
+export interface FeatureScaling {
+  readonly kind: 'minmax' | 'standard';
+  readonly offset: readonly number[];
+  readonly factor: readonly number[];
+}
+
 export interface Model {
   readonly spec: ModelSpec;
   /** Flat parameter vector W_1, W_2, … row-major. */
   readonly params: Float32Array;
+  /** Input scaling the model expects, if it was trained on scaled features. */
+  readonly scaling?: FeatureScaling;
 }
 
 function modelError(message: string): GradswarmError {
@@ -40,7 +51,15 @@ export function modelToJson(model: Model): string {
     for (let i = 0; i < rows * cols; i++) parts[i] = float32ToText(params[offset + i]);
     return `[${parts.join(',')}]`;
   });
-  const head = JSON.stringify({ format: MODEL_FORMAT, version: MODEL_VERSION, layers: spec.layers, hidden: spec.hidden, output: spec.output, loss: spec.loss });
+  const head = JSON.stringify({
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    layers: spec.layers,
+    hidden: spec.hidden,
+    output: spec.output,
+    loss: spec.loss,
+    ...(model.scaling ? { scaling: { kind: model.scaling.kind, offset: model.scaling.offset, factor: model.scaling.factor } } : {}),
+  });
   return `${head.slice(0, -1)},"weights":[\n${weights.join(',\n')}\n]}\n`;
 }
 
@@ -83,5 +102,19 @@ export function modelFromJson(text: string, source = 'model'): Model {
       params[offset + i] = v;
     }
   });
-  return { spec, params };
+  return d.scaling === undefined ? { spec, params } : { spec, params, scaling: parseScaling(d.scaling, spec.layers[0], source) };
+}
+
+function parseScaling(value: unknown, inputs: number, source: string): FeatureScaling {
+  const v = value as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null || (v.kind !== 'minmax' && v.kind !== 'standard')) {
+    throw modelError(`${source}: "scaling" must be {"kind":"minmax"|"standard","offset":[…],"factor":[…]}`);
+  }
+  for (const key of ['offset', 'factor'] as const) {
+    const list = v[key];
+    if (!Array.isArray(list) || list.length !== inputs || list.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+      throw modelError(`${source}: scaling.${key} must hold ${inputs} finite numbers, one per input`);
+    }
+  }
+  return { kind: v.kind, offset: v.offset as number[], factor: v.factor as number[] };
 }

@@ -56,6 +56,14 @@ describe('modelToJson / modelFromJson', () => {
     });
   }
 
+  it('round-trips the input scaling and refuses one of the wrong length', () => {
+    const model = { ...randomModel(), scaling: { kind: 'standard' as const, offset: [0, 1, 2, 3], factor: [1, 0.5, 0.25, 2] } };
+    expect(modelFromJson(modelToJson(model)).scaling).toEqual(model.scaling);
+    const doc = JSON.parse(modelToJson(model));
+    doc.scaling.factor = [1];
+    expect(() => modelFromJson(JSON.stringify(doc), 'm.json')).toThrow('m.json: scaling.factor must hold 4 finite numbers, one per input');
+  });
+
   it('refuses text that is not JSON', () => {
     expect(() => modelFromJson('{nope', 'x.json')).toThrow(/x\.json: not valid JSON/);
   });

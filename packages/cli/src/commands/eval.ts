@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, evaluate, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
-import { loadDataset } from '@gradswarm/data';
+import { applyScaler, loadDataset } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { costFlags } from '../flags.js';
@@ -35,18 +35,21 @@ function readModel(path: string) {
 async function run(args: EvalArgs): Promise<number> {
   const cost = resolveCostOptions({ l1: args.l1, l2: args.l2, reduction: args.reduction as 'mean' });
   const model = readModel(args.model);
-  const data = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), role: 'test' });
+  const raw = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), role: 'test' });
   const inputs = model.spec.layers[0];
   const outputs = model.spec.layers[model.spec.layers.length - 1];
-  if (data.featureCount !== inputs) {
-    throw new UsageError(`${args.model} takes ${inputs} inputs but ${args.dataset} has ${data.featureCount} features - help: evaluate on the kind of data the model was trained on`);
+  if (raw.featureCount !== inputs) {
+    throw new UsageError(`${args.model} takes ${inputs} inputs but ${args.dataset} has ${raw.featureCount} features - help: evaluate on the kind of data the model was trained on`);
   }
+  // The scaling the model was trained with travels in the model file.
+  const s = model.scaling;
+  const data = s ? { ...raw, ...applyScaler({ kind: s.kind, featureCount: inputs, offset: s.offset, factor: s.factor }, raw) } : raw;
   if (data.classCount > outputs) {
     throw new UsageError(`${args.dataset} has labels up to ${data.classCount - 1} but ${args.model} has only ${outputs} outputs`);
   }
   const ev = evaluate(selectBackend(args.kernel), model.spec, model.params, data, cost);
   const lines = [
-    `model ${args.model} (${model.spec.layers.join('-')}) on ${data.source}: ${data.count} samples`,
+    `model ${args.model} (${model.spec.layers.join('-')}${s ? `, ${s.kind} scaling` : ''}) on ${data.source}: ${data.count} samples`,
     `cost ${ev.cost.toFixed(6)}; accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
     'confusion matrix (rows: true class, columns: predicted):',
     ...ev.confusion.map((row, i) => `${String(i).padStart(3)} | ${row.map((v) => String(v).padStart(5)).join('')}`),

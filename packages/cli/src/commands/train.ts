@@ -62,7 +62,9 @@ export function modelSpecFromArgs(args: { layers?: string; hidden: string; outpu
   try {
     return validateModelSpec({ layers, hidden: args.hidden as ModelSpec['hidden'], output, loss });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/^spec\./, '--')} - help: pair --output sigmoid with bce, softmax with ce, identity with mse`);
+    const message = (err as Error).message.replace(/^spec\./, '--');
+    const hint = /does not go with output/.test(message) ? ' - help: pair --output sigmoid with bce, softmax with ce, identity with mse' : '';
+    throw new UsageError(`${message}${hint}`);
   }
 }
 
@@ -147,7 +149,8 @@ async function run(args: TrainArgs): Promise<number> {
   };
   recorder.setSummary(summary);
   if (args.out !== undefined) {
-    writeFileAtomic(args.out, modelToJson({ spec, params: result.params }));
+    const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
+    writeFileAtomic(args.out, modelToJson({ spec, params: result.params, scaling }));
     log(`model written to ${args.out}${result.interrupted ? ' (as of the interruption)' : ''}`);
   }
   if (args.metrics !== undefined) writeFileAtomic(args.metrics, recorder.toJson());
