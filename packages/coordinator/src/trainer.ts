@@ -1,13 +1,14 @@
 /**
- * The training loop (DESIGN §4). The trainer owns the weights (version k), the optimizer state,
- * each epoch's permutation and the minibatch plan. One step:
- *   1. cut minibatch b of the epoch's order into shards, one per gradient source, sized in
- *      proportion to each source's measured throughput, never empty;
- *   2. each source computes Σ∇ℓ, Σℓ, count for its shard at version k;
- *   3. sum the results in shard order, divide by the batch size, add regularisation once;
+ * The training loop (DESIGN §4). The trainer owns the weights (version k = steps taken), the
+ * optimizer state, each epoch's permutation and the minibatch plan. One step:
+ *   1. cut minibatch b of the epoch's order into shards: one per active source (default mode,
+ *      sized equally or by measured throughput) or S virtual shards (reproducible mode);
+ *   2. the sources compute Σ∇ℓ, Σℓ, count per shard at version k (scheduler.ts; a lost source's
+ *      shards are recomputed by the others within the step);
+ *   3. sum the shard results in shard order, divide by the batch size, add regularisation once;
  *   4. apply momentum and the decayed learning rate → version k+1.
- * The loop never cares where a shard is computed: in this process, a thread pool or a remote
- * machine are all GradientSources.
+ * The loop never cares where a shard is computed: this process, a thread pool or a remote
+ * machine are all GradientSources. Its state after any step can be saved and resumed exactly.
  */
 import {
   ErrorCode,
@@ -23,9 +24,11 @@ import {
   type LabeledSamples,
   type ModelSpec,
 } from '@gradswarm/core';
-import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards } from '@gradswarm/data';
-import type { GradientSource } from '@gradswarm/worker';
+import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
+import type { GradientSource, ShardRange } from '@gradswarm/worker';
 import { reduceInOrder, reduceStats } from './reducer.js';
+import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
+import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
 import { resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
 
 /** Reported after every optimizer step. */
@@ -40,7 +43,9 @@ export interface StepInfo {
   readonly cost: number;
   readonly learningRate: number;
   readonly samples: number;
-  /** Training samples processed since the start of the run. */
+  /** Labels of the sources that computed this step's shards, in shard order. */
+  readonly participants: readonly string[];
+  /** Training samples processed since the start of the run (including before a resume). */
   readonly samplesSeen: number;
   /** Time spent in training steps since the start of the run. */
   readonly trainingMs: number;
@@ -49,16 +54,31 @@ export interface StepInfo {
 /** Reported after every epoch. */
 export interface EpochInfo {
   readonly epoch: number;
-  /** Mean of the epoch's minibatch costs. */
+  /** Mean of the epoch's minibatch costs (of this process's steps, after a resume). */
   readonly cost: number;
   readonly params: Float32Array;
   readonly trainingMs: number;
 }
 
-export interface TrainerHooks {
-  onStep?(info: StepInfo): void;
+export interface TrainerHooks extends SchedulerEvents {
+  /** Called after each step; the trainer's state() is then the state after that step. */
+  onStep?(info: StepInfo): void | Promise<void>;
   /** Called after each epoch; time spent here (evaluation) is not training time. */
   onEpoch?(info: EpochInfo): void | Promise<void>;
+}
+
+/** Everything needed to continue a run exactly where it stopped (saved in checkpoints). */
+export interface TrainerState {
+  /** Epoch and minibatch of the next step. */
+  readonly epoch: number;
+  readonly batch: number;
+  /** Steps taken so far (= the weights version). */
+  readonly step: number;
+  readonly params: Float32Array;
+  readonly velocity: Float32Array;
+  readonly samplesSeen: number;
+  readonly trainingMs: number;
+  readonly lastCost: number;
 }
 
 export interface TrainResult {
@@ -74,47 +94,67 @@ export interface TrainResult {
   readonly interrupted: boolean;
 }
 
-/** Throughput moving-average weight of the newest step. */
+/** Throughput moving-average weight of the newest measurement. */
 const THROUGHPUT_SMOOTHING = 0.3;
-
 
 export class Trainer {
   readonly spec: ModelSpec;
   readonly options: ResolvedTrainingOptions;
   readonly params: Float32Array;
   readonly optimizer: MomentumSgd;
+  readonly batches: readonly Bounds[];
   private readonly data: LabeledSamples;
-  private readonly sources: readonly GradientSource[];
-  private readonly shardGrads: Float32Array[];
+  private readonly provider: SourceProvider;
   private readonly grad: Float32Array;
-  private readonly throughput: number[];
-  private readonly virtualGrads: Float32Array[] = [];
-  private weightsVersion = 0;
+  private readonly shardGrads: Float32Array[] = [];
+  private readonly throughput = new WeakMap<GradientSource, number>();
+  private position = { epoch: 0, batch: 0, step: 0, samplesSeen: 0, trainingMs: 0, lastCost: Number.NaN };
   private stopRequested = false;
 
   /**
    * @param data the training samples every source computes on
-   * @param sources at least one gradient source; shards are handed out in this order
+   * @param sources a fixed list of gradient sources, or a provider of the live ones
    * @throws TypeError / RangeError for bad options or a spec that does not fit the data
    */
-  constructor(spec: ModelSpec, data: LabeledSamples, sources: readonly GradientSource[], options: TrainingOptions = {}) {
+  constructor(spec: ModelSpec, data: LabeledSamples, sources: readonly GradientSource[] | SourceProvider, options: TrainingOptions = {}) {
     this.spec = validateModelSpec(spec);
     this.options = resolveTrainingOptions(options);
-    if (sources.length === 0) throw new RangeError('sources must hold at least one gradient source');
+    if (Array.isArray(sources) && sources.length === 0) throw new RangeError('sources must hold at least one gradient source');
     if (data.count === 0) throw new RangeError('the training data holds no samples');
     if (data.featureCount !== this.spec.layers[0]) {
       throw new RangeError(`the data has ${data.featureCount} features but the input layer has ${this.spec.layers[0]} units`);
     }
     const P = parameterCount(this.spec.layers);
     this.data = data;
-    this.sources = sources;
+    this.provider = Array.isArray(sources) ? new StaticSourceProvider(sources) : (sources as SourceProvider);
     this.params = new Float32Array(P);
     initializeParameters(this.spec.layers, this.options.init, Rng.derive(this.options.seed, 0), this.params, this.options.initEpsilon);
     this.optimizer = new MomentumSgd(P, { momentum: this.options.momentum, nesterov: this.options.nesterov });
     this.grad = new Float32Array(P);
-    // One shard buffer per source; the first shard is written straight into the step gradient.
-    this.shardGrads = sources.map((_, i) => (i === 0 ? this.grad : new Float32Array(P)));
-    this.throughput = sources.map(() => 0);
+    const o = this.options;
+    this.batches = minibatchBounds(data.count, o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize });
+  }
+
+  /** The state after the last completed step, for a checkpoint (copies the buffers). */
+  state(): TrainerState {
+    return { ...this.position, params: this.params.slice(), velocity: this.optimizer.velocity.slice() };
+  }
+
+  /**
+   * Continues from a saved state.
+   * @throws RangeError if the state does not fit this model and plan
+   */
+  restore(state: TrainerState): void {
+    if (state.params.length !== this.params.length || state.velocity.length !== this.params.length) {
+      throw new RangeError(`the saved state holds ${state.params.length} parameters, the model has ${this.params.length}`);
+    }
+    if (state.epoch > this.options.epochs || state.batch >= this.batches.length) {
+      throw new RangeError(`the saved state is at epoch ${state.epoch + 1} batch ${state.batch + 1}, past this run's plan`);
+    }
+    this.params.set(state.params);
+    this.optimizer.velocity.set(state.velocity);
+    const { epoch, batch, step, samplesSeen, trainingMs, lastCost } = state;
+    this.position = { epoch, batch, step, samplesSeen, trainingMs, lastCost };
   }
 
   /** Asks the run to stop after the current step; run() then resolves with interrupted = true. */
@@ -122,37 +162,45 @@ export class Trainer {
     this.stopRequested = true;
   }
 
-  /** Runs all epochs. */
+  /** Runs from the current position to the end of the last epoch. */
   async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
     const o = this.options;
     const n = this.data.count;
-    const batches = minibatchBounds(n, o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize });
-    let step = 0;
-    let samplesSeen = 0;
-    let trainingMs = 0;
-    let finalCost = Number.NaN;
-    let epoch = 0;
-    for (; epoch < o.epochs && !this.stopRequested; epoch++) {
+    const pos = this.position;
+    while (pos.epoch < o.epochs && !this.stopRequested) {
+      const epoch = pos.epoch;
       const order = o.shuffle ? epochPermutation(o.seed, epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
       let costSum = 0;
-      let batchesDone = 0;
-      for (let b = 0; b < batches.length && !this.stopRequested; b++) {
+      let costs = 0;
+      while (pos.batch < this.batches.length && !this.stopRequested) {
         const started = performance.now();
-        const { start, count } = batches[b];
-        const learningRate = learningRateAt({ learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind }, epoch, step);
-        const cost = await this.step(epoch, order, start, count, learningRate);
-        trainingMs += performance.now() - started;
-        samplesSeen += count;
-        finalCost = cost;
+        const { start, count } = this.batches[pos.batch];
+        const learningRate = learningRateAt({ learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind }, epoch, pos.step);
+        const { cost, participants } = await this.step(epoch, pos.batch, order, start, count, learningRate, hooks);
+        pos.trainingMs += performance.now() - started;
+        pos.samplesSeen += count;
+        pos.lastCost = cost;
         costSum += cost;
-        batchesDone++;
-        hooks.onStep?.({ epoch, batch: b, batchesPerEpoch: batches.length, step, cost, learningRate, samples: count, samplesSeen, trainingMs });
-        step++;
+        costs++;
+        const info = { epoch, batch: pos.batch, batchesPerEpoch: this.batches.length, step: pos.step, cost, learningRate, samples: count, participants };
+        pos.step++;
+        pos.batch++;
+        await hooks.onStep?.({ ...info, samplesSeen: pos.samplesSeen, trainingMs: pos.trainingMs });
       }
-      if (batchesDone < batches.length) break;
-      await hooks.onEpoch?.({ epoch, cost: costSum / batchesDone, params: this.params, trainingMs });
+      if (pos.batch < this.batches.length) break;
+      pos.epoch++;
+      pos.batch = 0;
+      await hooks.onEpoch?.({ epoch, cost: costs > 0 ? costSum / costs : pos.lastCost, params: this.params, trainingMs: pos.trainingMs });
     }
-    return { params: this.params, epochsCompleted: epoch, steps: step, finalCost, samplesSeen, trainingMs, interrupted: this.stopRequested };
+    return {
+      params: this.params,
+      epochsCompleted: pos.epoch,
+      steps: pos.step,
+      finalCost: pos.lastCost,
+      samplesSeen: pos.samplesSeen,
+      trainingMs: pos.trainingMs,
+      interrupted: this.stopRequested && pos.epoch < o.epochs,
+    };
   }
 
   /**
@@ -160,64 +208,55 @@ export class Trainer {
    * `throughput` follows each source's measured samples/s (moving average), for sources that
    * really differ, at the price of timing-dependent shard sizes (and so last-bit differences).
    */
-  private shardWeights(): number[] {
-    const t = this.throughput;
-    const measured = t.every((x) => x > 0);
-    return this.options.balance === 'throughput' && measured ? [...t] : t.map(() => 1);
+  private shardWeights(sources: readonly GradientSource[]): number[] {
+    const t = sources.map((s) => this.throughput.get(s) ?? 0);
+    return this.options.balance === 'throughput' && t.every((x) => x > 0) ? t : t.map(() => 1);
   }
 
-  private measure(source: number, samples: number, startedMs: number): void {
-    const seconds = Math.max((performance.now() - startedMs) / 1000, 1e-6);
-    const rate = samples / seconds;
-    const old = this.throughput[source];
-    this.throughput[source] = old === 0 ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate;
+  private gradBuffers(n: number): Float32Array[] {
+    while (this.shardGrads.length < n) this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : new Float32Array(this.grad.length));
+    return this.shardGrads.slice(0, n);
   }
 
-  private async step(epoch: number, order: Uint32Array, start: number, count: number, learningRate: number): Promise<number> {
-    const base = { weightsVersion: this.weightsVersion, weights: this.params, epoch, order };
-    let stats: GradientStats;
-    if (this.options.reproducible === undefined) {
-      // Default mode: one shard per source, summed in source order.
-      const sizes = proportionalShards(count, this.shardWeights());
-      let offset = start;
-      const tasks = this.sources.map((source, s) => {
-        const size = sizes[s];
-        const task = { ...base, offset, count: size };
-        offset += size;
-        if (size === 0) {
-          this.shardGrads[s].fill(0);
-          return Promise.resolve({ lossSum: 0, count: 0 });
-        }
-        const started = performance.now();
-        return source.computeGradient(task, this.shardGrads[s]).then((r) => (this.measure(s, size, started), r));
-      });
-      stats = reduceStats(await Promise.all(tasks));
-      reduceInOrder(this.shardGrads, this.grad);
-    } else {
-      // Reproducible mode: S virtual shards, each computed whole wherever it runs, summed in
-      // virtual-shard order; which source computes which shard does not change a bit.
-      const sizes = arraySplitSizes(count, this.options.reproducible).filter((n) => n > 0);
-      while (this.virtualGrads.length < sizes.length) this.virtualGrads.push(new Float32Array(this.grad.length));
-      const perSource = proportionalShards(sizes.length, this.shardWeights());
-      const results: GradientStats[] = new Array(sizes.length);
-      const offsets = sizes.map((_, v) => start + sizes.slice(0, v).reduce((a, b) => a + b, 0));
-      let first = 0;
-      const runs = this.sources.map(async (source, s) => {
-        const mine = Array.from({ length: perSource[s] }, (_, i) => first + i);
-        first += perSource[s];
-        const started = performance.now();
-        let samples = 0;
-        for (const v of mine) {
-          results[v] = await source.computeGradient({ ...base, offset: offsets[v], count: sizes[v] }, this.virtualGrads[v]);
-          samples += sizes[v];
-        }
-        if (samples > 0) this.measure(s, samples, started);
-      });
-      await Promise.all(runs);
-      stats = reduceStats(results);
-      reduceInOrder(this.virtualGrads.slice(0, sizes.length), this.grad);
+  private async step(epoch: number, batch: number, order: Uint32Array, start: number, count: number, learningRate: number, hooks: SchedulerEvents) {
+    let sources = this.provider.active();
+    while (sources.length === 0) {
+      await this.provider.waitForSource();
+      sources = this.provider.active();
     }
-    const cost = finishGradient(this.spec.layers, this.params, this.grad, stats.lossSum, count, this.options.cost);
+    const weights = this.shardWeights(sources);
+    // Default mode: one shard per source. Reproducible: S virtual shards whatever the sources.
+    const sizes = this.options.reproducible === undefined ? proportionalShards(count, weights) : arraySplitSizes(count, this.options.reproducible);
+    const perSource = this.options.reproducible === undefined ? sizes.map((n) => (n > 0 ? 1 : 0)) : proportionalShards(sizes.filter((n) => n > 0).length, weights);
+    const shards: ShardRange[] = [];
+    let offset = start;
+    for (const size of sizes) {
+      if (size > 0) shards.push({ offset, count: size });
+      offset += size;
+    }
+    const groups = contiguousGroups(perSource);
+    const grads = this.gradBuffers(shards.length);
+    const participants: string[] = new Array(shards.length);
+    groups.forEach((g, s) => g.forEach((i) => (participants[i] = sources[s].label)));
+    const stats: GradientStats[] = await runStep(
+      { task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order }, shards, grads, assignment: sources.map((source, s) => ({ source, shards: groups[s] })) },
+      this.provider,
+      {
+        onMeasured: (source, samples, ms) => {
+          const rate = samples / Math.max(ms / 1000, 1e-6);
+          const old = this.throughput.get(source);
+          this.throughput.set(source, old === undefined ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate);
+          hooks.onMeasured?.(source, samples, ms);
+        },
+        onReassigned: (source, error, indices, to) => {
+          for (const i of indices) participants[i] = `${participants[i]}→${to.map((t) => t.label).join('+')}`;
+          hooks.onReassigned?.(source, error, indices, to);
+        },
+      },
+    );
+    reduceInOrder(grads, this.grad);
+    const total = reduceStats(stats);
+    const cost = finishGradient(this.spec.layers, this.params, this.grad, total.lossSum, count, this.options.cost);
     if (!Number.isFinite(cost)) {
       throw new GradswarmError(
         ErrorCode.NON_FINITE,
@@ -225,7 +264,6 @@ export class Trainer {
       );
     }
     this.optimizer.step(this.params, this.grad, learningRate);
-    this.weightsVersion++;
-    return cost;
+    return { cost, participants };
   }
 }

@@ -1,1 +1,1 @@
-export { PROTOCOL_VERSION } from './constants.js';
+export * from './messages.js';

@@ -5,6 +5,15 @@
  */
 import type { GradientStats } from '@gradswarm/core';
 
+/** A run of the epoch's order: positions [offset, offset + count). */
+export interface ShardRange {
+  readonly offset: number;
+  readonly count: number;
+}
+
+/** The part of a shard task that is the same for every shard of a step. */
+export type StepTask = Omit<ShardTask, 'offset' | 'count'>;
+
 /** One shard of one minibatch at one weights version. */
 export interface ShardTask {
   /** Version k of the weights; increases by one per optimizer step. */
@@ -13,6 +22,8 @@ export interface ShardTask {
   readonly weights: Float32Array;
   /** 0-based epoch; a remote worker derives the epoch's sample order from it and the seed. */
   readonly epoch: number;
+  /** Minibatch index within the epoch (for logs and the wire). */
+  readonly batch: number;
   /** The epoch's sample order (a permutation of the training rows). */
   readonly order: Uint32Array;
   /** First position of the shard inside `order`. */
@@ -34,6 +45,12 @@ export interface GradientSource {
    * Rejects if the computation fails; the shard is then someone else's to redo.
    */
   computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats>;
+  /**
+   * Optional: computes several shards of one step at once, each gradient whole into its own
+   * buffer (reproducible mode). Sources that talk over a network implement it to save round
+   * trips; for the others the trainer calls computeGradient once per shard.
+   */
+  computeShards?(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<GradientStats[]>;
   /** Releases threads, sockets and buffers. */
   close(): Promise<void>;
 }

@@ -41,7 +41,7 @@ describe('LocalPool', () => {
     pool = new LocalPool({ spec, data, backend: 'reference', threads: 3 });
     const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
     const order = new Rng(2).permutation(40);
-    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order, offset: 7, count: 20 };
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order, offset: 7, count: 20 };
     const expected = new Float32Array(weights().length);
     const expectedStats = await oracle.computeGradient(task, expected);
     for (const lane of pool.lanes) {
@@ -60,9 +60,9 @@ describe('LocalPool', () => {
     const lane = pool.lanes[0];
     const g = new Float32Array(w.length);
     const e = new Float32Array(w.length);
-    await lane.computeGradient({ weightsVersion: 0, weights: w, epoch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
+    await lane.computeGradient({ weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
     const w1 = w.map((x) => x * 0.5);
-    const task = { weightsVersion: 1, weights: w1, epoch: 1, order: new Rng(2).permutation(12), offset: 0, count: 6 };
+    const task = { weightsVersion: 1, weights: w1, epoch: 1, batch: 0, order: new Rng(2).permutation(12), offset: 0, count: 6 };
     await lane.computeGradient(task, g);
     await oracle.computeGradient(task, e);
     expect(Buffer.from(g.buffer)).toEqual(Buffer.from(e.buffer));
@@ -70,13 +70,13 @@ describe('LocalPool', () => {
 
   it("fails the call with the thread's own error message when a thread throws", async () => {
     pool = new LocalPool({ spec, data: randomData(10), backend: 'reference', threads: 2 });
-    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order: new Rng(1).permutation(10), offset: 8, count: 5 };
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(10), offset: 8, count: 5 };
     await expect(pool.lanes[1].computeGradient(task, new Float32Array(weights().length))).rejects.toThrow(/thread 1 failed: sample selection runs past the end of the index/);
   });
 
   it('passes tens of bytes per task through postMessage, whatever the model size', async () => {
     pool = new LocalPool({ spec, data: randomData(30), backend: 'reference', threads: 2 });
-    const task = { weightsVersion: 0, weights: weights(), epoch: 0, order: new Rng(1).permutation(30), offset: 0, count: 15 };
+    const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(30), offset: 0, count: 15 };
     await Promise.all(pool.lanes.map((lane, i) => lane.computeGradient({ ...task, offset: 15 * i }, new Float32Array(weights().length))));
     const { sent, received, tasks } = pool.messageBytes;
     expect(tasks).toBe(2);

@@ -1,0 +1,71 @@
+/**
+ * Runs one step's shards on the gradient sources. Each shard has a fixed position in the sum
+ * and its own gradient buffer; which source computes it does not change where its gradient
+ * goes. A source that fails recoverably (lost, late, rejected) is reported to the provider and
+ * its shards are split over the sources still active, within the same step; any other error
+ * fails the step.
+ */
+import type { GradientStats } from '@gradswarm/core';
+import { proportionalShards } from '@gradswarm/data';
+import type { GradientSource, ShardRange, StepTask } from '@gradswarm/worker';
+import { isRecoverable, type SourceProvider } from './source-provider.js';
+
+export interface StepPlan {
+  readonly task: StepTask;
+  /** Shards in summation order. */
+  readonly shards: readonly ShardRange[];
+  /** One gradient buffer per shard. */
+  readonly grads: readonly Float32Array[];
+  /** Initial assignment: for each source, the indices of the shards it computes. */
+  readonly assignment: ReadonlyArray<{ readonly source: GradientSource; readonly shards: readonly number[] }>;
+}
+
+export interface SchedulerEvents {
+  /** A source finished its shards: `samples` in `ms` milliseconds. */
+  onMeasured?(source: GradientSource, samples: number, ms: number): void;
+  /** A source failed recoverably; its shards go to others. */
+  onReassigned?(source: GradientSource, error: unknown, shards: readonly number[], to: readonly GradientSource[]): void;
+}
+
+/**
+ * Contiguous groups of shard indices for the given per-source shard counts:
+ * counts [2, 1] → [[0, 1], [2]].
+ */
+export function contiguousGroups(counts: readonly number[]): number[][] {
+  let next = 0;
+  return counts.map((n) => Array.from({ length: n }, () => next++));
+}
+
+/** Computes every shard of a plan; resolves with their statistics in shard order. */
+export async function runStep(plan: StepPlan, provider: SourceProvider, events: SchedulerEvents = {}): Promise<GradientStats[]> {
+  const results: GradientStats[] = new Array(plan.shards.length);
+
+  const runGroup = async (source: GradientSource, indices: readonly number[]): Promise<void> => {
+    if (indices.length === 0) return;
+    const started = performance.now();
+    try {
+      if (indices.length > 1 && source.computeShards) {
+        const stats = await source.computeShards(plan.task, indices.map((i) => plan.shards[i]), indices.map((i) => plan.grads[i]));
+        indices.forEach((i, k) => (results[i] = stats[k]));
+      } else {
+        for (const i of indices) results[i] = await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]);
+      }
+      events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), performance.now() - started);
+    } catch (err) {
+      if (!isRecoverable(err)) throw err;
+      provider.failed(source, err);
+      let others = provider.active().filter((s) => s !== source);
+      while (others.length === 0) {
+        await provider.waitForSource();
+        others = provider.active().filter((s) => s !== source);
+      }
+      const counts = proportionalShards(indices.length, others.map(() => 1));
+      const groups = contiguousGroups(counts).map((g) => g.map((k) => indices[k]));
+      events.onReassigned?.(source, err, indices, others.filter((_, j) => groups[j].length > 0));
+      await Promise.all(others.map((other, j) => runGroup(other, groups[j])));
+    }
+  };
+
+  await Promise.all(plan.assignment.map(({ source, shards }) => runGroup(source, shards)));
+  return results;
+}

@@ -1,0 +1,46 @@
+/**
+ * Where the trainer gets its gradient sources each step. A fixed list (the single-machine
+ * trainer) or live membership (the coordinator: local lanes plus the remote workers that have
+ * joined). The trainer reports a source that failed a shard; a failure is recoverable (the shard
+ * is recomputed by another source within the same step) only if its error says so.
+ */
+import { GradswarmError } from '@gradswarm/core';
+import type { GradientSource } from '@gradswarm/worker';
+
+export interface SourceProvider {
+  /** Sources to use for the next step, in a fixed order (shards are summed in this order). */
+  active(): readonly GradientSource[];
+  /** A source failed; it gets no more shards. */
+  failed(source: GradientSource, error: unknown): void;
+  /** Resolves once a source is active again; rejects when the run cannot go on. */
+  waitForSource(): Promise<void>;
+}
+
+/** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */
+export const RECOVERABLE_CODES: ReadonlySet<string> = new Set(['GS_ERR_WORKER_LOST', 'GS_ERR_STEP_TIMEOUT', 'GS_ERR_WORKER_REJECTED']);
+
+/** Whether a source's error is recoverable (see RECOVERABLE_CODES); anything else fails the run. */
+export function isRecoverable(error: unknown): boolean {
+  return error instanceof GradswarmError && RECOVERABLE_CODES.has(error.code);
+}
+
+/** A fixed list of sources: a failed one is left out; when none is left the run fails. */
+export class StaticSourceProvider implements SourceProvider {
+  private readonly dead = new Set<GradientSource>();
+  private lastError: unknown = null;
+
+  constructor(private readonly sources: readonly GradientSource[]) {}
+
+  active(): readonly GradientSource[] {
+    return this.sources.filter((s) => !this.dead.has(s));
+  }
+
+  failed(source: GradientSource, error: unknown): void {
+    this.dead.add(source);
+    this.lastError = error;
+  }
+
+  waitForSource(): Promise<void> {
+    return this.active().length > 0 ? Promise.resolve() : Promise.reject(this.lastError ?? new Error('no gradient source is left'));
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The coordinator–worker wire protocol (DESIGN §5). Every message is a msgpack map with `t`
+ * (its type) and the fields below; binary payloads are Uint8Array (msgpack bin), never arrays
+ * of numbers. Float32 payloads are little-endian IEEE-754.
+ *
+ * A connection, worker (W) and coordinator (C):
+ *   W→C hello       protocol version, what the worker is (threads, kernel backend, label)
+ *   C→W challenge   a random nonce                  (refusal: error + close 1002/4001)
+ *   W→C auth        HMAC(token, nonce‖cnonce) and the worker's own nonce
+ *   C→W welcome     HMAC(token, cnonce‖nonce) proving the coordinator knows the token too,
+ *                   the worker id, model spec, training config and data-set descriptor
+ *   W→C data-request / C→W data-chunk   only if the worker lacks the data set (by fingerprint)
+ *   W→C ready       the worker holds the data set whose fingerprint it names
+ *   C→W step        weights version (+ weights bytes if the worker lacks them), epoch, batch,
+ *                   and the shards to compute as (offset, count) runs of the epoch's order
+ *   W→C result      per shard: gradient sum (float32 bytes), loss sum, count; compute time
+ *   both heartbeat  liveness; both leave (a reason) and error (a code and a message)
+ */
+import type { ModelSpec } from '@gradswarm/core';
+
+/** Version of this protocol; peers with a different version are refused. */
+export const PROTOCOL_VERSION = 1;
+
+export interface HelloMessage {
+  readonly t: 'hello';
+  readonly version: number;
+  /** Threads the worker computes with. */
+  readonly threads: number;
+  /** Kernel backend name (reproducible runs need the same one everywhere). */
+  readonly backend: string;
+  /** Free text for logs (host name, "synthetic", …). */
+  readonly label: string;
+}
+
+export interface ChallengeMessage {
+  readonly t: 'challenge';
+  readonly nonce: Uint8Array;
+}
+
+export interface AuthMessage {
+  readonly t: 'auth';
+  readonly mac: Uint8Array;
+  readonly cnonce: Uint8Array;
+}
+
+/** Training configuration a worker needs to derive plans: the same on both sides. */
+export interface WireTrainingConfig {
+  readonly seed: number;
+  readonly shuffle: boolean;
+  /** Rows per backprop block; fixed so results do not depend on the machine. */
+  readonly blockRows: number;
+}
+
+/** Describes the data set a run trains on; its fingerprint names it. */
+export interface WireDatasetDescriptor {
+  readonly fingerprint: string;
+  readonly count: number;
+  readonly featureCount: number;
+  readonly classCount: number;
+  /** Size of the encoded data set in bytes. */
+  readonly bytes: number;
+  readonly name: string;
+}
+
+export interface WelcomeMessage {
+  readonly t: 'welcome';
+  readonly mac: Uint8Array;
+  readonly workerId: number;
+  readonly spec: ModelSpec;
+  readonly config: WireTrainingConfig;
+  readonly dataset: WireDatasetDescriptor;
+  /** Largest data-chunk the coordinator sends. */
+  readonly chunkBytes: number;
+}
+
+export interface DataRequestMessage {
+  readonly t: 'data-request';
+  readonly fingerprint: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface DataChunkMessage {
+  readonly t: 'data-chunk';
+  readonly fingerprint: string;
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface ReadyMessage {
+  readonly t: 'ready';
+  readonly fingerprint: string;
+}
+
+/** One run of the epoch's sample order to compute: positions [offset, offset + count). */
+export interface WireShard {
+  readonly offset: number;
+  readonly count: number;
+}
+
+export interface StepMessage {
+  readonly t: 'step';
+  /** Global step number (the coordinator's), echoed in the result. */
+  readonly step: number;
+  readonly version: number;
+  /** The weights of `version` as float32 bytes, or absent if the worker already has them. */
+  readonly weights?: Uint8Array;
+  readonly epoch: number;
+  readonly batch: number;
+  readonly shards: readonly WireShard[];
+  /** `each`: return every shard's gradient whole (reproducible mode); `sum`: one summed gradient. */
+  readonly reduce: 'each' | 'sum';
+}
+
+export interface ResultMessage {
+  readonly t: 'result';
+  readonly step: number;
+  readonly version: number;
+  /** One float32 gradient per shard (reduce `each`) or exactly one (reduce `sum`). */
+  readonly grads: readonly Uint8Array[];
+  /** Σℓ per entry of `grads`. */
+  readonly lossSums: readonly number[];
+  /** Sample count per entry of `grads`. */
+  readonly counts: readonly number[];
+  readonly computeMs: number;
+}
+
+export interface HeartbeatMessage {
+  readonly t: 'heartbeat';
+  readonly timeMs: number;
+}
+
+export interface LeaveMessage {
+  readonly t: 'leave';
+  readonly reason: string;
+}
+
+export interface ErrorMessage {
+  readonly t: 'error';
+  readonly code: string;
+  readonly message: string;
+}
+
+export type Message =
+  | HelloMessage
+  | ChallengeMessage
+  | AuthMessage
+  | WelcomeMessage
+  | DataRequestMessage
+  | DataChunkMessage
+  | ReadyMessage
+  | StepMessage
+  | ResultMessage
+  | HeartbeatMessage
+  | LeaveMessage
+  | ErrorMessage;
+
+export type MessageType = Message['t'];
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'hello',
+  'challenge',
+  'auth',
+  'welcome',
+  'data-request',
+  'data-chunk',
+  'ready',
+  'step',
+  'result',
+  'heartbeat',
+  'leave',
+  'error',
+];
