@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,4 +74,4 @@ const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---|'];
 for (const r of results) {
   lines.push(`| ${r.network} | ${r.batchSize} | ${r.threads} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.speedup.toFixed(2)}x | ${(r.efficiency * 100).toFixed(0)}% | ${r.postMessageBytesPerStep} | ${r.backend} |`);
 }
-process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved runs; JSON: ${outPath})\n`);
+process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved runs; JSON: ${relative(root, outPath)})\n`);
