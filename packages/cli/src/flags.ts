@@ -74,3 +74,9 @@ export const outputFlags = {
   progress: { type: 'boolean', default: true, describe: 'show a progress bar on a terminal (--no-progress to hide)', group: 'Output:' },
   kernel: { type: 'string', describe: 'kernel backend: auto | reference | … [$GRADSWARM_KERNEL or auto]', group: 'Output:' },
 } as const satisfies Record<string, Options>;
+
+export const checkpointFlags = {
+  checkpoint: { type: 'string', describe: 'directory for checkpoints (written atomically every --checkpoint-every steps and on SIGINT/SIGTERM)', group: 'Checkpoints:' },
+  'checkpoint-every': { type: 'number', default: 0, describe: 'steps between checkpoints (0: only when stopped)', group: 'Checkpoints:' },
+  resume: { type: 'boolean', default: false, describe: 'continue from the checkpoint in --checkpoint at its exact step', group: 'Checkpoints:' },
+} as const satisfies Record<string, Options>;

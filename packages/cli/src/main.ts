@@ -3,9 +3,11 @@
  * and exit codes (2: bad usage or input, 1: failure at run time, 130: interrupted).
  */
 import yargs from 'yargs';
+import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
 import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
 
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
@@ -18,9 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('gradswarm')
     .usage('$0 <command> [options]\n\nDistributed data-parallel neural-network training.')
     .command(trainCommand(setExitCode))
+    .command(coordinatorCommand(setExitCode))
+    .command(workerCommand(setExitCode))
     .command(evalCommand(setExitCode))
     .command(gradcheckCommand(setExitCode))
-    .demandCommand(1, 'name a command: train, eval or gradcheck')
+    .demandCommand(1, 'name a command: train, coordinator, worker, eval or gradcheck')
     .strict()
     .recommendCommands()
     .help()

@@ -8,6 +8,8 @@ export interface ProgressOptions {
   readonly totalSteps: number;
   readonly epochs: number;
   readonly enabled: boolean;
+  /** Steps already done (a resumed run). */
+  readonly done?: number;
 }
 
 export class Progress {
@@ -29,7 +31,7 @@ export class Progress {
             cliProgress.Presets.shades_classic,
           )
         : null;
-    this.bar?.start(options.totalSteps, 0, { epochNo: 1, epochs: this.epochs, cost: '-', rate: '-', testAcc: '-' });
+    this.bar?.start(options.totalSteps, options.done ?? 0, { epochNo: 1, epochs: this.epochs, cost: '-', rate: '-', testAcc: '-' });
   }
 
   step(epoch: number, cost: number, samplesPerSecond: number): void {

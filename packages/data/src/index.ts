@@ -15,6 +15,7 @@ export { parseDigits, readDigits } from './digits.js';
 export { loadEmbeddedMnist } from './mnist-embedded.js';
 export { applyScaler, fitScaler } from './scale.js';
 export { fingerprint } from './fingerprint.js';
+export { DATASET_HEADER_BYTES, decodeDataset, encodeDataset } from './dataset-bytes.js';
 export { splitTrainTest, subset } from './split.js';
 export {
   arraySplitSizes,

@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import { costFlags } from '../flags.js';
 import { parseIntList } from '../parse.js';
-import { modelSpecFromArgs } from './train.js';
+import { modelSpecFromArgs } from '../model-spec.js';
 
 interface GradcheckArgs {
   layers: string;

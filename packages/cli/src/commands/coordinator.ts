@@ -1,0 +1,81 @@
+/**
+ * `gradswarm coordinator`: `train` plus a network port. Workers join over WebSocket (HMAC
+ * challenge–response with a shared token); the coordinator prints the exact command to join,
+ * waits for --min-workers, trains, and serves GET /status on the same port.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { generateToken } from '@gradswarm/protocol';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../errors.js';
+import { runTraining, type TrainingArgs } from '../run-training.js';
+import { trainFlags } from './train.js';
+
+interface CoordinatorArgs extends TrainingArgs {
+  host: string;
+  port: number;
+  token?: string;
+  minWorkers: number;
+  stepTimeout: number;
+  heartbeatInterval: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Default port of `gradswarm coordinator`. */
+export const DEFAULT_PORT = 7733;
+
+const networkFlags = {
+  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on; 0.0.0.0 accepts other machines', group: 'Network:' },
+  port: { type: 'number', default: DEFAULT_PORT, describe: 'port for workers and GET /status (0: any free port)', group: 'Network:' },
+  token: { type: 'string', describe: 'shared secret workers must prove they know [generated, printed with the join command]', group: 'Network:' },
+  'min-workers': { type: 'number', default: 1, describe: 'remote workers to wait for before the first step', group: 'Network:' },
+  'step-timeout': { type: 'number', default: 30_000, describe: 'ms a worker has for a step before its shards go to others', group: 'Network:' },
+  'heartbeat-interval': { type: 'number', default: 5_000, describe: 'ms between heartbeats; 3 missed drop the worker', group: 'Network:' },
+  'tls-cert': { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)', group: 'Network:' },
+  'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', group: 'Network:' },
+} as const;
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+async function run(args: CoordinatorArgs): Promise<number> {
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new UsageError(`--port must be an integer in [0, 65535], got ${args.port}`);
+  if (!Number.isInteger(args.minWorkers) || args.minWorkers < 0) throw new UsageError(`--min-workers must be a non-negative integer, got ${args.minWorkers}`);
+  for (const [flag, v] of [['step-timeout', args.stepTimeout], ['heartbeat-interval', args.heartbeatInterval]] as const) {
+    if (!Number.isInteger(v) || v < 10) throw new UsageError(`--${flag} must be an integer number of milliseconds >= 10, got ${v}`);
+  }
+  if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together - help: give both PEM files');
+  if (args.token !== undefined && args.token.length < 8) throw new UsageError('--token must be at least 8 characters - help: leave it out to have one generated');
+  if (args.threads === 0 && args.minWorkers === 0) throw new UsageError('--local-threads 0 with --min-workers 0 would have nobody to compute - help: set --min-workers 1 or more');
+  const token = args.token ?? generateToken();
+  const tls = args.tlsCert && args.tlsKey ? { cert: readPem('tls-cert', args.tlsCert), key: readPem('tls-key', args.tlsKey) } : undefined;
+  return runTraining(args, 'coordinator', availableParallelism(), {
+    network: { host: args.host, port: args.port, token, stepTimeoutMs: args.stepTimeout, heartbeatIntervalMs: args.heartbeatInterval, tls },
+    minWorkers: args.minWorkers,
+    announce: (url) => {
+      const ca = tls ? ` --tls-ca ${args.tlsCert}` : '';
+      process.stderr.write(`coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`);
+    },
+  });
+}
+
+export function coordinatorCommand(setExitCode: (code: number) => void): CommandModule<object, CoordinatorArgs> {
+  return {
+    command: 'coordinator',
+    describe: 'train with remote workers joining over WebSocket (and this machine’s threads)',
+    builder: (y: Argv) =>
+      y
+        .options({ ...trainFlags, ...networkFlags })
+        .alias('local-threads', 'threads')
+        .example('$0 coordinator --host 0.0.0.0 --min-workers 2 --local-threads 0', 'wait for two machines, compute nothing locally')
+        .example('$0 coordinator --reproducible 8 --checkpoint ckpt --checkpoint-every 100', 'bit-reproducible, resumable run') as unknown as Argv<CoordinatorArgs>,
+    handler: async (args) => setExitCode(await run(args)),
+  };
+}

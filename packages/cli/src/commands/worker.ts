@@ -1,0 +1,100 @@
+/**
+ * `gradswarm worker`: joins a coordinator and computes shards with this machine's threads until
+ * the run is finished; reconnects with backoff when the link drops; stops with a clear message
+ * when refused.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { WorkerClient } from '@gradswarm/worker';
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
+
+interface WorkerArgs {
+  connect: string;
+  token?: string;
+  threads?: number;
+  dataCache: string;
+  tlsCa?: string;
+  label?: string;
+  kernel?: string;
+  giveUpAfter: number;
+}
+
+function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gradswarm', 'datasets');
+}
+
+async function run(args: WorkerArgs): Promise<number> {
+  const token = args.token ?? process.env.GRADSWARM_TOKEN;
+  if (!token) throw new UsageError('--token is required (or $GRADSWARM_TOKEN) - help: copy the join command the coordinator printed');
+  if (!/^wss?:\/\/[^/]+/.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// address, got "${args.connect}" - help: e.g. --connect ws://10.0.0.5:7733`);
+  if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1)) throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
+  if (!(Number.isInteger(args.giveUpAfter) && args.giveUpAfter >= 0)) throw new UsageError(`--give-up-after must be a non-negative integer (ms), got ${args.giveUpAfter}`);
+  let ca: Buffer | undefined;
+  if (args.tlsCa !== undefined) {
+    try {
+      ca = readFileSync(args.tlsCa);
+    } catch (err) {
+      throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const client = new WorkerClient({
+    url: args.connect,
+    token,
+    threads: args.threads,
+    backend: args.kernel,
+    label: args.label ?? hostname(),
+    dataCacheDir: args.dataCache === 'none' ? undefined : args.dataCache,
+    ca,
+    giveUpAfterMs: args.giveUpAfter,
+    log,
+  });
+  const onSignal = (): void => client.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  log(`worker: joining ${args.connect}`);
+  try {
+    const exit = await client.run();
+    switch (exit.reason) {
+      case 'finished':
+        log(`worker: the run is finished (${exit.steps} steps served)`);
+        return EXIT_OK;
+      case 'stopped':
+        log(`worker: stopped after ${exit.steps} steps`);
+        return EXIT_INTERRUPTED;
+      case 'refused':
+        log(`gradswarm: error: the coordinator refused this worker: ${exit.message}`);
+        return EXIT_USAGE;
+      default:
+        log(`gradswarm: error: ${exit.message} - help: check --connect and that the coordinator runs`);
+        return EXIT_FAILURE;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function workerCommand(setExitCode: (code: number) => void): CommandModule<object, WorkerArgs> {
+  return {
+    command: 'worker',
+    describe: 'join a coordinator and compute gradients with this machine’s threads',
+    builder: (y: Argv) =>
+      y
+        .options({
+          connect: { type: 'string', demandOption: true, describe: 'coordinator address, ws://host:port or wss://host:port' },
+          token: { type: 'string', describe: 'the coordinator’s token [$GRADSWARM_TOKEN]' },
+          threads: { type: 'number', describe: 'threads to compute with [number of cores]' },
+          'data-cache': { type: 'string', default: defaultCacheDir(), describe: 'directory of downloaded data sets, by fingerprint ("none": keep in memory)' },
+          'tls-ca': { type: 'string', describe: 'PEM certificate to trust for wss:// (e.g. the coordinator’s self-signed one)' },
+          label: { type: 'string', describe: 'name shown in the coordinator’s logs [host name]' },
+          kernel: { type: 'string', describe: 'kernel backend [auto]' },
+          'give-up-after': { type: 'number', default: 60_000, describe: 'ms without reaching the coordinator before giving up' },
+        })
+        .example('$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator') as unknown as Argv<WorkerArgs>,
+    handler: async (args) => setExitCode(await run(args)),
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * The body shared by `train` and `coordinator`: load and split the data, build the model and
+ * this machine's pool, run the Coordinator (with a server only for `coordinator`), report
+ * progress and per-epoch accuracy, write the model, metrics and checkpoints. SIGINT/SIGTERM end
+ * the run after the current step; the model so far and a checkpoint are still written.
+ */
+import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
+import { checkResumable, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { LocalPool } from '@gradswarm/worker';
+import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
+import { loadTrainingData } from './load-data.js';
+import { modelSpecFromArgs } from './model-spec.js';
+import { Progress } from './progress.js';
+import { writeFileAtomic } from './write-file.js';
+
+/** The parsed flags both commands share (yargs camelCase). */
+export interface TrainingArgs {
+  dataset: string;
+  test?: string;
+  testFraction: number;
+  scale: string;
+  labelColumn?: string;
+  header?: string;
+  layers?: string;
+  hidden: string;
+  output: string;
+  loss?: string;
+  init: string;
+  initEpsilon: number;
+  l1: number;
+  l2: number;
+  reduction: string;
+  epochs: number;
+  batchSize?: number;
+  minibatches?: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  decay: number;
+  decayUnit: string;
+  decayKind: string;
+  seed: number;
+  threads?: number;
+  reproducible?: number;
+  balance: string;
+  out?: string;
+  metrics?: string;
+  json: boolean;
+  evalEvery: number;
+  progress: boolean;
+  kernel?: string;
+  checkpoint?: string;
+  checkpointEvery: number;
+  resume: boolean;
+}
+
+/** What `coordinator` adds: the network, and when to start. */
+export interface NetworkRun {
+  readonly network: NetworkOptions;
+  readonly minWorkers: number;
+  /** Printed once the server listens: how to join. */
+  readonly announce: (url: string) => void;
+}
+
+function positiveInteger(flag: string, v: number | undefined, allowZero = false): void {
+  if (v !== undefined && !(Number.isInteger(v) && (v >= 1 || (allowZero && v === 0)))) {
+    throw new UsageError(`--${flag} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${v}`);
+  }
+}
+
+/** Checks the integer flags yargs cannot constrain, and builds the trainer's options. */
+export function trainingOptions(args: TrainingArgs): TrainingOptions {
+  for (const flag of ['epochs', 'batch-size', 'minibatches', 'reproducible'] as const) {
+    positiveInteger(flag, args[flag === 'batch-size' ? 'batchSize' : flag]);
+  }
+  positiveInteger('eval-every', args.evalEvery, true);
+  positiveInteger('checkpoint-every', args.checkpointEvery, true);
+  if (args.batchSize !== undefined && args.minibatches !== undefined) {
+    throw new UsageError('--batch-size and --minibatches are exclusive - help: give one of them');
+  }
+  if (args.resume && args.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint DIR - help: point it at the directory of the earlier run');
+  return {
+    epochs: args.epochs,
+    batchSize: args.batchSize,
+    minibatches: args.minibatches,
+    learningRate: args.lr,
+    momentum: args.momentum,
+    nesterov: args.nesterov,
+    decay: args.decay,
+    decayUnit: args.decayUnit as TrainingOptions['decayUnit'],
+    decayKind: args.decayKind as TrainingOptions['decayKind'],
+    l1: args.l1,
+    l2: args.l2,
+    reduction: args.reduction as TrainingOptions['reduction'],
+    init: args.init as TrainingOptions['init'],
+    initEpsilon: args.initEpsilon,
+    seed: args.seed,
+    reproducible: args.reproducible,
+    balance: args.balance as TrainingOptions['balance'],
+  };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Runs a whole training; resolves with the exit code. */
+export async function runTraining(args: TrainingArgs, command: 'train' | 'coordinator', threadsDefault: number, net?: NetworkRun): Promise<number> {
+  const options = trainingOptions(args);
+  const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
+  positiveInteger('threads', args.threads, command === 'coordinator');
+  const threads = args.threads ?? threadsDefault;
+  const backend = selectBackend(args.kernel);
+  const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
+  const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
+  const resume = args.resume ? loadCheckpoint(args.checkpoint!) : undefined;
+  if (resume) checkResumable(resume, spec, resolved, data.trainFingerprint);
+  const pool = threads > 0 ? new LocalPool({ spec, data: data.train, backend: backend.name, threads }) : null;
+  let coordinator: Coordinator;
+  try {
+    coordinator = new Coordinator({
+      spec,
+      data: data.train,
+      dataFingerprint: data.trainFingerprint,
+      dataName: args.dataset,
+      training: options,
+      local: pool?.lanes ?? [],
+      backend: backend.name,
+      network: net?.network,
+      checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
+      resume,
+      log,
+    });
+  } catch (err) {
+    await pool?.close();
+    throw err;
+  }
+  const trainer = coordinator.trainer;
+  const o = trainer.options;
+  for (const line of data.description) log(line);
+  log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; local threads: ${threads}`);
+  if (resume) log(`resuming at epoch ${resume.state.epoch + 1}, step ${resume.state.step}`);
+
+  const recorder = new MetricsRecorder({ command, dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads });
+  if (resume) for (const cost of resume.minibatchCost) recorder.document.minibatchCost.push(cost);
+  const progress = new Progress({ totalSteps: trainer.batches.length * o.epochs, epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
+  let last: { train: number; test: number | null } | null = null;
+  const evaluateAll = (params: Float32Array) => ({
+    train: evaluate(backend, spec, params, data.train, o.cost),
+    test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
+  });
+
+  const onSignal = (): void => coordinator.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let result;
+  try {
+    const url = await coordinator.start();
+    if (net && url) {
+      net.announce(url);
+      if (net.minWorkers > 0) {
+        log(`waiting for ${net.minWorkers} worker${net.minWorkers === 1 ? '' : 's'} to join`);
+        await coordinator.waitForWorkers(net.minWorkers).catch(() => undefined);
+      }
+    }
+    result = await coordinator.run({
+      onStep: (info) => {
+        recorder.recordStep(info);
+        progress.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+      },
+      onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
+      onEpoch: (info) => {
+        const due = info.epoch === o.epochs - 1 || (args.evalEvery > 0 && (info.epoch + 1) % args.evalEvery === 0);
+        const ev = due ? evaluateAll(info.params) : null;
+        if (ev) last = { train: ev.train.accuracy, test: ev.test?.accuracy ?? null };
+        recorder.recordEpoch({ epoch: info.epoch, cost: info.cost, trainingMs: info.trainingMs, trainAccuracy: ev?.train.accuracy, testAccuracy: ev?.test?.accuracy, testCost: ev?.test?.cost });
+        const acc = ev ? `, train ${pct(ev.train.accuracy)}${ev.test ? `, test ${pct(ev.test.accuracy)}` : ''}` : '';
+        progress.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.test?.accuracy);
+      },
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await coordinator.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
+    await pool?.close();
+  }
+
+  if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
+  // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
+  const finalEval: { train: number; test: number | null } = !result.interrupted && last ? last : (() => {
+    const ev = evaluateAll(result.params);
+    return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null };
+  })();
+  const seconds = result.trainingMs / 1000;
+  const bytes = pool?.messageBytes;
+  const summary = {
+    trainAccuracy: finalEval.train,
+    testAccuracy: finalEval.test,
+    finalCost: result.finalCost,
+    epochs: result.epochsCompleted,
+    steps: result.steps,
+    seconds,
+    samplesPerSecond: seconds > 0 ? result.samplesSeen / seconds : 0,
+    backend: backend.name,
+    threads,
+    workers: coordinator.membership.all().length,
+    reproducible: o.reproducible ?? null,
+    postMessageBytesPerStep: bytes && result.steps > 0 ? (bytes.sent + bytes.received) / result.steps : 0,
+    layers: spec.layers,
+    interrupted: result.interrupted,
+  };
+  recorder.setSummary(summary);
+  if (args.out !== undefined) {
+    const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
+    writeFileAtomic(args.out, modelToJson({ spec, params: result.params, scaling }));
+    log(`model written to ${args.out}${result.interrupted ? ' (as of the interruption)' : ''}`);
+  }
+  if (args.metrics !== undefined) writeFileAtomic(args.metrics, recorder.toJson());
+
+  const rate = Math.round(summary.samplesPerSecond).toLocaleString('en-US');
+  const who = `${threads} local thread${threads === 1 ? '' : 's'}${net ? `, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}` : ''}`;
+  process.stdout.write(
+    `trained ${spec.layers.join('-')} for ${result.epochsCompleted} epochs in ${seconds.toFixed(1)} s (${rate} samples/s, ${backend.name}, ${who})\n` +
+      `final cost ${result.finalCost.toFixed(5)}; train accuracy ${pct(finalEval.train)}${finalEval.test === null ? '' : `; test accuracy ${pct(finalEval.test)}`}\n`,
+  );
+  if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+}

@@ -1,0 +1,240 @@
+/**
+ * The coordinator's network side: one HTTP(S) server that answers `GET /status` (JSON) and
+ * upgrades WebSocket connections from workers. Each connection walks
+ *   AWAIT_HELLO → AWAIT_AUTH → JOINED (welcomed; may download the data set) → READY
+ * Every frame is size-limited by ws (maxPayload), decoded and validated by the protocol package;
+ * a bad frame, a wrong token or version, or a message out of turn closes that connection with a
+ * code and a reason, logs one line, and the run goes on unharmed.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { ModelSpec } from '@gradswarm/core';
+import {
+  authMac,
+  createNonce,
+  decodeMessage,
+  encodeMessage,
+  ProtocolError,
+  verifyMac,
+  welcomeMac,
+  type Message,
+  type ProtocolLimits,
+  type WireDatasetDescriptor,
+  type WireTrainingConfig,
+} from '@gradswarm/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Membership } from './membership.js';
+import { RemoteWorker } from './remote-worker.js';
+import { WeightsCache } from './weights-cache.js';
+
+export interface CoordinatorServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly token: string;
+  readonly spec: ModelSpec;
+  readonly parameterCount: number;
+  readonly config: WireTrainingConfig;
+  readonly dataset: { readonly bytes: Uint8Array; readonly descriptor: WireDatasetDescriptor };
+  readonly limits: ProtocolLimits;
+  readonly membership: Membership;
+  readonly stepTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** When set (reproducible mode), workers must use this kernel backend. */
+  readonly requireBackend?: string;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly chunkBytes: number;
+  /** The body of GET /status. */
+  readonly status: () => unknown;
+  readonly log: (line: string) => void;
+}
+
+type Phase = 'AWAIT_HELLO' | 'AWAIT_AUTH' | 'JOINED' | 'READY' | 'CLOSED';
+
+export class CoordinatorServer {
+  readonly weights = new WeightsCache();
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private address: AddressInfo | null = null;
+  /** Set by close(): departures are then the run's end, not news. */
+  private closing = false;
+
+  constructor(private readonly options: CoordinatorServerOptions) {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.onHttp(req, res);
+    this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+    this.wss = new WebSocketServer({ server: this.http, maxPayload: options.limits.maxPayloadBytes });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
+  }
+
+  /** Listens; resolves with the bound port. @throws GradswarmError-like Error if the port is taken */
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.address = this.http.address() as AddressInfo;
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+    this.heartbeat.unref();
+    return this.address.port;
+  }
+
+  /** ws:// or wss:// URL workers connect to. */
+  url(): string {
+    const host = this.options.host === '0.0.0.0' || this.options.host === '::' ? '<this-host>' : this.options.host;
+    return `${this.options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.address?.port ?? this.options.port}`;
+  }
+
+  /** Tells every worker why the run ends and closes the server. */
+  async close(reason: 'finished' | string): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.closing = true;
+    const closed = [...this.sockets].map((ws) => new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      try {
+        ws.send(encodeMessage({ t: 'leave', reason }));
+        ws.close(1000, reason === 'finished' ? 'run finished' : reason.slice(0, 120));
+      } catch {
+        ws.terminate();
+      }
+    }));
+    // Give the close handshakes a moment, then cut whatever is left.
+    await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    for (const ws of this.sockets) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections?.();
+    });
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'GET' && (req.url === '/status' || req.url?.startsWith('/status?'))) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(this.options.status())}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(`${JSON.stringify({ error: 'not found; try GET /status' })}\n`);
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    for (const worker of this.options.membership.ready()) {
+      if (now - worker.lastSeenMs > 3 * this.options.heartbeatIntervalMs) {
+        this.options.membership.departed(worker, 'DROPPED', `no heartbeat for ${Math.round((now - worker.lastSeenMs) / 1000)} s`);
+        worker.drop(4007, 'heartbeat timeout');
+      }
+    }
+    for (const ws of this.sockets) ws.send(encodeMessage({ t: 'heartbeat', timeMs: now }));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const o = this.options;
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.sockets.add(ws);
+    let phase: Phase = 'AWAIT_HELLO';
+    let nonce: Uint8Array | null = null;
+    let hello: Extract<Message, { t: 'hello' }> | null = null;
+    let worker: RemoteWorker | null = null;
+    const send = (m: Message): void => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeMessage(m));
+    };
+    const refuse = (code: string, closeCode: number, reason: string): void => {
+      o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
+      send({ t: 'error', code, message: reason });
+      phase = 'CLOSED';
+      ws.close(closeCode, reason.slice(0, 120));
+      if (worker) o.membership.departed(worker, 'DROPPED', reason);
+    };
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${o.limits.maxPayloadBytes}-byte limit` : err.message;
+      o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
+      if (worker) o.membership.departed(worker, 'DROPPED', reason);
+      phase = 'CLOSED';
+    });
+    ws.on('close', (code, reason) => {
+      this.sockets.delete(ws);
+      if (this.closing) {
+        phase = 'CLOSED';
+        return;
+      }
+      const why = `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+      if (worker && phase === 'JOINED') o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
+      if (worker && phase !== 'CLOSED') o.membership.departed(worker, 'LEFT', why);
+      phase = 'CLOSED';
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (phase === 'CLOSED') return;
+      let message: Message;
+      try {
+        if (!isBinary) throw new ProtocolError('GS_ERR_PROTOCOL_MALFORMED', 'a text frame; messages are binary msgpack');
+        message = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), o.limits, { parameterCount: o.parameterCount });
+      } catch (err) {
+        const e = err as ProtocolError;
+        refuse(e.code ?? 'GS_ERR_PROTOCOL_MALFORMED', e.closeCode ?? 1002, e.message);
+        return;
+      }
+      worker?.handle(message);
+      switch (phase) {
+        case 'AWAIT_HELLO':
+          if (message.t !== 'hello') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected hello first, got ${message.t}`);
+          hello = message;
+          nonce = createNonce();
+          phase = 'AWAIT_AUTH';
+          return send({ t: 'challenge', nonce });
+        case 'AWAIT_AUTH': {
+          if (message.t !== 'auth') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected auth, got ${message.t}`);
+          if (!verifyMac(authMac(o.token, nonce!, message.cnonce), message.mac)) return refuse('GS_ERR_AUTH', 1008, 'wrong token');
+          if (o.requireBackend !== undefined && hello!.backend !== o.requireBackend) {
+            return refuse('GS_ERR_BACKEND_MISMATCH', 1008, `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello!.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`);
+          }
+          const id = o.membership.allocateId();
+          const link = { send, close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)) };
+          worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, this.weights, o.stepTimeoutMs);
+          phase = 'JOINED';
+          return send({ t: 'welcome', mac: welcomeMac(o.token, nonce!, message.cnonce), workerId: id, spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes });
+        }
+        case 'JOINED':
+          if (message.t === 'data-request') {
+            const { offset, length } = message;
+            const total = o.dataset.bytes.length;
+            if (message.fingerprint !== o.dataset.descriptor.fingerprint || offset + length > total || length > o.chunkBytes) {
+              return refuse('GS_ERR_PROTOCOL_INVALID', 4002, `data-request for ${length} bytes at ${offset} is outside the data set (${total} bytes, chunks of ${o.chunkBytes})`);
+            }
+            return send({ t: 'data-chunk', fingerprint: message.fingerprint, offset, bytes: o.dataset.bytes.subarray(offset, offset + length) });
+          }
+          if (message.t === 'ready') {
+            if (message.fingerprint !== o.dataset.descriptor.fingerprint) return refuse('GS_ERR_PROTOCOL_INVALID', 4002, 'ready for another data set');
+            phase = 'READY';
+            return o.membership.admit(worker!);
+          }
+          if (message.t === 'heartbeat') return;
+          return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `unexpected ${message.t} before ready`);
+        case 'READY':
+          if (message.t === 'result' || message.t === 'heartbeat') return;
+          if (message.t === 'leave') {
+            phase = 'CLOSED';
+            o.membership.departed(worker!, 'LEFT', message.reason);
+            ws.close(1000, 'bye');
+            return;
+          }
+          if (message.t === 'error') {
+            phase = 'CLOSED';
+            o.membership.departed(worker!, 'DROPPED', `it reported ${message.code}: ${message.message}`);
+            ws.close(1011, 'worker error');
+            return;
+          }
+          return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `unexpected ${message.t} from a ready worker`);
+        default:
+          return;
+      }
+    });
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * A training run as a whole: the trainer, who computes (membership: local lanes and, with a
+ * network, remote workers), the server, checkpoints and status. `gradswarm train` is this with
+ * the local lanes only and no port; `gradswarm coordinator` adds the server.
+ *
+ *   start() → (server listening) → waitForWorkers(min) → run() → close('finished')
+ *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then.
+ */
+import { parameterCount, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { encodeDataset } from '@gradswarm/data';
+import { limitsForModel, type ProtocolLimits } from '@gradswarm/protocol';
+import { DEFAULT_BLOCK_ROWS, type GradientSource } from '@gradswarm/worker';
+import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CoordinatorServer } from './coordinator-server.js';
+import { Membership } from './membership.js';
+import { Trainer, type TrainerHooks, type TrainResult } from './trainer.js';
+import type { TrainingOptions } from './training-options.js';
+
+export interface NetworkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly stepTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Bytes per data-set chunk sent to a worker [1 MiB]. */
+  readonly chunkBytes?: number;
+}
+
+export interface CoordinatorOptions {
+  readonly spec: ModelSpec;
+  readonly data: LabeledSamples;
+  readonly dataFingerprint: string;
+  readonly dataName: string;
+  readonly training: TrainingOptions;
+  /** This machine's gradient sources (its pool's lanes); may be empty with a network. */
+  readonly local: readonly GradientSource[];
+  /** Kernel backend of the local lanes (reproducible runs require it of every worker). */
+  readonly backend: string;
+  readonly network?: NetworkOptions;
+  readonly checkpoint?: { readonly dir: string; readonly everySteps: number };
+  readonly resume?: Checkpoint;
+  readonly log: (line: string) => void;
+}
+
+/** Largest number of shards one step message may carry (reproducible mode's S). */
+export const MAX_SHARDS_PER_STEP = 4096;
+const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+export class Coordinator {
+  readonly trainer: Trainer;
+  readonly membership: Membership;
+  readonly limits: ProtocolLimits;
+  private server: CoordinatorServer | null = null;
+  private phase: 'starting' | 'waiting' | 'training' | 'finished' | 'stopped' = 'starting';
+  private lastStep = { step: 0, epoch: 0, batch: 0, cost: Number.NaN, samplesPerSecond: 0 };
+  private readonly minibatchCost: number[];
+
+  /** @throws TypeError / RangeError for bad options */
+  constructor(private readonly options: CoordinatorOptions) {
+    if (options.local.length === 0 && !options.network) throw new RangeError('a run without a network needs at least one local thread');
+    this.membership = new Membership(options.local, { log: options.log });
+    this.trainer = new Trainer(options.spec, options.data, this.membership, options.training);
+    this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
+    this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];
+    if (options.resume) this.trainer.restore(options.resume.state);
+  }
+
+  /** Starts the server (if any); resolves with the URL workers join at. */
+  async start(): Promise<string | null> {
+    const net = this.options.network;
+    if (!net) return null;
+    const data = this.options.data;
+    const bytes = encodeDataset(data);
+    const o = this.trainer.options;
+    this.server = new CoordinatorServer({
+      host: net.host,
+      port: net.port,
+      token: net.token,
+      spec: this.trainer.spec,
+      parameterCount: this.trainer.params.length,
+      config: { seed: o.seed, shuffle: o.shuffle, blockRows: DEFAULT_BLOCK_ROWS },
+      dataset: {
+        bytes,
+        descriptor: { fingerprint: this.options.dataFingerprint, count: data.count, featureCount: data.featureCount, classCount: data.classCount, bytes: bytes.length, name: this.options.dataName },
+      },
+      limits: this.limits,
+      membership: this.membership,
+      stepTimeoutMs: net.stepTimeoutMs,
+      heartbeatIntervalMs: net.heartbeatIntervalMs,
+      requireBackend: o.reproducible !== undefined ? this.options.backend : undefined,
+      tls: net.tls,
+      chunkBytes: net.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      status: () => this.status(),
+      log: this.options.log,
+    });
+    await this.server.start();
+    return this.server.url();
+  }
+
+  /** Resolves once `count` remote workers are ready (stop() rejects it). */
+  async waitForWorkers(count: number): Promise<void> {
+    this.phase = 'waiting';
+    while (this.membership.ready().length < count) {
+      // stop() may change the phase while this loop sleeps.
+      if ((this.phase as string) === 'stopped') throw new Error('stopped while waiting for workers');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Trains to the end (or until stop()); writes checkpoints as configured. */
+  async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
+    if (this.phase === 'stopped') return this.trainer.run(hooks);
+    this.phase = 'training';
+    const every = this.options.checkpoint?.everySteps ?? 0;
+    try {
+      const result = await this.trainer.run({
+        ...hooks,
+        onStep: async (info) => {
+          this.minibatchCost.push(info.cost);
+          this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
+          await hooks.onStep?.(info);
+          if (every > 0 && (info.step + 1) % every === 0) this.checkpoint();
+        },
+      });
+      if (result.interrupted) this.checkpoint();
+      this.phase = result.interrupted ? 'stopped' : 'finished';
+      return result;
+    } catch (err) {
+      this.phase = 'stopped';
+      throw err;
+    }
+  }
+
+  /** Writes a checkpoint now (if --checkpoint was given); returns its path. */
+  checkpoint(): string | null {
+    const c = this.options.checkpoint;
+    if (!c) return null;
+    const path = saveCheckpoint(c.dir, {
+      spec: this.trainer.spec,
+      options: this.trainer.options,
+      dataFingerprint: this.options.dataFingerprint,
+      state: this.trainer.state(),
+      minibatchCost: this.minibatchCost,
+    });
+    this.options.log(`checkpoint at step ${this.trainer.state().step} written to ${path}`);
+    return path;
+  }
+
+  /** Ends the run after the current step (SIGINT/SIGTERM), and any wait for workers. */
+  stop(): void {
+    if (this.phase === 'finished') return;
+    this.phase = 'stopped';
+    this.trainer.stop();
+    this.membership.close(new Error('the run was stopped'));
+  }
+
+  /** Tells the workers why the run ends and stops listening. */
+  async close(reason: 'finished' | string): Promise<void> {
+    await this.server?.close(reason);
+  }
+
+  /** The body of GET /status. */
+  status(): Record<string, unknown> {
+    const now = Date.now();
+    const o = this.trainer.options;
+    return {
+      state: this.phase,
+      step: this.lastStep.step,
+      epoch: this.lastStep.epoch + 1,
+      epochs: o.epochs,
+      batch: this.lastStep.batch + 1,
+      batchesPerEpoch: this.trainer.batches.length,
+      cost: Number.isFinite(this.lastStep.cost) ? this.lastStep.cost : null,
+      samplesPerSecond: Math.round(this.lastStep.samplesPerSecond),
+      reproducible: o.reproducible ?? null,
+      localThreads: this.options.local.length,
+      workers: this.membership.all().map((w) => ({
+        id: w.id,
+        name: w.name,
+        state: w.state,
+        threads: w.threads,
+        backend: w.backend,
+        samplesPerSecond: Math.round(w.samplesPerSecond),
+        stepsServed: w.stepsServed,
+        lastSeenMsAgo: now - w.lastSeenMs,
+      })),
+    };
+  }
+}

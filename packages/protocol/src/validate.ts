@@ -1,0 +1,204 @@
+/**
+ * Untrusted decoded value → typed Message (STYLE §2.5). Checks, in order: the value is a map;
+ * `t` is a known type; the type is allowed here (`ctx.allowed`); for `hello` the version, before
+ * anything else, so a peer of another version always learns the real reason; then every field
+ * of the type: its msgpack type, integer ranges, string and byte lengths, array sizes, shapes
+ * against the model (`ctx.parameterCount`), and last the finiteness of every float.
+ * Unknown extra fields are ignored; the returned message is a fresh object with the known
+ * fields only.
+ */
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { MAC_BYTES, MAX_PARAMETER_COUNT, MAX_THREADS, NONCE_BYTES } from './constants.js';
+import {
+  array,
+  bytes,
+  describe,
+  finiteNumber,
+  fingerprint,
+  integer,
+  invalid,
+  isPlainMap,
+  map,
+  oneOf,
+  own,
+  string,
+  type Fields,
+} from './fields.js';
+import { bytesToFloat32, firstNonFinite } from './float-bytes.js';
+import { assertLimits, type ProtocolLimits } from './limits.js';
+import {
+  MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  type Message,
+  type MessageType,
+  type ResultMessage,
+  type StepMessage,
+  type WireShard,
+} from './messages.js';
+import { validateWelcome } from './validate-welcome.js';
+
+/** What the receiver already knows, to check messages against. */
+export interface ValidationContext {
+  /** The model's parameter count P, once known: `step.weights` and every gradient must be 4·P bytes. */
+  readonly parameterCount?: number;
+  /** Message types allowed in the connection's current state; any other type is UNEXPECTED. */
+  readonly allowed?: readonly MessageType[];
+}
+
+type Validator<M extends Message> = (o: Fields, limits: ProtocolLimits, ctx: ValidationContext) => M;
+type Validators = { [K in MessageType]: Validator<Extract<Message, { t: K }>> };
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(MESSAGE_TYPES);
+const REDUCE_MODES = ['each', 'sum'] as const;
+
+/**
+ * Checks a decoded value and returns it as a typed message.
+ * @param value what msgpack decoded
+ * @param limits the connection's limits (string lengths, shard count, chunk size)
+ * @param ctx [{}] what the receiver knows: the parameter count, the allowed types
+ * @throws ProtocolError GS_ERR_PROTOCOL_MALFORMED (not a map), _VERSION (hello of another
+ *   version), _UNEXPECTED (type not in ctx.allowed), _INVALID (anything else wrong),
+ *   _NON_FINITE (NaN/Infinity in a gradient, loss sum or weight)
+ * @throws TypeError/RangeError if limits or ctx are not well formed (a caller bug)
+ */
+export function validateMessage(value: unknown, limits: ProtocolLimits, ctx: ValidationContext = {}): Message {
+  assertLimits(limits);
+  const P = ctx.parameterCount;
+  if (P !== undefined && (!Number.isSafeInteger(P) || P < 1 || P > MAX_PARAMETER_COUNT)) {
+    throw new RangeError(`ctx.parameterCount must be an integer in [1, ${MAX_PARAMETER_COUNT}], got ${P}`);
+  }
+  if (!isPlainMap(value)) {
+    throw new ProtocolError(ProtocolErrorCode.MALFORMED, `message must be a msgpack map, got ${describe(value)}`);
+  }
+  const t = own(value, 't');
+  if (typeof t !== 'string' || !KNOWN_TYPES.has(t)) {
+    throw invalid('t', `a message type (${MESSAGE_TYPES.join(', ')})`, t);
+  }
+  const type = t as MessageType;
+  if (ctx.allowed !== undefined && !ctx.allowed.includes(type)) {
+    throw new ProtocolError(
+      ProtocolErrorCode.UNEXPECTED,
+      `unexpected '${type}' message here; expected ${ctx.allowed.map((a) => `'${a}'`).join(' or ') || 'nothing'}`,
+    );
+  }
+  return (VALIDATORS[type] as Validator<Message>)(value, limits, ctx);
+}
+
+const VALIDATORS: Validators = {
+  hello(o, limits) {
+    // The version first: an older or newer peer must hear "version", not some field it lacks.
+    const version = integer(own(o, 'version'), 'hello.version');
+    if (version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        ProtocolErrorCode.VERSION,
+        `protocol version mismatch: the peer speaks version ${version}, ` +
+          `this side speaks version ${PROTOCOL_VERSION} - help: upgrade the older side`,
+      );
+    }
+    return {
+      t: 'hello',
+      version,
+      threads: integer(own(o, 'threads'), 'hello.threads', 1, MAX_THREADS),
+      backend: string(own(o, 'backend'), 'hello.backend', limits.maxLabelLength, 1),
+      label: string(own(o, 'label'), 'hello.label', limits.maxLabelLength),
+    };
+  },
+  challenge: (o) => ({ t: 'challenge', nonce: bytes(own(o, 'nonce'), 'challenge.nonce', { length: NONCE_BYTES }) }),
+  auth: (o) => ({
+    t: 'auth',
+    mac: bytes(own(o, 'mac'), 'auth.mac', { length: MAC_BYTES }),
+    cnonce: bytes(own(o, 'cnonce'), 'auth.cnonce', { length: NONCE_BYTES }),
+  }),
+  welcome: validateWelcome,
+  'data-request': (o, limits) => ({
+    t: 'data-request',
+    fingerprint: fingerprint(own(o, 'fingerprint'), 'data-request.fingerprint'),
+    offset: integer(own(o, 'offset'), 'data-request.offset'),
+    length: integer(own(o, 'length'), 'data-request.length', 1, limits.maxChunkBytes),
+  }),
+  'data-chunk': (o, limits) => ({
+    t: 'data-chunk',
+    fingerprint: fingerprint(own(o, 'fingerprint'), 'data-chunk.fingerprint'),
+    offset: integer(own(o, 'offset'), 'data-chunk.offset'),
+    bytes: bytes(own(o, 'bytes'), 'data-chunk.bytes', { minLength: 1, maxLength: limits.maxChunkBytes }),
+  }),
+  ready: (o) => ({ t: 'ready', fingerprint: fingerprint(own(o, 'fingerprint'), 'ready.fingerprint') }),
+  step: validateStep,
+  result: validateResult,
+  heartbeat: (o) => ({ t: 'heartbeat', timeMs: finiteNumber(own(o, 'timeMs'), 'heartbeat.timeMs', 0) }),
+  leave: (o, limits) => ({ t: 'leave', reason: string(own(o, 'reason'), 'leave.reason', limits.maxLabelLength) }),
+  error: (o, limits) => ({
+    t: 'error',
+    code: string(own(o, 'code'), 'error.code', limits.maxLabelLength, 1),
+    message: string(own(o, 'message'), 'error.message', limits.maxLabelLength),
+  }),
+};
+
+function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): StepMessage {
+  const step = integer(own(o, 'step'), 'step.step');
+  const version = integer(own(o, 'version'), 'step.version');
+  const rawWeights = own(o, 'weights');
+  const weights = rawWeights === undefined ? undefined : floatBytes(rawWeights, 'step.weights', ctx.parameterCount);
+  const epoch = integer(own(o, 'epoch'), 'step.epoch');
+  const batch = integer(own(o, 'batch'), 'step.batch');
+  const shards = array(own(o, 'shards'), 'step.shards', 1, limits.maxShardsPerStep).map((s, i): WireShard => {
+    const m = map(s, `step.shards[${i}]`);
+    return {
+      offset: integer(own(m, 'offset'), `step.shards[${i}].offset`),
+      count: integer(own(m, 'count'), `step.shards[${i}].count`, 1),
+    };
+  });
+  const reduce = oneOf(own(o, 'reduce'), 'step.reduce', REDUCE_MODES);
+  if (weights !== undefined) assertFiniteFloats(weights, 'step.weights');
+  return weights === undefined
+    ? { t: 'step', step, version, epoch, batch, shards, reduce }
+    : { t: 'step', step, version, weights, epoch, batch, shards, reduce };
+}
+
+function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): ResultMessage {
+  const step = integer(own(o, 'step'), 'result.step');
+  const version = integer(own(o, 'version'), 'result.version');
+  const rawGrads = array(own(o, 'grads'), 'result.grads', 1, limits.maxShardsPerStep);
+  const n = rawGrads.length;
+  const rawLossSums = array(own(o, 'lossSums'), 'result.lossSums', n, n);
+  const rawCounts = array(own(o, 'counts'), 'result.counts', n, n);
+  const grads = rawGrads.map((g, i) => floatBytes(g, `result.grads[${i}]`, ctx.parameterCount));
+  for (let i = 1; i < n; i++) {
+    if (grads[i].byteLength !== grads[0].byteLength) {
+      throw invalid(`result.grads[${i}]`, `as long as result.grads[0] (${grads[0].byteLength} bytes)`, grads[i]);
+    }
+  }
+  const counts = rawCounts.map((c, i) => integer(c, `result.counts[${i}]`, 1));
+  const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
+  const lossSums = rawLossSums.map((s, i) => lossSum(s, `result.lossSums[${i}]`));
+  grads.forEach((g, i) => assertFiniteFloats(g, `result.grads[${i}]`));
+  return { t: 'result', step, version, grads, lossSums, counts, computeMs };
+}
+
+/** A float32 payload: 4·P bytes when P is known, else a non-empty multiple of 4. */
+function floatBytes(value: unknown, path: string, P: number | undefined): Uint8Array {
+  return P === undefined
+    ? bytes(value, path, { minLength: 4, maxLength: 4 * MAX_PARAMETER_COUNT, float32: true })
+    : bytes(value, path, { length: 4 * P });
+}
+
+/** A loss sum: a number (else INVALID) that is finite (else NON_FINITE). */
+function lossSum(value: unknown, path: string): number {
+  if (typeof value !== 'number') throw invalid(path, 'a finite number', value);
+  if (!Number.isFinite(value)) {
+    throw new ProtocolError(ProtocolErrorCode.NON_FINITE, `${path} must be finite, got ${value}`);
+  }
+  return value;
+}
+
+/** Throws NON_FINITE naming the first NaN or ±Infinity among the float32 values of `b`. */
+function assertFiniteFloats(b: Uint8Array, path: string): void {
+  const floats = bytesToFloat32(b, path);
+  const i = firstNonFinite(floats);
+  if (i >= 0) {
+    throw new ProtocolError(
+      ProtocolErrorCode.NON_FINITE,
+      `${path} holds a non-finite value (${floats[i]}) at float index ${i}`,
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bytesToFloat32,
+  decodeMessage,
+  encodeMessage,
+  MESSAGE_TYPES,
+  type Message,
+  type ResultMessage,
+  type StepMessage,
+} from '../src/index.js';
+import { LIMITS, P, validMessages, validResult, validStep } from './fixtures/messages.js';
+
+const decode = (b: Uint8Array): Message => decodeMessage(b, LIMITS, { parameterCount: P });
+
+describe('encodeMessage', () => {
+  it.each(MESSAGE_TYPES)('round-trips a valid %s message through encode and decode', (type) => {
+    const msg = validMessages()[type];
+    expect(decode(encodeMessage(msg))).toStrictEqual(msg);
+  });
+
+  it('round-trips every message without knowing the parameter count', () => {
+    for (const msg of Object.values(validMessages())) {
+      expect(decodeMessage(encodeMessage(msg), LIMITS)).toStrictEqual(msg);
+    }
+  });
+
+  it('writes a msgpack map whose first key is the type tag t', () => {
+    const bytes = encodeMessage({ t: 'ready', fingerprint: 'ab'.repeat(32) });
+    expect(bytes[0]).toBe(0x82); // fixmap of 2 entries
+    expect([...bytes.subarray(1, 4)]).toEqual([0xa1, 0x74, 0xa5]); // "t", then a 5-character str
+  });
+
+  it('returns a plain Uint8Array, not a Buffer', () => {
+    const bytes = encodeMessage(validMessages().heartbeat);
+    expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
+  });
+
+  it('writes binary fields as msgpack bin, never as arrays of numbers', () => {
+    const nonce = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const bytes = encodeMessage({ t: 'challenge', nonce });
+    const at = bytes.indexOf(0xc4); // bin 8
+    expect(at).toBeGreaterThan(0);
+    expect(bytes[at + 1]).toBe(32);
+    expect([...bytes.subarray(at + 2, at + 34)]).toEqual([...nonce]);
+    expect(bytes.length).toBe(at + 34);
+  });
+
+  it('writes a large gradient as one bin 32 field of 4·P bytes', () => {
+    const grad = new Uint8Array(4 * 100_000);
+    const bytes = encodeMessage({ ...validResult(), grads: [grad], lossSums: [1], counts: [1] });
+    const header = [0xc6, 0x00, 0x06, 0x1a, 0x80]; // bin 32, length 400 000
+    const at = bytes.findIndex((_, i) => header.every((h, k) => bytes[i + k] === h));
+    expect(at).toBeGreaterThan(0);
+  });
+
+  it('leaves out a step weights field that is undefined', () => {
+    const { weights: _weights, ...rest } = validStep();
+    for (const msg of [rest as StepMessage, { ...validStep(), weights: undefined }]) {
+      const decoded = decode(encodeMessage(msg)) as StepMessage;
+      expect('weights' in decoded).toBe(false);
+      expect(decoded).toStrictEqual(rest);
+    }
+  });
+
+  it('keeps loss sums exactly (float64, never float32)', () => {
+    const lossSums = [0.1, 1 / 3];
+    const decoded = decode(encodeMessage({ ...validResult(), lossSums })) as ResultMessage;
+    expect(decoded.lossSums).toEqual(lossSums);
+  });
+});
+
+describe('decoded binary fields', () => {
+  it('are plain Uint8Arrays that own their memory', () => {
+    const input = Buffer.from(encodeMessage(validResult()));
+    const decoded = decodeMessage(input, LIMITS) as ResultMessage;
+    for (const g of decoded.grads) {
+      expect(Object.getPrototypeOf(g)).toBe(Uint8Array.prototype);
+      expect(g.buffer).not.toBe(input.buffer);
+    }
+    const before = decoded.grads[0].slice();
+    input.fill(0);
+    expect(decoded.grads[0]).toEqual(before);
+  });
+
+  it('give float32 views with the values that were sent, from any input offset', () => {
+    const sent = Float32Array.from({ length: P }, (_, i) => Math.fround(i * 0.37 - 3));
+    const msg: ResultMessage = {
+      ...validResult(),
+      grads: [new Uint8Array(sent.buffer)],
+      lossSums: [2],
+      counts: [9],
+    };
+    const bytes = encodeMessage(msg);
+    for (const offset of [0, 1, 2, 3]) {
+      const framed = new Uint8Array(bytes.length + offset);
+      framed.set(bytes, offset);
+      const decoded = decodeMessage(framed.subarray(offset), LIMITS, { parameterCount: P }) as ResultMessage;
+      const view = bytesToFloat32(decoded.grads[0]);
+      expect(view.buffer).toBe(decoded.grads[0].buffer); // aligned, so a view, not a copy
+      expect(view).toEqual(sent);
+    }
+  });
+});

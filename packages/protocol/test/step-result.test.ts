@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { checkResultForStep, ProtocolErrorCode as Code, type ResultMessage, type StepMessage } from '../src/index.js';
+import { expectProtocolError } from './fixtures/assert.js';
+import { floats, P, validResult, validStep } from './fixtures/messages.js';
+
+describe('checkResultForStep', () => {
+  it("accepts one gradient per shard with the shards' counts (reduce 'each')", () => {
+    expect(() => checkResultForStep(validStep(), validResult())).not.toThrow();
+  });
+
+  it("accepts one summed gradient with the total count (reduce 'sum')", () => {
+    const step: StepMessage = { ...validStep(), reduce: 'sum' };
+    const result: ResultMessage = { ...validResult(), grads: [floats(P)], lossSums: [4], counts: [9] };
+    expect(() => checkResultForStep(step, result)).not.toThrow();
+  });
+
+  it('refuses a result for another step or weights version as STALE (4004)', () => {
+    const err = expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), step: 8 }), Code.STALE);
+    expect(err.message).toBe('result is for step 8 at weights version 7, but the step asked for is 7 at version 7');
+    expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), version: 6 }), Code.STALE);
+  });
+
+  it('refuses the wrong number of gradients or a count that is not the shard size as INVALID', () => {
+    const one: ResultMessage = { ...validResult(), grads: [floats(P)], lossSums: [1], counts: [9] };
+    expectProtocolError(() => checkResultForStep(validStep(), one), Code.INVALID);
+    expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), counts: [4, 5] }), Code.INVALID);
+    expectProtocolError(() => checkResultForStep({ ...validStep(), reduce: 'sum' }, { ...one, counts: [8] }), Code.INVALID);
+  });
+});
