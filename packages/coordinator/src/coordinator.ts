@@ -55,11 +55,15 @@ export class Coordinator {
   private phase: 'starting' | 'waiting' | 'training' | 'finished' | 'stopped' = 'starting';
   private lastStep = { step: 0, epoch: 0, batch: 0, cost: Number.NaN, samplesPerSecond: 0 };
   private readonly minibatchCost: number[];
+  /** True while a step is being computed (between the trainer's start of a step and onStep). */
+  private inFlight = false;
 
   /** @throws TypeError / RangeError for bad options */
   constructor(private readonly options: CoordinatorOptions) {
     if (options.local.length === 0 && !options.network) throw new RangeError('a run without a network needs at least one local thread');
-    this.membership = new Membership(options.local, { log: options.log });
+    // A source admitted while step k is computed takes shards from step k+1 (steps are
+    // numbered from 1 in logs; the trainer asks for active sources as each step starts).
+    this.membership = new Membership(options.local, { log: options.log, nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0) });
     this.trainer = new Trainer(options.spec, options.data, this.membership, options.training);
     this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
     this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];
@@ -116,7 +120,11 @@ export class Coordinator {
     try {
       const result = await this.trainer.run({
         ...hooks,
+        onStepStart: () => {
+          this.inFlight = true;
+        },
         onStep: async (info) => {
+          this.inFlight = false;
           this.minibatchCost.push(info.cost);
           this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
           await hooks.onStep?.(info);

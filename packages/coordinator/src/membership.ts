@@ -12,6 +12,8 @@ import type { SourceProvider } from './source-provider.js';
 export interface MembershipEvents {
   /** One line for the log: joins, leaves, drops, refusals. */
   log(line: string): void;
+  /** The first step a source admitted now can take part in (0-based). */
+  nextStep?(): number;
 }
 
 export class Membership implements SourceProvider {
@@ -44,7 +46,9 @@ export class Membership implements SourceProvider {
   admit(worker: RemoteWorker): void {
     worker.state = 'READY';
     this.workers.push(worker);
-    this.events.log(`worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined; ${this.ready().length} ready`);
+    const from = this.events.nextStep?.();
+    const when = from === undefined ? '' : `; takes shards from step ${from + 1}`;
+    this.events.log(`worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined${when}; ${this.ready().length} ready`);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve();

@@ -25,6 +25,8 @@ export interface MetricsDocument {
   readonly minibatchCost: number[];
   /** Epoch of every minibatch (parallel to minibatchCost). */
   readonly minibatchEpoch: number[];
+  /** Who computed each minibatch's shards, in shard order (parallel to minibatchCost). */
+  readonly minibatchParticipants: string[][];
   readonly epochs: EpochRecord[];
   summary: Record<string, unknown>;
 }
@@ -35,12 +37,13 @@ export class MetricsRecorder {
 
   /** @param run the run's configuration, recorded as given */
   constructor(run: Record<string, unknown>) {
-    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], epochs: [], summary: {} };
+    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], minibatchParticipants: [], epochs: [], summary: {} };
   }
 
   recordStep(info: StepInfo): void {
     this.document.minibatchCost.push(info.cost);
     this.document.minibatchEpoch.push(info.epoch);
+    this.document.minibatchParticipants.push([...info.participants]);
     this.lastLearningRate = info.learningRate;
   }
 

@@ -61,6 +61,8 @@ export interface EpochInfo {
 }
 
 export interface TrainerHooks extends SchedulerEvents {
+  /** Called as a step starts, before it asks for the active sources. */
+  onStepStart?(step: number): void;
   /** Called after each step; the trainer's state() is then the state after that step. */
   onStep?(info: StepInfo): void | Promise<void>;
   /** Called after each epoch; time spent here (evaluation) is not training time. */
@@ -173,6 +175,7 @@ export class Trainer {
       let costSum = 0;
       let costs = 0;
       while (pos.batch < this.batches.length && !this.stopRequested) {
+        hooks.onStepStart?.(pos.step);
         const started = performance.now();
         const { start, count } = this.batches[pos.batch];
         const learningRate = learningRateAt({ learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind }, epoch, pos.step);
