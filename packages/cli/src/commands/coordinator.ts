@@ -72,7 +72,8 @@ export function coordinatorCommand(setExitCode: (code: number) => void): Command
     describe: 'train with remote workers joining over WebSocket (and this machine’s threads)',
     builder: (y: Argv) =>
       y
-        .options({ ...trainFlags, ...networkFlags })
+        // Machines differ (threads, CPUs), so shards follow measured throughput by default here.
+        .options({ ...trainFlags, balance: { ...trainFlags.balance, default: 'throughput' }, ...networkFlags })
         .alias('local-threads', 'threads')
         .example('$0 coordinator --host 0.0.0.0 --min-workers 2 --local-threads 0', 'wait for two machines, compute nothing locally')
         .example('$0 coordinator --reproducible 8 --checkpoint ckpt --checkpoint-every 100', 'bit-reproducible, resumable run') as unknown as Argv<CoordinatorArgs>,
