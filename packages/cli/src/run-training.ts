@@ -5,7 +5,7 @@
  * the run after the current step; the model so far and a checkpoint are still written.
  */
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
-import { checkResumable, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { LocalPool } from '@gradswarm/worker';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
@@ -210,6 +210,11 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     interrupted: result.interrupted,
   };
   recorder.setSummary(summary);
+  {
+    const evaluated = data.test ?? data.train;
+    const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
+    recorder.setReport(collectReportData(spec.layers, result.params, data.train, evaluated, ev.predictions, ev.confusion, data.test ? 'test' : 'train'));
+  }
   if (args.out !== undefined) {
     const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
     writeFileAtomic(args.out, modelToJson({ spec, params: result.params, scaling }));

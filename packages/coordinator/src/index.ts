@@ -3,6 +3,7 @@ export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type Network
 export { Membership } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument } from './metrics-recorder.js';
 export { reduceInOrder, reduceStats } from './reducer.js';
+export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { contiguousGroups, runStep, type SchedulerEvents, type StepPlan } from './scheduler.js';
 export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProvider } from './source-provider.js';

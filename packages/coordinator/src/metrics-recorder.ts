@@ -3,6 +3,7 @@
  * accuracies — into the metrics document written by `--metrics FILE` (and later turned into
  * reports). Plain JSON, one object.
  */
+import type { ReportData } from './report-data.js';
 import type { StepInfo } from './trainer.js';
 
 export interface EpochRecord {
@@ -29,6 +30,8 @@ export interface MetricsDocument {
   readonly minibatchParticipants: string[][];
   readonly epochs: EpochRecord[];
   summary: Record<string, unknown>;
+  /** Images and matrices for the training report (present once the run has ended). */
+  report?: ReportData;
 }
 
 export class MetricsRecorder {
@@ -51,6 +54,10 @@ export class MetricsRecorder {
     const full = { ...record, learningRate: this.lastLearningRate };
     this.document.epochs.push(full);
     return full;
+  }
+
+  setReport(report: ReportData): void {
+    this.document.report = report;
   }
 
   setSummary(summary: Record<string, unknown>): void {
