@@ -40,6 +40,7 @@ export const costFlags = {
 
 export const optimizerFlags = {
   epochs: { type: 'number', default: D.epochs, describe: 'passes over the training set', group: 'Optimizer:' },
+  steps: { type: 'number', describe: 'stop after this many steps in all (benchmarks) [all epochs]', group: 'Optimizer:' },
   'batch-size': { type: 'number', describe: `samples per minibatch [${D.batchSize}]`, group: 'Optimizer:' },
   minibatches: { type: 'number', describe: 'minibatches per epoch instead of --batch-size (numpy array_split)', group: 'Optimizer:' },
   lr: { type: 'number', default: D.learningRate, describe: 'learning rate η0', group: 'Optimizer:' },

@@ -41,6 +41,7 @@ export interface TrainingArgs {
   decayKind: string;
   seed: number;
   threads?: number;
+  steps?: number;
   reproducible?: number;
   balance: string;
   out?: string;
@@ -70,7 +71,7 @@ function positiveInteger(flag: string, v: number | undefined, allowZero = false)
 
 /** Checks the integer flags yargs cannot constrain, and builds the trainer's options. */
 export function trainingOptions(args: TrainingArgs): TrainingOptions {
-  for (const flag of ['epochs', 'batch-size', 'minibatches', 'reproducible'] as const) {
+  for (const flag of ['epochs', 'batch-size', 'minibatches', 'reproducible', 'steps'] as const) {
     positiveInteger(flag, args[flag === 'batch-size' ? 'batchSize' : flag]);
   }
   positiveInteger('eval-every', args.evalEvery, true);
@@ -97,6 +98,7 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
     seed: args.seed,
     reproducible: args.reproducible,
     balance: args.balance as TrainingOptions['balance'],
+    maxSteps: args.steps,
   };
 }
 
@@ -142,7 +144,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
 
   const recorder = new MetricsRecorder({ command, dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads });
   if (resume) for (const cost of resume.minibatchCost) recorder.document.minibatchCost.push(cost);
-  const progress = new Progress({ totalSteps: trainer.batches.length * o.epochs, epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
+  const progress = new Progress({ totalSteps: Math.min(trainer.batches.length * o.epochs, o.maxSteps ?? Infinity), epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
   let last: { train: number; test: number | null } | null = null;
   const evaluateAll = (params: Float32Array) => ({
     train: evaluate(backend, spec, params, data.train, o.cost),
@@ -164,7 +166,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     }
     result = await coordinator.run({
       onStep: (info) => {
-        recorder.recordStep(info);
+        recorder.recordStep(info, coordinator.lastTraffic);
         progress.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
       },
       onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),

@@ -107,8 +107,9 @@ export function checkResumable(checkpoint: Checkpoint, spec: ModelSpec, options:
     throw checkpointError(`the checkpoint is of model ${checkpoint.spec.layers.join('-')} ${checkpoint.spec.hidden}/${checkpoint.spec.output}, this run builds ${spec.layers.join('-')} ${spec.hidden}/${spec.output} - help: resume with the same model flags`);
   }
   if (checkpoint.dataFingerprint !== dataFingerprint) throw checkpointError('the checkpoint was trained on other data (fingerprints differ) - help: resume with the same --dataset, --test-fraction, --scale and --seed');
-  const a = { ...checkpoint.options, epochs: 0 };
-  const b = { ...options, epochs: 0 };
+  // Only how long the run goes may differ.
+  const a = { ...checkpoint.options, epochs: 0, maxSteps: 0 };
+  const b = { ...options, epochs: 0, maxSteps: 0 };
   for (const key of Object.keys(b) as (keyof ResolvedTrainingOptions)[]) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
       throw checkpointError(`the checkpoint was made with ${String(key)} = ${JSON.stringify(a[key])}, this run has ${JSON.stringify(b[key])} - help: resume with the same flags`);

@@ -59,6 +59,8 @@ export class CoordinatorServer {
   private readonly sockets = new Set<WebSocket>();
   private heartbeat: NodeJS.Timeout | null = null;
   private address: AddressInfo | null = null;
+  /** Bytes of WebSocket messages sent to and received from workers since the start. */
+  readonly traffic = { sentBytes: 0, receivedBytes: 0 };
   /** Set by close(): departures are then the run's end, not news. */
   private closing = false;
 
@@ -131,7 +133,11 @@ export class CoordinatorServer {
         worker.drop(4007, 'heartbeat timeout');
       }
     }
-    for (const ws of this.sockets) ws.send(encodeMessage({ t: 'heartbeat', timeMs: now }));
+    const beat = encodeMessage({ t: 'heartbeat', timeMs: now });
+    for (const ws of this.sockets) {
+      this.traffic.sentBytes += beat.length;
+      ws.send(beat);
+    }
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
@@ -143,7 +149,10 @@ export class CoordinatorServer {
     let hello: Extract<Message, { t: 'hello' }> | null = null;
     let worker: RemoteWorker | null = null;
     const send = (m: Message): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeMessage(m));
+      if (ws.readyState !== ws.OPEN) return;
+      const bytes = encodeMessage(m);
+      this.traffic.sentBytes += bytes.length;
+      ws.send(bytes);
     };
     const refuse = (code: string, closeCode: number, reason: string): void => {
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
@@ -172,6 +181,7 @@ export class CoordinatorServer {
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (phase === 'CLOSED') return;
+      this.traffic.receivedBytes += data.byteLength;
       let message: Message;
       try {
         if (!isBinary) throw new ProtocolError('GS_ERR_PROTOCOL_MALFORMED', 'a text frame; messages are binary msgpack');

@@ -57,6 +57,9 @@ export class Coordinator {
   private readonly minibatchCost: number[];
   /** True while a step is being computed (between the trainer's start of a step and onStep). */
   private inFlight = false;
+  private trafficAtStep = { sentBytes: 0, receivedBytes: 0 };
+  /** Bytes the coordinator sent and received during the last step. */
+  lastTraffic = { sentBytes: 0, receivedBytes: 0 };
 
   /** @throws TypeError / RangeError for bad options */
   constructor(private readonly options: CoordinatorOptions) {
@@ -125,6 +128,10 @@ export class Coordinator {
         },
         onStep: async (info) => {
           this.inFlight = false;
+          const t = this.server?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+          const traffic = { sentBytes: t.sentBytes - this.trafficAtStep.sentBytes, receivedBytes: t.receivedBytes - this.trafficAtStep.receivedBytes };
+          this.trafficAtStep = { ...t };
+          this.lastTraffic = traffic;
           this.minibatchCost.push(info.cost);
           this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
           await hooks.onStep?.(info);

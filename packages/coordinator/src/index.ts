@@ -1,11 +1,11 @@
 export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
 export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type NetworkOptions } from './coordinator.js';
 export { Membership } from './membership.js';
-export { MetricsRecorder, type EpochRecord, type MetricsDocument } from './metrics-recorder.js';
+export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
 export { reduceInOrder, reduceStats } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { contiguousGroups, runStep, type SchedulerEvents, type StepPlan } from './scheduler.js';
 export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProvider } from './source-provider.js';
-export { Trainer, type EpochInfo, type StepInfo, type TrainerHooks, type TrainerState, type TrainResult } from './trainer.js';
+export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks, type TrainerState, type TrainResult } from './trainer.js';
 export { DEFAULT_TRAINING_OPTIONS, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';

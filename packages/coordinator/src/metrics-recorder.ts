@@ -18,6 +18,17 @@ export interface EpochRecord {
   readonly trainingMs: number;
 }
 
+/** One step's time and traffic, as benchmarks read it. */
+export interface StepRecord {
+  readonly totalMs: number;
+  /** Slowest and mean compute time of the sources that took part. */
+  readonly computeMaxMs: number;
+  readonly computeMeanMs: number;
+  readonly reduceUpdateMs: number;
+  readonly sentBytes: number;
+  readonly receivedBytes: number;
+}
+
 export interface MetricsDocument {
   readonly format: 'gradswarm-metrics';
   readonly version: 1;
@@ -28,6 +39,8 @@ export interface MetricsDocument {
   readonly minibatchEpoch: number[];
   /** Who computed each minibatch's shards, in shard order (parallel to minibatchCost). */
   readonly minibatchParticipants: string[][];
+  /** Where each step's time went and the coordinator's traffic (parallel to minibatchCost). */
+  readonly minibatchTiming: StepRecord[];
   readonly epochs: EpochRecord[];
   summary: Record<string, unknown>;
   /** Images and matrices for the training report (present once the run has ended). */
@@ -40,10 +53,19 @@ export class MetricsRecorder {
 
   /** @param run the run's configuration, recorded as given */
   constructor(run: Record<string, unknown>) {
-    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], minibatchParticipants: [], epochs: [], summary: {} };
+    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], minibatchParticipants: [], minibatchTiming: [], epochs: [], summary: {} };
   }
 
-  recordStep(info: StepInfo): void {
+  recordStep(info: StepInfo, traffic: { sentBytes: number; receivedBytes: number } = { sentBytes: 0, receivedBytes: 0 }): void {
+    const c = info.timing.computeMs;
+    const round = (x: number): number => Math.round(x * 1000) / 1000;
+    this.document.minibatchTiming.push({
+      totalMs: round(info.timing.totalMs),
+      computeMaxMs: round(c.length ? Math.max(...c) : 0),
+      computeMeanMs: round(c.length ? c.reduce((a, b) => a + b, 0) / c.length : 0),
+      reduceUpdateMs: round(info.timing.reduceUpdateMs),
+      ...traffic,
+    });
     this.document.minibatchCost.push(info.cost);
     this.document.minibatchEpoch.push(info.epoch);
     this.document.minibatchParticipants.push([...info.participants]);

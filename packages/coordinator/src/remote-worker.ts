@@ -7,9 +7,9 @@
  *
  * States: JOINED (authenticated) → READY (holds the data set; takes shards) → DROPPED | LEFT.
  */
-import { GradswarmError, type GradientStats } from '@gradswarm/core';
+import { GradswarmError } from '@gradswarm/core';
 import { bytesToFloat32, type Message, type ResultMessage } from '@gradswarm/protocol';
-import type { GradientSource, ShardRange, ShardTask, StepTask } from '@gradswarm/worker';
+import type { GradientSource, ShardRange, ShardStats, ShardTask, StepTask } from '@gradswarm/worker';
 import type { WeightsCache } from './weights-cache.js';
 
 export type RemoteWorkerState = 'JOINED' | 'READY' | 'DROPPED' | 'LEFT';
@@ -26,7 +26,7 @@ interface Pending {
   readonly version: number;
   readonly grads: readonly Float32Array[];
   readonly reduce: 'each' | 'sum';
-  readonly resolve: (stats: GradientStats[]) => void;
+  readonly resolve: (stats: ShardStats[]) => void;
   readonly reject: (err: unknown) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -55,11 +55,11 @@ export class RemoteWorker implements GradientSource {
     this.label = `worker ${id}`;
   }
 
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     return this.enqueue(task, [{ offset: task.offset, count: task.count }], [grad], 'sum').then((s) => s[0]);
   }
 
-  computeShards(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<GradientStats[]> {
+  computeShards(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<ShardStats[]> {
     return this.enqueue(task, shards, grads, 'each');
   }
 
@@ -86,19 +86,19 @@ export class RemoteWorker implements GradientSource {
     this.link.close(code, reason.slice(0, 120));
   }
 
-  private enqueue(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<GradientStats[]> {
+  private enqueue(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<ShardStats[]> {
     const run = this.queue.then(() => this.request(task, shards, grads, reduce));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<GradientStats[]> {
+  private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<ShardStats[]> {
     if (this.state !== 'READY') {
       return Promise.reject(new GradswarmError('GS_ERR_WORKER_LOST', `${this.label} (${this.name}) is no longer connected`));
     }
     const step = ++this.requestId;
     const version = task.weightsVersion;
-    return new Promise<GradientStats[]>((resolve, reject) => {
+    return new Promise<ShardStats[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         const err = new GradswarmError('GS_ERR_STEP_TIMEOUT', `${this.label} (${this.name}) missed the step deadline of ${this.stepTimeoutMs} ms`);
         this.failPending(err);
@@ -133,7 +133,8 @@ export class RemoteWorker implements GradientSource {
     this.stepsServed++;
     clearTimeout(p.timer);
     this.pending = null;
-    p.resolve(result.lossSums.map((lossSum, k) => ({ lossSum, count: result.counts[k] })));
+    // The worker's compute time covers all shards of the message; it is reported on the first.
+    p.resolve(result.lossSums.map((lossSum, k) => ({ lossSum, count: result.counts[k], ...(k === 0 ? { computeMs: result.computeMs } : {}) })));
   }
 
   private failPending(err: unknown): void {

@@ -7,7 +7,7 @@
  */
 import type { GradientStats } from '@gradswarm/core';
 import { proportionalShards } from '@gradswarm/data';
-import type { GradientSource, ShardRange, StepTask } from '@gradswarm/worker';
+import type { GradientSource, ShardRange, ShardStats, StepTask } from '@gradswarm/worker';
 import { isRecoverable, type SourceProvider } from './source-provider.js';
 
 export interface StepPlan {
@@ -21,8 +21,11 @@ export interface StepPlan {
 }
 
 export interface SchedulerEvents {
-  /** A source finished its shards: `samples` in `ms` milliseconds. */
-  onMeasured?(source: GradientSource, samples: number, ms: number): void;
+  /**
+   * A source finished its shards: `samples` in `ms` milliseconds of wall time, of which
+   * `computeMs` computing (as the source reports it; the wall time when it does not).
+   */
+  onMeasured?(source: GradientSource, samples: number, ms: number, computeMs: number): void;
   /** A source failed recoverably; its shards go to others. */
   onReassigned?(source: GradientSource, error: unknown, shards: readonly number[], to: readonly GradientSource[]): void;
 }
@@ -44,13 +47,23 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
     if (indices.length === 0) return;
     const started = performance.now();
     try {
+      let computeMs = 0;
+      let reported = false;
+      const note = (s: ShardStats): ShardStats => {
+        if (s.computeMs !== undefined) {
+          computeMs += s.computeMs;
+          reported = true;
+        }
+        return s;
+      };
       if (indices.length > 1 && source.computeShards) {
         const stats = await source.computeShards(plan.task, indices.map((i) => plan.shards[i]), indices.map((i) => plan.grads[i]));
-        indices.forEach((i, k) => (results[i] = stats[k]));
+        indices.forEach((i, k) => (results[i] = note(stats[k])));
       } else {
-        for (const i of indices) results[i] = await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]);
+        for (const i of indices) results[i] = note(await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]));
       }
-      events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), performance.now() - started);
+      const wallMs = performance.now() - started;
+      events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), wallMs, reported ? computeMs : wallMs);
     } catch (err) {
       if (!isRecoverable(err)) throw err;
       provider.failed(source, err);

@@ -45,10 +45,21 @@ export interface StepInfo {
   readonly samples: number;
   /** Labels of the sources that computed this step's shards, in shard order. */
   readonly participants: readonly string[];
+  /** Where the step's time went (for benchmarks). */
+  readonly timing: StepTiming;
   /** Training samples processed since the start of the run (including before a resume). */
   readonly samplesSeen: number;
   /** Time spent in training steps since the start of the run. */
   readonly trainingMs: number;
+}
+
+/** One step's time: compute per source as reported, summing and updating, and the whole step. */
+export interface StepTiming {
+  readonly totalMs: number;
+  /** Compute time of each source that took part (its own measure where it reports one). */
+  readonly computeMs: readonly number[];
+  /** Summing the shard gradients, regularising and the optimizer update. */
+  readonly reduceUpdateMs: number;
 }
 
 /** Reported after every epoch. */
@@ -169,28 +180,30 @@ export class Trainer {
     const o = this.options;
     const n = this.data.count;
     const pos = this.position;
-    while (pos.epoch < o.epochs && !this.stopRequested) {
+    while (pos.epoch < o.epochs && !this.stopRequested && pos.step < (o.maxSteps ?? Infinity)) {
       const epoch = pos.epoch;
       const order = o.shuffle ? epochPermutation(o.seed, epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
       let costSum = 0;
       let costs = 0;
-      while (pos.batch < this.batches.length && !this.stopRequested) {
+      while (pos.batch < this.batches.length && !this.stopRequested && pos.step < (o.maxSteps ?? Infinity)) {
         hooks.onStepStart?.(pos.step);
         const started = performance.now();
         const { start, count } = this.batches[pos.batch];
         const learningRate = learningRateAt({ learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind }, epoch, pos.step);
-        const { cost, participants } = await this.step(epoch, pos.batch, order, start, count, learningRate, hooks);
-        pos.trainingMs += performance.now() - started;
+        const { cost, participants, computeMs, reduceUpdateMs } = await this.step(epoch, pos.batch, order, start, count, learningRate, hooks);
+        const totalMs = performance.now() - started;
+        pos.trainingMs += totalMs;
         pos.samplesSeen += count;
         pos.lastCost = cost;
         costSum += cost;
         costs++;
-        const info = { epoch, batch: pos.batch, batchesPerEpoch: this.batches.length, step: pos.step, cost, learningRate, samples: count, participants };
+        const timing = { totalMs, computeMs, reduceUpdateMs };
+        const info = { epoch, batch: pos.batch, batchesPerEpoch: this.batches.length, step: pos.step, cost, learningRate, samples: count, participants, timing };
         pos.step++;
         pos.batch++;
         await hooks.onStep?.({ ...info, samplesSeen: pos.samplesSeen, trainingMs: pos.trainingMs });
       }
-      if (pos.batch < this.batches.length) break;
+      if (pos.batch < this.batches.length) break; // stopped, or maxSteps reached mid-epoch
       pos.epoch++;
       pos.batch = 0;
       await hooks.onEpoch?.({ epoch, cost: costs > 0 ? costSum / costs : pos.lastCost, params: this.params, trainingMs: pos.trainingMs });
@@ -202,7 +215,7 @@ export class Trainer {
       finalCost: pos.lastCost,
       samplesSeen: pos.samplesSeen,
       trainingMs: pos.trainingMs,
-      interrupted: this.stopRequested && pos.epoch < o.epochs,
+      interrupted: this.stopRequested && pos.epoch < o.epochs && pos.step < (o.maxSteps ?? Infinity),
     };
   }
 
@@ -240,16 +253,18 @@ export class Trainer {
     const groups = contiguousGroups(perSource);
     const grads = this.gradBuffers(shards.length);
     const participants: string[] = new Array(shards.length);
+    const computeMs: number[] = [];
     groups.forEach((g, s) => g.forEach((i) => (participants[i] = sources[s].label)));
     const stats: GradientStats[] = await runStep(
       { task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order }, shards, grads, assignment: sources.map((source, s) => ({ source, shards: groups[s] })) },
       this.provider,
       {
-        onMeasured: (source, samples, ms) => {
+        onMeasured: (source, samples, ms, sourceComputeMs) => {
+          computeMs.push(sourceComputeMs);
           const rate = samples / Math.max(ms / 1000, 1e-6);
           const old = this.throughput.get(source);
           this.throughput.set(source, old === undefined ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate);
-          hooks.onMeasured?.(source, samples, ms);
+          hooks.onMeasured?.(source, samples, ms, sourceComputeMs);
         },
         onReassigned: (source, error, indices, to) => {
           for (const i of indices) participants[i] = `${participants[i]}→${to.map((t) => t.label).join('+')}`;
@@ -257,6 +272,7 @@ export class Trainer {
         },
       },
     );
+    const reduceStarted = performance.now();
     reduceInOrder(grads, this.grad);
     const total = reduceStats(stats);
     const cost = finishGradient(this.spec.layers, this.params, this.grad, total.lossSum, count, this.options.cost);
@@ -267,6 +283,6 @@ export class Trainer {
       );
     }
     this.optimizer.step(this.params, this.grad, learningRate);
-    return { cost, participants };
+    return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }

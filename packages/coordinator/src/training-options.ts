@@ -33,6 +33,8 @@ export interface TrainingOptions {
   reproducible?: number;
   /** How shards are sized: `equal` (default; repeatable) or by measured `throughput`. */
   balance?: 'equal' | 'throughput';
+  /** Stop after this many steps in all (benchmarks); undefined: run every epoch. */
+  maxSteps?: number;
 }
 
 export interface ResolvedTrainingOptions {
@@ -52,6 +54,7 @@ export interface ResolvedTrainingOptions {
   readonly shuffle: boolean;
   readonly reproducible: number | undefined;
   readonly balance: 'equal' | 'throughput';
+  readonly maxSteps: number | undefined;
 }
 
 /**
@@ -100,6 +103,7 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   checkNumber('decay', options.decay, isNonNegative, 'a finite number >= 0');
   checkNumber('initEpsilon', options.initEpsilon, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
   checkNumber('reproducible', options.reproducible, (x) => Number.isInteger(x) && x >= 1 && x <= 4096, 'an integer in [1, 4096]');
+  checkNumber('maxSteps', options.maxSteps, isPositiveInt, 'a positive integer');
   checkNumber('seed', options.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
   if (options.decayUnit !== undefined && options.decayUnit !== 'epoch' && options.decayUnit !== 'step') {
     throw new RangeError(`options.decayUnit must be epoch or step, got ${String(options.decayUnit)}`);
@@ -135,5 +139,6 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     shuffle: options.shuffle ?? d.shuffle,
     reproducible: options.reproducible,
     balance: options.balance ?? 'equal',
+    maxSteps: options.maxSteps,
   });
 }

@@ -3,4 +3,4 @@ export { InProcessSource, DEFAULT_BLOCK_ROWS, type InProcessSourceOptions } from
 export { computeEach, computeSum } from './lane-compute.js';
 export { LocalPool, type LocalPoolOptions, type MessageBytes } from './local-pool.js';
 export { WorkerClient, type WorkerClientOptions, type WorkerExit, type WorkerExitReason } from './remote-client.js';
-export type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardTask, StepTask } from './types.js';
+export type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardStats, ShardTask, StepTask } from './types.js';

@@ -9,11 +9,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
 import { availableParallelism } from 'node:os';
-import { ErrorCode, GradswarmError, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
 import { CONTROL_EPOCH, CONTROL_VERSION, createSharedState, viewSharedState, type SharedViews } from './shared-state.js';
-import type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardTask } from './types.js';
+import type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardStats, ShardTask } from './types.js';
 
 /**
  * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
@@ -119,7 +119,7 @@ class ThreadLane implements GradientSource {
     this.backend = owner.backend;
   }
 
-  async computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+  async computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     this.owner.publish(task);
     const message: GradientTaskMessage = { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
     const bytes = this.owner.messageBytes;
@@ -134,7 +134,7 @@ class ThreadLane implements GradientSource {
     bytes.received += serialize(result).byteLength;
     // The slot is this lane's alone and its task has finished, so reading it here is race-free.
     if (grad !== this.slotView) grad.set(this.slotView);
-    return { lossSum: result.lossSum, count: result.count };
+    return { lossSum: result.lossSum, count: result.count, computeMs: result.computeMs };
   }
 
   close(): Promise<void> {

@@ -5,6 +5,12 @@
  */
 import type { GradientStats } from '@gradswarm/core';
 
+/** A shard's statistics, plus the time the source spent computing it when it knows. */
+export interface ShardStats extends GradientStats {
+  /** Milliseconds of computation (excluding queueing and transfer), if measured. */
+  readonly computeMs?: number;
+}
+
 /** A run of the epoch's order: positions [offset, offset + count). */
 export interface ShardRange {
   readonly offset: number;
@@ -44,13 +50,13 @@ export interface GradientSource {
    * Writes Σ∇ℓ over the shard into `grad` (overwriting it) and resolves with Σℓ and the count.
    * Rejects if the computation fails; the shard is then someone else's to redo.
    */
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats>;
+  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats>;
   /**
    * Optional: computes several shards of one step at once, each gradient whole into its own
    * buffer (reproducible mode). Sources that talk over a network implement it to save round
    * trips; for the others the trainer calls computeGradient once per shard.
    */
-  computeShards?(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<GradientStats[]>;
+  computeShards?(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<ShardStats[]>;
   /** Releases threads, sockets and buffers. */
   close(): Promise<void>;
 }
