@@ -6,7 +6,7 @@
  */
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GradswarmError, type ModelSpec } from '@gradswarm/core';
+import { ErrorCode, GradswarmError, type ModelSpec } from '@gradswarm/core';
 import type { TrainerState } from './trainer.js';
 import type { ResolvedTrainingOptions } from './training-options.js';
 
@@ -23,7 +23,7 @@ export interface Checkpoint {
 }
 
 function checkpointError(message: string): GradswarmError {
-  return new GradswarmError('GS_ERR_CHECKPOINT', message);
+  return new GradswarmError(ErrorCode.CHECKPOINT, message);
 }
 
 const toBase64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

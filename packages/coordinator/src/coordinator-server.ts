@@ -9,7 +9,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ModelSpec } from '@gradswarm/core';
+import { ErrorCode, type ModelSpec } from '@gradswarm/core';
 import {
   authMac,
   createNonce,
@@ -203,7 +203,7 @@ export class CoordinatorServer {
           if (message.t !== 'auth') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected auth, got ${message.t}`);
           if (!verifyMac(authMac(o.token, nonce!, message.cnonce), message.mac)) return refuse('GS_ERR_AUTH', 1008, 'wrong token');
           if (o.requireBackend !== undefined && hello!.backend !== o.requireBackend) {
-            return refuse('GS_ERR_BACKEND_MISMATCH', 1008, `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello!.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`);
+            return refuse(ErrorCode.BACKEND_MISMATCH, 1008, `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello!.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`);
           }
           const id = o.membership.allocateId();
           const link = { send, close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)) };

@@ -7,7 +7,7 @@
  *
  * States: JOINED (authenticated) → READY (holds the data set; takes shards) → DROPPED | LEFT.
  */
-import { GradswarmError } from '@gradswarm/core';
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { bytesToFloat32, type Message, type ResultMessage } from '@gradswarm/protocol';
 import type { GradientSource, ShardRange, ShardStats, ShardTask, StepTask } from '@gradswarm/worker';
 import type { WeightsCache } from './weights-cache.js';
@@ -77,7 +77,7 @@ export class RemoteWorker implements GradientSource {
   lost(state: 'DROPPED' | 'LEFT', reason: string): void {
     if (this.state === 'DROPPED' || this.state === 'LEFT') return;
     this.state = state;
-    this.failPending(new GradswarmError('GS_ERR_WORKER_LOST', `${this.label} (${this.name}) ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}`));
+    this.failPending(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}`));
   }
 
   /** Drops the worker: closes its connection with a code and reason and fails what is in flight. */
@@ -94,13 +94,13 @@ export class RemoteWorker implements GradientSource {
 
   private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<ShardStats[]> {
     if (this.state !== 'READY') {
-      return Promise.reject(new GradswarmError('GS_ERR_WORKER_LOST', `${this.label} (${this.name}) is no longer connected`));
+      return Promise.reject(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) is no longer connected`));
     }
     const step = ++this.requestId;
     const version = task.weightsVersion;
     return new Promise<ShardStats[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const err = new GradswarmError('GS_ERR_STEP_TIMEOUT', `${this.label} (${this.name}) missed the step deadline of ${this.stepTimeoutMs} ms`);
+        const err = new GradswarmError(ErrorCode.STEP_TIMEOUT, `${this.label} (${this.name}) missed the step deadline of ${this.stepTimeoutMs} ms`);
         this.failPending(err);
         this.drop(4006, `missed the step deadline of ${this.stepTimeoutMs} ms`);
       }, this.stepTimeoutMs);
@@ -116,14 +116,14 @@ export class RemoteWorker implements GradientSource {
     const p = this.pending;
     if (!p || result.step !== p.step || result.version !== p.version) {
       const what = p ? `step ${p.step} version ${p.version}` : 'nothing';
-      const err = new GradswarmError('GS_ERR_WORKER_REJECTED', `${this.label} sent a result for step ${result.step} version ${result.version} while ${what} was asked`);
+      const err = new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label} sent a result for step ${result.step} version ${result.version} while ${what} was asked`);
       this.failPending(err);
       this.drop(4004, `stale result: step ${result.step} version ${result.version}`);
       return;
     }
     const expected = p.reduce === 'sum' ? 1 : p.grads.length;
     if (result.grads.length !== expected) {
-      this.failPending(new GradswarmError('GS_ERR_WORKER_REJECTED', `${this.label} returned ${result.grads.length} gradients, ${expected} were asked`));
+      this.failPending(new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label} returned ${result.grads.length} gradients, ${expected} were asked`));
       this.drop(4002, `returned ${result.grads.length} gradients, ${expected} were asked`);
       return;
     }

@@ -4,7 +4,7 @@
  * joined). The trainer reports a source that failed a shard; a failure is recoverable (the shard
  * is recomputed by another source within the same step) only if its error says so.
  */
-import { GradswarmError } from '@gradswarm/core';
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { GradientSource } from '@gradswarm/worker';
 
 export interface SourceProvider {
@@ -17,7 +17,7 @@ export interface SourceProvider {
 }
 
 /** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */
-export const RECOVERABLE_CODES: ReadonlySet<string> = new Set(['GS_ERR_WORKER_LOST', 'GS_ERR_STEP_TIMEOUT', 'GS_ERR_WORKER_REJECTED']);
+export const RECOVERABLE_CODES: ReadonlySet<string> = new Set([ErrorCode.WORKER_LOST, ErrorCode.STEP_TIMEOUT, ErrorCode.WORKER_REJECTED]);
 
 /** Whether a source's error is recoverable (see RECOVERABLE_CODES); anything else fails the run. */
 export function isRecoverable(error: unknown): boolean {

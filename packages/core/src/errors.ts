@@ -21,8 +21,16 @@ export const ErrorCode = {
   BACKEND: 'GS_ERR_BACKEND',
   /** A pool thread threw while computing a gradient. */
   THREAD_FAILED: 'GS_ERR_THREAD_FAILED',
-  /** Training was interrupted (SIGINT/SIGTERM). */
-  INTERRUPTED: 'GS_ERR_INTERRUPTED',
+  /** A remote worker disconnected or left with shards in flight (recoverable: they are recomputed). */
+  WORKER_LOST: 'GS_ERR_WORKER_LOST',
+  /** A remote worker missed the step deadline (recoverable). */
+  STEP_TIMEOUT: 'GS_ERR_STEP_TIMEOUT',
+  /** A remote worker's result did not fit the request (recoverable; the worker is dropped). */
+  WORKER_REJECTED: 'GS_ERR_WORKER_REJECTED',
+  /** A worker's kernel backend differs from the coordinator's in reproducible mode. */
+  BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
+  /** A checkpoint cannot be written, read, or does not belong to this run. */
+  CHECKPOINT: 'GS_ERR_CHECKPOINT',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
