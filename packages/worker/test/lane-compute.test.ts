@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { referenceBackend, Rng, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { InProcessSource } from '../src/in-process-source.js';
+import { computeEach, computeSum } from '../src/lane-compute.js';
+
+const spec: ModelSpec = { layers: [4, 5, 3], hidden: 'relu', output: 'softmax', loss: 'ce' };
+const rng = new Rng(21);
+const data: LabeledSamples = {
+  features: Float32Array.from({ length: 30 * 4 }, () => rng.uniform(-1, 1)),
+  labels: Int32Array.from({ length: 30 }, () => rng.nextInt(3)),
+  count: 30,
+  featureCount: 4,
+  classCount: 3,
+};
+const P = 5 * 5 + 3 * 6;
+const weights = Float32Array.from({ length: P }, (_, i) => Math.sin(i) / 3);
+const task = { weightsVersion: 0, weights, epoch: 0, batch: 0, order: new Rng(4).permutation(30) };
+const lanes = [0, 1, 2].map(() => new InProcessSource({ spec, data, backend: referenceBackend }));
+
+describe('computeEach', () => {
+  it('returns every shard whole, equal to computing it alone', async () => {
+    const shards = [
+      { offset: 0, count: 7 },
+      { offset: 7, count: 7 },
+      { offset: 14, count: 6 },
+      { offset: 20, count: 6 },
+    ];
+    const grads = shards.map(() => new Float32Array(P));
+    const stats = await computeEach(lanes, task, shards, grads);
+    for (let k = 0; k < shards.length; k++) {
+      const alone = new Float32Array(P);
+      const s = await lanes[0].computeGradient({ ...task, ...shards[k] }, alone);
+      expect(stats[k]).toEqual(s);
+      expect(Buffer.from(grads[k].buffer)).toEqual(Buffer.from(alone.buffer));
+    }
+  });
+});
+
+describe('computeSum', () => {
+  it('sums the lanes of every shard into one gradient over all its samples', async () => {
+    const out = new Float32Array(P);
+    const scratch = lanes.map(() => new Float32Array(P));
+    const stats = await computeSum(lanes, task, [{ offset: 3, count: 20 }], out, scratch);
+    const whole = new Float32Array(P);
+    const expected = await lanes[0].computeGradient({ ...task, offset: 3, count: 20 }, whole);
+    expect(stats.count).toBe(20);
+    expect(stats.lossSum).toBeCloseTo(expected.lossSum, 5);
+    for (let i = 0; i < P; i++) expect(out[i]).toBeCloseTo(whole[i], 5);
+  });
+
+  it('leaves lanes without samples out when a shard is smaller than the lanes', async () => {
+    const out = new Float32Array(P);
+    const stats = await computeSum(lanes, task, [{ offset: 0, count: 2 }], out, lanes.map(() => new Float32Array(P)));
+    expect(stats.count).toBe(2);
+  });
+});
