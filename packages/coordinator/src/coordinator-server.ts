@@ -129,8 +129,7 @@ export class CoordinatorServer {
     const now = Date.now();
     for (const worker of this.options.membership.ready()) {
       if (now - worker.lastSeenMs > 3 * this.options.heartbeatIntervalMs) {
-        this.options.membership.departed(worker, 'DROPPED', `no heartbeat for ${Math.round((now - worker.lastSeenMs) / 1000)} s`);
-        worker.drop(4007, 'heartbeat timeout');
+        worker.drop(4007, `no heartbeat for ${Math.round((now - worker.lastSeenMs) / 1000)} s`);
       }
     }
     const beat = encodeMessage({ t: 'heartbeat', timeMs: now });
@@ -159,13 +158,13 @@ export class CoordinatorServer {
       send({ t: 'error', code, message: reason });
       phase = 'CLOSED';
       ws.close(closeCode, reason.slice(0, 120));
-      if (worker) o.membership.departed(worker, 'DROPPED', reason);
+      if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
     };
     ws.on('error', (err: Error & { code?: string }) => {
       // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
       const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${o.limits.maxPayloadBytes}-byte limit` : err.message;
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
-      if (worker) o.membership.departed(worker, 'DROPPED', reason);
+      if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
       phase = 'CLOSED';
     });
     ws.on('close', (code, reason) => {
@@ -191,7 +190,6 @@ export class CoordinatorServer {
         refuse(e.code ?? 'GS_ERR_PROTOCOL_MALFORMED', e.closeCode ?? 1002, e.message);
         return;
       }
-      worker?.handle(message);
       switch (phase) {
         case 'AWAIT_HELLO':
           if (message.t !== 'hello') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected hello first, got ${message.t}`);
@@ -206,7 +204,11 @@ export class CoordinatorServer {
             return refuse(ErrorCode.BACKEND_MISMATCH, 1008, `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello!.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`);
           }
           const id = o.membership.allocateId();
-          const link = { send, close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)) };
+          const link = {
+            send,
+            close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)),
+            dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
+          };
           worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, this.weights, o.stepTimeoutMs);
           phase = 'JOINED';
           return send({ t: 'welcome', mac: welcomeMac(o.token, nonce!, message.cnonce), workerId: id, spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes });
@@ -225,9 +227,10 @@ export class CoordinatorServer {
             phase = 'READY';
             return o.membership.admit(worker!);
           }
-          if (message.t === 'heartbeat') return;
+          if (message.t === 'heartbeat') return void worker!.handle(message);
           return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `unexpected ${message.t} before ready`);
         case 'READY':
+          worker!.handle(message);
           if (message.t === 'result' || message.t === 'heartbeat') return;
           if (message.t === 'leave') {
             phase = 'CLOSED';

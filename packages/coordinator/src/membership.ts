@@ -59,16 +59,17 @@ export class Membership implements SourceProvider {
   }
 
   failed(source: GradientSource, error: unknown): void {
-    if (source instanceof RemoteWorker) {
-      const reason = (error as Error)?.message ?? String(error);
-      if (source.state === 'READY') source.drop(4000, reason);
-      this.events.log(`${source.label} dropped: ${reason}; its shards are recomputed by the others`);
-    }
+    // Every way a worker fails has already changed its state and logged one line; a source
+    // still READY here failed some other way and is dropped now.
+    if (source instanceof RemoteWorker && source.state === 'READY') source.drop(4000, (error as Error)?.message ?? String(error));
   }
 
-  /** A worker's connection ended (already logged by the server). */
-  departed(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string): void {
-    if (worker.state === 'READY') this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
+  /**
+   * A worker's connection ended or was refused.
+   * @param logged true when the caller already logged the reason
+   */
+  departed(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string, logged = false): void {
+    if (worker.state === 'READY' && !logged) this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
     worker.lost(state, reason);
   }
 

@@ -19,6 +19,8 @@ export interface WorkerLink {
   send(message: Message): void;
   /** Closes the connection with a WebSocket close code and a reason. */
   close(code: number, reason: string): void;
+  /** Logs that the worker was dropped and why (one line). */
+  dropped(reason: string): void;
 }
 
 interface Pending {
@@ -80,8 +82,10 @@ export class RemoteWorker implements GradientSource {
     this.failPending(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}`));
   }
 
-  /** Drops the worker: closes its connection with a code and reason and fails what is in flight. */
+  /** Drops the worker: logs why, closes its connection with a code and reason, fails what is in flight. */
   drop(code: number, reason: string): void {
+    if (this.state === 'DROPPED' || this.state === 'LEFT') return;
+    this.link.dropped(reason);
     this.lost('DROPPED', reason);
     this.link.close(code, reason.slice(0, 120));
   }
@@ -100,9 +104,9 @@ export class RemoteWorker implements GradientSource {
     const version = task.weightsVersion;
     return new Promise<ShardStats[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const err = new GradswarmError(ErrorCode.STEP_TIMEOUT, `${this.label} (${this.name}) missed the step deadline of ${this.stepTimeoutMs} ms`);
-        this.failPending(err);
-        this.drop(4006, `missed the step deadline of ${this.stepTimeoutMs} ms`);
+        const reason = `missed the step deadline of ${this.stepTimeoutMs} ms`;
+        this.failPending(new GradswarmError(ErrorCode.STEP_TIMEOUT, `${this.label} (${this.name}) ${reason}`));
+        this.drop(4006, reason);
       }, this.stepTimeoutMs);
       this.pending = { step, version, grads, reduce, resolve, reject, timer };
       const weights = this.heldVersion === version ? undefined : this.weightsCache.bytesFor(version, task.weights);
@@ -115,16 +119,17 @@ export class RemoteWorker implements GradientSource {
   private onResult(result: ResultMessage): void {
     const p = this.pending;
     if (!p || result.step !== p.step || result.version !== p.version) {
-      const what = p ? `step ${p.step} version ${p.version}` : 'nothing';
-      const err = new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label} sent a result for step ${result.step} version ${result.version} while ${what} was asked`);
-      this.failPending(err);
-      this.drop(4004, `stale result: step ${result.step} version ${result.version}`);
+      const what = p ? `step ${p.step} version ${p.version} was asked` : 'nothing was asked';
+      const reason = `stale result for step ${result.step} version ${result.version} while ${what}`;
+      this.failPending(new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label}: ${reason}`));
+      this.drop(4004, reason);
       return;
     }
     const expected = p.reduce === 'sum' ? 1 : p.grads.length;
     if (result.grads.length !== expected) {
-      this.failPending(new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label} returned ${result.grads.length} gradients, ${expected} were asked`));
-      this.drop(4002, `returned ${result.grads.length} gradients, ${expected} were asked`);
+      const reason = `returned ${result.grads.length} gradients, ${expected} were asked`;
+      this.failPending(new GradswarmError(ErrorCode.WORKER_REJECTED, `${this.label} ${reason}`));
+      this.drop(4002, reason);
       return;
     }
     result.grads.forEach((bytes, k) => p.grads[k].set(bytesToFloat32(bytes)));

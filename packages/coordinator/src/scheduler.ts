@@ -18,6 +18,12 @@ export interface StepPlan {
   readonly grads: readonly Float32Array[];
   /** Initial assignment: for each source, the indices of the shards it computes. */
   readonly assignment: ReadonlyArray<{ readonly source: GradientSource; readonly shards: readonly number[] }>;
+  /**
+   * Every shard's gradient must be computed whole (reproducible mode). A source that can split
+   * a shard over its own threads (computeGradient of a remote machine sums its threads) is then
+   * always asked through computeShards, even for a single shard.
+   */
+  readonly whole: boolean;
 }
 
 export interface SchedulerEvents {
@@ -56,7 +62,7 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
         }
         return s;
       };
-      if (indices.length > 1 && source.computeShards) {
+      if (source.computeShards && (indices.length > 1 || plan.whole)) {
         const stats = await source.computeShards(plan.task, indices.map((i) => plan.shards[i]), indices.map((i) => plan.grads[i]));
         indices.forEach((i, k) => (results[i] = note(stats[k])));
       } else {

@@ -256,7 +256,13 @@ export class Trainer {
     const computeMs: number[] = [];
     groups.forEach((g, s) => g.forEach((i) => (participants[i] = sources[s].label)));
     const stats: GradientStats[] = await runStep(
-      { task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order }, shards, grads, assignment: sources.map((source, s) => ({ source, shards: groups[s] })) },
+      {
+        task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order },
+        shards,
+        grads,
+        assignment: sources.map((source, s) => ({ source, shards: groups[s] })),
+        whole: this.options.reproducible !== undefined,
+      },
       this.provider,
       {
         onMeasured: (source, samples, ms, sourceComputeMs) => {

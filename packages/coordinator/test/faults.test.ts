@@ -87,3 +87,36 @@ describe('Trainer state', () => {
     expect(() => t.restore({ ...t.state(), params: new Float32Array(3) })).toThrow(/holds 3 parameters/);
   });
 });
+
+describe('Trainer reproducible mode with sources that split shards', () => {
+  /** Like a remote machine: computeGradient sums its "threads" (here: halves), computeShards keeps shards whole. */
+  class SplittingSource implements GradientSource {
+    readonly label = 'machine';
+    readonly threads = 2;
+    readonly backend = 'reference';
+    constructor(private readonly inner: GradientSource) {}
+    async computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+      const half = Math.floor(task.count / 2);
+      const a = await this.inner.computeGradient({ ...task, count: half }, grad);
+      const tmp = new Float32Array(grad.length);
+      const b = await this.inner.computeGradient({ ...task, offset: task.offset + half, count: task.count - half }, tmp);
+      for (let i = 0; i < grad.length; i++) grad[i] += tmp[i];
+      return { lossSum: a.lossSum + b.lossSum, count: a.count + b.count };
+    }
+    async computeShards(task: Omit<ShardTask, 'offset' | 'count'>, shards: readonly { offset: number; count: number }[], grads: readonly Float32Array[]): Promise<GradientStats[]> {
+      const out: GradientStats[] = [];
+      for (let k = 0; k < shards.length; k++) out.push(await this.inner.computeGradient({ ...task, ...shards[k] }, grads[k]));
+      return out;
+    }
+    close(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+
+  it('asks for whole shards even when a source gets a single one (regression: 3 workers, 4 shards)', async () => {
+    const reference = (await new Trainer(spec, data, [oracle()], options).run()).params;
+    const machines = [0, 1, 2].map(() => new SplittingSource(oracle()));
+    const result = await new Trainer(spec, data, machines, options).run();
+    expect(bytes(result.params)).toEqual(bytes(reference));
+  });
+});

@@ -73,6 +73,15 @@ interface SessionOutcome {
 const CLIENT_MAX_PAYLOAD_BYTES = 1 << 30;
 const REFUSAL_CODES = new Set(['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']);
 
+const TLS_TRUST_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class WorkerClient {
@@ -133,8 +142,9 @@ export class WorkerClient {
         if (Date.now() - lastWelcome > giveUp) {
           return { reason: 'unreachable', message: `no coordinator at ${this.options.url} for ${Math.round(giveUp / 1000)} s (${outcome.message})`, steps: this.steps };
         }
-        this.log(`connection lost (${outcome.message}); reconnecting in ${delay} ms`);
-        await sleep(delay);
+        const wait = Math.min(delay, Math.max(0, giveUp - (Date.now() - lastWelcome)));
+        this.log(`connection lost (${outcome.message}); reconnecting in ${wait} ms`);
+        await sleep(wait);
         delay = Math.min(delay * 2, max);
       }
     } finally {
@@ -164,7 +174,14 @@ export class WorkerClient {
       this.socket = ws;
       ws.binaryType = 'nodebuffer';
       ws.on('open', () => this.send({ t: 'hello', version: PROTOCOL_VERSION, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' }));
-      ws.on('error', (err) => finish('dropped', err.message));
+      ws.on('error', (err: Error & { code?: string }) => {
+        // A certificate the worker cannot trust will not get better by retrying.
+        if (err.code !== undefined && TLS_TRUST_ERRORS.has(err.code)) {
+          finish('refused', `cannot trust the coordinator's TLS certificate (${err.message}) - help: pass it with --tls-ca FILE`);
+        } else {
+          finish('dropped', err.message);
+        }
+      });
       ws.on('close', (code, reason) => finish(this.stopped ? 'stopped' : 'dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
       ws.on('message', (data: Buffer) => {
         let message: Message;
@@ -184,7 +201,7 @@ export class WorkerClient {
             this.send({ t: 'heartbeat', timeMs: Date.now() });
             return;
           case 'error':
-            if (REFUSAL_CODES.has(message.code)) finish('refused', message.message);
+            if (REFUSAL_CODES.has(message.code)) finish('refused', `the coordinator refused this worker: ${message.message}`);
             else this.log(`coordinator reported ${message.code}: ${message.message}`);
             return;
           case 'leave':

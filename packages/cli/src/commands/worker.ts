@@ -66,7 +66,7 @@ async function run(args: WorkerArgs): Promise<number> {
         log(`worker: stopped after ${exit.steps} steps`);
         return EXIT_INTERRUPTED;
       case 'refused':
-        log(`gradswarm: error: the coordinator refused this worker: ${exit.message}`);
+        log(`gradswarm: error: ${exit.message}`);
         return EXIT_USAGE;
       default:
         log(`gradswarm: error: ${exit.message} - help: check --connect and that the coordinator runs`);

@@ -1,0 +1,85 @@
+/**
+ * wss:// between a coordinator and a worker (issue: "TLS: a worker joins over wss:// with a
+ * self-signed certificate it is told to trust"). The certificate is made with `openssl` for
+ * 127.0.0.1 and localhost; the test is skipped, with the reason in the log, when openssl or the
+ * digits data set is missing.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, SHARED_DATA_MISSING } from './helpers/cli.js';
+import { getStatus, httpGetText, launchCoordinator, type CoordinatorProcess } from './helpers/coordinator.js';
+import { killAll, start } from './helpers/processes.js';
+
+const TOKEN = 'tls-integration-token';
+const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3'];
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const NO_OPENSSL = !hasOpenssl();
+if (NO_OPENSSL) console.warn('skipping tls.integration: openssl is not on PATH (needed to make a self-signed certificate)');
+if (NO_DIGITS) console.warn(`skipping tls.integration: ${SHARED_DATA_MISSING}`);
+
+describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with gradswarm worker --tls-ca', () => {
+  let dir: string;
+  let certPath: string;
+  let cert: Buffer;
+  let c: CoordinatorProcess;
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    certPath = join(dir, 'cert.pem');
+    const keyPath = join(dir, 'key.pem');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      { stdio: 'ignore' },
+    );
+    cert = await readFile(certPath);
+    c = await launchCoordinator([...RUN, '--tls-cert', certPath, '--tls-key', keyPath, '--local-threads', '0', '--min-workers', '1', '--token', TOKEN]);
+  });
+  afterAll(async () => {
+    killAll();
+    await removeTempDir(dir);
+  });
+
+  it('listens on wss:// and prints a join command that trusts its certificate', () => {
+    expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    expect(c.stderr()).toContain(`join with: gradswarm worker --connect ${c.url} --token ${TOKEN} --tls-ca ${certPath}`);
+  });
+
+  it('serves GET https://…/status to a client that trusts the certificate, and not to one that does not', async () => {
+    const status = await getStatus(c.httpUrl, cert);
+    expect(c.httpUrl).toMatch(/^https:\/\//);
+    expect(status.state).toBe('waiting');
+    expect(Array.isArray(status.workers)).toBe(true);
+    await expect(httpGetText(`${c.httpUrl}/status`)).rejects.toThrow(/self[- ]signed/i);
+  });
+
+  it('turns away a worker without --tls-ca with a certificate error and a non-zero exit, while the coordinator waits on', async () => {
+    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--give-up-after', '2000', '--threads', '1', '--data-cache', join(dir, 'cache')]);
+    const code = await w.exited;
+    expect(code, w.stderr()).not.toBeNull();
+    expect(code, w.stderr()).not.toBe(0);
+    expect(w.stderr()).toMatch(/self[- ]signed certificate/i);
+    expect(w.stderr()).toMatch(/^gradswarm: error: /m);
+    expect(c.child.exitCode).toBeNull();
+    expect(await getStatus(c.httpUrl, cert)).toMatchObject({ state: 'waiting', step: 0, workers: [] });
+  });
+
+  it('lets a worker with --tls-ca join over wss:// and serve the run to its end; both exit 0', async () => {
+    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-ca', certPath, '--give-up-after', '5000', '--threads', '1', '--label', 'tls-worker', '--data-cache', join(dir, 'cache')]);
+    expect(await c.exited, c.stderr()).toBe(0);
+    expect(await w.exited, w.stderr()).toBe(0);
+    expect(w.stderr()).toMatch(/the run is finished/);
+    expect(c.stderr()).toMatch(/^worker 1 \(tls-worker, 1 thread, [^)]+\) joined/m);
+    expect(c.stderr()).not.toMatch(/^refused /m);
+  });
+});
