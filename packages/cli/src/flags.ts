@@ -70,10 +70,11 @@ export const parallelFlags = {
 export const outputFlags = {
   out: { type: 'string', describe: 'write the trained model (JSON) here', group: 'Output:' },
   metrics: { type: 'string', describe: 'write per-minibatch cost and per-epoch figures (JSON) here', group: 'Output:' },
+  report: { type: 'string', describe: 'write a self-contained HTML training report here (cost, accuracy, confusion matrix, digits, weights)', group: 'Output:' },
   json: { type: 'boolean', default: false, describe: 'print the summary as one JSON line (last line of stdout)', group: 'Output:' },
   'eval-every': { type: 'number', default: 1, describe: 'evaluate train/test accuracy every N epochs (0: only at the end)', group: 'Output:' },
   progress: { type: 'boolean', default: true, describe: 'show a progress bar on a terminal (--no-progress to hide)', group: 'Output:' },
-  kernel: { type: 'string', describe: 'kernel backend: auto | reference | … [$GRADSWARM_KERNEL or auto]', group: 'Output:' },
+  kernel: { type: 'string', describe: 'kernel backend: auto | native | native-avx2 | native-portable | wasm | reference [$GRADSWARM_KERNEL or auto]', group: 'Output:' },
 } as const satisfies Record<string, Options>;
 
 export const checkpointFlags = {

@@ -8,7 +8,11 @@
  * Backward:  ∂W_l += delta_lᵀ·a_{l−1},  ∂b_l += Σ_rows delta_l,
  *            delta_{l−1} = (delta_l·W) ⊙ g'(z_{l−1})
  * Samples are processed in blocks of the workspace's row capacity so memory stays bounded.
+ * Each layer runs through dense-layer.ts: one fused call per layer and direction on backends that
+ * have it (bias + activation inside the forward product, g' folded into the backward delta, the
+ * gradient written straight into `grad`, the first block overwriting it instead of a zeroing pass).
  */
+import { denseBackward, denseForward } from './dense-layer.js';
 import type { KernelBackend } from './kernel-backend.js';
 import { outputLoss } from './losses.js';
 import { layerLayouts, type LayerLayout } from './mlp.js';
@@ -64,11 +68,19 @@ function forwardHidden(backend: KernelBackend, params: FloatArray, rows: number,
   const L = layouts.length;
   for (let l = 1; l <= L; l++) {
     const { rows: nOut, cols, offset } = layouts[l - 1];
-    const nIn = cols - 1;
-    backend.gemm(false, true, rows, nOut, nIn, a[l - 1], 0, nIn, params, offset + 1, cols, z[l], 0, nOut, false);
     // Output activation and loss are fused in outputLoss; here only the bias is added for layer L.
-    backend.biasActivation(z[l], l === L ? z[l] : a[l], rows, nOut, params, offset, cols, l === L ? 'identity' : spec.hidden);
+    const last = l === L;
+    denseForward(backend, rows, cols - 1, nOut, a[l - 1], params, offset, z[l], last ? z[l] : a[l], last ? 'identity' : spec.hidden);
   }
+}
+
+/** Output activation and loss through the backend's fused pass when it has one. */
+function lossOf(backend: KernelBackend, spec: ModelSpec, ws: BackpropWorkspace, delta: FloatArray | null, rows: number, labels: Int32Array, sel: SampleSelection, start: number): number {
+  const L = ws.layouts.length;
+  const k = spec.layers[L];
+  const at = sel.offset + start;
+  if (backend.outputLoss) return backend.outputLoss(spec.output, spec.loss, ws.z[L], ws.a[L], delta, rows, k, labels, sel.index, at);
+  return outputLoss(spec.output, spec.loss, ws.z[L], ws.a[L], delta, rows, k, labels, sel.index, at);
 }
 
 function checkShapes(spec: ModelSpec, params: FloatArray, data: LabeledSamples, sel: SampleSelection, ws: BackpropWorkspace): void {
@@ -97,24 +109,19 @@ export function gradientSum(
 ): GradientStats {
   const { spec, layouts, a, z, delta } = ws;
   checkShapes(spec, params, data, sel, ws);
-  if (!accumulate) grad.fill(0);
+  // The first block overwrites the gradient (no zeroing pass: a fill of a shared buffer is slow).
+  if (!accumulate && sel.count === 0) grad.fill(0);
   const L = layouts.length;
-  const nOutput = spec.layers[L];
   let lossSum = 0;
   for (let start = 0; start < sel.count; start += ws.capacityRows) {
     const rows = Math.min(ws.capacityRows, sel.count - start);
     loadBlock(backend, data, sel, start, rows, ws);
     forwardHidden(backend, params, rows, ws);
-    lossSum += outputLoss(spec.output, spec.loss, z[L], a[L], delta[L], rows, nOutput, data.labels, sel.index, sel.offset + start);
+    lossSum += lossOf(backend, spec, ws, delta[L], rows, data.labels, sel, start);
     for (let l = L; l >= 1; l--) {
       const { rows: nOut, cols, offset } = layouts[l - 1];
-      const nIn = cols - 1;
-      backend.gemm(true, false, nOut, nIn, rows, delta[l], 0, nOut, a[l - 1], 0, nIn, grad, offset + 1, cols, true);
-      backend.addColumnSums(delta[l], rows, nOut, grad, offset, cols);
-      if (l > 1) {
-        backend.gemm(false, false, rows, nIn, nOut, delta[l], 0, nOut, params, offset + 1, cols, delta[l - 1], 0, nIn, false);
-        backend.mulActivationPrime(spec.hidden, delta[l - 1], z[l - 1], a[l - 1], rows * nIn);
-      }
+      const below = l > 1;
+      denseBackward(backend, rows, cols - 1, nOut, delta[l], a[l - 1], below ? z[l - 1] : null, params, offset, grad, below ? delta[l - 1] : null, spec.hidden, accumulate || start > 0);
     }
   }
   return { lossSum, count: sel.count };
@@ -132,7 +139,7 @@ export function lossAndPredictions(
   ws: BackpropWorkspace,
   predictions: Int32Array | null = null,
 ): GradientStats {
-  const { spec, layouts, a, z } = ws;
+  const { spec, layouts, a } = ws;
   checkShapes(spec, params, data, sel, ws);
   const L = layouts.length;
   const nOutput = spec.layers[L];
@@ -141,7 +148,7 @@ export function lossAndPredictions(
     const rows = Math.min(ws.capacityRows, sel.count - start);
     loadBlock(backend, data, sel, start, rows, ws);
     forwardHidden(backend, params, rows, ws);
-    lossSum += outputLoss(spec.output, spec.loss, z[L], a[L], null, rows, nOutput, data.labels, sel.index, sel.offset + start);
+    lossSum += lossOf(backend, spec, ws, null, rows, data.labels, sel, start);
     if (predictions !== null) {
       const out = a[L];
       for (let r = 0; r < rows; r++) {

@@ -7,7 +7,7 @@
  * λ1·sign(w), twice the derivative of his own cost, which a gradient check with L1 on reports
  * as a problem; we keep his cost and make the gradient agree with it.
  */
-import { isBiasMask } from './mlp.js';
+import { layerLayouts } from './mlp.js';
 import type { CostOptions, FloatArray } from './types.js';
 
 /** Validated cost options; `mean` reduction and no regularisation by default. */
@@ -30,29 +30,40 @@ export function resolveCostOptions(options: Partial<CostOptions> = {}): CostOpti
   return Object.freeze(merged);
 }
 
-/** Caches the bias mask of a layer list; regularisation runs once per step. */
-const maskCache = new Map<string, Uint8Array>();
-function biasMask(layers: readonly number[]): Uint8Array {
+/**
+ * Row ranges of the non-bias weights: for each row of each W_l, [start, end) after its bias
+ * entry. Regularisation runs once per step over every parameter, so it walks these ranges with
+ * no per-element mask test (a masked loop ran ~10 ns per element in V8, longer than the whole
+ * gradient of a small network on the fast kernels). Cached per layer list.
+ */
+const rowCache = new Map<string, Int32Array>();
+function weightRows(layers: readonly number[]): Int32Array {
   const key = layers.join(',');
-  let mask = maskCache.get(key);
-  if (!mask) {
-    mask = isBiasMask(layers);
-    maskCache.set(key, mask);
+  let rows = rowCache.get(key);
+  if (!rows) {
+    const list: number[] = [];
+    for (const { rows: n, cols, offset } of layerLayouts(layers)) {
+      for (let r = 0; r < n; r++) list.push(offset + r * cols + 1, offset + (r + 1) * cols);
+    }
+    rows = Int32Array.from(list);
+    rowCache.set(key, rows);
   }
-  return mask;
+  return rows;
 }
 
 /** (λ2/2)·Σw² + (λ1/2)·Σ|w| over the non-bias weights. */
 export function regularizationPenalty(layers: readonly number[], params: FloatArray, l1: number, l2: number): number {
   if (l1 === 0 && l2 === 0) return 0;
-  const mask = biasMask(layers);
+  const rows = weightRows(layers);
   let sq = 0;
   let abs = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i]) continue;
-    const w = params[i];
-    sq += w * w;
-    abs += Math.abs(w);
+  for (let q = 0; q < rows.length; q += 2) {
+    const end = rows[q + 1];
+    for (let i = rows[q]; i < end; i++) {
+      const w = params[i];
+      sq += w * w;
+      abs += Math.abs(w);
+    }
   }
   return (l2 / 2) * sq + (l1 / 2) * abs;
 }
@@ -73,17 +84,34 @@ export function finishGradient(
 ): number {
   const { l1, l2, reduction } = options;
   const scale = reduction === 'mean' ? 1 / m : 1;
-  const mask = biasMask(layers);
-  const regularize = l1 !== 0 || l2 !== 0;
-  for (let i = 0; i < mask.length; i++) {
-    let g = grad[i];
-    if (regularize && !mask[i]) {
-      const w = params[i];
-      g += l2 * w + (l1 / 2) * Math.sign(w);
+  const rows = weightRows(layers);
+  const half = l1 / 2;
+  // Same per-element arithmetic as (g + λ2·w + (λ1/2)·sign(w))·scale, row by row; the penalty's
+  // sums are taken in the same pass, in the same order as regularizationPenalty takes them.
+  let sq = 0;
+  let abs = 0;
+  for (let q = 0; q < rows.length; q += 2) {
+    const end = rows[q + 1];
+    grad[rows[q] - 1] *= scale; // the row's bias: never regularised
+    if (l1 === 0 && l2 === 0) {
+      for (let i = rows[q]; i < end; i++) grad[i] *= scale;
+    } else if (l1 === 0) {
+      // (λ1/2)·sign(w) and (λ1/2)·Σ|w| are +0 here: leaving them out changes no value.
+      for (let i = rows[q]; i < end; i++) {
+        const w = params[i];
+        grad[i] = (grad[i] + l2 * w) * scale;
+        sq += w * w;
+      }
+    } else {
+      for (let i = rows[q]; i < end; i++) {
+        const w = params[i];
+        grad[i] = (grad[i] + (l2 * w + half * Math.sign(w))) * scale;
+        sq += w * w;
+        abs += Math.abs(w);
+      }
     }
-    grad[i] = g * scale;
   }
-  return (lossSum + regularizationPenalty(layers, params, l1, l2)) * scale;
+  return (lossSum + ((l2 / 2) * sq + (l1 / 2) * abs)) * scale;
 }
 
 /** J for a batch given Σℓ over its m samples. */

@@ -3,9 +3,15 @@
  * implements them for Float32Array (training) and, where it can, Float64Array (gradient checks).
  * Matrices are row-major and addressed as (array, offset, leading dimension) so a weight matrix's
  * bias column 0 and its weight block W[:, 1:] are both reachable without copying.
+ *
+ * The optional `dense*` and `outputLoss` operations are fused passes a fast backend may add: one call
+ * per layer and direction, the bias and activation applied to each block of the product while it
+ * is still in cache, the activation derivative folded into the backward delta, and the gradient
+ * accumulated straight into the caller's buffer. backprop.ts uses them when present and the
+ * primitive operations otherwise; both paths agree within rounding.
  */
 import type { ElementwiseActivation } from './activations.js';
-import type { FloatArray } from './types.js';
+import type { FloatArray, LossName, OutputActivation } from './types.js';
 
 export interface KernelBackend {
   /** Short name reported to the user: `reference`, `native-avx2`, `wasm-simd`, … */
@@ -59,4 +65,60 @@ export interface KernelBackend {
    * `cols` columns into `dest` (rows × cols): the minibatch gather.
    */
   gatherRows(source: Float32Array, cols: number, index: Uint32Array, indexOffset: number, rows: number, dest: FloatArray): void;
+
+  /**
+   * Fused forward layer: z = x·W[:, 1:]ᵀ + W[:, 0] and out = g(z), where W is the nOut × (nIn+1)
+   * matrix at `params[offset]` (bias in column 0), x is rows × nIn and z, out are rows × nOut,
+   * all row-major; `out` may be `z` (identity). Same result as gemm + biasActivation.
+   */
+  denseForward?(
+    rows: number,
+    nIn: number,
+    nOut: number,
+    x: FloatArray,
+    params: FloatArray,
+    offset: number,
+    z: FloatArray,
+    out: FloatArray,
+    activation: ElementwiseActivation,
+  ): void;
+
+  /**
+   * Fused backward layer: the W block of `grad` at `offset` gains deltaᵀ·[1 | x] in place (bias
+   * column: the column sums of delta), or is overwritten with it unless `accumulate` (so a
+   * gradient needs no zeroing pass first), and when `deltaIn` is given it is overwritten with
+   * (delta·W[:, 1:]) ⊙ g'(zIn), the derivative taken from zIn and x = g(zIn) (rows × nIn).
+   * Same result as gemm TN + addColumnSums + gemm NN + mulActivationPrime.
+   */
+  denseBackward?(
+    rows: number,
+    nIn: number,
+    nOut: number,
+    delta: FloatArray,
+    x: FloatArray,
+    zIn: FloatArray | null,
+    params: FloatArray,
+    offset: number,
+    grad: FloatArray,
+    deltaIn: FloatArray | null,
+    activation: ElementwiseActivation,
+    accumulate: boolean,
+  ): void;
+
+  /**
+   * Fused output layer and loss: the arguments and result of losses.ts's `outputLoss` (a = g(z),
+   * Σℓ returned, delta = ∂ℓ/∂z unless null), computed in double precision.
+   */
+  outputLoss?(
+    output: OutputActivation,
+    loss: LossName,
+    z: FloatArray,
+    a: FloatArray,
+    delta: FloatArray | null,
+    rows: number,
+    k: number,
+    labels: Int32Array,
+    rowIndex: Uint32Array | null,
+    rowIndexOffset: number,
+  ): number;
 }

@@ -5,6 +5,7 @@ import { resolveCostOptions } from '../src/cost.js';
 import { gradcheckVerdict, gradientCheck } from '../src/gradcheck.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
+import { fastBackends } from './fixtures/fast-backends.js';
 import type { HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation, Reduction } from '../src/types.js';
 
 /** ex4's debugInitializeWeights: sin(1..n)/10, deterministic and away from zero. */
@@ -25,20 +26,35 @@ const pairs: Array<[OutputActivation, LossName]> = [
   ['sigmoid', 'mse'],
 ];
 
+// Every backend: the fast ones run their own float64 kernels here (fixtures/fast-backends.ts).
+const backends: KernelBackend[] = [referenceBackend, ...fastBackends];
+
 describe('gradientCheck', () => {
-  for (const hidden of ['sigmoid', 'tanh', 'relu', 'swish'] as HiddenActivation[]) {
-    for (const [output, loss] of pairs) {
-      for (const reduction of ['mean', 'sum'] as Reduction[]) {
-        it(`is below 1e-7 for ${hidden} hidden, ${output}+${loss}, ${reduction}, L1 and L2 on`, () => {
-          const spec: ModelSpec = { layers: [3, 5, 4, 3], hidden, output, loss };
-          const params = new Float64Array(parameterCount(spec.layers));
-          initializeParameters(spec.layers, 'glorot', new Rng(42), params);
-          const result = gradientCheck(referenceBackend, spec, params, debugData(5, 3, 3), resolveCostOptions({ l1: 0.3, l2: 0.7, reduction }));
-          expect(result.relativeError).toBeLessThan(1e-7);
-          expect(result.verdict).toBe('ok');
-        });
+  for (const backend of backends) {
+    for (const hidden of ['sigmoid', 'tanh', 'relu', 'swish'] as HiddenActivation[]) {
+      for (const [output, loss] of pairs) {
+        for (const reduction of ['mean', 'sum'] as Reduction[]) {
+          it(`is below 1e-7 on ${backend.name} for ${hidden} hidden, ${output}+${loss}, ${reduction}, L1 and L2 on`, () => {
+            const spec: ModelSpec = { layers: [3, 5, 4, 3], hidden, output, loss };
+            const params = new Float64Array(parameterCount(spec.layers));
+            initializeParameters(spec.layers, 'glorot', new Rng(42), params);
+            const result = gradientCheck(backend, spec, params, debugData(5, 3, 3), resolveCostOptions({ l1: 0.3, l2: 0.7, reduction }));
+            expect(result.relativeError).toBeLessThan(1e-7);
+            expect(result.verdict).toBe('ok');
+          });
+        }
       }
     }
+  }
+
+  for (const backend of fastBackends) {
+    it(`is below 1e-7 on ${backend.name} for a network wide enough for whole micro-tiles (20-17-10)`, () => {
+      const spec: ModelSpec = { layers: [20, 17, 10], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' };
+      const params = new Float64Array(parameterCount(spec.layers));
+      initializeParameters(spec.layers, 'uniform', new Rng(3), params, 1);
+      const result = gradientCheck(backend, spec, params, debugData(13, 20, 10), resolveCostOptions({ l2: 0.1, reduction: 'sum' }));
+      expect(result.relativeError).toBeLessThan(1e-7);
+    });
   }
 
   it('reports a problem when backprop forgets the activation derivative', () => {

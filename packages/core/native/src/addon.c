@@ -1,0 +1,532 @@
+/*
+ * N-API glue of the gradswarm kernels. Context-aware (NAPI_MODULE_INIT): Piscina worker threads
+ * load it too, and each Node environment gets its own scratch buffers as instance data, so no
+ * mutable state is shared between threads. Every call checks its arguments (types, non-negative
+ * sizes, every matrix inside its array) before touching memory: a wrong call throws TypeError
+ * or RangeError instead of corrupting the heap. Float32Array goes to the selected float32 kernels,
+ * Float64Array to the portable float64 ones; typed arrays may live in SharedArrayBuffers.
+ *
+ * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
+ * kernels(isa) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
+ * denseForward, denseBackward, outputLoss } bound to that instruction set (argument lists as in
+ * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gs.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GS_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define GS_PREFETCH(p) ((void)(p))
+#endif
+
+typedef struct {
+  const char* name;
+  const gs_isa_f32* f32;
+} gs_bundle;
+
+/* Everything one environment owns: nothing is global, so threads never share mutable state. */
+typedef struct {
+  gs_scratch pack; /* GEMM packing buffers */
+  gs_scratch aux;  /* gathered biases, column-sum accumulators */
+  gs_bundle bundles[2];
+  size_t bundle_count;
+} gs_instance;
+
+typedef struct {
+  napi_env env;
+  napi_value argv[16];
+  size_t argc;
+  gs_instance* inst;
+  const gs_bundle* isa;
+  int failed;
+} gs_call;
+
+typedef struct {
+  void* data;
+  int64_t length;
+  napi_typedarray_type type;
+  int present;
+} gs_array;
+
+static void fail_type(gs_call* c, const char* msg) {
+  if (!c->failed) napi_throw_type_error(c->env, NULL, msg);
+  c->failed = 1;
+}
+
+static void fail_range(gs_call* c, const char* name, const char* what) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s %s", name, what);
+  if (!c->failed) napi_throw_range_error(c->env, NULL, msg);
+  c->failed = 1;
+}
+
+static int begin(napi_env env, napi_callback_info info, gs_call* c, size_t want) {
+  memset(c, 0, sizeof *c);
+  c->env = env;
+  c->argc = 16;
+  void* data = NULL;
+  if (napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &data) != napi_ok) return 0;
+  c->isa = (const gs_bundle*)data;
+  napi_get_instance_data(env, (void**)&c->inst);
+  if (c->argc < want) {
+    fail_type(c, "gradswarm kernels: too few arguments");
+    return 0;
+  }
+  return 1;
+}
+
+static int64_t arg_int(gs_call* c, size_t i, const char* name) {
+  int64_t v = 0;
+  if (c->failed) return 0;
+  if (napi_get_value_int64(c->env, c->argv[i], &v) != napi_ok) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must be a number", name);
+    fail_type(c, msg);
+    return 0;
+  }
+  if (v < 0) fail_range(c, name, "must be >= 0");
+  return v;
+}
+
+static int arg_bool(gs_call* c, size_t i) {
+  bool v = false;
+  if (!c->failed && napi_get_value_bool(c->env, c->argv[i], &v) != napi_ok) fail_type(c, "flags must be booleans");
+  return v;
+}
+
+/* A typed array argument; `nullable` accepts null/undefined (present = 0). */
+static gs_array arg_array(gs_call* c, size_t i, const char* name, int nullable) {
+  gs_array a = {0};
+  if (c->failed) return a;
+  napi_valuetype t;
+  napi_typeof(c->env, c->argv[i], &t);
+  if (nullable && (t == napi_null || t == napi_undefined)) return a;
+  bool is = false;
+  napi_is_typedarray(c->env, c->argv[i], &is);
+  if (!is) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must be a typed array", name);
+    fail_type(c, msg);
+    return a;
+  }
+  size_t length = 0;
+  napi_get_typedarray_info(c->env, c->argv[i], &a.type, &length, &a.data, NULL, NULL);
+  a.length = (int64_t)length;
+  a.present = 1;
+  return a;
+}
+
+/* The float type all float arrays share (napi_float32_array or napi_float64_array). */
+static napi_typedarray_type float_type(gs_call* c, gs_array* const* arrays, size_t n) {
+  napi_typedarray_type t = arrays[0]->type;
+  for (size_t i = 0; i < n && !c->failed; i++) {
+    if (!arrays[i]->present) continue;
+    if (arrays[i]->type != napi_float32_array && arrays[i]->type != napi_float64_array) fail_type(c, "matrices must be Float32Array or Float64Array");
+    else if (arrays[i]->type != t) fail_type(c, "matrices of one call must all be Float32Array or all Float64Array");
+  }
+  return t;
+}
+
+/* A rows × cols matrix with row stride ld at offset off must fit in the array. */
+static void check_matrix(gs_call* c, const gs_array* a, const char* name, int64_t off, int64_t rows, int64_t cols, int64_t ld) {
+  if (c->failed || rows == 0 || cols == 0) return;
+  if (ld < cols) fail_range(c, name, "leading dimension is smaller than its row length");
+  else if (off + (rows - 1) * ld + cols > a->length) fail_range(c, name, "is too short for its shape and offset");
+}
+
+static void check_vector(gs_call* c, const gs_array* a, const char* name, int64_t off, int64_t count, int64_t stride) {
+  if (c->failed || count == 0) return;
+  if (off + (count - 1) * stride + 1 > a->length) fail_range(c, name, "is too short for its length, offset and stride");
+}
+
+static int64_t arg_activation(gs_call* c, size_t i) {
+  int64_t act = arg_int(c, i, "activation");
+  if (!c->failed && act > GS_SWISH) fail_range(c, "activation", "is not a known activation code");
+  return act;
+}
+
+static void out_of_memory(gs_call* c) {
+  if (!c->failed) napi_throw_error(c->env, NULL, "gradswarm kernels: out of memory for packing buffers");
+  c->failed = 1;
+}
+
+#define F32(a) ((float*)(a).data)
+#define F64(a) ((double*)(a).data)
+
+/* gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 15)) return NULL;
+  const int ta = arg_bool(&c, 0), tb = arg_bool(&c, 1);
+  const int64_t m = arg_int(&c, 2, "m"), n = arg_int(&c, 3, "n"), k = arg_int(&c, 4, "k");
+  gs_array a = arg_array(&c, 5, "a", 0), b = arg_array(&c, 8, "b", 0), cc = arg_array(&c, 11, "c", 0);
+  const int64_t ao = arg_int(&c, 6, "aOffset"), lda = arg_int(&c, 7, "lda");
+  const int64_t bo = arg_int(&c, 9, "bOffset"), ldb = arg_int(&c, 10, "ldb");
+  const int64_t co = arg_int(&c, 12, "cOffset"), ldc = arg_int(&c, 13, "ldc");
+  const int acc = arg_bool(&c, 14);
+  gs_array* all[] = {&a, &b, &cc};
+  const napi_typedarray_type t = float_type(&c, all, 3);
+  if (m > 0 && n > 0 && k > 0) {
+    check_matrix(&c, &a, "a", ao, ta ? k : m, ta ? m : k, lda);
+    check_matrix(&c, &b, "b", bo, tb ? n : k, tb ? k : n, ldb);
+  }
+  check_matrix(&c, &cc, "c", co, m, n, ldc);
+  if (c.failed) return NULL;
+  const ptrdiff_t rsa = ta ? 1 : lda, csa = ta ? lda : 1, rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
+  int rc;
+  if (t == napi_float32_array)
+    rc = gs_gemm_f32(c.isa->f32, &c.inst->pack, m, n, k, F32(a) + ao, rsa, csa, F32(b) + bo, rsb, csb, F32(cc) + co, ldc, 1, acc, NULL);
+  else
+    rc = gs_gemm_f64(&gs_portable_f64, &c.inst->pack, m, n, k, F64(a) + ao, rsa, csa, F64(b) + bo, rsb, csb, F64(cc) + co, ldc, 1, acc, NULL);
+  if (rc != 0) out_of_memory(&c);
+  return NULL;
+}
+
+/* biasActivation(z, a, rows, cols, bias, biasOffset, biasStride, activation) */
+static napi_value js_bias_activation(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 8)) return NULL;
+  gs_array z = arg_array(&c, 0, "z", 0), a = arg_array(&c, 1, "a", 0), bias = arg_array(&c, 4, "bias", 0);
+  const int64_t rows = arg_int(&c, 2, "rows"), cols = arg_int(&c, 3, "cols");
+  const int64_t bo = arg_int(&c, 5, "biasOffset"), bs = arg_int(&c, 6, "biasStride");
+  const int act = (int)arg_activation(&c, 7);
+  gs_array* all[] = {&z, &a, &bias};
+  const napi_typedarray_type t = float_type(&c, all, 3);
+  check_matrix(&c, &z, "z", 0, rows, cols, cols);
+  check_matrix(&c, &a, "a", 0, rows, cols, cols);
+  check_vector(&c, &bias, "bias", bo, cols, bs);
+  if (c.failed || rows == 0 || cols == 0) return NULL;
+  const size_t size = t == napi_float32_array ? sizeof(float) : sizeof(double);
+  void* tmp = gs_scratch_get(&c.inst->aux, (size_t)cols * size);
+  if (tmp == NULL) return out_of_memory(&c), NULL;
+  if (t == napi_float32_array) {
+    float* bt = (float*)tmp;
+    for (int64_t j = 0; j < cols; j++) bt[j] = F32(bias)[bo + j * bs];
+    for (int64_t r = 0; r < rows; r++) c.isa->f32->act_row(act, F32(z) + r * cols, F32(a) + r * cols, cols, bt);
+  } else {
+    double* bt = (double*)tmp;
+    for (int64_t j = 0; j < cols; j++) bt[j] = F64(bias)[bo + j * bs];
+    for (int64_t r = 0; r < rows; r++) gs_portable_f64.act_row(act, F64(z) + r * cols, F64(a) + r * cols, cols, bt);
+  }
+  return NULL;
+}
+
+/* mulActivationPrime(activation, delta, z, a, length) */
+static napi_value js_mul_activation_prime(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 5)) return NULL;
+  const int act = (int)arg_activation(&c, 0);
+  gs_array d = arg_array(&c, 1, "delta", 0), z = arg_array(&c, 2, "z", 0), a = arg_array(&c, 3, "a", 0);
+  const int64_t n = arg_int(&c, 4, "length");
+  gs_array* all[] = {&d, &z, &a};
+  const napi_typedarray_type t = float_type(&c, all, 3);
+  check_vector(&c, &d, "delta", 0, n, 1);
+  check_vector(&c, &z, "z", 0, n, 1);
+  check_vector(&c, &a, "a", 0, n, 1);
+  if (c.failed) return NULL;
+  if (t == napi_float32_array) c.isa->f32->prime_row(act, F32(d), F32(z), F32(a), n);
+  else gs_portable_f64.prime_row(act, F64(d), F64(z), F64(a), n);
+  return NULL;
+}
+
+/* addColumnSums(m, rows, cols, out, outOffset, outStride) */
+static napi_value js_add_column_sums(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 6)) return NULL;
+  gs_array m = arg_array(&c, 0, "m", 0), out = arg_array(&c, 3, "out", 0);
+  const int64_t rows = arg_int(&c, 1, "rows"), cols = arg_int(&c, 2, "cols");
+  const int64_t oo = arg_int(&c, 4, "outOffset"), os = arg_int(&c, 5, "outStride");
+  gs_array* all[] = {&m, &out};
+  const napi_typedarray_type t = float_type(&c, all, 2);
+  check_matrix(&c, &m, "m", 0, rows, cols, cols);
+  check_vector(&c, &out, "out", oo, cols, os);
+  if (c.failed || cols == 0) return NULL;
+  void* tmp = gs_scratch_get(&c.inst->aux, (size_t)cols * sizeof(double));
+  if (tmp == NULL) return out_of_memory(&c), NULL;
+  if (t == napi_float32_array) gs_column_sums_f32(F32(m), rows, cols, F32(out) + oo, os, 1, (float*)tmp);
+  else gs_column_sums_f64(F64(m), rows, cols, F64(out) + oo, os, 1, (double*)tmp);
+  return NULL;
+}
+
+/* gatherRows(source, cols, index, indexOffset, rows, dest) */
+static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 6)) return NULL;
+  gs_array src = arg_array(&c, 0, "source", 0), idx = arg_array(&c, 2, "index", 0), dst = arg_array(&c, 5, "dest", 0);
+  const int64_t cols = arg_int(&c, 1, "cols"), io = arg_int(&c, 3, "indexOffset"), rows = arg_int(&c, 4, "rows");
+  if (c.failed) return NULL;
+  if (src.type != napi_float32_array) return fail_type(&c, "source must be a Float32Array"), NULL;
+  if (idx.type != napi_uint32_array) return fail_type(&c, "index must be a Uint32Array"), NULL;
+  if (dst.type != napi_float32_array && dst.type != napi_float64_array) return fail_type(&c, "dest must be a Float32Array or Float64Array"), NULL;
+  check_vector(&c, &idx, "index", io, rows, 1);
+  check_matrix(&c, &dst, "dest", 0, rows, cols, cols);
+  if (c.failed || cols == 0) return NULL;
+  const int64_t sourceRows = src.length / cols;
+  const uint32_t* ix = (const uint32_t*)idx.data + io;
+  for (int64_t r = 0; r < rows; r++)
+    if (ix[r] >= sourceRows) return fail_range(&c, "index", "points past the last row of source"), NULL;
+  /* Rows are scattered over a data set larger than L2: fetching two rows ahead hides the
+   * latency of each row's first cache lines (95 → 52 µs for 200 MNIST rows here). */
+  enum { AHEAD = 2 };
+  for (int64_t r = 0; r < rows; r++) {
+    if (r + AHEAD < rows) {
+      const char* next = (const char*)(F32(src) + (int64_t)ix[r + AHEAD] * cols);
+      for (int64_t q = 0; q < cols * (int64_t)sizeof(float); q += 64) GS_PREFETCH(next + q);
+    }
+    const float* from = F32(src) + (int64_t)ix[r] * cols;
+    if (dst.type == napi_float32_array) memcpy(F32(dst) + r * cols, from, (size_t)cols * sizeof(float));
+    else
+      for (int64_t j = 0; j < cols; j++) F64(dst)[r * cols + j] = from[j];
+  }
+  return NULL;
+}
+
+/* denseForward(rows, nIn, nOut, x, params, offset, z, out, activation) */
+static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 9)) return NULL;
+  const int64_t rows = arg_int(&c, 0, "rows"), nIn = arg_int(&c, 1, "nIn"), nOut = arg_int(&c, 2, "nOut");
+  gs_array x = arg_array(&c, 3, "x", 0), w = arg_array(&c, 4, "params", 0), z = arg_array(&c, 6, "z", 0), out = arg_array(&c, 7, "out", 0);
+  const int64_t off = arg_int(&c, 5, "offset");
+  const int act = (int)arg_activation(&c, 8);
+  gs_array* all[] = {&x, &w, &z, &out};
+  const napi_typedarray_type t = float_type(&c, all, 4);
+  const int64_t ldw = nIn + 1;
+  check_matrix(&c, &x, "x", 0, rows, nIn, nIn);
+  check_matrix(&c, &w, "params", off, nOut, ldw, ldw);
+  check_matrix(&c, &z, "z", 0, rows, nOut, nOut);
+  check_matrix(&c, &out, "out", 0, rows, nOut, nOut);
+  if (c.failed || rows == 0 || nOut == 0) return NULL;
+  const size_t size = t == napi_float32_array ? sizeof(float) : sizeof(double);
+  void* tmp = gs_scratch_get(&c.inst->aux, (size_t)nOut * size);
+  if (tmp == NULL) return out_of_memory(&c), NULL;
+  int rc;
+  if (t == napi_float32_array) {
+    float* bias = (float*)tmp;
+    const float* W = F32(w) + off;
+    for (int64_t j = 0; j < nOut; j++) bias[j] = W[j * ldw];
+    gs_epilogue_f32 ep = {GS_EPI_BIAS_ACT, act, F32(out), nOut, bias, NULL, NULL, 0};
+    rc = gs_gemm_f32(c.isa->f32, &c.inst->pack, rows, nOut, nIn, F32(x), nIn, 1, W + 1, 1, ldw, F32(z), nOut, 1, 0, &ep);
+  } else {
+    double* bias = (double*)tmp;
+    const double* W = F64(w) + off;
+    for (int64_t j = 0; j < nOut; j++) bias[j] = W[j * ldw];
+    gs_epilogue_f64 ep = {GS_EPI_BIAS_ACT, act, F64(out), nOut, bias, NULL, NULL, 0};
+    rc = gs_gemm_f64(&gs_portable_f64, &c.inst->pack, rows, nOut, nIn, F64(x), nIn, 1, W + 1, 1, ldw, F64(z), nOut, 1, 0, &ep);
+  }
+  if (rc != 0) out_of_memory(&c);
+  return NULL;
+}
+
+/* denseBackward(rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate) */
+static napi_value js_dense_backward(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 12)) return NULL;
+  const int64_t rows = arg_int(&c, 0, "rows"), nIn = arg_int(&c, 1, "nIn"), nOut = arg_int(&c, 2, "nOut");
+  gs_array d = arg_array(&c, 3, "delta", 0), x = arg_array(&c, 4, "x", 0), zIn = arg_array(&c, 5, "zIn", 1);
+  gs_array w = arg_array(&c, 6, "params", 0), g = arg_array(&c, 8, "grad", 0), dIn = arg_array(&c, 9, "deltaIn", 1);
+  const int64_t off = arg_int(&c, 7, "offset");
+  const int act = (int)arg_activation(&c, 10);
+  const int acc = arg_bool(&c, 11);
+  gs_array* all[] = {&d, &x, &zIn, &w, &g, &dIn};
+  const napi_typedarray_type t = float_type(&c, all, 6);
+  const int64_t ldw = nIn + 1;
+  check_matrix(&c, &d, "delta", 0, rows, nOut, nOut);
+  check_matrix(&c, &x, "x", 0, rows, nIn, nIn);
+  check_matrix(&c, &w, "params", off, nOut, ldw, ldw);
+  check_matrix(&c, &g, "grad", off, nOut, ldw, ldw);
+  if (dIn.present) {
+    if (!zIn.present && !c.failed) fail_type(&c, "zIn must be given with deltaIn");
+    check_matrix(&c, &dIn, "deltaIn", 0, rows, nIn, nIn);
+    check_matrix(&c, &zIn, "zIn", 0, rows, nIn, nIn);
+  }
+  if (c.failed || nOut == 0) return NULL;
+  const size_t size = t == napi_float32_array ? sizeof(float) : sizeof(double);
+  void* tmp = gs_scratch_get(&c.inst->aux, (size_t)nOut * size);
+  if (tmp == NULL) return out_of_memory(&c), NULL;
+  int rc = 0;
+  /* rows = 0 still overwrites: the gradient of no samples is zero. */
+  if (t == napi_float32_array) {
+    const gs_isa_f32* isa = c.isa->f32;
+    float* G = F32(g) + off;
+    const float* W = F32(w) + off;
+    /* ∂W[:,1:] (+)= deltaᵀ·x straight into the caller's gradient (ldc = nIn+1), ∂b (+)= Σ delta. */
+    rc |= gs_gemm_f32(isa, &c.inst->pack, nOut, nIn, rows, F32(d), 1, nOut, F32(x), nIn, 1, G + 1, ldw, 1, acc, NULL);
+    gs_column_sums_f32(F32(d), rows, nOut, G, ldw, acc, (float*)tmp);
+    if (dIn.present) {
+      gs_epilogue_f32 ep = {GS_EPI_PRIME, act, NULL, 0, NULL, F32(zIn), F32(x), nIn};
+      rc |= gs_gemm_f32(isa, &c.inst->pack, rows, nIn, nOut, F32(d), nOut, 1, W + 1, ldw, 1, F32(dIn), nIn, 1, 0, &ep);
+    }
+  } else {
+    const gs_isa_f64* isa = &gs_portable_f64;
+    double* G = F64(g) + off;
+    const double* W = F64(w) + off;
+    rc |= gs_gemm_f64(isa, &c.inst->pack, nOut, nIn, rows, F64(d), 1, nOut, F64(x), nIn, 1, G + 1, ldw, 1, acc, NULL);
+    gs_column_sums_f64(F64(d), rows, nOut, G, ldw, acc, (double*)tmp);
+    if (dIn.present) {
+      gs_epilogue_f64 ep = {GS_EPI_PRIME, act, NULL, 0, NULL, F64(zIn), F64(x), nIn};
+      rc |= gs_gemm_f64(isa, &c.inst->pack, rows, nIn, nOut, F64(d), nOut, 1, W + 1, ldw, 1, F64(dIn), nIn, 1, 0, &ep);
+    }
+  }
+  if (rc != 0) out_of_memory(&c);
+  return NULL;
+}
+
+/* outputLoss(kind, z, a, delta, rows, k, labels, rowIndex, rowIndexOffset) → Σℓ */
+static napi_value js_output_loss(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 9)) return NULL;
+  const int64_t kind = arg_int(&c, 0, "kind");
+  gs_array z = arg_array(&c, 1, "z", 0), a = arg_array(&c, 2, "a", 0), d = arg_array(&c, 3, "delta", 1);
+  const int64_t rows = arg_int(&c, 4, "rows"), k = arg_int(&c, 5, "k");
+  gs_array labels = arg_array(&c, 6, "labels", 0), index = arg_array(&c, 7, "rowIndex", 1);
+  const int64_t off = arg_int(&c, 8, "rowIndexOffset");
+  gs_array* all[] = {&z, &a, &d};
+  const napi_typedarray_type t = float_type(&c, all, 3);
+  if (!c.failed && kind > GS_LOSS_SIGMOID_MSE) fail_range(&c, "kind", "is not a known output/loss pair");
+  if (!c.failed && labels.type != napi_int32_array) fail_type(&c, "labels must be an Int32Array");
+  if (!c.failed && index.present && index.type != napi_uint32_array) fail_type(&c, "rowIndex must be a Uint32Array");
+  check_matrix(&c, &z, "z", 0, rows, k, k);
+  check_matrix(&c, &a, "a", 0, rows, k, k);
+  if (d.present) check_matrix(&c, &d, "delta", 0, rows, k, k);
+  check_vector(&c, index.present ? &index : &labels, index.present ? "rowIndex" : "labels", off, rows, 1);
+  if (c.failed || rows == 0 || k == 0) return NULL;
+  int32_t* y = (int32_t*)gs_scratch_get(&c.inst->aux, (size_t)rows * sizeof(int32_t));
+  if (y == NULL) return out_of_memory(&c), NULL;
+  const int32_t* lab = (const int32_t*)labels.data;
+  const uint32_t* ix = (const uint32_t*)index.data;
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t at = index.present ? (int64_t)ix[off + r] : off + r;
+    if (at >= labels.length) return fail_range(&c, "rowIndex", "points past the last label"), NULL;
+    if (lab[at] < 0 || lab[at] >= k) return fail_range(&c, "labels", "holds a class outside [0, k)"), NULL;
+    y[r] = lab[at];
+  }
+  double total;
+  if (t == napi_float32_array) total = gs_output_loss_f32((int)kind, F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
+  else total = gs_output_loss_f64((int)kind, F64(z), F64(a), d.present ? F64(d) : NULL, rows, k, y);
+  napi_value result;
+  napi_create_double(env, total, &result);
+  return result;
+}
+
+static gs_instance* instance(napi_env env) {
+  gs_instance* inst = NULL;
+  napi_get_instance_data(env, (void**)&inst);
+  return inst;
+}
+
+static napi_value js_isas(napi_env env, napi_callback_info info) {
+  (void)info;
+  const gs_instance* inst = instance(env);
+  const gs_bundle* bundles = inst->bundles;
+  const size_t bundle_count = inst->bundle_count;
+  napi_value list, name;
+  napi_create_array_with_length(env, bundle_count, &list);
+  for (size_t i = 0; i < bundle_count; i++) {
+    napi_create_string_utf8(env, bundles[i].name, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, list, (uint32_t)i, name);
+  }
+  return list;
+}
+
+static napi_value js_kernels(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char want[32] = {0};
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], want, sizeof want, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "kernels(isa): isa must be a string");
+    return NULL;
+  }
+  const gs_instance* inst = instance(env);
+  const gs_bundle* bundles = inst->bundles;
+  const gs_bundle* bundle = NULL;
+  for (size_t i = 0; i < inst->bundle_count; i++)
+    if (strcmp(bundles[i].name, want) == 0) bundle = &bundles[i];
+  if (bundle == NULL) {
+    napi_throw_range_error(env, NULL, "kernels(isa): this instruction set is not available on this machine");
+    return NULL;
+  }
+  static const struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {{"gemm", js_gemm},
+             {"biasActivation", js_bias_activation},
+             {"mulActivationPrime", js_mul_activation_prime},
+             {"addColumnSums", js_add_column_sums},
+             {"gatherRows", js_gather_rows},
+             {"denseForward", js_dense_forward},
+             {"denseBackward", js_dense_backward},
+             {"outputLoss", js_output_loss}};
+  napi_value obj, fn;
+  napi_create_object(env, &obj);
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, (void*)bundle, &fn);
+    napi_set_named_property(env, obj, fns[i].name, fn);
+  }
+  return obj;
+}
+
+/*
+ * dependentAdds(n): runs n integer adds, each waiting for the one before (one per cycle on any
+ * x86-64 core), so n / elapsed seconds is the core's clock while it computes (the benchmarks'
+ * peak = clock × 32 float32 FLOP). Returns false where there is no such loop (not x86-64).
+ */
+static napi_value js_dependent_adds(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int64_t n = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &n) != napi_ok) n = 0;
+  bool ran = false;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  uint64_t x = 0, loops = (uint64_t)(n > 0 ? n : 0) / 8;
+  if (loops > 0) {
+    __asm__ volatile(
+        "1:\n\t"
+        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "sub $1, %1\n\tjnz 1b"
+        : "+r"(x), "+r"(loops)
+        :
+        : "cc");
+  }
+  ran = true;
+#endif
+  napi_get_boolean(env, ran, &result);
+  return result;
+}
+
+static void free_instance(napi_env env, void* data, void* hint) {
+  (void)env, (void)hint;
+  gs_instance* inst = (gs_instance*)data;
+  gs_scratch_free(&inst->pack);
+  gs_scratch_free(&inst->aux);
+  free(inst);
+}
+
+NAPI_MODULE_INIT() {
+  gs_instance* inst = (gs_instance*)calloc(1, sizeof *inst);
+  if (inst == NULL || napi_set_instance_data(env, inst, free_instance, NULL) != napi_ok) {
+    free(inst);
+    napi_throw_error(env, NULL, "gradswarm kernels: cannot allocate per-thread state");
+    return NULL;
+  }
+  const gs_isa_f32* avx2 = gs_avx2_f32();
+  if (avx2 != NULL) inst->bundles[inst->bundle_count++] = (gs_bundle){"avx2", avx2};
+  inst->bundles[inst->bundle_count++] = (gs_bundle){"portable", &gs_portable_f32};
+  napi_value fn;
+  napi_create_function(env, "isas", NAPI_AUTO_LENGTH, js_isas, NULL, &fn);
+  napi_set_named_property(env, exports, "isas", fn);
+  napi_create_function(env, "kernels", NAPI_AUTO_LENGTH, js_kernels, NULL, &fn);
+  napi_set_named_property(env, exports, "kernels", fn);
+  napi_create_function(env, "dependentAdds", NAPI_AUTO_LENGTH, js_dependent_adds, NULL, &fn);
+  napi_set_named_property(env, exports, "dependentAdds", fn);
+  return exports;
+}

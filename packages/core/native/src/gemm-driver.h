@@ -1,0 +1,185 @@
+/*
+ * The GEMM driver, written once and instantiated for float and double by gemm.c (T, SUF).
+ * BLIS loop order: jc (NC columns) → pc (KC deep) → pack B → ic (MC rows) → pack A →
+ * jr (NR) → ir (MR) → micro-kernel. The packed B block stays in L2/L3 and is reused by every
+ * row block; one packed NR-wide B panel stays in L1 while the MR-row A panels stream past it.
+ *
+ * Before blocking, the driver may solve Cᵀ = op(B)ᵀ·op(A)ᵀ instead (a stride swap, no copy)
+ * when that wastes less of the mr×NR tiles on padding: the forward product with 10 or 50 output
+ * units pads n to 16 otherwise. The panel height mr (4, 5 or 6, as the kernels allow) is picked per
+ * call by padding weighted with kernel speed (pick_mr_). The epilogue (bias + activation, or the activation derivative)
+ * runs on each finished MC×NC block while it is still in cache, in the caller's coordinates.
+ * Every choice depends only on the shapes, so the same inputs always give the same bits.
+ */
+#define GS_CAT_(a, b) a##b
+#define GS_CAT(a, b) GS_CAT_(a, b)
+#define GS_F(name) GS_CAT(name, SUF)
+#define GS_ISA GS_CAT(gs_isa_, SUF)
+#define GS_EPI GS_CAT(gs_epilogue_, SUF)
+
+static ptrdiff_t GS_F(ceil_div_)(ptrdiff_t a, ptrdiff_t b) { return (a + b - 1) / b; }
+
+/* Splits `total` into equal blocks of at most `max`, each a multiple of `unit`. */
+static ptrdiff_t GS_F(block_)(ptrdiff_t total, ptrdiff_t max, ptrdiff_t unit) {
+  ptrdiff_t parts = GS_F(ceil_div_)(total, max);
+  ptrdiff_t size = GS_F(ceil_div_)(total, parts);
+  return GS_F(ceil_div_)(size, unit) * unit;
+}
+
+void GS_F(gs_pack_a_generic_)(ptrdiff_t kc, ptrdiff_t rows, int mr, const T* a, ptrdiff_t rs, ptrdiff_t cs, T* dst) {
+  for (ptrdiff_t p = 0; p < kc; p++) {
+    ptrdiff_t r = 0;
+    for (; r < rows; r++) dst[p * mr + r] = a[r * rs + p * cs];
+    for (; r < mr; r++) dst[p * mr + r] = 0;
+  }
+}
+
+/*
+ * The panel height (of those the kernels offer) with the least work for m rows: padded rows
+ * weighted by how much slower the shorter tiles run (fewer accumulators hide less FMA latency:
+ * 5 rows ran at 0.94 and 4 rows at 0.90 of the 6-row speed here). 50 rows take 10 panels of 5
+ * rather than 9 of 6; 1024 rows stay at 6 (1026 padded) rather than 256 panels of 4.
+ */
+static int GS_F(pick_mr_)(unsigned mask, ptrdiff_t m, ptrdiff_t* cost) {
+  static const int cost_per_row[GS_MR + 1] = {0, 200, 160, 125, 111, 106, 100};
+  int best = 0;
+  for (int mr = GS_MR; mr >= 1; mr--) {
+    if (!(mask & (1u << mr))) continue;
+    const ptrdiff_t c = GS_F(ceil_div_)(m, mr) * mr * cost_per_row[mr];
+    if (best == 0 || c < *cost) best = mr, *cost = c;
+  }
+  return best;
+}
+
+void GS_F(gs_pack_b_generic_)(ptrdiff_t kc, ptrdiff_t nr, const T* b, ptrdiff_t rs, ptrdiff_t cs, T* dst) {
+  for (ptrdiff_t p = 0; p < kc; p++) {
+    ptrdiff_t j = 0;
+    for (; j < nr; j++) dst[p * GS_NR + j] = b[p * rs + j * cs];
+    for (; j < GS_NR; j++) dst[p * GS_NR + j] = 0;
+  }
+}
+
+/* Applies the epilogue to rows [i0, i0+ni) × columns [j0, j0+nj) of C (row-major, ldc). */
+static void GS_F(epilogue_)(const GS_ISA* isa, const GS_EPI* ep, T* c, ptrdiff_t ldc, ptrdiff_t i0, ptrdiff_t ni, ptrdiff_t j0, ptrdiff_t nj) {
+  for (ptrdiff_t i = i0; i < i0 + ni; i++) {
+    T* row = c + i * ldc + j0;
+    if (ep->kind == GS_EPI_BIAS_ACT) {
+      isa->act_row(ep->act, row, ep->out + i * ep->ldo + j0, nj, ep->bias ? ep->bias + j0 : NULL);
+    } else {
+      isa->prime_row(ep->act, row, ep->z + i * ep->ldp + j0, ep->a + i * ep->ldp + j0, nj);
+    }
+  }
+}
+
+int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a, ptrdiff_t rsa, ptrdiff_t csa, const T* b,
+                   ptrdiff_t rsb, ptrdiff_t csb, T* c, ptrdiff_t rsc, ptrdiff_t csc, int accumulate, const GS_EPI* ep) {
+  if (m <= 0 || n <= 0) return 0;
+  /* The caller's C is row-major (csc == 1); remember it for the epilogue before any swap. */
+  T* const c0 = c;
+  const ptrdiff_t ldc0 = rsc;
+  const int epi = ep != NULL && ep->kind != GS_EPI_NONE;
+  if (k <= 0) {
+    if (!accumulate)
+      for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) c[i * rsc + j * csc] = 0;
+    if (epi) GS_F(epilogue_)(isa, ep, c0, ldc0, 0, m, 0, n);
+    return 0;
+  }
+  /* Work of each orientation: weighted padded rows (pick_mr_) × columns padded to NR. */
+  ptrdiff_t rows_m = 0, rows_n = 0;
+  const int mr_m = GS_F(pick_mr_)(isa->mr_mask, m, &rows_m), mr_n = GS_F(pick_mr_)(isa->mr_mask, n, &rows_n);
+  const ptrdiff_t normal = rows_m * (GS_F(ceil_div_)(n, GS_NR) * GS_NR);
+  const ptrdiff_t swapped = rows_n * (GS_F(ceil_div_)(m, GS_NR) * GS_NR);
+#ifdef GS_NOSWAP
+  const int swap = 0;
+#else
+  const int swap = swapped * 10 < normal * 9;
+#endif
+  const int mr = swap ? mr_n : mr_m;
+  if (swap) {
+    const T* t = a;
+    a = b;
+    b = t;
+    ptrdiff_t x = m;
+    m = n;
+    n = x;
+    ptrdiff_t ra = csb, ca = rsb, rb = csa, cb = rsa;
+    rsa = ra, csa = ca, rsb = rb, csb = cb;
+    x = rsc;
+    rsc = csc;
+    csc = x;
+  }
+  const ptrdiff_t kcb = GS_F(block_)(k, GS_KC, 8);
+  const ptrdiff_t mcb = GS_F(block_)(m, GS_MC, mr);
+  const ptrdiff_t ncb = GS_F(block_)(n, GS_NC, GS_NR);
+  /* +16 elements of slack: vector packers may store a few lanes past a panel's end. */
+  const size_t a_elems = (size_t)(mcb * kcb + 16), b_elems = (size_t)(ncb * kcb + 16);
+  const size_t a_bytes = (a_elems * sizeof(T) + 63) & ~(size_t)63;
+  char* buf = (char*)gs_scratch_get(s, a_bytes + b_elems * sizeof(T));
+  if (buf == NULL) return -1;
+  T* ap = (T*)buf;
+  T* bp = (T*)(buf + a_bytes);
+  _Alignas(64) T tile[GS_MR * GS_NR];
+
+  for (ptrdiff_t jc = 0; jc < n; jc += ncb) {
+    const ptrdiff_t nc = n - jc < ncb ? n - jc : ncb;
+    for (ptrdiff_t pc = 0; pc < k; pc += kcb) {
+      const ptrdiff_t kc = k - pc < kcb ? k - pc : kcb;
+      const int acc = accumulate || pc > 0;
+      const int last = pc + kc >= k;
+      for (ptrdiff_t jr = 0; jr < nc; jr += GS_NR) {
+        const ptrdiff_t nr = nc - jr < GS_NR ? nc - jr : GS_NR;
+        const T* src = b + pc * rsb + (jc + jr) * csb;
+        if (nr == GS_NR) isa->pack_b(kc, src, rsb, csb, bp + jr * kc);
+        else GS_F(gs_pack_b_generic_)(kc, nr, src, rsb, csb, bp + jr * kc);
+      }
+      for (ptrdiff_t ic = 0; ic < m; ic += mcb) {
+        const ptrdiff_t mc = m - ic < mcb ? m - ic : mcb;
+        for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+          const ptrdiff_t rows = mc - ir < mr ? mc - ir : mr;
+          const T* src = a + (ic + ir) * rsa + pc * csa;
+          if (rows == mr) isa->pack_a(kc, mr, src, rsa, csa, ap + ir * kc);
+          else GS_F(gs_pack_a_generic_)(kc, rows, mr, src, rsa, csa, ap + ir * kc);
+        }
+        for (ptrdiff_t jr = 0; jr < nc; jr += GS_NR) {
+          const ptrdiff_t nr = nc - jr < GS_NR ? nc - jr : GS_NR;
+          for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+            const ptrdiff_t rows = mc - ir < mr ? mc - ir : mr;
+            T* cp = c + (ic + ir) * rsc + (jc + jr) * csc;
+            if (rows == mr && nr == GS_NR && csc == 1) {
+              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, cp, rsc, acc);
+            } else if (rows == mr && nr == GS_NR && rsc == 1 && isa->kernel_t != NULL) {
+              isa->kernel_t(mr, kc, ap + ir * kc, bp + jr * kc, cp, csc, acc);
+            } else {
+              /* Edge or transposed tile: compute into a local tile, then add what exists. */
+              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, tile, GS_NR, 0);
+              for (ptrdiff_t i = 0; i < rows; i++)
+                for (ptrdiff_t j = 0; j < nr; j++) {
+                  T* e = cp + i * rsc + j * csc;
+                  *e = acc ? *e + tile[i * GS_NR + j] : tile[i * GS_NR + j];
+                }
+            }
+          }
+        }
+        if (last && epi) {
+          if (swap) GS_F(epilogue_)(isa, ep, c0, ldc0, jc, nc, ic, mc);
+          else GS_F(epilogue_)(isa, ep, c0, ldc0, ic, mc, jc, nc);
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+void GS_F(gs_column_sums_)(const T* mat, ptrdiff_t rows, ptrdiff_t cols, T* out, ptrdiff_t stride, int accumulate, T* tmp) {
+  for (ptrdiff_t j = 0; j < cols; j++) tmp[j] = 0;
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const T* row = mat + r * cols;
+    for (ptrdiff_t j = 0; j < cols; j++) tmp[j] += row[j];
+  }
+  for (ptrdiff_t j = 0; j < cols; j++) out[j * stride] = accumulate ? out[j * stride] + tmp[j] : tmp[j];
+}
+
+#undef GS_F
+#undef GS_ISA
+#undef GS_EPI

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// GEMM throughput (GFLOP/s, float32, one thread) of every kernel backend that loads here, on the
+// four shapes of issue #3 and on the products one training step runs (forward NT, gradient TN,
+// delta NN), next to numpy/OpenBLAS on the same machine (if python3 with numpy is installed,
+// forced to one thread) and to the core's peak: measured clock × 32 FLOP/cycle (two 8-wide FMA
+// pipes). Rounds interleave the backends and numpy and the best round is kept, because this
+// machine is shared and noisy; compare the ratios, not the absolute numbers.
+//
+//   node scripts/bench-kernels.mjs [--backends native-avx2,native-portable,reference] [--repeat 3]
+//                                  [--no-numpy] [--small] [--out bench-results/bench-kernels.json]
+// --small instead times tiny products per call (native vs reference), the basis of NATIVE_MIN_WORK.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const repeat = Number(arg('repeat', '3'));
+const outPath = arg('out', join(root, 'bench-results/bench-kernels.json'));
+// Every backend that loads here, once each (`native` and `wasm` are aliases of a precise name).
+const backends = [...new Set(arg('backends', core.availableBackends().join(',')).split(',').map((n) => core.selectBackend(n)))];
+const withNumpy = !process.argv.includes('--no-numpy');
+
+/** [label, op, m, n, k]: op is NN (A·B), NT (A·Bᵀ, the forward product) or TN (Aᵀ·B, the gradient). */
+const SHAPES = [
+  ['issue: (200×784)·(784×50)', 'NN', 200, 50, 784],
+  ['issue: (200×784)·(784×256)', 'NN', 200, 256, 784],
+  ['issue: (1000×784)·(784×1024)', 'NN', 1000, 1024, 784],
+  ['issue: (1024×1024)·(1024×1024)', 'NN', 1024, 1024, 1024],
+  ['forward 784→50, batch 200', 'NT', 200, 50, 784],
+  ['gradient ∂W 784→50, batch 200', 'TN', 50, 784, 200],
+  ['forward 784→512, batch 1000', 'NT', 1000, 512, 784],
+  ['gradient ∂W 784→512, batch 1000', 'TN', 512, 784, 1000],
+  ['delta 512←10, batch 1000', 'NN', 1000, 512, 10],
+  ['forward 512→10, batch 1000', 'NT', 1000, 10, 512],
+];
+
+function operands(op, m, n, k) {
+  const rnd = (len) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
+  const tA = op === 'TN';
+  const tB = op === 'NT';
+  return { tA, tB, a: rnd(m * k), lda: tA ? m : k, b: rnd(k * n), ldb: tB ? k : n, c: new Float32Array(m * n) };
+}
+
+/** Best seconds per call over batches of calls lasting at least minSeconds. */
+function timeCalls(fn, minSeconds) {
+  fn();
+  let calls = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    const s = (performance.now() - t) / 1000;
+    if (s >= minSeconds || calls > 1e6) return s / calls;
+    calls *= Math.max(2, Math.ceil(minSeconds / Math.max(s, 1e-6)));
+  }
+}
+
+const NUMPY = `
+import json, sys, time, numpy as np
+shapes = json.loads(sys.argv[1]); out = {}
+for label, op, m, n, k in shapes:
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((k, m) if op == 'TN' else (m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k) if op == 'NT' else (k, n), dtype=np.float32)
+    A = a.T if op == 'TN' else a
+    B = b.T if op == 'NT' else b
+    c = np.empty((m, n), dtype=np.float32)
+    np.matmul(A, B, out=c)
+    calls = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(calls): np.matmul(A, B, out=c)
+        s = time.perf_counter() - t
+        if s >= 0.2: break
+        calls *= max(2, int(0.2 / max(s, 1e-6)) + 1)
+    out[label] = 2.0 * m * n * k / (s / calls) / 1e9
+cfg = np.__config__.CONFIG.get('Build Dependencies', {}).get('blas', {}) if hasattr(np.__config__, 'CONFIG') else {}
+print(json.dumps({'gflops': out, 'numpy': np.__version__, 'blas': str(cfg.get('name', '?')) + ' ' + str(cfg.get('version', ''))}))
+`;
+
+function numpyRound() {
+  if (!withNumpy) return null;
+  try {
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    return JSON.parse(execFileSync('python3', ['-c', NUMPY, JSON.stringify(SHAPES)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return null;
+  }
+}
+
+function smallBench() {
+  const native = backends.find((b) => b.name.startsWith('native'));
+  if (!native) throw new Error('--small needs a native backend');
+  const raw = core.createNativeBackend(native.name.replace('native-', ''), { minWork: 0 }); // no threshold: the addon itself
+  process.stdout.write(`| n (n×n×n) | multiply-adds | reference µs/call | ${native.name} µs/call |\n|---:|---:|---:|---:|\n`);
+  for (const n of [2, 4, 8, 12, 16, 24, 32, 48]) {
+    const { a, b, c } = operands('NN', n, n, n);
+    const ref = timeCalls(() => core.referenceBackend.gemm(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, false), 0.05);
+    const fast = timeCalls(() => raw.gemm(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, false), 0.05);
+    process.stdout.write(`| ${n} | ${n ** 3} | ${(ref * 1e6).toFixed(2)} | ${(fast * 1e6).toFixed(2)} |\n`);
+  }
+  process.stdout.write(`\n(gemm per call, the native column with the threshold off; current NATIVE_MIN_WORK: ${core.NATIVE_MIN_WORK} multiply-adds)\n`);
+}
+
+if (process.argv.includes('--small')) {
+  smallBench();
+  process.exit(0);
+}
+
+// The clock is probed before and after every round and the highest reading kept: a probe that
+// shares its core with another process reads low, never high.
+let clockHz = 0;
+const probeClock = () => (clockHz = Math.max(clockHz, core.measureCpuClockHz(3) ?? Number(cpus()[0]?.speed ?? 0) * 1e6));
+probeClock();
+const best = new Map(); // `${backend}|${label}` → GFLOP/s
+let numpyInfo = null;
+const keep = (key, v) => best.set(key, Math.max(best.get(key) ?? 0, v));
+for (let r = 0; r < repeat; r++) {
+  for (const [label, op, m, n, k] of SHAPES) {
+    const { tA, tB, a, lda, b, ldb, c } = operands(op, m, n, k);
+    for (const backend of backends) {
+      const slow = backend.name === 'reference'; // a call can take a second: time single calls
+      const s = timeCalls(() => backend.gemm(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false), slow ? 0.05 : 0.2);
+      keep(`${backend.name}|${label}`, (2 * m * n * k) / s / 1e9);
+    }
+  }
+  const np = numpyRound();
+  if (np) {
+    numpyInfo = { numpy: np.numpy, blas: np.blas };
+    for (const [label, v] of Object.entries(np.gflops)) keep(`numpy|${label}`, v);
+  }
+  process.stderr.write(`round ${r + 1}/${repeat} done\n`);
+  probeClock();
+}
+const peak = (clockHz * 32) / 1e9;
+
+const columns = [...backends.map((b) => b.name), ...(numpyInfo ? ['numpy'] : [])];
+const fast = backends.find((b) => b.name.startsWith('native'))?.name;
+const results = SHAPES.map(([label, op, m, n, k]) => {
+  const row = { product: label, op, m, n, k, gflops: {}, fractionOfPeak: {} };
+  for (const col of columns) {
+    const v = best.get(`${col}|${label}`);
+    if (v === undefined) continue;
+    row.gflops[col] = Number(v.toFixed(1));
+    row.fractionOfPeak[col] = Number((v / peak).toFixed(3));
+  }
+  if (fast && row.gflops.numpy) row.fastOverNumpy = Number((row.gflops[fast] / row.gflops.numpy).toFixed(3));
+  return row;
+});
+
+const doc = {
+  benchmark: 'bench-kernels',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  clockGHz: Number((clockHz / 1e9).toFixed(3)),
+  peakGflops: Number(peak.toFixed(1)),
+  numpy: numpyInfo,
+  repeat,
+  results,
+};
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
+
+const label = (c) => (c === 'numpy' ? 'numpy (OpenBLAS, 1 thread)' : c);
+const lines = [`| product | op | ${columns.map(label).join(' | ')} |${fast && numpyInfo ? ` ${fast} ÷ numpy |` : ''}`];
+lines.push(`|---|---|${columns.map(() => '---:').join('|')}|${fast && numpyInfo ? '---:|' : ''}`);
+for (const r of results) {
+  const cells = columns.map((c) => (r.gflops[c] === undefined ? '–' : `${r.gflops[c].toFixed(1)} (${(r.fractionOfPeak[c] * 100).toFixed(0)}%)`));
+  lines.push(`| ${r.product} | ${r.op} | ${cells.join(' | ')} |${fast && numpyInfo ? ` ${r.fastOverNumpy?.toFixed(2) ?? '–'}x |` : ''}`);
+}
+process.stdout.write(
+  `${lines.join('\n')}\n\nGFLOP/s (fraction of peak). Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
+    `${doc.cpu}, ${doc.node}${numpyInfo ? `, numpy ${numpyInfo.numpy} (${numpyInfo.blas})` : ''}; best of ${repeat} interleaved rounds; JSON: ${outPath}\n`,
+);
