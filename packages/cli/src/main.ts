@@ -3,9 +3,11 @@
  * and exit codes (2: bad usage or input, 1: failure at run time, 130: interrupted).
  */
 import yargs from 'yargs';
+import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
+import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
@@ -24,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     .command(workerCommand(setExitCode))
     .command(evalCommand(setExitCode))
     .command(gradcheckCommand(setExitCode))
-    .demandCommand(1, 'name a command: train, coordinator, worker, eval or gradcheck')
+    .command(benchCommand(setExitCode))
+    .command(reportCommand(setExitCode))
+    .demandCommand(1, 'name a command: train, coordinator, worker, eval, gradcheck or report')
     .strict()
     .recommendCommands()
     .help()

@@ -11,6 +11,7 @@ import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
 import { Progress } from './progress.js';
+import { renderTrainingReport } from './report/training-report.js';
 import { writeFileAtomic } from './write-file.js';
 
 /** The parsed flags both commands share (yargs camelCase). */
@@ -46,6 +47,7 @@ export interface TrainingArgs {
   balance: string;
   out?: string;
   metrics?: string;
+  report?: string;
   json: boolean;
   evalEvery: number;
   progress: boolean;
@@ -223,6 +225,10 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     log(`model written to ${args.out}${result.interrupted ? ' (as of the interruption)' : ''}`);
   }
   if (args.metrics !== undefined) writeFileAtomic(args.metrics, recorder.toJson());
+  if (args.report !== undefined) {
+    writeFileAtomic(args.report, renderTrainingReport(recorder.document));
+    log(`report written to ${args.report}`);
+  }
 
   const rate = Math.round(summary.samplesPerSecond).toLocaleString('en-US');
   const who = `${threads} local thread${threads === 1 ? '' : 's'}${net ? `, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}` : ''}`;

@@ -1,0 +1,47 @@
+/**
+ * `gradswarm report FILE --out FILE.html`: rebuilds a report from what a run left behind. A
+ * metrics document (`train --metrics`) gives the training report, a scale benchmark's JSON
+ * (`bench scale --json`) the scale report. The page is self-contained: open it from disk.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT_OK, UsageError } from '../errors.js';
+import { readReportDocument } from '../report/read-document.js';
+import { renderScaleReport } from '../report/scale-report.js';
+import { renderTrainingReport } from '../report/training-report.js';
+import { writeFileAtomic } from '../write-file.js';
+
+interface ReportArgs {
+  file: string;
+  out?: string;
+}
+
+/** FILE.json → FILE.html beside it (any other name gets .html appended). */
+export function defaultReportPath(input: string): string {
+  return /\.json$/i.test(input) ? input.replace(/\.json$/i, '.html') : `${input}.html`;
+}
+
+function run(args: ReportArgs): number {
+  const out = args.out ?? defaultReportPath(args.file);
+  if (out === args.file) throw new UsageError(`--out ${out} would overwrite the input - help: name another file`);
+  const source = readReportDocument(args.file);
+  const html = source.kind === 'training' ? renderTrainingReport(source.doc) : renderScaleReport(source.doc);
+  writeFileAtomic(out, html);
+  process.stderr.write(`${source.kind} report written to ${out}\n`);
+  return EXIT_OK;
+}
+
+export function reportCommand(setExitCode: (code: number) => void): CommandModule<object, ReportArgs> {
+  return {
+    command: 'report <file>',
+    describe: 'write an HTML report from a metrics file (train --metrics) or a scale benchmark (bench scale --json)',
+    builder: (y: Argv) =>
+      y
+        .positional('file', { type: 'string', describe: 'metrics.json from train/coordinator --metrics, or the JSON of bench scale --json' })
+        .options({
+          out: { type: 'string', describe: 'the HTML file to write [FILE with .html for .json]' },
+        })
+        .example('$0 report metrics.json --out report.html', 'the training report of a run')
+        .example('$0 report scale.json --out scale.html', 'the scale benchmark report') as unknown as Argv<ReportArgs>,
+    handler: async (args) => setExitCode(run(args)),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The training report: one HTML page built from the metrics document of `train --metrics`
+ * (or `coordinator`), written by `--report FILE.html` and by `gradswarm report METRICS.json`.
+ *
+ * Sections, each chart in a `[data-chart]` figure:
+ *   cost        minibatch-cost (every minibatch, in step order) and epoch-cost (mean per epoch,
+ *               plus the test cost where evaluated): the reference texts' two plots
+ *   accuracy    accuracy: train and test accuracy per evaluated epoch; and
+ *               confusion: the confusion matrix (rows: true class) as a heatmap
+ *   digits      samples: the first training samples with their labels; and
+ *               misclassified: test samples the model got wrong, "true→predicted"
+ *   weights     first-layer: W_1 as one image per hidden unit
+ *   epochs      a table of the per-epoch figures
+ * A piece the document lacks (no test set, an interrupted run without report data) is left
+ * out with a note in its place; the page never fails on a partial document.
+ */
+import type { EpochRecord, ImageSet, MetricsDocument } from '@gradswarm/coordinator';
+import { figure, figures, missing, renderPage, table, type PageSection } from './html.js';
+import { heatmap } from './heatmap.js';
+import { imageGrid } from './image-grid.js';
+import { lineChart, type Point } from './line-chart.js';
+import { finite, formatNumber, formatPercent, PALETTE } from './svg.js';
+
+const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const text = (v: unknown, fallback = '–'): string => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fallback);
+const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+
+/** An image set's pixels and geometry, or null when it holds no image. */
+function decodeImages(set: ImageSet | undefined): { pixels: Uint8Array; count: number; width: number; height: number } | null {
+  if (!set || typeof set.pixels !== 'string') return null;
+  const pixels = new Uint8Array(Buffer.from(set.pixels, 'base64'));
+  const size = finite(set.size) > 0 ? set.size : 0;
+  if (size === 0 || pixels.length < size) return null;
+  const square = finite(set.width) * finite(set.height) === size;
+  const count = Math.floor(pixels.length / size);
+  return { pixels, count, width: square ? set.width : size, height: square ? set.height : 1 };
+}
+
+function costSection(doc: MetricsDocument, epochs: readonly EpochRecord[]): PageSection {
+  const costs = list<unknown>(doc.minibatchCost).map(finite);
+  const perMinibatch: Point[] = costs.map((c, i) => [i + 1, c]);
+  const perEpoch: Point[] = epochs.map((e) => [finite(e.epoch) + 1, finite(e.cost)]);
+  const testCost: Point[] = epochs.filter((e) => Number.isFinite(finite(e.testCost))).map((e) => [e.epoch + 1, finite(e.testCost)]);
+  const perEpochSeries = [{ name: 'training (mean of its minibatches)', points: perEpoch, markers: true }];
+  if (testCost.length) perEpochSeries.push({ name: 'test set', points: testCost, markers: true });
+  const charts = [
+    perMinibatch.length
+      ? figure('minibatch-cost', lineChart({ title: 'Cost per minibatch', xLabel: 'minibatch (step)', yLabel: 'cost J', x: { integer: true }, y: { min: 0 }, series: [{ name: 'cost of the minibatch', points: perMinibatch, strokeWidth: 1.2, color: PALETTE[0] }] }), `${costs.length} minibatches; the cost each minibatch had when its gradient was computed.`)
+      : missing('minibatch-cost', 'No minibatch costs recorded.'),
+    perEpoch.length
+      ? figure('epoch-cost', lineChart({ title: 'Cost per epoch', xLabel: 'epoch', yLabel: 'cost J', x: { integer: true }, y: { min: 0 }, series: perEpochSeries }), 'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.')
+      : missing('epoch-cost', 'No epoch finished.'),
+  ];
+  return { id: 'cost', title: 'Cost', intro: 'The cost J with its regularisation terms, for every minibatch and averaged per epoch.', body: figures(...charts) };
+}
+
+function accuracyChart(epochs: readonly EpochRecord[]): string {
+  const pick = (key: 'trainAccuracy' | 'testAccuracy'): Point[] => epochs.filter((e) => Number.isFinite(finite(e[key]))).map((e) => [e.epoch + 1, finite(e[key])]);
+  const series = [
+    { name: 'training set', points: pick('trainAccuracy'), markers: true, color: PALETTE[0] },
+    { name: 'test set', points: pick('testAccuracy'), markers: true, color: PALETTE[1] },
+  ].filter((s) => s.points.length > 0);
+  const values = series.flatMap((s) => s.points.map((p) => p[1]));
+  const low = Math.max(0, Math.floor(Math.min(...values, 1) * 20 - 0.5) / 20);
+  return series.length
+    ? figure('accuracy', lineChart({ title: 'Accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', x: { integer: true }, y: { min: low, max: 1, format: (v) => formatPercent(v, 0) }, series }), series.length === 1 ? `Only the ${series[0].name} was evaluated.` : undefined)
+    : missing('accuracy', 'No epoch was evaluated (--eval-every 0 and the run ended early?).');
+}
+
+function confusionChart(doc: MetricsDocument): string {
+  const matrix = list<unknown>(doc.report?.confusion).map((row) => list<unknown>(row).map(finite));
+  const on = doc.report?.confusionOn === 'train' ? 'training set (no test set)' : 'test set';
+  const total = matrix.flat().reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const right = matrix.reduce((a, row, i) => a + (Number.isFinite(row[i]) ? row[i] : 0), 0);
+  const labels = matrix.map((_, i) => String(i));
+  return matrix.length
+    ? figure('confusion', heatmap({ title: `Confusion matrix, ${on}`, xLabel: 'predicted class', yLabel: 'true class', values: matrix, rowLabels: labels, colLabels: labels, gamma: 0.5, scaleLabel: 'share of the true class' }), `${formatNumber(total)} samples, ${formatPercent(total > 0 ? right / total : NaN, 2)} on the diagonal. Colour: share of the row (square-root scale, so rare mistakes still show).`)
+    : missing('confusion', 'No confusion matrix recorded (the run ended before its final evaluation).');
+}
+
+function accuracySection(doc: MetricsDocument, epochs: readonly EpochRecord[]): PageSection {
+  return {
+    id: 'accuracy',
+    title: 'Accuracy',
+    intro: 'Share of samples whose most likely class is the label, after each evaluated epoch; and the final model’s confusion matrix, rows true classes, columns predicted ones.',
+    body: figures(accuracyChart(epochs), confusionChart(doc)),
+  };
+}
+
+function imagesSection(doc: MetricsDocument): PageSection[] {
+  const report = doc.report;
+  const samples = decodeImages(report?.samples);
+  const wrong = decodeImages(report?.misclassified);
+  const weights = decodeImages(report?.firstLayer);
+  const on = report?.confusionOn === 'train' ? 'training' : 'test';
+  const sampleLabels = list<number>(report?.samples?.labels);
+  const trueLabels = list<number>(report?.misclassified?.labels);
+  const predicted = list<number>(report?.misclassified?.predicted);
+  const samplesBody = samples
+    ? figure('samples', imageGrid({ title: `${samples.count} training samples`, ...samples, invert: true, captions: sampleLabels.map(String), tooltips: sampleLabels.map((l) => `label ${l}`), tile: samples.width >= 20 ? 48 : 44 }), `${samples.width}×${samples.height} pixels each, drawn dark on light; the label under each.`)
+    : missing('samples', 'No sample images recorded.');
+  const wrongBody =
+    wrong && wrong.count > 0 && trueLabels.length > 0
+      ? figure(
+          'misclassified',
+          imageGrid({
+            title: `Misclassified ${on} samples`,
+            note: 'under each: true class → predicted class',
+            ...wrong,
+            invert: true,
+            captions: trueLabels.map((t, i) => ({ text: `${t}→${predicted[i] ?? '?'}`, color: '#c03a2b' })),
+            tooltips: trueLabels.map((t, i) => `true ${t}, predicted ${predicted[i] ?? '?'}`),
+            tile: wrong.width >= 20 ? 48 : 44,
+          }),
+          `The first ${trueLabels.length} ${on} samples the trained model gets wrong.`,
+        )
+      : missing('misclassified', report ? `No misclassified ${on} samples: every one was classified correctly.` : 'No misclassified samples recorded.');
+  const units = weights?.count ?? 0;
+  const weightsBody = weights
+    ? figure(
+        'first-layer',
+        imageGrid({ title: `First-layer weights: ${units} hidden units`, ...weights, columns: Math.min(units, Math.max(4, Math.ceil(Math.sqrt(units)))), tile: units <= 16 ? 72 : units <= 100 ? 56 : 40, tooltips: Array.from({ length: units }, (_, h) => `hidden unit ${h}`) }),
+        'Each tile is one hidden unit’s incoming weights laid out like the input image, scaled to its own range: dark most negative, light most positive.',
+      )
+    : missing('first-layer', 'No first-layer weights recorded.');
+  return [
+    // Square inputs are images (digits); anything else is drawn as a strip of features.
+    { id: 'digits', title: (samples?.height ?? 1) > 1 ? 'Digits' : 'Samples', intro: 'What the network sees (the first training samples, after scaling) and where the trained network goes wrong.', body: figures(samplesBody, wrongBody) },
+    { id: 'weights', title: 'First-layer weights', intro: 'The input pattern each hidden unit responds to.', body: figures(weightsBody) },
+  ];
+}
+
+function epochTable(epochs: readonly EpochRecord[]): PageSection {
+  const pct = (v: unknown): string => (Number.isFinite(finite(v)) ? formatPercent(finite(v), 2) : '');
+  const rows = epochs.map((e) => [String(e.epoch + 1), finite(e.cost).toFixed(5), formatNumber(finite(e.learningRate)), pct(e.trainAccuracy), pct(e.testAccuracy), Number.isFinite(finite(e.testCost)) ? finite(e.testCost).toFixed(5) : '', (finite(e.trainingMs) / 1000).toFixed(2)]);
+  return { id: 'epochs', title: 'Per epoch', body: rows.length ? table(['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy', 'test cost', 'time (s)'], rows) : missing('epochs', 'No epoch finished.') };
+}
+
+/** Header facts from the run configuration and summary, skipping what is absent. */
+function facts(doc: MetricsDocument): [string, string][] {
+  const run = record(doc.run);
+  const spec = record(run.spec);
+  const options = record(run.options);
+  const summary = record(doc.summary);
+  const layers = list<number>(spec.layers).length ? list<number>(spec.layers) : list<number>(summary.layers);
+  const out: [string, string][] = [
+    ['model', layers.join('-')],
+    ['activations', spec.hidden ? `${text(spec.hidden)} / ${text(spec.output)} + ${text(spec.loss)}` : ''],
+    ['epochs', text(summary.epochs, String(doc.epochs?.length ?? ''))],
+    ['batch size', text(options.batchSize, '')],
+    ['final cost', Number.isFinite(finite(summary.finalCost)) ? finite(summary.finalCost).toFixed(5) : ''],
+    ['train accuracy', Number.isFinite(finite(summary.trainAccuracy)) ? formatPercent(finite(summary.trainAccuracy), 2) : ''],
+    ['test accuracy', Number.isFinite(finite(summary.testAccuracy)) ? formatPercent(finite(summary.testAccuracy), 2) : ''],
+    ['training time', Number.isFinite(finite(summary.seconds)) ? `${finite(summary.seconds).toFixed(1)} s` : ''],
+    ['samples/s', Number.isFinite(finite(summary.samplesPerSecond)) ? Math.round(finite(summary.samplesPerSecond)).toLocaleString('en-US') : ''],
+    ['backend', text(summary.backend ?? run.backend, '')],
+    ['threads', text(summary.threads ?? run.threads, '')],
+  ];
+  if (finite(summary.workers) > 0) out.push(['workers', String(summary.workers)]);
+  return out.filter(([, v]) => v !== '');
+}
+
+/**
+ * Renders the training report of a metrics document.
+ * @param doc what `train --metrics` writes; any part may be missing
+ * @returns a self-contained HTML page
+ */
+export function renderTrainingReport(doc: MetricsDocument): string {
+  const run = record(doc.run);
+  const epochs = list<EpochRecord>(doc.epochs).filter((e) => e !== null && typeof e === 'object' && Number.isFinite(finite(e.epoch)));
+  const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
+  const optionsRecord = record(run.options);
+  const lr = Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
+  const momentum = Number.isFinite(finite(optionsRecord.momentum)) ? `, momentum ${optionsRecord.momentum}` : '';
+  return renderPage({
+    title: 'gradswarm training report',
+    subtitle: `${text(run.command, 'train')} on ${text(run.dataset)}${run.test ? ` (test: ${text(run.test)})` : ''}${lr}${momentum}${interrupted}`,
+    facts: facts(doc),
+    sections: [costSection(doc, epochs), accuracySection(doc, epochs), ...imagesSection(doc), epochTable(epochs)],
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * The documents reports are built from, besides the metrics document of `train --metrics`
+ * (`MetricsDocument`, @gradswarm/coordinator): the scale benchmark's JSON line.
+ */
+
+/** One measured configuration of `bench scale`: `workers` machines with `threads` threads each. */
+export interface ScaleBenchResult {
+  workers: number;
+  threads: number;
+  samplesPerSecond: number;
+  /** samplesPerSecond over the one-worker figure. */
+  speedup: number;
+  /** speedup / workers. */
+  efficiency: number;
+  /** Mean step time and where it went: computeMaxMs + reduceUpdateMs + communicationMs = totalMs. */
+  stepMs: { totalMs: number; computeMaxMs: number; computeMeanMs: number; reduceUpdateMs: number; communicationMs: number };
+  /** The coordinator's traffic per step. */
+  bytesPerStep: { sent: number; received: number };
+}
+
+/** What `bench scale --json` prints (one line) and `report` renders. */
+export interface ScaleBenchDocument {
+  benchmark: 'scale';
+  /** Layer sizes, e.g. "784-100-10". */
+  network: string;
+  batchSize: number;
+  threadsPerWorker: number;
+  results: ScaleBenchResult[];
+  /** The single-node trainer's figure for comparison. */
+  singleNode?: { threads: number; samplesPerSecond: number };
+  /** Modelled throughput on faster or slower links. */
+  projection?: Array<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
+  /** The coordinator alone against synthetic clients: steps/s and traffic by model size. */
+  synthetic?: Array<{ clients: number; parameters: number; stepsPerSecond: number; megabytesPerSecond: number }>;
+}
