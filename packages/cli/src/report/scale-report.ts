@@ -9,7 +9,8 @@
  *   step-time    stacked bars per configuration: compute (slowest worker), reduce + update,
  *                communication (and "other" if the parts fall short of the total)
  *   bytes        the coordinator's bytes sent and received per step
- *   projection   modelled samples/s by link speed (only when the document has `projection`)
+ *   projection   modelled parallel efficiency by link speed, batch split and batch per worker
+ *                (only when the document has `projection`)
  *   synthetic    coordinator steps/s against synthetic clients (only with `synthetic`)
  * followed by a table of the measurements. Missing optional parts are left out.
  */
@@ -104,33 +105,39 @@ function bytesChart(results: readonly ScaleBenchResult[]): string {
   );
 }
 
-function projectionChart(doc: ScaleBenchDocument, results: readonly ScaleBenchResult[]): string {
-  const rows = list<NonNullable<ScaleBenchDocument['projection']>[number]>(doc.projection);
-  const links = [...new Set(rows.map((r) => finite(r.linkGbit)).filter(Number.isFinite))].sort((a, b) => a - b);
-  const series: LineSeries[] = links.map((link, i) => ({
-    name: `${formatNumber(link)} Gbit/s`,
-    points: rows.filter((r) => r.linkGbit === link).sort((a, b) => a.workers - b.workers).map((r): Point => [finite(r.workers), finite(r.samplesPerSecond)]),
-    markers: true,
-    color: seriesColor(i),
-  }));
-  const workers = rows.map((r) => finite(r.workers)).filter((w) => w > 0);
-  const first = [...results].sort((a, b) => a.workers - b.workers)[0];
-  const perWorker = first ? finite(first.samplesPerSecond) / finite(first.workers) : NaN;
+function projectionChart(doc: ScaleBenchDocument): string {
+  type Row = NonNullable<ScaleBenchDocument['projection']>[number];
+  // Efficiency, not samples/s: the ideal is the same 100% line at every size, and the two
+  // batch regimes (one batch split over the workers; a batch per worker) fit on one axis.
+  const regimes: [string, Row[], boolean][] = [
+    ['', list<Row>(doc.projection), false],
+    [', per worker', list<Row>(doc.projectionPerWorkerBatch), true],
+  ];
+  const series: LineSeries[] = [];
+  const workers: number[] = [];
+  for (const [regime, rows, dashed] of regimes) {
+    const links = [...new Set(rows.map((r) => finite(r.linkGbit)).filter(Number.isFinite))].sort((a, b) => a - b);
+    links.forEach((link, i) => {
+      const points = rows.filter((r) => r.linkGbit === link).sort((a, b) => a.workers - b.workers).map((r): Point => [finite(r.workers), finite(r.efficiency)]);
+      workers.push(...points.map((p) => p[0]).filter((w) => w > 0));
+      series.push({ name: `${formatNumber(link)} Gbit/s${regime}`, points, markers: true, dashed, color: seriesColor(i) });
+    });
+  }
   const lo = Math.min(...workers);
   const hi = Math.max(...workers);
   const log2 = hi / Math.max(lo, 1) >= 8;
-  if (Number.isFinite(perWorker) && workers.length) {
-    // Straight on a linear axis, a curve on a log one: sample it finely.
-    const ideal = Array.from({ length: 65 }, (_, i): Point => {
-      const w = log2 ? lo * (hi / lo) ** (i / 64) : lo + ((hi - lo) * i) / 64;
-      return [w, w * perWorker];
-    });
-    series.push({ name: 'ideal (linear)', points: ideal, dashed: true, color: REFERENCE, strokeWidth: 1.5 });
-  }
+  const top = niceTicks(0, Math.max(0.1, ...series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite)), 5).max;
   return figure(
     'projection',
-    lineChart({ title: 'Projected throughput by link speed', xLabel: log2 ? 'workers (log scale)' : 'workers', yLabel: 'samples/s', x: { log2, integer: true }, y: { min: 0 }, series }),
-    'A model of the step fitted to the measurements, on links of other speeds.',
+    lineChart({
+      title: 'Projected parallel efficiency by link speed',
+      xLabel: log2 ? 'workers (log scale)' : 'workers',
+      yLabel: 'efficiency (× one worker, per worker)',
+      x: { log2, integer: true },
+      y: { min: 0, max: top, format: (v) => formatPercent(v, 0) },
+      series,
+    }),
+    `A PROJECTION, not a measurement: the α–β model fitted to these runs, one worker per machine, all traffic through the coordinator’s link. Solid: one batch of ${doc.batchSize ?? '?'} split over the workers; dashed: ${doc.batchSize ?? '?'} samples per worker.`,
   );
 }
 
@@ -188,6 +195,7 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
     ['threads per worker', String(doc.threadsPerWorker ?? '–')],
     ['configurations', String(results.length)],
   ];
+  if (typeof doc.link === 'string') facts.push(['link', doc.link.startsWith('loopback') ? 'loopback' : (/shaped by ([^(]+)/.exec(doc.link)?.[1]?.trim() ?? doc.link)]);
   if (best) facts.push(['best samples/s', `${Math.round(finite(best.samplesPerSecond)).toLocaleString('en-US')} (${plural(best.workers, 'worker')})`], ['its speedup', `${finite(best.speedup).toFixed(2)}×`]);
   if (single && Number.isFinite(finite(single.samplesPerSecond))) facts.push(['single node', `${Math.round(single.samplesPerSecond).toLocaleString('en-US')} samples/s (${plural(single.threads, 'thread')})`]);
   const sections: PageSection[] = results.length
@@ -203,7 +211,7 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
       id: 'projection',
       title: hasProjection && hasSynthetic ? 'Projection and coordinator throughput' : hasProjection ? 'Projection' : 'Coordinator throughput',
       intro: `${hasProjection ? 'Expected throughput for more workers and other link speeds. ' : ''}${hasSynthetic ? 'The coordinator’s own ceiling, measured with synthetic clients.' : ''}`.trim(),
-      body: figures(...(hasProjection ? [projectionChart(doc, results)] : []), ...(hasSynthetic ? [syntheticChart(doc)] : [])),
+      body: figures(...(hasProjection ? [projectionChart(doc)] : []), ...(hasSynthetic ? [syntheticChart(doc)] : [])),
     });
   }
   if (results.length) sections.push({ id: 'results', title: 'Measurements', body: resultsTable(results) });

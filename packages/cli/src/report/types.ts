@@ -30,6 +30,10 @@ export interface ScaleBenchDocument {
   singleNode?: { threads: number; samplesPerSecond: number };
   /** Modelled throughput on faster or slower links. */
   projection?: Array<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
+  /** The same model with a batch of `batchSize` per worker (the batch grows with the workers). */
+  projectionPerWorkerBatch?: ReadonlyArray<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
+  /** The links the runs went over, e.g. "loopback (127.0.0.1), …". */
+  link?: string;
   /** The coordinator alone against synthetic clients: steps/s and traffic by model size. */
   synthetic?: Array<{ clients: number; parameters: number; stepsPerSecond: number; megabytesPerSecond: number }>;
 }
