@@ -129,6 +129,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       training: options,
       local: pool?.lanes ?? [],
       backend: backend.name,
+      updateBackend: backend,
       network: net?.network,
       checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
       resume,

@@ -6,7 +6,7 @@
  *   start() → (server listening) → waitForWorkers(min) → run() → close('finished')
  *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then.
  */
-import { parameterCount, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { encodeDataset } from '@gradswarm/data';
 import { limitsForModel, type ProtocolLimits } from '@gradswarm/protocol';
 import { DEFAULT_BLOCK_ROWS, type GradientSource } from '@gradswarm/worker';
@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   readonly local: readonly GradientSource[];
   /** Kernel backend of the local lanes (reproducible runs require it of every worker). */
   readonly backend: string;
+  /** Runs the per-step update when it has `stepUpdate` (the bits are the same without). */
+  readonly updateBackend?: KernelBackend | null;
   readonly network?: NetworkOptions;
   readonly checkpoint?: { readonly dir: string; readonly everySteps: number };
   readonly resume?: Checkpoint;
@@ -67,7 +69,7 @@ export class Coordinator {
     // A source admitted while step k is computed takes shards from step k+1 (steps are
     // numbered from 1 in logs; the trainer asks for active sources as each step starts).
     this.membership = new Membership(options.local, { log: options.log, nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0) });
-    this.trainer = new Trainer(options.spec, options.data, this.membership, options.training);
+    this.trainer = new Trainer(options.spec, options.data, this.membership, options.training, options.updateBackend ?? null);
     this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
     this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];
     if (options.resume) this.trainer.restore(options.resume.state);

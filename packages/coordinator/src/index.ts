@@ -2,7 +2,7 @@ export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, type C
 export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type NetworkOptions } from './coordinator.js';
 export { Membership } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
-export { reduceInOrder, reduceStats } from './reducer.js';
+export { reduceStats } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { contiguousGroups, runStep, type SchedulerEvents, type StepPlan } from './scheduler.js';

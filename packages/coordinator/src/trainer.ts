@@ -12,21 +12,22 @@
  */
 import {
   ErrorCode,
-  finishGradient,
   GradswarmError,
   initializeParameters,
   learningRateAt,
   MomentumSgd,
   parameterCount,
+  reduceAndUpdate,
   Rng,
   validateModelSpec,
   type GradientStats,
+  type KernelBackend,
   type LabeledSamples,
   type ModelSpec,
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange } from '@gradswarm/worker';
-import { reduceInOrder, reduceStats } from './reducer.js';
+import { reduceStats } from './reducer.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
 import { resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
@@ -127,9 +128,16 @@ export class Trainer {
   /**
    * @param data the training samples every source computes on
    * @param sources a fixed list of gradient sources, or a provider of the live ones
+   * @param updateBackend runs the per-step update when it has `stepUpdate` (same bits as without)
    * @throws TypeError / RangeError for bad options or a spec that does not fit the data
    */
-  constructor(spec: ModelSpec, data: LabeledSamples, sources: readonly GradientSource[] | SourceProvider, options: TrainingOptions = {}) {
+  constructor(
+    spec: ModelSpec,
+    data: LabeledSamples,
+    sources: readonly GradientSource[] | SourceProvider,
+    options: TrainingOptions = {},
+    private readonly updateBackend: KernelBackend | null = null,
+  ) {
     this.spec = validateModelSpec(spec);
     this.options = resolveTrainingOptions(options);
     if (Array.isArray(sources) && sources.length === 0) throw new RangeError('sources must hold at least one gradient source');
@@ -279,16 +287,16 @@ export class Trainer {
       },
     );
     const reduceStarted = performance.now();
-    reduceInOrder(grads, this.grad);
     const total = reduceStats(stats);
-    const cost = finishGradient(this.spec.layers, this.params, this.grad, total.lossSum, count, this.options.cost);
-    if (!Number.isFinite(cost)) {
-      throw new GradswarmError(
+    const diverged = (value: number): GradswarmError =>
+      new GradswarmError(
         ErrorCode.NON_FINITE,
-        `the cost became ${cost} at epoch ${epoch + 1} - help: lower --lr (now ${this.options.learningRate}) or check the data for extreme values`,
+        `the cost became ${value} at epoch ${epoch + 1} - help: lower --lr (now ${this.options.learningRate}) or check the data for extreme values`,
       );
-    }
-    this.optimizer.step(this.params, this.grad, learningRate);
+    // Checked first: the update changes the weights in place, and a diverged step must leave them as they were.
+    if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum);
+    const cost = reduceAndUpdate(this.updateBackend, this.spec.layers, grads, this.grad, this.params, this.optimizer, total.lossSum, count, this.options.cost, learningRate);
+    if (!Number.isFinite(cost)) throw diverged(cost);
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }

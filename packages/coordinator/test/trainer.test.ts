@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { referenceBackend, Rng, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { availableBackends, referenceBackend, Rng, selectBackend, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { InProcessSource, LocalPool, type GradientSource, type ShardTask } from '@gradswarm/worker';
 import { Trainer } from '../src/trainer.js';
 
@@ -52,6 +52,20 @@ describe('Trainer', () => {
     const d = data();
     const run = async () => (await new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], options).run()).params;
     expect(bytes(await run())).toEqual(bytes(await run()));
+  });
+
+  it('trains to the same bits whether the step update runs in C (stepUpdate) or in TypeScript', async () => {
+    const d = data();
+    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.stepUpdate);
+    const opts = { ...options, l1: 0.01, l2: 0.02, nesterov: true, momentum: 0.8 };
+    const run = async (update: ReturnType<typeof selectBackend> | null) => {
+      // Three sources, so every step sums three shard gradients.
+      const sources = [0, 1, 2].map(() => new InProcessSource({ spec, data: d, backend: referenceBackend }));
+      const result = await new Trainer(spec, d, sources, opts, update).run();
+      return { params: bytes(result.params), cost: result.finalCost };
+    };
+    const typescript = await run(null);
+    for (const backend of withUpdate) expect(await run(backend), backend.name).toEqual(typescript);
   });
 
   it('cuts each minibatch into equal shards, never empty, also when the batch is smaller than the sources', async () => {

@@ -37,7 +37,7 @@ export function resolveCostOptions(options: Partial<CostOptions> = {}): CostOpti
  * gradient of a small network on the fast kernels). Cached per layer list.
  */
 const rowCache = new Map<string, Int32Array>();
-function weightRows(layers: readonly number[]): Int32Array {
+export function weightRows(layers: readonly number[]): Int32Array {
   const key = layers.join(',');
   let rows = rowCache.get(key);
   if (!rows) {

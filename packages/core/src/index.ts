@@ -14,4 +14,5 @@ export * from './mlp.js';
 export * from './optimizer.js';
 export * from './rng.js';
 export * from './serialize.js';
+export * from './step-update.js';
 export type * from './types.js';

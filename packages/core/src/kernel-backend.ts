@@ -121,4 +121,25 @@ export interface KernelBackend {
     rowIndex: Uint32Array | null,
     rowIndexOffset: number,
   ): number;
+
+  /**
+   * Optional: the coordinator's whole step update in one pass (step-update.ts): grad = Σ parts
+   * in order, regularised and scaled, then the momentum step on params and velocity; the penalty
+   * sums Σw² and Σ|w| go to sums[0] and sums[1]. Must give exactly the bits of the TypeScript
+   * passes it replaces; `rows` is cost.ts's weightRows(layers).
+   */
+  stepUpdate?(
+    rows: Int32Array,
+    parts: readonly Float32Array[],
+    grad: Float32Array,
+    params: Float32Array,
+    velocity: Float32Array,
+    l1: number,
+    l2: number,
+    scale: number,
+    learningRate: number,
+    momentum: number,
+    nesterov: boolean,
+    sums: Float64Array,
+  ): void;
 }

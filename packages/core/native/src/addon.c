@@ -8,7 +8,7 @@
  *
  * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
  * kernels(isa) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
- * denseForward, denseBackward, outputLoss } bound to that instruction set (argument lists as in
+ * denseForward, denseBackward, outputLoss, stepUpdate } bound to that instruction set (argument lists as in
  * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
  */
 #define NAPI_VERSION 8
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gs.h"
+#include "update.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GS_PREFETCH(p) __builtin_prefetch(p)
@@ -415,6 +416,63 @@ static napi_value js_output_loss(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static double arg_double(gs_call* c, size_t i, const char* name) {
+  double v = 0;
+  if (c->failed) return 0;
+  if (napi_get_value_double(c->env, c->argv[i], &v) != napi_ok) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must be a number", name);
+    fail_type(c, msg);
+  }
+  return v;
+}
+
+/* stepUpdate(rows, parts, grad, params, velocity, l1, l2, scale, lr, alpha, nesterov, sums) */
+static napi_value js_step_update(napi_env env, napi_callback_info info) {
+  gs_call c;
+  if (!begin(env, info, &c, 12)) return NULL;
+  gs_array rows = arg_array(&c, 0, "rows", 0), grad = arg_array(&c, 2, "grad", 0), params = arg_array(&c, 3, "params", 0);
+  gs_array velocity = arg_array(&c, 4, "velocity", 0), sums = arg_array(&c, 11, "sums", 0);
+  const double l1 = arg_double(&c, 5, "l1"), l2 = arg_double(&c, 6, "l2"), scale = arg_double(&c, 7, "scale");
+  const double lr = arg_double(&c, 8, "learningRate"), alpha = arg_double(&c, 9, "momentum");
+  const int nesterov = arg_bool(&c, 10);
+  if (c.failed) return NULL;
+  if (rows.type != napi_int32_array) return fail_type(&c, "rows must be an Int32Array"), NULL;
+  if (grad.type != napi_float32_array || params.type != napi_float32_array || velocity.type != napi_float32_array)
+    return fail_type(&c, "grad, params and velocity must be Float32Arrays"), NULL;
+  if (sums.type != napi_float64_array || sums.length < 2) return fail_type(&c, "sums must be a Float64Array of length 2"), NULL;
+  const int64_t P = params.length;
+  if (grad.length != P || velocity.length != P) return fail_range(&c, "grad and velocity", "must be as long as params"), NULL;
+  /* The rows must tile [0, P) exactly: bias, its row's weights, the next bias, … */
+  const int32_t* r = (const int32_t*)rows.data;
+  if (rows.length < 2 || rows.length % 2 != 0 || r[0] != 1 || r[rows.length - 1] != P) return fail_range(&c, "rows", "do not cover the parameters"), NULL;
+  for (int64_t q = 0; q < rows.length; q += 2) {
+    if (r[q + 1] < r[q] || (q > 0 && r[q] != r[q - 1] + 1)) return fail_range(&c, "rows", "do not cover the parameters"), NULL;
+  }
+  bool is_array = false;
+  napi_is_array(env, c.argv[1], &is_array);
+  if (!is_array) return fail_type(&c, "parts must be an array of Float32Arrays"), NULL;
+  uint32_t count = 0;
+  napi_get_array_length(env, c.argv[1], &count);
+  const float** parts = (const float**)gs_scratch_get(&c.inst->aux, (count > 0 ? count : 1) * sizeof(float*));
+  if (parts == NULL) return out_of_memory(&c), NULL;
+  for (uint32_t s = 0; s < count; s++) {
+    napi_value element;
+    napi_get_element(env, c.argv[1], s, &element);
+    bool is = false;
+    napi_is_typedarray(env, element, &is);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* data = NULL;
+    if (is) napi_get_typedarray_info(env, element, &type, &length, &data, NULL, NULL);
+    if (type != napi_float32_array) return fail_type(&c, "parts must be an array of Float32Arrays"), NULL;
+    if ((int64_t)length != P) return fail_range(&c, "parts", "must each be as long as params"), NULL;
+    parts[s] = (const float*)data;
+  }
+  gs_step_update(r, (ptrdiff_t)(rows.length / 2), parts, count, F32(grad), F32(params), F32(velocity), l1, l2, scale, lr, alpha, nesterov, F64(sums));
+  return NULL;
+}
+
 static gs_instance* instance(napi_env env) {
   gs_instance* inst = NULL;
   napi_get_instance_data(env, (void**)&inst);
@@ -463,7 +521,8 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
              {"gatherRows", js_gather_rows},
              {"denseForward", js_dense_forward},
              {"denseBackward", js_dense_backward},
-             {"outputLoss", js_output_loss}};
+             {"outputLoss", js_output_loss},
+             {"stepUpdate", js_step_update}};
   napi_value obj, fn;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -27,6 +27,7 @@ interface NativeKernels {
   denseForward(rows: number, nIn: number, nOut: number, x: FloatArray, params: FloatArray, offset: number, z: FloatArray, out: FloatArray, act: number): void;
   denseBackward(rows: number, nIn: number, nOut: number, delta: FloatArray, x: FloatArray, zIn: FloatArray | null, params: FloatArray, offset: number, grad: FloatArray, deltaIn: FloatArray | null, act: number, accumulate: boolean): void;
   outputLoss(kind: number, z: FloatArray, a: FloatArray, delta: FloatArray | null, rows: number, k: number, labels: Int32Array, rowIndex: Uint32Array | null, rowIndexOffset: number): number;
+  stepUpdate(rows: Int32Array, parts: readonly Float32Array[], grad: Float32Array, params: Float32Array, velocity: Float32Array, l1: number, l2: number, scale: number, lr: number, momentum: number, nesterov: boolean, sums: Float64Array): void;
 }
 
 interface NativeAddon {
@@ -47,8 +48,6 @@ const ADDON_PATHS = ['../../native/build/Release/gradswarm_kernels.node', '../..
  * of elements, the output loss a sixteenth.
  */
 export const NATIVE_MIN_WORK = 256;
-
-
 
 let addon: NativeAddon | null | undefined;
 let loadError = '';
@@ -132,6 +131,8 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
       if (kind < 0 || rows * cols < minWork / 16) return outputLoss(output, loss, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
       return k.outputLoss(kind, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
     },
+    // No small-call threshold: this runs once per step over every parameter.
+    stepUpdate: k.stepUpdate,
   };
   return Object.freeze(backend);
 }

@@ -1,0 +1,85 @@
+/*
+ * The coordinator's per-step update in one pass over the parameters (core's step-update.ts has
+ * the same arithmetic in TypeScript and says what it is): sum the shard gradients in shard
+ * order, regularise and reduce, then the momentum step. The result must be bit-identical to the
+ * TypeScript, whichever of the two runs, so every operation is the one JavaScript performs: float
+ * adds for the shard sums (a double add rounded to float gives the same bits), everything else in
+ * double rounded to float at each store, the penalty sums in double in element order, and no
+ * fused multiply-add: contraction is switched off for this file.
+ */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+#include <math.h>
+#include <string.h>
+
+#include "update.h"
+
+/* Parameters per block: a block of every buffer involved stays in a core's L2 cache. */
+#define GS_UPDATE_BLOCK 8192
+
+/* Math.sign: ±1, or w itself for ±0 (and NaN). */
+static inline double js_sign(double w) { return w > 0 ? 1.0 : w < 0 ? -1.0 : w; }
+
+void gs_step_update(const int32_t* rows, ptrdiff_t row_pairs, const float* const* parts, ptrdiff_t part_count, float* grad, float* params, float* velocity,
+                    double l1, double l2, double scale, double lr, double alpha, int nesterov, double* sums) {
+  const double half = l1 / 2;
+  double sq = 0, abs_sum = 0;
+  for (ptrdiff_t q = 0; q < 2 * row_pairs;) {
+    const ptrdiff_t from = rows[q] - 1;
+    ptrdiff_t next = q + 2;
+    while (next < 2 * row_pairs && rows[next + 1] - from <= GS_UPDATE_BLOCK) next += 2;
+    const ptrdiff_t to = rows[next - 1];
+
+    if (part_count == 0) memset(grad + from, 0, (size_t)(to - from) * sizeof(float));
+    else if (parts[0] != grad) memcpy(grad + from, parts[0] + from, (size_t)(to - from) * sizeof(float));
+    for (ptrdiff_t s = 1; s < part_count; s++) {
+      const float* p = parts[s];
+      for (ptrdiff_t i = from; i < to; i++) grad[i] = grad[i] + p[i];
+    }
+
+    for (ptrdiff_t r = q; r < next; r += 2) {
+      const ptrdiff_t start = rows[r], end = rows[r + 1];
+      grad[start - 1] = (float)((double)grad[start - 1] * scale); /* the row's bias: never regularised */
+      if (l1 == 0 && l2 == 0) {
+        for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)((double)grad[i] * scale);
+      } else {
+        /* The penalty sums run in element order in their own loop, so the gradient loop below
+         * has no loop-carried dependency and vectorises. */
+        for (ptrdiff_t i = start; i < end; i++) {
+          const double w = params[i];
+          sq += w * w;
+        }
+        if (l1 == 0) {
+          for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)(((double)grad[i] + l2 * (double)params[i]) * scale);
+        } else {
+          for (ptrdiff_t i = start; i < end; i++) abs_sum += fabs((double)params[i]);
+          for (ptrdiff_t i = start; i < end; i++) {
+            const double w = params[i];
+            grad[i] = (float)(((double)grad[i] + (l2 * w + half * js_sign(w))) * scale);
+          }
+        }
+      }
+    }
+
+    if (nesterov) {
+      for (ptrdiff_t i = from; i < to; i++) {
+        const double g = lr * (double)grad[i];
+        const float v = (float)(alpha * (double)velocity[i] + g);
+        velocity[i] = v;
+        params[i] = (float)((double)params[i] - (alpha * (double)v + g));
+      }
+    } else {
+      for (ptrdiff_t i = from; i < to; i++) {
+        const float v = (float)(alpha * (double)velocity[i] + lr * (double)grad[i]);
+        velocity[i] = v;
+        params[i] = (float)((double)params[i] - (double)v);
+      }
+    }
+    q = next;
+  }
+  sums[0] = sq;
+  sums[1] = abs_sum;
+}
