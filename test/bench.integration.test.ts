@@ -139,5 +139,8 @@ describe('gradswarm bench scale', () => {
     expectUsageError(await runCli(['bench', 'scale', '--warmup', '0']), /--warmup must be an integer ≥ 1/);
     expectUsageError(await runCli(['bench', 'scale', '--synthetic', '500', '--batch-size', '100']), /--synthetic must be at most 100 clients/);
     expectUsageError(await runCli(['bench']), /name a benchmark: scale/);
+    expectUsageError(await runCli(['bench', 'scale', '--layers', 'abc']), /--layers must be a comma-separated list/);
+    // Found by the coordinator child, passed on as the bench's own one-line usage error.
+    expectUsageError(await runCli(['bench', 'scale', '--workers', '1', '--dataset', `csv:${join(dir!, 'missing.csv')}`, '--steps', '2', '--warmup', '1']), /cannot read data file .*missing\.csv/);
   });
 });

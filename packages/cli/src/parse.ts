@@ -2,11 +2,11 @@
 import { UsageError } from './errors.js';
 
 /** "784,100,10" → [784, 100, 10]. @throws UsageError naming the flag */
-export function parseIntList(flag: string, text: string): number[] {
+export function parseIntList(flag: string, text: string, example = '784,100,10'): number[] {
   const parts = String(text).split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new UsageError(`--${flag} must be a comma-separated list of positive integers, got "${text}" - help: e.g. --${flag} 784,100,10`);
+    throw new UsageError(`--${flag} must be a comma-separated list of positive integers, got "${text}" - help: e.g. --${flag} ${example}`);
   }
   return values;
 }

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GradswarmError } from '@gradswarm/core';
 import { generateToken } from '@gradswarm/protocol';
 import { BenchError } from '../errors.js';
 import { modelFromLog, trainCountFromLog, type MetricsFile, type StepTiming } from './measure.js';
-import { describeExit, tail, type ProcessGroup, type RunningProcess } from './processes.js';
+import { childFailure, tail, type ProcessGroup, type RunningProcess } from './processes.js';
 
 /** What every run of one benchmark shares. */
 export interface RunSettings {
@@ -109,15 +110,16 @@ async function waitForCoordinator(c: RunningProcess, watch: readonly RunningProc
       void w.exited.then((status) => {
         // A worker exits 0 once told the run is finished (before the coordinator has written
         // its metrics); any other end while the coordinator runs is a failure.
-        if (status.code !== 0 && c.exitStatus() === null) resolve(new Error(`${w.name} exited (${describeExit(status)}) before the run finished${tail(w.stderr())}`));
+        if (status.code !== 0 && c.exitStatus() === null) resolve(childFailure(w.name, status, w.stderr(), ' before the run finished'));
       });
     }
     void clientsFailed?.then(resolve);
   });
   try {
     const outcome = await Promise.race([c.exited, failure]);
+    if (outcome instanceof GradswarmError) throw outcome;
     if (outcome instanceof Error) throw new BenchError(outcome.message);
-    if (outcome.code !== 0) throw new BenchError(`${c.name} failed (${describeExit(outcome)})${tail(c.stderr())}`);
+    if (outcome.code !== 0) throw childFailure(c.name, outcome, c.stderr());
   } finally {
     clearTimeout(timer);
   }

@@ -5,7 +5,7 @@
  * the step time, and speedup / efficiency across worker counts.
  */
 import { batchSizesBySize } from '@gradswarm/data';
-import { UsageError } from '../errors.js';
+import { BenchError, UsageError } from '../errors.js';
 import type { MeasuredRun, ScaleResult } from './types.js';
 
 /** One step's record in a metrics file (`minibatchTiming`). */
@@ -111,12 +111,12 @@ export function trainCountFromLog(stderr: string): number {
   if (split) return Number(split[1]);
   const data = /^data: .*?, (\d+) samples x/m.exec(stderr);
   if (data) return Number(data[1]);
-  throw new Error('the run did not report its training-set size (no "split:" or "data:" line on stderr)');
+  throw new BenchError('the run did not report its training-set size (no "split:" or "data:" line on stderr)');
 }
 
 /** `model: 784-512-10 relu/softmax+ce, 407050 parameters; kernel backend: native-avx2; …` → layers and P. */
 export function modelFromLog(stderr: string): { layers: number[]; parameters: number } {
   const m = /^model: ([\d-]+) \S+, (\d+) parameters/m.exec(stderr);
-  if (!m) throw new Error('the run did not report its model (no "model:" line on stderr)');
+  if (!m) throw new BenchError('the run did not report its model (no "model:" line on stderr)');
   return { layers: m[1].split('-').map(Number), parameters: Number(m[2]) };
 }

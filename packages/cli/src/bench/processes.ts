@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GradswarmError } from '@gradswarm/core';
+import { BenchError, UsageError } from '../errors.js';
 
 /** The CLI entry point beside this package's dist/ (packages/cli/bin/gradswarm.js). */
 export const CLI_BIN = fileURLToPath(new URL('../../bin/gradswarm.js', import.meta.url));
@@ -71,11 +73,11 @@ export class RunningProcess {
 
   /**
    * Resolves with the first match of `pattern` in stderr.
-   * @throws Error if the process exits first or `timeoutMs` passes
+   * @throws BenchError (UsageError for the child's own usage error) if the process exits first or `timeoutMs` passes
    */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`${this.name}: no ${pattern} on stderr within ${Math.round(timeoutMs / 1000)} s${tail(this.err)}`)), timeoutMs);
+      const timer = setTimeout(() => finish(new BenchError(`${this.name}: no ${pattern} on stderr within ${Math.round(timeoutMs / 1000)} s${tail(this.err)}`)), timeoutMs);
       const finish = (result: RegExpMatchArray | Error): void => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -85,7 +87,7 @@ export class RunningProcess {
       const check = (): void => {
         const m = this.err.match(pattern);
         if (m) finish(m);
-        else if (this.status) finish(new Error(`${this.name} exited (${describeExit(this.status)}) before ${pattern}${tail(this.err)}`));
+        else if (this.status) finish(childFailure(this.name, this.status, this.err, ` before ${pattern}`));
       };
       this.listeners.add(check);
       check();
@@ -112,6 +114,17 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 /** "code 1" or "signal SIGKILL". */
 export function describeExit(status: ExitStatus): string {
   return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+}
+
+/**
+ * The error for a child that stopped: a usage error of its own (exit 2; the bench passes its
+ * --layers, --dataset, … on) becomes ours, so the user gets that one line and exit 2; anything
+ * else is a BenchError quoting the end of the child's output.
+ */
+export function childFailure(name: string, status: ExitStatus, log: string, context = ''): GradswarmError {
+  const lines = log.match(/^gradswarm: error: .*$/gm);
+  if (status.code === 2 && lines) return new UsageError(lines[lines.length - 1].replace(/^gradswarm: error: /, ''));
+  return new BenchError(`${name} exited (${describeExit(status)})${context}${tail(log)}`);
 }
 
 /** The last lines of a log, for error messages. */

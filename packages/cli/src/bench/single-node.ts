@@ -11,15 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchError } from '../errors.js';
 import type { RunSettings } from './coordinator-run.js';
 import { measureRun, stepSampleCounts, trainCountFromLog, type MetricsFile } from './measure.js';
-import { describeExit, tail, type ProcessGroup } from './processes.js';
+import { childFailure, type ProcessGroup } from './processes.js';
 import type { MeasuredRun } from './types.js';
 
 /**
  * Runs `train --threads T` for warm-up + measured steps and measures it.
- * @throws BenchError if `train` fails
+ * @throws BenchError if `train` fails; UsageError with its own message if it refuses a flag
  */
 export async function runSingleNode(group: ProcessGroup, settings: RunSettings, threads: number, tag: string): Promise<MeasuredRun> {
   const metricsPath = join(settings.workDir, `metrics-${tag}.json`);
@@ -31,7 +30,7 @@ export async function runSingleNode(group: ProcessGroup, settings: RunSettings, 
   ];
   const run = group.startCli(`${tag}-train`, args);
   const status = await run.exited;
-  if (status.code !== 0) throw new BenchError(`${run.name} failed (${describeExit(status)})${tail(run.stderr())}`);
+  if (status.code !== 0) throw childFailure(run.name, status, run.stderr());
   const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;
   const timing = metrics.minibatchTiming;
   return measureRun(timing, settings.warmup, stepSampleCounts(trainCountFromLog(run.stderr()), settings.batchSize, timing.length));

@@ -72,11 +72,11 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
   positive('steps', args.steps);
   positive('repeat', args.repeat);
   positive('synthetic-steps', args.syntheticSteps);
-  const workers = String(args.workers).trim() === '0' ? [] : [...new Set(parseIntList('workers', args.workers))].sort((a, b) => a - b);
+  const workers = String(args.workers).trim() === '0' ? [] : [...new Set(parseIntList('workers', args.workers, '1,2,4'))].sort((a, b) => a - b);
   if (workers.length > 0 && workers[0] !== 1) throw new UsageError(`--workers must include 1, since speedup is over one worker; got "${args.workers}" - help: e.g. --workers 1,2,4`);
   if (workers.some((w) => w > MAX_WORKERS)) throw new UsageError(`--workers must be at most ${MAX_WORKERS} per run, got "${args.workers}"`);
   if (workers.some((w) => w > args.batchSize)) throw new UsageError(`--workers must not exceed --batch-size ${args.batchSize} (every worker needs a sample), got "${args.workers}"`);
-  const synthetic = args.synthetic === undefined ? [] : [...new Set(parseIntList('synthetic', args.synthetic))].sort((a, b) => a - b);
+  const synthetic = args.synthetic === undefined ? [] : [...new Set(parseIntList('synthetic', args.synthetic, '1,8,32,128'))].sort((a, b) => a - b);
   if (synthetic.some((k) => k > Math.min(MAX_SYNTHETIC, args.batchSize))) {
     throw new UsageError(`--synthetic must be at most ${Math.min(MAX_SYNTHETIC, args.batchSize)} clients (≤ ${MAX_SYNTHETIC} and ≤ --batch-size), got "${args.synthetic}"`);
   }
@@ -85,6 +85,7 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
   if (syntheticLayers.some((l) => !/^[1-9]\d*(-[1-9]\d*)*$/.test(l))) {
     throw new UsageError(`--synthetic-layers must be hidden sizes, one model per comma (256-64 for two layers), got "${args.syntheticLayers}" - help: e.g. --synthetic-layers 128,1200`);
   }
+  parseIntList('layers', args.layers, '512 (hidden sizes) or 784,512,10');
   if (workers.length === 0 && synthetic.length === 0) throw new UsageError('--workers 0 without --synthetic measures nothing - help: give --workers 1,2 or --synthetic 1,8');
   let link;
   if (args.netem !== undefined) {
