@@ -53,7 +53,7 @@ export const optimizerFlags = {
 } as const satisfies Record<string, Options>;
 
 export const parallelFlags = {
-  threads: { type: 'number', describe: 'threads computing gradients on this machine [number of cores]', group: 'Parallel:' },
+  threads: { type: 'number', describe: 'threads computing gradients on this machine [train: the cores, at most one per 200 samples of a minibatch; coordinator: the cores]', group: 'Parallel:' },
   reproducible: {
     type: 'number',
     describe: 'cut every minibatch into S virtual shards summed in order: bit-identical models for any thread or worker count',

@@ -5,7 +5,7 @@
  * the run after the current step; the model so far and a checkpoint are still written.
  */
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
-import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { InProcessSource, LocalPool } from '@gradswarm/worker';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
@@ -104,6 +104,21 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
   };
 }
 
+/** Fewest samples of a minibatch per thread that `train` gives a thread by default. */
+export const MIN_SAMPLES_PER_THREAD = 200;
+
+/**
+ * `train`'s default thread count: the cores, but at most one thread per MIN_SAMPLES_PER_THREAD
+ * samples of a minibatch. A thread's share of a step must outweigh what adding it costs (the
+ * hand-off to it and back, ~0.35 ms, and one more gradient to sum); with the native kernels 100
+ * samples of 784-100-10 take about 0.5 ms, so a second thread made the default run (batch 50)
+ * slower, not faster. `--threads N` is always taken as given.
+ */
+export function defaultTrainThreads(cores: number, options: ResolvedTrainingOptions, samples: number): number {
+  const batch = options.minibatches !== undefined ? Math.ceil(samples / options.minibatches) : Math.min(options.batchSize ?? samples, samples);
+  return Math.max(1, Math.min(cores, Math.floor(batch / MIN_SAMPLES_PER_THREAD)));
+}
+
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -112,18 +127,22 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const options = trainingOptions(args);
   const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
   positiveInteger('threads', args.threads, command === 'coordinator');
-  const threads = args.threads ?? threadsDefault;
   const backend = selectBackend(args.kernel);
   const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
+  const threads = args.threads ?? (command === 'train' ? defaultTrainThreads(threadsDefault, resolved, data.train.count) : threadsDefault);
   const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
   const resume = args.resume ? loadCheckpoint(args.checkpoint!) : undefined;
   if (resume) checkResumable(resume, spec, resolved, data.trainFingerprint);
-  // One thread and no network: compute on this thread. A pool of one would only add a thread hop
-  // to every step (post, wake, reply: ~0.35 ms, a third of a small network's step); the
-  // gradient is the same code with the same blocking, so the bits are the same.
-  const inProcess = threads === 1 && !net;
-  const pool = threads > 0 && !inProcess ? new LocalPool({ spec, data: data.train, backend: backend.name, threads }) : null;
-  const local = inProcess ? [new InProcessSource({ spec, data: data.train, backend })] : (pool?.lanes ?? []);
+  // Without a network the main thread computes a shard itself instead of waiting for the pool:
+  // threads - 1 pool lanes plus one in-process source. It is listed last, so the lanes have
+  // their tasks before it blocks this thread, and it saves a thread hop per step (post, wake,
+  // reply: ~0.35 ms, a third of a small network's step). The gradient is the same code with the
+  // same blocking, so the bits are the same. A coordinator keeps its event loop free for the
+  // network and runs every local thread in the pool.
+  const computeHere = !net && threads > 0;
+  const poolThreads = computeHere ? threads - 1 : threads;
+  const pool = poolThreads > 0 ? new LocalPool({ spec, data: data.train, backend: backend.name, threads: poolThreads }) : null;
+  const local = [...(pool?.lanes ?? []), ...(computeHere ? [new InProcessSource({ spec, data: data.train, backend })] : [])];
   let coordinator: Coordinator;
   try {
     coordinator = new Coordinator({

@@ -9,18 +9,29 @@
  * both nonces make every exchange fresh, so a recorded one cannot be replayed.
  */
 import { createHmac, getRandomValues, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AUTH_MAC_LABEL, NONCE_BYTES, TOKEN_BYTES, WELCOME_MAC_LABEL } from './constants.js';
+import { AUTH_MAC_LABEL, NONCE_BYTES, TOKEN_CHARS, WELCOME_MAC_LABEL } from './constants.js';
 
 /** 32 fresh random bytes for a challenge nonce or a cnonce. */
 export function createNonce(): Uint8Array {
   return getRandomValues(new Uint8Array(NONCE_BYTES));
 }
 
+const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
 /**
- * A new shared token: 32 random bytes as base64url (43 characters), safe on a command line.
+ * A new shared token: TOKEN_CHARS letters and digits drawn uniformly (62^43 > 2^256), safe on a
+ * command line. Letters and digits only: base64url's '-' and '_' made one token in 32 start
+ * with '-', and `--token -h…` is a help flag to an argument parser, not a token.
  */
 export function generateToken(): string {
-  return randomBytes(TOKEN_BYTES).toString('base64url');
+  let token = '';
+  while (token.length < TOKEN_CHARS) {
+    for (const byte of randomBytes(TOKEN_CHARS)) {
+      // 248 = 4·62: taking only bytes below it keeps every character equally likely.
+      if (byte < 248 && token.length < TOKEN_CHARS) token += TOKEN_ALPHABET[byte % 62];
+    }
+  }
+  return token;
 }
 
 /**

@@ -40,5 +40,5 @@ export const AUTH_MAC_LABEL = 'gradswarm-auth-v1';
 /** Domain-separation label of the coordinator's MAC: HMAC(token, label ‖ cnonce ‖ nonce). */
 export const WELCOME_MAC_LABEL = 'gradswarm-welcome-v1';
 
-/** Random bytes in a token made by `generateToken` (base64url: 43 characters). */
-export const TOKEN_BYTES = 32;
+/** Characters of a token made by `generateToken`: letters and digits, 43 of them (> 256 bits). */
+export const TOKEN_CHARS = 43;

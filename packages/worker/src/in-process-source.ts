@@ -33,13 +33,20 @@ export class InProcessSource implements GradientSource {
     this.workspace = createWorkspace(options.spec, blockRows);
   }
 
+  /**
+   * Computes now, on this thread, and settles on the event loop's next turn: a run whose only
+   * source is this one would otherwise chain already-settled promises from step to step and
+   * never let the loop handle a signal (Ctrl-C), a timer or a socket.
+   */
   computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
-    try {
-      const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);
-      return Promise.resolve(stats);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return new Promise((resolve, reject) => {
+      try {
+        const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);
+        setImmediate(resolve, stats);
+      } catch (err) {
+        setImmediate(reject, err);
+      }
+    });
   }
 
   close(): Promise<void> {
