@@ -119,7 +119,27 @@ class ThreadLane implements GradientSource {
     this.backend = owner.backend;
   }
 
-  async computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  /** The lane's last task while one is running, else null; the next one starts after it. */
+  private queue: Promise<unknown> | null = null;
+
+  /**
+   * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
+   * would start a queued task as soon as the previous one posts its result, before this thread
+   * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
+   * are reassigned to it; without the queue the two gradients mixed.
+   */
+  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+    // An idle lane posts at once (not a microtask later): the trainer may block this thread
+    // computing its own shard right after handing the lanes theirs.
+    const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));
+    const settled = run.catch(() => undefined).then(() => {
+      if (this.queue === settled) this.queue = null;
+    });
+    this.queue = settled;
+    return run;
+  }
+
+  private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     this.owner.publish(task);
     const message: GradientTaskMessage = { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
     const bytes = this.owner.messageBytes;

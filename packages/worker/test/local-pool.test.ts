@@ -53,6 +53,27 @@ describe('LocalPool', () => {
     }
   });
 
+  it('runs several tasks given to one lane at once one after another, each gradient intact', async () => {
+    // What a lane sees when a lost worker's shards are reassigned to it mid-step. Every task of a
+    // lane writes the same shared slot, so overlapping tasks used to mix their gradients.
+    const data = randomData(60);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 1 });
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    const order = new Rng(4).permutation(60);
+    const base = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order };
+    const shards = [{ offset: 0, count: 20 }, { offset: 20, count: 25 }, { offset: 45, count: 15 }];
+    const lane = pool.lanes[0];
+    const got = shards.map(() => new Float32Array(base.weights.length));
+    const stats = await Promise.all(shards.map((s, i) => lane.computeGradient({ ...base, ...s }, got[i])));
+    for (let i = 0; i < shards.length; i++) {
+      const expected = new Float32Array(base.weights.length);
+      const e = await oracle.computeGradient({ ...base, ...shards[i] }, expected);
+      expect(stats[i].count).toBe(shards[i].count);
+      expect(stats[i].lossSum).toBe(e.lossSum);
+      expect(Buffer.from(got[i].buffer)).toEqual(Buffer.from(expected.buffer));
+    }
+  });
+
   it('sees new weights and a new epoch order once they are published', async () => {
     const data = randomData(12);
     pool = new LocalPool({ spec, data, backend: 'reference', threads: 1 });
