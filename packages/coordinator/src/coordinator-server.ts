@@ -26,7 +26,6 @@ import {
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Membership } from './membership.js';
 import { RemoteWorker } from './remote-worker.js';
-import { WeightsCache } from './weights-cache.js';
 
 export interface CoordinatorServerOptions {
   readonly host: string;
@@ -53,7 +52,6 @@ export interface CoordinatorServerOptions {
 type Phase = 'AWAIT_HELLO' | 'AWAIT_AUTH' | 'JOINED' | 'READY' | 'CLOSED';
 
 export class CoordinatorServer {
-  readonly weights = new WeightsCache();
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
@@ -209,7 +207,7 @@ export class CoordinatorServer {
             close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)),
             dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
           };
-          worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, this.weights, o.stepTimeoutMs);
+          worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, o.stepTimeoutMs);
           phase = 'JOINED';
           return send({ t: 'welcome', mac: welcomeMac(o.token, nonce!, message.cnonce), workerId: id, spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes });
         }

@@ -8,9 +8,8 @@
  * States: JOINED (authenticated) → READY (holds the data set; takes shards) → DROPPED | LEFT.
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
-import { bytesToFloat32, type Message, type ResultMessage } from '@gradswarm/protocol';
+import { bytesToFloat32, float32ToBytes, type Message, type ResultMessage } from '@gradswarm/protocol';
 import type { GradientSource, ShardRange, ShardStats, ShardTask, StepTask } from '@gradswarm/worker';
-import type { WeightsCache } from './weights-cache.js';
 
 export type RemoteWorkerState = 'JOINED' | 'READY' | 'DROPPED' | 'LEFT';
 
@@ -51,7 +50,6 @@ export class RemoteWorker implements GradientSource {
     readonly threads: number,
     readonly backend: string,
     private readonly link: WorkerLink,
-    private readonly weightsCache: WeightsCache,
     private readonly stepTimeoutMs: number,
   ) {
     this.label = `worker ${id}`;
@@ -109,7 +107,9 @@ export class RemoteWorker implements GradientSource {
         this.drop(4006, reason);
       }, this.stepTimeoutMs);
       this.pending = { step, version, grads, reduce, resolve, reject, timer };
-      const weights = this.heldVersion === version ? undefined : this.weightsCache.bytesFor(version, task.weights);
+      // A view on the trainer's weights, not a copy: send() encodes it at once, and the weights
+      // change only after every result of the step is in.
+      const weights = this.heldVersion === version ? undefined : float32ToBytes(task.weights);
       this.link.send({ t: 'step', step, version, weights, epoch: task.epoch, batch: task.batch, shards: shards.map((s) => ({ offset: s.offset, count: s.count })), reduce });
       // The worker keeps what it was sent; if the step fails it is dropped anyway.
       this.heldVersion = version;

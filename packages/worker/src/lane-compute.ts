@@ -16,6 +16,12 @@ function equalParts(count: number, parts: number): number[] {
 
 /** One summed gradient over all shards into `out`. `scratch` holds one buffer per lane. */
 export async function computeSum(lanes: readonly GradientSource[], task: StepTask, shards: readonly ShardRange[], out: Float32Array, scratch: readonly Float32Array[]): Promise<GradientStats> {
+  // One lane, one shard (a one-thread worker): its gradient is the sum; skip the scratch, the
+  // zeroing and the adding, three passes over every parameter.
+  if (lanes.length === 1 && shards.length === 1 && shards[0].count > 0) {
+    const s = await lanes[0].computeGradient({ ...task, ...shards[0] }, out);
+    return { lossSum: s.lossSum, count: s.count };
+  }
   out.fill(0);
   let lossSum = 0;
   let count = 0;
