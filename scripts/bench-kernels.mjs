@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // GEMM throughput (GFLOP/s, float32, one thread) of every kernel backend that loads here, on the
-// four shapes of issue #3 and on the products one training step runs (forward NT, gradient TN,
+// four shapes of the kernel plan and on the products one training step runs (forward NT, gradient TN,
 // delta NN), next to numpy/OpenBLAS on the same machine (if python3 with numpy is installed,
 // forced to one thread) and to the core's peak: measured clock × 32 FLOP/cycle (two 8-wide FMA
 // pipes). Rounds interleave the backends and numpy and the best round is kept, because this
@@ -30,10 +30,10 @@ const withNumpy = !process.argv.includes('--no-numpy');
 
 /** [label, op, m, n, k]: op is NN (A·B), NT (A·Bᵀ, the forward product) or TN (Aᵀ·B, the gradient). */
 const SHAPES = [
-  ['issue: (200×784)·(784×50)', 'NN', 200, 50, 784],
-  ['issue: (200×784)·(784×256)', 'NN', 200, 256, 784],
-  ['issue: (1000×784)·(784×1024)', 'NN', 1000, 1024, 784],
-  ['issue: (1024×1024)·(1024×1024)', 'NN', 1024, 1024, 1024],
+  ['plan: (200×784)·(784×50)', 'NN', 200, 50, 784],
+  ['plan: (200×784)·(784×256)', 'NN', 200, 256, 784],
+  ['plan: (1000×784)·(784×1024)', 'NN', 1000, 1024, 784],
+  ['plan: (1024×1024)·(1024×1024)', 'NN', 1024, 1024, 1024],
   ['forward 784→50, batch 200', 'NT', 200, 50, 784],
   ['gradient ∂W 784→50, batch 200', 'TN', 50, 784, 200],
   ['forward 784→512, batch 1000', 'NT', 1000, 512, 784],

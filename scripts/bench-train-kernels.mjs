@@ -2,8 +2,8 @@
 // One-thread training throughput per kernel backend, next to the texts' NeuralNetMLP in numpy
 // (one OpenBLAS thread) on the same machine and the same 8000 embedded MNIST digits, twice: with
 // every array float32 ("numpy-f32"), and as the texts write it ("numpy-texts": np.ones and
-// np.random.uniform make float64 arrays, so most of the work runs in float64), plus the figures
-// issue #3 quotes.
+// np.random.uniform make float64 arrays, so most of the work runs in float64), plus the figures the
+// kernel plan quoted.
 // Runs the built `gradswarm train --threads 1 --kernel <name>` with the texts' hyper-parameters
 // (Raschka's NeuralNetMLP: sigmoid/sigmoid + bce, uniform ±1 init, l2 0.1, eta 0.001, alpha
 // 0.001, decrease_const 1e-5 compounding, summed cost) for 784-50-10 at batch 200 and 784-512-10
@@ -73,7 +73,7 @@ function runCli(config, backend) {
   return s.samplesPerSecond;
 }
 
-/** samples/s issue #3 quotes for the texts' NeuralNetMLP in numpy on this machine. */
+/** samples/s the kernel plan quoted for the texts' NeuralNetMLP in numpy on this machine. */
 const ISSUE_NUMPY = { '784-50-10:200': 123000, '784-512-10:1000': 23000 };
 
 // The texts' NeuralNetMLP (Raschka), timed over the minibatch loop only; argv[6] = f32 makes
@@ -164,7 +164,7 @@ if (files) rmSync(files.dir, { recursive: true, force: true });
 const NUMPY_LABEL = {
   'numpy-f32': 'numpy NeuralNetMLP, float32 arrays (OpenBLAS, 1 thread)',
   'numpy-texts': "numpy NeuralNetMLP as the texts write it (float64 arrays)",
-  issue: 'numpy figure quoted in issue #3',
+  issue: 'numpy figure quoted in the kernel plan',
 };
 const columns = [...backends, ...(withNumpy ? ['numpy-f32', 'numpy-texts'] : [])];
 const results = [];
@@ -196,7 +196,7 @@ const doc = { benchmark: 'bench-train-kernels', date: new Date().toISOString(), 
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 const x = (r) => (r === null ? '–' : `${r.toFixed(2)}x`);
-const lines = ['| network | batch | backend | samples/s | GFLOP/s (of peak) | ÷ numpy f32 | ÷ numpy as written | ÷ issue figure |', '|---|---:|---|---:|---:|---:|---:|---:|'];
+const lines = ['| network | batch | backend | samples/s | GFLOP/s (of peak) | ÷ numpy f32 | ÷ numpy as written | ÷ quoted figure |', '|---|---:|---|---:|---:|---:|---:|---:|'];
 for (const r of results) {
   lines.push(`| ${r.network} | ${r.batchSize} | ${r.backend} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.gflops.toFixed(1)} (${(r.fractionOfPeak * 100).toFixed(0)}%) | ${x(r.overNumpyFloat32)} | ${x(r.overNumpyTexts)} | ${x(r.overIssueNumpy)} |`);
 }
