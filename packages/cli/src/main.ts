@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(gradcheckCommand(setExitCode))
     .command(benchCommand(setExitCode))
     .command(reportCommand(setExitCode))
-    .demandCommand(1, 'name a command: train, coordinator, worker, eval, gradcheck or report')
+    .demandCommand(1, 'name a command: train, coordinator, worker, eval, gradcheck, bench or report')
     .strict()
     .recommendCommands()
     .help()
