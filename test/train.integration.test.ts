@@ -211,10 +211,11 @@ describe('gradswarm train', () => {
   });
 
   describe('SIGINT', () => {
-    it.skipIf(NO_DIGITS)('stops after the current step, exits 130 and still writes a model that eval loads', async () => {
-      const out = join(dir, 'interrupted.json');
+    // One thread computes on the main thread alone; two add a pool thread beside it.
+    it.skipIf(NO_DIGITS).each(['1', '2'])('stops after the current step with --threads %s, exits 130 and still writes a model that eval loads', async (threads) => {
+      const out = join(dir, `interrupted-${threads}.json`);
       let sent = false;
-      const result = await runCli(['train', ...SMALL_DIGITS, '--epochs', '200', '--out', out, '--json'], {
+      const result = await runCli(['train', ...SMALL_DIGITS, '--threads', threads, '--epochs', '200', '--out', out, '--json'], {
         onStderr: (stderr, child) => {
           if (!sent && /^epoch \d+\//m.test(stderr)) {
             sent = true;
