@@ -6,7 +6,7 @@
  */
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
 import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
-import { InProcessSource, LocalPool } from '@gradswarm/worker';
+import { InProcessSource, LocalPool, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
@@ -104,8 +104,8 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
   };
 }
 
-/** Fewest samples of a minibatch per thread that `train` gives a thread by default. */
-export const MIN_SAMPLES_PER_THREAD = 200;
+/** Fewest samples of a minibatch per thread that `train` gives a thread by default (a worker's rule for its lanes). */
+export const MIN_SAMPLES_PER_THREAD = MIN_SAMPLES_PER_LANE;
 
 /**
  * `train`'s default thread count: the cores, but at most one thread per MIN_SAMPLES_PER_THREAD

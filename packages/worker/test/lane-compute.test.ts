@@ -40,7 +40,7 @@ describe('computeSum', () => {
   it('sums the lanes of every shard into one gradient over all its samples', async () => {
     const out = new Float32Array(P);
     const scratch = lanes.map(() => new Float32Array(P));
-    const stats = await computeSum(lanes, task, [{ offset: 3, count: 20 }], out, scratch);
+    const stats = await computeSum(lanes, task, [{ offset: 3, count: 20 }], out, scratch, 1);
     const whole = new Float32Array(P);
     const expected = await lanes[0].computeGradient({ ...task, offset: 3, count: 20 }, whole);
     expect(stats.count).toBe(20);
@@ -50,7 +50,31 @@ describe('computeSum', () => {
 
   it('leaves lanes without samples out when a shard is smaller than the lanes', async () => {
     const out = new Float32Array(P);
-    const stats = await computeSum(lanes, task, [{ offset: 0, count: 2 }], out, lanes.map(() => new Float32Array(P)));
+    const stats = await computeSum(lanes, task, [{ offset: 0, count: 2 }], out, lanes.map(() => new Float32Array(P)), 1);
     expect(stats.count).toBe(2);
+  });
+
+  it('gives a lane no fewer than minSamplesPerLane samples, and a small shard to one lane whole', async () => {
+    const asked: number[][] = lanes.map(() => []);
+    const counting = lanes.map((lane, i) => ({
+      label: `lane ${i}`,
+      backend: lane.backend,
+      threads: 1,
+      computeGradient: (t: Parameters<typeof lane.computeGradient>[0], g: Float32Array) => {
+        asked[i].push(t.count);
+        return lane.computeGradient(t, g);
+      },
+      close: () => Promise.resolve(),
+    }));
+    const scratch = lanes.map(() => new Float32Array(P));
+    await computeSum(counting, task, [{ offset: 0, count: 25 }], new Float32Array(P), scratch, 10);
+    expect(asked).toEqual([[13], [12], []]); // 25 samples: two lanes of at least 10
+    asked.forEach((a) => (a.length = 0));
+    const out = new Float32Array(P);
+    await computeSum(counting, task, [{ offset: 2, count: 9 }], out, scratch, 10);
+    expect(asked).toEqual([[9], [], []]);
+    const alone = new Float32Array(P);
+    await lanes[0].computeGradient({ ...task, offset: 2, count: 9 }, alone);
+    expect(Buffer.from(out.buffer)).toEqual(Buffer.from(alone.buffer)); // straight into out
   });
 });
