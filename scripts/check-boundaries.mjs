@@ -27,6 +27,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { walkFiles } from './walk-files.mjs';
 
 /** Which @gradswarm packages each package may import (DESIGN §1). */
 export const ALLOWED = Object.freeze({
@@ -41,7 +42,6 @@ const SCOPE = '@gradswarm/';
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 const RUNTIME_DEP_FIELDS = ['dependencies', 'peerDependencies', 'optionalDependencies'];
 const TS_FILE = /\.(ts|mts|cts|tsx)$/;
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.turbo', '.git']);
 /** Keywords after which a `/` starts a regular expression rather than a division. */
 const EXPR_KEYWORDS = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await', 'default']);
 
@@ -208,15 +208,8 @@ export function findImports(text) {
 // ---------------------------------------------------------------------------------------------
 // Files, JSON with comments, package metadata.
 
-function walk(dir, out = []) {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) {
-      if (!SKIP_DIRS.has(name)) walk(path, out);
-    } else if (TS_FILE.test(name) && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
+function walk(dir) {
+  return walkFiles(dir, (name) => TS_FILE.test(name) && !name.endsWith('.d.ts'));
 }
 
 /** JSON with comments and trailing commas (tsconfig). */

@@ -17,23 +17,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { walkFiles } from './walk-files.mjs';
 
 export const BUDGETS = Object.freeze({ entry: 40, bottom: 150, test: 800, source: 600 });
 /** The hard cap STYLE §2.8 names for a single public-class file; shown, not enforced separately. */
 export const SOURCE_CAP = 900;
 const EXTENSIONS = /\.(ts|mts|cts|tsx|js|mjs|cjs)$/;
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.turbo', '.git', 'coverage']);
 const BOTTOM_FILES = new Set(['constants.ts', 'types.ts', 'errors.ts']);
 
-function walk(dir, out = []) {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) {
-      if (!SKIP_DIRS.has(name)) walk(path, out);
-    } else if (EXTENSIONS.test(name)) out.push(path);
-  }
-  return out;
+function walk(dir) {
+  return walkFiles(dir, (name) => EXTENSIONS.test(name));
 }
 
 /** Lines as `wc -l` counts them, plus a last line without a newline. */

@@ -26,13 +26,10 @@ export class UsageError extends GradswarmError {
  */
 export class BenchError extends GradswarmError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(BENCH_ERROR_CODE, message, options);
+    super(ErrorCode.BENCH, message, options);
     this.name = 'BenchError';
   }
 }
-
-/** The code of BenchError; it belongs in core's ErrorCode table once core takes bench codes. */
-export const BENCH_ERROR_CODE = 'GS_ERR_BENCH';
 
 /** Option names whose flag is not simply their kebab-case form. */
 const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr' };

@@ -6,6 +6,7 @@
  */
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
 import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { minibatchBounds } from '@gradswarm/data';
 import { InProcessSource, LocalPool, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
@@ -110,13 +111,14 @@ export const MIN_SAMPLES_PER_THREAD = MIN_SAMPLES_PER_LANE;
 /**
  * `train`'s default thread count: the cores, but at most one thread per MIN_SAMPLES_PER_THREAD
  * samples of a minibatch. A thread's share of a step must outweigh what adding it costs (the
- * hand-off to it and back, ~0.35 ms, and one more gradient to sum); with the native kernels 100
- * samples of 784-100-10 take about 0.5 ms, so a second thread made the default run (batch 50)
- * slower, not faster. `--threads N` is always taken as given.
+ * hand-off to it and back, and one more gradient to sum: the "other" and "update" columns of
+ * scripts/bench-train.mjs); with the native kernels a second thread made the default run
+ * (batch 50) slower, not faster. `--threads N` is always taken as given.
  */
 export function defaultTrainThreads(cores: number, options: ResolvedTrainingOptions, samples: number): number {
-  const batch = options.minibatches !== undefined ? Math.ceil(samples / options.minibatches) : Math.min(options.batchSize ?? samples, samples);
-  return Math.max(1, Math.min(cores, Math.floor(batch / MIN_SAMPLES_PER_THREAD)));
+  // The trainer's own plan: its first minibatch is its largest.
+  const [first] = minibatchBounds(samples, options.minibatches !== undefined ? { minibatches: options.minibatches } : { batchSize: options.batchSize ?? samples });
+  return Math.max(1, Math.min(cores, Math.floor((first?.count ?? 0) / MIN_SAMPLES_PER_THREAD)));
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -136,7 +138,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   // Without a network the main thread computes a shard itself instead of waiting for the pool:
   // threads - 1 pool lanes plus one in-process source. It is listed last, so the lanes have
   // their tasks before it blocks this thread, and it saves a thread hop per step (post, wake,
-  // reply: ~0.35 ms, a third of a small network's step). The gradient is the same code with the
+  // reply), which is much of a small network's step. The gradient is the same code with the
   // same blocking, so the bits are the same. A coordinator keeps its event loop free for the
   // network and runs every local thread in the pool.
   const computeHere = !net && threads > 0;

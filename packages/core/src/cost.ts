@@ -33,8 +33,8 @@ export function resolveCostOptions(options: Partial<CostOptions> = {}): CostOpti
 /**
  * Row ranges of the non-bias weights: for each row of each W_l, [start, end) after its bias
  * entry. Regularisation runs once per step over every parameter, so it walks these ranges with
- * no per-element mask test (a masked loop ran ~10 ns per element in V8, longer than the whole
- * gradient of a small network on the fast kernels). Cached per layer list.
+ * no per-element mask test (in V8 a masked loop cost more than the whole gradient of a small
+ * network on the fast kernels). Cached per layer list.
  */
 const rowCache = new Map<string, Int32Array>();
 export function weightRows(layers: readonly number[]): Int32Array {

@@ -31,6 +31,8 @@ export const ErrorCode = {
   BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
   /** A checkpoint cannot be written, read, or does not belong to this run. */
   CHECKPOINT: 'GS_ERR_CHECKPOINT',
+  /** A benchmark could not measure: a child process it started failed, or its output could not be read. */
+  BENCH: 'GS_ERR_BENCH',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

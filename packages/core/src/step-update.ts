@@ -1,10 +1,9 @@
 /**
  * The coordinator's per-step update: sum the shard gradients in shard order, add regularisation
  * and apply the reduction (finishGradient), then one momentum step (MomentumSgd.step). In
- * TypeScript these are three passes over the parameters at about 1.5 ns per parameter each,
- * which with the native kernels is as long as a quarter of a 784-512-10 step on two threads. A
- * backend with `stepUpdate` does all of it in one pass in C, with exactly the same arithmetic,
- * so which of the two runs never changes a bit of the trained model or of the cost.
+ * TypeScript these are three passes over the parameters; a backend with `stepUpdate` does all of
+ * it in one pass in C, several times faster (scripts/bench-step-update.mjs), with exactly the
+ * same arithmetic, so which of the two runs never changes a bit of the trained model or cost.
  */
 import { finishGradient, weightRows } from './cost.js';
 import type { KernelBackend } from './kernel-backend.js';

@@ -4,19 +4,13 @@
  * samples/s over the measured steps' own wall time, the per-step breakdown whose parts sum to
  * the step time, and speedup / efficiency across worker counts.
  */
+import type { StepRecord } from '@gradswarm/coordinator';
 import { batchSizesBySize } from '@gradswarm/data';
 import { BenchError, UsageError } from '../errors.js';
 import type { MeasuredRun, ScaleResult } from './types.js';
 
-/** One step's record in a metrics file (`minibatchTiming`). */
-export interface StepTiming {
-  readonly totalMs: number;
-  readonly computeMaxMs: number;
-  readonly computeMeanMs: number;
-  readonly reduceUpdateMs: number;
-  readonly sentBytes: number;
-  readonly receivedBytes: number;
-}
+/** One step's record in a metrics file (`minibatchTiming`), as the coordinator writes it. */
+export type StepTiming = StepRecord;
 
 /** The part of a metrics file (`--metrics FILE`) the bench reads. */
 export interface MetricsFile {
