@@ -35,7 +35,7 @@ export class BenchError extends GradswarmError {
 const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr' };
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-const USAGE_CODES = new Set<string>([ErrorCode.DATA_FORMAT, ErrorCode.DATA_IO, ErrorCode.DATA_SPEC, ErrorCode.MODEL_FORMAT, ErrorCode.INVALID_OPTION, ErrorCode.BACKEND]);
+const USAGE_CODES = new Set<string>([ErrorCode.DATA_FORMAT, ErrorCode.DATA_IO, ErrorCode.DATA_SPEC, ErrorCode.MODEL_FORMAT, ErrorCode.INVALID_OPTION, ErrorCode.BACKEND, ErrorCode.LISTEN, ErrorCode.TLS]);
 
 /** The exit code for an error, and the one line to print for it (null: print the stack). */
 export function describeError(err: unknown): { exitCode: number; line: string | null } {

@@ -5,7 +5,7 @@
  * the run after the current step; the model so far and a checkpoint are still written.
  */
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
-import { checkResumable, collectReportData, Coordinator, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { checkResumable, collectReportData, Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { minibatchBounds } from '@gradswarm/data';
 import { InProcessSource, LocalPool, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
@@ -130,6 +130,9 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
   positiveInteger('threads', args.threads, command === 'coordinator');
   const backend = selectBackend(args.kernel);
+  // Bound (and TLS checked) before the data loads: a taken port or a bad key is one line at once.
+  // Unref'd until the server attaches, so a failure below does not keep the process alive.
+  const listener = net ? await listen({ ...net.network, log }) : undefined;
   const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
   const threads = args.threads ?? (command === 'train' ? defaultTrainThreads(threadsDefault, resolved, data.train.count) : threadsDefault);
   const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
@@ -157,12 +160,14 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       backend: backend.name,
       updateBackend: backend,
       network: net?.network,
+      listener,
       checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
       resume,
       log,
     });
   } catch (err) {
     await pool?.close();
+    await listener?.close();
     throw err;
   }
   const trainer = coordinator.trainer;
@@ -234,7 +239,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     samplesPerSecond: seconds > 0 ? result.samplesSeen / seconds : 0,
     backend: backend.name,
     threads,
-    workers: coordinator.membership.all().length,
+    workers: coordinator.membership.admittedCount,
     reproducible: o.reproducible ?? null,
     postMessageBytesPerStep: bytes && result.steps > 0 ? (bytes.sent + bytes.received) / result.steps : 0,
     layers: spec.layers,

@@ -1,14 +1,13 @@
 /**
- * The coordinator's network side: one HTTP(S) server that answers `GET /status` (JSON) and
- * upgrades WebSocket connections from workers. Each connection walks
+ * The coordinator's network side, attached to a listener (coordinator-listener.ts) once the model
+ * is known: it routes `GET /status` (JSON, status-document.ts) and WebSocket upgrades on `/` from
+ * workers. Each connection walks
  *   AWAIT_HELLO → AWAIT_AUTH → JOINED (welcomed; may download the data set) → READY
  * Every frame is size-limited by ws (maxPayload), decoded and validated by the protocol package;
  * a bad frame, a wrong token or version, or a message out of turn closes that connection with a
  * code and a reason, logs one line, and the run goes on unharmed.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { ErrorCode, type ModelSpec } from '@gradswarm/core';
 import {
   authMac,
@@ -23,14 +22,16 @@ import {
   type WireDatasetDescriptor,
   type WireTrainingConfig,
 } from '@gradswarm/protocol';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import type { CoordinatorListener } from './coordinator-listener.js';
+import { sendJson, type RemoveRoute } from './http-routes.js';
 import type { Membership } from './membership.js';
 import { RemoteWorker } from './remote-worker.js';
+import type { StatusDocument } from './status-document.js';
 
 export interface CoordinatorServerOptions {
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
+  /** The bound socket (listen()); the server adds its routes to it and closes it at the end. */
+  readonly listener: CoordinatorListener;
   readonly token: string;
   readonly spec: ModelSpec;
   readonly parameterCount: number;
@@ -42,52 +43,53 @@ export interface CoordinatorServerOptions {
   readonly heartbeatIntervalMs: number;
   /** When set (reproducible mode), workers must use this kernel backend. */
   readonly requireBackend?: string;
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly chunkBytes: number;
   /** The body of GET /status. */
-  readonly status: () => unknown;
+  readonly status: () => StatusDocument;
   readonly log: (line: string) => void;
 }
 
 type Phase = 'AWAIT_HELLO' | 'AWAIT_AUTH' | 'JOINED' | 'READY' | 'CLOSED';
 
+/** Path workers connect to (ws://host:port/). */
+export const WORKER_PATH = '/';
+
 export class CoordinatorServer {
-  private readonly http: Server;
-  private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
+  private readonly removeRoutes: RemoveRoute[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
-  private address: AddressInfo | null = null;
   /** Bytes of WebSocket messages sent to and received from workers since the start. */
   readonly traffic = { sentBytes: 0, receivedBytes: 0 };
   /** Set by close(): departures are then the run's end, not news. */
   private closing = false;
 
-  constructor(private readonly options: CoordinatorServerOptions) {
-    const handler = (req: IncomingMessage, res: ServerResponse): void => this.onHttp(req, res);
-    this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: options.limits.maxPayloadBytes });
-    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
-  }
+  constructor(private readonly options: CoordinatorServerOptions) {}
 
-  /** Listens; resolves with the bound port. @throws GradswarmError-like Error if the port is taken */
+  /**
+   * Adds GET /status and the workers' WebSocket path to the listener's routes and starts the
+   * heartbeat; resolves with the bound port.
+   * @throws RangeError if those routes are taken on the listener
+   */
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
-    this.address = this.http.address() as AddressInfo;
+    const { listener } = this.options;
+    this.removeRoutes.push(
+      listener.routes.get('/status', (_req, res) => sendJson(res, 200, this.options.status())),
+      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: this.options.limits.maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
+    );
+    listener.ref();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
-    return this.address.port;
+    return listener.port;
   }
 
   /** ws:// or wss:// URL workers connect to. */
   url(): string {
-    const host = this.options.host === '0.0.0.0' || this.options.host === '::' ? '<this-host>' : this.options.host;
-    return `${this.options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.address?.port ?? this.options.port}`;
+    return this.options.listener.url();
+  }
+
+  /** Connections open now that have not authenticated. */
+  get unauthenticatedConnections(): number {
+    return this.options.listener.limits.unauthenticated;
   }
 
   /** Tells every worker why the run ends and closes the server. */
@@ -106,21 +108,8 @@ export class CoordinatorServer {
     // Give the close handshakes a moment, then cut whatever is left.
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     for (const ws of this.sockets) ws.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      this.http.closeAllConnections?.();
-    });
-  }
-
-  private onHttp(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method === 'GET' && (req.url === '/status' || req.url?.startsWith('/status?'))) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(`${JSON.stringify(this.options.status())}\n`);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(`${JSON.stringify({ error: 'not found; try GET /status' })}\n`);
+    for (const remove of this.removeRoutes.splice(0)) remove();
+    await this.options.listener.close();
   }
 
   private beat(): void {
@@ -209,6 +198,7 @@ export class CoordinatorServer {
           };
           worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, o.stepTimeoutMs);
           phase = 'JOINED';
+          o.listener.admit(ws); // authenticated: no handshake deadline from here on
           return send({ t: 'welcome', mac: welcomeMac(o.token, nonce!, message.cnonce), workerId: id, spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes });
         }
         case 'JOINED':

@@ -3,7 +3,10 @@
  * network, remote workers), the server, checkpoints and status. `gradswarm train` is this with
  * the local lanes only and no port; `gradswarm coordinator` adds the server.
  *
- *   start() → (server listening) → waitForWorkers(min) → run() → close('finished')
+ *   [listen(network)] → start() → (server listening) → waitForWorkers(min) → run() → close('finished')
+ *
+ * listen() binds the port and checks TLS before the data set is loaded (so a taken port is one
+ * line, at once); start() opens it itself when it was not given.
  *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then.
  */
 import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
@@ -11,20 +14,28 @@ import { encodeDataset } from '@gradswarm/data';
 import { limitsForModel, type ProtocolLimits } from '@gradswarm/protocol';
 import { DEFAULT_BLOCK_ROWS, type GradientSource } from '@gradswarm/worker';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { ConnectionLimitsOptions } from './connection-limits.js';
+import { listen, type CoordinatorListener } from './coordinator-listener.js';
 import { CoordinatorServer } from './coordinator-server.js';
 import { Membership } from './membership.js';
+import { buildStatusDocument, type RunPhase, type StatusDocument } from './status-document.js';
+import type { TlsMaterial } from './tls-material.js';
 import { Trainer, type TrainerHooks, type TrainResult } from './trainer.js';
 import type { TrainingOptions } from './training-options.js';
 
-export interface NetworkOptions {
+export interface NetworkOptions extends ConnectionLimitsOptions {
   readonly host: string;
+  /** 0 picks a free port. */
   readonly port: number;
   readonly token: string;
   readonly stepTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** PEM certificate and key: serve wss:// and https:// (checked by listen()). */
+  readonly tls?: TlsMaterial;
   /** Bytes per data-set chunk sent to a worker [1 MiB]. */
   readonly chunkBytes?: number;
+  /** Departed workers /status keeps listing, the most recent ones [100]. */
+  readonly maxDepartedWorkers?: number;
 }
 
 export interface CoordinatorOptions {
@@ -40,6 +51,8 @@ export interface CoordinatorOptions {
   /** Runs the per-step update when it has `stepUpdate` (the bits are the same without). */
   readonly updateBackend?: KernelBackend | null;
   readonly network?: NetworkOptions;
+  /** The network's socket, bound early with listen(network); start() opens one when absent. */
+  readonly listener?: CoordinatorListener;
   readonly checkpoint?: { readonly dir: string; readonly everySteps: number };
   readonly resume?: Checkpoint;
   readonly log: (line: string) => void;
@@ -54,7 +67,7 @@ export class Coordinator {
   readonly membership: Membership;
   readonly limits: ProtocolLimits;
   private server: CoordinatorServer | null = null;
-  private phase: 'starting' | 'waiting' | 'training' | 'finished' | 'stopped' = 'starting';
+  private phase: RunPhase = 'starting';
   private lastStep = { step: 0, epoch: 0, batch: 0, cost: Number.NaN, samplesPerSecond: 0 };
   private readonly minibatchCost: number[];
   /** True while a step is being computed (between the trainer's start of a step and onStep). */
@@ -68,23 +81,31 @@ export class Coordinator {
     if (options.local.length === 0 && !options.network) throw new RangeError('a run without a network needs at least one local thread');
     // A source admitted while step k is computed takes shards from step k+1 (steps are
     // numbered from 1 in logs; the trainer asks for active sources as each step starts).
-    this.membership = new Membership(options.local, { log: options.log, nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0) });
+    this.membership = new Membership(
+      options.local,
+      { log: options.log, nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0) },
+      { maxDepartedWorkers: options.network?.maxDepartedWorkers },
+    );
     this.trainer = new Trainer(options.spec, options.data, this.membership, options.training, options.updateBackend ?? null);
     this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
     this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];
     if (options.resume) this.trainer.restore(options.resume.state);
   }
 
-  /** Starts the server (if any); resolves with the URL workers join at. */
+  /**
+   * Starts the server (if any) on the given listener or a new one; resolves with the URL workers
+   * join at.
+   * @throws GradswarmError GS_ERR_LISTEN / GS_ERR_TLS when it opens the listener itself and cannot
+   */
   async start(): Promise<string | null> {
     const net = this.options.network;
     if (!net) return null;
+    const listener = this.options.listener ?? (await listen({ ...net, log: this.options.log }));
     const data = this.options.data;
     const bytes = encodeDataset(data);
     const o = this.trainer.options;
     this.server = new CoordinatorServer({
-      host: net.host,
-      port: net.port,
+      listener,
       token: net.token,
       spec: this.trainer.spec,
       parameterCount: this.trainer.params.length,
@@ -98,7 +119,6 @@ export class Coordinator {
       stepTimeoutMs: net.stepTimeoutMs,
       heartbeatIntervalMs: net.heartbeatIntervalMs,
       requireBackend: o.reproducible !== undefined ? this.options.backend : undefined,
-      tls: net.tls,
       chunkBytes: net.chunkBytes ?? DEFAULT_CHUNK_BYTES,
       status: () => this.status(),
       log: this.options.log,
@@ -172,36 +192,31 @@ export class Coordinator {
     this.membership.close(new Error('the run was stopped'));
   }
 
-  /** Tells the workers why the run ends and stops listening. */
+  /** Tells the workers why the run ends and stops listening (also a listener given but never started). */
   async close(reason: 'finished' | string): Promise<void> {
-    await this.server?.close(reason);
+    if (this.server) await this.server.close(reason);
+    else await this.options.listener?.close();
   }
 
-  /** The body of GET /status. */
-  status(): Record<string, unknown> {
-    const now = Date.now();
+  /** The body of GET /status (status-document.ts). */
+  status(): StatusDocument {
     const o = this.trainer.options;
-    return {
-      state: this.phase,
-      step: this.lastStep.step,
-      epoch: this.lastStep.epoch + 1,
-      epochs: o.epochs,
-      batch: this.lastStep.batch + 1,
-      batchesPerEpoch: this.trainer.batches.length,
-      cost: Number.isFinite(this.lastStep.cost) ? this.lastStep.cost : null,
-      samplesPerSecond: Math.round(this.lastStep.samplesPerSecond),
-      reproducible: o.reproducible ?? null,
-      localThreads: this.options.local.length,
-      workers: this.membership.all().map((w) => ({
-        id: w.id,
-        name: w.name,
-        state: w.state,
-        threads: w.threads,
-        backend: w.backend,
-        samplesPerSecond: Math.round(w.samplesPerSecond),
-        stepsServed: w.stepsServed,
-        lastSeenMsAgo: now - w.lastSeenMs,
-      })),
-    };
+    const m = this.membership;
+    return buildStatusDocument(
+      {
+        state: this.phase,
+        step: this.lastStep.step,
+        epoch: this.lastStep.epoch,
+        epochs: o.epochs,
+        batch: this.lastStep.batch,
+        batchesPerEpoch: this.trainer.batches.length,
+        cost: this.lastStep.cost,
+        samplesPerSecond: this.lastStep.samplesPerSecond,
+        reproducible: o.reproducible ?? null,
+        localThreads: this.options.local.length,
+      },
+      { workers: m.all(), admitted: m.admittedCount, departed: m.departedCount },
+      this.server?.unauthenticatedConnections ?? 0,
+    );
   }
 }

@@ -1,11 +1,17 @@
 export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
+export { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, HANDSHAKE_TIMEOUT_CLOSE_CODE, resolveConnectionLimits, type ConnectionLimitsOptions, type ResolvedConnectionLimitsOptions } from './connection-limits.js';
 export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type NetworkOptions } from './coordinator.js';
-export { Membership } from './membership.js';
+export { CoordinatorListener, listen, type ListenOptions } from './coordinator-listener.js';
+export { readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
+export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute, type UpgradeHandler, type UpgradeRouteOptions } from './http-routes.js';
+export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
 export { reduceStats } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { contiguousGroups, runStep, type SchedulerEvents, type StepPlan } from './scheduler.js';
 export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProvider } from './source-provider.js';
+export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument, type WorkerStatus } from './status-document.js';
+export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks, type TrainerState, type TrainResult } from './trainer.js';
 export { DEFAULT_TRAINING_OPTIONS, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';

@@ -4,6 +4,10 @@
  * for the active sources at the start of each step). A failed or departed worker leaves the
  * round for good; if it reconnects it is a new participant with a new id. When nobody is left
  * the trainer waits here for a worker to (re)join.
+ *
+ * Departed workers are kept for /status in a bounded history (the last `maxDepartedWorkers`),
+ * so a worker joining and leaving every step for hours costs no memory (issue 16 item 19);
+ * `admittedCount` and `departedCount` still count every one.
  */
 import type { GradientSource } from '@gradswarm/worker';
 import { RemoteWorker } from './remote-worker.js';
@@ -16,36 +20,70 @@ export interface MembershipEvents {
   nextStep?(): number;
 }
 
+export interface MembershipOptions {
+  /** Departed workers kept for /status, the most recent ones [100]; 0: none; Infinity: all. */
+  readonly maxDepartedWorkers?: number;
+}
+
+export const DEFAULT_MAX_DEPARTED_WORKERS = 100;
+
 export class Membership implements SourceProvider {
+  /** Admitted workers not yet seen departed, in join order. */
   private readonly workers: RemoteWorker[] = [];
+  /** Departed workers, oldest first, at most maxDepartedWorkers. */
+  private readonly history: RemoteWorker[] = [];
+  private readonly maxDepartedWorkers: number;
   private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private nextId = 1;
   private closedWith: unknown = null;
+  private admitted = 0;
+  private departedTotal = 0;
 
+  /** @throws RangeError if options.maxDepartedWorkers is not a non-negative integer or Infinity */
   constructor(
     private readonly local: readonly GradientSource[],
     private readonly events: MembershipEvents,
-  ) {}
+    options: MembershipOptions = {},
+  ) {
+    const max = options.maxDepartedWorkers ?? DEFAULT_MAX_DEPARTED_WORKERS;
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 0))) throw new RangeError(`options.maxDepartedWorkers must be a non-negative integer or Infinity, got ${max}`);
+    this.maxDepartedWorkers = max;
+  }
+
+  /** Workers admitted since the start. */
+  get admittedCount(): number {
+    return this.admitted;
+  }
+
+  /** Admitted workers that departed since the start (all() keeps only the last few). */
+  get departedCount(): number {
+    this.prune();
+    return this.departedTotal;
+  }
 
   /** A fresh worker id. */
   allocateId(): number {
     return this.nextId++;
   }
 
-  /** Remote workers ever seen (for /status), in join order. */
+  /** Remote workers taking part and the most recently departed ones (for /status), in id order. */
   all(): readonly RemoteWorker[] {
-    return this.workers;
+    this.prune();
+    return [...this.workers, ...this.history].sort((a, b) => a.id - b.id);
   }
 
   /** Workers that take shards. */
   ready(): RemoteWorker[] {
+    this.prune();
     return this.workers.filter((w) => w.state === 'READY');
   }
 
   /** A worker holds the data set and takes shards from the next step. */
   admit(worker: RemoteWorker): void {
     worker.state = 'READY';
+    this.prune();
     this.workers.push(worker);
+    this.admitted++;
     const from = this.events.nextStep?.();
     const when = from === undefined ? '' : `; takes shards from step ${from + 1}`;
     this.events.log(`worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined${when}; ${this.ready().length} ready`);
@@ -71,6 +109,21 @@ export class Membership implements SourceProvider {
   departed(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string, logged = false): void {
     if (worker.state === 'READY' && !logged) this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
     worker.lost(state, reason);
+    this.prune();
+  }
+
+  /** Moves departed workers (however they went: drop, leave, lost link) into the bounded history. */
+  private prune(): void {
+    let kept = 0;
+    for (const w of this.workers) {
+      if (w.state === 'READY') this.workers[kept++] = w;
+      else {
+        this.history.push(w);
+        this.departedTotal++;
+      }
+    }
+    this.workers.length = kept;
+    if (this.history.length > this.maxDepartedWorkers) this.history.splice(0, this.history.length - this.maxDepartedWorkers);
   }
 
   waitForSource(): Promise<void> {

@@ -33,6 +33,14 @@ export const ErrorCode = {
   CHECKPOINT: 'GS_ERR_CHECKPOINT',
   /** A benchmark could not measure: a child process it started failed, or its output could not be read. */
   BENCH: 'GS_ERR_BENCH',
+  /** The coordinator cannot listen: the port is taken, the address is not this machine's, no permission. */
+  LISTEN: 'GS_ERR_LISTEN',
+  /** TLS cannot be set up: a certificate or key that is not PEM, a key that does not match its certificate. */
+  TLS: 'GS_ERR_TLS',
+  /** An unauthenticated connection did not authenticate within the handshake deadline (close code 4008). */
+  HANDSHAKE_TIMEOUT: 'GS_ERR_HANDSHAKE_TIMEOUT',
+  /** Too many unauthenticated connections, in total or from one address (HTTP 503 at the upgrade). */
+  CONNECTION_LIMIT: 'GS_ERR_CONNECTION_LIMIT',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

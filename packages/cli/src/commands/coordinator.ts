@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_CONNECTION_LIMITS } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { generateToken } from '@gradswarm/protocol';
 import type { Argv, CommandModule } from 'yargs';
@@ -21,6 +22,9 @@ interface CoordinatorArgs extends TrainingArgs {
   heartbeatInterval: number;
   tlsCert?: string;
   tlsKey?: string;
+  handshakeTimeout: number;
+  maxUnauthenticated?: number;
+  maxUnauthenticatedPerAddress?: number;
 }
 
 /** Default port of `gradswarm coordinator`. */
@@ -35,6 +39,9 @@ const networkFlags = {
   'heartbeat-interval': { type: 'number', default: 5_000, describe: 'ms between heartbeats; 3 missed drop the worker', group: 'Network:' },
   'tls-cert': { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)', group: 'Network:' },
   'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', group: 'Network:' },
+  'handshake-timeout': { type: 'number', default: DEFAULT_CONNECTION_LIMITS.handshakeTimeoutMs, describe: 'ms a new connection has to authenticate before it is closed', group: 'Network:' },
+  'max-unauthenticated': { type: 'number', describe: `connections not yet authenticated at once; more are refused (HTTP 503) [${DEFAULT_CONNECTION_LIMITS.maxUnauthenticated}, fewer under a low open-file limit]`, group: 'Network:' },
+  'max-unauthenticated-per-address': { type: 'number', describe: `of those, from one IPv4 address or IPv6 /64 [${DEFAULT_CONNECTION_LIMITS.maxUnauthenticatedPerAddress}]`, group: 'Network:' },
 } as const;
 
 function readPem(flag: string, path: string): Buffer {
@@ -51,13 +58,21 @@ async function run(args: CoordinatorArgs): Promise<number> {
   for (const [flag, v] of [['step-timeout', args.stepTimeout], ['heartbeat-interval', args.heartbeatInterval]] as const) {
     if (!Number.isInteger(v) || v < 10) throw new UsageError(`--${flag} must be an integer number of milliseconds >= 10, got ${v}`);
   }
+  if (!Number.isInteger(args.handshakeTimeout) || args.handshakeTimeout < 100) throw new UsageError(`--handshake-timeout must be an integer number of milliseconds >= 100, got ${args.handshakeTimeout}`);
+  for (const [flag, v] of [['max-unauthenticated', args.maxUnauthenticated], ['max-unauthenticated-per-address', args.maxUnauthenticatedPerAddress]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
+  }
   if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together - help: give both PEM files');
   if (args.token !== undefined && args.token.length < 8) throw new UsageError('--token must be at least 8 characters - help: leave it out to have one generated');
   if (args.threads === 0 && args.minWorkers === 0) throw new UsageError('--local-threads 0 with --min-workers 0 would have nobody to compute - help: set --min-workers 1 or more');
   const token = args.token ?? generateToken();
-  const tls = args.tlsCert && args.tlsKey ? { cert: readPem('tls-cert', args.tlsCert), key: readPem('tls-key', args.tlsKey) } : undefined;
+  const tls =
+    args.tlsCert && args.tlsKey
+      ? { cert: readPem('tls-cert', args.tlsCert), key: readPem('tls-key', args.tlsKey), certName: `--tls-cert ${args.tlsCert}`, keyName: `--tls-key ${args.tlsKey}` }
+      : undefined;
+  const limits = { handshakeTimeoutMs: args.handshakeTimeout, maxUnauthenticated: args.maxUnauthenticated, maxUnauthenticatedPerAddress: args.maxUnauthenticatedPerAddress };
   return runTraining(args, 'coordinator', availableParallelism(), {
-    network: { host: args.host, port: args.port, token, stepTimeoutMs: args.stepTimeout, heartbeatIntervalMs: args.heartbeatInterval, tls },
+    network: { host: args.host, port: args.port, token, stepTimeoutMs: args.stepTimeout, heartbeatIntervalMs: args.heartbeatInterval, tls, ...limits },
     minWorkers: args.minWorkers,
     announce: (url) => {
       const ca = tls ? ` --tls-ca ${args.tlsCert}` : '';
