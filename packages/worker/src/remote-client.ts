@@ -28,6 +28,7 @@ import {
   type WelcomeMessage,
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
+import { classifyConnectError, explainConnectFailure, type ConnectFailure } from './connect-errors.js';
 import { DatasetCache, fingerprintBytes } from './dataset-cache.js';
 import { computeEach, computeSum } from './lane-compute.js';
 import { LocalPool } from './local-pool.js';
@@ -67,20 +68,13 @@ interface SessionOutcome {
   readonly kind: 'finished' | 'refused' | 'dropped' | 'stopped';
   readonly message: string;
   readonly welcomed: boolean;
+  /** A probe that can say more about a failed connection (connect-errors.ts). */
+  readonly probe?: ConnectFailure['probe'];
 }
 
 /** Size of the socket's frame limit before the welcome tells the model size. */
 const CLIENT_MAX_PAYLOAD_BYTES = 1 << 30;
 const REFUSAL_CODES = new Set(['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']);
-
-const TLS_TRUST_ERRORS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -132,7 +126,7 @@ export class WorkerClient {
     let lastWelcome = Date.now();
     try {
       for (;;) {
-        const outcome = await this.session();
+        const outcome = await this.explain(await this.session());
         if (outcome.kind !== 'dropped') return { reason: outcome.kind, message: outcome.message, steps: this.steps };
         if (outcome.welcomed) {
           delay = initial;
@@ -152,6 +146,13 @@ export class WorkerClient {
     }
   }
 
+  /** A failed connection explained by a probe of the port, when its error asks for one. */
+  private async explain(outcome: SessionOutcome): Promise<SessionOutcome> {
+    if (!outcome.probe || this.stopped) return outcome;
+    const failure = await explainConnectFailure({ kind: outcome.kind === 'refused' ? 'refused' : 'dropped', message: outcome.message, probe: outcome.probe }, this.options.url, this.options.ca);
+    return { kind: failure.kind, message: failure.message, welcomed: outcome.welcomed };
+  }
+
   private send(message: Message): void {
     this.socket?.send(encodeMessage(message));
   }
@@ -164,10 +165,10 @@ export class WorkerClient {
       let cnonce: Uint8Array | null = null;
       let queue = Promise.resolve();
       let pendingChunk: ((bytes: Uint8Array) => void) | null = null;
-      const finish = (kind: SessionOutcome['kind'], message: string): void => {
+      const finish = (kind: SessionOutcome['kind'], message: string, probe?: ConnectFailure['probe']): void => {
         if (settled) return;
         settled = true;
-        resolve({ kind, message, welcomed });
+        resolve({ kind, message, welcomed, probe });
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       };
       const ws = new WebSocket(this.options.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ca: this.options.ca, handshakeTimeout: 10_000 });
@@ -175,12 +176,9 @@ export class WorkerClient {
       ws.binaryType = 'nodebuffer';
       ws.on('open', () => this.send({ t: 'hello', version: PROTOCOL_VERSION, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' }));
       ws.on('error', (err: Error & { code?: string }) => {
-        // A certificate the worker cannot trust will not get better by retrying.
-        if (err.code !== undefined && TLS_TRUST_ERRORS.has(err.code)) {
-          finish('refused', `cannot trust the coordinator's TLS certificate (${err.message}) - help: pass it with --tls-ca FILE`);
-        } else {
-          finish('dropped', err.message);
-        }
+        // A wrong scheme or certificate will not get better by retrying (connect-errors.ts).
+        const failure = classifyConnectError(err, this.options.url, this.options.ca !== undefined);
+        finish(failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => finish(this.stopped ? 'stopped' : 'dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
       ws.on('message', (data: Buffer) => {
