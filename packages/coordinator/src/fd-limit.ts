@@ -4,7 +4,7 @@
  * Node itself raises the soft RLIMIT_NOFILE to the hard limit when it starts (src/node.cc,
  * PlatformInit, "Raise the open file descriptor limit"; only embedders opt out, with
  * kNoAdjustResourceLimits), so the soft limit a coordinator sees is already as high as an
- * unprivileged process can set it. test/fd-limit.test.ts checks this under `ulimit -Sn 1024`.
+ * unprivileged process can set it (this package's test/fd-limit.test.ts checks it under `ulimit -Sn 1024`).
  * An addon calling setrlimit would have nothing left to do; what is left is to read the limit,
  * keep the default caps on unauthenticated connections well inside it, and say so when it is
  * low (issue 16 item 14: a 1024 limit, ~1000 idle connections, then EMFILE at a checkpoint).
