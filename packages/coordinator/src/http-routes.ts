@@ -118,7 +118,14 @@ export class HttpRoutes {
       throw new RangeError(`options.maxPayloadBytes must be a positive integer, got ${options.maxPayloadBytes}`);
     }
     const route: UpgradeRoute = { path, handshake: options.handshake ?? true, wss: new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes }), handler };
-    route.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => handler(ws, req));
+    route.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+      // ws throws an 'error' nobody listens to (an oversize frame, a bad opcode) out of its
+      // parser: a handler that forgot to listen must not let one peer end the process.
+      ws.on('error', (err) => {
+        if (ws.listenerCount('error') === 1) this.log(`WebSocket on ${path}: ${err.message}`);
+      });
+      handler(ws, req);
+    });
     this.upgrades.set(path, route);
     return () => {
       if (this.upgrades.get(path) !== route) return;
