@@ -6,10 +6,11 @@
  * Linux routes to lo without any set-up, so the per-address cap can be full while the real
  * worker dials from 127.0.0.1.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { makeTempDir, removeTempDir, writeBlobsCsv } from './helpers/cli.js';
+import { CLI_BIN, makeTempDir, removeTempDir, REPO_ROOT, writeBlobsCsv } from './helpers/cli.js';
 import { getStatus } from './helpers/coordinator.js';
 import { killAll, startCoordinator, startWorker, type Running } from './helpers/processes.js';
 
@@ -117,5 +118,23 @@ describe('gradswarm coordinator under a flood of idle connections', () => {
     expect(c.child.exitCode).toBeNull();
     first.child.kill('SIGKILL');
     second.child.kill('SIGKILL');
+  });
+
+  it.skipIf(process.platform !== 'linux')('fits its cap inside a low open-file limit and says so in one line', async () => {
+    // `ulimit -n 256` lowers the hard limit too, so Node cannot raise the soft one past it.
+    const child = spawn('sh', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, CLI_BIN, 'coordinator', '--port', '0', '--no-progress', '--dataset', `csv:${csv}`, '--local-threads', '0', '--min-workers', '1', '--token', TOKEN], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+        if (/coordinator listening on /.test(stderr)) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code} before listening:\n${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    expect(stderr).toMatch(/^the open-file limit is 256 \(hard 256\), so at most 64 unauthenticated connections are taken at once, not 256 - help: raise the hard limit/m);
   });
 });
