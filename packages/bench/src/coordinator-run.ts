@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GradswarmError } from '@gradswarm/core';
 import { generateToken } from '@gradswarm/protocol';
-import { BenchError } from '../errors.js';
+import { BenchError } from './errors.js';
 import { modelFromLog, trainCountFromLog, type MetricsFile, type StepTiming } from './measure.js';
 import { childFailure, tail, type ProcessGroup, type RunningProcess } from './processes.js';
 

@@ -6,7 +6,7 @@
  */
 import type { StepRecord } from '@gradswarm/coordinator';
 import { batchSizesBySize } from '@gradswarm/data';
-import { BenchError, UsageError } from '../errors.js';
+import { BenchError, UsageError } from './errors.js';
 import type { MeasuredRun, ScaleResult } from './types.js';
 
 /** One step's record in a metrics file (`minibatchTiming`), as the coordinator writes it. */

@@ -15,7 +15,7 @@
  * from exit and signal handlers too; deleting a namespace removes its veths.
  */
 import { execFileSync } from 'node:child_process';
-import { BenchError, UsageError } from '../errors.js';
+import { BenchError, UsageError } from './errors.js';
 
 /** Link shaping asked for by --netem. */
 export interface LinkSpec {

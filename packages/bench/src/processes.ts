@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GradswarmError } from '@gradswarm/core';
-import { BenchError, UsageError } from '../errors.js';
+import { BenchError, UsageError } from './errors.js';
 
 /** The CLI entry point beside this package's dist/ (packages/cli/bin/gradswarm.js). */
 export const CLI_BIN = fileURLToPath(new URL('../../bin/gradswarm.js', import.meta.url));

@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_INTERRUPTED } from '../errors.js';
+import { EXIT_INTERRUPTED } from './errors.js';
 import { startCoordinatorRun, type RunSettings } from './coordinator-run.js';
 import { measureRun, scaleResults, stepSampleCounts } from './measure.js';
 import { checkFit, fitCostModel, project, type LinkModel, type Observation } from './model.js';

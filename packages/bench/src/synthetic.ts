@@ -6,7 +6,7 @@
  * flattens out are where the star topology saturates. This measures only the coordinator (and
  * the clients share this machine's cores with it); it says nothing about compute.
  */
-import { BenchError } from '../errors.js';
+import { BenchError } from './errors.js';
 import { startCoordinatorRun, type RunSettings } from './coordinator-run.js';
 import { measureRun, stepSampleCounts } from './measure.js';
 import { processCpuMs, type ProcessGroup } from './processes.js';

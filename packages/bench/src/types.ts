@@ -4,7 +4,7 @@
  * what the bench adds (link, model, machine, fit quality, per-part projections). Times are
  * milliseconds per step, means over the measured steps.
  */
-import type { ScaleBenchDocument as ReportScaleDocument, ScaleBenchResult } from '../report/types.js';
+import type { ScaleBenchDocument as ReportScaleDocument, ScaleBenchResult } from '@gradswarm/report';
 
 type ReportSyntheticRow = NonNullable<ReportScaleDocument['synthetic']>[number];
 type ReportProjectionRow = NonNullable<ReportScaleDocument['projection']>[number];

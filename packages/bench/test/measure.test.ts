@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { measureRun, modelFromLog, scaleResults, stepSampleCounts, trainCountFromLog, type MetricsFile } from '../src/bench/measure.js';
+import { measureRun, modelFromLog, scaleResults, stepSampleCounts, trainCountFromLog, type MetricsFile } from '../src/measure.js';
 import { UsageError } from '../src/errors.js';
-import type { MeasuredRun } from '../src/bench/types.js';
+import type { MeasuredRun } from '../src/types.js';
 
 // Recorded once from a real run: `gradswarm coordinator --local-threads 0 --min-workers 2
 // --steps 10 --batch-size 1000 --layers 32 --balance equal --metrics …` with two

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nonNegativeLeastSquares } from '../src/bench/least-squares.js';
-import { checkFit, fitCostModel, predictStep, project, transferTime, type Observation } from '../src/bench/model.js';
+import { nonNegativeLeastSquares } from '../src/least-squares.js';
+import { checkFit, fitCostModel, predictStep, project, transferTime, type Observation } from '../src/model.js';
 
 describe('nonNegativeLeastSquares', () => {
   it('recovers exact coefficients of columns on very different scales', () => {

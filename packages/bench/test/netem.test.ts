@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, NetnsTopology, parseLinkSpec } from '../src/bench/netem.js';
+import { formatRate, NetnsTopology, parseLinkSpec } from '../src/netem.js';
 import { UsageError } from '../src/errors.js';
 
 describe('parseLinkSpec', () => {

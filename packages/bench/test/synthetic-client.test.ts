@@ -3,7 +3,7 @@ import { Rng, selectBackend, type LabeledSamples, type ModelSpec } from '@gradsw
 import { Coordinator, type TrainingOptions } from '@gradswarm/coordinator';
 import { fingerprint } from '@gradswarm/data';
 import { WorkerClient } from '@gradswarm/worker';
-import { ResultEncoder, SyntheticClient, SYNTHETIC_LOSS_PER_SAMPLE } from '../src/bench/synthetic-client.js';
+import { ResultEncoder, SyntheticClient, SYNTHETIC_LOSS_PER_SAMPLE } from '../src/synthetic-client.js';
 
 const spec: ModelSpec = { layers: [8, 6, 4], hidden: 'relu', output: 'softmax', loss: 'ce' };
 const TOKEN = 'synthetic-client-test-token';

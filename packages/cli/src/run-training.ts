@@ -12,7 +12,7 @@ import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
 import { Progress } from './progress.js';
-import { renderTrainingReport } from './report/training-report.js';
+import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from './write-file.js';
 
 /** The parsed flags both commands share (yargs camelCase). */

@@ -1,10 +1,10 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { barChart } from '../src/report/bar-chart.js';
-import { heatmap, rampColor } from '../src/report/heatmap.js';
-import { imageGrid } from '../src/report/image-grid.js';
-import { lineChart, thinPoints, type Point } from '../src/report/line-chart.js';
-import { escapeXml, formatBytes, formatNumber, niceTicks, powerOfTwoTicks } from '../src/report/svg.js';
+import { barChart } from '../src/bar-chart.js';
+import { heatmap, rampColor } from '../src/heatmap.js';
+import { imageGrid } from '../src/image-grid.js';
+import { lineChart, thinPoints, type Point } from '../src/line-chart.js';
+import { escapeXml, formatBytes, formatNumber, niceTicks, powerOfTwoTicks } from '../src/svg.js';
 
 const count = (svg: string, re: RegExp): number => (svg.match(re) ?? []).length;
 /** The coordinate pairs of every polyline of a series. */

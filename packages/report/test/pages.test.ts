@@ -1,8 +1,8 @@
 import type { MetricsDocument } from '@gradswarm/coordinator';
 import { describe, expect, it } from 'vitest';
-import { renderScaleReport } from '../src/report/scale-report.js';
-import { renderTrainingReport } from '../src/report/training-report.js';
-import type { ScaleBenchDocument } from '../src/report/types.js';
+import { renderScaleReport } from '../src/scale-report.js';
+import { renderTrainingReport } from '../src/training-report.js';
+import type { ScaleBenchDocument } from '../src/types.js';
 
 const TRAINING_CHARTS = ['minibatch-cost', 'epoch-cost', 'accuracy', 'confusion', 'samples', 'misclassified', 'first-layer'];
 

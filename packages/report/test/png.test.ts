@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, encodeGrayPng, grayPngDataUrl, PNG_SIGNATURE } from '../src/report/png.js';
+import { crc32, encodeGrayPng, grayPngDataUrl, PNG_SIGNATURE } from '../src/png.js';
 
 interface Chunk {
   type: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { describe, expect, it } from 'vitest';
 import { defaultReportPath } from '../src/commands/report.js';
-import { parseReportDocument, readReportDocument } from '../src/report/read-document.js';
+import { parseReportDocument, readReportDocument } from '../src/read-document.js';
 
 const metrics = JSON.stringify({ format: 'gradswarm-metrics', version: 1, minibatchCost: [], epochs: [] });
 const scale = JSON.stringify({ benchmark: 'scale', network: '4-3-2', results: [] });

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
-import { assertCanShape, MAX_NAMESPACES, parseLinkSpec } from '../bench/netem.js';
-import { formatScaleReport } from '../bench/print.js';
-import { runScaleBench, type ScaleOptions } from '../bench/scale.js';
-import { renderScaleReport } from '../report/scale-report.js';
+import { assertCanShape, MAX_NAMESPACES, parseLinkSpec } from '@gradswarm/bench';
+import { formatScaleReport } from '@gradswarm/bench';
+import { runScaleBench, type ScaleOptions } from '@gradswarm/bench';
+import { renderScaleReport } from '@gradswarm/report';
 import { writeFileAtomic } from '../write-file.js';
 
 interface ScaleArgs {

@@ -5,9 +5,9 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { readReportDocument } from '../report/read-document.js';
-import { renderScaleReport } from '../report/scale-report.js';
-import { renderTrainingReport } from '../report/training-report.js';
+import { readReportDocument } from '@gradswarm/report/node';
+import { renderScaleReport } from '@gradswarm/report';
+import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from '../write-file.js';
 
 interface ReportArgs {
