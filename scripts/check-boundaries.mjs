@@ -36,7 +36,11 @@ export const ALLOWED = Object.freeze({
   protocol: ['core'],
   worker: ['core', 'data', 'protocol'],
   coordinator: ['core', 'data', 'protocol', 'worker'],
-  cli: ['core', 'data', 'protocol', 'worker', 'coordinator'],
+  // report renders the coordinator's documents (type-only imports: it stays browser-safe).
+  report: ['core', 'coordinator'],
+  // bench's synthetic-client test runs a real WorkerClient beside its synthetic one.
+  bench: ['core', 'data', 'protocol', 'worker', 'coordinator', 'report'],
+  cli: ['core', 'data', 'protocol', 'worker', 'coordinator', 'report', 'bench'],
 });
 const SCOPE = '@gradswarm/';
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];

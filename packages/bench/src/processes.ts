@@ -7,12 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { GradswarmError } from '@gradswarm/core';
 import { BenchError, UsageError } from './errors.js';
-
-/** The CLI entry point beside this package's dist/ (packages/cli/bin/gradswarm.js). */
-export const CLI_BIN = fileURLToPath(new URL('../../bin/gradswarm.js', import.meta.url));
 
 /** Keep this much of each stream: enough for the log lines the bench reads and an error tail. */
 const MAX_LOG_CHARS = 1 << 20;
@@ -144,12 +140,18 @@ export interface StartOptions {
 export class ProcessGroup {
   private readonly running = new Set<RunningProcess>();
 
-  /** @param logDir where to keep each child's output as NAME.log once it exits [nowhere] */
-  constructor(private readonly logDir?: string) {}
+  /**
+   * @param cliBin the `gradswarm` entry script every child runs (the CLI passes its own bin/gradswarm.js)
+   * @param logDir where to keep each child's output as NAME.log once it exits [nowhere]
+   */
+  constructor(
+    private readonly cliBin: string,
+    private readonly logDir?: string,
+  ) {}
 
   /** Starts `gradswarm ...args` (in `options.netns` if given). */
   startCli(name: string, args: readonly string[], options: StartOptions = {}): RunningProcess {
-    const node = [process.execPath, CLI_BIN, ...args];
+    const node = [process.execPath, this.cliBin, ...args];
     const [command, ...argv] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...node] : node;
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const run = new RunningProcess(name, child);

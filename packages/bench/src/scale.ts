@@ -45,6 +45,8 @@ export interface ScaleOptions {
   readonly logDir?: string;
   /** The command line, recorded in the document. */
   readonly command: string;
+  /** The `gradswarm` entry script the children run (the CLI's bin/gradswarm.js). */
+  readonly cliBin: string;
   readonly log: (line: string) => void;
 }
 
@@ -56,7 +58,7 @@ const WORKER_GRACE_MS = 10_000;
 export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument> {
   const workDir = mkdtempSync(join(tmpdir(), 'gradswarm-bench-'));
   if (o.logDir !== undefined) mkdirSync(o.logDir, { recursive: true });
-  const group = new ProcessGroup(o.logDir);
+  const group = new ProcessGroup(o.cliBin, o.logDir);
   let topology: NetnsTopology | null = null;
   const cleanUp = (): void => {
     group.killAll();

@@ -20,17 +20,6 @@ export class UsageError extends GradswarmError {
   }
 }
 
-/**
- * A benchmark could not measure: a child process (coordinator, worker, `train`) failed or timed
- * out, or its output could not be read. Code GS_ERR_BENCH (exit 1).
- */
-export class BenchError extends GradswarmError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ErrorCode.BENCH, message, options);
-    this.name = 'BenchError';
-  }
-}
-
 /** Option names whose flag is not simply their kebab-case form. */
 const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr' };
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -4,7 +4,6 @@
  * `bench scale --json`). A saved stdout of the benchmark may hold other lines before the JSON
  * one, so when the whole text is not JSON the last line that parses as an object is used.
  */
-import { readFileSync } from 'node:fs';
 import type { MetricsDocument } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { ScaleBenchDocument } from './types.js';
@@ -51,18 +50,4 @@ export function parseReportDocument(text: string, source: string): ReportDocumen
     throw bad(source, `is a ${String(value.format ?? `${String(value.benchmark)} benchmark`)} document, not one a report is made from`);
   }
   throw bad(source, 'is neither a metrics document ("format": "gradswarm-metrics") nor a scale benchmark ("benchmark": "scale")');
-}
-
-/**
- * Reads and parses a report's source document.
- * @throws GradswarmError GS_ERR_DATA_IO if the file cannot be read, GS_ERR_DATA_FORMAT if it is not a report source
- */
-export function readReportDocument(path: string): ReportDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} - help: check the path`, { cause: err });
-  }
-  return parseReportDocument(text, path);
 }

@@ -15,6 +15,7 @@
  * out with a note in its place; the page never fails on a partial document.
  */
 import type { EpochRecord, ImageSet, MetricsDocument } from '@gradswarm/coordinator';
+import { base64ToBytes } from './base64.js';
 import { figure, figures, missing, renderPage, table, type PageSection } from './html.js';
 import { heatmap } from './heatmap.js';
 import { imageGrid } from './image-grid.js';
@@ -28,7 +29,7 @@ const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 /** An image set's pixels and geometry, or null when it holds no image. */
 function decodeImages(set: ImageSet | undefined): { pixels: Uint8Array; count: number; width: number; height: number } | null {
   if (!set || typeof set.pixels !== 'string') return null;
-  const pixels = new Uint8Array(Buffer.from(set.pixels, 'base64'));
+  const pixels = base64ToBytes(set.pixels);
   const size = finite(set.size) > 0 ? set.size : 0;
   if (size === 0 || pixels.length < size) return null;
   const square = finite(set.width) * finite(set.height) === size;

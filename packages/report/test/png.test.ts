@@ -11,7 +11,8 @@ interface Chunk {
 }
 
 /** Splits a PNG after its signature into chunks, checking each length against the buffer. */
-function chunks(png: Buffer): Chunk[] {
+function chunks(bytes: Uint8Array): Chunk[] {
+  const png = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const out: Chunk[] = [];
   let at = 8;
   while (at < png.length) {
@@ -40,7 +41,7 @@ describe('encodeGrayPng', () => {
 
   it('starts with the PNG signature and holds IHDR, IDAT and IEND in order', () => {
     const png = encodeGrayPng(width, height, pixels);
-    expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect([...png.subarray(0, 8)]).toEqual([...PNG_SIGNATURE]);
     expect(chunks(png).map((c) => c.type)).toEqual(['IHDR', 'IDAT', 'IEND']);
   });
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { describe, expect, it } from 'vitest';
-import { defaultReportPath } from '../src/commands/report.js';
-import { parseReportDocument, readReportDocument } from '../src/read-document.js';
+import { parseReportDocument } from '../src/read-document.js';
+import { readReportDocument } from '../src/read-document-file.js';
 
 const metrics = JSON.stringify({ format: 'gradswarm-metrics', version: 1, minibatchCost: [], epochs: [] });
 const scale = JSON.stringify({ benchmark: 'scale', network: '4-3-2', results: [] });
@@ -57,12 +57,5 @@ describe('readReportDocument', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('defaultReportPath', () => {
-  it('puts the report beside a .json input', () => {
-    expect(defaultReportPath('runs/metrics.json')).toBe('runs/metrics.html');
-    expect(defaultReportPath('bench.out')).toBe('bench.out.html');
   });
 });

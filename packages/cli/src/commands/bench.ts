@@ -6,12 +6,11 @@
  * α–β model projecting larger clusters.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
-import { assertCanShape, MAX_NAMESPACES, parseLinkSpec } from '@gradswarm/bench';
-import { formatScaleReport } from '@gradswarm/bench';
-import { runScaleBench, type ScaleOptions } from '@gradswarm/bench';
+import { assertCanShape, formatScaleReport, MAX_NAMESPACES, parseLinkSpec, runScaleBench, type ScaleOptions } from '@gradswarm/bench';
 import { renderScaleReport } from '@gradswarm/report';
 import { writeFileAtomic } from '../write-file.js';
 
@@ -35,6 +34,8 @@ interface ScaleArgs {
   keepLogs?: string;
 }
 
+/** This CLI's entry script (packages/cli/bin/gradswarm.js, beside dist/): what the bench's children run. */
+const CLI_BIN = fileURLToPath(new URL('../../bin/gradswarm.js', import.meta.url));
 /** Most worker processes one run may start (each holds the data set and a thread pool). */
 const MAX_WORKERS = 64;
 /** Most synthetic clients in one run. */
@@ -113,6 +114,7 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
     syntheticSteps: args.syntheticSteps,
     logDir: args.keepLogs,
     command: `gradswarm ${process.argv.slice(2).join(' ')}`,
+    cliBin: CLI_BIN,
     log,
   };
 }
