@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+// The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
+const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

@@ -22,7 +22,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'packages/cli/bin/gradswarm.js');
-const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+// The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
+const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
 const data = await import(pathToFileURL(join(root, 'packages/data/dist/index.js')).href);
 
 function arg(name, fallback) {

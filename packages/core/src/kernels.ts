@@ -4,17 +4,18 @@
  * best instruction set of the addon here, `native-avx2` and `native-portable` name one; `wasm` is
  * `wasm-simd`. The name a backend reports is always the precise one, so threads given that name
  * load the same kernels. Asking for a backend that is not available is an error, never a silent
- * fallback, so a benchmark cannot measure the wrong thing.
+ * fallback, so a benchmark cannot measure the wrong thing. The native addon, the wasm file and the
+ * environment come from `#platform` (backends/platform.ts): under Node all three, in a browser
+ * none (there `auto` is reference; the wasm backend is built from fetched bytes with
+ * createWasmBackend({ bytes })).
  */
-import { createNativeBackend, nativeIsas, nativeUnavailableReason } from './backends/native.js';
+import { platform } from '#platform';
 import { referenceBackend } from './backends/reference.js';
 import { createWasmBackend, wasmUnavailableReason } from './backends/wasm.js';
-import { KERNEL_ENV_VAR } from './constants.js';
 import { ErrorCode, GradswarmError } from './errors.js';
 import type { KernelBackend } from './kernel-backend.js';
 
-export { createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK, type NativeBackendOptions } from './backends/native.js';
-export { createWasmBackend, WASM_MIN_WORK } from './backends/wasm.js';
+export { createWasmBackend, WASM_MIN_WORK, type WasmBackendOptions } from './backends/wasm.js';
 
 interface BackendEntry {
   readonly load: () => KernelBackend | null;
@@ -28,10 +29,10 @@ function native(isa: string): BackendEntry {
   const name = `native-${isa}`;
   return {
     load: () => {
-      if (!cache.has(name)) cache.set(name, createNativeBackend(isa));
+      if (!cache.has(name)) cache.set(name, platform.createNativeBackend(isa));
       return cache.get(name) ?? null;
     },
-    reason: () => nativeUnavailableReason(isa) ?? '',
+    reason: () => platform.nativeUnavailableReason(isa) ?? '',
   };
 }
 
@@ -45,7 +46,7 @@ const wasm: BackendEntry = {
 
 const registry = new Map<string, BackendEntry>([
   // `native` is whichever instruction set is best here; it returns that backend itself.
-  ['native', { load: () => (nativeIsas().length > 0 ? native(nativeIsas()[0]).load() : null), reason: () => nativeUnavailableReason() ?? '' }],
+  ['native', { load: () => (platform.nativeIsas().length > 0 ? native(platform.nativeIsas()[0]).load() : null), reason: () => platform.nativeUnavailableReason() ?? '' }],
   ['native-avx2', native('avx2')],
   ['native-portable', native('portable')],
   // `wasm` and the name it reports, `wasm-simd`, are one backend, created once per thread.
@@ -71,7 +72,7 @@ export function availableBackends(): string[] {
  * @throws GradswarmError GS_ERR_BACKEND if the named backend is unknown or cannot load here
  */
 export function selectBackend(name?: string): KernelBackend {
-  const wanted = name ?? process.env[KERNEL_ENV_VAR] ?? 'auto';
+  const wanted = name ?? platform.kernelFromEnv() ?? 'auto';
   if (wanted === 'auto') {
     for (const candidate of autoOrder) {
       const backend = registry.get(candidate)?.load();

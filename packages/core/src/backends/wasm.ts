@@ -5,9 +5,10 @@
  * without a compiler, and in browsers). A WebAssembly module cannot read JS arrays, so every call
  * copies its operands into the module's memory (one arena, grown when needed, reused) and its
  * results back; calls below `minWork` multiply-adds go to the reference backend. One instance
- * per thread; float32 runs the SIMD kernel, float64 the portable C one.
+ * per thread; float32 runs the SIMD kernel, float64 the portable C one. The module comes as bytes:
+ * given (`options.bytes`, what a browser fetched), or under Node the committed file (`#platform`).
  */
-import { readFileSync } from 'node:fs';
+import { platform } from '#platform';
 import { composedDenseBackward, composedDenseForward } from '../dense-layer.js';
 import type { KernelBackend } from '../kernel-backend.js';
 import { outputLoss } from '../losses.js';
@@ -37,25 +38,32 @@ interface WasmExports {
   gs_output_loss(f64: number, kind: number, z: number, a: number, delta: number, rows: number, k: number, labels: number): number;
 }
 
-const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
 /** Multiply-adds below which a call stays in TypeScript (the copies cost more than the work). */
 export const WASM_MIN_WORK = 4096;
 
-let compiled: object | null | undefined;
+/** The compiled module, or why it did not compile. */
+type Compiled = { readonly module: object; readonly error: '' } | { readonly module: null; readonly error: string };
+
+/** Compiles `bytes` (read by `read`), never throwing. */
+function compileBytes(read: () => Uint8Array): Compiled {
+  try {
+    const bytes = read();
+    if (!wasmApi) return { module: null, error: 'this runtime has no WebAssembly' };
+    if (!wasmApi.validate(bytes)) return { module: null, error: 'this runtime does not support WebAssembly SIMD' };
+    return { module: new wasmApi.Module(bytes), error: '' };
+  } catch (err) {
+    return { module: null, error: (err as Error).message.split('\n')[0] };
+  }
+}
+
+/** The platform's own module (the committed file under Node), compiled once per thread. */
+let compiledDefault: Compiled | undefined;
 let compileError = '';
 
 function compile(): object | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  try {
-    const bytes = readFileSync(WASM_URL);
-    if (!wasmApi) compileError = 'this runtime has no WebAssembly';
-    else if (!wasmApi.validate(bytes)) compileError = 'this runtime does not support WebAssembly SIMD';
-    else compiled = new wasmApi.Module(bytes);
-  } catch (err) {
-    compileError = (err as Error).message.split('\n')[0];
-  }
-  return compiled;
+  compiledDefault ??= compileBytes(() => platform.readWasmKernels());
+  compileError = compiledDefault.error;
+  return compiledDefault.module;
 }
 
 /** Why `wasm-simd` cannot be used here, or null if it can. */
@@ -119,12 +127,21 @@ function floatKind(...arrays: Array<FloatArray | null>): number {
   return is64 ? 1 : 0;
 }
 
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /** Calls with fewer multiply-adds than this use the reference backend [WASM_MIN_WORK]. */
+  readonly minWork?: number;
+  /** The module's bytes (wasm/gradswarm_kernels.wasm) [under Node: that file; elsewhere required]. */
+  readonly bytes?: Uint8Array;
+}
+
 /**
- * The WebAssembly SIMD backend, or null where the module cannot load.
- * @param options.minWork calls with fewer multiply-adds use the reference backend [WASM_MIN_WORK]
+ * The WebAssembly SIMD backend, or null where the module cannot load (`wasmUnavailableReason()`
+ * says why for the platform's module; given bytes that do not compile also give null).
  */
-export function createWasmBackend(options: { readonly minWork?: number } = {}): KernelBackend | null {
-  const module = compile();
+export function createWasmBackend(options: WasmBackendOptions = {}): KernelBackend | null {
+  const bytes = options.bytes;
+  const module = bytes === undefined ? compile() : compileBytes(() => bytes).module;
   if (!module) return null;
   const x = new wasmApi!.Instance(module, {}).exports as WasmExports;
   x._initialize();

@@ -1,0 +1,19 @@
+/**
+ * `#platform` under Node: the native addon (native.ts, loaded with createRequire), the wasm file
+ * read from disk, and $GRADSWARM_KERNEL from process.env. See platform.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { KERNEL_ENV_VAR } from '../constants.js';
+import { createNativeBackend, nativeIsas, nativeUnavailableReason } from './native.js';
+import type { Platform } from './platform.js';
+
+/** The committed module, relative to this file in src/backends or dist/backends. */
+const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
+
+export const platform: Platform = {
+  nativeIsas,
+  createNativeBackend: (isa) => createNativeBackend(isa),
+  nativeUnavailableReason,
+  readWasmKernels: () => readFileSync(WASM_URL),
+  kernelFromEnv: () => process.env[KERNEL_ENV_VAR],
+};

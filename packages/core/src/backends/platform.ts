@@ -1,0 +1,21 @@
+/**
+ * What the kernel registry needs from the runtime, in one object with a Node build and a portable
+ * build. package.json "imports" maps `#platform` to platform-node.ts under the `node` condition
+ * and to platform-portable.ts otherwise (a bundler for the browser), as msgpackr's package.json
+ * maps its entry to node-index.js for Node only. So `@gradswarm/core` imports no Node built-in
+ * outside Node, and under Node `selectBackend()` finds the native addon as it always has.
+ */
+import type { KernelBackend } from '../kernel-backend.js';
+
+export interface Platform {
+  /** Instruction sets the native addon offers here, best first; [] without it. */
+  nativeIsas(): string[];
+  /** The native backend for `isa`, or null. */
+  createNativeBackend(isa: string): KernelBackend | null;
+  /** Why `native-<isa>` (or any native backend) cannot be used here, with a "- help:" hint; null if it can. */
+  nativeUnavailableReason(isa?: string): string | null;
+  /** The committed WebAssembly kernels (wasm/gradswarm_kernels.wasm). @throws Error when this runtime cannot read them */
+  readWasmKernels(): Uint8Array;
+  /** The backend $GRADSWARM_KERNEL names, if the runtime has an environment and it is set. */
+  kernelFromEnv(): string | undefined;
+}

@@ -1,0 +1,4 @@
+// `@gradswarm/core/native`: the Node-only kernel pieces, re-exports only. The main entry's
+// selectBackend() already finds the addon under Node (`#platform`); this subpath is for code that
+// drives it directly (benchmarks, the addon's own tests).
+export { createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK, nativeIsas, nativeUnavailableReason, type NativeBackendOptions } from './backends/native.js';
