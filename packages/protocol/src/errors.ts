@@ -93,13 +93,17 @@ export function protocolErrorFromClose(closeCode: number, reason: string): Proto
   return undefined;
 }
 
+const utf8 = new TextEncoder();
+/** UTF-8 bytes of `text`, as Buffer.byteLength counts them (a lone surrogate is U+FFFD, 3 bytes). */
+const utf8Length = (text: string): number => utf8.encode(text).length;
+
 /** `text` cut so that its UTF-8 encoding fits `maxBytes`, never inside a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  if (utf8Length(text) <= maxBytes) return text;
   let bytes = 0;
   let end = 0;
   for (const ch of text) {
-    const n = Buffer.byteLength(ch, 'utf8');
+    const n = utf8Length(ch);
     if (bytes + n > maxBytes - 3) break; // room for the ellipsis (3 bytes)
     bytes += n;
     end += ch.length;

@@ -4,11 +4,10 @@
  * gradswarm targets) both directions are zero-copy views where alignment allows; a big-endian
  * host swaps into a copy.
  */
-import { endianness } from 'node:os';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
-/** Whether this host stores floats little-endian, as the wire does. */
-export const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
+/** Whether this host stores floats little-endian, as the wire does (node:os endianness(), without node:os). */
+export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * The bytes of `a` in wire order (float32 little-endian).
