@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Rng, selectBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { Coordinator, type TrainingOptions } from '@gradswarm/coordinator';
 import { fingerprint } from '@gradswarm/data';
-import { WorkerClient } from '@gradswarm/worker';
+import { WorkerClient } from '@gradswarm/worker/node';
 import { ResultEncoder, SyntheticClient, SYNTHETIC_LOSS_PER_SAMPLE } from '../src/synthetic-client.js';
 
 const spec: ModelSpec = { layers: [8, 6, 4], hidden: 'relu', output: 'softmax', loss: 'ce' };

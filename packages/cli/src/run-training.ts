@@ -7,7 +7,8 @@
 import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
 import { checkResumable, collectReportData, Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { minibatchBounds } from '@gradswarm/data';
-import { InProcessSource, LocalPool, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
+import { InProcessSource, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
+import { LocalPool } from '@gradswarm/worker/node';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { loadTrainingData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';

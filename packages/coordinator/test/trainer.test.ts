@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { availableBackends, referenceBackend, Rng, selectBackend, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { InProcessSource, LocalPool, type GradientSource, type ShardTask } from '@gradswarm/worker';
+import { InProcessSource, type GradientSource, type ShardTask } from '@gradswarm/worker';
+import { LocalPool } from '@gradswarm/worker/node';
 import { Trainer } from '../src/trainer.js';
 
 const spec: ModelSpec = { layers: [8, 7, 4], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' };

@@ -3,6 +3,7 @@
  * oracle the pooled and remote sources are compared with.
  */
 import { createWorkspace, gradientSum, type BackpropWorkspace, type GradientStats, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { nextTurn } from './next-turn.js';
 import type { GradientSource, ShardTask } from './types.js';
 
 /** Rows per backprop block: bounds workspace memory while keeping GEMMs large. */
@@ -42,9 +43,9 @@ export class InProcessSource implements GradientSource {
     return new Promise((resolve, reject) => {
       try {
         const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);
-        setImmediate(resolve, stats);
+        nextTurn(resolve, stats);
       } catch (err) {
-        setImmediate(reject, err);
+        nextTurn(reject, err);
       }
     });
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
-import { WorkerClient } from '@gradswarm/worker';
+import { WorkerClient } from '@gradswarm/worker/node';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 
