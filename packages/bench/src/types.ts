@@ -1,6 +1,6 @@
 /**
  * The document `gradswarm bench scale` produces (`--json`, `--out`, and the input of the HTML
- * report): the report's ScaleBenchDocument (`report/types.ts`), which these types extend with
+ * report): the report's ScaleBenchDocument (`@gradswarm/report`), which these types extend with
  * what the bench adds (link, model, machine, fit quality, per-part projections). Times are
  * milliseconds per step, means over the measured steps.
  */

@@ -1,6 +1,6 @@
 /**
  * `gradswarm bench <benchmark>`: benchmarks that drive real coordinator, worker and train
- * processes. `bench scale` measures scale-out (bench/scale.ts): samples/s, speedup and
+ * processes. `bench scale` measures scale-out (@gradswarm/bench, packages/bench/src/scale.ts): samples/s, speedup and
  * efficiency per worker count with a per-step breakdown, the single-node figure for the same
  * threads, coordinator capacity with synthetic clients, optional shaped links (--netem), and an
  * α–β model projecting larger clusters.
