@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The entries a browser may import (packages' main entries; the `/node` and `/native` subpaths are Node's). */
-export const BROWSER_ENTRIES = Object.freeze(['@gradswarm/core', '@gradswarm/protocol', '@gradswarm/worker', '@gradswarm/report']);
+export const BROWSER_ENTRIES = Object.freeze(['@gradswarm/core', '@gradswarm/data', '@gradswarm/protocol', '@gradswarm/worker', '@gradswarm/report']);
 
 /** Built-ins an entry may import for now, and why. */
 export const PENDING = Object.freeze({

@@ -1,10 +1,10 @@
 /**
  * The browser-safe entries in a browser (issue 10, runtime-neutral packages): esbuild bundles
- * test/fixtures/browser-entry.ts for `platform: 'browser'` (so @gradswarm/core and
- * @gradswarm/worker resolve without the `node` condition and pull in no Node built-in), headless
+ * test/fixtures/browser-entry.ts for `platform: 'browser'` (so @gradswarm/core, data and worker
+ * resolve without the `node` condition and pull in no Node built-in), headless
  * Chromium (Debian's `chromium`, driven by playwright-core) runs one gradient computation with
- * the reference and the wasm backends, and the gradient bytes must equal the same computation
- * in Node. The lint check scripts/check-browser-entries.mjs covers every browser-safe entry;
+ * the reference and the wasm backends, and the gradient bytes (and the data set's fingerprint)
+ * must equal the same computation in Node. The lint check scripts/check-browser-entries.mjs covers every browser-safe entry;
  * this file checks that it also refuses a Node-only one.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -76,6 +76,7 @@ describe('the browser-safe entries', () => {
       expect(inBrowser.results.map((r) => r.backend)).toEqual(['reference', 'wasm-simd']);
       for (let i = 0; i < inNode.length; i++) {
         const [b, n] = [inBrowser.results[i], inNode[i]];
+        expect(b.fingerprint).toBe(n.fingerprint);
         expect(b.whole.count).toBe(150);
         expect(b.whole.gradHex.length).toBe(2 * 4 * (32 * 65 + 10 * 33));
         expect(b.whole.gradHex, `${n.backend} whole shard`).toBe(n.whole.gradHex);

@@ -47,3 +47,6 @@ export const IDX_DIR_FILES = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 } as const;
+
+/** Whether this host stores numbers little-endian, as the wire and the fingerprint do (node:os endianness(), without node:os). */
+export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;

@@ -8,14 +8,11 @@
  * These are exactly the bytes `fingerprint` hashes, so `sha256(encodeDataset(s))` is
  * `fingerprint(s)` and a downloaded copy is checked by hashing what arrived.
  */
-import { endianness } from 'node:os';
 import { DataFormatError, type LabeledSamples } from '@gradswarm/core';
-import { MAX_CLASS_COUNT } from './constants.js';
+import { HOST_IS_LITTLE_ENDIAN, MAX_CLASS_COUNT } from './constants.js';
 
 /** Bytes of the header: count, featureCount, classCount as uint32 LE. */
 export const DATASET_HEADER_BYTES = 12;
-
-const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * Encodes a data set: header, float32 features, int32 labels, all little-endian.

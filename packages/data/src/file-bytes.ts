@@ -2,8 +2,7 @@
  * Reading a data file whole, gunzipping it when it starts with the gzip magic bytes (the file
  * name is not consulted, so `digits.csv` may be gzip and `x.gz` may be plain).
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { platform } from '#platform';
 import { DataFormatError, ErrorCode, GradswarmError } from '@gradswarm/core';
 import { GZIP_MAGIC } from './constants.js';
 
@@ -18,16 +17,16 @@ export function isGzip(bytes: Uint8Array): boolean {
  *   stream is corrupt
  */
 export function readFileBytes(path: string): Uint8Array {
-  let raw: Buffer;
+  let raw: Uint8Array;
   try {
-    raw = readFileSync(path);
+    raw = platform.readFile(path);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new GradswarmError(ErrorCode.DATA_IO, `cannot read data file ${path}: ${reason}`, { cause: err });
   }
   if (!isGzip(raw)) return raw;
   try {
-    return gunzipSync(raw);
+    return platform.gunzip(raw);
   } catch (err) {
     throw new DataFormatError(`${path}: corrupt gzip data (${(err as Error).message})`, { cause: err });
   }

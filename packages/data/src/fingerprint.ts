@@ -3,9 +3,9 @@
  * the coordinator refuses a worker whose local copy differs, so the hash covers everything a
  * gradient depends on: the shape, every feature bit and every label.
  */
-import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
+import { platform } from '#platform';
 import type { LabeledSamples } from '@gradswarm/core';
+import { HOST_IS_LITTLE_ENDIAN } from './constants.js';
 
 const HEADER_WORDS = 3;
 
@@ -21,17 +21,17 @@ export function fingerprint(samples: LabeledSamples): string {
   header.setUint32(0, count, true);
   header.setUint32(4, featureCount, true);
   header.setUint32(8, classCount, true);
-  const hash = createHash('sha256');
-  hash.update(new Uint8Array(header.buffer));
-  hash.update(littleEndianBytes(samples.features.subarray(0, count * featureCount)));
-  hash.update(littleEndianBytes(samples.labels.subarray(0, count)));
-  return hash.digest('hex');
+  return platform.sha256Hex([
+    new Uint8Array(header.buffer),
+    littleEndianBytes(samples.features.subarray(0, count * featureCount)),
+    littleEndianBytes(samples.labels.subarray(0, count)),
+  ]);
 }
 
 /** The bytes of a 4-byte-element array in little-endian order (a view on LE hosts, a swapped copy on BE). */
 function littleEndianBytes(a: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (endianness() === 'LE') return bytes;
+  if (HOST_IS_LITTLE_ENDIAN) return bytes;
   const swapped = Uint8Array.from(bytes);
   for (let i = 0; i < swapped.length; i += 4) {
     swapped[i] = bytes[i + 3];

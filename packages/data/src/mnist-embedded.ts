@@ -4,7 +4,7 @@
  * order — every 0, then every 1, …, each digit in the package's order — because the package's own
  * `set()` draws with Math.random; shuffling and splitting happen elsewhere with the seeded Rng.
  */
-import { createRequire } from 'node:module';
+import { platform } from '#platform';
 import { DataFormatError, type LabeledSamples } from '@gradswarm/core';
 import { MNIST_CLASS_COUNT, MNIST_SIDE } from './constants.js';
 
@@ -20,7 +20,7 @@ interface MnistDigit {
  * @throws DataFormatError if the installed package does not have the expected layout
  */
 export function loadEmbeddedMnist(): LabeledSamples {
-  const digits = createRequire(import.meta.url)('mnist') as ArrayLike<MnistDigit>;
+  const digits = platform.requireMnist() as ArrayLike<MnistDigit>;
   const featureCount = MNIST_SIDE * MNIST_SIDE;
   let count = 0;
   for (let d = 0; d < MNIST_CLASS_COUNT; d++) {

@@ -8,8 +8,7 @@
  *   csv:FILE                   see readCsv
  *   digits:FILE                the UCI/scikit-learn digits CSV, see readDigits
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { platform } from '#platform';
 import { ErrorCode, GradswarmError, type LabeledSamples } from '@gradswarm/core';
 import { IDX_DIR_FILES } from './constants.js';
 import { readCsv, resolveCsvOptions, type CsvOptions } from './csv.js';
@@ -112,14 +111,14 @@ export function formatDatasetSpec(spec: DatasetSpec): string {
 function findIdxPair(dir: string, role: DatasetRole): { images: string; labels: string; note: string } {
   let isDir = false;
   try {
-    isDir = statSync(dir).isDirectory();
+    isDir = platform.isDirectory(dir);
   } catch (err) {
     throw new GradswarmError(ErrorCode.DATA_IO, `cannot read data directory ${dir}: no such directory`, { cause: err });
   }
   if (!isDir) throw new GradswarmError(ErrorCode.DATA_IO, `${dir} is not a directory (spec idx:DIR)`);
   const other: DatasetRole = role === 'train' ? 'test' : 'train';
   const locate = (stem: string): string | undefined =>
-    [stem, `${stem}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
+    [stem, `${stem}.gz`].map((f) => platform.joinPath(dir, f)).find((p) => platform.exists(p));
   for (const r of [role, other]) {
     const images = locate(IDX_DIR_FILES[r].images);
     const labels = locate(IDX_DIR_FILES[r].labels);
