@@ -94,6 +94,14 @@ describe('the browser-safe entries', () => {
         const [b, n] = [inBrowser.results[0][part].lossSum, inNode[0][part].lossSum];
         expect(Math.abs(b - n), `reference ${part} loss`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(n));
       }
+      // The report's browser build writes PNGs Chromium decodes (stored deflate blocks).
+      const png = await page.evaluate(async () => {
+        const img = document.createElement('img');
+        img.src = (globalThis as unknown as { gradswarmBrowser: { pngUrl(): string } }).gradswarmBrowser.pngUrl();
+        await img.decode();
+        return { size: `${img.naturalWidth}x${img.naturalHeight}` };
+      });
+      expect(png.size).toBe('28x28');
       // The two backends differ in the last bits (FMA), so the test compares like with like.
       expect(inNode[0].whole.gradHex).not.toBe(inNode[1].whole.gradHex);
     } finally {
