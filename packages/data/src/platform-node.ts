@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DataPlatform } from './platform.js';
 
+/** The Node build of `#platform`. */
 export const platform: DataPlatform = {
   readFile: (path) => readFileSync(path),
   gunzip: (bytes) => gunzipSync(bytes),

@@ -7,6 +7,7 @@ import { sha256Hex } from './sha256.js';
 
 const NO_FILES = 'this runtime reads no files - help: load the bytes yourself and use parseIdx, parseCsv, parseDigits or decodeDataset';
 
+/** The portable build of `#platform`. */
 export const platform: DataPlatform = {
   readFile: () => {
     throw new Error(NO_FILES);

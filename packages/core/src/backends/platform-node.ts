@@ -10,6 +10,7 @@ import type { Platform } from './platform.js';
 /** The committed module, relative to this file in src/backends or dist/backends. */
 const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
 
+/** The Node build of `#platform`. */
 export const platform: Platform = {
   nativeIsas,
   createNativeBackend: (isa) => createNativeBackend(isa),

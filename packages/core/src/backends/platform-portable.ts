@@ -5,6 +5,7 @@
  */
 import type { Platform } from './platform.js';
 
+/** The portable build of `#platform`. */
 export const platform: Platform = {
   nativeIsas: () => [],
   createNativeBackend: () => null,
