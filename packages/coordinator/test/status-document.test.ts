@@ -2,7 +2,7 @@ import { get } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rng, selectBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { fingerprint } from '@gradswarm/data';
-import { WorkerClient } from '@gradswarm/worker';
+import { WorkerClient } from '@gradswarm/worker/node';
 import { Coordinator } from '../src/coordinator.js';
 import { listen } from '../src/coordinator-listener.js';
 import { sendJson } from '../src/http-routes.js';
