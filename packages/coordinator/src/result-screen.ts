@@ -227,5 +227,6 @@ export class ResultScreen {
 }
 
 function fmt(x: number): string {
+  if (x === 0) return '0';
   return Number.isFinite(x) && Math.abs(x) < 1e6 && Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(3);
 }
