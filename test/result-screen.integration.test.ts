@@ -6,7 +6,8 @@
  * results, recomputes the absurd ones on its own thread, drops both senders with close code
  * 4020 and one logged line each, recomputes their shards within the step, and finishes with a
  * model byte-identical to `gradswarm train` with the same flags (--reproducible 4); the honest
- * worker is never dropped.
+ * worker is never dropped. A second, default-mode run does the same with one shard per source,
+ * summed over the honest worker's two threads.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,8 +100,8 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening the results of authe
       expect(lines[0]).toMatch(/thread 0's recomputation of shard \d of step 1 disagrees: (loss sum|gradient)/);
     }
     const [times, loss] = rogues.map((r) => c.stderr().split('\n').find((l) => l.startsWith(`worker ${r.fake.welcome.workerId} dropped: `)));
-    expect(times).toMatch(/gradient norm per sample \S+e\+\d\d is above 1000× the recent median/);
-    expect(loss).toMatch(/loss per sample 1\.000e\+300 is above 1000× the recent median/);
+    expect(times).toMatch(/gradient norm per sample \S+e\+\d\d is above 1000x the recent median/);
+    expect(loss).toMatch(/loss per sample 1\.000e\+300 is above 1000x the recent median/);
   });
 
   it('finishes the run with the honest worker never dropped, and a model byte-identical to train', async () => {
@@ -110,5 +111,37 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening the results of authe
     expect(honest, c.stderr()).toBeDefined();
     expect(c.stderr()).not.toMatch(new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'));
     expect((await readFile(out)).equals(reference)).toBe(true);
+  });
+});
+
+describe.skipIf(NO_DIGITS)('gradswarm coordinator screening results in default mode', () => {
+  let dir: string;
+  let c: CoordinatorProcess;
+  let worker: Running;
+  let rogue: { fake: FakeWorker; closed: Promise<Closed> };
+  const DEFAULT_RUN = RUN.slice(0, -2);
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    c = await launchCoordinator([...DEFAULT_RUN, '--local-threads', '1', '--min-workers', '2', '--token', TOKEN, '--out', join(dir, 'model.json')]);
+    const fake = await joinAsFake(c.url, TOKEN, c.backend, 'times-1e30');
+    rogue = { fake, closed: serveRogue(fake, c.parameterCount, gradientOf1e30) };
+    await c.waitFor(/^worker \d+ \(times-1e30[^)]*\) joined.*; 1 ready$/m);
+    worker = startWorker(c.url, TOKEN, ['--threads', '2', '--data-cache', join(dir, 'cache'), '--label', 'honest']);
+  });
+  afterAll(async () => {
+    killAll();
+    await removeTempDir(dir);
+  });
+
+  it('drops a worker whose summed gradient is 1e30 (close 4020) and finishes with the honest worker never dropped', async () => {
+    const { code, reason } = await rogue.closed;
+    expect(code).toBe(4020);
+    expect(reason).toMatch(/^thread 0's recomputation of shard 2 of step 1 disagrees: /);
+    expect(await c.exited, c.stderr()).toBe(0);
+    expect(await worker.exited, worker.stderr()).toBe(0);
+    const [, honest] = c.stderr().match(/^worker (\d+) \(honest[^)]*\) joined/m) ?? [];
+    expect(honest, c.stderr()).toBeDefined();
+    expect(c.stderr()).not.toMatch(new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'));
   });
 });

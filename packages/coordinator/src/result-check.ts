@@ -66,7 +66,7 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
     }
     if (suspect < 0) {
       const culprit = overflowCulprit(step.results.map((r) => r.lossSum), summaries);
-      if (culprit >= 0 && open(culprit)) [suspect, why] = [culprit, 'the step’s sums overflow and this shard holds their largest term'];
+      if (culprit >= 0 && open(culprit)) [suspect, why] = [culprit, "the step's sums overflow and this shard holds their largest term"];
     }
     if (suspect < 0) {
       ctx.screen.accept(summaries);

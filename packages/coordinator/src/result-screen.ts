@@ -123,7 +123,7 @@ export class RecentValues {
  */
 export function rangeVerdict(what: string, value: number, reference: number, factor: number): string | null {
   if (!Number.isFinite(factor)) return null;
-  if (value > factor * reference) return `${what} ${fmt(value)} is above ${factor}× the recent median ${fmt(reference)}`;
+  if (value > factor * reference) return `${what} ${fmt(value)} is above ${factor}x the recent median ${fmt(reference)}`;
   if (value * factor < reference) return `${what} ${fmt(value)} is below 1/${factor} of the recent median ${fmt(reference)}`;
   return null;
 }
