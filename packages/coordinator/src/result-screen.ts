@@ -68,12 +68,29 @@ export interface ShardSummary {
 
 /**
  * ‖g‖₂ in one pass, accumulated in float64 (a float32 square of 1e30 would overflow; float64
- * holds the sum of squares of any P finite float32 values).
+ * holds the sum of squares of any P finite float32 values). Four accumulators break the chain
+ * of dependent adds: about 4× faster than one (scripts/bench-screen.mjs), and the result is
+ * still a fixed function of the gradient.
  */
 export function gradientNorm(grad: Float32Array): number {
-  let sum = 0;
-  for (let j = 0; j < grad.length; j++) sum += grad[j] * grad[j];
-  return Math.sqrt(sum);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = grad.length;
+  const end = n - (n % 4);
+  for (let j = 0; j < end; j += 4) {
+    const a = grad[j];
+    const b = grad[j + 1];
+    const c = grad[j + 2];
+    const d = grad[j + 3];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  for (let j = end; j < n; j++) s0 += grad[j] * grad[j];
+  return Math.sqrt(s0 + s1 + (s2 + s3));
 }
 
 /** A shard result per sample (one pass over its gradient). */
