@@ -54,8 +54,9 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
   const stepNo = step.task.weightsVersion + 1;
   // Shards a recomputation confirmed, or that nobody else could check.
   const cleared = new Set<number>();
+  // One pass over each gradient; again only for shards recomputed after a drop.
+  const summaries = step.shards.map((_, i) => summarize({ grad: step.grads[i], ...step.results[i] }));
   for (;;) {
-    const summaries = step.shards.map((_, i) => summarize({ grad: step.grads[i], ...step.results[i] }));
     const references = ctx.screen.references(summaries);
     const open = (i: number): boolean => !cleared.has(i) && !trusted(step.computedBy[i].source);
     let suspect = -1;
@@ -97,6 +98,7 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       for (const i of mine) cleared.delete(i);
       const error = new GradswarmError(ErrorCode.RESULT_DISAGREES, `${checker.label}'s recomputation of shard ${suspect + 1} of step ${stepNo} disagrees: ${diff}; ${why}`);
       await ctx.reassign(sender, error, mine);
+      for (const i of mine) summaries[i] = summarize({ grad: step.grads[i], ...step.results[i] });
       decided = true;
       break;
     }

@@ -123,6 +123,14 @@ describe('resolveScreenOptions', () => {
 });
 
 describe('ResultScreen', () => {
+  describe('options', () => {
+    it('refuses bad options in the constructor', () => {
+      expect(() => new ResultScreen({ factor: 0.5 })).toThrow('options.factor must be above 1, got 0.5');
+      expect(() => new ResultScreen({ windowSize: 2.5 })).toThrow(RangeError);
+      expect(new ResultScreen({ factor: Infinity }).options.factor).toBe(Infinity);
+    });
+  });
+
   it('screens the first step against its own shards while the window is empty', () => {
     const screen = new ResultScreen();
     const step = [summary(2.3, 0.5), summary(2.2, 0.6), summary(2.3, 0.5e30)];
