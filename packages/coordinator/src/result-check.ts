@@ -6,12 +6,16 @@
  *      sum is traced to; none: remember the step's results and return;
  *   2. recompute it on another source, trusted ones (the coordinator's own threads) first,
  *      repeating the sender's arithmetic where it can (the sender's split over its threads);
- *   3. the same result (bit for bit, or within the tolerance across backends): accept it; a
- *      different one from a trusted checker, or from an untrusted checker whose own result is in
- *      range: the sender is dropped (GS_ERR_RESULT_DISAGREES, close 4020) and its shards are
- *      recomputed by the scheduler's reassignment path, as for a lost worker; then from 1 again.
+ *   3. the same result (bit for bit, or within the tolerance across backends): accept it. A
+ *      different one from a trusted checker, or from two untrusted checkers that agree with
+ *      each other: the sender is dropped (GS_ERR_RESULT_DISAGREES, close 4020) and its shards
+ *      are recomputed by the scheduler's reassignment path, as for a lost worker. An untrusted
+ *      checker that disagrees with the sender and a later checker is dropped the same way. No
+ *      majority (one untrusted checker against the sender, nobody else): accepted, logged, and
+ *      not remembered in the window. Then from 1 again.
  * In reproducible mode every recomputation repeats the sender's arithmetic, so an honest worker
- * always agrees and is never dropped, whenever the checker is trusted or honest.
+ * always agrees with an honest checker: it is dropped only if a trusted source disagrees (which
+ * cannot happen) or two other workers send the same wrong bits.
  */
 import { ErrorCode, GradswarmError, type GradientStats } from '@gradswarm/core';
 import { sumParts, type GradientSource, type ShardRange, type StepTask } from '@gradswarm/worker';
@@ -52,10 +56,20 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
   if (step.computedBy.every((c) => trusted(c.source))) return;
   const log = (line: string): void => ctx.provider.log?.(line);
   const stepNo = step.task.weightsVersion + 1;
-  // Shards a recomputation confirmed, or that nobody else could check.
+  // Shards a recomputation confirmed, or that could not be settled (those are not remembered).
   const cleared = new Set<number>();
+  const unsettled = new Set<number>();
   // One pass over each gradient; again only for shards recomputed after a drop.
   const summaries = step.shards.map((_, i) => summarize({ grad: step.grads[i], ...step.results[i] }));
+  const drop = async (source: GradientSource, message: string): Promise<void> => {
+    const mine = step.computedBy.flatMap((c, i) => (c.source === source ? [i] : []));
+    for (const i of mine) {
+      cleared.delete(i);
+      unsettled.delete(i);
+    }
+    await ctx.reassign(source, new GradswarmError(ErrorCode.RESULT_DISAGREES, message), mine);
+    for (const i of mine) summaries[i] = summarize({ grad: step.grads[i], ...step.results[i] });
+  };
   for (;;) {
     const references = ctx.screen.references(summaries);
     const open = (i: number): boolean => !cleared.has(i) && !trusted(step.computedBy[i].source);
@@ -70,13 +84,16 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       if (culprit >= 0 && open(culprit)) [suspect, why] = [culprit, "the step's sums overflow and this shard holds their largest term"];
     }
     if (suspect < 0) {
-      ctx.screen.accept(summaries);
+      ctx.screen.accept(summaries.filter((_, i) => !unsettled.has(i)));
       return;
     }
     const sender = step.computedBy[suspect].source;
     const sent = { grad: step.grads[suspect], ...step.results[suspect] };
-    const what = `shard ${suspect + 1} of step ${stepNo} from ${sender.label}`;
-    let decided = false;
+    const shard = `shard ${suspect + 1} of step ${stepNo}`;
+    const tolerance = ctx.screen.options.tolerance;
+    // Untrusted checkers that disagreed with the sender, and what they computed.
+    const dissent: Array<{ checker: GradientSource; redo: Recomputed }> = [];
+    let settled = false;
     for (const checker of checkers(ctx.provider, sender, trusted)) {
       let redo: Recomputed;
       try {
@@ -85,26 +102,36 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
         if (!isRecoverable(err)) throw err;
         continue; // the checker itself was lost; its own failure is handled where it happened
       }
-      const diff = compareResults(sent, redo, redo.exact ? null : ctx.screen.options.tolerance);
+      const diff = compareResults(sent, redo, redo.exact ? null : tolerance);
       if (diff === null) {
-        log(`${what}: ${why}; ${checker.label} recomputed the same result${redo.exact ? ' bit for bit' : ''}; accepted`);
+        log(`${shard} from ${sender.label}: ${why}; ${checker.label} recomputed the same result${redo.exact ? ' bit for bit' : ''}; accepted`);
+        // Two sources against each: the checkers that disagreed computed it wrong.
+        for (const d of dissent) await drop(d.checker, `its recomputation of ${shard} disagrees with those of ${sender.label} and ${checker.label}`);
         cleared.add(suspect);
-        decided = true;
+        settled = true;
         break;
       }
-      // An untrusted checker whose own result is out of range settles nothing: ask the next.
-      if (!trusted(checker) && ctx.screen.verdict(summarize(redo), references) !== null) continue;
-      const mine = step.computedBy.flatMap((c, i) => (c.source === sender ? [i] : []));
-      for (const i of mine) cleared.delete(i);
-      const error = new GradswarmError(ErrorCode.RESULT_DISAGREES, `${checker.label}'s recomputation of shard ${suspect + 1} of step ${stepNo} disagrees: ${diff}; ${why}`);
-      await ctx.reassign(sender, error, mine);
-      for (const i of mine) summaries[i] = summarize({ grad: step.grads[i], ...step.results[i] });
-      decided = true;
-      break;
+      if (trusted(checker)) {
+        await drop(sender, `${checker.label}'s recomputation of ${shard} disagrees: ${diff}; ${why}`);
+        settled = true;
+        break;
+      }
+      // One untrusted word against another settles nothing; two that agree do.
+      const same = (d: { checker: GradientSource; redo: Recomputed }): boolean =>
+        compareResults(d.redo, redo, d.redo.exact && redo.exact && d.checker.backend === checker.backend ? null : tolerance) === null;
+      const ally = dissent.find(same);
+      if (ally) {
+        await drop(sender, `${ally.checker.label}'s and ${checker.label}'s recomputations of ${shard} agree and disagree with it: ${diff}; ${why}`);
+        settled = true;
+        break;
+      }
+      dissent.push({ checker, redo });
     }
-    if (!decided) {
-      log(`${what}: ${why}; no other source could check it; accepted unchecked`);
+    if (!settled) {
+      const whom = dissent.length === 0 ? 'no other source could check it' : `${dissent.map((d) => d.checker.label).join(' and ')} disagreed but no third source settled it`;
+      log(`${shard} from ${sender.label}: ${why}; ${whom}; accepted unchecked`);
       cleared.add(suspect);
+      unsettled.add(suspect);
     }
   }
 }

@@ -4,9 +4,9 @@
  * accepts. This file holds the pure parts of the check, the scheduler's result-check.ts the rest:
  *   1. every shard result is summarised per sample (Σℓ / n and ‖Σ∇ℓ‖₂ / n, one pass over P);
  *   2. a result from an untrusted source is out of range when either figure is more than
- *      `factor` times above or below the reference: the lower median of a bounded window of
- *      recently accepted results together with this step's results (so the first step, with an
- *      empty window, is screened against its own shards, and a minority cannot move it);
+ *      `factor` times above or below the median of a bounded window of recently accepted
+ *      results together with this step's results (so the first step, with an empty window, is
+ *      screened against its own shards, and a minority cannot move it);
  *   3. a sum that overflows (Σℓ not finite, or Σ‖∇‖ beyond float32) is traced to the shard
  *      with the largest share of it;
  *   4. such a shard is recomputed by another source and the two results compared: bit for bit
@@ -100,11 +100,17 @@ export function summarize(result: ShardResult): ShardSummary {
   return { lossPerSample: Math.abs(result.lossSum) / n, normPerSample: norm / n, norm };
 }
 
-/** The lower median (for an even count the smaller middle value); NaN for no values. */
-export function lowerMedian(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
+/** A range's reference: the two middle values (equal for an odd count). */
+export interface Middle {
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** The lower and upper medians (the two middle values; one for an odd count); NaN for no values. */
+export function middleValues(values: readonly number[]): Middle {
+  if (values.length === 0) return { lower: Number.NaN, upper: Number.NaN };
   const sorted = Float64Array.from(values).sort();
-  return sorted[(sorted.length - 1) >> 1];
+  return { lower: sorted[(sorted.length - 1) >> 1], upper: sorted[sorted.length >> 1] };
 }
 
 /** A bounded window of the most recent values (a ring of `capacity`). */
@@ -135,13 +141,16 @@ export class RecentValues {
 }
 
 /**
- * Why `value` is out of range of `reference`, or null if it is within `factor` of it either way.
- * A reference of 0 puts every positive value out of range (and 0 within it).
+ * Why `value` is out of range, or null if it is within `factor` of the reference either way:
+ * above `factor` × the lower median or below 1/`factor` of the upper one. With an even count
+ * split far apart (two shards, one absurd) both halves are then out of range and both are
+ * checked, rather than the lower median siding with whichever is smaller. A reference of 0 puts
+ * every positive value out of range (and 0 within it).
  */
-export function rangeVerdict(what: string, value: number, reference: number, factor: number): string | null {
+export function rangeVerdict(what: string, value: number, reference: Middle, factor: number): string | null {
   if (!Number.isFinite(factor)) return null;
-  if (value > factor * reference) return `${what} ${fmt(value)} is above ${factor}x the recent median ${fmt(reference)}`;
-  if (value * factor < reference) return `${what} ${fmt(value)} is below 1/${factor} of the recent median ${fmt(reference)}`;
+  if (value > factor * reference.lower) return `${what} ${fmt(value)} is above ${factor}x the recent median ${fmt(reference.lower)}`;
+  if (value * factor < reference.upper) return `${what} ${fmt(value)} is below 1/${factor} of the recent median ${fmt(reference.upper)}`;
   return null;
 }
 
@@ -199,6 +208,12 @@ export function compareResults(a: ShardResult, b: ShardResult, tolerance: number
   return null;
 }
 
+/** What a step's results are screened against, per figure. */
+export interface StepReferences {
+  readonly loss: Middle;
+  readonly norm: Middle;
+}
+
 /**
  * The run's memory of accepted results and the out-of-range verdict. The trainer keeps one for
  * the whole run; result-check.ts asks it about each step's results and feeds it what it accepted.
@@ -215,16 +230,16 @@ export class ResultScreen {
     this.norms = new RecentValues(this.options.windowSize);
   }
 
-  /** The references of a step: lower medians of the window together with this step's summaries. */
-  references(step: readonly ShardSummary[]): { loss: number; norm: number } {
+  /** The references of a step: the middle values of the window together with this step's summaries. */
+  references(step: readonly ShardSummary[]): StepReferences {
     return {
-      loss: lowerMedian([...this.losses.values(), ...step.map((s) => s.lossPerSample)]),
-      norm: lowerMedian([...this.norms.values(), ...step.map((s) => s.normPerSample)]),
+      loss: middleValues([...this.losses.values(), ...step.map((s) => s.lossPerSample)]),
+      norm: middleValues([...this.norms.values(), ...step.map((s) => s.normPerSample)]),
     };
   }
 
   /** Why a summary is out of range of the references, or null if it is not. */
-  verdict(summary: ShardSummary, references: { loss: number; norm: number }): string | null {
+  verdict(summary: ShardSummary, references: StepReferences): string | null {
     const f = this.options.factor;
     return rangeVerdict('loss per sample', summary.lossPerSample, references.loss, f) ?? rangeVerdict('gradient norm per sample', summary.normPerSample, references.norm, f);
   }

@@ -160,18 +160,50 @@ describe('checkStepResults through runStep', () => {
     expect(provider.lines).toEqual([expect.stringMatching(/^shard 1 of step 1 from rogue: gradient norm per sample .* is above 1000x .*; no other source could check it; accepted unchecked$/)]);
   });
 
-  it('lets the next checker decide when an untrusted checker’s own result is out of range', async () => {
+  it('drops a sender when two untrusted checkers agree with each other against it', async () => {
     const rogue = new RogueSource('rogue', oracle(), times1e30);
-    let asked = 0;
-    // Lies only when asked to check (its first call); honest for the shards it is given later.
-    const liar = new RogueSource('liar', oracle(), (_t, g, s) => (asked++ === 0 ? (g.fill(1e20), s) : s));
-    const honest = new RogueSource('honest', oracle());
-    // All untrusted: checkers are asked in provider order, so the liar first.
-    const provider = new TestProvider([liar, honest, rogue], new Set([honest, liar, rogue]));
+    const a = new RogueSource('a', oracle());
+    const b = new RogueSource('b', oracle());
+    const provider = new TestProvider([a, b, rogue], new Set([a, b, rogue]));
     const shards = [0, 1, 2, 3, 4, 5].map((k) => ({ offset: k * 5, count: 5 }));
-    await runStep(plan([honest, rogue], shards, new ResultScreen()), provider);
+    await runStep(plan([a, rogue], shards, new ResultScreen()), provider);
     expect(provider.failures.map((f) => f.label)).toEqual(['rogue']);
-    expect(provider.failures[0].message).toMatch(/^honest's recomputation of shard 4 of step 1 disagrees/);
+    expect(provider.failures[0].message).toMatch(/^a's and b's recomputations of shard 4 of step 1 agree and disagree with it: /);
+  });
+
+  it('drops an untrusted checker whose recomputation disagrees with the sender and a second checker', async () => {
+    let asked = 0;
+    // Lies when asked to check (its first call); honest for any shard it is given later.
+    const liar = new RogueSource('liar', oracle(), (_t, g, s) => (asked++ === 0 ? (g.fill(1e20), s) : s));
+    const other = new RogueSource('other', oracle());
+    const honest = new RogueSource('honest', oracle());
+    const provider = new TestProvider([liar, other, honest], new Set([liar, other, honest]));
+    // A tiny factor puts every result out of range, so the honest one is checked too.
+    await runStep(plan([honest], quarters, new ResultScreen({ factor: 1 + 1e-12 })), provider);
+    expect(provider.failures.map((f) => [f.label, f.code])).toEqual([['liar', 'GS_ERR_RESULT_DISAGREES']]);
+    expect(provider.failures[0].message).toBe('its recomputation of shard 1 of step 1 disagrees with those of honest and other');
+  });
+
+  it('drops nobody on one untrusted word against another (a zero-gradient worker next to an honest one)', async () => {
+    const honest = new RogueSource('honest', oracle());
+    const lazy = new RogueSource('lazy', oracle(), (_t, g, s) => (g.fill(0), s));
+    const provider = new TestProvider([honest, lazy], new Set([honest, lazy]));
+    await runStep(plan([honest, lazy], quarters, new ResultScreen()), provider);
+    expect(provider.failures).toEqual([]);
+    expect(provider.lines).toEqual([
+      expect.stringMatching(/^shard 1 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/),
+      expect.stringMatching(/^shard 2 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/),
+      expect.stringMatching(/^shard 3 of step 1 from lazy: gradient norm per sample 0 is below .*; honest disagreed but no third source settled it; accepted unchecked$/),
+      expect.stringMatching(/^shard 4 of step 1 from lazy: .*; honest disagreed but no third source settled it; accepted unchecked$/),
+    ]);
+  });
+
+  it('drops a zero-gradient worker next to a trusted thread', async () => {
+    const lazy = new RogueSource('lazy', oracle(), (_t, g, s) => (g.fill(0), s));
+    const provider = new TestProvider([oracle(), lazy], new Set([lazy]));
+    await runStep(plan([oracle(), lazy], quarters, new ResultScreen()), provider);
+    expect(provider.failures.map((f) => f.label)).toEqual(['lazy']);
+    expect(provider.failures[0].message).toMatch(/^local's recomputation of shard 3 of step 1 disagrees: gradient value 0 is 0 against .*; gradient norm per sample 0 is below 1\/1000/);
   });
 });
 

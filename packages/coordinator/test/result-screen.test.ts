@@ -3,7 +3,7 @@ import {
   compareResults,
   DEFAULT_SCREEN_OPTIONS,
   gradientNorm,
-  lowerMedian,
+  middleValues,
   overflowCulprit,
   rangeVerdict,
   RecentValues,
@@ -30,12 +30,12 @@ describe('summarize', () => {
   });
 });
 
-describe('lowerMedian', () => {
-  it('takes the smaller middle value of an even count, so one outlier of two cannot move it', () => {
-    expect(lowerMedian([1e30, 1])).toBe(1);
-    expect(lowerMedian([5, 1, 3])).toBe(3);
-    expect(lowerMedian([4, 1, 3, 2])).toBe(2);
-    expect(lowerMedian([])).toBeNaN();
+describe('middleValues', () => {
+  it('gives the two middle values of an even count and the median twice for an odd one', () => {
+    expect(middleValues([1e30, 1])).toEqual({ lower: 1, upper: 1e30 });
+    expect(middleValues([5, 1, 3])).toEqual({ lower: 3, upper: 3 });
+    expect(middleValues([4, 1, 3, 2])).toEqual({ lower: 2, upper: 3 });
+    expect(middleValues([])).toEqual({ lower: Number.NaN, upper: Number.NaN });
   });
 });
 
@@ -54,20 +54,28 @@ describe('RecentValues', () => {
 });
 
 describe('rangeVerdict', () => {
+  const one = { lower: 1, upper: 1 };
+
   it('flags a value more than factor times above or below the reference, and nothing in between', () => {
-    expect(rangeVerdict('loss', 1001, 1, 1000)).toMatch(/^loss 1001 is above 1000x the recent median 1$/);
-    expect(rangeVerdict('loss', 0.0009, 1, 1000)).toMatch(/below 1\/1000/);
-    expect(rangeVerdict('loss', 1000, 1, 1000)).toBeNull();
-    expect(rangeVerdict('loss', 0.001, 1, 1000)).toBeNull();
+    expect(rangeVerdict('loss', 1001, one, 1000)).toMatch(/^loss 1001 is above 1000x the recent median 1$/);
+    expect(rangeVerdict('loss', 0.0009, one, 1000)).toMatch(/below 1\/1000/);
+    expect(rangeVerdict('loss', 1000, one, 1000)).toBeNull();
+    expect(rangeVerdict('loss', 0.001, one, 1000)).toBeNull();
+  });
+
+  it('flags both halves of a step split far apart: above the lower median, below the upper one', () => {
+    const split = middleValues([0.5, 0]);
+    expect(rangeVerdict('norm', 0.5, split, 1000)).toMatch(/above 1000x the recent median 0$/);
+    expect(rangeVerdict('norm', 0, split, 1000)).toMatch(/below 1\/1000 of the recent median 0\.5$/);
   });
 
   it('puts every positive value out of range of a zero reference, and zero within it', () => {
-    expect(rangeVerdict('norm', 1e-30, 0, 1000)).not.toBeNull();
-    expect(rangeVerdict('norm', 0, 0, 1000)).toBeNull();
+    expect(rangeVerdict('norm', 1e-30, { lower: 0, upper: 0 }, 1000)).not.toBeNull();
+    expect(rangeVerdict('norm', 0, { lower: 0, upper: 0 }, 1000)).toBeNull();
   });
 
   it('never flags with an infinite factor', () => {
-    expect(rangeVerdict('loss', 1e300, 1, Infinity)).toBeNull();
+    expect(rangeVerdict('loss', 1e300, one, Infinity)).toBeNull();
   });
 });
 
