@@ -6,8 +6,10 @@
  * a result of the right shape (one gradient of P float32 zeros for reduce `sum`, one per shard for
  * `each`; loss sums ln(10) per sample, the loss of a uniform guess over ten classes; counts as
  * asked; step and version echoed). So the coordinator cannot tell it from a real worker except by
- * its label, and a run of K of them measures only the coordinator's messaging, validation and
- * reduction.
+ * its label and its zero gradients (next to a real worker's, the coordinator's result screen finds
+ * them out of range and cross-checks both; a run of synthetic clients only is all zeros, so
+ * nothing is checked), and a run of K of them measures only the coordinator's messaging,
+ * validation and reduction.
  *
  * Unlike the real worker it never downloads the data set and never reconnects: in a benchmark a
  * lost connection is a failure to report, not to hide.

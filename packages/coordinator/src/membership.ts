@@ -9,9 +9,13 @@
  * so a worker joining and leaving every step for hours costs no memory (issue 16 item 19);
  * `admittedCount` and `departedCount` still count every one.
  */
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { GradientSource } from '@gradswarm/worker';
 import { RemoteWorker } from './remote-worker.js';
 import type { SourceProvider } from './source-provider.js';
+
+/** Close code of a worker dropped because a recomputation disagreed with its result (docs/errors.md). */
+export const RESULT_DISAGREES_CLOSE_CODE = 4020;
 
 export interface MembershipEvents {
   /** One line for the log: joins, leaves, drops, refusals. */
@@ -99,7 +103,19 @@ export class Membership implements SourceProvider {
   failed(source: GradientSource, error: unknown): void {
     // Every way a worker fails has already changed its state and logged one line; a source
     // still READY here failed some other way and is dropped now.
-    if (source instanceof RemoteWorker && source.state === 'READY') source.drop(4000, (error as Error)?.message ?? String(error));
+    if (source instanceof RemoteWorker && source.state === 'READY') {
+      const code = error instanceof GradswarmError && error.code === ErrorCode.RESULT_DISAGREES ? RESULT_DISAGREES_CLOSE_CODE : 4000;
+      source.drop(code, (error as Error)?.message ?? String(error));
+    }
+  }
+
+  /** Only this machine's own lanes are trusted; remote workers' results are screened. */
+  trusted(source: GradientSource): boolean {
+    return this.local.includes(source);
+  }
+
+  log(line: string): void {
+    this.events.log(line);
   }
 
   /**

@@ -3,11 +3,14 @@
  * and its own gradient buffer; which source computes it does not change where its gradient
  * goes. A source that fails recoverably (lost, late, rejected) is reported to the provider and
  * its shards are split over the sources still active, within the same step; any other error
- * fails the step.
+ * fails the step. Once all shards are in, the results of untrusted sources are screened
+ * (result-check.ts); a refuted sender goes the same way as a lost one.
  */
 import type { GradientStats } from '@gradswarm/core';
 import { proportionalShards } from '@gradswarm/data';
 import type { GradientSource, ShardRange, ShardStats, StepTask } from '@gradswarm/worker';
+import { checkStepResults, type ComputedBy } from './result-check.js';
+import type { ResultScreen } from './result-screen.js';
 import { isRecoverable, type SourceProvider } from './source-provider.js';
 
 export interface StepPlan {
@@ -24,6 +27,12 @@ export interface StepPlan {
    * always asked through computeShards, even for a single shard.
    */
   readonly whole: boolean;
+  /**
+   * Screens the results of untrusted sources before they are summed (result-check.ts): an
+   * absurd one is recomputed elsewhere and, if the two disagree, its sender is dropped and its
+   * shards are reassigned. Absent: results are taken as they come.
+   */
+  readonly screen?: ResultScreen;
 }
 
 export interface SchedulerEvents {
@@ -48,6 +57,21 @@ export function contiguousGroups(counts: readonly number[]): number[][] {
 /** Computes every shard of a plan; resolves with their statistics in shard order. */
 export async function runStep(plan: StepPlan, provider: SourceProvider, events: SchedulerEvents = {}): Promise<GradientStats[]> {
   const results: GradientStats[] = new Array(plan.shards.length);
+  const computedBy: ComputedBy[] = new Array(plan.shards.length);
+
+  // A source failed recoverably (or its result was refuted): drop it, split its shards over the others.
+  const reassign = async (source: GradientSource, err: unknown, indices: readonly number[]): Promise<void> => {
+    provider.failed(source, err);
+    let others = provider.active().filter((s) => s !== source);
+    while (others.length === 0) {
+      await provider.waitForSource();
+      others = provider.active().filter((s) => s !== source);
+    }
+    const counts = proportionalShards(indices.length, others.map(() => 1));
+    const groups = contiguousGroups(counts).map((g) => g.map((k) => indices[k]));
+    events.onReassigned?.(source, err, indices, others.filter((_, j) => groups[j].length > 0));
+    await Promise.all(others.map((other, j) => runGroup(other, groups[j])));
+  };
 
   const runGroup = async (source: GradientSource, indices: readonly number[]): Promise<void> => {
     if (indices.length === 0) return;
@@ -64,27 +88,22 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
       };
       if (source.computeShards && (indices.length > 1 || plan.whole)) {
         const stats = await source.computeShards(plan.task, indices.map((i) => plan.shards[i]), indices.map((i) => plan.grads[i]));
-        indices.forEach((i, k) => (results[i] = note(stats[k])));
+        indices.forEach((i, k) => ((results[i] = note(stats[k])), (computedBy[i] = { source, whole: true })));
       } else {
-        for (const i of indices) results[i] = note(await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]));
+        for (const i of indices) {
+          results[i] = note(await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]));
+          computedBy[i] = { source, whole: source.threads === 1 };
+        }
       }
       const wallMs = performance.now() - started;
       events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), wallMs, reported ? computeMs : wallMs);
     } catch (err) {
       if (!isRecoverable(err)) throw err;
-      provider.failed(source, err);
-      let others = provider.active().filter((s) => s !== source);
-      while (others.length === 0) {
-        await provider.waitForSource();
-        others = provider.active().filter((s) => s !== source);
-      }
-      const counts = proportionalShards(indices.length, others.map(() => 1));
-      const groups = contiguousGroups(counts).map((g) => g.map((k) => indices[k]));
-      events.onReassigned?.(source, err, indices, others.filter((_, j) => groups[j].length > 0));
-      await Promise.all(others.map((other, j) => runGroup(other, groups[j])));
+      await reassign(source, err, indices);
     }
   };
 
   await Promise.all(plan.assignment.map(({ source, shards }) => runGroup(source, shards)));
+  if (plan.screen) await checkStepResults({ task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy }, { screen: plan.screen, provider, reassign });
   return results;
 }

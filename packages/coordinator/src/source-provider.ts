@@ -14,10 +14,17 @@ export interface SourceProvider {
   failed(source: GradientSource, error: unknown): void;
   /** Resolves once a source is active again; rejects when the run cannot go on. */
   waitForSource(): Promise<void>;
+  /**
+   * Optional: whether a source's results are taken unchecked (this process's own threads).
+   * Results of an untrusted source are screened (result-check.ts). Absent: every source is trusted.
+   */
+  trusted?(source: GradientSource): boolean;
+  /** Optional: one line for the run's log (a result that was checked). */
+  log?(line: string): void;
 }
 
 /** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */
-export const RECOVERABLE_CODES: ReadonlySet<string> = new Set([ErrorCode.WORKER_LOST, ErrorCode.STEP_TIMEOUT, ErrorCode.WORKER_REJECTED]);
+export const RECOVERABLE_CODES: ReadonlySet<string> = new Set([ErrorCode.WORKER_LOST, ErrorCode.STEP_TIMEOUT, ErrorCode.WORKER_REJECTED, ErrorCode.RESULT_DISAGREES]);
 
 /** Whether a source's error is recoverable (see RECOVERABLE_CODES); anything else fails the run. */
 export function isRecoverable(error: unknown): boolean {

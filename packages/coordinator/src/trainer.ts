@@ -28,6 +28,7 @@ import {
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange } from '@gradswarm/worker';
 import { reduceStats } from './reducer.js';
+import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
 import { resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
@@ -122,6 +123,8 @@ export class Trainer {
   private readonly grad: Float32Array;
   private readonly shardGrads: Float32Array[] = [];
   private readonly throughput = new WeakMap<GradientSource, number>();
+  /** Recent accepted shard results: untrusted sources' results are screened against them. */
+  private readonly screen = new ResultScreen();
   private position = { epoch: 0, batch: 0, step: 0, samplesSeen: 0, trainingMs: 0, lastCost: Number.NaN };
   private stopRequested = false;
 
@@ -270,6 +273,7 @@ export class Trainer {
         grads,
         assignment: sources.map((source, s) => ({ source, shards: groups[s] })),
         whole: this.options.reproducible !== undefined,
+        screen: this.screen,
       },
       this.provider,
       {

@@ -27,6 +27,12 @@ export const ErrorCode = {
   STEP_TIMEOUT: 'GS_ERR_STEP_TIMEOUT',
   /** A remote worker's result did not fit the request (recoverable; the worker is dropped). */
   WORKER_REJECTED: 'GS_ERR_WORKER_REJECTED',
+  /**
+   * A remote worker's shard result was far outside the run's recent range (or made a sum
+   * overflow) and another source's recomputation disagreed with it (recoverable; the worker is
+   * dropped with close code 4020 and its shards are recomputed).
+   */
+  RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
   /** A worker's kernel backend differs from the coordinator's in reproducible mode. */
   BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
   /** A checkpoint cannot be written, read, or does not belong to this run. */

@@ -1,6 +1,6 @@
 // Public surface of @gradswarm/worker: the compute part, browser-safe (no Node built-in). The
 // Piscina pool, the WebSocket client and the data-set cache are in `@gradswarm/worker/node`.
 export { InProcessSource, DEFAULT_BLOCK_ROWS, type InProcessSourceOptions } from './in-process-source.js';
-export { computeEach, computeSum, MIN_SAMPLES_PER_LANE } from './lane-compute.js';
+export { computeEach, computeSum, MIN_SAMPLES_PER_LANE, sumParts } from './lane-compute.js';
 export { nextTurn } from './next-turn.js';
 export type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardStats, ShardTask, StepTask } from './types.js';

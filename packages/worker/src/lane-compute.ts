@@ -23,6 +23,21 @@ function equalParts(count: number, parts: number): number[] {
 export const MIN_SAMPLES_PER_LANE = 200;
 
 /**
+ * How computeSum splits one shard over `lanes` lanes: equal contiguous parts, as many as give
+ * each at least `minSamplesPerLane` samples (at least one). It depends only on the shard and the
+ * lane count, so another machine can recompute a summed shard bit for bit (result checks).
+ */
+export function sumParts(shard: ShardRange, lanes: number, minSamplesPerLane = MIN_SAMPLES_PER_LANE): ShardRange[] {
+  const sizes = equalParts(shard.count, Math.max(1, Math.min(lanes, Math.floor(shard.count / minSamplesPerLane))));
+  let offset = shard.offset;
+  return sizes.map((count) => {
+    const part = { offset, count };
+    offset += count;
+    return part;
+  });
+}
+
+/**
  * One summed gradient over all shards into `out`. `scratch` holds one buffer per lane. Each
  * shard is split equally over as many lanes as give each at least `minSamplesPerLane` samples
  * (at least one lane), which depends only on the shard's size, so the sum's bits repeat.
@@ -35,10 +50,9 @@ export async function computeSum(
   scratch: readonly Float32Array[],
   minSamplesPerLane = MIN_SAMPLES_PER_LANE,
 ): Promise<GradientStats> {
-  const lanesFor = (count: number): readonly GradientSource[] => lanes.slice(0, Math.max(1, Math.min(lanes.length, Math.floor(count / minSamplesPerLane))));
   // One shard for one lane: its gradient is the sum; skip the scratch, the zeroing and the
   // adding, three passes over every parameter.
-  if (shards.length === 1 && shards[0].count > 0 && lanesFor(shards[0].count).length === 1) {
+  if (shards.length === 1 && shards[0].count > 0 && sumParts(shards[0], lanes.length, minSamplesPerLane).length === 1) {
     const s = await lanes[0].computeGradient({ ...task, ...shards[0] }, out);
     return { lossSum: s.lossSum, count: s.count };
   }
@@ -46,14 +60,11 @@ export async function computeSum(
   let lossSum = 0;
   let count = 0;
   for (const shard of shards) {
-    const used = lanesFor(shard.count);
-    const sizes = equalParts(shard.count, used.length);
-    let offset = shard.offset;
-    const runs = used.map((lane, i) => {
-      const part = { offset, count: sizes[i] };
-      offset += sizes[i];
-      return part.count === 0 ? Promise.resolve({ lossSum: 0, count: 0 }) : lane.computeGradient({ ...task, ...part }, scratch[i]);
-    });
+    const parts = sumParts(shard, lanes.length, minSamplesPerLane);
+    const used = lanes.slice(0, parts.length);
+    const runs = used.map((lane, i) =>
+      parts[i].count === 0 ? Promise.resolve({ lossSum: 0, count: 0 }) : lane.computeGradient({ ...task, ...parts[i] }, scratch[i]),
+    );
     const stats = await Promise.all(runs);
     // Lane order, never arrival order.
     for (let i = 0; i < used.length; i++) {
