@@ -7,6 +7,7 @@
  * λ1·sign(w), twice the derivative of his own cost, which a gradient check with L1 on reports
  * as a problem; we keep his cost and make the gradient agree with it.
  */
+import type { KernelBackend } from './kernel-backend.js';
 import { layerLayouts } from './mlp.js';
 import type { CostOptions, FloatArray } from './types.js';
 
@@ -118,11 +119,15 @@ export function regularizationPenalty(layers: readonly number[], params: FloatAr
   return (l2 / 2) * sq + (l1 / 2) * abs;
 }
 
+/** Σw² and Σ|w| from a backend's finishGradient (reused: this runs once per step). */
+const penaltySums = new Float64Array(2);
+
 /**
  * Turns a summed data-term gradient into the gradient of J in place: adds λ2·w + (λ1/2)·sign(w)
  * to non-bias entries and divides by m for the mean reduction. Returns J for that batch.
  * @param lossSum Σℓ_i over the m samples
  * @param m number of samples the sums cover (the global batch size)
+ * @param backend uses its `finishGradient` for float32 buffers when it has one (same bits; null: TypeScript)
  */
 export function finishGradient(
   layers: readonly number[],
@@ -131,10 +136,16 @@ export function finishGradient(
   lossSum: number,
   m: number,
   options: CostOptions,
+  backend: KernelBackend | null = null,
 ): number {
   const { l1, l2, reduction } = options;
   const scale = reduction === 'mean' ? 1 / m : 1;
   const rows = weightRows(layers);
+  if (backend?.finishGradient && params instanceof Float32Array && grad instanceof Float32Array) {
+    backend.finishGradient(rows, params, grad, l1, l2, scale, penaltySums);
+    // The closing expression below, on the same sums.
+    return (lossSum + ((l2 / 2) * penaltySums[0] + (l1 / 2) * penaltySums[1])) * scale;
+  }
   const half = l1 / 2;
   // Same per-element arithmetic as (g + λ2·w + (λ1/2)·sign(w))·scale, row by row; the penalty's
   // sums row by row as regularizationPenalty takes them.

@@ -122,24 +122,40 @@ export interface KernelBackend {
     rowIndexOffset: number,
   ): number;
 
-  /**
-   * Optional: the coordinator's whole step update in one pass (step-update.ts): grad = Σ parts
-   * in order, regularised and scaled, then the momentum step on params and velocity; the penalty
-   * sums Σw² and Σ|w| go to sums[0] and sums[1]. Must give exactly the bits of the TypeScript
-   * passes it replaces; `rows` is cost.ts's weightRows(layers).
+  /*
+   * Optional: the coordinator's step update in C, one kernel per pass (native addon only). Each
+   * must give exactly the bits of the TypeScript it replaces: gradient-sum.ts's sumGradients,
+   * cost.ts's finishGradient and the optimizers' steps (optimizers/). No small-call threshold:
+   * they run once per step over every parameter.
    */
-  stepUpdate?(
-    rows: Int32Array,
-    parts: readonly Float32Array[],
-    grad: Float32Array,
+
+  /** out = parts[0] + parts[1] + … in that order (zeros for no parts); parts[0] may be out. */
+  sumParts?(parts: readonly Float32Array[], out: Float32Array): void;
+
+  /**
+   * cost.ts's finishGradient on grad in place (regularise, scale); the penalty sums Σw² and Σ|w|
+   * go to sums[0] and sums[1]. `rows` is cost.ts's weightRows(layers).
+   */
+  finishGradient?(rows: Int32Array, params: Float32Array, grad: Float32Array, l1: number, l2: number, scale: number, sums: Float64Array): void;
+
+  /** optimizers/sgd.ts's step: classical or Nesterov momentum on params and velocity. */
+  sgdStep?(params: Float32Array, grad: Float32Array, velocity: Float32Array, learningRate: number, momentum: number, nesterov: boolean): void;
+
+  /**
+   * optimizers/adam.ts's step on params and the moments m and v: correction1 = 1 − β1^t and
+   * correction2 = 1 − β2^t, decay = 1 − η·weightDecay (exactly 1 for Adam).
+   */
+  adamStep?(
     params: Float32Array,
-    velocity: Float32Array,
-    l1: number,
-    l2: number,
-    scale: number,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
     learningRate: number,
-    momentum: number,
-    nesterov: boolean,
-    sums: Float64Array,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    correction1: number,
+    correction2: number,
+    decay: number,
   ): void;
 }

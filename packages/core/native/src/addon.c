@@ -8,157 +8,12 @@
  *
  * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
  * kernels(isa) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
- * denseForward, denseBackward, outputLoss, stepUpdate } bound to that instruction set (argument lists as in
+ * denseForward, denseBackward, outputLoss, and the step update's sumParts, finishGradient, sgdStep,
+ * adamStep (addon-update.c) } bound to that instruction set (argument lists as in
  * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "addon-args.h"
 
-#include "gs.h"
-#include "update.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define GS_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define GS_PREFETCH(p) ((void)(p))
-#endif
-
-typedef struct {
-  const char* name;
-  const gs_isa_f32* f32;
-} gs_bundle;
-
-/* Everything one environment owns: nothing is global, so threads never share mutable state. */
-typedef struct {
-  gs_scratch pack; /* GEMM packing buffers */
-  gs_scratch aux;  /* gathered biases, column-sum accumulators */
-  gs_bundle bundles[2];
-  size_t bundle_count;
-} gs_instance;
-
-typedef struct {
-  napi_env env;
-  napi_value argv[16];
-  size_t argc;
-  gs_instance* inst;
-  const gs_bundle* isa;
-  int failed;
-} gs_call;
-
-typedef struct {
-  void* data;
-  int64_t length;
-  napi_typedarray_type type;
-  int present;
-} gs_array;
-
-static void fail_type(gs_call* c, const char* msg) {
-  if (!c->failed) napi_throw_type_error(c->env, NULL, msg);
-  c->failed = 1;
-}
-
-static void fail_range(gs_call* c, const char* name, const char* what) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "%s %s", name, what);
-  if (!c->failed) napi_throw_range_error(c->env, NULL, msg);
-  c->failed = 1;
-}
-
-static int begin(napi_env env, napi_callback_info info, gs_call* c, size_t want) {
-  memset(c, 0, sizeof *c);
-  c->env = env;
-  c->argc = 16;
-  void* data = NULL;
-  if (napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &data) != napi_ok) return 0;
-  c->isa = (const gs_bundle*)data;
-  napi_get_instance_data(env, (void**)&c->inst);
-  if (c->argc < want) {
-    fail_type(c, "gradswarm kernels: too few arguments");
-    return 0;
-  }
-  return 1;
-}
-
-static int64_t arg_int(gs_call* c, size_t i, const char* name) {
-  int64_t v = 0;
-  if (c->failed) return 0;
-  if (napi_get_value_int64(c->env, c->argv[i], &v) != napi_ok) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s must be a number", name);
-    fail_type(c, msg);
-    return 0;
-  }
-  if (v < 0) fail_range(c, name, "must be >= 0");
-  return v;
-}
-
-static int arg_bool(gs_call* c, size_t i) {
-  bool v = false;
-  if (!c->failed && napi_get_value_bool(c->env, c->argv[i], &v) != napi_ok) fail_type(c, "flags must be booleans");
-  return v;
-}
-
-/* A typed array argument; `nullable` accepts null/undefined (present = 0). */
-static gs_array arg_array(gs_call* c, size_t i, const char* name, int nullable) {
-  gs_array a = {0};
-  if (c->failed) return a;
-  napi_valuetype t;
-  napi_typeof(c->env, c->argv[i], &t);
-  if (nullable && (t == napi_null || t == napi_undefined)) return a;
-  bool is = false;
-  napi_is_typedarray(c->env, c->argv[i], &is);
-  if (!is) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s must be a typed array", name);
-    fail_type(c, msg);
-    return a;
-  }
-  size_t length = 0;
-  napi_get_typedarray_info(c->env, c->argv[i], &a.type, &length, &a.data, NULL, NULL);
-  a.length = (int64_t)length;
-  a.present = 1;
-  return a;
-}
-
-/* The float type all float arrays share (napi_float32_array or napi_float64_array). */
-static napi_typedarray_type float_type(gs_call* c, gs_array* const* arrays, size_t n) {
-  napi_typedarray_type t = arrays[0]->type;
-  for (size_t i = 0; i < n && !c->failed; i++) {
-    if (!arrays[i]->present) continue;
-    if (arrays[i]->type != napi_float32_array && arrays[i]->type != napi_float64_array) fail_type(c, "matrices must be Float32Array or Float64Array");
-    else if (arrays[i]->type != t) fail_type(c, "matrices of one call must all be Float32Array or all Float64Array");
-  }
-  return t;
-}
-
-/* A rows × cols matrix with row stride ld at offset off must fit in the array. */
-static void check_matrix(gs_call* c, const gs_array* a, const char* name, int64_t off, int64_t rows, int64_t cols, int64_t ld) {
-  if (c->failed || rows == 0 || cols == 0) return;
-  if (ld < cols) fail_range(c, name, "leading dimension is smaller than its row length");
-  else if (off + (rows - 1) * ld + cols > a->length) fail_range(c, name, "is too short for its shape and offset");
-}
-
-static void check_vector(gs_call* c, const gs_array* a, const char* name, int64_t off, int64_t count, int64_t stride) {
-  if (c->failed || count == 0) return;
-  if (off + (count - 1) * stride + 1 > a->length) fail_range(c, name, "is too short for its length, offset and stride");
-}
-
-static int64_t arg_activation(gs_call* c, size_t i) {
-  int64_t act = arg_int(c, i, "activation");
-  if (!c->failed && act > GS_SWISH) fail_range(c, "activation", "is not a known activation code");
-  return act;
-}
-
-static void out_of_memory(gs_call* c) {
-  if (!c->failed) napi_throw_error(c->env, NULL, "gradswarm kernels: out of memory for packing buffers");
-  c->failed = 1;
-}
-
-#define F32(a) ((float*)(a).data)
-#define F64(a) ((double*)(a).data)
 
 /* gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate) */
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
@@ -416,62 +271,6 @@ static napi_value js_output_loss(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static double arg_double(gs_call* c, size_t i, const char* name) {
-  double v = 0;
-  if (c->failed) return 0;
-  if (napi_get_value_double(c->env, c->argv[i], &v) != napi_ok) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s must be a number", name);
-    fail_type(c, msg);
-  }
-  return v;
-}
-
-/* stepUpdate(rows, parts, grad, params, velocity, l1, l2, scale, lr, alpha, nesterov, sums) */
-static napi_value js_step_update(napi_env env, napi_callback_info info) {
-  gs_call c;
-  if (!begin(env, info, &c, 12)) return NULL;
-  gs_array rows = arg_array(&c, 0, "rows", 0), grad = arg_array(&c, 2, "grad", 0), params = arg_array(&c, 3, "params", 0);
-  gs_array velocity = arg_array(&c, 4, "velocity", 0), sums = arg_array(&c, 11, "sums", 0);
-  const double l1 = arg_double(&c, 5, "l1"), l2 = arg_double(&c, 6, "l2"), scale = arg_double(&c, 7, "scale");
-  const double lr = arg_double(&c, 8, "learningRate"), alpha = arg_double(&c, 9, "momentum");
-  const int nesterov = arg_bool(&c, 10);
-  if (c.failed) return NULL;
-  if (rows.type != napi_int32_array) return fail_type(&c, "rows must be an Int32Array"), NULL;
-  if (grad.type != napi_float32_array || params.type != napi_float32_array || velocity.type != napi_float32_array)
-    return fail_type(&c, "grad, params and velocity must be Float32Arrays"), NULL;
-  if (sums.type != napi_float64_array || sums.length < 2) return fail_type(&c, "sums must be a Float64Array of length 2"), NULL;
-  const int64_t P = params.length;
-  if (grad.length != P || velocity.length != P) return fail_range(&c, "grad and velocity", "must be as long as params"), NULL;
-  /* The rows must tile [0, P) exactly: bias, its row's weights, the next bias, … */
-  const int32_t* r = (const int32_t*)rows.data;
-  if (rows.length < 2 || rows.length % 2 != 0 || r[0] != 1 || r[rows.length - 1] != P) return fail_range(&c, "rows", "do not cover the parameters"), NULL;
-  for (int64_t q = 0; q < rows.length; q += 2) {
-    if (r[q + 1] < r[q] || (q > 0 && r[q] != r[q - 1] + 1)) return fail_range(&c, "rows", "do not cover the parameters"), NULL;
-  }
-  bool is_array = false;
-  napi_is_array(env, c.argv[1], &is_array);
-  if (!is_array) return fail_type(&c, "parts must be an array of Float32Arrays"), NULL;
-  uint32_t count = 0;
-  napi_get_array_length(env, c.argv[1], &count);
-  const float** parts = (const float**)gs_scratch_get(&c.inst->aux, (count > 0 ? count : 1) * sizeof(float*));
-  if (parts == NULL) return out_of_memory(&c), NULL;
-  for (uint32_t s = 0; s < count; s++) {
-    napi_value element;
-    napi_get_element(env, c.argv[1], s, &element);
-    bool is = false;
-    napi_is_typedarray(env, element, &is);
-    napi_typedarray_type type = napi_int8_array;
-    size_t length = 0;
-    void* data = NULL;
-    if (is) napi_get_typedarray_info(env, element, &type, &length, &data, NULL, NULL);
-    if (type != napi_float32_array) return fail_type(&c, "parts must be an array of Float32Arrays"), NULL;
-    if ((int64_t)length != P) return fail_range(&c, "parts", "must each be as long as params"), NULL;
-    parts[s] = (const float*)data;
-  }
-  gs_step_update(r, (ptrdiff_t)(rows.length / 2), parts, count, F32(grad), F32(params), F32(velocity), l1, l2, scale, lr, alpha, nesterov, F64(sums));
-  return NULL;
-}
 
 static gs_instance* instance(napi_env env) {
   gs_instance* inst = NULL;
@@ -522,7 +321,10 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
              {"denseForward", js_dense_forward},
              {"denseBackward", js_dense_backward},
              {"outputLoss", js_output_loss},
-             {"stepUpdate", js_step_update}};
+             {"sumParts", gs_js_sum_parts},
+             {"finishGradient", gs_js_finish_gradient},
+             {"sgdStep", gs_js_sgd_step},
+             {"adamStep", gs_js_adam_step}};
   napi_value obj, fn;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

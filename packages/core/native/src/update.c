@@ -1,11 +1,11 @@
 /*
- * The coordinator's per-step update in one pass over the parameters (core's step-update.ts has
- * the same arithmetic in TypeScript and says what it is): sum the shard gradients in shard
- * order, regularise and reduce, then the momentum step. The result must be bit-identical to the
- * TypeScript, whichever of the two runs, so every operation is the one JavaScript performs: float
- * adds for the shard sums (a double add rounded to float gives the same bits), everything else in
- * double rounded to float at each store, the penalty sums in double in cost.ts's order, and no
- * fused multiply-add: contraction is switched off for this file.
+ * The coordinator's per-step update, three passes as in TypeScript: the star reducer's sum of the
+ * shard gradients in shard order (core's gradient-sum.ts), regularisation and reduction
+ * (cost.ts's finishGradient), then one optimizer step (optimizers/sgd.ts, optimizers/adam.ts).
+ * Each must be bit-identical to its TypeScript, whichever of the two runs, so every operation is
+ * the one JavaScript performs: float adds for the shard sums (a double add rounded to float gives
+ * the same bits), everything else in double rounded to float at each store, the penalty sums in
+ * double in cost.ts's order, and no fused multiply-add: contraction is switched off for this file.
  */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -53,59 +53,71 @@ static double row_absolutes(const float* params, ptrdiff_t start, ptrdiff_t end)
   return (p[0] + p[1]) + (p[2] + p[3]);
 }
 
-void gs_step_update(const int32_t* rows, ptrdiff_t row_pairs, const float* const* parts, ptrdiff_t part_count, float* grad, float* params, float* velocity,
-                    double l1, double l2, double scale, double lr, double alpha, int nesterov, double* sums) {
-  const double half = l1 / 2;
-  double sq = 0, abs_sum = 0;
-  for (ptrdiff_t q = 0; q < 2 * row_pairs;) {
-    const ptrdiff_t from = rows[q] - 1;
-    ptrdiff_t next = q + 2;
-    while (next < 2 * row_pairs && rows[next + 1] - from <= GS_UPDATE_BLOCK) next += 2;
-    const ptrdiff_t to = rows[next - 1];
-
-    if (part_count == 0) memset(grad + from, 0, (size_t)(to - from) * sizeof(float));
-    else if (parts[0] != grad) memcpy(grad + from, parts[0] + from, (size_t)(to - from) * sizeof(float));
+void gs_sum_parts(const float* const* parts, ptrdiff_t part_count, float* out, ptrdiff_t n) {
+  for (ptrdiff_t from = 0; from < n; from += GS_UPDATE_BLOCK) {
+    const ptrdiff_t to = from + GS_UPDATE_BLOCK < n ? from + GS_UPDATE_BLOCK : n;
+    if (part_count == 0) memset(out + from, 0, (size_t)(to - from) * sizeof(float));
+    else if (parts[0] != out) memcpy(out + from, parts[0] + from, (size_t)(to - from) * sizeof(float));
     for (ptrdiff_t s = 1; s < part_count; s++) {
       const float* p = parts[s];
-      for (ptrdiff_t i = from; i < to; i++) grad[i] = grad[i] + p[i];
+      for (ptrdiff_t i = from; i < to; i++) out[i] = out[i] + p[i];
     }
+  }
+}
 
-    for (ptrdiff_t r = q; r < next; r += 2) {
-      const ptrdiff_t start = rows[r], end = rows[r + 1];
-      grad[start - 1] = (float)((double)grad[start - 1] * scale); /* the row's bias: never regularised */
-      if (l1 == 0 && l2 == 0) {
-        for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)((double)grad[i] * scale);
+void gs_finish_gradient(const int32_t* rows, ptrdiff_t row_pairs, const float* params, float* grad, double l1, double l2, double scale, double* sums) {
+  const double half = l1 / 2;
+  double sq = 0, abs_sum = 0;
+  for (ptrdiff_t r = 0; r < 2 * row_pairs; r += 2) {
+    const ptrdiff_t start = rows[r], end = rows[r + 1];
+    grad[start - 1] = (float)((double)grad[start - 1] * scale); /* the row's bias: never regularised */
+    if (l1 == 0 && l2 == 0) {
+      for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)((double)grad[i] * scale);
+    } else {
+      /* The penalty sums have their own loops, so the gradient loops carry no dependency. */
+      sq += row_squares(params, start, end);
+      if (l1 == 0) {
+        for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)(((double)grad[i] + l2 * (double)params[i]) * scale);
       } else {
-        /* The penalty sums have their own loops, so the gradient loops carry no dependency. */
-        sq += row_squares(params, start, end);
-        if (l1 == 0) {
-          for (ptrdiff_t i = start; i < end; i++) grad[i] = (float)(((double)grad[i] + l2 * (double)params[i]) * scale);
-        } else {
-          abs_sum += row_absolutes(params, start, end);
-          for (ptrdiff_t i = start; i < end; i++) {
-            const double w = params[i];
-            grad[i] = (float)(((double)grad[i] + (l2 * w + half * js_sign(w))) * scale);
-          }
+        abs_sum += row_absolutes(params, start, end);
+        for (ptrdiff_t i = start; i < end; i++) {
+          const double w = params[i];
+          grad[i] = (float)(((double)grad[i] + (l2 * w + half * js_sign(w))) * scale);
         }
       }
     }
-
-    if (nesterov) {
-      for (ptrdiff_t i = from; i < to; i++) {
-        const double g = lr * (double)grad[i];
-        const float v = (float)(alpha * (double)velocity[i] + g);
-        velocity[i] = v;
-        params[i] = (float)((double)params[i] - (alpha * (double)v + g));
-      }
-    } else {
-      for (ptrdiff_t i = from; i < to; i++) {
-        const float v = (float)(alpha * (double)velocity[i] + lr * (double)grad[i]);
-        velocity[i] = v;
-        params[i] = (float)((double)params[i] - (double)v);
-      }
-    }
-    q = next;
   }
   sums[0] = sq;
   sums[1] = abs_sum;
+}
+
+void gs_sgd_step(float* params, const float* grad, float* velocity, ptrdiff_t n, double lr, double alpha, int nesterov) {
+  if (nesterov) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+      const double g = lr * (double)grad[i];
+      const float v = (float)(alpha * (double)velocity[i] + g);
+      velocity[i] = v;
+      params[i] = (float)((double)params[i] - (alpha * (double)v + g));
+    }
+  } else {
+    for (ptrdiff_t i = 0; i < n; i++) {
+      const float v = (float)(alpha * (double)velocity[i] + lr * (double)grad[i]);
+      velocity[i] = v;
+      params[i] = (float)((double)params[i] - (double)v);
+    }
+  }
+}
+
+void gs_adam_step(float* params, const float* grad, float* m, float* v, ptrdiff_t n, double lr, double beta1, double beta2, double eps, double correction1,
+                  double correction2, double decay) {
+  const double ob1 = 1 - beta1, ob2 = 1 - beta2;
+  for (ptrdiff_t i = 0; i < n; i++) {
+    const double g = grad[i];
+    const float mi = (float)(beta1 * (double)m[i] + ob1 * g);
+    const float vi = (float)(beta2 * (double)v[i] + ob2 * (g * g));
+    m[i] = mi;
+    v[i] = vi;
+    const double m_hat = (double)mi / correction1, v_hat = (double)vi / correction2;
+    params[i] = (float)((double)params[i] * decay - lr * (m_hat / (sqrt(v_hat) + eps)));
+  }
 }
