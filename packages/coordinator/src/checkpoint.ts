@@ -1,17 +1,24 @@
 /**
- * Checkpoints: everything needed to continue a run at the exact step — weights, optimizer
- * velocity, position (epoch, batch, step), the resolved training options, the model spec and the
+ * Checkpoints: everything needed to continue a run at the exact step — weights, the optimizer's
+ * state, position (epoch, batch, step), the resolved training options, the model spec and the
  * training data's fingerprint (the RNG needs no state of its own: every epoch's order is derived
  * from the seed and the epoch number). Written atomically: a temporary file, then a rename.
+ *
+ * Format versions (a JSON document, float32 buffers as base64 of their little-endian bytes):
+ *   1  `velocity`: SGD's velocity; the options have no `optimizer` (it was always sgd).
+ *   2  `optimizer`: { name, stepCount, buffers: { <name>: base64 } } (sgd: velocity; adam and
+ *      adamw: m, v). Version 1 files are still read, as sgd with a step count of `position.step`.
  */
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ErrorCode, GradswarmError, type ModelSpec } from '@gradswarm/core';
+import { ErrorCode, GradswarmError, OPTIMIZER_NAMES, type ModelSpec, type OptimizerName, type OptimizerState } from '@gradswarm/core';
 import type { TrainerState } from './trainer.js';
 import type { ResolvedTrainingOptions } from './training-options.js';
 
 export const CHECKPOINT_FORMAT = 'gradswarm-checkpoint';
 export const CHECKPOINT_FILE = 'checkpoint.json';
+/** The version saveCheckpoint writes; loadCheckpoint reads it and version 1. */
+export const CHECKPOINT_VERSION = 2;
 
 export interface Checkpoint {
   readonly spec: ModelSpec;
@@ -42,13 +49,17 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
   const { state } = checkpoint;
   const doc = {
     format: CHECKPOINT_FORMAT,
-    version: 1,
+    version: CHECKPOINT_VERSION,
     spec: checkpoint.spec,
     options: checkpoint.options,
     dataFingerprint: checkpoint.dataFingerprint,
     position: { epoch: state.epoch, batch: state.batch, step: state.step, samplesSeen: state.samplesSeen, trainingMs: state.trainingMs, lastCost: state.lastCost },
     params: toBase64(state.params),
-    velocity: toBase64(state.velocity),
+    optimizer: {
+      name: state.optimizer.name,
+      stepCount: state.optimizer.stepCount,
+      buffers: Object.fromEntries(Object.entries(state.optimizer.buffers).map(([name, b]) => [name, toBase64(b)])),
+    },
     minibatchCost: checkpoint.minibatchCost,
   };
   try {
@@ -75,7 +86,9 @@ export function loadCheckpoint(dir: string): Checkpoint {
     const code = (err as NodeJS.ErrnoException).code;
     throw checkpointError(code === 'ENOENT' ? `no checkpoint at ${path} - help: --resume needs the --checkpoint DIR of an earlier run` : `${path}: unreadable (${(err as Error).message})`);
   }
-  if (doc.format !== CHECKPOINT_FORMAT || doc.version !== 1) throw checkpointError(`${path}: not a gradswarm checkpoint (version 1)`);
+  if (doc.format !== CHECKPOINT_FORMAT || (doc.version !== 1 && doc.version !== CHECKPOINT_VERSION)) {
+    throw checkpointError(`${path}: not a gradswarm checkpoint (version 1 or ${CHECKPOINT_VERSION})`);
+  }
   const p = doc.position as Record<string, number> | undefined;
   if (!p || ![p.epoch, p.batch, p.step, p.samplesSeen, p.trainingMs].every((x) => Number.isFinite(x) && x >= 0)) throw checkpointError(`${path}: "position" is malformed`);
   const state: TrainerState = {
@@ -86,15 +99,26 @@ export function loadCheckpoint(dir: string): Checkpoint {
     trainingMs: p.trainingMs,
     lastCost: typeof p.lastCost === 'number' ? p.lastCost : Number.NaN,
     params: fromBase64(doc.params, 'params', path),
-    velocity: fromBase64(doc.velocity, 'velocity', path),
+    optimizer: doc.version === 1 ? { name: 'sgd', stepCount: p.step, buffers: { velocity: fromBase64(doc.velocity, 'velocity', path) } } : readOptimizer(doc.optimizer, path),
   };
+  // Version 1 runs were all sgd, whose options name no optimizer.
+  const options = (doc.version === 1 ? { ...(doc.options as object), optimizer: 'sgd' } : doc.options) as ResolvedTrainingOptions;
   return {
     spec: doc.spec as ModelSpec,
-    options: doc.options as ResolvedTrainingOptions,
+    options,
     dataFingerprint: String(doc.dataFingerprint),
     state,
     minibatchCost: Array.isArray(doc.minibatchCost) ? (doc.minibatchCost as number[]) : [],
   };
+}
+
+function readOptimizer(value: unknown, path: string): OptimizerState {
+  const o = value as { name?: unknown; stepCount?: unknown; buffers?: unknown } | undefined;
+  if (!o || typeof o !== 'object' || !OPTIMIZER_NAMES.includes(o.name as OptimizerName)) throw checkpointError(`${path}: "optimizer" is missing or names no known optimizer`);
+  if (!Number.isInteger(o.stepCount) || (o.stepCount as number) < 0) throw checkpointError(`${path}: "optimizer.stepCount" is malformed`);
+  if (!o.buffers || typeof o.buffers !== 'object') throw checkpointError(`${path}: "optimizer.buffers" is missing`);
+  const buffers = Object.fromEntries(Object.entries(o.buffers as Record<string, unknown>).map(([name, text]) => [name, fromBase64(text, `optimizer.buffers.${name}`, path)]));
+  return { name: o.name as OptimizerName, stepCount: o.stepCount as number, buffers };
 }
 
 /**

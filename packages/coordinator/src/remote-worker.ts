@@ -9,7 +9,7 @@
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { bytesToFloat32, float32ToBytes, type Message, type ResultMessage } from '@gradswarm/protocol';
-import type { GradientSource, ShardRange, ShardStats, ShardTask, StepTask } from '@gradswarm/worker';
+import { checkRequest, type GradientMode, type GradientRequest, type GradientSource, type ShardRange, type ShardStats, type StepTask } from '@gradswarm/worker';
 
 export type RemoteWorkerState = 'JOINED' | 'READY' | 'DROPPED' | 'LEFT';
 
@@ -26,7 +26,7 @@ interface Pending {
   readonly step: number;
   readonly version: number;
   readonly grads: readonly Float32Array[];
-  readonly reduce: 'each' | 'sum';
+  readonly reduce: GradientMode;
   readonly resolve: (stats: ShardStats[]) => void;
   readonly reject: (err: unknown) => void;
   readonly timer: NodeJS.Timeout;
@@ -55,12 +55,12 @@ export class RemoteWorker implements GradientSource {
     this.label = `worker ${id}`;
   }
 
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
-    return this.enqueue(task, [{ offset: task.offset, count: task.count }], [grad], 'sum').then((s) => s[0]);
-  }
-
-  computeShards(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<ShardStats[]> {
-    return this.enqueue(task, shards, grads, 'each');
+  /** One step message for the whole request; the worker sums its threads only in `sum` mode. */
+  async compute(request: GradientRequest): Promise<ShardStats[]> {
+    checkRequest(request);
+    const stats = await this.enqueue(request.task, request.shards, request.grads, request.mode);
+    request.grads.forEach((g, k) => request.onReady?.(k, 0, g.length));
+    return stats;
   }
 
   close(): Promise<void> {
@@ -88,13 +88,13 @@ export class RemoteWorker implements GradientSource {
     this.link.close(code, reason.slice(0, 120));
   }
 
-  private enqueue(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<ShardStats[]> {
+  private enqueue(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: GradientMode): Promise<ShardStats[]> {
     const run = this.queue.then(() => this.request(task, shards, grads, reduce));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: 'each' | 'sum'): Promise<ShardStats[]> {
+  private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: GradientMode): Promise<ShardStats[]> {
     if (this.state !== 'READY') {
       return Promise.reject(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) is no longer connected`));
     }

@@ -18,7 +18,7 @@
  * cannot happen) or two other workers send the same wrong bits.
  */
 import { ErrorCode, GradswarmError, type GradientStats } from '@gradswarm/core';
-import { sumParts, type GradientSource, type ShardRange, type StepTask } from '@gradswarm/worker';
+import { computeShard, sumParts, type GradientSource, type ShardRange, type StepTask } from '@gradswarm/worker';
 import { compareResults, overflowCulprit, summarize, type ResultScreen, type ShardResult } from './result-screen.js';
 import { isRecoverable, type SourceProvider } from './source-provider.js';
 
@@ -152,14 +152,8 @@ function checkers(provider: SourceProvider, sender: GradientSource, trusted: (s:
 async function recompute(checker: GradientSource, task: StepTask, shard: ShardRange, by: ComputedBy): Promise<Recomputed> {
   const P = task.weights.length;
   const sameBackend = checker.backend === by.source.backend;
-  const computeWhole = async (part: ShardRange, into: Float32Array): Promise<GradientStats> =>
-    checker.computeShards ? (await checker.computeShards(task, [part], [into]))[0] : checker.computeGradient({ ...task, ...part }, into);
-  if (!checker.computeShards && checker.threads !== 1) {
-    // It can only sum over its own threads: another order, so compared within the tolerance.
-    const grad = new Float32Array(P);
-    const s = await checker.computeGradient({ ...task, ...shard }, grad);
-    return { grad, lossSum: s.lossSum, count: s.count, exact: false };
-  }
+  // Every source computes a part whole in `each` mode.
+  const computeWhole = (part: ShardRange, into: Float32Array): Promise<GradientStats> => computeShard(checker, { ...task, ...part }, into);
   const parts = by.whole ? [shard] : sumParts(shard, by.source.threads);
   const scratch = new Float32Array(P);
   if (parts.length === 1) {

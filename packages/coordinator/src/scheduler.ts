@@ -22,9 +22,9 @@ export interface StepPlan {
   /** Initial assignment: for each source, the indices of the shards it computes. */
   readonly assignment: ReadonlyArray<{ readonly source: GradientSource; readonly shards: readonly number[] }>;
   /**
-   * Every shard's gradient must be computed whole (reproducible mode). A source that can split
-   * a shard over its own threads (computeGradient of a remote machine sums its threads) is then
-   * always asked through computeShards, even for a single shard.
+   * Every shard's gradient must be computed whole (reproducible mode): sources are then always
+   * asked in `each` mode, even for a single shard. Otherwise a source with one shard is asked in
+   * `sum` mode (a remote machine splits it over its threads) and one with several in `each`.
    */
   readonly whole: boolean;
   /**
@@ -41,6 +41,8 @@ export interface SchedulerEvents {
    * `computeMs` computing (as the source reports it; the wall time when it does not).
    */
   onMeasured?(source: GradientSource, samples: number, ms: number, computeMs: number): void;
+  /** Values [from, to) of shard `shard`'s gradient are final (GradientSource's onReady). */
+  onGradientReady?(shard: number, from: number, to: number): void;
   /** A source failed recoverably; its shards go to others. */
   onReassigned?(source: GradientSource, error: unknown, shards: readonly number[], to: readonly GradientSource[]): void;
 }
@@ -86,15 +88,12 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
         }
         return s;
       };
-      if (source.computeShards && (indices.length > 1 || plan.whole)) {
-        const stats = await source.computeShards(plan.task, indices.map((i) => plan.shards[i]), indices.map((i) => plan.grads[i]));
-        indices.forEach((i, k) => ((results[i] = note(stats[k])), (computedBy[i] = { source, whole: true })));
-      } else {
-        for (const i of indices) {
-          results[i] = note(await source.computeGradient({ ...plan.task, ...plan.shards[i] }, plan.grads[i]));
-          computedBy[i] = { source, whole: source.threads === 1 };
-        }
-      }
+      // One shard in sum mode is that shard's gradient in its own buffer: either way every
+      // buffer k of the request is shard indices[k]'s. A sum is whole only from one thread.
+      const mode = plan.whole || indices.length > 1 ? 'each' : 'sum';
+      const onReady = events.onGradientReady && ((k: number, from: number, to: number) => events.onGradientReady!(indices[k], from, to));
+      const stats = await source.compute({ task: plan.task, shards: indices.map((i) => plan.shards[i]), mode, grads: indices.map((i) => plan.grads[i]), ...(onReady ? { onReady } : {}) });
+      indices.forEach((i, k) => ((results[i] = note(stats[k])), (computedBy[i] = { source, whole: mode === 'each' || source.threads === 1 })));
       const wallMs = performance.now() - started;
       events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), wallMs, reported ? computeMs : wallMs);
     } catch (err) {

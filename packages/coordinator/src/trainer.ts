@@ -5,33 +5,37 @@
  *      sized equally or by measured throughput) or S virtual shards (reproducible mode);
  *   2. the sources compute Σ∇ℓ, Σℓ, count per shard at version k (scheduler.ts; a lost source's
  *      shards are recomputed by the others within the step);
- *   3. sum the shard results in shard order, divide by the batch size, add regularisation once;
- *   4. apply momentum and the decayed learning rate → version k+1.
+ *   3. the reducer sums the shard results in shard order (reducer.ts: the star today);
+ *   4. regularise once and divide by the batch size (core's finishGradient);
+ *   5. one optimizer step with the decayed learning rate (core's Optimizer: sgd, adam, adamw)
+ *      → version k+1.
  * The loop never cares where a shard is computed: this process, a thread pool or a remote
  * machine are all GradientSources. Its state after any step can be saved and resumed exactly.
  */
 import {
+  createOptimizer,
   ErrorCode,
+  finishGradient,
   GradswarmError,
   initializeParameters,
   learningRateAt,
-  MomentumSgd,
   parameterCount,
-  reduceAndUpdate,
   Rng,
   validateModelSpec,
   type GradientStats,
   type KernelBackend,
   type LabeledSamples,
   type ModelSpec,
+  type Optimizer,
+  type OptimizerState,
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange } from '@gradswarm/worker';
-import { reduceStats } from './reducer.js';
+import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
-import { resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
+import { optimizerOptionsOf, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
 
 /** Reported after every optimizer step. */
 export interface StepInfo {
@@ -84,13 +88,17 @@ export interface TrainerHooks extends SchedulerEvents {
 
 /** Everything needed to continue a run exactly where it stopped (saved in checkpoints). */
 export interface TrainerState {
-  /** Epoch and minibatch of the next step. */
+  /**
+   * Epoch and minibatch of the next step. After an epoch's last step, until the epoch ends,
+   * batch is the epoch's minibatch count (restore accepts it: the epoch's end comes next).
+   */
   readonly epoch: number;
   readonly batch: number;
   /** Steps taken so far (= the weights version). */
   readonly step: number;
   readonly params: Float32Array;
-  readonly velocity: Float32Array;
+  /** The optimizer's name, step count and named buffers. */
+  readonly optimizer: OptimizerState;
   readonly samplesSeen: number;
   readonly trainingMs: number;
   readonly lastCost: number;
@@ -116,7 +124,8 @@ export class Trainer {
   readonly spec: ModelSpec;
   readonly options: ResolvedTrainingOptions;
   readonly params: Float32Array;
-  readonly optimizer: MomentumSgd;
+  readonly optimizer: Optimizer;
+  readonly reducer: Reducer;
   readonly batches: readonly Bounds[];
   private readonly data: LabeledSamples;
   private readonly provider: SourceProvider;
@@ -131,7 +140,9 @@ export class Trainer {
   /**
    * @param data the training samples every source computes on
    * @param sources a fixed list of gradient sources, or a provider of the live ones
-   * @param updateBackend runs the per-step update when it has `stepUpdate` (same bits as without)
+   * @param updateBackend runs the per-step update's C kernels when it has them (sumParts,
+   *   finishGradient, the optimizer's step; the same bits as without)
+   * @param reducer sums each step's shard gradients [a StarReducer on updateBackend]
    * @throws TypeError / RangeError for bad options or a spec that does not fit the data
    */
   constructor(
@@ -140,6 +151,7 @@ export class Trainer {
     sources: readonly GradientSource[] | SourceProvider,
     options: TrainingOptions = {},
     private readonly updateBackend: KernelBackend | null = null,
+    reducer?: Reducer,
   ) {
     this.spec = validateModelSpec(spec);
     this.options = resolveTrainingOptions(options);
@@ -153,7 +165,8 @@ export class Trainer {
     this.provider = Array.isArray(sources) ? new StaticSourceProvider(sources) : (sources as SourceProvider);
     this.params = new Float32Array(P);
     initializeParameters(this.spec.layers, this.options.init, Rng.derive(this.options.seed, 0), this.params, this.options.initEpsilon);
-    this.optimizer = new MomentumSgd(P, { momentum: this.options.momentum, nesterov: this.options.nesterov });
+    this.optimizer = createOptimizer(P, optimizerOptionsOf(this.options), updateBackend);
+    this.reducer = reducer ?? new StarReducer(updateBackend);
     this.grad = new Float32Array(P);
     const o = this.options;
     this.batches = minibatchBounds(data.count, o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize });
@@ -161,7 +174,7 @@ export class Trainer {
 
   /** The state after the last completed step, for a checkpoint (copies the buffers). */
   state(): TrainerState {
-    return { ...this.position, params: this.params.slice(), velocity: this.optimizer.velocity.slice() };
+    return { ...this.position, params: this.params.slice(), optimizer: this.optimizer.state() };
   }
 
   /**
@@ -169,14 +182,16 @@ export class Trainer {
    * @throws RangeError if the state does not fit this model and plan
    */
   restore(state: TrainerState): void {
-    if (state.params.length !== this.params.length || state.velocity.length !== this.params.length) {
+    if (state.params.length !== this.params.length) {
       throw new RangeError(`the saved state holds ${state.params.length} parameters, the model has ${this.params.length}`);
     }
-    if (state.epoch > this.options.epochs || state.batch >= this.batches.length) {
+    // batch === batches.length: saved after an epoch's last step, before the epoch ended (issue 16
+    // item 15); run() then ends that epoch first, as the uninterrupted run did.
+    if (state.epoch > this.options.epochs || state.batch > this.batches.length || (state.epoch === this.options.epochs && state.batch > 0)) {
       throw new RangeError(`the saved state is at epoch ${state.epoch + 1} batch ${state.batch + 1}, past this run's plan`);
     }
+    this.optimizer.restore(state.optimizer);
     this.params.set(state.params);
-    this.optimizer.velocity.set(state.velocity);
     const { epoch, batch, step, samplesSeen, trainingMs, lastCost } = state;
     this.position = { epoch, batch, step, samplesSeen, trainingMs, lastCost };
   }
@@ -284,6 +299,7 @@ export class Trainer {
           this.throughput.set(source, old === undefined ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate);
           hooks.onMeasured?.(source, samples, ms, sourceComputeMs);
         },
+        onGradientReady: (shard, from, to) => this.reducer.ready?.(shard, from, to),
         onReassigned: (source, error, indices, to) => {
           for (const i of indices) participants[i] = `${participants[i]}→${to.map((t) => t.label).join('+')}`;
           hooks.onReassigned?.(source, error, indices, to);
@@ -291,16 +307,17 @@ export class Trainer {
       },
     );
     const reduceStarted = performance.now();
-    const total = reduceStats(stats);
+    const total = await this.reducer.reduce({ step: this.position.step, grads, stats, total: this.grad });
     const diverged = (value: number): GradswarmError =>
       new GradswarmError(
         ErrorCode.NON_FINITE,
         `the cost became ${value} at epoch ${epoch + 1} - help: lower --lr (now ${this.options.learningRate}) or check the data for extreme values`,
       );
-    // Checked first: the update changes the weights in place, and a diverged step must leave them as they were.
+    // Checked before the step: it changes the weights in place, and a diverged step must leave them as they were.
     if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum);
-    const cost = reduceAndUpdate(this.updateBackend, this.spec.layers, grads, this.grad, this.params, this.optimizer, total.lossSum, count, this.options.cost, learningRate);
+    const cost = finishGradient(this.spec.layers, this.params, this.grad, total.lossSum, count, this.options.cost, this.updateBackend);
     if (!Number.isFinite(cost)) throw diverged(cost);
+    this.optimizer.step(this.params, this.grad, learningRate);
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }

@@ -2,7 +2,7 @@
  * Training options: what a user may set (TrainingOptions, all optional but the model and data)
  * and the resolved, validated, frozen form the trainer runs on (ResolvedTrainingOptions).
  */
-import { INIT_NAMES, resolveCostOptions, type CostOptions, type DecayKind, type DecayUnit, type InitName } from '@gradswarm/core';
+import { INIT_NAMES, OPTIMIZER_NAMES, resolveCostOptions, type CostOptions, type DecayKind, type DecayUnit, type InitName, type OptimizerName, type OptimizerOptions } from '@gradswarm/core';
 
 export interface TrainingOptions {
   epochs?: number;
@@ -11,8 +11,20 @@ export interface TrainingOptions {
   /** Number of minibatches per epoch (numpy array_split); exclusive with `batchSize`. */
   minibatches?: number;
   learningRate?: number;
+  /** `sgd` (default), `adam` or `adamw`. */
+  optimizer?: OptimizerName;
+  /** sgd: momentum α in [0, 1). */
   momentum?: number;
+  /** sgd: Nesterov momentum. */
   nesterov?: boolean;
+  /** adam, adamw: first-moment decay in [0, 1). */
+  beta1?: number;
+  /** adam, adamw: second-moment decay in [0, 1). */
+  beta2?: number;
+  /** adam, adamw: added to √v̂, > 0. */
+  eps?: number;
+  /** adamw: decoupled weight decay ≥ 0. */
+  weightDecay?: number;
   decay?: number;
   decayUnit?: DecayUnit;
   decayKind?: DecayKind;
@@ -42,8 +54,15 @@ export interface ResolvedTrainingOptions {
   readonly batchSize: number | undefined;
   readonly minibatches: number | undefined;
   readonly learningRate: number;
+  readonly optimizer: OptimizerName;
   readonly momentum: number;
   readonly nesterov: boolean;
+  /** Set for adam and adamw only (so an sgd run's options read as before optimizers had a choice). */
+  readonly beta1: number | undefined;
+  readonly beta2: number | undefined;
+  readonly eps: number | undefined;
+  /** Set for adamw only. */
+  readonly weightDecay: number | undefined;
   readonly decay: number;
   readonly decayUnit: DecayUnit;
   readonly decayKind: DecayKind;
@@ -67,8 +86,14 @@ export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
   epochs: 12,
   batchSize: 50,
   learningRate: 0.05,
+  optimizer: 'sgd' as OptimizerName,
   momentum: 0.9,
   nesterov: false,
+  // PyTorch's Adam/AdamW defaults.
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
   decay: 0.05,
   decayUnit: 'epoch' as DecayUnit,
   decayKind: 'inverse' as DecayKind,
@@ -100,6 +125,10 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   checkNumber('minibatches', options.minibatches, isPositiveInt, 'a positive integer');
   checkNumber('learningRate', options.learningRate, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
   checkNumber('momentum', options.momentum, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber('beta1', options.beta1, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber('beta2', options.beta2, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber('eps', options.eps, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber('weightDecay', options.weightDecay, isNonNegative, 'a finite number >= 0');
   checkNumber('decay', options.decay, isNonNegative, 'a finite number >= 0');
   checkNumber('initEpsilon', options.initEpsilon, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
   checkNumber('reproducible', options.reproducible, (x) => Number.isInteger(x) && x >= 1 && x <= 4096, 'an integer in [1, 4096]');
@@ -117,6 +146,20 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   if (options.balance !== undefined && options.balance !== 'equal' && options.balance !== 'throughput') {
     throw new RangeError(`options.balance must be equal or throughput, got ${String(options.balance)}`);
   }
+  if (options.optimizer !== undefined && !OPTIMIZER_NAMES.includes(options.optimizer)) {
+    throw new RangeError(`options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.optimizer)}`);
+  }
+  const optimizer = options.optimizer ?? DEFAULT_TRAINING_OPTIONS.optimizer;
+  if (optimizer === 'sgd') {
+    for (const key of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
+      if (options[key] !== undefined) throw new RangeError(`options.${key} is for adam and adamw, not sgd`);
+    }
+  } else if (options.nesterov === true) {
+    throw new RangeError(`options.nesterov is for sgd, not ${optimizer}`);
+  }
+  if (optimizer === 'adam' && options.weightDecay !== undefined) {
+    throw new RangeError('options.weightDecay is for adamw (decoupled weight decay); adam takes L2 through options.l2');
+  }
   if (options.batchSize !== undefined && options.minibatches !== undefined) {
     throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
   }
@@ -127,8 +170,13 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     batchSize: options.minibatches === undefined ? (options.batchSize ?? d.batchSize) : undefined,
     minibatches: options.minibatches,
     learningRate: options.learningRate ?? d.learningRate,
+    optimizer,
     momentum: options.momentum ?? d.momentum,
     nesterov: options.nesterov ?? d.nesterov,
+    beta1: optimizer === 'sgd' ? undefined : (options.beta1 ?? d.beta1),
+    beta2: optimizer === 'sgd' ? undefined : (options.beta2 ?? d.beta2),
+    eps: optimizer === 'sgd' ? undefined : (options.eps ?? d.eps),
+    weightDecay: optimizer === 'adamw' ? (options.weightDecay ?? d.weightDecay) : undefined,
     decay: options.decay ?? d.decay,
     decayUnit: options.decayUnit ?? d.decayUnit,
     decayKind: options.decayKind ?? d.decayKind,
@@ -141,4 +189,17 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     balance: options.balance ?? 'equal',
     maxSteps: options.maxSteps,
   });
+}
+
+/** The optimizer the resolved options describe (fields the optimizer does not use are 0). */
+export function optimizerOptionsOf(options: ResolvedTrainingOptions): OptimizerOptions {
+  return {
+    name: options.optimizer,
+    momentum: options.momentum,
+    nesterov: options.nesterov,
+    beta1: options.beta1 ?? 0,
+    beta2: options.beta2 ?? 0,
+    eps: options.eps ?? 0,
+    weightDecay: options.weightDecay ?? 0,
+  };
 }

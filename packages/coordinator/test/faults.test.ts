@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GradswarmError, referenceBackend, Rng, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { InProcessSource, type GradientSource, type ShardTask } from '@gradswarm/worker';
+import { computeShard, computeShardByShard, InProcessSource, type GradientRequest, type GradientSource, type ShardStats, type ShardTask } from '@gradswarm/worker';
 import { StaticSourceProvider } from '../src/source-provider.js';
 import { Trainer } from '../src/trainer.js';
 
@@ -29,10 +29,12 @@ class FlakySource implements GradientSource {
     private readonly dieAtVersion: number,
     private readonly code = 'GS_ERR_WORKER_LOST',
   ) {}
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
-    this.calls++;
-    if (task.weightsVersion >= this.dieAtVersion) return Promise.reject(new GradswarmError(this.code, `${this.label} disconnected`));
-    return this.inner.computeGradient(task, grad);
+  compute(request: GradientRequest): Promise<ShardStats[]> {
+    return computeShardByShard(request, (task, grad) => {
+      this.calls++;
+      if (task.weightsVersion >= this.dieAtVersion) return Promise.reject(new GradswarmError(this.code, `${this.label} disconnected`));
+      return computeShard(this.inner, task, grad);
+    });
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -89,24 +91,23 @@ describe('Trainer state', () => {
 });
 
 describe('Trainer reproducible mode with sources that split shards', () => {
-  /** Like a remote machine: computeGradient sums its "threads" (here: halves), computeShards keeps shards whole. */
+  /** Like a remote machine: `sum` mode sums its "threads" (here: halves of each shard), `each` keeps shards whole. */
   class SplittingSource implements GradientSource {
     readonly label = 'machine';
     readonly threads = 2;
     readonly backend = 'reference';
     constructor(private readonly inner: GradientSource) {}
-    async computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+    compute(request: GradientRequest): Promise<ShardStats[]> {
+      if (request.mode === 'each') return this.inner.compute(request);
+      return computeShardByShard(request, (task, grad) => this.halves(task, grad));
+    }
+    private async halves(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
       const half = Math.floor(task.count / 2);
-      const a = await this.inner.computeGradient({ ...task, count: half }, grad);
+      const a = await computeShard(this.inner, { ...task, count: half }, grad);
       const tmp = new Float32Array(grad.length);
-      const b = await this.inner.computeGradient({ ...task, offset: task.offset + half, count: task.count - half }, tmp);
+      const b = await computeShard(this.inner, { ...task, offset: task.offset + half, count: task.count - half }, tmp);
       for (let i = 0; i < grad.length; i++) grad[i] += tmp[i];
       return { lossSum: a.lossSum + b.lossSum, count: a.count + b.count };
-    }
-    async computeShards(task: Omit<ShardTask, 'offset' | 'count'>, shards: readonly { offset: number; count: number }[], grads: readonly Float32Array[]): Promise<GradientStats[]> {
-      const out: GradientStats[] = [];
-      for (let k = 0; k < shards.length; k++) out.push(await this.inner.computeGradient({ ...task, ...shards[k] }, grads[k]));
-      return out;
     }
     close(): Promise<void> {
       return Promise.resolve();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { referenceBackend, Rng, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { computeSum, InProcessSource, type GradientSource, type ShardRange, type ShardTask } from '@gradswarm/worker';
+import { computeEach, computeShard, computeShardByShard, computeSum, InProcessSource, type GradientRequest, type GradientSource, type ShardRange, type ShardStats, type ShardTask } from '@gradswarm/worker';
 import { ResultScreen } from '../src/result-screen.js';
 import { runStep, type StepPlan } from '../src/scheduler.js';
 import { StaticSourceProvider } from '../src/source-provider.js';
@@ -32,10 +32,12 @@ class RogueSource implements GradientSource {
     private readonly inner: GradientSource,
     private readonly poison: (task: ShardTask, grad: Float32Array, stats: GradientStats) => GradientStats = (_t, _g, s) => s,
   ) {}
-  async computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
-    this.calls++;
-    const stats = await this.inner.computeGradient(task, grad);
-    return this.poison(task, grad, { lossSum: stats.lossSum, count: stats.count });
+  compute(request: GradientRequest): Promise<ShardStats[]> {
+    return computeShardByShard(request, async (task, grad) => {
+      this.calls++;
+      const stats = await computeShard(this.inner, task, grad);
+      return this.poison(task, grad, { lossSum: stats.lossSum, count: stats.count });
+    });
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -218,8 +220,10 @@ class TwoLaneSource implements GradientSource {
   ) {
     this.lanes = [oracle(d), oracle(d)];
   }
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
-    return computeSum(this.lanes, task, [{ offset: task.offset, count: task.count }], grad, [new Float32Array(grad.length), new Float32Array(grad.length)]);
+  async compute(request: GradientRequest): Promise<ShardStats[]> {
+    const { task, shards, grads } = request;
+    if (request.mode === 'each') return computeEach(this.lanes, task, shards, grads);
+    return [await computeSum(this.lanes, task, shards, grads[0], [new Float32Array(grads[0].length), new Float32Array(grads[0].length)])];
   }
   close(): Promise<void> {
     return Promise.resolve();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { availableBackends, referenceBackend, Rng, selectBackend, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { InProcessSource, type GradientSource, type ShardTask } from '@gradswarm/worker';
+import { InProcessSource, type GradientRequest, type GradientSource, type ShardStats } from '@gradswarm/worker';
 import { LocalPool } from '@gradswarm/worker/node';
 import { Trainer } from '../src/trainer.js';
 
@@ -24,9 +24,9 @@ class RecordingSource implements GradientSource {
   readonly backend = 'reference';
   readonly shards: number[] = [];
   constructor(private readonly inner: GradientSource) {}
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
-    this.shards.push(task.count);
-    return this.inner.computeGradient(task, grad);
+  compute(request: GradientRequest): Promise<ShardStats[]> {
+    this.shards.push(...request.shards.map((s) => s.count));
+    return this.inner.compute(request);
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -55,9 +55,9 @@ describe('Trainer', () => {
     expect(bytes(await run())).toEqual(bytes(await run()));
   });
 
-  it('trains to the same bits whether the step update runs in C (stepUpdate) or in TypeScript', async () => {
+  it('trains to the same bits whether the step update runs in C (sumParts, finishGradient, sgdStep) or in TypeScript', async () => {
     const d = data();
-    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.stepUpdate);
+    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.sumParts && b.finishGradient && b.sgdStep);
     const opts = { ...options, l1: 0.01, l2: 0.02, nesterov: true, momentum: 0.8 };
     const run = async (update: ReturnType<typeof selectBackend> | null) => {
       // Three sources, so every step sums three shard gradients.
@@ -130,7 +130,7 @@ describe('Trainer', () => {
       label: 'bad',
       threads: 1,
       backend: 'reference',
-      computeGradient: () => Promise.reject(new Error('thread 0 failed: out of memory')),
+      compute: () => Promise.reject(new Error('thread 0 failed: out of memory')),
       close: () => Promise.resolve(),
     };
     await expect(new Trainer(spec, d, [failing], options).run()).rejects.toThrow('thread 0 failed: out of memory');

@@ -4,7 +4,8 @@
  */
 import { createWorkspace, gradientSum, type BackpropWorkspace, type GradientStats, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { nextTurn } from './next-turn.js';
-import type { GradientSource, ShardTask } from './types.js';
+import { computeShardByShard } from './shard-compute.js';
+import type { GradientRequest, GradientSource, ShardStats, ShardTask } from './types.js';
 
 /** Rows per backprop block: bounds workspace memory while keeping GEMMs large. */
 export const DEFAULT_BLOCK_ROWS = 1024;
@@ -34,12 +35,17 @@ export class InProcessSource implements GradientSource {
     this.workspace = createWorkspace(options.spec, blockRows);
   }
 
+  /** Computes the request's shards one after the other on this thread. */
+  compute(request: GradientRequest): Promise<ShardStats[]> {
+    return computeShardByShard(request, (task, grad) => this.computeOne(task, grad));
+  }
+
   /**
    * Computes now, on this thread, and settles on the event loop's next turn: a run whose only
    * source is this one would otherwise chain already-settled promises from step to step and
    * never let the loop handle a signal (Ctrl-C), a timer or a socket.
    */
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
+  private computeOne(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
     return new Promise((resolve, reject) => {
       try {
         const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);

@@ -3,4 +3,5 @@
 export { InProcessSource, DEFAULT_BLOCK_ROWS, type InProcessSourceOptions } from './in-process-source.js';
 export { computeEach, computeSum, MIN_SAMPLES_PER_LANE, sumParts } from './lane-compute.js';
 export { nextTurn } from './next-turn.js';
-export type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardStats, ShardTask, StepTask } from './types.js';
+export { checkRequest, computeShard, computeShardByShard } from './shard-compute.js';
+export type { GradientMode, GradientReadyCallback, GradientRequest, GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardStats, ShardTask, StepTask } from './types.js';

@@ -6,6 +6,7 @@
  *         whole (reproducible mode: the coordinator sums them in virtual-shard order).
  */
 import type { GradientStats } from '@gradswarm/core';
+import { computeShard } from './shard-compute.js';
 import type { GradientSource, ShardRange, StepTask } from './types.js';
 
 function equalParts(count: number, parts: number): number[] {
@@ -53,7 +54,7 @@ export async function computeSum(
   // One shard for one lane: its gradient is the sum; skip the scratch, the zeroing and the
   // adding, three passes over every parameter.
   if (shards.length === 1 && shards[0].count > 0 && sumParts(shards[0], lanes.length, minSamplesPerLane).length === 1) {
-    const s = await lanes[0].computeGradient({ ...task, ...shards[0] }, out);
+    const s = await computeShard(lanes[0], { ...task, ...shards[0] }, out);
     return { lossSum: s.lossSum, count: s.count };
   }
   out.fill(0);
@@ -63,7 +64,7 @@ export async function computeSum(
     const parts = sumParts(shard, lanes.length, minSamplesPerLane);
     const used = lanes.slice(0, parts.length);
     const runs = used.map((lane, i) =>
-      parts[i].count === 0 ? Promise.resolve({ lossSum: 0, count: 0 }) : lane.computeGradient({ ...task, ...parts[i] }, scratch[i]),
+      parts[i].count === 0 ? Promise.resolve({ lossSum: 0, count: 0 }) : computeShard(lane, { ...task, ...parts[i] }, scratch[i]),
     );
     const stats = await Promise.all(runs);
     // Lane order, never arrival order.
@@ -87,7 +88,7 @@ export async function computeEach(lanes: readonly GradientSource[], task: StepTa
     lanes.map(async (lane, i) => {
       const first = next;
       next += groups[i];
-      for (let k = first; k < first + groups[i]; k++) results[k] = await lane.computeGradient({ ...task, ...shards[k] }, grads[k]);
+      for (let k = first; k < first + groups[i]; k++) results[k] = await computeShard(lane, { ...task, ...shards[k] }, grads[k]);
     }),
   );
   return results;

@@ -13,7 +13,8 @@ import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
 import { CONTROL_EPOCH, CONTROL_VERSION, createSharedState, viewSharedState, type SharedViews } from './shared-state.js';
-import type { GradientSource, GradientTaskMessage, GradientTaskResult, ShardStats, ShardTask } from './types.js';
+import { computeShardByShard } from './shard-compute.js';
+import type { GradientRequest, GradientSource, GradientTaskMessage, GradientTaskResult, ShardStats, ShardTask } from './types.js';
 
 /**
  * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
@@ -122,13 +123,18 @@ class ThreadLane implements GradientSource {
   /** The lane's last task while one is running, else null; the next one starts after it. */
   private queue: Promise<unknown> | null = null;
 
+  /** The request's shards one after the other on this lane's thread. */
+  compute(request: GradientRequest): Promise<ShardStats[]> {
+    return computeShardByShard(request, (task, grad) => this.computeOne(task, grad));
+  }
+
   /**
    * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
    * would start a queued task as soon as the previous one posts its result, before this thread
    * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
    * are reassigned to it; without the queue the two gradients mixed.
    */
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  private computeOne(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     // An idle lane posts at once (not a microtask later): the trainer may block this thread
     // computing its own shard right after handing the lanes theirs.
     const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));

@@ -1,7 +1,8 @@
 /**
  * The seam between the training loop and where gradients are computed. The coordinator's
- * trainer cuts each minibatch into shards and hands each to a GradientSource: an in-process
- * source today, a Piscina pool or a remote machine behind the same interface.
+ * trainer cuts each minibatch into shards and hands them to GradientSources: this thread, a
+ * Piscina pool's lanes or a remote machine behind the same one method, `compute`, whose mode
+ * says whether each shard comes back whole or all are summed.
  */
 import type { GradientStats } from '@gradswarm/core';
 
@@ -38,7 +39,37 @@ export interface ShardTask {
   readonly count: number;
 }
 
-/** Something that computes Σ∇ℓ, Σℓ and the count over a shard. */
+/**
+ * How a request's shards come back:
+ *   each  every shard's gradient whole, into its own buffer, computed as one thread computes it
+ *         alone (reproducible mode, and a source given several shards: the coordinator sums them
+ *         in shard order);
+ *   sum   one gradient, the sum over all the shards in shard order; a source may split each shard
+ *         over its threads and pre-sum them (default mode: fewer bytes on the wire).
+ */
+export type GradientMode = 'each' | 'sum';
+
+/**
+ * Told that values [from, to) of gradient buffer `buffer` of a request are final and will not
+ * change again. Every source calls it at least once per buffer, for its whole length, before the
+ * request resolves; a source that computes in row blocks may report each block as it finishes,
+ * so a reducer can start on them while backprop goes on (PyTorch DDP's mark_variable_ready).
+ */
+export type GradientReadyCallback = (buffer: number, from: number, to: number) => void;
+
+/** One call's worth of work for a source: shards of one step at one weights version. */
+export interface GradientRequest {
+  readonly task: StepTask;
+  /** The shards, in summation order. */
+  readonly shards: readonly ShardRange[];
+  readonly mode: GradientMode;
+  /** Where the gradients go (overwritten): one buffer per shard for `each`, one for `sum`. */
+  readonly grads: readonly Float32Array[];
+  /** Optional: called as ranges of `grads` become final (see GradientReadyCallback). */
+  readonly onReady?: GradientReadyCallback;
+}
+
+/** Something that computes Σ∇ℓ, Σℓ and the count over shards. */
 export interface GradientSource {
   /** A label for logs and reports, e.g. "local" or a worker id. */
   readonly label: string;
@@ -47,16 +78,12 @@ export interface GradientSource {
   /** Threads it computes with. */
   readonly threads: number;
   /**
-   * Writes Σ∇ℓ over the shard into `grad` (overwriting it) and resolves with Σℓ and the count.
-   * Rejects if the computation fails; the shard is then someone else's to redo.
+   * Computes a request's gradients into its buffers and resolves with the statistics: one per
+   * shard for `each`, one (the sums) for `sum`. Rejects if the computation fails; the shards are
+   * then someone else's to redo.
+   * @throws RangeError (rejects) if the number of buffers does not fit the mode
    */
-  computeGradient(task: ShardTask, grad: Float32Array): Promise<ShardStats>;
-  /**
-   * Optional: computes several shards of one step at once, each gradient whole into its own
-   * buffer (reproducible mode). Sources that talk over a network implement it to save round
-   * trips; for the others the trainer calls computeGradient once per shard.
-   */
-  computeShards?(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<ShardStats[]>;
+  compute(request: GradientRequest): Promise<ShardStats[]>;
   /** Releases threads, sockets and buffers. */
   close(): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { referenceBackend, Rng, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { InProcessSource } from '../src/in-process-source.js';
+import { computeShard } from '../src/shard-compute.js';
+import type { GradientRequest } from '../src/types.js';
 import { computeEach, computeSum } from '../src/lane-compute.js';
 
 const spec: ModelSpec = { layers: [4, 5, 3], hidden: 'relu', output: 'softmax', loss: 'ce' };
@@ -29,7 +31,7 @@ describe('computeEach', () => {
     const stats = await computeEach(lanes, task, shards, grads);
     for (let k = 0; k < shards.length; k++) {
       const alone = new Float32Array(P);
-      const s = await lanes[0].computeGradient({ ...task, ...shards[k] }, alone);
+      const s = await computeShard(lanes[0], { ...task, ...shards[k] }, alone);
       expect(stats[k]).toEqual(s);
       expect(Buffer.from(grads[k].buffer)).toEqual(Buffer.from(alone.buffer));
     }
@@ -42,7 +44,7 @@ describe('computeSum', () => {
     const scratch = lanes.map(() => new Float32Array(P));
     const stats = await computeSum(lanes, task, [{ offset: 3, count: 20 }], out, scratch, 1);
     const whole = new Float32Array(P);
-    const expected = await lanes[0].computeGradient({ ...task, offset: 3, count: 20 }, whole);
+    const expected = await computeShard(lanes[0], { ...task, offset: 3, count: 20 }, whole);
     expect(stats.count).toBe(20);
     expect(stats.lossSum).toBeCloseTo(expected.lossSum, 5);
     for (let i = 0; i < P; i++) expect(out[i]).toBeCloseTo(whole[i], 5);
@@ -60,9 +62,9 @@ describe('computeSum', () => {
       label: `lane ${i}`,
       backend: lane.backend,
       threads: 1,
-      computeGradient: (t: Parameters<typeof lane.computeGradient>[0], g: Float32Array) => {
-        asked[i].push(t.count);
-        return lane.computeGradient(t, g);
+      compute: (r: GradientRequest) => {
+        asked[i].push(...r.shards.map((s) => s.count));
+        return lane.compute(r);
       },
       close: () => Promise.resolve(),
     }));
@@ -74,7 +76,7 @@ describe('computeSum', () => {
     await computeSum(counting, task, [{ offset: 2, count: 9 }], out, scratch, 10);
     expect(asked).toEqual([[9], [], []]);
     const alone = new Float32Array(P);
-    await lanes[0].computeGradient({ ...task, offset: 2, count: 9 }, alone);
+    await computeShard(lanes[0], { ...task, offset: 2, count: 9 }, alone);
     expect(Buffer.from(out.buffer)).toEqual(Buffer.from(alone.buffer)); // straight into out
   });
 });

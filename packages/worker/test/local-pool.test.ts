@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { initializeParameters, parameterCount, referenceBackend, Rng, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { InProcessSource } from '../src/in-process-source.js';
+import { computeShard } from '../src/shard-compute.js';
 import { LocalPool } from '../src/local-pool.js';
 
 const spec: ModelSpec = { layers: [6, 5, 3], hidden: 'tanh', output: 'softmax', loss: 'ce' };
@@ -43,10 +44,10 @@ describe('LocalPool', () => {
     const order = new Rng(2).permutation(40);
     const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order, offset: 7, count: 20 };
     const expected = new Float32Array(weights().length);
-    const expectedStats = await oracle.computeGradient(task, expected);
+    const expectedStats = await computeShard(oracle, task, expected);
     for (const lane of pool.lanes) {
       const got = new Float32Array(expected.length);
-      const stats = await lane.computeGradient(task, got);
+      const stats = await computeShard(lane, task, got);
       expect({ lossSum: stats.lossSum, count: stats.count }).toEqual(expectedStats);
       expect(stats.computeMs).toBeGreaterThanOrEqual(0);
       expect(Buffer.from(got.buffer)).toEqual(Buffer.from(expected.buffer));
@@ -64,10 +65,10 @@ describe('LocalPool', () => {
     const shards = [{ offset: 0, count: 20 }, { offset: 20, count: 25 }, { offset: 45, count: 15 }];
     const lane = pool.lanes[0];
     const got = shards.map(() => new Float32Array(base.weights.length));
-    const stats = await Promise.all(shards.map((s, i) => lane.computeGradient({ ...base, ...s }, got[i])));
+    const stats = await Promise.all(shards.map((s, i) => computeShard(lane, { ...base, ...s }, got[i])));
     for (let i = 0; i < shards.length; i++) {
       const expected = new Float32Array(base.weights.length);
-      const e = await oracle.computeGradient({ ...base, ...shards[i] }, expected);
+      const e = await computeShard(oracle, { ...base, ...shards[i] }, expected);
       expect(stats[i].count).toBe(shards[i].count);
       expect(stats[i].lossSum).toBe(e.lossSum);
       expect(Buffer.from(got[i].buffer)).toEqual(Buffer.from(expected.buffer));
@@ -82,24 +83,24 @@ describe('LocalPool', () => {
     const lane = pool.lanes[0];
     const g = new Float32Array(w.length);
     const e = new Float32Array(w.length);
-    await lane.computeGradient({ weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
+    await computeShard(lane, { weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
     const w1 = w.map((x) => x * 0.5);
     const task = { weightsVersion: 1, weights: w1, epoch: 1, batch: 0, order: new Rng(2).permutation(12), offset: 0, count: 6 };
-    await lane.computeGradient(task, g);
-    await oracle.computeGradient(task, e);
+    await computeShard(lane, task, g);
+    await computeShard(oracle, task, e);
     expect(Buffer.from(g.buffer)).toEqual(Buffer.from(e.buffer));
   });
 
   it("fails the call with the thread's own error message when a thread throws", async () => {
     pool = new LocalPool({ spec, data: randomData(10), backend: 'reference', threads: 2 });
     const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(10), offset: 8, count: 5 };
-    await expect(pool.lanes[1].computeGradient(task, new Float32Array(weights().length))).rejects.toThrow(/thread 1 failed: sample selection runs past the end of the index/);
+    await expect(computeShard(pool.lanes[1], task, new Float32Array(weights().length))).rejects.toThrow(/thread 1 failed: sample selection runs past the end of the index/);
   });
 
   it('passes tens of bytes per task through postMessage, whatever the model size', async () => {
     pool = new LocalPool({ spec, data: randomData(30), backend: 'reference', threads: 2 });
     const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(30), offset: 0, count: 15 };
-    await Promise.all(pool.lanes.map((lane, i) => lane.computeGradient({ ...task, offset: 15 * i }, new Float32Array(weights().length))));
+    await Promise.all(pool.lanes.map((lane, i) => computeShard(lane, { ...task, offset: 15 * i }, new Float32Array(weights().length))));
     const { sent, received, tasks } = pool.messageBytes;
     expect(tasks).toBe(2);
     expect((sent + received) / tasks).toBeLessThan(128);
