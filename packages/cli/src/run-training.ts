@@ -39,6 +39,11 @@ export interface TrainingArgs {
   lr: number;
   momentum: number;
   nesterov: boolean;
+  optimizer: string;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
   decay: number;
   decayUnit: string;
   decayKind: string;
@@ -91,6 +96,11 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
     learningRate: args.lr,
     momentum: args.momentum,
     nesterov: args.nesterov,
+    optimizer: args.optimizer as TrainingOptions['optimizer'],
+    beta1: args.beta1,
+    beta2: args.beta2,
+    eps: args.eps,
+    weightDecay: args.weightDecay,
     decay: args.decay,
     decayUnit: args.decayUnit as TrainingOptions['decayUnit'],
     decayKind: args.decayKind as TrainingOptions['decayKind'],

@@ -1,12 +1,12 @@
-export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
+export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint.js';
 export { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, HANDSHAKE_TIMEOUT_CLOSE_CODE, resolveConnectionLimits, type ConnectionLimitsOptions, type ResolvedConnectionLimitsOptions } from './connection-limits.js';
 export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type NetworkOptions } from './coordinator.js';
 export { CoordinatorListener, listen, type ListenOptions } from './coordinator-listener.js';
 export { readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute, type UpgradeHandler, type UpgradeRouteOptions } from './http-routes.js';
-export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions } from './membership.js';
+export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions, type MembershipRound } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
-export { reduceStats } from './reducer.js';
+export { reduceStats, StarReducer, type ReductionInput, type Reducer } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { DEFAULT_SCREEN_OPTIONS, resolveScreenOptions, ResultScreen, type ResolvedScreenOptions, type ScreenOptions } from './result-screen.js';
@@ -15,4 +15,4 @@ export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProv
 export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument, type WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks, type TrainerState, type TrainResult } from './trainer.js';
-export { DEFAULT_TRAINING_OPTIONS, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
+export { DEFAULT_TRAINING_OPTIONS, optimizerOptionsOf, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';

@@ -8,6 +8,11 @@
  * Departed workers are kept for /status in a bounded history (the last `maxDepartedWorkers`),
  * so a worker joining and leaving every step for hours costs no memory (issue 16 item 19);
  * `admittedCount` and `departedCount` still count every one.
+ *
+ * Rounds (torch.distributed.elastic's vocabulary): the participants of a step, in rank order
+ * (rank = position in the shard order), are a round; the round number goes up by one at the
+ * first step boundary where the participants differ from the previous step's. worldSize is the
+ * number of participants.
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { GradientSource } from '@gradswarm/worker';
@@ -31,7 +36,20 @@ export interface MembershipOptions {
 
 export const DEFAULT_MAX_DEPARTED_WORKERS = 100;
 
+/** One round of membership: who takes part, in rank order, from a step on. */
+export interface MembershipRound {
+  /** 0-based; +1 each time the participants change at a step boundary. */
+  readonly round: number;
+  /** The first step of the round (0-based). */
+  readonly fromStep: number;
+  /** Number of participants. */
+  readonly worldSize: number;
+  /** The participants; a participant's index is its rank. */
+  readonly participants: readonly GradientSource[];
+}
+
 export class Membership implements SourceProvider {
+  private current: MembershipRound | null = null;
   /** Admitted workers not yet seen departed, in join order. */
   private readonly workers: RemoteWorker[] = [];
   /** Departed workers, oldest first, at most maxDepartedWorkers. */
@@ -140,6 +158,27 @@ export class Membership implements SourceProvider {
     }
     this.workers.length = kept;
     if (this.history.length > this.maxDepartedWorkers) this.history.splice(0, this.history.length - this.maxDepartedWorkers);
+  }
+
+  beginStep(step: number, sources: readonly GradientSource[]): void {
+    const c = this.current;
+    if (c && c.participants.length === sources.length && c.participants.every((p, i) => p === sources[i])) return;
+    this.current = Object.freeze({ round: c ? c.round + 1 : 0, fromStep: step, worldSize: sources.length, participants: Object.freeze([...sources]) });
+  }
+
+  /** The round of the step in progress (or the last one); null before the first step. */
+  round(): MembershipRound | null {
+    return this.current;
+  }
+
+  /** A source's rank in the current round, or -1 if it does not take part. */
+  rankOf(source: GradientSource): number {
+    return this.current?.participants.indexOf(source) ?? -1;
+  }
+
+  /** Participants of the current round (0 before the first step). */
+  worldSize(): number {
+    return this.current?.worldSize ?? 0;
   }
 
   waitForSource(): Promise<void> {

@@ -21,6 +21,11 @@ export interface SourceProvider {
   trusted?(source: GradientSource): boolean;
   /** Optional: one line for the run's log (a result that was checked). */
   log?(line: string): void;
+  /**
+   * Optional: a step starts with these sources, in rank order (the trainer calls it at every step
+   * boundary, after active()). Membership counts its rounds here.
+   */
+  beginStep?(step: number, sources: readonly GradientSource[]): void;
 }
 
 /** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */

@@ -266,6 +266,7 @@ export class Trainer {
       await this.provider.waitForSource();
       sources = this.provider.active();
     }
+    this.provider.beginStep?.(this.position.step, sources);
     const weights = this.shardWeights(sources);
     // Default mode: one shard per source. Reproducible: S virtual shards whatever the sources.
     const sizes = this.options.reproducible === undefined ? proportionalShards(count, weights) : arraySplitSizes(count, this.options.reproducible);

@@ -152,13 +152,13 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   const optimizer = options.optimizer ?? DEFAULT_TRAINING_OPTIONS.optimizer;
   if (optimizer === 'sgd') {
     for (const key of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
-      if (options[key] !== undefined) throw new RangeError(`options.${key} is for adam and adamw, not sgd`);
+      if (options[key] !== undefined) throw new RangeError(`options.${key} is for ${key === 'weightDecay' ? 'adamw' : 'adam and adamw'}, not sgd - help: set options.optimizer or leave options.${key} out`);
     }
   } else if (options.nesterov === true) {
-    throw new RangeError(`options.nesterov is for sgd, not ${optimizer}`);
+    throw new RangeError(`options.nesterov is for sgd, not ${optimizer} - help: leave options.nesterov out`);
   }
   if (optimizer === 'adam' && options.weightDecay !== undefined) {
-    throw new RangeError('options.weightDecay is for adamw (decoupled weight decay); adam takes L2 through options.l2');
+    throw new RangeError('options.weightDecay is for adamw (decoupled weight decay) - help: use options.optimizer adamw, or options.l2 for L2 with adam');
   }
   if (options.batchSize !== undefined && options.minibatches !== undefined) {
     throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
