@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The coordinator's per-step update (core's reduceAndUpdate: shard sums in order, regularisation,
-// momentum) in TypeScript and in every backend's C `stepUpdate`, per network, regularisation and
-// number of shard gradients. Both give the same bits (packages/core/test/step-update.test.ts);
-// this measures what each costs per step. Best of --repeat interleaved rounds.
+// The coordinator's per-step update (the star reducer's shard sum in order, core's finishGradient,
+// one optimizer step) in TypeScript and in every backend's C kernels (sumParts, finishGradient,
+// sgdStep / adamStep), per network, regularisation, number of shard gradients and optimizer. Both
+// give the same bits (packages/core/test/update-kernels.test.ts); this measures what each costs
+// per step. Best of --repeat interleaved rounds.
 //
 //   node scripts/bench-step-update.mjs [--repeat 5] [--iterations 200] [--out bench-results/bench-step-update.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,11 +24,15 @@ const outPath = arg('out', join(root, 'bench-results/bench-step-update.json'));
 
 const updaters = [
   { name: 'typescript', backend: null },
-  ...core.availableBackends().map((n) => core.selectBackend(n)).filter((b, i, all) => b.stepUpdate && all.findIndex((x) => x.name === b.name) === i).map((b) => ({ name: b.name, backend: b })),
+  ...core.availableBackends().map((n) => core.selectBackend(n)).filter((b, i, all) => b.sumParts && b.finishGradient && b.sgdStep && b.adamStep && all.findIndex((x) => x.name === b.name) === i).map((b) => ({ name: b.name, backend: b })),
 ];
 const networks = [[784, 100, 10], [784, 512, 10]];
 const costs = [{ name: 'none', options: {} }, { name: 'l2', options: { l2: 0.01 } }, { name: 'l1+l2', options: { l1: 0.01, l2: 0.01 } }];
 const partCounts = [1, 2];
+const optimizers = [
+  { name: 'sgd', momentum: 0.9, nesterov: false, beta1: 0, beta2: 0, eps: 0, weightDecay: 0 },
+  { name: 'adamw', momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
+];
 
 const rng = new core.Rng(7);
 const random = (n) => Float32Array.from({ length: n }, () => rng.uniform(-0.5, 0.5));
@@ -38,7 +43,11 @@ for (const layers of networks) {
   const params = random(P);
   for (const cost of costs) {
     for (const parts of partCounts) {
-      cases.push({ layers, P, params, cost, parts: Array.from({ length: parts }, () => random(P)), best: new Map() });
+      for (const optimizer of optimizers) {
+        // Adam's cost does not depend on the regularisation or the parts: one row per network.
+        if (optimizer.name !== 'sgd' && (cost.name !== 'l2' || parts !== 1)) continue;
+        cases.push({ layers, P, params, cost, optimizer, parts: Array.from({ length: parts }, () => random(P)), best: new Map() });
+      }
     }
   }
 }
@@ -47,10 +56,14 @@ for (let r = 0; r < repeat; r++) {
   for (const c of cases) {
     for (const u of updaters) {
       const params = c.params.slice();
-      const optimizer = new core.MomentumSgd(c.P, { momentum: 0.9, nesterov: false });
+      const optimizer = core.createOptimizer(c.P, c.optimizer, u.backend);
       const options = core.resolveCostOptions(c.cost.options);
       const grad = new Float32Array(c.P);
-      const run = () => core.reduceAndUpdate(u.backend, c.layers, c.parts, grad, params, optimizer, 1, 1000, options, 1e-9);
+      const run = () => {
+        core.sumGradients(c.parts, grad, u.backend);
+        core.finishGradient(c.layers, params, grad, 1, 1000, options, u.backend);
+        optimizer.step(params, grad, 1e-9);
+      };
       for (let i = 0; i < 20; i++) run();
       const started = performance.now();
       for (let i = 0; i < iterations; i++) run();
@@ -66,6 +79,7 @@ const results = cases.flatMap((c) =>
     parameters: c.P,
     regularisation: c.cost.name,
     shardGradients: c.parts.length,
+    optimizer: c.optimizer.name,
     updater: u.name,
     ms: Number(c.best.get(u.name).toFixed(4)),
     nsPerParameter: Number(((c.best.get(u.name) * 1e6) / c.P).toFixed(2)),
@@ -76,9 +90,9 @@ mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 
 const names = updaters.map((u) => u.name);
-const lines = [`| network | regularisation | shard gradients | ${names.map((n) => `${n} ms (ns/parameter)`).join(' | ')} |`, `|---|---|---:|${names.map(() => '---:').join('|')}|`];
+const lines = [`| network | regularisation | shard gradients | optimizer | ${names.map((n) => `${n} ms (ns/parameter)`).join(' | ')} |`, `|---|---|---:|---|${names.map(() => '---:').join('|')}|`];
 for (const c of cases) {
   const cells = names.map((n) => `${c.best.get(n).toFixed(3)} (${((c.best.get(n) * 1e6) / c.P).toFixed(2)})`);
-  lines.push(`| ${c.layers.join('-')} | ${c.cost.name} | ${c.parts.length} | ${cells.join(' | ')} |`);
+  lines.push(`| ${c.layers.join('-')} | ${c.cost.name} | ${c.parts.length} | ${c.optimizer.name} | ${cells.join(' | ')} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved rounds of ${iterations} updates; JSON: ${relative(root, outPath)})\n`);
