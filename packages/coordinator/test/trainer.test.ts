@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableBackends, referenceBackend, Rng, selectBackend, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import { availableBackends, referenceBackend, Rng, selectBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { InProcessSource, type GradientRequest, type GradientSource, type ShardStats } from '@gradswarm/worker';
 import { LocalPool } from '@gradswarm/worker/node';
 import { Trainer } from '../src/trainer.js';
