@@ -172,7 +172,10 @@ export function renderTrainingReport(doc: MetricsDocument): string {
   const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
   const optionsRecord = record(run.options);
   const lr = Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
-  const momentum = Number.isFinite(finite(optionsRecord.momentum)) ? `, momentum ${optionsRecord.momentum}` : '';
+  // An sgd run (or one from before there was a choice) names its momentum; adam and adamw, which
+  // ignore the momentum, name the optimizer instead.
+  const optimizer = optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw' ? `, ${optionsRecord.optimizer}` : '';
+  const momentum = optimizer !== '' ? optimizer : Number.isFinite(finite(optionsRecord.momentum)) ? `, momentum ${optionsRecord.momentum}` : '';
   return renderPage({
     title: 'gradswarm training report',
     subtitle: `${text(run.command, 'train')} on ${text(run.dataset)}${run.test ? ` (test: ${text(run.test)})` : ''}${lr}${momentum}${interrupted}`,

@@ -64,6 +64,15 @@ function scaleDocument(): ScaleBenchDocument {
 }
 
 describe('renderTrainingReport', () => {
+  it('names the momentum of an sgd run and the optimizer of an adam or adamw run in the subtitle', () => {
+    const doc = metricsDocument();
+    expect(renderTrainingReport(doc)).toContain(', η 0.05, momentum 0.9');
+    const adamw = { ...doc, run: { ...doc.run, options: { ...(doc.run.options as object), optimizer: 'adamw', weightDecay: 0.01 } } } as MetricsDocument;
+    const html = renderTrainingReport(adamw);
+    expect(html).toContain(', η 0.05, adamw');
+    expect(html).not.toContain('momentum 0.9');
+  });
+
   it('renders every chart of the issue, each in a [data-chart] figure', () => {
     expect(charts(renderTrainingReport(metricsDocument()))).toEqual(TRAINING_CHARTS);
   });
