@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The coordinator's per-step update (the star reducer's shard sum in order, core's finishGradient,
-// one optimizer step) in TypeScript and in every backend's C kernels (sumParts, finishGradient,
+// one optimizer step) in TypeScript and in every backend's C kernels (sumGradients, finishGradient,
 // sgdStep / adamStep), per network, regularisation, number of shard gradients and optimizer. Both
 // give the same bits (packages/core/test/update-kernels.test.ts); this measures what each costs
 // per step. Best of --repeat interleaved rounds.
@@ -24,7 +24,7 @@ const outPath = arg('out', join(root, 'bench-results/bench-step-update.json'));
 
 const updaters = [
   { name: 'typescript', backend: null },
-  ...core.availableBackends().map((n) => core.selectBackend(n)).filter((b, i, all) => b.sumParts && b.finishGradient && b.sgdStep && b.adamStep && all.findIndex((x) => x.name === b.name) === i).map((b) => ({ name: b.name, backend: b })),
+  ...core.availableBackends().map((n) => core.selectBackend(n)).filter((b, i, all) => b.sumGradients && b.finishGradient && b.sgdStep && b.adamStep && all.findIndex((x) => x.name === b.name) === i).map((b) => ({ name: b.name, backend: b })),
 ];
 const networks = [[784, 100, 10], [784, 512, 10]];
 const costs = [{ name: 'none', options: {} }, { name: 'l2', options: { l2: 0.01 } }, { name: 'l1+l2', options: { l1: 0.01, l2: 0.01 } }];

@@ -48,7 +48,7 @@ export interface CoordinatorOptions {
   readonly local: readonly GradientSource[];
   /** Kernel backend of the local lanes (reproducible runs require it of every worker). */
   readonly backend: string;
-  /** Runs the per-step update's C kernels when it has them (sumParts, finishGradient, the optimizer step; the bits are the same without). */
+  /** Runs the per-step update's C kernels when it has them (sumGradients, finishGradient, the optimizer step; the bits are the same without). */
   readonly updateBackend?: KernelBackend | null;
   readonly network?: NetworkOptions;
   /** The network's socket, bound early with listen(network); start() opens one when absent. */

@@ -53,7 +53,7 @@ export function reduceStats(stats: readonly GradientStats[]): GradientStats {
 export class StarReducer implements Reducer {
   readonly name = 'star';
 
-  /** @param backend runs the sum when it has `sumParts` (same bits; null: TypeScript) */
+  /** @param backend runs the sum when it has `sumGradients` (same bits; null: TypeScript) */
   constructor(private readonly backend: KernelBackend | null = null) {}
 
   async reduce(input: ReductionInput): Promise<GradientStats> {

@@ -140,7 +140,7 @@ export class Trainer {
   /**
    * @param data the training samples every source computes on
    * @param sources a fixed list of gradient sources, or a provider of the live ones
-   * @param updateBackend runs the per-step update's C kernels when it has them (sumParts,
+   * @param updateBackend runs the per-step update's C kernels when it has them (sumGradients,
    *   finishGradient, the optimizer's step; the same bits as without)
    * @param reducer sums each step's shard gradients [a StarReducer on updateBackend]
    * @throws TypeError / RangeError for bad options or a spec that does not fit the data

@@ -55,9 +55,9 @@ describe('Trainer', () => {
     expect(bytes(await run())).toEqual(bytes(await run()));
   });
 
-  it('trains to the same bits whether the step update runs in C (sumParts, finishGradient, sgdStep) or in TypeScript', async () => {
+  it('trains to the same bits whether the step update runs in C (sumGradients, finishGradient, sgdStep) or in TypeScript', async () => {
     const d = data();
-    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.sumParts && b.finishGradient && b.sgdStep);
+    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.sumGradients && b.finishGradient && b.sgdStep);
     const opts = { ...options, l1: 0.01, l2: 0.02, nesterov: true, momentum: 0.8 };
     const run = async (update: ReturnType<typeof selectBackend> | null) => {
       // Three sources, so every step sums three shard gradients.

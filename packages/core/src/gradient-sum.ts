@@ -8,14 +8,14 @@ import type { KernelBackend } from './kernel-backend.js';
 /**
  * out = parts[0] + parts[1] + … (float adds, in that order); zeros for no parts. parts[0] may be
  * `out` itself (summing in place).
- * @param backend uses its `sumParts` when it has one (same bits; null: TypeScript)
+ * @param backend uses its `sumGradients` when it has one (same bits; null: TypeScript)
  * @throws RangeError if a part is not as long as out
  */
 export function sumGradients(parts: readonly Float32Array[], out: Float32Array, backend: KernelBackend | null = null): void {
   const P = out.length;
   if (parts.some((p) => p.length !== P)) throw new RangeError(`sumGradients: parts ${parts.map((p) => p.length).join(',')} must each hold ${P} values`);
-  if (backend?.sumParts) {
-    backend.sumParts(parts, out);
+  if (backend?.sumGradients) {
+    backend.sumGradients(parts, out);
     return;
   }
   if (parts.length === 0) out.fill(0);

@@ -130,7 +130,7 @@ export interface KernelBackend {
    */
 
   /** out = parts[0] + parts[1] + … in that order (zeros for no parts); parts[0] may be out. */
-  sumParts?(parts: readonly Float32Array[], out: Float32Array): void;
+  sumGradients?(parts: readonly Float32Array[], out: Float32Array): void;
 
   /**
    * cost.ts's finishGradient on grad in place (regularise, scale); the penalty sums Σw² and Σ|w|

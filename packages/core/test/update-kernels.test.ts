@@ -55,7 +55,7 @@ function firstDifference(a: Float32Array, b: Float32Array): string | null {
 }
 
 // null: the TypeScript passes; then every backend that has the native step-update kernels.
-const updaters: Array<KernelBackend | null> = [null, ...fastBackends.filter((b) => b.sumParts && b.finishGradient && b.sgdStep && b.adamStep)];
+const updaters: Array<KernelBackend | null> = [null, ...fastBackends.filter((b) => b.sumGradients && b.finishGradient && b.sgdStep && b.adamStep)];
 
 describe('the step update (sumGradients → finishGradient → optimizer step)', () => {
   it('has native step-update kernels to test where the addon is built', () => {
@@ -179,7 +179,7 @@ describe('native step-update argument checks', () => {
     expect(() => finish(rows, f(), new Float32Array(P - 1))).toThrow(RangeError);
     expect(() => finish(rows, f(), f(), new Float64Array(1))).toThrow(TypeError);
 
-    const sum = (parts: unknown, out = f()): void => native!.sumParts!(parts as Float32Array[], out);
+    const sum = (parts: unknown, out = f()): void => native!.sumGradients!(parts as Float32Array[], out);
     expect(() => sum([f(), f()])).not.toThrow();
     expect(() => sum(f())).toThrow(TypeError); // parts not an array
     expect(() => sum([new Float64Array(P)])).toThrow(TypeError);

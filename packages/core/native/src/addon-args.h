@@ -165,8 +165,8 @@ static double arg_double(gs_call* c, size_t i, const char* name) {
 }
 
 
-/* The step-update glue (addon-update.c): sumParts, finishGradient, sgdStep, adamStep. */
-napi_value gs_js_sum_parts(napi_env env, napi_callback_info info);
+/* The step-update glue (addon-update.c): sumGradients, finishGradient, sgdStep, adamStep. */
+napi_value gs_js_sum_gradients(napi_env env, napi_callback_info info);
 napi_value gs_js_finish_gradient(napi_env env, napi_callback_info info);
 napi_value gs_js_sgd_step(napi_env env, napi_callback_info info);
 napi_value gs_js_adam_step(napi_env env, napi_callback_info info);

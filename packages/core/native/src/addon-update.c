@@ -43,8 +43,8 @@ static int same_f32(gs_call* c, gs_array* const* arrays, size_t n, const char* n
   return 1;
 }
 
-/* sumParts(parts, out) */
-napi_value gs_js_sum_parts(napi_env env, napi_callback_info info) {
+/* sumGradients(parts, out) */
+napi_value gs_js_sum_gradients(napi_env env, napi_callback_info info) {
   gs_call c;
   if (!begin(env, info, &c, 2)) return NULL;
   gs_array out = arg_array(&c, 1, "out", 0);
@@ -53,7 +53,7 @@ napi_value gs_js_sum_parts(napi_env env, napi_callback_info info) {
   uint32_t count = 0;
   const float** parts = arg_parts(&c, 0, out.length, &count);
   if (c.failed) return NULL;
-  gs_sum_parts(parts, count, F32(out), (ptrdiff_t)out.length);
+  gs_sum_gradients(parts, count, F32(out), (ptrdiff_t)out.length);
   return NULL;
 }
 

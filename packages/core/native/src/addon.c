@@ -8,7 +8,7 @@
  *
  * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
  * kernels(isa) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
- * denseForward, denseBackward, outputLoss, and the step update's sumParts, finishGradient, sgdStep,
+ * denseForward, denseBackward, outputLoss, and the step update's sumGradients, finishGradient, sgdStep,
  * adamStep (addon-update.c) } bound to that instruction set (argument lists as in
  * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
  */
@@ -321,7 +321,7 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
              {"denseForward", js_dense_forward},
              {"denseBackward", js_dense_backward},
              {"outputLoss", js_output_loss},
-             {"sumParts", gs_js_sum_parts},
+             {"sumGradients", gs_js_sum_gradients},
              {"finishGradient", gs_js_finish_gradient},
              {"sgdStep", gs_js_sgd_step},
              {"adamStep", gs_js_adam_step}};

@@ -53,7 +53,7 @@ static double row_absolutes(const float* params, ptrdiff_t start, ptrdiff_t end)
   return (p[0] + p[1]) + (p[2] + p[3]);
 }
 
-void gs_sum_parts(const float* const* parts, ptrdiff_t part_count, float* out, ptrdiff_t n) {
+void gs_sum_gradients(const float* const* parts, ptrdiff_t part_count, float* out, ptrdiff_t n) {
   for (ptrdiff_t from = 0; from < n; from += GS_UPDATE_BLOCK) {
     const ptrdiff_t to = from + GS_UPDATE_BLOCK < n ? from + GS_UPDATE_BLOCK : n;
     if (part_count == 0) memset(out + from, 0, (size_t)(to - from) * sizeof(float));

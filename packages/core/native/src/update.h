@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* out = parts[0] + parts[1] + … in that order (float adds); zeros for no parts; parts[0] may be out. */
-void gs_sum_parts(const float* const* parts, ptrdiff_t part_count, float* out, ptrdiff_t n);
+void gs_sum_gradients(const float* const* parts, ptrdiff_t part_count, float* out, ptrdiff_t n);
 
 /*
  * grad regularised and scaled in place: (g + λ2·w + (λ1/2)·sign(w))·scale on each row's weights,

@@ -27,7 +27,7 @@ interface NativeKernels {
   denseForward(rows: number, nIn: number, nOut: number, x: FloatArray, params: FloatArray, offset: number, z: FloatArray, out: FloatArray, act: number): void;
   denseBackward(rows: number, nIn: number, nOut: number, delta: FloatArray, x: FloatArray, zIn: FloatArray | null, params: FloatArray, offset: number, grad: FloatArray, deltaIn: FloatArray | null, act: number, accumulate: boolean): void;
   outputLoss(kind: number, z: FloatArray, a: FloatArray, delta: FloatArray | null, rows: number, k: number, labels: Int32Array, rowIndex: Uint32Array | null, rowIndexOffset: number): number;
-  sumParts(parts: readonly Float32Array[], out: Float32Array): void;
+  sumGradients(parts: readonly Float32Array[], out: Float32Array): void;
   finishGradient(rows: Int32Array, params: Float32Array, grad: Float32Array, l1: number, l2: number, scale: number, sums: Float64Array): void;
   sgdStep(params: Float32Array, grad: Float32Array, velocity: Float32Array, lr: number, momentum: number, nesterov: boolean): void;
   adamStep(params: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, decay: number): void;
@@ -135,7 +135,7 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
       return k.outputLoss(kind, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
     },
     // The step update: no small-call threshold, these run once per step over every parameter.
-    sumParts: k.sumParts,
+    sumGradients: k.sumGradients,
     finishGradient: k.finishGradient,
     sgdStep: k.sgdStep,
     adamStep: k.adamStep,
