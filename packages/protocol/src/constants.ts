@@ -34,11 +34,29 @@ export const MAX_BLOCK_ROWS = 1 << 16;
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 export const CLOSE_REASON_MAX_BYTES = 123;
 
-/** Domain-separation label of the worker's MAC: HMAC(token, label ‖ nonce ‖ cnonce). */
-export const AUTH_MAC_LABEL = 'gradswarm-auth-v1';
+/** Domain-separation label of the worker's MAC: HMAC(K, label ‖ nonce ‖ cnonce ‖ binding). */
+export const AUTH_MAC_LABEL = 'gradswarm-auth-v2';
 
-/** Domain-separation label of the coordinator's MAC: HMAC(token, label ‖ cnonce ‖ nonce). */
-export const WELCOME_MAC_LABEL = 'gradswarm-welcome-v1';
+/** Domain-separation label of the coordinator's MAC: HMAC(K, label ‖ cnonce ‖ nonce ‖ binding). */
+export const WELCOME_MAC_LABEL = 'gradswarm-welcome-v2';
+
+/** Label of the worker→coordinator session key. */
+export const SESSION_W2C_LABEL = 'gradswarm-session-w2c-v2';
+
+/** Label of the coordinator→worker session key. */
+export const SESSION_C2W_LABEL = 'gradswarm-session-c2w-v2';
+
+/** scrypt salt of the token key (fixed: the key is derived before any message is exchanged). */
+export const TOKEN_KDF_SALT = 'gradswarm-token-v2';
+
+/** Bytes of `challenge.coordinatorId`. */
+export const COORDINATOR_ID_BYTES = 16;
+
+/** Fewest characters of a user-chosen token (guessing is offline once a handshake is captured). */
+export const MIN_TOKEN_CHARS = 16;
 
 /** Characters of a token made by `generateToken`: letters and digits, 43 of them (> 256 bits). */
 export const TOKEN_CHARS = 43;
+
+/** Longest heartbeat interval a welcome may announce (one day). */
+export const MAX_HEARTBEAT_MS = 24 * 60 * 60 * 1000;

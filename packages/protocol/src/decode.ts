@@ -9,7 +9,9 @@
  * Bad bytes only ever raise ProtocolError, and the work is linear in the input size.
  */
 import { unpackr } from './codec.js';
+import { MAC_BYTES } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { bytes as bytesField, integer } from './fields.js';
 import { assertLimits, type ProtocolLimits } from './limits.js';
 import type { Message } from './messages.js';
 import { scanMessage } from './msgpack-scan.js';
@@ -25,6 +27,36 @@ import { validateMessage, type ValidationContext } from './validate.js';
  * @throws TypeError if `bytes` is not a Uint8Array or `limits` is not well formed (a caller bug)
  */
 export function decodeMessage(bytes: Uint8Array, limits: ProtocolLimits, expect: ValidationContext = {}): Message {
+  return validateMessage(unpackChecked(bytes, limits), limits, expect);
+}
+
+/** A decoded message with the envelope of a sealed one (`seal.ts`), when present. */
+export interface DecodedFrame {
+  readonly message: Message;
+  /** `n`: the sender's sequence number, if the frame carries one. */
+  readonly seq?: number;
+  /** `sig`: the frame's MAC, if it carries one. */
+  readonly sig?: Uint8Array;
+}
+
+/**
+ * decodeMessage, keeping the envelope fields `n` and `sig` of a sealed message (checked for
+ * type and length here; the MAC itself is checked by `openSealed`).
+ * @throws ProtocolError as decodeMessage; INVALID for an `n` or `sig` of the wrong type or length
+ */
+export function decodeFrame(bytes: Uint8Array, limits: ProtocolLimits, expect: ValidationContext = {}): DecodedFrame {
+  const value = unpackChecked(bytes, limits);
+  const message = validateMessage(value, limits, expect);
+  const o = value as Record<string, unknown>;
+  const rawSeq = Object.hasOwn(o, 'n') ? o.n : undefined;
+  const rawSig = Object.hasOwn(o, 'sig') ? o.sig : undefined;
+  const seq = rawSeq === undefined ? undefined : integer(rawSeq, `${message.t}.n`, 1);
+  const sig = rawSig === undefined ? undefined : bytesField(rawSig, `${message.t}.sig`, { length: MAC_BYTES });
+  return { message, ...(seq === undefined ? {} : { seq }), ...(sig === undefined ? {} : { sig }) };
+}
+
+/** Steps 1–3: size, subset scan, msgpackr; the value is not validated yet. */
+function unpackChecked(bytes: Uint8Array, limits: ProtocolLimits): unknown {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   }
@@ -43,7 +75,7 @@ export function decodeMessage(bytes: Uint8Array, limits: ProtocolLimits, expect:
   } catch (err) {
     throw new ProtocolError(ProtocolErrorCode.MALFORMED, describeMsgpackError(err, bytes.byteLength), { cause: err });
   }
-  return validateMessage(value, limits, expect);
+  return value;
 }
 
 /** msgpackr's error in one line; it flags a truncated input with `incomplete`. */

@@ -4,7 +4,7 @@
  * (DESIGN §5, STYLE §2.4). 1002, 1008 and 1009 are RFC 6455's; 4000–4999 are ours.
  */
 import { GradswarmError } from '@gradswarm/core';
-import { CLOSE_REASON_MAX_BYTES } from './constants.js';
+import { closeReason } from './close-reason.js';
 
 /** Codes of protocol errors (docs/errors.md lists them with their close codes). */
 export const ProtocolErrorCode = {
@@ -24,6 +24,12 @@ export const ProtocolErrorCode = {
   STALE: 'GS_ERR_PROTOCOL_STALE',
   /** A message type not allowed in the connection's current state (a step before welcome). */
   UNEXPECTED: 'GS_ERR_PROTOCOL_UNEXPECTED',
+  /** Reproducible mode: the worker's kernel backend is not the coordinator's (core's code). */
+  BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
+  /** The worker missed the step deadline (core's code). */
+  STEP_TIMEOUT: 'GS_ERR_STEP_TIMEOUT',
+  /** The peer said nothing for 3 heartbeat intervals: the link is taken as lost (core's code). */
+  HEARTBEAT: 'GS_ERR_HEARTBEAT',
 } as const;
 
 export type ProtocolErrorCodeValue = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
@@ -50,7 +56,16 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
     closeCode: 4005,
     meaning: 'a message type not allowed in the current state, e.g. a step before welcome',
   },
+  GS_ERR_BACKEND_MISMATCH: { closeCode: 1008, meaning: 'reproducible mode: the worker uses another kernel backend' },
+  GS_ERR_STEP_TIMEOUT: { closeCode: 4006, meaning: 'the worker missed the step deadline' },
+  GS_ERR_HEARTBEAT: { closeCode: 4007, meaning: 'no message from the peer for 3 heartbeat intervals' },
 });
+
+/** Close code of an ordinary end: the run finished, a worker left or was stopped. */
+export const CLOSE_NORMAL = 1000;
+
+/** Close code after the peer reported an `error` of its own (RFC 6455's internal error). */
+export const CLOSE_PEER_ERROR = 1011;
 
 /** A message that cannot be accepted; close the connection with `closeCode` and `closeReason`. */
 export class ProtocolError extends GradswarmError {
@@ -74,7 +89,7 @@ export class ProtocolError extends GradswarmError {
 
   /** The message cut to the 123 UTF-8 bytes a WebSocket close frame can carry. */
   get closeReason(): string {
-    return truncateUtf8(this.message, CLOSE_REASON_MAX_BYTES);
+    return closeReason(this.message);
   }
 }
 
@@ -91,22 +106,4 @@ export function protocolErrorFromClose(closeCode: number, reason: string): Proto
     }
   }
   return undefined;
-}
-
-const utf8 = new TextEncoder();
-/** UTF-8 bytes of `text`, as Buffer.byteLength counts them (a lone surrogate is U+FFFD, 3 bytes). */
-const utf8Length = (text: string): number => utf8.encode(text).length;
-
-/** `text` cut so that its UTF-8 encoding fits `maxBytes`, never inside a character. */
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (utf8Length(text) <= maxBytes) return text;
-  let bytes = 0;
-  let end = 0;
-  for (const ch of text) {
-    const n = utf8Length(ch);
-    if (bytes + n > maxBytes - 3) break; // room for the ellipsis (3 bytes)
-    bytes += n;
-    end += ch.length;
-  }
-  return `${text.slice(0, end)}…`;
 }

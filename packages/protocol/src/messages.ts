@@ -5,10 +5,11 @@
  *
  * A connection, worker (W) and coordinator (C):
  *   W→C hello       protocol version, what the worker is (threads, kernel backend, label)
- *   C→W challenge   a random nonce                  (refusal: error + close 1002/4001)
- *   W→C auth        HMAC(token, nonce‖cnonce) and the worker's own nonce
- *   C→W welcome     HMAC(token, cnonce‖nonce) proving the coordinator knows the token too,
- *                   the worker id, model spec, training config and data-set descriptor
+ *   C→W challenge   a random nonce, the coordinator's id   (refusal: error + close 1002/4001)
+ *   W→C auth        HMAC(K, nonce‖cnonce‖binding), the worker's own nonce, the address it dialled
+ *   C→W welcome     HMAC(K, cnonce‖nonce‖binding) proving the coordinator knows the token too,
+ *                   the worker id, model spec, training config, data-set descriptor, heartbeat
+ *   every message after auth, both ways, carries `n` (its sequence number) and `sig` (seal.ts)
  *   W→C data-request / C→W data-chunk   only if the worker lacks the data set (by fingerprint)
  *   W→C ready       the worker holds the data set whose fingerprint it names
  *   C→W step        weights version (+ weights bytes if the worker lacks them), epoch, batch,
@@ -18,8 +19,13 @@
  */
 import type { ModelSpec } from '@gradswarm/core';
 
-/** Version of this protocol; peers with a different version are refused. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of this protocol; peers with a different version are refused. Version 2 binds the
+ * handshake to the connection (`challenge.coordinatorId`, `auth.dialled`), keys the token with
+ * scrypt, signs every message after `auth` (`n`, `sig`; see `seal.ts`), adds `welcome.heartbeatMs`,
+ * and makes `step.step` the trainer's global step with `request` as the per-connection id.
+ */
+export const PROTOCOL_VERSION = 2;
 
 export interface HelloMessage {
   readonly t: 'hello';
@@ -35,12 +41,16 @@ export interface HelloMessage {
 export interface ChallengeMessage {
   readonly t: 'challenge';
   readonly nonce: Uint8Array;
+  /** 16 random bytes naming this coordinator process; part of the connection binding. */
+  readonly coordinatorId: Uint8Array;
 }
 
 export interface AuthMessage {
   readonly t: 'auth';
   readonly mac: Uint8Array;
   readonly cnonce: Uint8Array;
+  /** The address the worker dialled (`normalizeDialled`), which its MAC is bound to. */
+  readonly dialled: string;
 }
 
 /** Training configuration a worker needs to derive plans: the same on both sides. */
@@ -71,6 +81,8 @@ export interface WelcomeMessage {
   readonly dataset: WireDatasetDescriptor;
   /** Largest data-chunk the coordinator sends. */
   readonly chunkBytes: number;
+  /** The coordinator's heartbeat interval: a worker that hears nothing for 3 of them reconnects. */
+  readonly heartbeatMs: number;
 }
 
 export interface DataRequestMessage {
@@ -100,8 +112,10 @@ export interface WireShard {
 
 export interface StepMessage {
   readonly t: 'step';
-  /** Global step number (the coordinator's), echoed in the result. */
+  /** The trainer's global step (0-based; optimizer steps taken before this one), echoed in the result. */
   readonly step: number;
+  /** Per-connection request id (1, 2, …), echoed in the result; a result for another is stale. */
+  readonly request: number;
   readonly version: number;
   /** The weights of `version` as float32 bytes, or absent if the worker already has them. */
   readonly weights?: Uint8Array;
@@ -115,6 +129,7 @@ export interface StepMessage {
 export interface ResultMessage {
   readonly t: 'result';
   readonly step: number;
+  readonly request: number;
   readonly version: number;
   /** One float32 gradient per shard (reduce `each`) or exactly one (reduce `sum`). */
   readonly grads: readonly Uint8Array[];

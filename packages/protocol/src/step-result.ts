@@ -7,7 +7,8 @@ import type { ResultMessage, StepMessage } from './messages.js';
 
 /**
  * Checks a result against the step sent to the same worker.
- * - `step` and `version` must be the step's (else STALE: an answer to something not asked);
+ * - `request`, `step` and `version` must be the step's (else STALE: an answer to something not
+ *   asked; `step` null means nothing is in flight);
  * - reduce `each`: one gradient per shard, `counts[i]` = `shards[i].count`;
  * - reduce `sum`: exactly one gradient, `counts[0]` = the shards' total (else INVALID).
  * A coordinator that gave up on an older step (and reassigned its shards) should compare a
@@ -16,20 +17,17 @@ import type { ResultMessage, StepMessage } from './messages.js';
  * @param result the worker's result, already validated
  * @throws ProtocolError GS_ERR_PROTOCOL_STALE or GS_ERR_PROTOCOL_INVALID
  */
-export function checkResultForStep(step: StepMessage, result: ResultMessage): void {
-  if (result.step !== step.step || result.version !== step.version) {
-    throw new ProtocolError(
-      ProtocolErrorCode.STALE,
-      `result is for step ${result.step} at weights version ${result.version}, ` +
-        `but the step asked for is ${step.step} at version ${step.version}`,
-    );
+export function checkResultForStep(step: StepMessage | null, result: ResultMessage): void {
+  if (step === null || result.request !== step.request || result.step !== step.step || result.version !== step.version) {
+    const asked = step === null ? 'nothing was asked' : `step ${step.step} version ${step.version} was asked`;
+    throw new ProtocolError(ProtocolErrorCode.STALE, `stale result for step ${result.step} version ${result.version} while ${asked}`);
   }
   const expected =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((sum, s) => sum + s.count, 0)];
   if (result.grads.length !== expected.length) {
     throw new ProtocolError(
       ProtocolErrorCode.INVALID,
-      `result.grads has ${result.grads.length} gradients, but step ${step.step} (reduce '${step.reduce}') needs ${expected.length}`,
+      `returned ${result.grads.length} gradients, ${expected.length} were asked (step ${step.step}, reduce '${step.reduce}')`,
     );
   }
   for (let i = 0; i < expected.length; i++) {

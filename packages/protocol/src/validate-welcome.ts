@@ -13,7 +13,7 @@ import {
   type LossName,
   type ModelSpec,
 } from '@gradswarm/core';
-import { DATASET_HEADER_BYTES, MAC_BYTES, MAX_BLOCK_ROWS, MAX_PARAMETER_COUNT, MAX_SPEC_LAYERS } from './constants.js';
+import { DATASET_HEADER_BYTES, MAC_BYTES, MAX_HEARTBEAT_MS, MAX_BLOCK_ROWS, MAX_PARAMETER_COUNT, MAX_SPEC_LAYERS } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { array, boolean, bytes, fingerprint, integer, invalid, map, oneOf, own, string, type Fields } from './fields.js';
 import type { ProtocolLimits } from './limits.js';
@@ -35,7 +35,8 @@ export function validateWelcome(o: Fields, limits: ProtocolLimits): WelcomeMessa
     );
   }
   const chunkBytes = integer(own(o, 'chunkBytes'), 'welcome.chunkBytes', 1, limits.maxChunkBytes);
-  return { t: 'welcome', mac, workerId, spec, config, dataset, chunkBytes };
+  const heartbeatMs = integer(own(o, 'heartbeatMs'), 'welcome.heartbeatMs', 1, MAX_HEARTBEAT_MS);
+  return { t: 'welcome', mac, workerId, spec, config, dataset, chunkBytes, heartbeatMs };
 }
 
 /** A model spec within the wire's bounds, then core's own rules (output/loss pairing). */

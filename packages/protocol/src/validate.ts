@@ -8,7 +8,7 @@
  * fields only.
  */
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { MAC_BYTES, MAX_PARAMETER_COUNT, MAX_THREADS, NONCE_BYTES } from './constants.js';
+import { COORDINATOR_ID_BYTES, MAC_BYTES, MAX_PARAMETER_COUNT, MAX_THREADS, NONCE_BYTES } from './constants.js';
 import {
   array,
   bytes,
@@ -103,11 +103,16 @@ const VALIDATORS: Validators = {
       label: string(own(o, 'label'), 'hello.label', limits.maxLabelLength),
     };
   },
-  challenge: (o) => ({ t: 'challenge', nonce: bytes(own(o, 'nonce'), 'challenge.nonce', { length: NONCE_BYTES }) }),
-  auth: (o) => ({
+  challenge: (o) => ({
+    t: 'challenge',
+    nonce: bytes(own(o, 'nonce'), 'challenge.nonce', { length: NONCE_BYTES }),
+    coordinatorId: bytes(own(o, 'coordinatorId'), 'challenge.coordinatorId', { length: COORDINATOR_ID_BYTES }),
+  }),
+  auth: (o, limits) => ({
     t: 'auth',
     mac: bytes(own(o, 'mac'), 'auth.mac', { length: MAC_BYTES }),
     cnonce: bytes(own(o, 'cnonce'), 'auth.cnonce', { length: NONCE_BYTES }),
+    dialled: string(own(o, 'dialled'), 'auth.dialled', limits.maxLabelLength, 1),
   }),
   welcome: validateWelcome,
   'data-request': (o, limits) => ({
@@ -136,6 +141,7 @@ const VALIDATORS: Validators = {
 
 function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): StepMessage {
   const step = integer(own(o, 'step'), 'step.step');
+  const request = integer(own(o, 'request'), 'step.request');
   const version = integer(own(o, 'version'), 'step.version');
   const rawWeights = own(o, 'weights');
   const weights = rawWeights === undefined ? undefined : floatBytes(rawWeights, 'step.weights', ctx.parameterCount);
@@ -151,12 +157,13 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
   const reduce = oneOf(own(o, 'reduce'), 'step.reduce', REDUCE_MODES);
   if (weights !== undefined) assertFiniteFloats(weights, 'step.weights');
   return weights === undefined
-    ? { t: 'step', step, version, epoch, batch, shards, reduce }
-    : { t: 'step', step, version, weights, epoch, batch, shards, reduce };
+    ? { t: 'step', step, request, version, epoch, batch, shards, reduce }
+    : { t: 'step', step, request, version, weights, epoch, batch, shards, reduce };
 }
 
 function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): ResultMessage {
   const step = integer(own(o, 'step'), 'result.step');
+  const request = integer(own(o, 'request'), 'result.request');
   const version = integer(own(o, 'version'), 'result.version');
   const rawGrads = array(own(o, 'grads'), 'result.grads', 1, limits.maxShardsPerStep);
   const n = rawGrads.length;
@@ -172,7 +179,7 @@ function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContex
   const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
   const lossSums = rawLossSums.map((s, i) => lossSum(s, `result.lossSums[${i}]`));
   grads.forEach((g, i) => assertFiniteFloats(g, `result.grads[${i}]`));
-  return { t: 'result', step, version, grads, lossSums, counts, computeMs };
+  return { t: 'result', step, request, version, grads, lossSums, counts, computeMs };
 }
 
 /** A float32 payload: 4·P bytes when P is known, else a non-empty multiple of 4. */

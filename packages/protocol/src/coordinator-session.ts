@@ -1,0 +1,256 @@
+/**
+ * The coordinator's side of one connection, as a state machine without a socket (in the manner
+ * of ws's Receiver): the driver feeds it frames (`receive`) and its own intents (`sendStep`,
+ * `heartbeat`, `drop`, `leave`) and applies the actions it returns, in order.
+ *
+ * States and transitions:
+ *   0 AWAIT_HELLO  hello (right version)            → challenge {nonce, coordinatorId}    → 1
+ *   1 AWAIT_AUTH   auth whose MAC verifies, bound to an address of ours (ws) or our certificate
+ *                  (wss), backend allowed           → joined, welcome (signed, n = 1)     → 2
+ *   2 JOINED       data-request in range            → data-chunk                          → 2
+ *                  ready for our data set           → admit                               → 3
+ *   3 READY        result for the step in flight    → result (or rejected)                → 3
+ *   2, 3           heartbeat → alive;  leave → left, close 1000;  error → worker-error, close 1011
+ *   any            a frame that does not decode, a type not allowed here, a bad MAC or
+ *                  signature → refused, error {code, message}, close with the code's close code → 4
+ *   4 CLOSED       every frame is ignored
+ * From state 2 on, every message both ways is signed (`seal.ts`); before it none is.
+ */
+import { bindingDigest, createNonce, sessionKeys, verifyMac, authMac, welcomeMac, type HmacKey, type SessionKeys } from './auth.js';
+import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
+import { decodeFrame } from './decode.js';
+import { encodeMessage } from './encode.js';
+import { CLOSE_NORMAL, CLOSE_PEER_ERROR, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode, type ProtocolErrorCodeValue } from './errors.js';
+import type { ProtocolLimits } from './limits.js';
+import type { HelloMessage, Message, MessageType, StepMessage, WelcomeMessage } from './messages.js';
+import { openSealed, sealMessage } from './seal.js';
+import type { CloseAction, CoordinatorAction } from './session-actions.js';
+import { SessionQueue } from './session-queue.js';
+import { checkResultForStep } from './step-result.js';
+
+/** The coordinator session's states. */
+export const CoordinatorState = { AWAIT_HELLO: 0, AWAIT_AUTH: 1, JOINED: 2, READY: 3, CLOSED: 4 } as const;
+export type CoordinatorStateValue = (typeof CoordinatorState)[keyof typeof CoordinatorState];
+
+/** Message types a worker may send in each state (`ValidationContext.allowed`). */
+const ALLOWED: Readonly<Record<CoordinatorStateValue, readonly MessageType[]>> = {
+  0: ['hello'],
+  1: ['auth'],
+  2: ['data-request', 'ready', 'heartbeat', 'leave', 'error'],
+  3: ['result', 'heartbeat', 'leave', 'error'],
+  4: [],
+};
+
+/** What the welcome offers every worker (all of it but the MAC and the worker id). */
+export type WelcomeOffer = Omit<WelcomeMessage, 't' | 'mac' | 'workerId'>;
+
+export interface CoordinatorSessionOptions {
+  /** The token key (`deriveTokenKey`). */
+  readonly tokenKey: HmacKey;
+  /** This coordinator process's id (`createCoordinatorId`), the same for every connection. */
+  readonly coordinatorId: Uint8Array;
+  /** Lowercase hex SHA-256 of our TLS certificate, '' on plain ws. */
+  readonly certFingerprint: string;
+  readonly limits: ProtocolLimits;
+  /** P of the model: weights and gradients must be 4·P bytes. */
+  readonly parameterCount: number;
+  readonly offer: WelcomeOffer;
+  /** The encoded data set that data-requests read from. */
+  readonly dataset: Uint8Array;
+  /** Reproducible mode: the kernel backend every worker must use. */
+  readonly requireBackend?: string;
+  /**
+   * Whether the address a worker says it dialled (`normalizeDialled` form) is one of ours. Asked
+   * on plain ws only: on wss the certificate in the binding already tells a relay apart.
+   */
+  readonly isOwnAddress: (dialled: string) => boolean;
+  /** A fresh worker id (asked once the worker is authenticated). */
+  readonly allocateId: () => number;
+}
+
+export class CoordinatorSession {
+  private stateValue: CoordinatorStateValue = CoordinatorState.AWAIT_HELLO;
+  private readonly queue = new SessionQueue();
+  private hello: HelloMessage | null = null;
+  private nonce: Uint8Array | null = null;
+  private keys: SessionKeys | null = null;
+  private sentSeq = 0;
+  private receivedSeq = 0;
+  private requestId = 0;
+  private pending: StepMessage | null = null;
+
+  constructor(private readonly options: CoordinatorSessionOptions) {}
+
+  /** The current state (CoordinatorState). */
+  get state(): CoordinatorStateValue {
+    return this.stateValue;
+  }
+
+  /**
+   * One frame from the worker.
+   * @param frame the frame's bytes (never modified)
+   * @param isBinary false for a text frame, which is refused (messages are binary msgpack)
+   */
+  receive(frame: Uint8Array, isBinary = true): Promise<CoordinatorAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === CoordinatorState.CLOSED) return [];
+      try {
+        return await this.onFrame(frame, isBinary);
+      } catch (err) {
+        if (err instanceof ProtocolError) return this.refusal(err.code as ProtocolErrorCodeValue, err.message);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Asks the ready worker for a step; the session gives it the next request id and remembers
+   * it, so only a result for this step is accepted.
+   * @returns the send action (none unless READY)
+   */
+  sendStep(step: Omit<StepMessage, 't' | 'request'>): Promise<CoordinatorAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue !== CoordinatorState.READY) return [];
+      const message: StepMessage = { t: 'step', step: step.step, request: ++this.requestId, version: step.version, weights: step.weights, epoch: step.epoch, batch: step.batch, shards: step.shards, reduce: step.reduce };
+      this.pending = message;
+      return [await this.signed(message)];
+    });
+  }
+
+  /** The coordinator's heartbeat (to a welcomed worker only). */
+  heartbeat(timeMs: number): Promise<CoordinatorAction[]> {
+    return this.queue.run(async () => (this.keyed() ? [await this.signed({ t: 'heartbeat', timeMs })] : []));
+  }
+
+  /**
+   * Ends the connection from this side for a reason in the error table (a missed step deadline,
+   * missed heartbeats), without an error message: close with the code's close code.
+   */
+  drop(code: ProtocolErrorCodeValue, reason: string): Promise<CoordinatorAction[]> {
+    return this.queue.run(() => {
+      if (this.stateValue === CoordinatorState.CLOSED) return [];
+      this.stateValue = CoordinatorState.CLOSED;
+      return [close(PROTOCOL_ERRORS[code].closeCode, reason)];
+    });
+  }
+
+  /** The run ends (or the coordinator stops): leave {reason}, close 1000. */
+  leave(reason: string, closeText: string): Promise<CoordinatorAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === CoordinatorState.CLOSED) return [];
+      const message: Message = { t: 'leave', reason: truncateUtf8(reason, this.options.limits.maxLabelLength) };
+      const send = this.keyed() ? await this.signed(message) : { kind: 'send' as const, bytes: encodeMessage(message) };
+      this.stateValue = CoordinatorState.CLOSED;
+      return [send, close(CLOSE_NORMAL, closeText)];
+    });
+  }
+
+  /** The socket closed: the session takes no more input. */
+  closed(): void {
+    this.stateValue = CoordinatorState.CLOSED;
+  }
+
+  private keyed(): boolean {
+    return this.keys !== null && (this.stateValue === CoordinatorState.JOINED || this.stateValue === CoordinatorState.READY);
+  }
+
+  private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<CoordinatorAction[]> {
+    if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
+    const o = this.options;
+    const decoded = decodeFrame(frame, o.limits, { parameterCount: o.parameterCount, allowed: ALLOWED[this.stateValue] });
+    if (this.keys) await openSealed(frame, decoded, this.keys.workerToCoordinator, ++this.receivedSeq);
+    const m = decoded.message;
+    switch (m.t) {
+      case 'hello':
+        return this.onHello(m);
+      case 'auth':
+        return this.onAuth(m);
+      case 'data-request': {
+        const total = o.dataset.byteLength;
+        if (m.fingerprint !== o.offer.dataset.fingerprint || m.offset + m.length > total || m.length > o.offer.chunkBytes) {
+          throw new ProtocolError(ProtocolErrorCode.INVALID, `data-request for ${m.length} bytes at ${m.offset} is outside the data set (${total} bytes, chunks of ${o.offer.chunkBytes})`);
+        }
+        return [{ kind: 'alive' }, await this.signed({ t: 'data-chunk', fingerprint: m.fingerprint, offset: m.offset, bytes: o.dataset.subarray(m.offset, m.offset + m.length) })];
+      }
+      case 'ready':
+        if (m.fingerprint !== o.offer.dataset.fingerprint) throw new ProtocolError(ProtocolErrorCode.INVALID, 'ready for another data set');
+        this.stateValue = CoordinatorState.READY;
+        return [{ kind: 'alive' }, { kind: 'admit' }];
+      case 'result': {
+        const step = this.pending;
+        try {
+          checkResultForStep(step, m);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.stateValue = CoordinatorState.CLOSED;
+          return [{ kind: 'alive' }, { kind: 'rejected', error: err }, close(err.closeCode, err.message)];
+        }
+        this.pending = null;
+        return [{ kind: 'alive' }, { kind: 'result', result: m, step: step! }];
+      }
+      case 'heartbeat':
+        return [{ kind: 'alive' }];
+      case 'leave':
+        this.stateValue = CoordinatorState.CLOSED;
+        return [{ kind: 'left', reason: m.reason }, close(CLOSE_NORMAL, 'bye')];
+      case 'error':
+        this.stateValue = CoordinatorState.CLOSED;
+        return [{ kind: 'worker-error', code: m.code, message: m.message }, close(CLOSE_PEER_ERROR, 'worker error')];
+      default:
+        // ALLOWED lets no other type through.
+        throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
+    }
+  }
+
+  private onHello(m: HelloMessage): CoordinatorAction[] {
+    this.hello = m;
+    this.nonce = createNonce();
+    this.stateValue = CoordinatorState.AWAIT_AUTH;
+    return [{ kind: 'send', bytes: encodeMessage({ t: 'challenge', nonce: this.nonce, coordinatorId: this.options.coordinatorId }) }];
+  }
+
+  private async onAuth(m: Extract<Message, { t: 'auth' }>): Promise<CoordinatorAction[]> {
+    const o = this.options;
+    const nonce = this.nonce!;
+    const hello = this.hello!;
+    const binding = await bindingDigest({ dialled: m.dialled, coordinatorId: o.coordinatorId, certFingerprint: o.certFingerprint });
+    if (!verifyMac(await authMac(o.tokenKey, nonce, m.cnonce, binding), m.mac)) {
+      const why = o.certFingerprint === '' ? 'wrong token' : 'wrong token (or a relay presenting another TLS certificate)';
+      throw new ProtocolError(ProtocolErrorCode.AUTH, why);
+    }
+    if (o.certFingerprint === '' && !o.isOwnAddress(m.dialled)) {
+      throw new ProtocolError(
+        ProtocolErrorCode.AUTH,
+        `the worker dialled ${m.dialled}, not an address of this coordinator: a relay may stand between - help: connect the worker to an address the coordinator printed`,
+      );
+    }
+    if (o.requireBackend !== undefined && hello.backend !== o.requireBackend) {
+      throw new ProtocolError(
+        ProtocolErrorCode.BACKEND_MISMATCH,
+        `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`,
+      );
+    }
+    this.keys = await sessionKeys(o.tokenKey, nonce, m.cnonce, binding);
+    const workerId = o.allocateId();
+    this.stateValue = CoordinatorState.JOINED;
+    const mac = await welcomeMac(o.tokenKey, nonce, m.cnonce, binding);
+    const welcome: WelcomeMessage = { t: 'welcome', mac, workerId, ...o.offer };
+    return [{ kind: 'joined', workerId, hello }, await this.signed(welcome)];
+  }
+
+  /** refused (for the log), error {code, message}, close with the code's close code; → CLOSED. */
+  private async refusal(code: ProtocolErrorCodeValue, reason: string): Promise<CoordinatorAction[]> {
+    const error: Message = { t: 'error', code, message: truncateUtf8(reason, this.options.limits.maxLabelLength) };
+    const send = this.keyed() ? await this.signed(error) : { kind: 'send' as const, bytes: encodeMessage(error) };
+    this.stateValue = CoordinatorState.CLOSED;
+    return [{ kind: 'refused', code, reason }, send, close(PROTOCOL_ERRORS[code].closeCode, reason)];
+  }
+
+  private async signed(message: Message): Promise<CoordinatorAction> {
+    return { kind: 'send', bytes: await sealMessage(message, this.keys!.coordinatorToWorker, ++this.sentSeq) };
+  }
+}
+
+function close(code: number, reason: string): CloseAction {
+  return { kind: 'close', code: closeCode(code), reason: closeReason(reason) };
+}

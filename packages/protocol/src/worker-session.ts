@@ -1,0 +1,246 @@
+/**
+ * The worker's side of one connection, as a state machine without a socket (in the manner of
+ * ws's Receiver): the driver calls `open` once the socket is open, feeds it every frame
+ * (`receive`) and its own intents (`requestChunk`, `ready`, `result`, `leave`, `fail`), and
+ * applies the actions it returns, in order.
+ *
+ * States and transitions:
+ *   0 AWAIT_CHALLENGE  open                         → hello
+ *                      challenge                    → auth {mac, cnonce, dialled}        → 1
+ *   1 AWAIT_WELCOME    welcome, signed, MAC verifies → welcome                          → 2
+ *   2 PREPARING        requestChunk → data-request;  data-chunk → chunk;  ready() → ready → 3
+ *   3 READY            step → step;  result() → result                                  → 3
+ *   2, 3               heartbeat → heartbeat back
+ *   any                error with a refusal code (auth, version, backend) → refused      → 4
+ *                      other error → log;  leave 'finished' → finished; other leave → lost → 4
+ *                      a frame that does not decode, is not allowed here or fails its
+ *                      signature → close with the error's close code, lost              → 4
+ *   4 CLOSED           every frame is ignored
+ * From the welcome on, every message both ways is signed (`seal.ts`).
+ */
+import { bindingDigest, authMac, createNonce, normalizeFingerprint, sessionKeys, verifyMac, welcomeMac, type HmacKey, type SessionKeys } from './auth.js';
+import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
+import { decodeFrame } from './decode.js';
+import { encodeMessage } from './encode.js';
+import { CLOSE_NORMAL, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode } from './errors.js';
+import { DEFAULT_PROTOCOL_LIMITS, limitsForModel, type ProtocolLimits } from './limits.js';
+import { PROTOCOL_VERSION, type Message, type MessageType, type ResultMessage, type StepMessage } from './messages.js';
+import { openSealed, sealMessage } from './seal.js';
+import type { CloseAction, WorkerAction } from './session-actions.js';
+import { SessionQueue } from './session-queue.js';
+import { parameterCount } from '@gradswarm/core';
+
+/** The worker session's states. */
+export const WorkerState = { AWAIT_CHALLENGE: 0, AWAIT_WELCOME: 1, PREPARING: 2, READY: 3, CLOSED: 4 } as const;
+export type WorkerStateValue = (typeof WorkerState)[keyof typeof WorkerState];
+
+/** Message types the coordinator may send in each state (`ValidationContext.allowed`). */
+const ALLOWED: Readonly<Record<WorkerStateValue, readonly MessageType[]>> = {
+  0: ['challenge', 'error', 'leave'],
+  1: ['welcome', 'error', 'leave'],
+  2: ['data-chunk', 'heartbeat', 'error', 'leave'],
+  3: ['step', 'heartbeat', 'error', 'leave'],
+  4: [],
+};
+
+/** Codes of a coordinator's `error` after which retrying cannot help. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set([ProtocolErrorCode.AUTH, ProtocolErrorCode.VERSION, ProtocolErrorCode.BACKEND_MISMATCH]);
+
+export interface WorkerSessionOptions {
+  /** The token key (`deriveTokenKey`). */
+  readonly tokenKey: HmacKey;
+  /** The address this worker dialled, as `normalizeDialled` writes it. */
+  readonly dialled: string;
+  readonly threads: number;
+  readonly backend: string;
+  readonly label: string;
+  /** Largest number of shards a step may carry [DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep]. */
+  readonly maxShardsPerStep?: number;
+}
+
+export class WorkerSession {
+  private stateValue: WorkerStateValue = WorkerState.AWAIT_CHALLENGE;
+  private readonly queue = new SessionQueue();
+  private certFingerprint = '';
+  private nonce: Uint8Array | null = null;
+  private cnonce: Uint8Array | null = null;
+  private binding: Uint8Array | null = null;
+  private keys: SessionKeys | null = null;
+  private limits: ProtocolLimits = DEFAULT_PROTOCOL_LIMITS;
+  private parameterCount: number | undefined;
+  private sentSeq = 0;
+  private receivedSeq = 0;
+  private fingerprint = '';
+
+  constructor(private readonly options: WorkerSessionOptions) {}
+
+  /** The current state (WorkerState). */
+  get state(): WorkerStateValue {
+    return this.stateValue;
+  }
+
+  /** The limits frames are checked against now (sized to the model once welcomed): ws's maxPayload. */
+  get currentLimits(): ProtocolLimits {
+    return this.limits;
+  }
+
+  /**
+   * The socket is open: say hello.
+   * @param certFingerprint [''] SHA-256 of the coordinator's TLS certificate on wss (hex, colons allowed)
+   */
+  open(certFingerprint = ''): Promise<WorkerAction[]> {
+    return this.queue.run(() => {
+      this.certFingerprint = normalizeFingerprint(certFingerprint);
+      const o = this.options;
+      return [{ kind: 'send', bytes: encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: o.threads, backend: o.backend, label: o.label }) }];
+    });
+  }
+
+  /** One frame from the coordinator. */
+  receive(frame: Uint8Array, isBinary = true): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === WorkerState.CLOSED) return [];
+      const before = this.stateValue;
+      try {
+        return await this.onFrame(frame, isBinary);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.stateValue = WorkerState.CLOSED;
+        // A welcome that does not verify: the peer does not hold the token; retrying cannot help.
+        if (err.code === ProtocolErrorCode.AUTH && before === WorkerState.AWAIT_WELCOME) {
+          return [close(err.closeCode, err.message), { kind: 'refused', message: err.message }];
+        }
+        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${err.message}` }];
+      }
+    });
+  }
+
+  /** Asks for `length` bytes of the data set at `offset` (PREPARING only). */
+  requestChunk(offset: number, length: number): Promise<WorkerAction[]> {
+    return this.queue.run(async () => (this.stateValue === WorkerState.PREPARING ? [await this.signed({ t: 'data-request', fingerprint: this.fingerprint, offset, length })] : []));
+  }
+
+  /** The data set is here: ready {fingerprint} → READY. */
+  ready(): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue !== WorkerState.PREPARING) return [];
+      this.stateValue = WorkerState.READY;
+      return [await this.signed({ t: 'ready', fingerprint: this.fingerprint })];
+    });
+  }
+
+  /** The answer to `step` (its step, request and version are copied in). */
+  result(step: StepMessage, result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue !== WorkerState.READY) return [];
+      const message: ResultMessage = { t: 'result', step: step.step, request: step.request, version: step.version, grads: result.grads, lossSums: result.lossSums, counts: result.counts, computeMs: result.computeMs };
+      return [await this.signed(message)];
+    });
+  }
+
+  /** The worker stops: leave {reason} (signed once welcomed), close 1000. */
+  leave(reason: string): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === WorkerState.CLOSED) return [];
+      const message: Message = { t: 'leave', reason: truncateUtf8(reason, DEFAULT_PROTOCOL_LIMITS.maxLabelLength) };
+      const send = this.keyed() ? await this.signed(message) : { kind: 'send' as const, bytes: encodeMessage(message) };
+      this.stateValue = WorkerState.CLOSED;
+      return [send, close(CLOSE_NORMAL, reason)];
+    });
+  }
+
+  /** The worker failed (a step, the data set): error {code, message} to the coordinator. */
+  fail(code: string, message: string): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === WorkerState.CLOSED) return [];
+      const max = DEFAULT_PROTOCOL_LIMITS.maxLabelLength;
+      const error: Message = { t: 'error', code: truncateUtf8(code, max) || 'GS_ERR_WORKER', message: truncateUtf8(message, max) };
+      const send = this.keyed() ? await this.signed(error) : { kind: 'send' as const, bytes: encodeMessage(error) };
+      this.stateValue = WorkerState.CLOSED;
+      return [send];
+    });
+  }
+
+  /**
+   * The coordinator said nothing for `silentMs` (the driver's deadline, 3 heartbeat intervals):
+   * the link is taken as lost. Close 4007 (GS_ERR_HEARTBEAT), lost → CLOSED.
+   */
+  silent(silentMs: number): Promise<WorkerAction[]> {
+    return this.queue.run(() => {
+      if (this.stateValue === WorkerState.CLOSED) return [];
+      this.stateValue = WorkerState.CLOSED;
+      const reason = `no message from the coordinator for ${(silentMs / 1000).toFixed(1)} s`;
+      return [close(PROTOCOL_ERRORS[ProtocolErrorCode.HEARTBEAT].closeCode, reason), { kind: 'lost', message: reason }];
+    });
+  }
+
+  /** The socket closed: the session takes no more input. */
+  closed(): void {
+    this.stateValue = WorkerState.CLOSED;
+  }
+
+  private keyed(): boolean {
+    return this.stateValue === WorkerState.PREPARING || this.stateValue === WorkerState.READY;
+  }
+
+  private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<WorkerAction[]> {
+    if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
+    const decoded = decodeFrame(frame, this.limits, { parameterCount: this.parameterCount, allowed: ALLOWED[this.stateValue] });
+    const m = decoded.message;
+    if (m.t === 'welcome' && !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)) {
+      throw new ProtocolError(ProtocolErrorCode.AUTH, 'the coordinator could not prove it knows the token - help: check --token and --connect');
+    }
+    // The welcome and everything after it are signed; an unsigned refusal before it is allowed.
+    if (this.keyed() || m.t === 'welcome') await openSealed(frame, decoded, this.keys!.coordinatorToWorker, ++this.receivedSeq);
+    switch (m.t) {
+      case 'challenge':
+        return this.onChallenge(m);
+      case 'welcome': {
+        const P = parameterCount(m.spec.layers);
+        this.parameterCount = P;
+        this.limits = limitsForModel(P, this.options.maxShardsPerStep ?? DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep);
+        this.fingerprint = m.dataset.fingerprint;
+        this.stateValue = WorkerState.PREPARING;
+        return [{ kind: 'welcome', welcome: m }];
+      }
+      case 'data-chunk':
+        if (m.fingerprint !== this.fingerprint) throw new ProtocolError(ProtocolErrorCode.INVALID, 'the coordinator sent a chunk of another data set');
+        return [{ kind: 'chunk', chunk: m }];
+      case 'step':
+        return [{ kind: 'step', step: m }];
+      case 'heartbeat':
+        return [await this.signed({ t: 'heartbeat', timeMs: Date.now() })];
+      case 'error':
+        if (REFUSAL_CODES.has(m.code)) {
+          this.stateValue = WorkerState.CLOSED;
+          return [{ kind: 'refused', message: `the coordinator refused this worker: ${m.message}` }];
+        }
+        return [{ kind: 'log', line: `coordinator reported ${m.code}: ${m.message}` }];
+      case 'leave':
+        this.stateValue = WorkerState.CLOSED;
+        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${m.reason}` }];
+      default:
+        throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
+    }
+  }
+
+  private async onChallenge(m: Extract<Message, { t: 'challenge' }>): Promise<WorkerAction[]> {
+    const o = this.options;
+    this.nonce = m.nonce;
+    this.cnonce = createNonce();
+    this.binding = await bindingDigest({ dialled: o.dialled, coordinatorId: m.coordinatorId, certFingerprint: this.certFingerprint });
+    this.keys = await sessionKeys(o.tokenKey, this.nonce, this.cnonce, this.binding);
+    const mac = await authMac(o.tokenKey, this.nonce, this.cnonce, this.binding);
+    this.stateValue = WorkerState.AWAIT_WELCOME;
+    return [{ kind: 'send', bytes: encodeMessage({ t: 'auth', mac, cnonce: this.cnonce, dialled: o.dialled }) }];
+  }
+
+  private async signed(message: Message): Promise<WorkerAction> {
+    return { kind: 'send', bytes: await sealMessage(message, this.keys!.workerToCoordinator, ++this.sentSeq) };
+  }
+}
+
+function close(code: number, reason: string): CloseAction {
+  return { kind: 'close', code: closeCode(code), reason: closeReason(reason) };
+}
+
