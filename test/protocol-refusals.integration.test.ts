@@ -19,10 +19,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SHARDS_PER_STEP } from '@gradswarm/coordinator';
-import { authMac, createNonce, float32ToBytes, limitsForModel, PROTOCOL_VERSION, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
+import { createNonce, float32ToBytes, limitsForModel, PROTOCOL_VERSION, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
-import { getStatus, hello, joinAsFake, launchCoordinator, RawConnection, type CoordinatorProcess, type FakeWorker } from './helpers/coordinator.js';
+import { authFor, getStatus, hello, joinAsFake, launchCoordinator, RawConnection, type CoordinatorProcess, type FakeWorker } from './helpers/coordinator.js';
 import { killAll, startWorker, type Running } from './helpers/processes.js';
 
 const TOKEN = 'refusals-integration-token';
@@ -37,12 +37,13 @@ function linesStartingWith(c: Running, prefix: string): string[] {
 }
 
 /** A result of the right shape for `step` (zero gradients), with `change` applied. */
-function resultFor(step: StepMessage, parameterCount: number, change: Partial<ResultMessage> = {}): ResultMessage {
+function resultFor(step: Omit<StepMessage, 'request'> & { request?: number }, parameterCount: number, change: Partial<ResultMessage> = {}): ResultMessage {
   const n = step.reduce === 'each' ? step.shards.length : 1;
   const counts = step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
   return {
     t: 'result',
     step: step.step,
+    request: step.request ?? 1,
     version: step.version,
     grads: Array.from({ length: n }, () => float32ToBytes(new Float32Array(parameterCount))),
     lossSums: counts.map((c) => c * 2.3),
@@ -87,9 +88,8 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
   it('answers auth with a MAC from a wrong token with error GS_ERR_AUTH and close 1008', async () => {
     const conn = await RawConnection.open(c.url);
     conn.send(hello(c.backend, 'wrong-token'));
-    const { nonce } = await conn.next('challenge');
-    const cnonce = createNonce();
-    conn.send({ t: 'auth', mac: authMac('not-the-token', nonce, cnonce), cnonce });
+    const challenge = await conn.next('challenge');
+    conn.send(await authFor('not-the-token-but-long', c.url, challenge, createNonce()));
     const error = await conn.next('error');
     expect(error.code).toBe('GS_ERR_AUTH');
     expect(error.message).not.toContain(TOKEN);

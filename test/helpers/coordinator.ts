@@ -4,23 +4,29 @@
  * to its /status over http or https, and a fake protocol client built on `ws` and
  * `@gradswarm/protocol` that can say exactly what a test wants, right or wrong:
  *   RawConnection   one WebSocket; send messages or raw frames, read decoded messages, see the close
- *   joinAsFake      hello → challenge → auth → welcome (its MAC checked) → ready, without the data
+ *   joinAsFake      a protocol WorkerSession over a RawConnection: hello → challenge → auth →
+ *                   welcome (its MAC checked) → ready, without the data; later messages signed
  * Every process is started through ./processes.ts, so its killAll() ends them.
  */
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import {
   authMac,
-  createNonce,
+  bindingDigest,
   decodeMessage,
   DEFAULT_PROTOCOL_LIMITS,
+  deriveTokenKey,
   encodeMessage,
+  normalizeDialled,
+  normalizeFingerprint,
   PROTOCOL_VERSION,
-  verifyMac,
-  welcomeMac,
+  WorkerSession,
+  type ChallengeMessage,
   type Message,
   type MessageType,
   type WelcomeMessage,
+  type WorkerAction,
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
 import { startCoordinator, type Running } from './processes.js';
@@ -99,6 +105,11 @@ export class RawConnection {
   readonly closed: Promise<Closed>;
   /** The client's local port: the coordinator names an unauthenticated peer 127.0.0.1:PORT. */
   localPort = 0;
+  /** SHA-256 of the server's TLS certificate on wss (lowercase hex), '' on ws. */
+  certFingerprint = '';
+  /** The protocol session that signs and answers for this connection once attached (joinAsFake). */
+  private session: WorkerSession | null = null;
+  private onAction: ((a: WorkerAction) => void) | null = null;
   /**
    * Socket errors seen by the client (e.g. EPIPE while the coordinator cuts an oversize frame),
    * and frames from the coordinator that do not decode.
@@ -114,7 +125,11 @@ export class RawConnection {
     private readonly answerHeartbeats: boolean,
   ) {
     ws.binaryType = 'nodebuffer';
-    ws.on('upgrade', (res) => (this.localPort = res.socket.localPort ?? 0));
+    ws.on('upgrade', (res) => {
+      this.localPort = res.socket.localPort ?? 0;
+      const tls = res.socket as TLSSocket;
+      if (typeof tls.getPeerCertificate === 'function') this.certFingerprint = normalizeFingerprint(tls.getPeerCertificate().fingerprint256 ?? '');
+    });
     ws.on('error', (err) => this.errors.push(err));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       let message: Message;
@@ -126,7 +141,10 @@ export class RawConnection {
         this.errors.push(err as Error);
         return;
       }
-      if (message.t === 'heartbeat' && this.answerHeartbeats && ws.readyState === WebSocket.OPEN) {
+      if (this.session) {
+        // The session checks signatures and answers heartbeats (signed) itself.
+        void this.session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).then((actions) => this.apply(actions), (err) => this.errors.push(err as Error));
+      } else if (message.t === 'heartbeat' && this.answerHeartbeats && ws.readyState === WebSocket.OPEN) {
         this.send({ t: 'heartbeat', timeMs: Date.now() });
       }
       this.received.push(message);
@@ -155,9 +173,29 @@ export class RawConnection {
     });
   }
 
-  /** Sends one protocol message (encoded by the protocol package). */
+  /** Sends one protocol message (encoded by the protocol package; signed by the session once attached and welcomed). */
   send(message: Message): void {
-    this.ws.send(encodeMessage(message));
+    if (this.session) void this.session.send(message).then((actions) => this.apply(actions), (err) => this.errors.push(err as Error));
+    else this.ws.send(encodeMessage(message));
+  }
+
+  /** Hands this connection to a protocol session: its actions are applied here and shown to `onAction`. */
+  attach(session: WorkerSession, onAction: (a: WorkerAction) => void): void {
+    this.session = session;
+    this.onAction = onAction;
+  }
+
+  /** Applies a session's actions: sends and closes here, everything else to `onAction`. */
+  apply(actions: readonly WorkerAction[]): void {
+    for (const a of actions) {
+      if (a.kind === 'send') {
+        if (this.ws.readyState === WebSocket.OPEN) this.ws.send(a.bytes);
+      } else if (a.kind === 'close') {
+        this.ws.close(a.code, a.reason);
+      } else {
+        this.onAction?.(a);
+      }
+    }
   }
 
   /** Sends any bytes as one frame, binary unless told otherwise. */
@@ -214,19 +252,35 @@ export interface FakeWorker {
 }
 
 /**
- * Joins as a worker that knows the token but never fetches the data: hello, auth with the right
- * MAC, checks the welcome's MAC, then `ready` with the welcome's fingerprint. From then on the
- * coordinator counts it as READY and sends it steps.
+ * The auth a worker holding `token` would answer `challenge` with, on a connection to `url`
+ * (plain ws): for tests that say it themselves, right or wrong.
+ */
+export async function authFor(token: string, url: string, challenge: ChallengeMessage, cnonce: Uint8Array): Promise<Message> {
+  const dialled = normalizeDialled(url);
+  const binding = await bindingDigest({ dialled, coordinatorId: challenge.coordinatorId, certFingerprint: '' });
+  return { t: 'auth', mac: await authMac(await deriveTokenKey(token), challenge.nonce, cnonce, binding), cnonce, dialled };
+}
+
+/**
+ * Joins as a worker that knows the token but never fetches the data: the protocol package's
+ * WorkerSession says hello, answers the challenge, checks the welcome's MAC, then sends `ready`
+ * with the welcome's fingerprint. From then on the coordinator counts it as READY and sends it
+ * steps; `conn.send` signs what the test sends, and heartbeats are answered.
  * @throws Error if the coordinator refuses it or cannot prove it knows the token
  */
 export async function joinAsFake(url: string, token: string, backend: string, label: string, ca?: string | Buffer): Promise<FakeWorker> {
   const conn = await RawConnection.open(url, { ca });
-  conn.send(hello(backend, label));
-  const { nonce } = await conn.next('challenge');
-  const cnonce = createNonce();
-  conn.send({ t: 'auth', mac: authMac(token, nonce, cnonce), cnonce });
-  const welcome = await conn.next('welcome');
-  if (!verifyMac(welcomeMac(token, nonce, cnonce), welcome.mac)) throw new Error('the welcome MAC does not verify');
-  conn.send({ t: 'ready', fingerprint: welcome.dataset.fingerprint });
+  const session = new WorkerSession({ tokenKey: await deriveTokenKey(token), dialled: normalizeDialled(url), threads: 1, backend, label });
+  const welcomed = new Promise<WelcomeMessage>((resolve, reject) =>
+    conn.attach(session, (a) => {
+      if (a.kind === 'welcome') resolve(a.welcome);
+      else if (a.kind === 'refused' || a.kind === 'lost') reject(new Error(a.message));
+    }),
+  );
+  conn.apply(await session.open(conn.certFingerprint));
+  await conn.next('challenge');
+  const welcome = await welcomed;
+  await conn.next('welcome');
+  conn.apply(await session.ready());
   return { conn, welcome };
 }

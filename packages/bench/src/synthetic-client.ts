@@ -1,8 +1,8 @@
 /**
- * A synthetic worker for measuring the coordinator alone: it speaks the whole protocol as
- * `gradswarm worker` does — hello (with its label), HMAC auth, the welcome's MAC checked, `ready`
- * naming the welcome's data-set fingerprint, heartbeats answered, every step message decoded and
- * validated by the protocol package — but it computes nothing: each step is answered at once with
+ * A synthetic worker for measuring the coordinator alone: it drives the protocol package's
+ * WorkerSession as `gradswarm worker` does — hello (with its label), HMAC auth bound to the
+ * connection, the welcome's MAC checked, `ready` naming the welcome's data-set fingerprint,
+ * heartbeats answered, every message signed and every step decoded and validated — but it computes nothing: each step is answered at once with
  * a result of the right shape (one gradient of P float32 zeros for reduce `sum`, one per shard for
  * `each`; loss sums ln(10) per sample, the loss of a uniform guess over ten classes; counts as
  * asked; step and version echoed). So the coordinator cannot tell it from a real worker except by
@@ -15,20 +15,7 @@
  * lost connection is a failure to report, not to hide.
  */
 import { parameterCount } from '@gradswarm/core';
-import {
-  authMac,
-  createNonce,
-  decodeMessage,
-  DEFAULT_PROTOCOL_LIMITS,
-  encodeMessage,
-  limitsForModel,
-  PROTOCOL_VERSION,
-  verifyMac,
-  welcomeMac,
-  type Message,
-  type ProtocolLimits,
-  type StepMessage,
-} from '@gradswarm/protocol';
+import { deriveTokenKey, normalizeDialled, WorkerSession, type ResultMessage, type StepMessage, type WorkerAction } from '@gradswarm/protocol';
 import WebSocket from 'ws';
 
 /** Σℓ per sample reported: cross-entropy of a uniform guess over 10 classes. */
@@ -59,37 +46,33 @@ export interface SyntheticExit {
 }
 
 /**
- * Encoded result messages by (step, version, reduce, counts): answering K identical steps costs
- * one encoding, so the clients' side of a capacity run stays small next to the coordinator's.
- * The bytes are exactly what encodeMessage makes of that result.
+ * The result fields by (step, version, reduce, counts): answering K identical steps builds one
+ * set of zero gradients and loss sums, so the clients' side of a capacity run stays small next
+ * to the coordinator's. (Each client still encodes and signs its own copy: the signature is
+ * under that connection's session key.)
  */
 export class ResultEncoder {
-  private readonly cache = new Map<string, Uint8Array>();
+  private readonly cache = new Map<string, ResultFields>();
   private zeros = new Uint8Array(0);
 
-  /** The encoded result for `step` from a model of `parameters` parameters. */
-  encode(step: StepMessage, parameters: number): Uint8Array {
+  /** The result fields for `step` from a model of `parameters` parameters. */
+  fields(step: Omit<StepMessage, 'request'>, parameters: number): ResultFields {
     const counts = step.reduce === 'sum' ? [step.shards.reduce((a, s) => a + s.count, 0)] : step.shards.map((s) => s.count);
     const key = `${step.step}|${step.version}|${parameters}|${counts.join(',')}`;
-    let bytes = this.cache.get(key);
-    if (!bytes) {
+    let fields = this.cache.get(key);
+    if (!fields) {
       if (this.zeros.byteLength !== 4 * parameters) this.zeros = new Uint8Array(4 * parameters);
-      bytes = encodeMessage({
-        t: 'result',
-        step: step.step,
-        version: step.version,
-        grads: counts.map(() => this.zeros),
-        lossSums: counts.map((n) => n * SYNTHETIC_LOSS_PER_SAMPLE),
-        counts,
-        computeMs: 0,
-      });
+      fields = { grads: counts.map(() => this.zeros), lossSums: counts.map((n) => n * SYNTHETIC_LOSS_PER_SAMPLE), counts, computeMs: 0 };
       // A few steps' worth: clients answer the same step at about the same time.
       if (this.cache.size >= 8) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, bytes);
+      this.cache.set(key, fields);
     }
-    return bytes;
+    return fields;
   }
 }
+
+/** What a result carries besides the ids it echoes. */
+export type ResultFields = Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>;
 
 export class SyntheticClient {
   private readonly options: SyntheticClientOptions;
@@ -109,65 +92,67 @@ export class SyntheticClient {
   }
 
   /** Joins, answers steps until the coordinator ends the run or the link ends. */
-  run(): Promise<SyntheticExit> {
+  async run(): Promise<SyntheticExit> {
     const o = this.options;
+    const session = new WorkerSession({ tokenKey: await deriveTokenKey(o.token), dialled: normalizeDialled(o.url), threads: 1, backend: o.backend ?? 'none', label: o.label ?? 'synthetic' });
     return new Promise((resolve) => {
-      let nonce: Uint8Array | null = null;
-      let cnonce: Uint8Array | null = null;
       let parameters: number | undefined;
-      let limits: ProtocolLimits = DEFAULT_PROTOCOL_LIMITS;
       let steps = 0;
       let workerId = 0;
       let settled = false;
       const ws = new WebSocket(o.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, handshakeTimeout: 10_000 });
       this.socket = ws;
       ws.binaryType = 'nodebuffer';
-      const send = (m: Message | Uint8Array): void => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(m instanceof Uint8Array ? m : encodeMessage(m));
-      };
       const finish = (reason: SyntheticExit['reason'], message: string): void => {
         if (settled) return;
         settled = true;
+        session.closed();
         resolve({ reason, message, steps, workerId });
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       };
-      ws.on('open', () => send({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: o.backend ?? 'none', label: o.label ?? 'synthetic' }));
+      const fail = (err: unknown): void => finish('dropped', (err as Error)?.message ?? String(err));
+      const apply = (actions: readonly WorkerAction[]): void => {
+        for (const a of actions) {
+          switch (a.kind) {
+            case 'send':
+              if (ws.readyState === WebSocket.OPEN) ws.send(a.bytes);
+              break;
+            case 'close':
+              try {
+                ws.close(a.code, a.reason);
+              } catch {
+                ws.terminate();
+              }
+              break;
+            case 'welcome':
+              workerId = a.welcome.workerId;
+              parameters = parameterCount(a.welcome.spec.layers);
+              // Claims the data set by its fingerprint, as a worker whose cache holds it does.
+              void session.ready().then(apply, fail);
+              break;
+            case 'step':
+              steps++;
+              void session.result(a.step, this.results.fields(a.step, parameters!)).then(apply, fail);
+              break;
+            case 'refused':
+              finish('refused', `${a.code}: ${a.message}`);
+              break;
+            case 'finished':
+              finish('finished', 'finished');
+              break;
+            case 'lost':
+              finish('dropped', a.message);
+              break;
+            case 'chunk':
+            case 'log':
+              break;
+          }
+        }
+      };
+      ws.on('open', () => void session.open().then(apply, fail));
       ws.on('error', (err) => finish('dropped', err.message));
       ws.on('close', (code, reason) => finish('dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
-      ws.on('message', (data: Buffer) => {
-        let m: Message;
-        try {
-          m = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), limits, { parameterCount: parameters });
-        } catch (err) {
-          ws.close(1002, 'invalid message');
-          return finish('dropped', `the coordinator sent an invalid message: ${(err as Error).message}`);
-        }
-        switch (m.t) {
-          case 'challenge':
-            nonce = m.nonce;
-            cnonce = createNonce();
-            return send({ t: 'auth', mac: authMac(o.token, nonce, cnonce), cnonce });
-          case 'welcome':
-            if (!nonce || !cnonce || !verifyMac(welcomeMac(o.token, nonce, cnonce), m.mac)) return finish('refused', 'the coordinator could not prove it knows the token');
-            workerId = m.workerId;
-            parameters = parameterCount(m.spec.layers);
-            limits = limitsForModel(parameters, DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep);
-            // Claims the data set by its fingerprint, as a worker whose cache holds it does.
-            return send({ t: 'ready', fingerprint: m.dataset.fingerprint });
-          case 'step':
-            if (parameters === undefined) return finish('dropped', 'a step came before the welcome');
-            steps++;
-            return send(this.results.encode(m, parameters));
-          case 'heartbeat':
-            return send({ t: 'heartbeat', timeMs: Date.now() });
-          case 'leave':
-            return finish(m.reason === 'finished' ? 'finished' : 'dropped', m.reason);
-          case 'error':
-            return finish('refused', `${m.code}: ${m.message}`);
-          default:
-            return undefined;
-        }
-      });
+      ws.on('message', (data: Buffer, isBinary: boolean) => void session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail));
     });
   }
 }

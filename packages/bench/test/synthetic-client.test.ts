@@ -106,11 +106,13 @@ describe('SyntheticClient', () => {
 });
 
 describe('ResultEncoder', () => {
-  it('encodes a result once per step and shape, shared by every client', () => {
+  it('builds a result once per step and shape, shared by every client (each signs its own copy)', () => {
     const enc = new ResultEncoder();
     const step = { t: 'step', step: 3, version: 2, epoch: 0, batch: 2, shards: [{ offset: 0, count: 4 }, { offset: 4, count: 3 }], reduce: 'each' } as const;
-    const a = enc.encode(step, 10);
-    expect(enc.encode({ ...step }, 10)).toBe(a);
-    expect(enc.encode({ ...step, reduce: 'sum' }, 10)).not.toBe(a);
+    const a = enc.fields(step, 10);
+    expect(a).toMatchObject({ counts: [4, 3], lossSums: [4 * SYNTHETIC_LOSS_PER_SAMPLE, 3 * SYNTHETIC_LOSS_PER_SAMPLE], computeMs: 0 });
+    expect(a.grads.map((g) => g.byteLength)).toEqual([40, 40]);
+    expect(enc.fields({ ...step }, 10)).toBe(a);
+    expect(enc.fields({ ...step, reduce: 'sum' }, 10)).not.toBe(a);
   });
 });

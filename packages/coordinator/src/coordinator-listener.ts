@@ -103,6 +103,11 @@ export class CoordinatorListener {
     return this.address?.port ?? this.options.port;
   }
 
+  /** The host it was asked to listen on (a worker on plain ws must dial an address of this machine). */
+  get host(): string {
+    return this.options.host;
+  }
+
   /** Whether this listener serves TLS (https/wss). */
   get tls(): boolean {
     return this.options.tls !== undefined;

@@ -1,23 +1,26 @@
 /**
  * The coordinator's network side, attached to a listener (coordinator-listener.ts) once the model
  * is known: it routes `GET /status` (JSON, status-document.ts) and WebSocket upgrades on `/` from
- * workers. Each connection walks
- *   AWAIT_HELLO → AWAIT_AUTH → JOINED (welcomed; may download the data set) → READY
- * Every frame is size-limited by ws (maxPayload), decoded and validated by the protocol package;
- * a bad frame, a wrong token or version, or a message out of turn closes that connection with a
- * code and a reason, logs one line, and the run goes on unharmed.
+ * workers. Each connection is driven by the protocol package's CoordinatorSession
+ * (AWAIT_HELLO → AWAIT_AUTH → JOINED → READY): this file only moves frames in and applies the
+ * actions the session returns. Every frame is size-limited by ws (maxPayload); a bad frame, a
+ * wrong token or version, or a message out of turn closes that connection with the code and
+ * reason the session chose, logs one line, and the run goes on unharmed.
  */
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode, type ModelSpec } from '@gradswarm/core';
+import type { ModelSpec } from '@gradswarm/core';
 import {
-  authMac,
-  createNonce,
-  decodeMessage,
-  encodeMessage,
-  ProtocolError,
-  verifyMac,
-  welcomeMac,
-  type Message,
+  CLOSE_NORMAL,
+  CLOSE_PEER_ERROR,
+  CoordinatorSession,
+  CoordinatorState,
+  createCoordinatorId,
+  deriveTokenKey,
+  normalizeFingerprint,
+  ProtocolErrorCode,
+  type CoordinatorAction,
+  type HmacKey,
+  type ProtocolErrorCodeValue,
   type ProtocolLimits,
   type WireDatasetDescriptor,
   type WireTrainingConfig,
@@ -26,6 +29,7 @@ import type { WebSocket } from 'ws';
 import type { CoordinatorListener } from './coordinator-listener.js';
 import { sendJson, type RemoveRoute } from './http-routes.js';
 import type { Membership } from './membership.js';
+import { isOwnAddress } from './own-address.js';
 import { RemoteWorker } from './remote-worker.js';
 import type { StatusDocument } from './status-document.js';
 
@@ -49,13 +53,15 @@ export interface CoordinatorServerOptions {
   readonly log: (line: string) => void;
 }
 
-type Phase = 'AWAIT_HELLO' | 'AWAIT_AUTH' | 'JOINED' | 'READY' | 'CLOSED';
-
 /** Path workers connect to (ws://host:port/). */
 export const WORKER_PATH = '/';
 
 export class CoordinatorServer {
   private readonly sockets = new Set<WebSocket>();
+  private readonly sessions = new Map<WebSocket, CoordinatorSession>();
+  /** Names this process in every challenge (part of the connection binding). */
+  private readonly coordinatorId = createCoordinatorId();
+  private tokenKey: HmacKey | null = null;
   private readonly removeRoutes: RemoveRoute[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
   /** Bytes of WebSocket messages sent to and received from workers since the start. */
@@ -72,6 +78,8 @@ export class CoordinatorServer {
    */
   async start(): Promise<number> {
     const { listener } = this.options;
+    // scrypt once per process, before the first connection can need it.
+    this.tokenKey = await deriveTokenKey(this.options.token);
     this.removeRoutes.push(
       listener.routes.get('/status', (_req, res) => sendJson(res, 200, this.options.status())),
       listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: this.options.limits.maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
@@ -87,6 +95,11 @@ export class CoordinatorServer {
     return this.options.listener.url();
   }
 
+  /** SHA-256 of our TLS certificate (lowercase hex, '' on plain ws), bound into every handshake. */
+  get certFingerprint(): string {
+    return normalizeFingerprint(this.options.listener.certificateFingerprint ?? '');
+  }
+
   /** Connections open now that have not authenticated. */
   get unauthenticatedConnections(): number {
     return this.options.listener.limits.unauthenticated;
@@ -98,12 +111,17 @@ export class CoordinatorServer {
     this.closing = true;
     const closed = [...this.sockets].map((ws) => new Promise<void>((resolve) => {
       ws.once('close', () => resolve());
-      try {
-        ws.send(encodeMessage({ t: 'leave', reason }));
-        ws.close(1000, reason === 'finished' ? 'run finished' : reason.slice(0, 120));
-      } catch {
-        ws.terminate();
-      }
+      const session = this.sessions.get(ws);
+      if (!session) return closeQuietly(ws, CLOSE_NORMAL, 'run finished');
+      session.leave(reason, reason === 'finished' ? 'run finished' : reason).then(
+        (actions) => {
+          for (const a of actions) {
+            if (a.kind === 'send' && ws.readyState === ws.OPEN) ws.send(a.bytes);
+            else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
+          }
+        },
+        () => ws.terminate(),
+      );
     }));
     // Give the close handshakes a moment, then cut whatever is left.
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -116,126 +134,141 @@ export class CoordinatorServer {
     const now = Date.now();
     for (const worker of this.options.membership.ready()) {
       if (now - worker.lastSeenMs > 3 * this.options.heartbeatIntervalMs) {
-        worker.drop(4007, `no heartbeat for ${Math.round((now - worker.lastSeenMs) / 1000)} s`);
+        worker.drop(ProtocolErrorCode.SILENT, `no heartbeat for ${Math.round((now - worker.lastSeenMs) / 1000)} s`);
       }
     }
-    const beat = encodeMessage({ t: 'heartbeat', timeMs: now });
-    for (const ws of this.sockets) {
-      this.traffic.sentBytes += beat.length;
-      ws.send(beat);
+    for (const [ws, session] of this.sessions) {
+      void session.heartbeat(now).then((actions) => {
+        for (const a of actions) {
+          if (a.kind !== 'send' || ws.readyState !== ws.OPEN) continue;
+          this.traffic.sentBytes += a.bytes.byteLength;
+          ws.send(a.bytes);
+        }
+      });
     }
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const o = this.options;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    // A worker behind a cut link sends no FIN; keepalive probes find out even between heartbeats.
+    req.socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     this.sockets.add(ws);
-    let phase: Phase = 'AWAIT_HELLO';
-    let nonce: Uint8Array | null = null;
-    let hello: Extract<Message, { t: 'hello' }> | null = null;
+    const session = new CoordinatorSession({
+      tokenKey: this.tokenKey!,
+      coordinatorId: this.coordinatorId,
+      certFingerprint: this.certFingerprint,
+      limits: o.limits,
+      parameterCount: o.parameterCount,
+      offer: { spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes, heartbeatMs: o.heartbeatIntervalMs },
+      dataset: o.dataset.bytes,
+      requireBackend: o.requireBackend,
+      isOwnAddress: (dialled) => isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '']),
+      allocateId: () => o.membership.allocateId(),
+    });
+    this.sessions.set(ws, session);
     let worker: RemoteWorker | null = null;
-    const send = (m: Message): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      const bytes = encodeMessage(m);
-      this.traffic.sentBytes += bytes.length;
-      ws.send(bytes);
+    /** Set once the connection's end has been told to the membership (or needs not be). */
+    let ended = false;
+    /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
+    let inbox: Promise<void> = Promise.resolve();
+    const apply = (actions: readonly CoordinatorAction[]): void => {
+      for (const a of actions) {
+        switch (a.kind) {
+          case 'send':
+            if (ws.readyState !== ws.OPEN) break;
+            this.traffic.sentBytes += a.bytes.byteLength;
+            ws.send(a.bytes);
+            break;
+          case 'close':
+            ended = true;
+            closeQuietly(ws, a.code, a.reason);
+            break;
+          case 'refused':
+            o.log(`refused ${worker ? worker.label : peer}: ${a.reason}`);
+            ended = true;
+            if (worker) o.membership.departed(worker, 'DROPPED', a.reason, true);
+            break;
+          case 'joined': {
+            o.listener.admit(ws); // authenticated: no handshake deadline from here on
+            const id = a.workerId;
+            const link = {
+              sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) => void session.sendStep(step).then(apply, fail),
+              close: (code: ProtocolErrorCodeValue, reason: string) => void session.drop(code, reason).then(apply, fail),
+              dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
+            };
+            worker = new RemoteWorker(id, a.hello.label || peer, a.hello.threads, a.hello.backend, link, o.stepTimeoutMs);
+            break;
+          }
+          case 'admit':
+            o.membership.admit(worker!);
+            break;
+          case 'alive':
+            worker?.alive();
+            break;
+          case 'result':
+            worker?.onResult(a.result);
+            break;
+          case 'rejected':
+            worker?.rejected(a.error);
+            break;
+          case 'left':
+            ended = true;
+            if (worker) o.membership.departed(worker, 'LEFT', a.reason);
+            break;
+          case 'worker-error':
+            ended = true;
+            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${a.code}: ${a.message}`);
+            break;
+        }
+      }
     };
-    const refuse = (code: string, closeCode: number, reason: string): void => {
-      o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
-      send({ t: 'error', code, message: reason });
-      phase = 'CLOSED';
-      ws.close(closeCode, reason.slice(0, 120));
-      if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
+    // A session never rejects for bad input (that is a refusal); anything else is a bug, and it
+    // ends this one connection, never the run.
+    const fail = (err: unknown): void => {
+      o.log(`refused ${worker ? worker.label : peer}: internal error: ${(err as Error)?.message ?? String(err)}`);
+      ended = true;
+      session.closed();
+      if (worker) o.membership.departed(worker, 'DROPPED', 'internal error', true);
+      closeQuietly(ws, CLOSE_PEER_ERROR, 'internal error');
     };
     ws.on('error', (err: Error & { code?: string }) => {
       // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
       const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${o.limits.maxPayloadBytes}-byte limit` : err.message;
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
       if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
-      phase = 'CLOSED';
+      ended = true;
+      session.closed();
     });
     ws.on('close', (code, reason) => {
       this.sockets.delete(ws);
-      if (this.closing) {
-        phase = 'CLOSED';
-        return;
-      }
-      const why = `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
-      if (worker && phase === 'JOINED') o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
-      if (worker && phase !== 'CLOSED') o.membership.departed(worker, 'LEFT', why);
-      phase = 'CLOSED';
+      this.sessions.delete(ws);
+      // After every frame before the close was read: a `leave` just before it says why.
+      void inbox.then(() => {
+        const state = session.state;
+        session.closed();
+        if (this.closing || ended) return;
+        ended = true;
+        const why = `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+        if (worker && state === CoordinatorState.JOINED) o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
+        if (worker) o.membership.departed(worker, 'LEFT', why);
+      });
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (phase === 'CLOSED') return;
       this.traffic.receivedBytes += data.byteLength;
-      let message: Message;
-      try {
-        if (!isBinary) throw new ProtocolError('GS_ERR_PROTOCOL_MALFORMED', 'a text frame; messages are binary msgpack');
-        message = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), o.limits, { parameterCount: o.parameterCount });
-      } catch (err) {
-        const e = err as ProtocolError;
-        refuse(e.code ?? 'GS_ERR_PROTOCOL_MALFORMED', e.closeCode ?? 1002, e.message);
-        return;
-      }
-      switch (phase) {
-        case 'AWAIT_HELLO':
-          if (message.t !== 'hello') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected hello first, got ${message.t}`);
-          hello = message;
-          nonce = createNonce();
-          phase = 'AWAIT_AUTH';
-          return send({ t: 'challenge', nonce });
-        case 'AWAIT_AUTH': {
-          if (message.t !== 'auth') return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `expected auth, got ${message.t}`);
-          if (!verifyMac(authMac(o.token, nonce!, message.cnonce), message.mac)) return refuse('GS_ERR_AUTH', 1008, 'wrong token');
-          if (o.requireBackend !== undefined && hello!.backend !== o.requireBackend) {
-            return refuse(ErrorCode.BACKEND_MISMATCH, 1008, `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello!.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`);
-          }
-          const id = o.membership.allocateId();
-          const link = {
-            send,
-            close: (code: number, reason: string) => ((phase = 'CLOSED'), ws.close(code, reason)),
-            dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
-          };
-          worker = new RemoteWorker(id, hello!.label || peer, hello!.threads, hello!.backend, link, o.stepTimeoutMs);
-          phase = 'JOINED';
-          o.listener.admit(ws); // authenticated: no handshake deadline from here on
-          return send({ t: 'welcome', mac: welcomeMac(o.token, nonce!, message.cnonce), workerId: id, spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes });
-        }
-        case 'JOINED':
-          if (message.t === 'data-request') {
-            const { offset, length } = message;
-            const total = o.dataset.bytes.length;
-            if (message.fingerprint !== o.dataset.descriptor.fingerprint || offset + length > total || length > o.chunkBytes) {
-              return refuse('GS_ERR_PROTOCOL_INVALID', 4002, `data-request for ${length} bytes at ${offset} is outside the data set (${total} bytes, chunks of ${o.chunkBytes})`);
-            }
-            return send({ t: 'data-chunk', fingerprint: message.fingerprint, offset, bytes: o.dataset.bytes.subarray(offset, offset + length) });
-          }
-          if (message.t === 'ready') {
-            if (message.fingerprint !== o.dataset.descriptor.fingerprint) return refuse('GS_ERR_PROTOCOL_INVALID', 4002, 'ready for another data set');
-            phase = 'READY';
-            return o.membership.admit(worker!);
-          }
-          if (message.t === 'heartbeat') return void worker!.handle(message);
-          return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `unexpected ${message.t} before ready`);
-        case 'READY':
-          worker!.handle(message);
-          if (message.t === 'result' || message.t === 'heartbeat') return;
-          if (message.t === 'leave') {
-            phase = 'CLOSED';
-            o.membership.departed(worker!, 'LEFT', message.reason);
-            ws.close(1000, 'bye');
-            return;
-          }
-          if (message.t === 'error') {
-            phase = 'CLOSED';
-            o.membership.departed(worker!, 'DROPPED', `it reported ${message.code}: ${message.message}`);
-            ws.close(1011, 'worker error');
-            return;
-          }
-          return refuse('GS_ERR_PROTOCOL_UNEXPECTED', 4005, `unexpected ${message.t} from a ready worker`);
-        default:
-          return;
-      }
+      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
     });
+  }
+}
+
+/** TCP keepalive idle time on every worker connection. */
+const TCP_KEEPALIVE_MS = 10_000;
+
+/** ws.close that can never throw (a bad code or a long reason is the session's to prevent, but a run must not die of one). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    ws.terminate();
   }
 }

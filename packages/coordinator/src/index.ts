@@ -10,6 +10,7 @@ export { reduceStats, StarReducer, type ReductionInput, type Reducer } from './r
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 export { DEFAULT_SCREEN_OPTIONS, resolveScreenOptions, ResultScreen, type ResolvedScreenOptions, type ScreenOptions } from './result-screen.js';
+export { certificateFingerprint } from './own-address.js';
 export { contiguousGroups, runStep, type SchedulerEvents, type StepPlan } from './scheduler.js';
 export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProvider } from './source-provider.js';
 export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument, type WorkerStatus } from './status-document.js';

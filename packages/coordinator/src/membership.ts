@@ -15,12 +15,13 @@
  * number of participants.
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { PROTOCOL_ERRORS, ProtocolErrorCode } from '@gradswarm/protocol';
 import type { GradientSource } from '@gradswarm/worker';
 import { RemoteWorker } from './remote-worker.js';
 import type { SourceProvider } from './source-provider.js';
 
 /** Close code of a worker dropped because a recomputation disagreed with its result (docs/errors.md). */
-export const RESULT_DISAGREES_CLOSE_CODE = 4020;
+export const RESULT_DISAGREES_CLOSE_CODE = PROTOCOL_ERRORS.GS_ERR_RESULT_DISAGREES.closeCode;
 
 export interface MembershipEvents {
   /** One line for the log: joins, leaves, drops, refusals. */
@@ -122,7 +123,7 @@ export class Membership implements SourceProvider {
     // Every way a worker fails has already changed its state and logged one line; a source
     // still READY here failed some other way and is dropped now.
     if (source instanceof RemoteWorker && source.state === 'READY') {
-      const code = error instanceof GradswarmError && error.code === ErrorCode.RESULT_DISAGREES ? RESULT_DISAGREES_CLOSE_CODE : 4000;
+      const code = error instanceof GradswarmError && error.code === ErrorCode.RESULT_DISAGREES ? ProtocolErrorCode.RESULT_DISAGREES : ProtocolErrorCode.REJECTED;
       source.drop(code, (error as Error)?.message ?? String(error));
     }
   }

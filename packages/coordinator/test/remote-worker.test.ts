@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToBytes, type Message } from '@gradswarm/protocol';
+import { float32ToBytes, type StepMessage } from '@gradswarm/protocol';
 import { RemoteWorker } from '../src/remote-worker.js';
 
 /** Lets the worker's request queue send (it sends a few microtasks after compute is called). */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const task = { weightsVersion: 3, weights: new Float32Array(4), epoch: 0, batch: 1, order: new Uint32Array(10) };
 
-function worker(): { w: RemoteWorker; sent: Message[] } {
-  const sent: Message[] = [];
-  const w = new RemoteWorker(1, 'w', 2, 'reference', { send: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined }, 60_000);
+/** What the link was asked to send (the session would add t and the request id). */
+type SentStep = Omit<StepMessage, 't' | 'request'>;
+
+function worker(): { w: RemoteWorker; sent: SentStep[] } {
+  const sent: SentStep[] = [];
+  const w = new RemoteWorker(1, 'w', 2, 'reference', { sendStep: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined }, 60_000);
   w.state = 'READY';
   return { w, sent };
 }
@@ -20,10 +23,11 @@ describe('RemoteWorker#compute', () => {
     const ready: number[][] = [];
     const done = w.compute({ task, shards: [{ offset: 0, count: 3 }, { offset: 3, count: 2 }], mode: 'each', grads, onReady: (...r) => ready.push(r) });
     await flush();
-    expect(sent[0]).toMatchObject({ t: 'step', version: 3, reduce: 'each', shards: [{ offset: 0, count: 3 }, { offset: 3, count: 2 }] });
-    const step = (sent[0] as { step: number }).step;
+    // The wire step is the trainer's global step, here the weights version.
+    expect(sent[0]).toMatchObject({ step: 3, version: 3, reduce: 'each', shards: [{ offset: 0, count: 3 }, { offset: 3, count: 2 }] });
+    const step = sent[0].step;
     expect(ready).toEqual([]); // nothing is final before the result
-    w.handle({ t: 'result', step, version: 3, grads: [float32ToBytes(Float32Array.of(1, 2, 3, 4)), float32ToBytes(Float32Array.of(5, 6, 7, 8))], lossSums: [0.5, 0.25], counts: [3, 2], computeMs: 4 });
+    w.onResult({ t: 'result', step, request: 1, version: 3, grads: [float32ToBytes(Float32Array.of(1, 2, 3, 4)), float32ToBytes(Float32Array.of(5, 6, 7, 8))], lossSums: [0.5, 0.25], counts: [3, 2], computeMs: 4 });
     const stats = await done;
     expect(stats.map((s) => [s.lossSum, s.count])).toEqual([[0.5, 3], [0.25, 2]]);
     expect([...grads[1]]).toEqual([5, 6, 7, 8]);
@@ -35,8 +39,8 @@ describe('RemoteWorker#compute', () => {
     const out = new Float32Array(4);
     const done = w.compute({ task, shards: [{ offset: 2, count: 6 }], mode: 'sum', grads: [out] });
     await flush();
-    expect(sent[0]).toMatchObject({ t: 'step', reduce: 'sum', shards: [{ offset: 2, count: 6 }] });
-    w.handle({ t: 'result', step: (sent[0] as { step: number }).step, version: 3, grads: [float32ToBytes(Float32Array.of(1, 1, 1, 1))], lossSums: [2], counts: [6], computeMs: 1 });
+    expect(sent[0]).toMatchObject({ reduce: 'sum', shards: [{ offset: 2, count: 6 }] });
+    w.onResult({ t: 'result', step: sent[0].step, request: 1, version: 3, grads: [float32ToBytes(Float32Array.of(1, 1, 1, 1))], lossSums: [2], counts: [6], computeMs: 1 });
     expect(await done).toEqual([{ lossSum: 2, count: 6, computeMs: 1 }]);
     expect([...out]).toEqual([1, 1, 1, 1]);
   });

@@ -35,8 +35,6 @@ export const ErrorCode = {
   RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
   /** A worker's kernel backend differs from the coordinator's in reproducible mode. */
   BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
-  /** A peer said nothing for 3 heartbeat intervals; the link is taken as lost. */
-  HEARTBEAT: 'GS_ERR_HEARTBEAT',
   /** A checkpoint cannot be written, read, or does not belong to this run. */
   CHECKPOINT: 'GS_ERR_CHECKPOINT',
   /** A benchmark could not measure: a child process it started failed, or its output could not be read. */

@@ -29,7 +29,11 @@ export const ProtocolErrorCode = {
   /** The worker missed the step deadline (core's code). */
   STEP_TIMEOUT: 'GS_ERR_STEP_TIMEOUT',
   /** The peer said nothing for 3 heartbeat intervals: the link is taken as lost (core's code). */
-  HEARTBEAT: 'GS_ERR_HEARTBEAT',
+  SILENT: 'GS_ERR_WORKER_LOST',
+  /** The coordinator dropped a ready worker for a reason of its own (core's code). */
+  REJECTED: 'GS_ERR_WORKER_REJECTED',
+  /** A worker's result disagreed with its recomputation elsewhere (core's code). */
+  RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
 } as const;
 
 export type ProtocolErrorCodeValue = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
@@ -58,7 +62,9 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
   },
   GS_ERR_BACKEND_MISMATCH: { closeCode: 1008, meaning: 'reproducible mode: the worker uses another kernel backend' },
   GS_ERR_STEP_TIMEOUT: { closeCode: 4006, meaning: 'the worker missed the step deadline' },
-  GS_ERR_HEARTBEAT: { closeCode: 4007, meaning: 'no message from the peer for 3 heartbeat intervals' },
+  GS_ERR_WORKER_LOST: { closeCode: 4007, meaning: 'the peer sent nothing for three heartbeat intervals' },
+  GS_ERR_WORKER_REJECTED: { closeCode: 4000, meaning: 'the coordinator dropped a ready worker for a reason of its own' },
+  GS_ERR_RESULT_DISAGREES: { closeCode: 4020, meaning: "a worker's result disagreed with its recomputation by another source" },
 });
 
 /** Close code of an ordinary end: the run finished, a worker left or was stopped. */

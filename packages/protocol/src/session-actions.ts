@@ -51,7 +51,7 @@ export type WorkerAction =
   /** A step to compute; answer with `result()`. */
   | { readonly kind: 'step'; readonly step: StepMessage }
   /** Refused for good (token, version, backend, or a coordinator that cannot prove the token). */
-  | { readonly kind: 'refused'; readonly message: string }
+  | { readonly kind: 'refused'; readonly code: string; readonly message: string }
   /** The coordinator says the run is finished. */
   | { readonly kind: 'finished' }
   /** The link is lost (the coordinator left, or sent something unacceptable): reconnect. */

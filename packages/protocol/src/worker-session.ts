@@ -108,7 +108,7 @@ export class WorkerSession {
         this.stateValue = WorkerState.CLOSED;
         // A welcome that does not verify: the peer does not hold the token; retrying cannot help.
         if (err.code === ProtocolErrorCode.AUTH && before === WorkerState.AWAIT_WELCOME) {
-          return [close(err.closeCode, err.message), { kind: 'refused', message: err.message }];
+          return [close(err.closeCode, err.message), { kind: 'refused', code: err.code, message: err.message }];
         }
         return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${err.message}` }];
       }
@@ -138,6 +138,17 @@ export class WorkerSession {
     });
   }
 
+  /**
+   * Sends any message as it stands, signed once welcomed (a test's way to say something wrong
+   * on a connection it authenticated; real drivers use the methods above).
+   */
+  send(message: Message): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue === WorkerState.CLOSED) return [];
+      return [this.keyed() ? await this.signed(message) : { kind: 'send', bytes: encodeMessage(message) }];
+    });
+  }
+
   /** The worker stops: leave {reason} (signed once welcomed), close 1000. */
   leave(reason: string): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
@@ -163,14 +174,14 @@ export class WorkerSession {
 
   /**
    * The coordinator said nothing for `silentMs` (the driver's deadline, 3 heartbeat intervals):
-   * the link is taken as lost. Close 4007 (GS_ERR_HEARTBEAT), lost → CLOSED.
+   * the link is taken as lost. Close 4007 (GS_ERR_WORKER_LOST), lost → CLOSED.
    */
   silent(silentMs: number): Promise<WorkerAction[]> {
     return this.queue.run(() => {
       if (this.stateValue === WorkerState.CLOSED) return [];
       this.stateValue = WorkerState.CLOSED;
       const reason = `no message from the coordinator for ${(silentMs / 1000).toFixed(1)} s`;
-      return [close(PROTOCOL_ERRORS[ProtocolErrorCode.HEARTBEAT].closeCode, reason), { kind: 'lost', message: reason }];
+      return [close(PROTOCOL_ERRORS[ProtocolErrorCode.SILENT].closeCode, reason), { kind: 'lost', message: reason }];
     });
   }
 
@@ -213,7 +224,7 @@ export class WorkerSession {
       case 'error':
         if (REFUSAL_CODES.has(m.code)) {
           this.stateValue = WorkerState.CLOSED;
-          return [{ kind: 'refused', message: `the coordinator refused this worker: ${m.message}` }];
+          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${m.message}` }];
         }
         return [{ kind: 'log', line: `coordinator reported ${m.code}: ${m.message}` }];
       case 'leave':

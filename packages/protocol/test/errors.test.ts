@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode, protocolErrorFromClose } from '../src/index.js';
 
 describe('PROTOCOL_ERRORS', () => {
-  it('gives every code its close code: 1002 malformed, 1008 auth, 1009 too big, 4001–4005 ours', () => {
+  it('gives every code its close code: 1002 malformed, 1008 auth, 1009 too big, 4000–4007 ours', () => {
     const table = Object.fromEntries(Object.entries(PROTOCOL_ERRORS).map(([code, info]) => [code, info.closeCode]));
     expect(table).toEqual({
       GS_ERR_PROTOCOL_MALFORMED: 1002,
@@ -14,6 +14,11 @@ describe('PROTOCOL_ERRORS', () => {
       GS_ERR_PROTOCOL_NON_FINITE: 4003,
       GS_ERR_PROTOCOL_STALE: 4004,
       GS_ERR_PROTOCOL_UNEXPECTED: 4005,
+      GS_ERR_BACKEND_MISMATCH: 1008,
+      GS_ERR_STEP_TIMEOUT: 4006,
+      GS_ERR_WORKER_LOST: 4007,
+      GS_ERR_WORKER_REJECTED: 4000,
+      GS_ERR_RESULT_DISAGREES: 4020,
     });
   });
 
@@ -21,9 +26,10 @@ describe('PROTOCOL_ERRORS', () => {
     expect(Object.keys(PROTOCOL_ERRORS).sort()).toEqual(Object.values(ProtocolErrorCode).sort());
   });
 
-  it('uses each close code once, so a close frame maps back to one code', () => {
-    const closeCodes = Object.values(PROTOCOL_ERRORS).map((i) => i.closeCode);
+  it('uses each close code once, so a close frame maps back to one code (a backend mismatch is a policy refusal, 1008, as auth)', () => {
+    const closeCodes = Object.entries(PROTOCOL_ERRORS).filter(([code]) => code !== 'GS_ERR_BACKEND_MISMATCH').map(([, i]) => i.closeCode);
     expect(new Set(closeCodes).size).toBe(closeCodes.length);
+    expect(protocolErrorFromClose(1008, '')?.code).toBe('GS_ERR_AUTH');
   });
 });
 

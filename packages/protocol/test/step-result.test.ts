@@ -14,10 +14,13 @@ describe('checkResultForStep', () => {
     expect(() => checkResultForStep(step, result)).not.toThrow();
   });
 
-  it('refuses a result for another step or weights version as STALE (4004)', () => {
+  it('refuses a result for another step, request or weights version, or when nothing was asked, as STALE (4004)', () => {
     const err = expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), step: 8 }), Code.STALE);
-    expect(err.message).toBe('result is for step 8 at weights version 7, but the step asked for is 7 at version 7');
+    expect(err.message).toBe('stale result for step 8 version 7 while step 7 version 7 was asked');
     expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), version: 6 }), Code.STALE);
+    expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), request: 2 }), Code.STALE);
+    const none = expectProtocolError(() => checkResultForStep(null, validResult()), Code.STALE);
+    expect(none.message).toBe('stale result for step 7 version 7 while nothing was asked');
   });
 
   it('refuses the wrong number of gradients or a count that is not the shard size as INVALID', () => {

@@ -51,16 +51,17 @@ describe('validateMessage', () => {
   });
 
   describe('hello', () => {
-    it('refuses version 2 as VERSION (4001) naming both versions, even when other fields are wrong too', () => {
-      const bytes = pack({ t: 'hello', version: 2, threads: -1, backend: 7 });
+    it('refuses version 3 as VERSION (4001) naming both versions, even when other fields are wrong too', () => {
+      const bytes = pack({ t: 'hello', version: 3, threads: -1, backend: 7 });
       const err = expectProtocolError(() => decode(bytes), Code.VERSION);
+      expect(err.message).toContain('version 3');
       expect(err.message).toContain('version 2');
-      expect(err.message).toContain('version 1');
       expect(err.message).toContain('upgrade the older side');
     });
 
-    it('refuses version 0 as VERSION', () => {
+    it('refuses version 0 as VERSION, and version 1 (before the handshake was bound to the connection)', () => {
       expectProtocolError(() => decode(packWith(valid.hello, { version: 0 })), Code.VERSION);
+      expectProtocolError(() => decode(packWith(valid.hello, { version: 1 })), Code.VERSION);
     });
 
     it('refuses a version that is not an integer as INVALID', () => {

@@ -1,31 +1,31 @@
 /**
- * The remote worker (`gradswarm worker`): joins a coordinator over WebSocket, proves it knows
- * the token (HMAC challenge–response; the token never crosses the wire) and checks that the
- * coordinator knows it too, gets the model, config and data-set descriptor, takes the data set
- * from its cache or downloads it in chunks once, then serves steps with its own thread pool.
- * If the link drops it reconnects with exponential backoff; it stops for good when refused
- * (bad token, version mismatch) or when the coordinator says the run is finished.
+ * The remote worker (`gradswarm worker`): joins a coordinator over WebSocket and serves steps
+ * with its own thread pool. The protocol itself — hello, the HMAC challenge–response bound to
+ * this connection (the token never crosses the wire), the welcome's check, signed messages —
+ * is the protocol package's WorkerSession; this file moves frames in and out, takes the data
+ * set from its cache or downloads it in chunks once, and computes. If the link drops, or the
+ * coordinator is silent for three heartbeat intervals (a host that lost power sends no FIN), it
+ * reconnects with exponential backoff; it stops for good when refused (bad token, version
+ * mismatch, a certificate that is not the pinned one) or when the coordinator says the run is
+ * finished.
  */
 import { availableParallelism } from 'node:os';
 import { parameterCount, selectBackend, type GradientStats } from '@gradswarm/core';
 import { decodeDataset, epochPermutation } from '@gradswarm/data';
+import type { TLSSocket } from 'node:tls';
 import {
-  authMac,
   bytesToFloat32,
-  createNonce,
-  decodeMessage,
-  DEFAULT_PROTOCOL_LIMITS,
-  encodeMessage,
+  deriveTokenKey,
   float32ToBytes,
-  limitsForModel,
-  PROTOCOL_VERSION,
+  normalizeDialled,
+  normalizeFingerprint,
   ProtocolError,
-  verifyMac,
-  welcomeMac,
-  type Message,
-  type ProtocolLimits,
+  WorkerSession,
+  type HmacKey,
+  type ResultMessage,
   type StepMessage,
   type WelcomeMessage,
+  type WorkerAction,
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
 import { classifyConnectError, explainConnectFailure, type ConnectFailure } from './connect-errors.js';
@@ -47,6 +47,11 @@ export interface WorkerClientOptions {
   readonly dataCacheDir?: string;
   /** PEM certificate(s) to trust for wss:// (e.g. a self-signed coordinator certificate). */
   readonly ca?: string | Buffer;
+  /**
+   * SHA-256 fingerprint of the coordinator's TLS certificate (hex, colons allowed): the worker
+   * trusts that certificate and no other, self-signed or not.
+   */
+  readonly tlsFingerprint?: string;
   /** First reconnect delay [500 ms]; doubles up to reconnectMaxMs [10 000 ms]. */
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
@@ -74,7 +79,14 @@ interface SessionOutcome {
 
 /** Size of the socket's frame limit before the welcome tells the model size. */
 const CLIENT_MAX_PAYLOAD_BYTES = 1 << 30;
-const REFUSAL_CODES = new Set(['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']);
+/** Heartbeat intervals of silence after which the coordinator is taken as gone (the coordinator's own rule for workers). */
+const SILENT_HEARTBEATS = 3;
+/** Silence allowed before the welcome says the heartbeat interval. */
+const PRE_WELCOME_SILENCE_MS = 30_000;
+/** How often the silence deadline is checked. */
+const SILENCE_CHECK_MS = 250;
+/** TCP keepalive idle time on the connection to the coordinator. */
+const TCP_KEEPALIVE_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,10 +102,13 @@ export class WorkerClient {
   private order: { epoch: number; values: Uint32Array } | null = null;
   private scratch: Float32Array[] = [];
   private welcome: WelcomeMessage | null = null;
-  /** Parameters of the welcomed model (validates weights and gradients); unknown before a welcome. */
-  private parameterCount: number | undefined = undefined;
-  private limits: ProtocolLimits = DEFAULT_PROTOCOL_LIMITS;
   private socket: WebSocket | null = null;
+  private current: WorkerSession | null = null;
+  private tokenKey: HmacKey | null = null;
+  /** The address the worker dials, as bound into its MAC. */
+  private readonly dialled: string;
+  /** The pinned certificate fingerprint (lowercase hex), if any. */
+  private readonly pin: string | undefined;
   private stopped = false;
   private steps = 0;
 
@@ -102,6 +117,11 @@ export class WorkerClient {
     if (!/^wss?:\/\//.test(options.url)) throw new RangeError(`options.url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
     if (typeof options.token !== 'string' || options.token.length === 0) throw new TypeError('options.token must be a non-empty string');
     this.options = options;
+    this.dialled = normalizeDialled(options.url);
+    this.pin = options.tlsFingerprint === undefined ? undefined : normalizeFingerprint(options.tlsFingerprint);
+    if (this.pin !== undefined && !/^[0-9a-f]{64}$/.test(this.pin)) {
+      throw new RangeError(`options.tlsFingerprint must be 64 hex digits (a SHA-256, colons allowed), got ${JSON.stringify(options.tlsFingerprint)}`);
+    }
     this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     this.backend = selectBackend(options.backend).name;
     this.threads = options.threads ?? availableParallelism();
@@ -111,9 +131,14 @@ export class WorkerClient {
   /** Leaves the coordinator and ends run() after the current step. */
   stop(): void {
     this.stopped = true;
-    if (this.socket?.readyState === WebSocket.OPEN) {
-      this.send({ t: 'leave', reason: 'worker stopped' });
-      this.socket.close(1000, 'worker stopped');
+    const ws = this.socket;
+    if (ws?.readyState === WebSocket.OPEN && this.current) {
+      void this.current.leave('worker stopped').then((actions) => {
+        for (const a of actions) {
+          if (a.kind === 'send' && ws.readyState === WebSocket.OPEN) ws.send(a.bytes);
+          else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
+        }
+      }, () => ws.terminate());
     }
   }
 
@@ -124,6 +149,8 @@ export class WorkerClient {
     const giveUp = this.options.giveUpAfterMs ?? 60_000;
     let delay = initial;
     let lastWelcome = Date.now();
+    // scrypt once per process (and token), not per connection.
+    this.tokenKey = await deriveTokenKey(this.options.token);
     try {
       for (;;) {
         const outcome = await this.explain(await this.session());
@@ -153,93 +180,123 @@ export class WorkerClient {
     return { kind: failure.kind, message: failure.message, welcomed: outcome.welcomed };
   }
 
-  private send(message: Message): void {
-    this.socket?.send(encodeMessage(message));
-  }
-
   private session(): Promise<SessionOutcome> {
     return new Promise((resolve) => {
       let welcomed = false;
       let settled = false;
-      let nonce: Uint8Array | null = null;
-      let cnonce: Uint8Array | null = null;
-      let queue = Promise.resolve();
+      let compute = Promise.resolve();
       let pendingChunk: ((bytes: Uint8Array) => void) | null = null;
+      let lastHeardMs = Date.now();
+      let silenceLimitMs = PRE_WELCOME_SILENCE_MS;
+      let certFingerprint = '';
+      /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
+      let inbox: Promise<void> = Promise.resolve();
+      const session = new WorkerSession({ tokenKey: this.tokenKey!, dialled: this.dialled, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' });
+      this.current = session;
+      const ws = new WebSocket(this.options.url, {
+        maxPayload: CLIENT_MAX_PAYLOAD_BYTES,
+        ca: this.options.ca,
+        handshakeTimeout: 10_000,
+        // A pinned certificate is checked by its fingerprint below, before anything is sent.
+        ...(this.pin ? { rejectUnauthorized: false } : {}),
+      });
+      this.socket = ws;
+      ws.binaryType = 'nodebuffer';
+      // The coordinator heartbeats every heartbeatMs; silence for three of them is a lost link
+      // (a host that lost power or a cut cable sends no FIN). Checked in the next turn, after any
+      // frames that waited behind this timer are counted.
+      const silence = setInterval(() => setImmediate(() => {
+        const quietMs = Date.now() - lastHeardMs;
+        if (!settled && quietMs > silenceLimitMs) void session.silent(quietMs).then(apply, fail);
+      }), SILENCE_CHECK_MS);
       const finish = (kind: SessionOutcome['kind'], message: string, probe?: ConnectFailure['probe']): void => {
         if (settled) return;
         settled = true;
+        clearInterval(silence);
+        session.closed();
+        pendingChunk = null;
         resolve({ kind, message, welcomed, probe });
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       };
-      const ws = new WebSocket(this.options.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ca: this.options.ca, handshakeTimeout: 10_000 });
-      this.socket = ws;
-      ws.binaryType = 'nodebuffer';
-      ws.on('open', () => this.send({ t: 'hello', version: PROTOCOL_VERSION, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' }));
+      const fail = (err: unknown): void => {
+        const text = (err as Error)?.message ?? String(err);
+        this.log(`worker error: ${text}`);
+        if (settled) return;
+        void session.fail((err as { code?: string }).code ?? 'GS_ERR_WORKER', text).then(apply, () => undefined).finally(() => finish('dropped', text));
+      };
+      const apply = (actions: readonly WorkerAction[]): void => {
+        for (const a of actions) {
+          switch (a.kind) {
+            case 'send':
+              if (ws.readyState === WebSocket.OPEN) ws.send(a.bytes);
+              break;
+            case 'close':
+              closeQuietly(ws, a.code, a.reason);
+              break;
+            case 'welcome': {
+              welcomed = true;
+              silenceLimitMs = SILENT_HEARTBEATS * a.welcome.heartbeatMs;
+              const welcome = a.welcome;
+              const fetchChunk = (offset: number, length: number): Promise<Uint8Array> =>
+                new Promise<Uint8Array>((res) => {
+                  pendingChunk = res;
+                  void session.requestChunk(offset, length).then(apply, fail);
+                });
+              compute = compute.then(async () => {
+                await this.prepare(welcome, fetchChunk);
+                apply(await session.ready());
+              }).catch(fail);
+              break;
+            }
+            case 'chunk':
+              pendingChunk?.(a.chunk.bytes);
+              break;
+            case 'step': {
+              const step = a.step;
+              compute = compute.then(async () => {
+                if (settled) return;
+                apply(await session.result(step, await this.serveStep(step)));
+              }).catch(fail);
+              break;
+            }
+            case 'refused':
+              finish('refused', a.message);
+              break;
+            case 'finished':
+              finish('finished', 'the run is finished');
+              break;
+            case 'lost':
+              this.log(a.message);
+              finish('dropped', a.message);
+              break;
+            case 'log':
+              this.log(a.line);
+              break;
+          }
+        }
+      };
+      ws.on('upgrade', (res) => {
+        const socket = res.socket as TLSSocket;
+        socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
+        if (typeof socket.getPeerCertificate !== 'function') return;
+        certFingerprint = normalizeFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
+        if (this.pin && certFingerprint !== this.pin) {
+          finish('refused', `the coordinator's TLS certificate has fingerprint ${certFingerprint}, not the pinned ${this.pin} - help: check --tls-fingerprint against the join command the coordinator printed`);
+        }
+      });
+      ws.on('open', () => void session.open(certFingerprint).then(apply, fail));
       ws.on('error', (err: Error & { code?: string }) => {
         // A wrong scheme or certificate will not get better by retrying (connect-errors.ts).
         const failure = classifyConnectError(err, this.options.url, this.options.ca !== undefined);
         finish(failure.kind, failure.message, failure.probe);
       });
-      ws.on('close', (code, reason) => finish(this.stopped ? 'stopped' : 'dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
-      ws.on('message', (data: Buffer) => {
-        let message: Message;
-        try {
-          message = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), this.limits, { parameterCount: this.parameterCount });
-        } catch (err) {
-          const e = err as ProtocolError;
-          this.log(`refusing a message from the coordinator: ${e.message}`);
-          ws.close(e.closeCode ?? 1002, e.message.slice(0, 120));
-          return;
-        }
-        switch (message.t) {
-          case 'data-chunk':
-            pendingChunk?.(message.bytes);
-            return;
-          case 'heartbeat':
-            this.send({ t: 'heartbeat', timeMs: Date.now() });
-            return;
-          case 'error':
-            if (REFUSAL_CODES.has(message.code)) finish('refused', `the coordinator refused this worker: ${message.message}`);
-            else this.log(`coordinator reported ${message.code}: ${message.message}`);
-            return;
-          case 'leave':
-            finish(message.reason === 'finished' ? 'finished' : 'dropped', message.reason === 'finished' ? 'the run is finished' : `coordinator left: ${message.reason}`);
-            return;
-          default:
-            break;
-        }
-        queue = queue
-          .then(async () => {
-            if (settled) return;
-            if (message.t === 'challenge') {
-              nonce = message.nonce;
-              cnonce = createNonce();
-              this.send({ t: 'auth', mac: authMac(this.options.token, nonce, cnonce), cnonce });
-            } else if (message.t === 'welcome') {
-              if (!nonce || !cnonce || !verifyMac(welcomeMac(this.options.token, nonce, cnonce), message.mac)) {
-                finish('refused', 'the coordinator could not prove it knows the token - help: check --token and --connect');
-                return;
-              }
-              welcomed = true;
-              await this.prepare(message, (offset, length) => {
-                return new Promise<Uint8Array>((res) => {
-                  pendingChunk = res;
-                  this.send({ t: 'data-request', fingerprint: message.dataset.fingerprint, offset, length });
-                });
-              });
-              this.send({ t: 'ready', fingerprint: message.dataset.fingerprint });
-            } else if (message.t === 'step') {
-              await this.serveStep(message);
-            }
-          })
-          .catch((err: unknown) => {
-            const text = (err as Error)?.message ?? String(err);
-            this.log(`worker error: ${text}`);
-            if (!settled) {
-              this.send({ t: 'error', code: (err as { code?: string }).code ?? 'GS_ERR_WORKER', message: text.slice(0, 500) });
-              finish('dropped', text);
-            }
-          });
+      ws.on('close', (code, reason) => {
+        const why = `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+        void inbox.then(() => finish(this.stopped ? 'stopped' : 'dropped', why));
+      });
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        lastHeardMs = Date.now();
+        inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
       });
     });
   }
@@ -248,8 +305,6 @@ export class WorkerClient {
   private async prepare(welcome: WelcomeMessage, fetchChunk: (offset: number, length: number) => Promise<Uint8Array>): Promise<void> {
     this.welcome = welcome;
     const P = parameterCount(welcome.spec.layers);
-    this.parameterCount = P;
-    this.limits = limitsForModel(P, DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep);
     const { fingerprint, bytes: total } = welcome.dataset;
     const key = `${fingerprint}|${JSON.stringify(welcome.spec)}|${welcome.config.blockRows}`;
     if (this.pool && this.poolKey === key) return;
@@ -295,7 +350,7 @@ export class WorkerClient {
     return this.scratch.slice(0, n);
   }
 
-  private async serveStep(step: StepMessage): Promise<void> {
+  private async serveStep(step: StepMessage): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
     if (step.weights) {
@@ -318,14 +373,20 @@ export class WorkerClient {
       stats = await computeEach(pool.lanes, task, step.shards, grads);
     }
     this.steps++;
-    this.send({
-      t: 'result',
-      step: step.step,
-      version: step.version,
+    return {
       grads: grads.map((g) => float32ToBytes(g)),
       lossSums: stats.map((s) => s.lossSum),
       counts: stats.map((s) => s.count),
       computeMs: performance.now() - started,
-    });
+    };
+  }
+}
+
+/** ws.close that can never throw (the session cuts reasons to 123 bytes; this is the last guard). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    ws.terminate();
   }
 }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_CONNECTION_LIMITS } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
-import { generateToken } from '@gradswarm/protocol';
+import { certificateFingerprint } from '@gradswarm/coordinator';
+import { generateToken, weakTokenReason } from '@gradswarm/protocol';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
@@ -63,7 +64,8 @@ async function run(args: CoordinatorArgs): Promise<number> {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
   }
   if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together - help: give both PEM files');
-  if (args.token !== undefined && args.token.length < 8) throw new UsageError('--token must be at least 8 characters - help: leave it out to have one generated');
+  const weak = args.token === undefined ? undefined : weakTokenReason(args.token, '--token');
+  if (weak !== undefined) throw new UsageError(weak);
   if (args.threads === 0 && args.minWorkers === 0) throw new UsageError('--local-threads 0 with --min-workers 0 would have nobody to compute - help: set --min-workers 1 or more');
   const token = args.token ?? generateToken();
   const tls =
@@ -75,7 +77,8 @@ async function run(args: CoordinatorArgs): Promise<number> {
     network: { host: args.host, port: args.port, token, stepTimeoutMs: args.stepTimeout, heartbeatIntervalMs: args.heartbeatInterval, tls, ...limits },
     minWorkers: args.minWorkers,
     announce: (url) => {
-      const ca = tls ? ` --tls-ca ${args.tlsCert}` : '';
+      // The fingerprint lets a worker pin this very certificate (--tls-fingerprint), CA or not.
+      const ca = tls ? ` --tls-ca ${args.tlsCert} --tls-fingerprint ${certificateFingerprint(tls.cert)}` : '';
       process.stderr.write(`coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`);
     },
   });

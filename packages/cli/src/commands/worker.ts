@@ -17,6 +17,7 @@ interface WorkerArgs {
   threads?: number;
   dataCache: string;
   tlsCa?: string;
+  tlsFingerprint?: string;
   label?: string;
   kernel?: string;
   giveUpAfter: number;
@@ -40,6 +41,10 @@ async function run(args: WorkerArgs): Promise<number> {
       throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
+  if (args.tlsFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(args.tlsFingerprint.replace(/:/g, '').toLowerCase())) {
+    throw new UsageError(`--tls-fingerprint must be the certificate's SHA-256 as 64 hex digits (colons allowed), got "${args.tlsFingerprint}" - help: copy it from the join command the coordinator printed`);
+  }
+  if (args.tlsFingerprint !== undefined && !args.connect.startsWith('wss://')) throw new UsageError('--tls-fingerprint needs a wss:// address in --connect');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const client = new WorkerClient({
     url: args.connect,
@@ -49,6 +54,7 @@ async function run(args: WorkerArgs): Promise<number> {
     label: args.label ?? hostname(),
     dataCacheDir: args.dataCache === 'none' ? undefined : args.dataCache,
     ca,
+    tlsFingerprint: args.tlsFingerprint,
     giveUpAfterMs: args.giveUpAfter,
     log,
   });
@@ -90,6 +96,7 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
           threads: { type: 'number', describe: 'threads to compute with [number of cores]' },
           'data-cache': { type: 'string', default: defaultCacheDir(), describe: 'directory of downloaded data sets, by fingerprint ("none": keep in memory)' },
           'tls-ca': { type: 'string', describe: 'PEM certificate to trust for wss:// (e.g. the coordinator’s self-signed one)' },
+          'tls-fingerprint': { type: 'string', describe: 'trust only the wss:// certificate with this SHA-256 fingerprint (hex, as the join command prints it)' },
           label: { type: 'string', describe: 'name shown in the coordinator’s logs [host name]' },
           kernel: { type: 'string', describe: 'kernel backend [auto]' },
           'give-up-after': { type: 'number', default: 60_000, describe: 'ms without reaching the coordinator before giving up' },
