@@ -100,6 +100,8 @@ export class SyntheticClient {
       let steps = 0;
       let workerId = 0;
       let settled = false;
+      /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
+      let inbox: Promise<void> = Promise.resolve();
       const ws = new WebSocket(o.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, handshakeTimeout: 10_000 });
       this.socket = ws;
       ws.binaryType = 'nodebuffer';
@@ -151,8 +153,10 @@ export class SyntheticClient {
       };
       ws.on('open', () => void session.open().then(apply, fail));
       ws.on('error', (err) => finish('dropped', err.message));
-      ws.on('close', (code, reason) => finish('dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
-      ws.on('message', (data: Buffer, isBinary: boolean) => void session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail));
+      ws.on('close', (code, reason) => void inbox.then(() => finish('dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`)));
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
+      });
     });
   }
 }
