@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMessage, PROTOCOL_VERSION, WorkerState, type StepMessage } from '../src/index.js';
+import { filled, floats, FP } from './fixtures/messages.js';
+import { coordinatorSession, decoded, DIALLED, joined, ofKind, onlySent, ready, workerSession } from './fixtures/session-pair.js';
+
+const utf8 = new TextEncoder();
+const step: Omit<StepMessage, 't' | 'request'> = { step: 0, version: 0, weights: floats(23), epoch: 0, batch: 0, shards: [{ offset: 0, count: 5 }], reduce: 'sum' };
+
+describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
+  it('says hello on open with its version, threads, backend and label', async () => {
+    const w = await workerSession();
+    expect(decoded(onlySent(await w.open()))).toEqual({ t: 'hello', version: PROTOCOL_VERSION, threads: 2, backend: 'reference', label: 'w' });
+    expect(w.state).toBe(WorkerState.AWAIT_CHALLENGE);
+  });
+
+  it('answers the challenge with a 32-byte MAC, its cnonce and the address it dialled → AWAIT_WELCOME', async () => {
+    const w = await workerSession();
+    await w.open();
+    const auth = decoded(onlySent(await w.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }))));
+    expect(auth).toMatchObject({ t: 'auth', dialled: DIALLED });
+    expect(auth.t === 'auth' && [auth.mac.byteLength, auth.cnonce.byteLength]).toEqual([32, 32]);
+    expect(w.state).toBe(WorkerState.AWAIT_WELCOME);
+  });
+
+  it('stops for good on an error with a refusal code (auth, version, backend)', async () => {
+    for (const code of ['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']) {
+      const w = await workerSession();
+      await w.open();
+      expect(await w.receive(encodeMessage({ t: 'error', code, message: 'no' }))).toEqual([{ kind: 'refused', code, message: 'the coordinator refused this worker: no' }]);
+      expect(w.state).toBe(WorkerState.CLOSED);
+    }
+  });
+
+  it('never throws on an error whose code is over 1024 non-ASCII characters: close 4002 with a reason of at most 123 bytes, lost', async () => {
+    const w = await workerSession();
+    await w.open();
+    const actions = await w.receive(encodeMessage({ t: 'error', code: 'É'.repeat(1500), message: 'x' }));
+    const [close] = ofKind(actions, 'close');
+    expect(close.code).toBe(4002);
+    expect(utf8.encode(close.reason).byteLength).toBeLessThanOrEqual(123);
+    expect(ofKind(actions, 'lost')[0].message).toMatch(/^refused a message from the coordinator: error\.code must be/);
+  });
+
+  it('refuses a step before the welcome as UNEXPECTED (4005) and a text frame as 1002', async () => {
+    const w = await workerSession();
+    await w.open();
+    const s = { t: 'step', request: 1, ...step } as const;
+    expect(ofKind(await w.receive(encodeMessage(s)), 'close')[0].code).toBe(4005);
+    const t = await workerSession();
+    await t.open();
+    expect(ofKind(await t.receive(utf8.encode('hi'), false), 'close')[0].code).toBe(1002);
+  });
+});
+
+describe('WorkerSession 1 AWAIT_WELCOME', () => {
+  it('takes a signed welcome whose MAC verifies → PREPARING, with limits sized to the model', async () => {
+    const { worker, workerActions } = await joined();
+    expect(workerActions.map((a) => a.kind)).toEqual(['welcome']);
+    expect(worker.state).toBe(WorkerState.PREPARING);
+    expect(worker.currentLimits.maxPayloadBytes).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('refuses for good a welcome that does not verify, e.g. one replayed from another connection (close 1008)', async () => {
+    const c = await coordinatorSession();
+    const w = await workerSession();
+    const challenge = onlySent(await c.receive(onlySent(await w.open())));
+    await w.receive(challenge);
+    // A fake coordinator without the token can only replay a welcome from another connection:
+    // it carries another MAC and another signature.
+    const other = await joined();
+    const actions = await w.receive(other.frames.welcome);
+    expect(ofKind(actions, 'refused')[0].message).toBe('the coordinator could not prove it knows the token - help: check --token and --connect');
+    expect(ofKind(actions, 'close')[0].code).toBe(1008);
+  });
+});
+
+describe('WorkerSession 2 PREPARING and 3 READY', () => {
+  it('asks for chunks, hands them over, and says ready with the welcome fingerprint → READY', async () => {
+    const { coordinator, worker } = await joined();
+    const request = onlySent(await worker.requestChunk(0, 100));
+    expect(decoded(request)).toEqual({ t: 'data-request', fingerprint: FP, offset: 0, length: 100 });
+    const [chunk] = ofKind(await worker.receive(onlySent(await coordinator.receive(request))), 'chunk');
+    expect(chunk.chunk.bytes.byteLength).toBe(100);
+    expect(decoded(onlySent(await worker.ready()))).toEqual({ t: 'ready', fingerprint: FP });
+    expect(worker.state).toBe(WorkerState.READY);
+  });
+
+  it('answers a signed heartbeat with a signed heartbeat', async () => {
+    const { coordinator, worker } = await ready();
+    expect(decoded(onlySent(await worker.receive(onlySent(await coordinator.heartbeat(1)))))).toMatchObject({ t: 'heartbeat' });
+  });
+
+  it('hands over a step and echoes its step, request and version in the result', async () => {
+    const { coordinator, worker } = await ready();
+    const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
+    const result = decoded(onlySent(await worker.result(got.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 2 })));
+    expect(result).toMatchObject({ t: 'result', step: 0, request: 1, version: 0 });
+  });
+
+  it('refuses a tampered step (a weight changed in flight) with close 1008 and lost, and an unsigned one too', async () => {
+    const { coordinator, worker } = await ready();
+    const frame = onlySent(await coordinator.sendStep(step));
+    frame[Buffer.from(frame).indexOf('weights') + 20] ^= 1;
+    const actions = await worker.receive(frame);
+    expect(ofKind(actions, 'close')[0].code).toBe(1008);
+    expect(ofKind(actions, 'lost')[0].message).toMatch(/signature does not verify/);
+    const other = await ready();
+    const unsigned = await other.worker.receive(encodeMessage({ t: 'step', request: 1, ...step }));
+    expect(ofKind(unsigned, 'lost')[0].message).toMatch(/without a signature/);
+  });
+
+  it('takes leave "finished" as the end, any other leave as a lost link', async () => {
+    const a = await ready();
+    expect(await a.worker.receive(onlySent(await a.coordinator.leave('finished', 'run finished')))).toEqual([{ kind: 'finished' }]);
+    const b = await ready();
+    expect(await b.worker.receive(onlySent(await b.coordinator.leave('interrupted', 'bye')))).toEqual([{ kind: 'lost', message: 'coordinator left: interrupted' }]);
+  });
+
+  it('gives up on a silent coordinator: close 4007 and lost, once', async () => {
+    const { worker } = await ready();
+    expect(await worker.silent(3200)).toEqual([
+      { kind: 'close', code: 4007, reason: 'no message from the coordinator for 3.2 s' },
+      { kind: 'lost', message: 'no message from the coordinator for 3.2 s' },
+    ]);
+    expect(await worker.silent(5000)).toEqual([]);
+    expect(worker.state).toBe(WorkerState.CLOSED);
+  });
+
+  it('cuts its own leave and error texts to the label limit and close reasons to 123 bytes', async () => {
+    const { worker } = await ready();
+    const actions = await worker.leave('ü'.repeat(2000));
+    expect(decoded(onlySent(actions))).toMatchObject({ t: 'leave' });
+    expect(utf8.encode(ofKind(actions, 'close')[0].reason).byteLength).toBeLessThanOrEqual(123);
+  });
+});
