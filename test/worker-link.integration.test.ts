@@ -1,0 +1,48 @@
+/**
+ * A worker facing a coordinator that misbehaves on a real socket (issue 16 items 13 and 16):
+ * the coordinator in this process (helpers/fake-coordinator.ts) speaks the protocol through the
+ * protocol package's session, and a real WorkerClient joins it.
+ *   - a coordinator that completes the handshake and then says nothing at all (no FIN, no
+ *     heartbeat: a host that lost power) is taken as lost after three announced heartbeat
+ *     intervals; the worker closes with 4007 and rejoins the next coordinator at that address;
+ *   - a coordinator `error` whose code is 1500 non-ASCII characters does not kill the worker:
+ *     it closes with 4002 and a reason of at most 123 bytes, and goes on to the next one.
+ */
+import { WorkerClient } from '@gradswarm/worker';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeCoordinator, type FakeCoordinator } from './helpers/fake-coordinator.js';
+
+const TOKEN = 'worker-link-integration-token';
+let fake: FakeCoordinator | null = null;
+afterEach(async () => {
+  await fake?.close();
+  fake = null;
+});
+
+function worker(url: string, lines: string[]): WorkerClient {
+  return new WorkerClient({ url, token: TOKEN, threads: 1, label: 'link-test', log: (l) => void lines.push(l), reconnectInitialMs: 50, reconnectMaxMs: 100, giveUpAfterMs: 60_000 });
+}
+
+describe('gradswarm worker on a coordinator link that fails quietly', () => {
+  it('takes a coordinator silent for three heartbeat intervals as lost, closes with 4007 and rejoins', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['silent', 'normal'], 200);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('finished');
+    expect(fake.connections()).toBe(2);
+    expect(fake.closes[0], lines.join('\n')).toMatchObject({ connection: 1, code: 4007 });
+    expect(fake.closes[0].reason).toMatch(/^no message from the coordinator for \d+\.\d s$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^no message from the coordinator for \d+\.\d s$/));
+  });
+
+  it('survives a coordinator error whose code is 1500 non-ASCII characters: close 4002 within 123 bytes, then rejoins', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['hostile', 'normal'], 1000);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('finished');
+    const first = fake.closes.find((c) => c.connection === 1)!;
+    expect(first.code).toBe(4002);
+    expect(Buffer.byteLength(first.reason)).toBeLessThanOrEqual(123);
+    expect(first.reason).toMatch(/^error\.code must be a string of 1–1024 characters/);
+  });
+});
