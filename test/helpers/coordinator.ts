@@ -249,6 +249,8 @@ export function hello(backend: string, label: string, version = PROTOCOL_VERSION
 export interface FakeWorker {
   readonly conn: RawConnection;
   readonly welcome: WelcomeMessage;
+  /** The protocol session that signs for it (to build a frame the test then changes). */
+  readonly session: WorkerSession;
 }
 
 /**
@@ -282,5 +284,5 @@ export async function joinAsFake(url: string, token: string, backend: string, la
   const welcome = await welcomed;
   await conn.next('welcome');
   conn.apply(await session.ready());
-  return { conn, welcome };
+  return { conn, welcome, session };
 }
