@@ -1,6 +1,7 @@
 /**
  * wss:// between a coordinator and a worker (issue: "TLS: a worker joins over wss:// with a
- * self-signed certificate it is told to trust"). The certificate is made with `openssl` for
+ * self-signed certificate it is told to trust"; issue 16 item 17: or whose fingerprint it pins,
+ * the fingerprint printed in the join command). The certificate is made with `openssl` for
  * 127.0.0.1 and localhost; the test is skipped, with the reason in the log, when openssl or the
  * digits data set is missing.
  */
@@ -24,6 +25,21 @@ function hasOpenssl(): boolean {
   }
 }
 const NO_OPENSSL = !hasOpenssl();
+
+/** A self-signed certificate for 127.0.0.1 and localhost. */
+function makeCertificate(certPath: string, keyPath: string): void {
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    { stdio: 'ignore' },
+  );
+}
+
+/** The certificate's SHA-256 fingerprint as openssl prints it, in lowercase hex without colons. */
+function opensslFingerprint(certPath: string): string {
+  const out = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' });
+  return out.trim().replace(/^.*=/, '').replace(/:/g, '').toLowerCase();
+}
 if (NO_OPENSSL) console.warn('skipping tls.integration: openssl is not on PATH (needed to make a self-signed certificate)');
 if (NO_DIGITS) console.warn(`skipping tls.integration: ${SHARED_DATA_MISSING}`);
 
@@ -37,11 +53,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     dir = await makeTempDir();
     certPath = join(dir, 'cert.pem');
     const keyPath = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-      { stdio: 'ignore' },
-    );
+    makeCertificate(certPath, keyPath);
     cert = await readFile(certPath);
     c = await launchCoordinator([...RUN, '--tls-cert', certPath, '--tls-key', keyPath, '--local-threads', '0', '--min-workers', '1', '--token', TOKEN]);
   });
@@ -50,9 +62,21 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     await removeTempDir(dir);
   });
 
-  it('listens on wss:// and prints a join command that trusts its certificate', () => {
+  it('listens on wss:// and prints a join command that trusts its certificate and names its SHA-256 fingerprint', () => {
     expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
-    expect(c.stderr()).toContain(`join with: gradswarm worker --connect ${c.url} --token ${TOKEN} --tls-ca ${certPath}`);
+    expect(c.stderr()).toContain(`join with: gradswarm worker --connect ${c.url} --token ${TOKEN} --tls-ca ${certPath} --tls-fingerprint ${opensslFingerprint(certPath)}`);
+  });
+
+  it('turns away a worker pinning another fingerprint with one line naming both, before it says anything', async () => {
+    const wrong = 'ab'.repeat(32);
+    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-fingerprint', wrong, '--give-up-after', '2000', '--threads', '1', '--data-cache', join(dir, 'cache')]);
+    expect(await w.exited, w.stderr()).toBe(2);
+    const lines = w.stderr().split('\n').filter((l) => l.startsWith('gradswarm: error: '));
+    expect(lines).toEqual([
+      `gradswarm: error: the coordinator's TLS certificate has fingerprint ${opensslFingerprint(certPath)}, not the pinned ${wrong} - help: check --tls-fingerprint against the join command the coordinator printed`,
+    ]);
+    expect(c.stderr()).not.toMatch(/^refused /m);
+    expect(await getStatus(c.httpUrl, cert)).toMatchObject({ state: 'waiting', step: 0, workers: [] });
   });
 
   it('serves GET https://…/status to a client that trusts the certificate, and not to one that does not', async () => {
@@ -72,6 +96,33 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     expect(w.stderr()).toMatch(/^gradswarm: error: /m);
     expect(c.child.exitCode).toBeNull();
     expect(await getStatus(c.httpUrl, cert)).toMatchObject({ state: 'waiting', step: 0, workers: [] });
+  });
+
+  it('lets a worker that pins the fingerprint (and has no --tls-ca) join over wss:// and serve the run to its end; both exit 0', async () => {
+    const fp = opensslFingerprint(certPath).replace(/(..)(?!$)/g, '$1:').toUpperCase();
+    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-fingerprint', fp, '--give-up-after', '5000', '--threads', '1', '--label', 'pinned-worker', '--data-cache', join(dir, 'cache')]);
+    expect(await c.exited, c.stderr()).toBe(0);
+    expect(await w.exited, w.stderr()).toBe(0);
+    expect(w.stderr()).toMatch(/the run is finished/);
+    expect(c.stderr()).toMatch(/^worker 1 \(pinned-worker, 1 thread, [^)]+\) joined/m);
+    expect(c.stderr()).not.toMatch(/^refused /m);
+  });
+});
+
+describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://', () => {
+  let dir: string;
+  let certPath: string;
+  let c: CoordinatorProcess;
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    certPath = join(dir, 'cert.pem');
+    makeCertificate(certPath, join(dir, 'key.pem'));
+    c = await launchCoordinator([...RUN, '--tls-cert', certPath, '--tls-key', join(dir, 'key.pem'), '--local-threads', '0', '--min-workers', '1', '--token', TOKEN]);
+  });
+  afterAll(async () => {
+    killAll();
+    await removeTempDir(dir);
   });
 
   it('lets a worker with --tls-ca join over wss:// and serve the run to its end; both exit 0', async () => {
