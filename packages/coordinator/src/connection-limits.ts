@@ -17,6 +17,7 @@
  * rest), so a flood cannot flood the log too.
  */
 import type { Duplex } from 'node:stream';
+import { closeReason, PROTOCOL_ERRORS } from '@gradswarm/protocol';
 import type { WebSocket } from 'ws';
 
 export interface ConnectionLimitsOptions {
@@ -36,8 +37,8 @@ export const DEFAULT_CONNECTION_LIMITS: ResolvedConnectionLimitsOptions = Object
   maxUnauthenticatedPerAddress: 32,
 });
 
-/** Close code of a connection that did not authenticate in time (docs/errors.md). */
-export const HANDSHAKE_TIMEOUT_CLOSE_CODE = 4008;
+/** Close code of a connection that did not authenticate in time (the protocol's error table). */
+export const HANDSHAKE_TIMEOUT_CLOSE_CODE = PROTOCOL_ERRORS.GS_ERR_HANDSHAKE_TIMEOUT.closeCode;
 /** HTTP status of an upgrade refused over a cap (docs/errors.md: GS_ERR_CONNECTION_LIMIT). */
 export const CONNECTION_LIMIT_HTTP_STATUS = 503;
 /** Grace after the 4008 close frame before the socket is cut (a hostile peer never answers it). */
@@ -177,7 +178,7 @@ export class ConnectionLimits {
       return;
     }
     try {
-      ws.close(HANDSHAKE_TIMEOUT_CLOSE_CODE, reason);
+      ws.close(HANDSHAKE_TIMEOUT_CLOSE_CODE, closeReason(reason));
     } catch {
       ws.terminate();
       return;

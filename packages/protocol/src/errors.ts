@@ -32,6 +32,8 @@ export const ProtocolErrorCode = {
   SILENT: 'GS_ERR_WORKER_LOST',
   /** The coordinator dropped a ready worker for a reason of its own (core's code). */
   REJECTED: 'GS_ERR_WORKER_REJECTED',
+  /** The connection did not authenticate within the coordinator's handshake deadline (core's code). */
+  HANDSHAKE_TIMEOUT: 'GS_ERR_HANDSHAKE_TIMEOUT',
   /** A worker's result disagreed with its recomputation elsewhere (core's code). */
   RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
 } as const;
@@ -64,6 +66,7 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
   GS_ERR_STEP_TIMEOUT: { closeCode: 4006, meaning: 'the worker missed the step deadline' },
   GS_ERR_WORKER_LOST: { closeCode: 4007, meaning: 'the peer sent nothing for three heartbeat intervals' },
   GS_ERR_WORKER_REJECTED: { closeCode: 4000, meaning: 'the coordinator dropped a ready worker for a reason of its own' },
+  GS_ERR_HANDSHAKE_TIMEOUT: { closeCode: 4008, meaning: 'the connection did not authenticate within the handshake deadline' },
   GS_ERR_RESULT_DISAGREES: { closeCode: 4020, meaning: "a worker's result disagreed with its recomputation by another source" },
 });
 
