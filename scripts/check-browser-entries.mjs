@@ -20,9 +20,7 @@ import { fileURLToPath } from 'node:url';
 export const BROWSER_ENTRIES = Object.freeze(['@gradswarm/core', '@gradswarm/data', '@gradswarm/protocol', '@gradswarm/worker', '@gradswarm/report']);
 
 /** Built-ins an entry may import for now, and why. */
-export const PENDING = Object.freeze({
-  '@gradswarm/protocol': { modules: ['node:crypto'], why: 'auth.ts until its HMAC moves to Web Crypto (issue 10 item 1)' },
-});
+export const PENDING = Object.freeze({});
 
 /**
  * Bundles `entry` for the browser. Resolves with the problems found (empty when it is browser-safe).

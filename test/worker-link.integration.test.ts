@@ -8,7 +8,7 @@
  *   - a coordinator `error` whose code is 1500 non-ASCII characters does not kill the worker:
  *     it closes with 4002 and a reason of at most 123 bytes, and goes on to the next one.
  */
-import { WorkerClient } from '@gradswarm/worker';
+import { WorkerClient } from '@gradswarm/worker/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeCoordinator, type FakeCoordinator } from './helpers/fake-coordinator.js';
 
