@@ -32,6 +32,7 @@ const counts = (step: StepMessage): number[] => (step.reduce === 'each' ? step.s
 const gradientOf1e30: Poison = (step, P) => ({
   t: 'result',
   step: step.step,
+  request: step.request,
   version: step.version,
   grads: counts(step).map(() => float32ToBytes(new Float32Array(P).fill(1e30))),
   lossSums: counts(step).map((c) => c * 2.3),
@@ -43,6 +44,7 @@ const gradientOf1e30: Poison = (step, P) => ({
 const lossOf1e308: Poison = (step, P) => ({
   t: 'result',
   step: step.step,
+  request: step.request,
   version: step.version,
   grads: counts(step).map(() => float32ToBytes(new Float32Array(P))),
   lossSums: counts(step).map(() => 1.7e308),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, limitsForModel, resolveProtocolLimits, type ResultMessage, type StepMessage } from '../src/index.js';
+import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, hmacKey, limitsForModel, resolveProtocolLimits, sealMessage, type ResultMessage, type StepMessage } from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -45,7 +45,7 @@ describe('limitsForModel', () => {
     expect(limitsForModel(10, 2).maxPayloadBytes).toBe(5 + MiB + 64 * 1024);
   });
 
-  it('leaves room for the largest real step and result of the model', () => {
+  it('leaves room for the largest real step and result of the model, signed', async () => {
     const P = 7850; // layers [784, 10]
     const maxShards = 64;
     const limits = limitsForModel(P, maxShards);
@@ -53,6 +53,7 @@ describe('limitsForModel', () => {
     const result: ResultMessage = {
       t: 'result',
       step: 2 ** 52,
+      request: 2 ** 52,
       version: 2 ** 52,
       grads: Array.from({ length: maxShards }, () => grad),
       lossSums: Array.from({ length: maxShards }, () => Math.PI * 1e10),
@@ -62,6 +63,7 @@ describe('limitsForModel', () => {
     const step: StepMessage = {
       t: 'step',
       step: 2 ** 52,
+      request: 2 ** 52,
       version: 2 ** 52,
       weights: grad,
       epoch: 2 ** 52,
@@ -69,8 +71,10 @@ describe('limitsForModel', () => {
       shards: Array.from({ length: maxShards }, () => ({ offset: 2 ** 52, count: 2 ** 52 })),
       reduce: 'each',
     };
-    expect(encodeMessage(result).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
-    expect(encodeMessage(step).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
+    // Every message after auth also carries n and sig (seal.ts).
+    const key = await hmacKey(new Uint8Array(32));
+    expect((await sealMessage(result, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
+    expect((await sealMessage(step, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
     expect(encodeMessage(result).length).toBeGreaterThan(limits.maxPayloadBytes - 64 * 1024 - 1024);
   });
 
