@@ -86,6 +86,9 @@ describe('gradswarm', () => {
       ['a negative --lr', ['--lr', '-1'], /(--lr|learningRate) must be .*got -1/],
       ['--momentum 1', ['--momentum', '1'], /momentum must be in \[0, 1\), got 1/],
       ['--layers with a non-number', ['--layers', '784,abc'], /--layers must be a comma-separated list of positive integers, got "784,abc"/],
+      // Issue 16 item 7: a list is read by one rule, and one that builds something else than it looks like is refused.
+      ['hidden --layers that end with the class count', ['--layers', '8,3'], /--layers 8,3 does not start with the input size 3, so it is read as hidden sizes and would build 3-8-3-3 - help: write --layers 3,8,3 \(full sizes\) or --layers 8 \(hidden sizes only\)/],
+      ['full --layers that do not end with the class count', ['--layers', '3,8'], /--layers 3,8 starts with the input size 3, so it is read as the full sizes, but it ends with 8 and the data has 3 classes - help: write --layers 3,8,3/],
       ['an unknown --hidden activation', ['--hidden', 'gelu'], /--hidden .*gelu/],
       ['a --loss that does not fit --output', ['--output', 'softmax', '--loss', 'bce'], /--loss bce does not go with output softmax/],
       ['--test-fraction outside (0, 1)', ['--test-fraction', '1.5'], /--test-fraction must be in \(0, 1\), got 1\.5/],

@@ -22,7 +22,7 @@ export const dataFlags = {
 } as const satisfies Record<string, Options>;
 
 export const modelFlags = {
-  layers: { type: 'string', describe: 'layer sizes, e.g. 784,100,10, or only the hidden ones, e.g. 100 or 256,64 [100]', group: 'Model:' },
+  layers: { type: 'string', describe: 'all layer sizes when the first is the input size, e.g. 784,100,10; otherwise only the hidden ones, e.g. 100 or 256,64 [100]', group: 'Model:' },
   // relu/softmax by default: on the embedded digits it reaches 95-96% where the texts' sigmoid/bce
   // network (--hidden sigmoid --output sigmoid --init glorot) stays near 95% (README, "Defaults").
   hidden: { choices: ['sigmoid', 'tanh', 'relu', 'swish'], default: 'relu', describe: 'hidden activation', group: 'Model:' },
