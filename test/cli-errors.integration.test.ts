@@ -81,7 +81,10 @@ describe('gradswarm', () => {
   describe('train options', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['--epochs 0', ['--epochs', '0'], /--epochs must be a positive integer, got 0/],
-      ['--epochs abc', ['--epochs', 'abc'], /--epochs must be a positive integer/],
+      // Issue 16 item 6: what was typed is echoed, not "NaN" or "null".
+      ['--epochs abc', ['--epochs', 'abc'], /--epochs must be a number, got "abc"/],
+      ['--seed abc', ['--seed', 'abc'], /--seed must be a number, got "abc"/],
+      ['--lr=fast', ['--lr=fast'], /--lr must be a number, got "fast"/],
       ['--batch-size with --minibatches', ['--batch-size', '10', '--minibatches', '3'], /--batch-size and --minibatches are exclusive/],
       ['a negative --lr', ['--lr', '-1'], /(--lr|learningRate) must be .*got -1/],
       ['--momentum 1', ['--momentum', '1'], /momentum must be in \[0, 1\), got 1/],
@@ -110,6 +113,23 @@ describe('gradswarm', () => {
     it('refuses a CSV file that does not exist, naming it', async () => {
       const missing = join(dir, 'nonexistent.csv');
       expectUsageError(await runCli(['train', '--dataset', `csv:${missing}`]), /cannot read data file .*nonexistent\.csv/);
+    });
+
+    // Issue 16 item 6: errno names and JSON.parse's quoted new lines never reach the user.
+    it('says "is a directory" for a directory given as a data file', async () => {
+      expectUsageError(await runCli(['train', '--dataset', `csv:${dir}`]), /cannot read data file .*: is a directory$/);
+    });
+
+    it('says "no such file or directory" for a missing --model', async () => {
+      const result = await runCli(['eval', '--model', join(dir, 'missing.json'), '--dataset', `csv:${tinyCsv}`]);
+      expectUsageError(result, /cannot read model .*missing\.json: no such file or directory$/);
+      expect(result.stderr).not.toContain('ENOENT');
+    });
+
+    it('keeps a JSON syntax error of a model file on one line', async () => {
+      const broken = join(dir, 'broken-model.json');
+      await writeFile(broken, '{"format": "gradswarm-mlp",\n  "layers": [3,\n  x]}\n');
+      expectUsageError(await runCli(['eval', '--model', broken, '--dataset', `csv:${tinyCsv}`]), /broken-model\.json: not valid JSON \(Unexpected token .*\\n.*\)$/);
     });
 
     it('refuses an IDX directory without an images/labels pair', async () => {

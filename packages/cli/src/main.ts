@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
+import { refuseNonNumbers } from './parse.js';
 
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
     .parserConfiguration({ 'duplicate-arguments-array': false })
+    .middleware((parsed) => refuseNonNumbers(parsed, argv))
     .fail((message, err) => {
       // Throwing here stops yargs before any handler runs; main() turns it into one line.
       if (err) throw err;

@@ -41,6 +41,33 @@ export function resolveLayers(layers: number[] | undefined, inputSize: number, c
   return [inputSize, ...layers, classCount];
 }
 
+/**
+ * yargs turns a number flag given text (`--epochs abc`) into NaN, and later checks could only
+ * say "got NaN" (or "got null" through JSON). This finds such a flag in the parsed arguments and
+ * refuses it with what was typed, read back from the raw arguments.
+ * @param raw the command line as given (without node and script)
+ * @throws UsageError `--epochs must be a number, got "abc"`
+ */
+export function refuseNonNumbers(parsed: Record<string, unknown>, raw: readonly string[]): void {
+  for (const [key, value] of Object.entries(parsed)) {
+    // yargs keeps each flag under its kebab and camel names: look at the kebab one.
+    if (typeof value !== 'number' || !Number.isNaN(value) || /[A-Z]/.test(key)) continue;
+    const typed = typedValue(raw, key);
+    if (typed === undefined) continue; // an alias was typed; its own key reports it
+    throw new UsageError(`--${key} must be a number, got "${typed}"`);
+  }
+}
+
+/** The text given to `--flag` (the last one if repeated), or undefined if the flag is absent. */
+function typedValue(raw: readonly string[], flag: string): string | undefined {
+  let found: string | undefined;
+  raw.forEach((arg, i) => {
+    if (arg === `--${flag}`) found = raw[i + 1] ?? '';
+    else if (arg.startsWith(`--${flag}=`)) found = arg.slice(flag.length + 3);
+  });
+  return found;
+}
+
 /** A finite number flag. @throws UsageError */
 export function requireFinite(flag: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got "${value}"`);

@@ -3,7 +3,7 @@
  * on a data set.
  */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, evaluate, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
+import { ErrorCode, evaluate, fsReason, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
 import { applyScaler, loadDataset } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
@@ -27,7 +27,7 @@ function readModel(path: string) {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${fsReason(err)}`);
   }
   return modelFromJson(text, path);
 }

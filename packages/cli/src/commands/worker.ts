@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { WorkerClient } from '@gradswarm/worker/node';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
@@ -37,7 +37,7 @@ async function run(args: WorkerArgs): Promise<number> {
     try {
       ca = readFileSync(args.tlsCa);
     } catch (err) {
-      throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${fsReason(err)}`);
     }
   }
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
