@@ -132,6 +132,15 @@ describe('gradswarm', () => {
       expectUsageError(await runCli(['eval', '--model', broken, '--dataset', `csv:${tinyCsv}`]), /broken-model\.json: not valid JSON \(Unexpected token .*\\n.*\)$/);
     });
 
+    // Issue 17 item 6: one stray label used to size a 65536-class model and a 65536² confusion matrix (V8 out of memory).
+    it('refuses a CSV label far above the others before anything is sized by it, naming the line', async () => {
+      const stray = join(dir, 'stray-label.csv');
+      const rows = Array.from({ length: 30 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 10}`);
+      rows[17] = '1,2,65535';
+      await writeFile(stray, `${rows.join('\n')}\n`);
+      expectUsageError(await runCli(['train', '--dataset', `csv:${stray}`], { killAfterMs: 120_000 }), /stray-label\.csv: line 18: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/);
+    });
+
     it('refuses an IDX directory without an images/labels pair', async () => {
       const empty = join(dir, 'empty-idx');
       await mkdir(empty);
