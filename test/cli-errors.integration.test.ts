@@ -3,11 +3,11 @@
  * `gradswarm: error: ...` line on stderr that names the problem, and no stack trace. Plus --help.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectUsageError, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
+import { expectUsageError, makeTempDir, removeTempDir, REPO_ROOT, runCli, writeBlobsCsv } from './helpers/cli.js';
 
 let dir: string;
 let tinyCsv: string;
@@ -66,6 +66,25 @@ describe('gradswarm', () => {
       expect(result.code).toBe(0);
       const flags = ['--dataset', '--test', '--test-fraction', '--scale', '--layers', '--hidden', '--output', '--loss', '--l1', '--l2', '--reduction', '--epochs', '--batch-size', '--minibatches', '--lr', '--momentum', '--seed', '--out', '--metrics', '--json', '--kernel'];
       for (const flag of flags) expect(result.stdout).toMatch(new RegExp(`${flag}\\b`));
+    });
+
+    // Issue 16 item 12.
+    it('gradswarm --version prints the version and exits 0', async () => {
+      const result = await runCli(['--version']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version}\n`);
+    });
+
+    it('prints each example command whole on its own line, under a # line saying what it does', async () => {
+      const lines = (await runCli(['train', '--help'])).stdout.split('\n');
+      const i = lines.indexOf('  gradswarm train --dataset digits:digits.csv.gz --layers 30 --epochs 50');
+      expect(i, lines.join('\n')).toBeGreaterThan(0);
+      expect(lines[i - 1]).toBe('  # train on the UCI digits');
+    });
+
+    it('lists the kernel backends in worker --help', async () => {
+      // The help wraps at the terminal's width: compare with the white space folded.
+      expect((await runCli(['worker', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/--kernel kernel backend: auto \| native \| native-avx2 \| native-portable \| wasm \| reference/);
     });
 
     it('gradswarm eval --help and gradcheck --help exit 0', async () => {
