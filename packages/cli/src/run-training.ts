@@ -296,7 +296,8 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       const url = await coordinator.start();
       if (net && url) {
         net.announce(url);
-        if (net.minWorkers > 0) {
+        // A signal during start-up has already stopped the run: waiting would only wait.
+        if (net.minWorkers > 0 && !interrupts.requested) {
           log(`waiting for ${net.minWorkers} worker${net.minWorkers === 1 ? '' : 's'} to join`);
           await coordinator.waitForWorkers(net.minWorkers).catch(() => undefined);
         }
