@@ -10,6 +10,8 @@ export interface FinalCost {
   readonly epoch: number;
   /** False when the run stopped inside that epoch. */
   readonly complete: boolean;
+  /** True when no epoch mean is known (a resumed run that took no step): `cost` is the last minibatch's. */
+  readonly lastMinibatch?: boolean;
 }
 
 export class FinalCostTracker {
@@ -39,5 +41,6 @@ export class FinalCostTracker {
 
 /** "0.12345 (mean of epoch 12)", "0.12345 (mean of epoch 3, stopped inside it)". */
 export function describeFinalCost(f: FinalCost): string {
+  if (f.lastMinibatch) return `${f.cost.toFixed(5)} (last minibatch)`;
   return `${f.cost.toFixed(5)} (mean of epoch ${f.epoch}${f.complete ? '' : ', stopped inside it'})`;
 }

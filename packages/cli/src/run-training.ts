@@ -13,12 +13,13 @@ import { minibatchBounds } from '@gradswarm/data';
 import { InProcessSource, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { LocalPool } from '@gradswarm/worker/node';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
-import { describeFinalCost, FinalCostTracker } from './final-cost.js';
+import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
 import { loadTrainingData, type LoadedData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
 import { checkOutputPaths, outputPathsOf, writeModelSomewhere } from './output-paths.js';
 import { Progress } from './progress.js';
+import { buildRunSummary, summaryText, type FinalEvaluation } from './run-summary.js';
 import { settingWarnings } from './setting-warnings.js';
 import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from './write-file.js';
@@ -196,6 +197,27 @@ function writeOutputs(args: TrainingArgs, model: () => string, recorder: Metrics
   return ok;
 }
 
+/**
+ * The second Ctrl-C: between two steps the weights are whole (an update is synchronous, and a
+ * signal is handled only between event-loop turns), so the model and a checkpoint as of the last
+ * finished step are safe to write at once; the metrics and report need the end of the run.
+ * @param taken steps this process finished (0: nothing is written), `step` the weights' step
+ */
+function writeWhatIsSafe(args: TrainingArgs, taken: number, step: number, model: () => string, coordinator: Coordinator, log: (line: string) => void): void {
+  if (taken === 0) {
+    log('quitting now: nothing was written (no step was taken)');
+    return;
+  }
+  if (args.out !== undefined) {
+    const written = writeModelSomewhere(args.out, model(), writeFileAtomic, log);
+    if (written.asked) log(`quitting now: the model as of step ${step} was written to ${args.out}`);
+  }
+  coordinator.tryCheckpoint(0);
+  if (args.out === undefined && args.checkpoint === undefined) log('quitting now: nothing was written (no --out or --checkpoint)');
+  const skipped = [args.metrics !== undefined && '--metrics', args.report !== undefined && '--report'].filter(Boolean);
+  if (skipped.length > 0) log(`quitting now: ${skipped.join(' and ')} not written (they need the end of the run)`);
+}
+
 /** Runs a whole training; resolves with the exit code. */
 export async function runTraining(args: TrainingArgs, command: 'train' | 'coordinator', threadsDefault: number, net?: NetworkRun): Promise<number> {
   const options = trainingOptions(args);
@@ -261,7 +283,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const finalCost = new FinalCostTracker();
   const firstStep = resume?.state.step ?? 0;
   const stepsTaken = (): number => trainer.state().step - firstStep;
-  let last: { train: number; test: number | null; testCost: number | null } | null = null;
+  let last: FinalEvaluation | null = null;
   const evaluateAll = (params: Float32Array) => ({
     train: evaluate(backend, spec, params, data.train, o.cost),
     test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
@@ -270,21 +292,8 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const interrupts = new Interrupts({
     log,
     stop: () => coordinator.stop(),
-    // The second signal: the weights between two steps are whole, so they and a checkpoint are safe to write now.
     quitNow: () => {
-      if (stepsTaken() === 0) {
-        log('quitting now: nothing was written (no step was taken)');
-      } else {
-        const step = trainer.state().step;
-        if (args.out !== undefined) {
-          const written = writeModelSomewhere(args.out, modelText(spec, trainer.params, data), writeFileAtomic, log);
-          if (written.asked) log(`quitting now: the model as of step ${step} was written to ${args.out}`);
-        }
-        coordinator.tryCheckpoint(0);
-        const skipped = [args.metrics !== undefined && '--metrics', args.report !== undefined && '--report'].filter(Boolean);
-        if (args.out === undefined && args.checkpoint === undefined) log('quitting now: nothing was written (no --out or --checkpoint)');
-        if (skipped.length > 0) log(`quitting now: ${skipped.join(' and ')} not written (they need the end of the run)`);
-      }
+      writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => modelText(spec, trainer.params, data), coordinator, log);
       progress?.stop();
       process.exit(EXIT_INTERRUPTED);
     },
@@ -330,8 +339,9 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       await pool?.close();
     }
 
-    // Stopped before the first step (while waiting for workers, say): an untrained model is no result.
-    if (!result || stepsTaken() === 0) {
+    // Stopped before the first step (while waiting for workers, say): an untrained model is no
+    // result. (A resumed run with nothing left to do is not stopped: it reports its model.)
+    if (!result || (result.interrupted && stepsTaken() === 0)) {
       log('stopped before the first step: nothing was written');
       return EXIT_INTERRUPTED;
     }
@@ -343,33 +353,24 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   function finish(result: Awaited<ReturnType<Coordinator['run']>>): number {
     if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
     // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
-    const finalEval: { train: number; test: number | null; testCost: number | null } = !result.interrupted && last ? last : (() => {
+    const finalEval: FinalEvaluation = !result.interrupted && last ? last : (() => {
       const ev = evaluateAll(result.params);
       return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
     })();
-    const seconds = result.trainingMs / 1000;
-    const bytes = pool?.messageBytes;
-    // A resumed run stopped before finishing a step of its own has no epoch mean: the last minibatch's cost is all there is.
-    const cost = finalCost.result() ?? { cost: result.finalCost, epoch: result.epochsCompleted + 1, complete: false };
-    const summary = {
-      trainAccuracy: finalEval.train,
-      testAccuracy: finalEval.test,
-      finalCost: cost.cost,
-      finalCostEpoch: cost.epoch,
-      testCost: finalEval.testCost,
-      epochs: result.epochsCompleted,
-      steps: result.steps,
-      seconds,
-      samplesPerSecond: seconds > 0 ? result.samplesSeen / seconds : 0,
+    // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
+    const cost = finalCost.result() ?? { cost: result.finalCost, epoch: result.epochsCompleted, complete: true, lastMinibatch: true };
+    const summary = buildRunSummary({
+      result,
+      evaluation: finalEval,
+      cost,
+      spec,
       backend: backend.name,
       threads,
       workers: coordinator.membership.admittedCount,
       reproducible: o.reproducible ?? null,
-      postMessageBytesPerStep: bytes && result.steps > 0 ? (bytes.sent + bytes.received) / result.steps : 0,
-      layers: spec.layers,
-      interrupted: result.interrupted,
-    };
-    recorder.setSummary(summary);
+      poolBytes: pool?.messageBytes,
+    });
+    recorder.setSummary({ ...summary });
     {
       const evaluated = data.test ?? data.train;
       const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
@@ -377,13 +378,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     }
     const written = writeOutputs(args, () => modelText(spec, result.params, data), recorder, result.interrupted, log);
 
-    const rate = Math.round(summary.samplesPerSecond).toLocaleString('en-US');
-    const who = `${threads} local thread${threads === 1 ? '' : 's'}${net ? `, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}` : ''}`;
-    const testCost = finalEval.testCost === null ? '' : `; test cost ${finalEval.testCost.toFixed(5)}`;
-    process.stdout.write(
-      `trained ${spec.layers.join('-')} for ${result.epochsCompleted} epochs in ${seconds.toFixed(1)} s (${rate} samples/s, ${backend.name}, ${who})\n` +
-        `final cost ${describeFinalCost(cost)}${testCost}; train accuracy ${pct(finalEval.train)}${finalEval.test === null ? '' : `; test accuracy ${pct(finalEval.test)}`}\n`,
-    );
+    process.stdout.write(summaryText(summary, cost, net !== undefined));
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     if (result.interrupted) return EXIT_INTERRUPTED;
     return written ? EXIT_OK : EXIT_FAILURE;
