@@ -102,4 +102,27 @@ describe('output paths (issue 16 item 1)', () => {
     expect(JSON.parse(await readFile(fallback!, 'utf8')).format).toBe('gradswarm-mlp');
     expect(lastJsonLine<{ interrupted: boolean }>(result.stdout).interrupted).toBe(true);
   });
+
+  // Issue 16 item 14: a failed checkpoint write (here: its directory replaced by a file) never ends the run.
+  it('goes on training when a checkpoint cannot be written, says so, and still writes the model', async () => {
+    const ckpt = join(dir, 'ckpt-vanishing');
+    const out = join(dir, 'ckpt-vanishing-model.json');
+    let phase = 0;
+    const result = await runCli(train(['--epochs', '100000', '--checkpoint', ckpt, '--checkpoint-every', '20', '--out', out]), {
+      onStderr: (stderr, child) => {
+        if (phase === 0 && /^checkpoint at step \d+ written to /m.test(stderr)) {
+          phase = 1;
+          void rm(ckpt, { recursive: true }).then(() => writeFile(ckpt, 'in the way'));
+        } else if (phase === 1 && /^checkpoint at step \d+ not written: /m.test(stderr)) {
+          phase = 2;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(phase, result.stderr).toBe(2);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/^checkpoint at step (\d+) not written: .*; training goes on, the next try is at step \d+$/m);
+    expect(result.stderr).toMatch(/^interrupted after \d+ steps/m);
+    expect(JSON.parse(await readFile(out, 'utf8')).format).toBe('gradswarm-mlp');
+  });
 });
