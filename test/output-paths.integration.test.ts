@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobsFlags, expectUsageError, lastJsonLine, makeTempDir, removeTempDir, REPO_ROOT, runCli, writeBlobsCsv } from './helpers/cli.js';
@@ -108,17 +108,26 @@ describe('output paths (issue 16 item 1)', () => {
     const ckpt = join(dir, 'ckpt-vanishing');
     const out = join(dir, 'ckpt-vanishing-model.json');
     let phase = 0;
+    let failed: unknown;
     const result = await runCli(train(['--epochs', '100000', '--checkpoint', ckpt, '--checkpoint-every', '20', '--out', out]), {
+      killAfterMs: 120_000,
       onStderr: (stderr, child) => {
         if (phase === 0 && /^checkpoint at step \d+ written to /m.test(stderr)) {
           phase = 1;
-          void rm(ckpt, { recursive: true }).then(() => writeFile(ckpt, 'in the way'));
+          // Moved away in one step (a checkpoint may be being written into it), then a file in its place.
+          void rename(ckpt, `${ckpt}-moved`)
+            .then(() => writeFile(ckpt, 'in the way'))
+            .catch((err: unknown) => {
+              failed = err;
+              child.kill('SIGKILL');
+            });
         } else if (phase === 1 && /^checkpoint at step \d+ not written: /m.test(stderr)) {
           phase = 2;
           child.kill('SIGINT');
         }
       },
     });
+    expect(failed).toBeUndefined();
     expect(phase, result.stderr).toBe(2);
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toMatch(/^checkpoint at step (\d+) not written: .*; training goes on, the next try is at step \d+$/m);
