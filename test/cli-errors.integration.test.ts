@@ -3,11 +3,11 @@
  * `gradswarm: error: ...` line on stderr that names the problem, and no stack trace. Plus --help.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectUsageError, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
+import { expectUsageError, makeTempDir, removeTempDir, REPO_ROOT, runCli, writeBlobsCsv } from './helpers/cli.js';
 
 let dir: string;
 let tinyCsv: string;
@@ -68,6 +68,25 @@ describe('gradswarm', () => {
       for (const flag of flags) expect(result.stdout).toMatch(new RegExp(`${flag}\\b`));
     });
 
+    // Issue 16 item 12.
+    it('gradswarm --version prints the version and exits 0', async () => {
+      const result = await runCli(['--version']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version}\n`);
+    });
+
+    it('prints each example command whole on its own line, under a # line saying what it does', async () => {
+      const lines = (await runCli(['train', '--help'])).stdout.split('\n');
+      const i = lines.indexOf('  gradswarm train --dataset digits:digits.csv.gz --layers 30 --epochs 50');
+      expect(i, lines.join('\n')).toBeGreaterThan(0);
+      expect(lines[i - 1]).toBe('  # train on the UCI digits');
+    });
+
+    it('lists the kernel backends in worker --help', async () => {
+      // The help wraps at the terminal's width: compare with the white space folded.
+      expect((await runCli(['worker', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/--kernel kernel backend: auto \| native \| native-avx2 \| native-portable \| wasm \| reference/);
+    });
+
     it('gradswarm eval --help and gradcheck --help exit 0', async () => {
       const ev = await runCli(['eval', '--help']);
       expect(ev.code).toBe(0);
@@ -81,11 +100,17 @@ describe('gradswarm', () => {
   describe('train options', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['--epochs 0', ['--epochs', '0'], /--epochs must be a positive integer, got 0/],
-      ['--epochs abc', ['--epochs', 'abc'], /--epochs must be a positive integer/],
+      // Issue 16 item 6: what was typed is echoed, not "NaN" or "null".
+      ['--epochs abc', ['--epochs', 'abc'], /--epochs must be a number, got "abc"/],
+      ['--seed abc', ['--seed', 'abc'], /--seed must be a number, got "abc"/],
+      ['--lr=fast', ['--lr=fast'], /--lr must be a number, got "fast"/],
       ['--batch-size with --minibatches', ['--batch-size', '10', '--minibatches', '3'], /--batch-size and --minibatches are exclusive/],
       ['a negative --lr', ['--lr', '-1'], /(--lr|learningRate) must be .*got -1/],
       ['--momentum 1', ['--momentum', '1'], /momentum must be in \[0, 1\), got 1/],
       ['--layers with a non-number', ['--layers', '784,abc'], /--layers must be a comma-separated list of positive integers, got "784,abc"/],
+      // Issue 16 item 7: a list is read by one rule, and one that builds something else than it looks like is refused.
+      ['hidden --layers that end with the class count', ['--layers', '8,3'], /--layers 8,3 does not start with the input size 3, so it is read as hidden sizes and would build 3-8-3-3 - help: write --layers 3,8,3 \(full sizes\) or --layers 8 \(hidden sizes only\)/],
+      ['full --layers that do not end with the class count', ['--layers', '3,8'], /--layers 3,8 starts with the input size 3, so it is read as the full sizes, but it ends with 8 and the data has 3 classes - help: write --layers 3,8,3/],
       ['an unknown --hidden activation', ['--hidden', 'gelu'], /--hidden .*gelu/],
       ['a --loss that does not fit --output', ['--output', 'softmax', '--loss', 'bce'], /--loss bce does not go with output softmax/],
       ['--test-fraction outside (0, 1)', ['--test-fraction', '1.5'], /--test-fraction must be in \(0, 1\), got 1\.5/],
@@ -107,6 +132,32 @@ describe('gradswarm', () => {
     it('refuses a CSV file that does not exist, naming it', async () => {
       const missing = join(dir, 'nonexistent.csv');
       expectUsageError(await runCli(['train', '--dataset', `csv:${missing}`]), /cannot read data file .*nonexistent\.csv/);
+    });
+
+    // Issue 16 item 6: errno names and JSON.parse's quoted new lines never reach the user.
+    it('says "is a directory" for a directory given as a data file', async () => {
+      expectUsageError(await runCli(['train', '--dataset', `csv:${dir}`]), /cannot read data file .*: is a directory$/);
+    });
+
+    it('says "no such file or directory" for a missing --model', async () => {
+      const result = await runCli(['eval', '--model', join(dir, 'missing.json'), '--dataset', `csv:${tinyCsv}`]);
+      expectUsageError(result, /cannot read model .*missing\.json: no such file or directory$/);
+      expect(result.stderr).not.toContain('ENOENT');
+    });
+
+    it('keeps a JSON syntax error of a model file on one line', async () => {
+      const broken = join(dir, 'broken-model.json');
+      await writeFile(broken, '{"format": "gradswarm-mlp",\n  "layers": [3,\n  x]}\n');
+      expectUsageError(await runCli(['eval', '--model', broken, '--dataset', `csv:${tinyCsv}`]), /broken-model\.json: not valid JSON \(Unexpected token .*\\n.*\)$/);
+    });
+
+    // Issue 17 item 6: one stray label used to size a 65536-class model and a 65536² confusion matrix (V8 out of memory).
+    it('refuses a CSV label far above the others before anything is sized by it, naming the line', async () => {
+      const stray = join(dir, 'stray-label.csv');
+      const rows = Array.from({ length: 30 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 10}`);
+      rows[17] = '1,2,65535';
+      await writeFile(stray, `${rows.join('\n')}\n`);
+      expectUsageError(await runCli(['train', '--dataset', `csv:${stray}`], { killAfterMs: 120_000 }), /stray-label\.csv: line 18: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/);
     });
 
     it('refuses an IDX directory without an images/labels pair', async () => {

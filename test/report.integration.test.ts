@@ -187,6 +187,6 @@ describe('gradswarm report', () => {
   });
 
   it('refuses a missing file with one line and exit 2', async () => {
-    expectUsageError(await runCli(['report', join(dir, 'missing.json')]), /cannot read .*missing\.json: ENOENT/);
+    expectUsageError(await runCli(['report', join(dir, 'missing.json')]), /cannot read .*missing\.json: no such file or directory - help/);
   });
 });

@@ -186,6 +186,24 @@ describe('gradswarm train', () => {
     });
   });
 
+  describe('final cost (issue 16 item 8)', () => {
+    it('is the last epoch\'s mean cost, named so, with the test cost, in the summary, --json and --metrics', async () => {
+      const metricsPath = join(dir, 'metrics-final-cost.json');
+      const result = await runCli(['train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags(), '--epochs', '3', '--batch-size', '40', '--metrics', metricsPath, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      const summary = lastJsonLine<TrainSummary & { finalCostEpoch: number; testCost: number }>(result.stdout);
+      const metrics = JSON.parse(await readFile(metricsPath, 'utf8')) as MetricsFile & { epochs: Array<{ testCost: number }> };
+      const lastEpoch = metrics.epochs[2];
+      expect(summary.finalCost).toBe(lastEpoch.cost);
+      // 150 rows in batches of 40: the last minibatch holds 30, and its cost is not the epoch's.
+      expect(summary.finalCost).not.toBe(metrics.minibatchCost[metrics.minibatchCost.length - 1]);
+      expect(summary.finalCostEpoch).toBe(3);
+      expect(summary.testCost).toBe(lastEpoch.testCost);
+      expect(result.stdout).toContain(`final cost ${lastEpoch.cost.toFixed(5)} (mean of epoch 3); test cost ${lastEpoch.testCost.toFixed(5)}; train accuracy `);
+      expect(result.stderr).toContain(`epoch 3/3: cost ${lastEpoch.cost.toFixed(5)}`);
+    });
+  });
+
   describe('--minibatches and --batch-size', () => {
     const countSteps = async (flags: string[], epochs: number): Promise<MetricsFile> => {
       const metricsPath = join(dir, `steps-${flags.join('')}.json`);

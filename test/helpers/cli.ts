@@ -45,12 +45,17 @@ export interface CliResult {
 export interface RunOptions {
   /** Called with each stderr chunk (the accumulated stderr so far) and the child, e.g. to send a signal. */
   readonly onStderr?: (stderrSoFar: string, child: ChildProcess) => void;
+  /** Working directory of the child [the repo root]. */
+  readonly cwd?: string;
+  /** Kill the child (SIGKILL) if it is still running after this long: a hang fails the test instead of stalling it. */
+  readonly killAfterMs?: number;
 }
 
 /** Runs `node packages/cli/bin/gradswarm.js ...args` from the repo root and collects its output. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killer = options.killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -61,7 +66,10 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
       options.onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      if (killer) clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 

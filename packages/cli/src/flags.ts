@@ -3,9 +3,13 @@
  * Defaults shown in --help are the trainer's own defaults.
  */
 import { DEFAULT_TRAINING_OPTIONS } from '@gradswarm/coordinator';
+import { knownBackends } from '@gradswarm/core';
 import type { Options } from 'yargs';
 
 const D = DEFAULT_TRAINING_OPTIONS;
+
+/** --kernel's help, listing the choices (wasm-simd is wasm's own name for itself). */
+export const KERNEL_DESCRIBE = `kernel backend: auto | ${knownBackends().filter((name) => name !== 'wasm-simd').join(' | ')} [$GRADSWARM_KERNEL or auto]`;
 
 /** The hidden layer sizes used when --layers is not given. */
 export const DEFAULT_HIDDEN = [100];
@@ -22,7 +26,7 @@ export const dataFlags = {
 } as const satisfies Record<string, Options>;
 
 export const modelFlags = {
-  layers: { type: 'string', describe: 'layer sizes, e.g. 784,100,10, or only the hidden ones, e.g. 100 or 256,64 [100]', group: 'Model:' },
+  layers: { type: 'string', describe: 'all layer sizes when the first is the input size, e.g. 784,100,10; otherwise only the hidden ones, e.g. 100 or 256,64 [100]', group: 'Model:' },
   // relu/softmax by default: on the embedded digits it reaches 95-96% where the texts' sigmoid/bce
   // network (--hidden sigmoid --output sigmoid --init glorot) stays near 95% (README, "Defaults").
   hidden: { choices: ['sigmoid', 'tanh', 'relu', 'swish'], default: 'relu', describe: 'hidden activation', group: 'Model:' },
@@ -79,7 +83,7 @@ export const outputFlags = {
   json: { type: 'boolean', default: false, describe: 'print the summary as one JSON line (last line of stdout)', group: 'Output:' },
   'eval-every': { type: 'number', default: 1, describe: 'evaluate train/test accuracy every N epochs (0: only at the end)', group: 'Output:' },
   progress: { type: 'boolean', default: true, describe: 'show a progress bar on a terminal (--no-progress to hide)', group: 'Output:' },
-  kernel: { type: 'string', describe: 'kernel backend: auto | native | native-avx2 | native-portable | wasm | reference [$GRADSWARM_KERNEL or auto]', group: 'Output:' },
+  kernel: { type: 'string', describe: KERNEL_DESCRIBE, group: 'Output:' },
 } as const satisfies Record<string, Options>;
 
 export const checkpointFlags = {

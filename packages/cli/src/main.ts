@@ -2,6 +2,7 @@
  * The `gradswarm` command: yargs wiring, and one place that turns errors into one-line messages
  * and exit codes (2: bad usage or input, 1: failure at run time, 130: interrupted).
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
@@ -11,6 +12,11 @@ import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
+import { fixGluedColumns } from './help-layout.js';
+import { refuseNonNumbers } from './parse.js';
+
+/** This package's version, printed by `gradswarm --version`. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
+  const width = Math.min(120, process.stdout.columns || 100);
   const cli = yargs(argv)
     .scriptName('gradswarm')
     .usage('$0 <command> [options]\n\nDistributed data-parallel neural-network training.')
@@ -33,9 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(false)
-    .wrap(Math.min(120, process.stdout.columns || 100))
+    .version(VERSION)
+    .wrap(width)
     .parserConfiguration({ 'duplicate-arguments-array': false })
+    .middleware((parsed) => refuseNonNumbers(parsed, argv))
     .fail((message, err) => {
       // Throwing here stops yargs before any handler runs; main() turns it into one line.
       if (err) throw err;
@@ -44,7 +52,13 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`${line} - help: run gradswarm --help`);
     });
   try {
-    await cli.parseAsync();
+    // With a callback yargs hands back what it would print (help, version) instead of printing it
+    // and exiting, so the help's layout can be mended first (help-layout.ts).
+    let output = '';
+    await cli.parseAsync(argv, {}, (_err, _parsed, text) => {
+      output = text;
+    });
+    if (output !== '') process.stdout.write(`${fixGluedColumns(output, width)}\n`);
   } catch (err) {
     const { exitCode: code, line } = describeError(err);
     if (line === null) {

@@ -1,6 +1,11 @@
 /**
- * Progress while training: a bar (cli-progress) on a terminal, one line per epoch otherwise.
- * Everything goes to stderr so stdout carries only the summary (and the --json line).
+ * Progress while training: a bar (cli-progress) on a terminal, and the run's log lines. Every
+ * line goes to stderr so stdout carries only the summary (and the --json line).
+ *
+ * On a terminal the bar is drawn only once training begins (not while the coordinator waits for
+ * workers, so it never sits on the join line), and while it is drawn every line, the per-epoch
+ * lines included, is printed above it through cli-progress's own log (a MultiBar's buffer, flushed
+ * at once), never through it. Stopping clears the bar, so no stale bar is left under the prompt.
  */
 import cliProgress from 'cli-progress';
 
@@ -10,19 +15,24 @@ export interface ProgressOptions {
   readonly enabled: boolean;
   /** Steps already done (a resumed run). */
   readonly done?: number;
+  /** Where lines and the bar go [process.stderr]. */
+  readonly stream?: NodeJS.WriteStream;
 }
 
 export class Progress {
-  private readonly bar: cliProgress.SingleBar | null;
-  private readonly epochs: number;
+  private readonly options: ProgressOptions;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly multibar: cliProgress.MultiBar | null;
+  private bar: cliProgress.SingleBar | null = null;
 
   constructor(options: ProgressOptions) {
-    this.epochs = options.epochs;
-    this.bar =
-      options.enabled && process.stderr.isTTY
-        ? new cliProgress.SingleBar(
+    this.options = options;
+    this.stream = options.stream ?? process.stderr;
+    this.multibar =
+      options.enabled && this.stream.isTTY
+        ? new cliProgress.MultiBar(
             {
-              stream: process.stderr,
+              stream: this.stream,
               format: 'epoch {epochNo}/{epochs} {bar} {percentage}% | cost {cost} | {rate} samples/s | test {testAcc} | eta {eta_formatted}',
               hideCursor: true,
               clearOnComplete: true,
@@ -31,22 +41,41 @@ export class Progress {
             cliProgress.Presets.shades_classic,
           )
         : null;
-    this.bar?.start(options.totalSteps, options.done ?? 0, { epochNo: 1, epochs: this.epochs, cost: '-', rate: '-', testAcc: '-' });
+  }
+
+  /** Draws the bar (on a terminal); call when the first step is about to run. */
+  begin(): void {
+    if (!this.multibar || this.bar) return;
+    const o = this.options;
+    this.bar = this.multibar.create(o.totalSteps, o.done ?? 0, { epochNo: 1, epochs: o.epochs, cost: '-', rate: '-', testAcc: '-' });
+  }
+
+  /** Prints one line: above the bar while it is drawn, plainly otherwise. */
+  log(line: string): void {
+    if (this.multibar && this.bar) {
+      this.multibar.log(`${line}\n`);
+      // Flush now rather than at the next redraw, so the line is there even if the run ends first.
+      this.multibar.update();
+    } else {
+      this.stream.write(`${line}\n`);
+    }
   }
 
   step(epoch: number, cost: number, samplesPerSecond: number): void {
     this.bar?.increment(1, { epochNo: epoch + 1, cost: cost.toFixed(4), rate: Math.round(samplesPerSecond).toLocaleString('en-US') });
   }
 
+  /** The per-epoch line (above the bar on a terminal), and the bar's test accuracy. */
   epoch(line: string, testAccuracy: number | undefined): void {
-    if (this.bar) {
-      if (testAccuracy !== undefined) this.bar.update({ testAcc: `${(testAccuracy * 100).toFixed(2)}%` });
-    } else {
-      process.stderr.write(`${line}\n`);
-    }
+    if (this.bar && testAccuracy !== undefined) this.bar.update({ testAcc: `${(testAccuracy * 100).toFixed(2)}%` });
+    this.log(line);
   }
 
+  /** Clears the bar; later lines print plainly. */
   stop(): void {
-    this.bar?.stop();
+    if (!this.multibar || !this.bar) return;
+    this.multibar.update(); // flush lines logged since the last redraw
+    this.multibar.stop();
+    this.bar = null;
   }
 }

@@ -2,17 +2,25 @@
  * The body shared by `train` and `coordinator`: load and split the data, build the model and
  * this machine's pool, run the Coordinator (with a server only for `coordinator`), report
  * progress and per-epoch accuracy, write the model, metrics and checkpoints. SIGINT/SIGTERM end
- * the run after the current step; the model so far and a checkpoint are still written.
+ * the run after the current step; the model so far and a checkpoint are still written (a second
+ * one quits at once, see interrupts.ts). Every output path is checked before the data is loaded
+ * (output-paths.ts); a run that took no step writes nothing.
  */
-import { evaluate, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
+import { availableParallelism } from 'node:os';
+import { evaluate, MAX_CONFUSION_CLASSES, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
 import { checkResumable, collectReportData, Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { minibatchBounds } from '@gradswarm/data';
 import { InProcessSource, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { LocalPool } from '@gradswarm/worker/node';
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
-import { loadTrainingData } from './load-data.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
+import { FinalCostTracker } from './final-cost.js';
+import { Interrupts } from './interrupts.js';
+import { loadTrainingData, type LoadedData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
+import { checkOutputPaths, outputPathsOf, writeModelSomewhere } from './output-paths.js';
 import { Progress } from './progress.js';
+import { buildRunSummary, summaryText, type FinalEvaluation } from './run-summary.js';
+import { settingWarnings } from './setting-warnings.js';
 import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from './write-file.js';
 
@@ -133,7 +141,82 @@ export function defaultTrainThreads(cores: number, options: ResolvedTrainingOpti
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** The model file's text, with the scaling it was trained with. */
+function modelText(spec: ModelSpec, params: Float32Array, data: LoadedData): string {
+  const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
+  return modelToJson({ spec, params, scaling });
+}
+
+/** Refuses more classes than an evaluation can hold (its confusion matrix is classes²). */
+function checkClassCount(data: LoadedData): void {
+  const classes = data.train.classCount;
+  if (classes > MAX_CONFUSION_CLASSES) {
+    throw new UsageError(`the data has ${classes} classes (labels up to ${classes - 1}); gradswarm takes at most ${MAX_CONFUSION_CLASSES} - help: number the classes 0 to K-1`);
+  }
+}
+
+/** The warnings for this run's settings (setting-warnings.ts). */
+function warningsFor(args: TrainingArgs, data: LoadedData): string[] {
+  return settingWarnings({
+    trainCount: data.train.count,
+    batchSize: args.batchSize,
+    minibatches: args.minibatches,
+    testFraction: args.test === undefined ? args.testFraction : undefined,
+    threads: args.threads,
+    cores: availableParallelism(),
+    dataset: args.dataset,
+    scale: args.scale,
+    features: data.train.features,
+  });
+}
+
+/**
+ * Writes --out (or, failing that, a fallback file, see output-paths.ts), --metrics and
+ * --report; says what failed.
+ * @returns true if everything asked for was written where asked
+ */
+function writeOutputs(args: TrainingArgs, model: () => string, recorder: MetricsRecorder, interrupted: boolean, log: (line: string) => void): boolean {
+  let ok = true;
+  if (args.out !== undefined) {
+    const written = writeModelSomewhere(args.out, model(), writeFileAtomic, log);
+    if (written.asked) log(`model written to ${args.out}${interrupted ? ' (as of the interruption)' : ''}`);
+    ok &&= written.asked;
+  }
+  const write = (path: string, text: () => string, done?: string): void => {
+    try {
+      writeFileAtomic(path, text());
+      if (done) log(done);
+    } catch (err) {
+      log(`gradswarm: error: ${(err as Error).message}`);
+      ok = false;
+    }
+  };
+  if (args.metrics !== undefined) write(args.metrics, () => recorder.toJson());
+  if (args.report !== undefined) write(args.report, () => renderTrainingReport(recorder.document), `report written to ${args.report}`);
+  return ok;
+}
+
+/**
+ * The second Ctrl-C: between two steps the weights are whole (an update is synchronous, and a
+ * signal is handled only between event-loop turns), so the model and a checkpoint as of the last
+ * finished step are safe to write at once; the metrics and report need the end of the run.
+ * @param taken steps this process finished (0: nothing is written), `step` the weights' step
+ */
+function writeWhatIsSafe(args: TrainingArgs, taken: number, step: number, model: () => string, coordinator: Coordinator, log: (line: string) => void): void {
+  if (taken === 0) {
+    log('quitting now: nothing was written (no step was taken)');
+    return;
+  }
+  if (args.out !== undefined) {
+    const written = writeModelSomewhere(args.out, model(), writeFileAtomic, log);
+    if (written.asked) log(`quitting now: the model as of step ${step} was written to ${args.out}`);
+  }
+  coordinator.tryCheckpoint(0);
+  if (args.out === undefined && args.checkpoint === undefined) log('quitting now: nothing was written (no --out or --checkpoint)');
+  const skipped = [args.metrics !== undefined && '--metrics', args.report !== undefined && '--report'].filter(Boolean);
+  if (skipped.length > 0) log(`quitting now: ${skipped.join(' and ')} not written (they need the end of the run)`);
+}
 
 /** Runs a whole training; resolves with the exit code. */
 export async function runTraining(args: TrainingArgs, command: 'train' | 'coordinator', threadsDefault: number, net?: NetworkRun): Promise<number> {
@@ -141,10 +224,16 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
   positiveInteger('threads', args.threads, command === 'coordinator');
   const backend = selectBackend(args.kernel);
+  // Before the data loads and long before training ends: a run must not find out at the end that it cannot save.
+  checkOutputPaths(outputPathsOf(args));
+  // Every line goes through the progress bar once it exists, so it prints above the bar.
+  let progress: Progress | null = null;
+  const log = (line: string): void => (progress ? progress.log(line) : void process.stderr.write(`${line}\n`));
   // Bound (and TLS checked) before the data loads: a taken port or a bad key is one line at once.
   // Unref'd until the server attaches, so a failure below does not keep the process alive.
   const listener = net ? await listen({ ...net.network, log }) : undefined;
   const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
+  checkClassCount(data);
   const threads = args.threads ?? (command === 'train' ? defaultTrainThreads(threadsDefault, resolved, data.train.count) : threadsDefault);
   const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
   const resume = args.resume ? loadCheckpoint(args.checkpoint!) : undefined;
@@ -186,99 +275,112 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   for (const line of data.description) log(line);
   log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; local threads: ${threads}`);
   if (resume) log(`resuming at epoch ${resume.state.epoch + 1}, step ${resume.state.step}`);
+  for (const line of warningsFor(args, data)) log(line);
 
   const recorder = new MetricsRecorder({ command, dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads });
   if (resume) for (const cost of resume.minibatchCost) recorder.document.minibatchCost.push(cost);
-  const progress = new Progress({ totalSteps: Math.min(trainer.batches.length * o.epochs, o.maxSteps ?? Infinity), epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
-  let last: { train: number; test: number | null } | null = null;
+  const bar = new Progress({ totalSteps: Math.min(trainer.batches.length * o.epochs, o.maxSteps ?? Infinity), epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
+  const finalCost = new FinalCostTracker();
+  const firstStep = resume?.state.step ?? 0;
+  const stepsTaken = (): number => trainer.state().step - firstStep;
+  let last: FinalEvaluation | null = null;
   const evaluateAll = (params: Float32Array) => ({
     train: evaluate(backend, spec, params, data.train, o.cost),
     test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
   });
 
-  const onSignal = (): void => coordinator.stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let result;
+  const interrupts = new Interrupts({
+    log,
+    stop: () => coordinator.stop(),
+    quitNow: () => {
+      writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => modelText(spec, trainer.params, data), coordinator, log);
+      progress?.stop();
+      process.exit(EXIT_INTERRUPTED);
+    },
+  });
+  interrupts.install();
   try {
-    const url = await coordinator.start();
-    if (net && url) {
-      net.announce(url);
-      if (net.minWorkers > 0) {
-        log(`waiting for ${net.minWorkers} worker${net.minWorkers === 1 ? '' : 's'} to join`);
-        await coordinator.waitForWorkers(net.minWorkers).catch(() => undefined);
+    let result;
+    try {
+      const url = await coordinator.start();
+      if (net && url) {
+        net.announce(url);
+        // A signal during start-up has already stopped the run: waiting would only wait.
+        if (net.minWorkers > 0 && !interrupts.requested) {
+          log(`waiting for ${net.minWorkers} worker${net.minWorkers === 1 ? '' : 's'} to join`);
+          await coordinator.waitForWorkers(net.minWorkers).catch(() => undefined);
+        }
       }
+      if (!interrupts.requested) {
+        progress = bar;
+        bar.begin();
+        result = await coordinator.run({
+          onStep: (info) => {
+            recorder.recordStep(info, coordinator.lastTraffic);
+            finalCost.step(info.epoch, info.cost);
+            bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+          },
+          onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
+          onEpoch: (info) => {
+            finalCost.epochEnd(info.epoch, info.cost);
+            const due = info.epoch === o.epochs - 1 || (args.evalEvery > 0 && (info.epoch + 1) % args.evalEvery === 0);
+            const ev = due ? evaluateAll(info.params) : null;
+            if (ev) last = { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
+            recorder.recordEpoch({ epoch: info.epoch, cost: info.cost, trainingMs: info.trainingMs, trainAccuracy: ev?.train.accuracy, testAccuracy: ev?.test?.accuracy, testCost: ev?.test?.cost });
+            const acc = ev ? `, train ${pct(ev.train.accuracy)}${ev.test ? `, test ${pct(ev.test.accuracy)}` : ''}` : '';
+            bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.test?.accuracy);
+          },
+        });
+      }
+    } finally {
+      bar.stop();
+      progress = null;
+      await coordinator.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
+      await pool?.close();
     }
-    result = await coordinator.run({
-      onStep: (info) => {
-        recorder.recordStep(info, coordinator.lastTraffic);
-        progress.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
-      },
-      onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
-      onEpoch: (info) => {
-        const due = info.epoch === o.epochs - 1 || (args.evalEvery > 0 && (info.epoch + 1) % args.evalEvery === 0);
-        const ev = due ? evaluateAll(info.params) : null;
-        if (ev) last = { train: ev.train.accuracy, test: ev.test?.accuracy ?? null };
-        recorder.recordEpoch({ epoch: info.epoch, cost: info.cost, trainingMs: info.trainingMs, trainAccuracy: ev?.train.accuracy, testAccuracy: ev?.test?.accuracy, testCost: ev?.test?.cost });
-        const acc = ev ? `, train ${pct(ev.train.accuracy)}${ev.test ? `, test ${pct(ev.test.accuracy)}` : ''}` : '';
-        progress.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.test?.accuracy);
-      },
-    });
+
+    // Stopped before the first step (while waiting for workers, say): an untrained model is no
+    // result. (A resumed run with nothing left to do is not stopped: it reports its model.)
+    if (!result || (result.interrupted && stepsTaken() === 0)) {
+      log('stopped before the first step: nothing was written');
+      return EXIT_INTERRUPTED;
+    }
+    return finish(result);
   } finally {
-    progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await coordinator.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
-    await pool?.close();
+    interrupts.uninstall();
   }
 
-  if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
-  // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
-  const finalEval: { train: number; test: number | null } = !result.interrupted && last ? last : (() => {
-    const ev = evaluateAll(result.params);
-    return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null };
-  })();
-  const seconds = result.trainingMs / 1000;
-  const bytes = pool?.messageBytes;
-  const summary = {
-    trainAccuracy: finalEval.train,
-    testAccuracy: finalEval.test,
-    finalCost: result.finalCost,
-    epochs: result.epochsCompleted,
-    steps: result.steps,
-    seconds,
-    samplesPerSecond: seconds > 0 ? result.samplesSeen / seconds : 0,
-    backend: backend.name,
-    threads,
-    workers: coordinator.membership.admittedCount,
-    reproducible: o.reproducible ?? null,
-    postMessageBytesPerStep: bytes && result.steps > 0 ? (bytes.sent + bytes.received) / result.steps : 0,
-    layers: spec.layers,
-    interrupted: result.interrupted,
-  };
-  recorder.setSummary(summary);
-  {
-    const evaluated = data.test ?? data.train;
-    const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
-    recorder.setReport(collectReportData(spec.layers, result.params, data.train, evaluated, ev.predictions, ev.confusion, data.test ? 'test' : 'train'));
-  }
-  if (args.out !== undefined) {
-    const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
-    writeFileAtomic(args.out, modelToJson({ spec, params: result.params, scaling }));
-    log(`model written to ${args.out}${result.interrupted ? ' (as of the interruption)' : ''}`);
-  }
-  if (args.metrics !== undefined) writeFileAtomic(args.metrics, recorder.toJson());
-  if (args.report !== undefined) {
-    writeFileAtomic(args.report, renderTrainingReport(recorder.document));
-    log(`report written to ${args.report}`);
-  }
+  function finish(result: Awaited<ReturnType<Coordinator['run']>>): number {
+    if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
+    // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
+    const finalEval: FinalEvaluation = !result.interrupted && last ? last : (() => {
+      const ev = evaluateAll(result.params);
+      return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
+    })();
+    // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
+    const cost = finalCost.result() ?? { cost: result.finalCost, epoch: result.epochsCompleted, complete: true, lastMinibatch: true };
+    const summary = buildRunSummary({
+      result,
+      evaluation: finalEval,
+      cost,
+      spec,
+      backend: backend.name,
+      threads,
+      workers: coordinator.membership.admittedCount,
+      reproducible: o.reproducible ?? null,
+      poolBytes: pool?.messageBytes,
+    });
+    recorder.setSummary({ ...summary });
+    {
+      const evaluated = data.test ?? data.train;
+      const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
+      recorder.setReport(collectReportData(spec.layers, result.params, data.train, evaluated, ev.predictions, ev.confusion, data.test ? 'test' : 'train'));
+    }
+    const written = writeOutputs(args, () => modelText(spec, result.params, data), recorder, result.interrupted, log);
 
-  const rate = Math.round(summary.samplesPerSecond).toLocaleString('en-US');
-  const who = `${threads} local thread${threads === 1 ? '' : 's'}${net ? `, ${summary.workers} worker${summary.workers === 1 ? '' : 's'}` : ''}`;
-  process.stdout.write(
-    `trained ${spec.layers.join('-')} for ${result.epochsCompleted} epochs in ${seconds.toFixed(1)} s (${rate} samples/s, ${backend.name}, ${who})\n` +
-      `final cost ${result.finalCost.toFixed(5)}; train accuracy ${pct(finalEval.train)}${finalEval.test === null ? '' : `; test accuracy ${pct(finalEval.test)}`}\n`,
-  );
-  if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    process.stdout.write(summaryText(summary, cost, net !== undefined));
+    if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (result.interrupted) return EXIT_INTERRUPTED;
+    return written ? EXIT_OK : EXIT_FAILURE;
+  }
 }

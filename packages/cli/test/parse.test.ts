@@ -28,8 +28,18 @@ describe('resolveLayers', () => {
     expect(resolveLayers(undefined, 64, 10, [100])).toEqual([64, 100, 10]);
   });
 
-  it('reads a list that starts with the input size but does not end with the classes as hidden sizes', () => {
-    expect(resolveLayers([64, 32], 64, 10, [100])).toEqual([64, 64, 32, 10]);
+  it('refuses a list that starts with the input size but does not end with the classes (issue 16 item 7)', () => {
+    expect(() => resolveLayers([64, 32], 64, 10, [100])).toThrow(/^--layers 64,32 starts with the input size 64, so it is read as the full sizes, but it ends with 32 .* - help: write --layers 64,32,10 \(full sizes\) or --layers 32 \(hidden sizes only\)$/);
+    expect(() => resolveLayers([784, 100, 5], 784, 10, [100])).toThrow(/--layers 784,100,5,10 \(full sizes\) or --layers 100,5 /);
+  });
+
+  it('refuses hidden sizes that end with the class count, saying what they would build (issue 16 item 7)', () => {
+    expect(() => resolveLayers([30, 10], 64, 10, [100])).toThrow(/^--layers 30,10 does not start with the input size 64, so it is read as hidden sizes and would build 64-30-10-10 - help: write --layers 64,30,10 \(full sizes\) or --layers 30 \(hidden sizes only\)$/);
+  });
+
+  it('reads a one-entry list as a hidden size, even when it equals the input or class count', () => {
+    expect(resolveLayers([10], 64, 10, [100])).toEqual([64, 10, 10]);
+    expect(resolveLayers([64], 64, 10, [100])).toEqual([64, 64, 10]);
   });
 });
 

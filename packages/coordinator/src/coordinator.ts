@@ -8,6 +8,7 @@
  * listen() binds the port and checks TLS before the data set is loaded (so a taken port is one
  * line, at once); start() opens it itself when it was not given.
  *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then.
+ *   A failed checkpoint write is logged and does not end the run (tryCheckpoint).
  */
 import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { encodeDataset } from '@gradswarm/data';
@@ -157,10 +158,10 @@ export class Coordinator {
           this.minibatchCost.push(info.cost);
           this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
           await hooks.onStep?.(info);
-          if (every > 0 && (info.step + 1) % every === 0) this.checkpoint();
+          if (every > 0 && (info.step + 1) % every === 0) this.tryCheckpoint(every);
         },
       });
-      if (result.interrupted) this.checkpoint();
+      if (result.interrupted) this.tryCheckpoint(0);
       this.phase = result.interrupted ? 'stopped' : 'finished';
       return result;
     } catch (err) {
@@ -182,6 +183,24 @@ export class Coordinator {
     });
     this.options.log(`checkpoint at step ${this.trainer.state().step} written to ${path}`);
     return path;
+  }
+
+  /**
+   * A checkpoint that may fail without ending the run: one failed write (a full disk, a
+   * descriptor limit, a directory that went away) costs that checkpoint only. It is logged, and
+   * training goes on; the next one is tried at its usual step (issue 16 item 14).
+   * @param every steps between checkpoints (0: this is the last one of the run)
+   * @returns the path written, or null if none was configured or the write failed
+   */
+  tryCheckpoint(every: number): string | null {
+    try {
+      return this.checkpoint();
+    } catch (err) {
+      const step = this.trainer.state().step;
+      const next = every > 0 ? `; training goes on, the next try is at step ${step + every}` : '';
+      this.options.log(`checkpoint at step ${step} not written: ${(err as Error).message}${next}`);
+      return null;
+    }
   }
 
   /** Ends the run after the current step (SIGINT/SIGTERM), and any wait for workers. */

@@ -16,6 +16,7 @@ export * from './optimizer.js';
 export { AdamOptimizer, type AdamOptions } from './optimizers/adam.js';
 export { createOptimizer } from './optimizers/registry.js';
 export { SgdOptimizer } from './optimizers/sgd.js';
+export * from './reasons.js';
 export * from './rng.js';
 export * from './serialize.js';
 export type * from './types.js';

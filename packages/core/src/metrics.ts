@@ -19,8 +19,18 @@ export interface Evaluation {
 /** Rows per forward block during evaluation: large enough for fast GEMMs, small in memory. */
 const EVAL_BLOCK_ROWS = 1000;
 
-/** Confusion matrix of size classCount × classCount from labels and predictions. */
+/**
+ * Most classes an evaluation takes: its confusion matrix is classes² numbers (4096 classes: 16.8
+ * M cells, ~134 MB of JS numbers). Callers refuse more before training (issue 17 item 6).
+ */
+export const MAX_CONFUSION_CLASSES = 4096;
+
+/**
+ * Confusion matrix of size classCount × classCount from labels and predictions.
+ * @throws RangeError if classCount is above MAX_CONFUSION_CLASSES
+ */
 export function confusionMatrix(labels: Int32Array, predictions: Int32Array, classCount: number): number[][] {
+  if (classCount > MAX_CONFUSION_CLASSES) throw new RangeError(`a confusion matrix of ${classCount} classes is above the ${MAX_CONFUSION_CLASSES}-class limit`);
   const m = Array.from({ length: classCount }, () => new Array<number>(classCount).fill(0));
   for (let i = 0; i < predictions.length; i++) m[labels[i]][predictions[i]]++;
   return m;

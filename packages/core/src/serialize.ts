@@ -9,6 +9,7 @@
  * saved and reloaded model is bit-identical and two identical models give identical files.
  */
 import { ErrorCode, GradswarmError } from './errors.js';
+import { jsonSyntaxReason } from './reasons.js';
 import { layerLayouts, parameterCount, validateModelSpec } from './mlp.js';
 import type { ModelSpec } from './types.js';
 
@@ -73,7 +74,7 @@ export function modelFromJson(text: string, source = 'model'): Model {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw modelError(`${source}: not valid JSON (${(err as Error).message})`);
+    throw modelError(`${source}: not valid JSON (${jsonSyntaxReason(err, text)})`);
   }
   if (typeof doc !== 'object' || doc === null) throw modelError(`${source}: expected a JSON object`);
   const d = doc as Record<string, unknown>;

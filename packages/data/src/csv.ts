@@ -8,6 +8,7 @@ import { DataFormatError, type LabeledSamples } from '@gradswarm/core';
 import { MAX_CLASS_COUNT, MIN_CLASS_COUNT } from './constants.js';
 import { csvRows, lineCountBound, parseDecimal, type CsvRow } from './csv-rows.js';
 import { readFileBytes } from './file-bytes.js';
+import { checkLabelSpread } from './label-spread.js';
 
 /** Options of {@link readCsv}; all optional. */
 export interface CsvOptions {
@@ -54,7 +55,8 @@ export function resolveCsvOptions(options: CsvOptions = {}): ResolvedCsvOptions 
  * @param options see {@link CsvOptions}
  * @throws TypeError/RangeError for bad options; GradswarmError GS_ERR_DATA_IO if the file cannot be
  *   read; DataFormatError for an empty file, a label column outside the rows, a row with the wrong
- *   number of columns, a non-numeric feature or a label that is not a non-negative integer
+ *   number of columns, a non-numeric feature, a label that is not a non-negative integer, or a
+ *   label far above all the others (see checkLabelSpread)
  */
 export function readCsv(path: string, options: CsvOptions = {}): LabeledSamples {
   const resolved = resolveCsvOptions(options);
@@ -88,6 +90,7 @@ export function parseCsv(text: string, path: string, options: CsvOptions = {}): 
   const labels = new Int32Array(capacity);
   let count = 0;
   let maxLabel = -1;
+  let maxLabelLine = 0;
   const parseRow = (row: CsvRow): void => {
     const { line, fields } = row;
     if (fields.length !== columnCount) {
@@ -112,11 +115,15 @@ export function parseCsv(text: string, path: string, options: CsvOptions = {}): 
       );
     }
     labels[count++] = label;
-    if (label > maxLabel) maxLabel = label;
+    if (label > maxLabel) {
+      maxLabel = label;
+      maxLabelLine = line;
+    }
   };
   if (!isHeader(first.value, labelIndex, header)) parseRow(first.value);
   for (const row of rows) parseRow(row);
   if (count === 0) throw new DataFormatError(`${path}: no data rows (only a header)`);
+  checkLabelSpread(labels.subarray(0, count), maxLabel, maxLabelLine, path);
   return {
     features: features.slice(0, count * featureCount),
     labels: labels.slice(0, count),

@@ -3,7 +3,7 @@
  * name is not consulted, so `digits.csv` may be gzip and `x.gz` may be plain).
  */
 import { platform } from '#platform';
-import { DataFormatError, ErrorCode, GradswarmError } from '@gradswarm/core';
+import { DataFormatError, ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { GZIP_MAGIC } from './constants.js';
 
 /** True if `bytes` starts with the gzip magic 1f 8b. */
@@ -21,8 +21,7 @@ export function readFileBytes(path: string): Uint8Array {
   try {
     raw = platform.readFile(path);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read data file ${path}: ${reason}`, { cause: err });
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read data file ${path}: ${fsReason(err)}`, { cause: err });
   }
   if (!isGzip(raw)) return raw;
   try {

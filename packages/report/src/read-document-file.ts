@@ -1,6 +1,6 @@
 /** Reading a report's source document from disk (Node only: `@gradswarm/report/node`). */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { parseReportDocument, type ReportDocument } from './read-document.js';
 
 /**
@@ -12,7 +12,7 @@ export function readReportDocument(path: string): ReportDocument {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} - help: check the path`, { cause: err });
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read ${path}: ${fsReason(err)} - help: check the path`, { cause: err });
   }
   return parseReportDocument(text, path);
 }

@@ -149,7 +149,10 @@ function facts(doc: MetricsDocument): [string, string][] {
     ['activations', spec.hidden ? `${text(spec.hidden)} / ${text(spec.output)} + ${text(spec.loss)}` : ''],
     ['epochs', text(summary.epochs, String(doc.epochs?.length ?? ''))],
     ['batch size', text(options.batchSize, '')],
-    ['final cost', Number.isFinite(finite(summary.finalCost)) ? finite(summary.finalCost).toFixed(5) : ''],
+    // Since issue 16 the summary's finalCost is the last epoch's mean, and finalCostEpoch names
+    // that epoch; an older document's finalCost was the last minibatch's.
+    [Number.isFinite(finite(summary.finalCostEpoch)) ? `final cost (epoch ${finite(summary.finalCostEpoch)} mean)` : 'final cost', Number.isFinite(finite(summary.finalCost)) ? finite(summary.finalCost).toFixed(5) : ''],
+    ['test cost', Number.isFinite(finite(summary.testCost)) ? finite(summary.testCost).toFixed(5) : ''],
     ['train accuracy', Number.isFinite(finite(summary.trainAccuracy)) ? formatPercent(finite(summary.trainAccuracy), 2) : ''],
     ['test accuracy', Number.isFinite(finite(summary.testAccuracy)) ? formatPercent(finite(summary.testAccuracy), 2) : ''],
     ['training time', Number.isFinite(finite(summary.seconds)) ? `${finite(summary.seconds).toFixed(1)} s` : ''],

@@ -116,6 +116,14 @@ describe('renderTrainingReport', () => {
     expect(count(html, /data-missing=/g)).toBe(7);
   });
 
+  it('names the final cost as the last epoch\'s mean and adds the test cost (issue 16 item 8)', () => {
+    const doc = metricsDocument();
+    doc.summary = { ...doc.summary, finalCost: 0.3, finalCostEpoch: 2, testCost: 0.4 };
+    const html = renderTrainingReport(doc);
+    expect(html).toContain('final cost (epoch 2 mean)');
+    expect(html).toMatch(/test cost<\/[a-z]+>\s*<[a-z]+>0\.40000/);
+  });
+
   it('survives nulls where JSON wrote NaN costs', () => {
     const doc = metricsDocument();
     const html = renderTrainingReport({ ...doc, minibatchCost: [1, null as unknown as number, 0.5] });

@@ -53,7 +53,7 @@ describe('readReportDocument', () => {
     try {
       const missing = join(dir, 'nope.json');
       expect(codeOf(() => readReportDocument(missing))).toBe(ErrorCode.DATA_IO);
-      expect(() => readReportDocument(missing)).toThrow(/cannot read .*nope\.json: ENOENT/);
+      expect(() => readReportDocument(missing)).toThrow(/cannot read .*nope\.json: no such file or directory - help/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

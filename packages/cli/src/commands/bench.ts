@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
 import { assertCanShape, formatScaleReport, MAX_NAMESPACES, parseLinkSpec, runScaleBench, type ScaleOptions } from '@gradswarm/bench';
@@ -140,11 +141,15 @@ function scaleCommand(setExitCode: (code: number) => void): CommandModule<object
     command: 'scale',
     describe: 'scale-out: samples/s, speedup and where each step’s time goes, for 1…W worker processes',
     builder: (y: Argv) =>
-      y
-        .options(scaleFlags)
-        .example('$0 bench scale --workers 1,2,4', 'loopback, one thread per worker')
-        .example('$0 bench scale --netem "rate=1gbit,delay=0.2ms"', 'shaped links in network namespaces (root)')
-        .example('$0 bench scale --workers 0 --synthetic 1,8,32,128', 'coordinator capacity only') as unknown as Argv<ScaleArgs>,
+      examples(
+        y
+        .options(scaleFlags),
+        [
+          ['$0 bench scale --workers 1,2,4', 'loopback, one thread per worker'],
+          ['$0 bench scale --netem "rate=1gbit,delay=0.2ms"', 'shaped links in network namespaces (root)'],
+          ['$0 bench scale --workers 0 --synthetic 1,8,32,128', 'coordinator capacity only'],
+        ],
+      ) as unknown as Argv<ScaleArgs>,
     handler: async (args) => setExitCode(await runScale(args)),
   };
 }

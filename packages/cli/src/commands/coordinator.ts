@@ -10,7 +10,9 @@ import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { certificateFingerprint } from '@gradswarm/coordinator';
 import { generateToken, weakTokenReason } from '@gradswarm/protocol';
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help-layout.js';
 import { UsageError } from '../errors.js';
+import { listenUrls } from '../listen-addresses.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
 import { trainFlags } from './train.js';
 
@@ -76,10 +78,13 @@ async function run(args: CoordinatorArgs): Promise<number> {
   return runTraining(args, 'coordinator', availableParallelism(), {
     network: { host: args.host, port: args.port, token, stepTimeoutMs: args.stepTimeout, heartbeatIntervalMs: args.heartbeatInterval, tls, ...limits },
     minWorkers: args.minWorkers,
-    announce: (url) => {
+    announce: (listening) => {
       // The fingerprint lets a worker pin this very certificate (--tls-fingerprint), CA or not.
       const ca = tls ? ` --tls-ca ${args.tlsCert} --tls-fingerprint ${certificateFingerprint(tls.cert)}` : '';
-      process.stderr.write(`coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`);
+      // On 0.0.0.0 or :: the machine's own addresses stand in for the wildcard, the likeliest first.
+      const [url, ...others] = listenUrls(listening, args.host);
+      const also = others.length > 0 ? `; also ${others.join(', ')}` : '';
+      process.stderr.write(`coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`);
     },
   });
 }
@@ -89,12 +94,16 @@ export function coordinatorCommand(setExitCode: (code: number) => void): Command
     command: 'coordinator',
     describe: 'train with remote workers joining over WebSocket (and this machine’s threads)',
     builder: (y: Argv) =>
-      y
+      examples(
+        y
         // Machines differ (threads, CPUs), so shards follow measured throughput by default here.
         .options({ ...trainFlags, balance: { ...trainFlags.balance, default: 'throughput' }, ...networkFlags })
-        .alias('local-threads', 'threads')
-        .example('$0 coordinator --host 0.0.0.0 --min-workers 2 --local-threads 0', 'wait for two machines, compute nothing locally')
-        .example('$0 coordinator --reproducible 8 --checkpoint ckpt --checkpoint-every 100', 'bit-reproducible, resumable run') as unknown as Argv<CoordinatorArgs>,
+        .alias('local-threads', 'threads'),
+        [
+          ['$0 coordinator --host 0.0.0.0 --min-workers 2 --local-threads 0', 'wait for two machines, compute nothing locally'],
+          ['$0 coordinator --reproducible 8 --checkpoint ckpt --checkpoint-every 100', 'bit-reproducible, resumable run'],
+        ],
+      ) as unknown as Argv<CoordinatorArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
 }

@@ -3,11 +3,12 @@
  * on a data set.
  */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, evaluate, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
+import { ErrorCode, evaluate, fsReason, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
 import { applyScaler, loadDataset } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { costFlags } from '../flags.js';
+import { KERNEL_DESCRIBE, costFlags } from '../flags.js';
 import { csvOptionsFromFlags } from '../load-data.js';
 
 interface EvalArgs {
@@ -27,7 +28,7 @@ function readModel(path: string) {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${fsReason(err)}`);
   }
   return modelFromJson(text, path);
 }
@@ -64,17 +65,21 @@ export function evalCommand(setExitCode: (code: number) => void): CommandModule<
     command: 'eval',
     describe: 'evaluate a saved model on a data set: cost, accuracy, confusion matrix',
     builder: (y: Argv) =>
-      y
+      examples(
+        y
         .options({
           model: { type: 'string', demandOption: true, describe: 'model file written by train --out' },
           dataset: { type: 'string', demandOption: true, describe: 'mnist | idx:DIR | idx:IMAGES,LABELS | csv:FILE | digits:FILE (idx:DIR prefers t10k files)' },
           'label-column': { type: 'string', describe: 'csv: label column: first | last | 0-based N [last]' },
           header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]' },
           json: { type: 'boolean', default: false, describe: 'also print {"cost","accuracy","confusion","samples"} as the last line' },
-          kernel: { type: 'string', describe: 'kernel backend [auto]' },
+          kernel: { type: 'string', describe: KERNEL_DESCRIBE },
           ...costFlags,
-        })
-        .example('$0 eval --model model.json --dataset idx:../shared/data/mnist', 'test a model on the MNIST t10k set') as unknown as Argv<EvalArgs>,
+        }),
+        [
+          ['$0 eval --model model.json --dataset idx:../shared/data/mnist', 'test a model on the MNIST t10k set'],
+        ],
+      ) as unknown as Argv<EvalArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
 }

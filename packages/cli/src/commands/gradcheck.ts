@@ -5,7 +5,7 @@
 import { gradientCheck, initializeParameters, parameterCount, resolveCostOptions, Rng, selectBackend, type LabeledSamples } from '@gradswarm/core';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
-import { costFlags } from '../flags.js';
+import { KERNEL_DESCRIBE, costFlags } from '../flags.js';
 import { parseIntList } from '../parse.js';
 import { modelSpecFromArgs } from '../model-spec.js';
 
@@ -67,7 +67,7 @@ export function gradcheckCommand(setExitCode: (code: number) => void): CommandMo
         samples: { type: 'number', default: 5, describe: 'random samples to check on' },
         seed: { type: 'number', default: 1, describe: 'seed of the random network and data' },
         json: { type: 'boolean', default: false, describe: 'also print the result as one JSON line' },
-        kernel: { type: 'string', describe: 'kernel backend [auto]' },
+        kernel: { type: 'string', describe: KERNEL_DESCRIBE },
         ...costFlags,
       }) as unknown as Argv<GradcheckArgs>,
     handler: async (args) => setExitCode(await run(args)),

@@ -4,6 +4,7 @@
  * (`bench scale --json`) the scale report. The page is self-contained: open it from disk.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { readReportDocument } from '@gradswarm/report/node';
 import { renderScaleReport } from '@gradswarm/report';
@@ -35,13 +36,17 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
     command: 'report <file>',
     describe: 'write an HTML report from a metrics file (train --metrics) or a scale benchmark (bench scale --json)',
     builder: (y: Argv) =>
-      y
+      examples(
+        y
         .positional('file', { type: 'string', describe: 'metrics.json from train/coordinator --metrics, or the JSON of bench scale --json' })
         .options({
           out: { type: 'string', describe: 'the HTML file to write [FILE with .html for .json]' },
-        })
-        .example('$0 report metrics.json --out report.html', 'the training report of a run')
-        .example('$0 report scale.json --out scale.html', 'the scale benchmark report') as unknown as Argv<ReportArgs>,
+        }),
+        [
+          ['$0 report metrics.json --out report.html', 'the training report of a run'],
+          ['$0 report scale.json --out scale.html', 'the scale benchmark report'],
+        ],
+      ) as unknown as Argv<ReportArgs>,
     handler: async (args) => setExitCode(run(args)),
   };
 }

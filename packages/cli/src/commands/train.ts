@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help-layout.js';
 import { checkpointFlags, costFlags, dataFlags, modelFlags, optimizerFlags, outputFlags, parallelFlags } from '../flags.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
 
@@ -15,10 +16,14 @@ export function trainCommand(setExitCode: (code: number) => void): CommandModule
     command: 'train',
     describe: 'train on this machine (the single-node trainer)',
     builder: (y: Argv) =>
-      y
-        .options(trainFlags)
-        .example('$0 train', 'train 784-100-10 on the embedded MNIST digits')
-        .example('$0 train --dataset digits:digits.csv.gz --layers 30 --epochs 50', 'train on the UCI digits') as unknown as Argv<TrainingArgs>,
+      examples(
+        y
+        .options(trainFlags),
+        [
+          ['$0 train', 'train 784-100-10 on the embedded MNIST digits'],
+          ['$0 train --dataset digits:digits.csv.gz --layers 30 --epochs 50', 'train on the UCI digits'],
+        ],
+      ) as unknown as Argv<TrainingArgs>,
     handler: async (args) => setExitCode(await runTraining(args, 'train', availableParallelism())),
   };
 }

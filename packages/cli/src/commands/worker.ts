@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { WorkerClient } from '@gradswarm/worker/node';
 import type { Argv, CommandModule } from 'yargs';
+import { KERNEL_DESCRIBE } from '../flags.js';
+import { examples } from '../help-layout.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
 
 interface WorkerArgs {
@@ -38,7 +40,7 @@ async function run(args: WorkerArgs): Promise<number> {
     try {
       ca = readFileSync(args.tlsCa);
     } catch (err) {
-      throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${fsReason(err)}`);
     }
   }
   if (args.tlsFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(args.tlsFingerprint.replace(/:/g, '').toLowerCase())) {
@@ -89,7 +91,8 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
     command: 'worker',
     describe: 'join a coordinator and compute gradients with this machine’s threads',
     builder: (y: Argv) =>
-      y
+      examples(
+        y
         .options({
           connect: { type: 'string', demandOption: true, describe: 'coordinator address, ws://host:port or wss://host:port' },
           token: { type: 'string', describe: 'the coordinator’s token [$GRADSWARM_TOKEN]' },
@@ -98,10 +101,13 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
           'tls-ca': { type: 'string', describe: 'PEM certificate to trust for wss:// (e.g. the coordinator’s self-signed one)' },
           'tls-fingerprint': { type: 'string', describe: 'trust only the wss:// certificate with this SHA-256 fingerprint (hex, as the join command prints it)' },
           label: { type: 'string', describe: 'name shown in the coordinator’s logs [host name]' },
-          kernel: { type: 'string', describe: 'kernel backend [auto]' },
+          kernel: { type: 'string', describe: KERNEL_DESCRIBE },
           'give-up-after': { type: 'number', default: 60_000, describe: 'ms without reaching the coordinator before giving up' },
-        })
-        .example('$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator') as unknown as Argv<WorkerArgs>,
+        }),
+        [
+          ['$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator'],
+        ],
+      ) as unknown as Argv<WorkerArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
 }
