@@ -33,7 +33,7 @@ afterAll(async () => {
 /** An honest-looking answer: zero gradients, a plausible loss. */
 function zeroResult(step: StepMessage, parameterCount: number): ResultMessage {
   const counts = step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
-  return { t: 'result', step: step.step, version: step.version, grads: counts.map(() => float32ToBytes(new Float32Array(parameterCount))), lossSums: counts.map((c) => c * 1.1), counts, computeMs: 1 };
+  return { t: 'result', step: step.step, request: step.request, version: step.version, grads: counts.map(() => float32ToBytes(new Float32Array(parameterCount))), lossSums: counts.map((c) => c * 1.1), counts, computeMs: 1 };
 }
 
 const coordinatorFlags = (name: string, extra: string[] = []): string[] => [
