@@ -193,7 +193,7 @@ for (const config of configs) {
     });
   }
 }
-const doc = { benchmark: 'bench-train-kernels', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, threads: 1, clockGHz: Number((clockHz / 1e9).toFixed(3)), peakGflops: Number(peak.toFixed(1)), repeat, results };
+const doc = { benchmark: 'bench-train-kernels', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, threads: 1, clockGHz: Number((clockHz / 1e9).toFixed(3)), peakGflops: Number(peak.toFixed(1)), caches: core.readCpuCaches(), blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])), repeat, results };
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 const x = (r) => (r === null ? '–' : `${r.toFixed(2)}x`);
@@ -203,5 +203,6 @@ for (const r of results) {
 }
 process.stdout.write(
   `${lines.join('\n')}\n\nOne thread, float32, the texts' hyper-parameters. Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
-    `${doc.cpu}, ${doc.node}; best of ${repeat} interleaved rounds (reference: 1); JSON: ${outPath}\n`,
+    `${doc.cpu}, ${doc.node}; best of ${repeat} interleaved rounds (reference: 1); ` +
+    `blocking ${Object.entries(doc.blocking).map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`).join(', ') || 'none'}; JSON: ${outPath}\n`,
 );

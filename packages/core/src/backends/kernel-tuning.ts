@@ -3,7 +3,8 @@
  * CPU's cache sizes (Linux sysfs), or forced by `GRADSWARM_KERNEL_TUNING`. The blocking only
  * changes speed: every kernel accumulates each element of C in k order starting from its value
  * (native/src/gemm-driver.h), so two machines with different caches, or one machine under two
- * tunings, compute the same bits, and a reproducible run needs no agreement on it.
+ * tunings, compute the same bits, and a reproducible run needs no agreement on it. The choice
+ * per process, with the autotune cache, is kernelBlocking() in kernel-autotune.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { ErrorCode, GradswarmError } from '../errors.js';
@@ -27,7 +28,7 @@ export interface KernelBlocking {
   readonly kc: number;
   /** Columns of op(B) per packed block (kept in L3). */
   readonly nc: number;
-  readonly source: 'default' | 'caches' | 'env';
+  readonly source: 'default' | 'caches' | 'env' | 'autotune';
 }
 
 /** Data-cache sizes of one core, in bytes (0 when unknown); L3 is the share per core. */
@@ -134,17 +135,6 @@ export function parseKernelTuning(text: string, caches: () => CpuCaches = readCp
     out[m[1] as 'mc' | 'kc' | 'nc'] = value;
   }
   return Object.freeze({ ...out, source: 'env' });
-}
-
-let chosen: KernelBlocking | undefined;
-
-/** The blocking the native backend uses in this process: `GRADSWARM_KERNEL_TUNING`, else from the caches. */
-export function kernelBlocking(): KernelBlocking {
-  if (chosen === undefined) {
-    const env = process.env[KERNEL_TUNING_ENV_VAR];
-    chosen = env !== undefined ? parseKernelTuning(env) : blockingFromCaches(readCpuCaches());
-  }
-  return chosen;
 }
 
 /** The CPU's model name (Linux /proc/cpuinfo), or '' where unknown. */
