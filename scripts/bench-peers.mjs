@@ -55,16 +55,24 @@ function flopPerSample(layers) {
   return 2 * (2 * fwd + delta);
 }
 
-/** Which peers run here: a missing python module is reported once and skipped. */
-function available(module) {
-  if (process.argv.includes(`--no-${module === 'numpy' ? 'numpy' : 'torch'}`)) return false;
-  const r = spawnSync('python3', ['-c', `import ${module}; print(${module}.__version__)`], { env: PY_ENV, encoding: 'utf8' });
-  if (r.status === 0) return r.stdout.trim();
-  process.stderr.write(`bench-peers: skipping ${module}: python3 cannot import it${module === 'torch' ? ' - help: apt-get install python3-torch (Debian) or pip install torch' : ''}\n`);
-  return false;
+/**
+ * The python3 that can import `module` (and its version): `python3` first, then the system's
+ * /usr/bin/python3 (Debian's python3-torch installs there even where another python3 comes
+ * first on PATH), or null, reported once, when none can.
+ */
+function pythonWith(module) {
+  if (process.argv.includes(`--no-${module}`)) return null;
+  for (const exe of [...new Set(['python3', '/usr/bin/python3'])]) {
+    const r = spawnSync(exe, ['-c', `import ${module}; print(${module}.__version__)`], { env: PY_ENV, encoding: 'utf8' });
+    if (r.status === 0) return { exe, version: r.stdout.trim() };
+  }
+  process.stderr.write(`bench-peers: skipping ${module}: no python3 here can import it${module === 'torch' ? ' - help: apt-get install python3-torch (Debian) or pip install torch' : ''}\n`);
+  return null;
 }
-const torchVersion = available('torch');
-const numpyVersion = available('numpy');
+const torchPy = pythonWith('torch');
+const numpyPy = pythonWith('numpy');
+const torchVersion = torchPy?.version ?? null;
+const numpyVersion = numpyPy?.version ?? null;
 
 const dir = mkdtempSync(join(tmpdir(), 'gradswarm-peers-'));
 const files = { x: join(dir, 'x.f32'), y: join(dir, 'y.i32') };
@@ -79,9 +87,9 @@ function gradswarm(config) {
   return JSON.parse(out.trim().split('\n').pop()).samplesPerSecond;
 }
 
-function python(script, args) {
+function python(py, script, args) {
   try {
-    return Number(execFileSync('python3', [join(root, 'scripts/peers', script), files.x, files.y, ...args], { env: PY_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
+    return Number(execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], { env: PY_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
   } catch (err) {
     process.stderr.write(`bench-peers: ${script} failed: ${String(err.stderr ?? err).split('\n').slice(-2).join(' ')}\n`);
     return null;
@@ -95,8 +103,8 @@ for (let r = 0; r < repeat; r++) {
     const key = `${config.name}:${config.batch}`;
     const epochs = String(epochsFor(config));
     note(`${key}|gradswarm`, gradswarm(config));
-    if (torchVersion) note(`${key}|torch`, python('torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
-    if (numpyVersion && config.layers.length === 3) note(`${key}|numpy`, python('numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']));
+    if (torchPy) note(`${key}|torch`, python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
+    if (numpyPy && config.layers.length === 3) note(`${key}|numpy`, python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']));
     process.stderr.write(`round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)}`).join(', ')}\n`);
   }
 }
