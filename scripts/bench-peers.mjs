@@ -11,6 +11,8 @@
 //                                [--configs 784-50-10:200,784-512-10:1000,784-2048-2048-10:256]
 //                                [--out bench-results/bench-peers.json]
 // For numpy's own kernels, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command if set.
+// Debian's python3-torch runs its GEMMs through the system libblas.so.3: install
+// libopenblas0-pthread as well, or they run in the netlib reference BLAS, 10× slower.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
