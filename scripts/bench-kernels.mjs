@@ -164,6 +164,9 @@ const doc = {
   clockGHz: Number((clockHz / 1e9).toFixed(3)),
   peakGflops: Number(peak.toFixed(1)),
   numpy: numpyInfo,
+  // The native GEMM's cache blocking per instruction set (speed only, never bits) and what it came from.
+  caches: core.readCpuCaches(),
+  blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])),
   repeat,
   results,
 };
@@ -179,5 +182,6 @@ for (const r of results) {
 }
 process.stdout.write(
   `${lines.join('\n')}\n\nGFLOP/s (fraction of peak). Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
-    `${doc.cpu}, ${doc.node}${numpyInfo ? `, numpy ${numpyInfo.numpy} (${numpyInfo.blas})` : ''}; best of ${repeat} interleaved rounds; JSON: ${outPath}\n`,
+    `${doc.cpu}, ${doc.node}${numpyInfo ? `, numpy ${numpyInfo.numpy} (${numpyInfo.blas})` : ''}; best of ${repeat} interleaved rounds; ` +
+    `blocking ${Object.entries(doc.blocking).map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`).join(', ') || 'none'}; JSON: ${outPath}\n`,
 );

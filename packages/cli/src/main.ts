@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
+import { infoCommand } from './commands/info.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(gradcheckCommand(setExitCode))
     .command(benchCommand(setExitCode))
     .command(reportCommand(setExitCode))
+    .command(infoCommand(setExitCode))
     .demandCommand(1, 'name a command: train, coordinator, worker, eval, gradcheck, bench or report')
     .strict()
     .recommendCommands()

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SOURCES = ['gs.h', 'gemm-driver.h', 'portable.h', 'gemm.c', 'loss.c', 'wasm.c'].map((f) => join('native', 'src', f));
+export const SOURCES = ['gs.h', 'gs-math.h', 'gemm-driver.h', 'portable.h', 'gemm.c', 'loss.c', 'wasm.c'].map((f) => join('native', 'src', f));
 export const OUTPUT = join('wasm', 'gradswarm_kernels.wasm');
 export const HASH_FILE = join('wasm', 'sources.sha256');
 

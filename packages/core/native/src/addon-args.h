@@ -22,7 +22,16 @@
 typedef struct {
   const char* name;
   const gs_isa_f32* f32;
+  const gs_isa_f64* f64;
 } gs_bundle;
+
+/* The kernels object of one kernels(isa, mc, kc, nc) call: its own copies of the ISA tables
+ * carrying that blocking, freed with the object. */
+typedef struct {
+  gs_bundle bundle;
+  gs_isa_f32 f32;
+  gs_isa_f64 f64;
+} gs_tuned;
 
 /* Everything one environment owns: nothing is global, so threads never share mutable state. */
 typedef struct {

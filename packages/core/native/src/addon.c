@@ -7,9 +7,9 @@
  * Float64Array to the portable float64 ones; typed arrays may live in SharedArrayBuffers.
  *
  * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
- * kernels(isa) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
+ * kernels(isa, mc?, kc?, nc?) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
  * denseForward, denseBackward, outputLoss, and the step update's sumGradients, finishGradient, sgdStep,
- * adamStep (addon-update.c) } bound to that instruction set (argument lists as in
+ * adamStep (addon-update.c) } bound to that instruction set and GEMM blocking (argument lists as in
  * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
  */
 #include "addon-args.h"
@@ -39,7 +39,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (t == napi_float32_array)
     rc = gs_gemm_f32(c.isa->f32, &c.inst->pack, m, n, k, F32(a) + ao, rsa, csa, F32(b) + bo, rsb, csb, F32(cc) + co, ldc, 1, acc, NULL);
   else
-    rc = gs_gemm_f64(&gs_portable_f64, &c.inst->pack, m, n, k, F64(a) + ao, rsa, csa, F64(b) + bo, rsb, csb, F64(cc) + co, ldc, 1, acc, NULL);
+    rc = gs_gemm_f64(c.isa->f64, &c.inst->pack, m, n, k, F64(a) + ao, rsa, csa, F64(b) + bo, rsb, csb, F64(cc) + co, ldc, 1, acc, NULL);
   if (rc != 0) out_of_memory(&c);
   return NULL;
 }
@@ -174,7 +174,7 @@ static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
     const double* W = F64(w) + off;
     for (int64_t j = 0; j < nOut; j++) bias[j] = W[j * ldw];
     gs_epilogue_f64 ep = {GS_EPI_BIAS_ACT, act, F64(out), nOut, bias, NULL, NULL, 0};
-    rc = gs_gemm_f64(&gs_portable_f64, &c.inst->pack, rows, nOut, nIn, F64(x), nIn, 1, W + 1, 1, ldw, F64(z), nOut, 1, 0, &ep);
+    rc = gs_gemm_f64(c.isa->f64, &c.inst->pack, rows, nOut, nIn, F64(x), nIn, 1, W + 1, 1, ldw, F64(z), nOut, 1, 0, &ep);
   }
   if (rc != 0) out_of_memory(&c);
   return NULL;
@@ -220,7 +220,7 @@ static napi_value js_dense_backward(napi_env env, napi_callback_info info) {
       rc |= gs_gemm_f32(isa, &c.inst->pack, rows, nIn, nOut, F32(d), nOut, 1, W + 1, ldw, 1, F32(dIn), nIn, 1, 0, &ep);
     }
   } else {
-    const gs_isa_f64* isa = &gs_portable_f64;
+    const gs_isa_f64* isa = c.isa->f64;
     double* G = F64(g) + off;
     const double* W = F64(w) + off;
     rc |= gs_gemm_f64(isa, &c.inst->pack, nOut, nIn, rows, F64(d), 1, nOut, F64(x), nIn, 1, G + 1, ldw, 1, acc, NULL);
@@ -292,15 +292,27 @@ static napi_value js_isas(napi_env env, napi_callback_info info) {
   return list;
 }
 
+static void free_tuned(napi_env env, void* data, void* hint) {
+  (void)env, (void)hint;
+  free(data);
+}
+
 static napi_value js_kernels(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 4;
+  napi_value argv[4];
   char want[32] = {0};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], want, sizeof want, NULL) != napi_ok) {
     napi_throw_type_error(env, NULL, "kernels(isa): isa must be a string");
     return NULL;
   }
+  /* Optional blocking mc, kc, nc (0 or absent: the defaults); the caller has validated them. */
+  int64_t blocking[3] = {0, 0, 0};
+  for (size_t i = 1; i < argc && i < 4; i++)
+    if (napi_get_value_int64(env, argv[i], &blocking[i - 1]) != napi_ok || blocking[i - 1] < 0 || blocking[i - 1] > (1 << 20)) {
+      napi_throw_range_error(env, NULL, "kernels(isa, mc, kc, nc): blocking sizes must be integers in [0, 2^20]");
+      return NULL;
+    }
   const gs_instance* inst = instance(env);
   const gs_bundle* bundles = inst->bundles;
   const gs_bundle* bundle = NULL;
@@ -325,10 +337,26 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
              {"finishGradient", gs_js_finish_gradient},
              {"sgdStep", gs_js_sgd_step},
              {"adamStep", gs_js_adam_step}};
+  gs_tuned* tuned = (gs_tuned*)calloc(1, sizeof *tuned);
+  if (tuned == NULL) {
+    napi_throw_error(env, NULL, "kernels(isa): out of memory");
+    return NULL;
+  }
+  tuned->f32 = *bundle->f32;
+  tuned->f64 = *bundle->f64;
+  tuned->f32.mc = tuned->f64.mc = (ptrdiff_t)blocking[0];
+  tuned->f32.kc = tuned->f64.kc = (ptrdiff_t)blocking[1];
+  tuned->f32.nc = tuned->f64.nc = (ptrdiff_t)blocking[2];
+  tuned->bundle = (gs_bundle){bundle->name, &tuned->f32, &tuned->f64};
   napi_value obj, fn;
   napi_create_object(env, &obj);
+  if (napi_add_finalizer(env, obj, tuned, free_tuned, NULL, NULL) != napi_ok) {
+    free(tuned);
+    napi_throw_error(env, NULL, "kernels(isa): cannot attach the kernels' state");
+    return NULL;
+  }
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, (void*)bundle, &fn);
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, (void*)&tuned->bundle, &fn);
     napi_set_named_property(env, obj, fns[i].name, fn);
   }
   return obj;
@@ -380,8 +408,8 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   const gs_isa_f32* avx2 = gs_avx2_f32();
-  if (avx2 != NULL) inst->bundles[inst->bundle_count++] = (gs_bundle){"avx2", avx2};
-  inst->bundles[inst->bundle_count++] = (gs_bundle){"portable", &gs_portable_f32};
+  if (avx2 != NULL) inst->bundles[inst->bundle_count++] = (gs_bundle){"avx2", avx2, &gs_portable_f64};
+  inst->bundles[inst->bundle_count++] = (gs_bundle){"portable", &gs_portable_f32, &gs_portable_f64};
   napi_value fn;
   napi_create_function(env, "isas", NAPI_AUTO_LENGTH, js_isas, NULL, &fn);
   napi_set_named_property(env, exports, "isas", fn);

@@ -19,12 +19,17 @@
 
 #define GS_AVX2 __attribute__((target("avx2,fma")))
 
-/* The MR×16 product of packed panels (MR = 4, 5 or 6, a literal) into accumulators
- * c<row><half>; rows at or past MR stay zero and the compiler drops them. */
-#define GS_KERNEL_LOOP(MR)                                                                                    \
+/* Zeroed accumulators c<row><half>; rows at or past MR stay zero and the compiler drops them. */
+#define GS_KERNEL_ZERO                                                                                         \
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(); \
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(); \
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps(); \
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+/* The MR×16 product of packed panels (MR = 4, 5 or 6, a literal) added into the accumulators,
+ * one FMA per element and step in k order: starting from C's values when accumulating, each
+ * element's sum is the same chain of FMAs however k is cut into KC panels, so the blocking never
+ * moves a bit (DESIGN §3, reproducible mode across machines with different caches). */
+#define GS_KERNEL_LOOP(MR)                                                                                    \
   _Pragma("GCC unroll 4") for (ptrdiff_t p = 0; p < kc; p++) {                                                \
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);                                         \
     __m256 x = _mm256_broadcast_ss(a);                                                                        \
@@ -53,21 +58,32 @@
     b += GS_NR;                                                                                               \
   }
 
+#define GS_LOAD_ROW(r, lo, hi)                                                         \
+  do {                                                                                 \
+    lo = _mm256_loadu_ps(c + (r) * ldc);                                               \
+    hi = _mm256_loadu_ps(c + (r) * ldc + 8);                                           \
+  } while (0)
+
 #define GS_STORE_ROW(r, lo, hi)                                                        \
   do {                                                                                 \
-    float* row = c + (r) * ldc;                                                        \
-    if (accumulate) {                                                                  \
-      lo = _mm256_add_ps(_mm256_loadu_ps(row), lo);                                    \
-      hi = _mm256_add_ps(_mm256_loadu_ps(row + 8), hi);                                \
-    }                                                                                  \
-    _mm256_storeu_ps(row, lo);                                                         \
-    _mm256_storeu_ps(row + 8, hi);                                                     \
+    _mm256_storeu_ps(c + (r) * ldc, lo);                                               \
+    _mm256_storeu_ps(c + (r) * ldc + 8, hi);                                           \
   } while (0)
 
 #define GS_DEFINE_KERNEL(MR)                                                                                  \
   GS_AVX2 static void kernel_avx2_##MR(ptrdiff_t kc, const float* a, const float* b, float* c, ptrdiff_t ldc, \
                                        int accumulate) {                                                      \
-    for (int r = 0; r < (MR); r++) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);                   \
+    GS_KERNEL_ZERO                                                                                            \
+    if (!accumulate)                                                                                          \
+      for (int r = 0; r < (MR); r++) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);                 \
+    else {                                                                                                    \
+      GS_LOAD_ROW(0, c00, c01);                                                                               \
+      GS_LOAD_ROW(1, c10, c11);                                                                               \
+      GS_LOAD_ROW(2, c20, c21);                                                                               \
+      GS_LOAD_ROW(3, c30, c31);                                                                               \
+      if ((MR) > 4) GS_LOAD_ROW(4, c40, c41);                                                                 \
+      if ((MR) > 5) GS_LOAD_ROW(5, c50, c51);                                                                 \
+    }                                                                                                         \
     GS_KERNEL_LOOP(MR)                                                                                        \
     GS_STORE_ROW(0, c00, c01);                                                                                \
     GS_STORE_ROW(1, c10, c11);                                                                                \
@@ -106,19 +122,22 @@ GS_AVX2 static inline void transpose8(__m256 r[8]) {
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* Stores the first n (4, 5 or 6) lanes of v at p, adding what is there when accumulating;
- * nothing past those n columns of this C row is touched. */
-GS_AVX2 static inline void store_lanes(float* p, __m256 v, int n, int accumulate) {
-  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  if (accumulate) lo = _mm_add_ps(lo, _mm_loadu_ps(p));
+/* Stores the first n (4, 5 or 6) lanes of v at p; nothing past those n columns of this C row
+ * is touched. */
+GS_AVX2 static inline void store_lanes(float* p, __m256 v, int n) {
+  const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
   _mm_storeu_ps(p, lo);
-  if (n == 6) {
-    if (accumulate) hi = _mm_add_ps(hi, _mm_castpd_ps(_mm_load_sd((const double*)(p + 4))));
-    _mm_store_sd((double*)(p + 4), _mm_castps_pd(hi));
-  } else if (n == 5) {
-    if (accumulate) hi = _mm_add_ss(hi, _mm_load_ss(p + 4));
-    _mm_store_ss(p + 4, hi);
-  }
+  if (n == 6) _mm_store_sd((double*)(p + 4), _mm_castps_pd(hi));
+  else if (n == 5) _mm_store_ss(p + 4, hi);
+}
+
+/* The first n (4, 5 or 6) floats at p, zeros in the other lanes; reads nothing past them. */
+GS_AVX2 static inline __m256 load_lanes(const float* p, int n) {
+  const __m128 lo = _mm_loadu_ps(p);
+  __m128 hi = _mm_setzero_ps();
+  if (n == 6) hi = _mm_castpd_ps(_mm_load_sd((const double*)(p + 4)));
+  else if (n == 5) hi = _mm_load_ss(p + 4);
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 }
 
 /* The same tile for a swapped product (Cᵀ = BᵀAᵀ): tile row r is column r of C, so C gets 16
@@ -126,13 +145,22 @@ GS_AVX2 static inline void store_lanes(float* p, __m256 v, int n, int accumulate
 #define GS_DEFINE_KERNEL_T(MR)                                                                                  \
   GS_AVX2 static void kernel_t_avx2_##MR(ptrdiff_t kc, const float* a, const float* b, float* c, ptrdiff_t ldc, \
                                          int accumulate) {                                                      \
+    GS_KERNEL_ZERO                                                                                              \
+    if (accumulate) {                                                                                           \
+      __m256 v[8], w[8];                                                                                        \
+      for (int j = 0; j < 8; j++) v[j] = load_lanes(c + j * ldc, (MR)), w[j] = load_lanes(c + (8 + j) * ldc, (MR)); \
+      transpose8(v);                                                                                            \
+      transpose8(w);                                                                                            \
+      c00 = v[0], c10 = v[1], c20 = v[2], c30 = v[3], c40 = v[4], c50 = v[5];                                   \
+      c01 = w[0], c11 = w[1], c21 = w[2], c31 = w[3], c41 = w[4], c51 = w[5];                                   \
+    }                                                                                                           \
     GS_KERNEL_LOOP(MR)                                                                                          \
     __m256 v[8] = {c00, c10, c20, c30, c40, c50, _mm256_setzero_ps(), _mm256_setzero_ps()};                    \
     transpose8(v);                                                                                              \
-    for (int j = 0; j < 8; j++) store_lanes(c + j * ldc, v[j], (MR), accumulate);                              \
+    for (int j = 0; j < 8; j++) store_lanes(c + j * ldc, v[j], (MR));                                          \
     __m256 w[8] = {c01, c11, c21, c31, c41, c51, _mm256_setzero_ps(), _mm256_setzero_ps()};                    \
     transpose8(w);                                                                                              \
-    for (int j = 0; j < 8; j++) store_lanes(c + (8 + j) * ldc, w[j], (MR), accumulate);                        \
+    for (int j = 0; j < 8; j++) store_lanes(c + (8 + j) * ldc, w[j], (MR));                                    \
   }
 
 GS_DEFINE_KERNEL_T(4)

@@ -9,7 +9,9 @@
  * units pads n to 16 otherwise. The panel height mr (4, 5 or 6, as the kernels allow) is picked per
  * call by padding weighted with kernel speed (pick_mr_). The epilogue (bias + activation, or the activation derivative)
  * runs on each finished MC×NC block while it is still in cache, in the caller's coordinates.
- * Every choice depends only on the shapes, so the same inputs always give the same bits.
+ * Every choice depends only on the shapes, so the same inputs always give the same bits; the
+ * blocking (MC, KC, NC) does not even do that: the kernels accumulate each element of C in k
+ * order starting from its value, so cutting k into panels leaves the chain of roundings as is.
  */
 #define GS_CAT_(a, b) a##b
 #define GS_CAT(a, b) GS_CAT_(a, b)
@@ -109,9 +111,9 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
     rsc = csc;
     csc = x;
   }
-  const ptrdiff_t kcb = GS_F(block_)(k, GS_KC, 8);
-  const ptrdiff_t mcb = GS_F(block_)(m, GS_MC, mr);
-  const ptrdiff_t ncb = GS_F(block_)(n, GS_NC, GS_NR);
+  const ptrdiff_t kcb = GS_F(block_)(k, isa->kc > 0 ? isa->kc : GS_KC, 8);
+  const ptrdiff_t mcb = GS_F(block_)(m, isa->mc > 0 ? isa->mc : GS_MC, mr);
+  const ptrdiff_t ncb = GS_F(block_)(n, isa->nc > 0 ? isa->nc : GS_NC, GS_NR);
   /* +16 elements of slack: vector packers may store a few lanes past a panel's end. */
   const size_t a_elems = (size_t)(mcb * kcb + 16), b_elems = (size_t)(ncb * kcb + 16);
   const size_t a_bytes = (a_elems * sizeof(T) + 63) & ~(size_t)63;
@@ -151,13 +153,16 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
             } else if (rows == mr && nr == GS_NR && rsc == 1 && isa->kernel_t != NULL) {
               isa->kernel_t(mr, kc, ap + ir * kc, bp + jr * kc, cp, csc, acc);
             } else {
-              /* Edge or transposed tile: compute into a local tile, then add what exists. */
-              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, tile, GS_NR, 0);
+              /* Edge or transposed tile: accumulate into a local copy of what exists (the
+               * same k-order chain as a full tile), then store the part that exists. */
+              if (acc) {
+                memset(tile, 0, sizeof tile);
+                for (ptrdiff_t i = 0; i < rows; i++)
+                  for (ptrdiff_t j = 0; j < nr; j++) tile[i * GS_NR + j] = cp[i * rsc + j * csc];
+              }
+              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, tile, GS_NR, acc);
               for (ptrdiff_t i = 0; i < rows; i++)
-                for (ptrdiff_t j = 0; j < nr; j++) {
-                  T* e = cp + i * rsc + j * csc;
-                  *e = acc ? *e + tile[i * GS_NR + j] : tile[i * GS_NR + j];
-                }
+                for (ptrdiff_t j = 0; j < nr; j++) cp[i * rsc + j * csc] = tile[i * GS_NR + j];
             }
           }
         }

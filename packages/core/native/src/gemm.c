@@ -1,12 +1,13 @@
 /*
  * Portable kernels (plain C the compiler vectorises for whatever the target has) for float and
  * double, the GEMM driver instantiated for both, and the scratch buffer. The AVX2/FMA variant of
- * the float32 kernels lives in avx2.c.
+ * the float32 kernels lives in avx2.c. The element-wise passes use the kernels' own exp and
+ * tanh (gs-math.h), so no bit depends on the C library.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gs-math.h"
 #include "gs.h"
 
 #if defined(_WIN32)
@@ -43,8 +44,8 @@ void gs_scratch_free(gs_scratch* s) {
 
 #define T float
 #define SUF f32
-#define GS_EXP expf
-#define GS_TANHF tanhf
+#define GS_EXP gs_expf
+#define GS_TANHF gs_tanhf
 #include "gemm-driver.h"
 #include "portable.h"
 #undef T
@@ -54,8 +55,8 @@ void gs_scratch_free(gs_scratch* s) {
 
 #define T double
 #define SUF f64
-#define GS_EXP exp
-#define GS_TANHF tanh
+#define GS_EXP gs_exp
+#define GS_TANHF gs_tanh
 #include "gemm-driver.h"
 #include "portable.h"
 #undef T

@@ -18,7 +18,10 @@
 #ifndef GS_NR
 #define GS_NR 16
 #endif
-/* Cache blocking (BLIS naming): KC deep panels, MC rows of A per packed block, NC columns of B. */
+/* Default cache blocking (BLIS naming): KC deep panels, MC rows of A per packed block, NC
+ * columns of B, as tuned on a Zen 4 core (1 MiB L2); an ISA's mc/kc/nc fields override them at
+ * run time (from the machine's caches, src/backends/kernel-tuning.ts). None of the three moves
+ * a bit of a result: every kernel accumulates each element in k order starting from C. */
 #ifndef GS_KC
 #define GS_KC 320
 #endif
@@ -68,6 +71,8 @@ void gs_scratch_free(gs_scratch* s);
     void (*act_row)(int act, T* z, T* out, ptrdiff_t n, const T* bias);                            \
     /* delta[j] *= g'(z[j]) given a[j] = g(z[j]), j < n. */                                      \
     void (*prime_row)(int act, T* delta, const T* z, const T* a, ptrdiff_t n);                     \
+    /* Cache blocking of gs_gemm (0: GS_MC, GS_KC, GS_NC); changes speed, never bits. */          \
+    ptrdiff_t mc, kc, nc;                                                                          \
   } gs_isa_##SUF;                                                                                  \
                                                                                                    \
   /* What the GEMM does to each finished block of C (in the caller's coordinates). */            \

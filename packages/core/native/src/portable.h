@@ -14,8 +14,13 @@ static GS_ALWAYS_INLINE void GS_F(kernel_portable_body_)(const int mr, ptrdiff_t
                                                          ptrdiff_t ldc, int accumulate) {
   enum { H = GS_NR / 2 };
   for (int h = 0; h < GS_NR; h += H) {
+    /* Start from C when accumulating, so each element is one chain of adds in k order whatever
+     * the KC blocking (see the AVX2 kernel). */
     T t[GS_MR][H];
     memset(t, 0, sizeof t);
+    if (accumulate)
+      for (int r = 0; r < mr; r++)
+        for (int j = 0; j < H; j++) t[r][j] = c[r * ldc + h + j];
     const T* ap = a;
     const T* bp = b + h;
     for (ptrdiff_t p = 0; p < kc; p++) {
@@ -27,7 +32,7 @@ static GS_ALWAYS_INLINE void GS_F(kernel_portable_body_)(const int mr, ptrdiff_t
       bp += GS_NR;
     }
     for (int r = 0; r < mr; r++)
-      for (int j = 0; j < H; j++) c[r * ldc + h + j] = accumulate ? c[r * ldc + h + j] + t[r][j] : t[r][j];
+      for (int j = 0; j < H; j++) c[r * ldc + h + j] = t[r][j];
   }
 }
 

@@ -24,6 +24,21 @@ static void kernel_simd(int mr, ptrdiff_t kc, const float* a, const float* b, fl
   (void)mr;
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   v128_t c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  /* Start from C when accumulating: one chain of adds in k order per element, whatever KC. */
+  if (accumulate) {
+#define GS_LOAD_ROW(r, lo, hi)              \
+  do {                                      \
+    lo = wasm_v128_load(c + (r) * ldc);     \
+    hi = wasm_v128_load(c + (r) * ldc + 4); \
+  } while (0)
+    GS_LOAD_ROW(0, c00, c01);
+    GS_LOAD_ROW(1, c10, c11);
+    GS_LOAD_ROW(2, c20, c21);
+    GS_LOAD_ROW(3, c30, c31);
+    GS_LOAD_ROW(4, c40, c41);
+    GS_LOAD_ROW(5, c50, c51);
+#undef GS_LOAD_ROW
+  }
   for (ptrdiff_t p = 0; p < kc; p++) {
     const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     v128_t x = wasm_v128_load32_splat(a);
@@ -50,10 +65,6 @@ static void kernel_simd(int mr, ptrdiff_t kc, const float* a, const float* b, fl
 #define GS_STORE_ROW(r, lo, hi)                                     \
   do {                                                              \
     float* row = c + (r) * ldc;                                     \
-    if (accumulate) {                                               \
-      lo = wasm_f32x4_add(wasm_v128_load(row), lo);                 \
-      hi = wasm_f32x4_add(wasm_v128_load(row + 4), hi);             \
-    }                                                               \
     wasm_v128_store(row, lo);                                       \
     wasm_v128_store(row + 4, hi);                                   \
   } while (0)

@@ -36,7 +36,8 @@ interface NativeKernels {
 interface NativeAddon {
   /** Instruction sets usable on this CPU, best first: "avx2", "portable". */
   isas(): string[];
-  kernels(isa: string): NativeKernels;
+  /** The kernels of `isa` with this GEMM blocking (0 or absent: the compiled-in one). */
+  kernels(isa: string, mc?: number, kc?: number, nc?: number): NativeKernels;
   /** Runs n dependent integer adds (one per cycle); false where it cannot. */
   dependentAdds(n: number): boolean;
 }
@@ -87,6 +88,8 @@ export function nativeUnavailableReason(isa?: string): string | null {
 export interface NativeBackendOptions {
   /** Calls with fewer multiply-adds than this use the reference backend [NATIVE_MIN_WORK]. */
   readonly minWork?: number;
+  /** The GEMM's cache blocking (kernel-tuning.ts) [the compiled-in one]; changes speed, never bits. */
+  readonly blocking?: { readonly mc: number; readonly kc: number; readonly nc: number };
 }
 
 /**
@@ -97,7 +100,8 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
   const loaded = loadAddon();
   const chosen = isa ?? loaded?.isas()[0];
   if (!loaded || chosen === undefined || !loaded.isas().includes(chosen)) return null;
-  const k = loaded.kernels(chosen);
+  const bl = options.blocking;
+  const k = bl ? loaded.kernels(chosen, bl.mc, bl.kc, bl.nc) : loaded.kernels(chosen);
   const minWork = options.minWork ?? NATIVE_MIN_WORK;
   const ref = referenceBackend;
   const backend: KernelBackend = {

@@ -1,9 +1,11 @@
 /**
  * `#platform` under Node: the native addon (native.ts, loaded with createRequire), the wasm file
- * read from disk, and $GRADSWARM_KERNEL from process.env. See platform.ts.
+ * read from disk, and $GRADSWARM_KERNEL from process.env; the native GEMM's blocking from this
+ * machine's caches or $GRADSWARM_KERNEL_TUNING (kernel-tuning.ts, kernel-autotune.ts). See platform.ts.
  */
 import { readFileSync } from 'node:fs';
 import { KERNEL_ENV_VAR } from '../constants.js';
+import { kernelBlocking } from './kernel-autotune.js';
 import { createNativeBackend, nativeIsas, nativeUnavailableReason } from './native.js';
 import type { Platform } from './platform.js';
 
@@ -13,7 +15,7 @@ const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
 /** The Node build of `#platform`. */
 export const platform: Platform = {
   nativeIsas,
-  createNativeBackend: (isa) => createNativeBackend(isa),
+  createNativeBackend: (isa) => createNativeBackend(isa, { blocking: kernelBlocking(isa) }),
   nativeUnavailableReason,
   readWasmKernels: () => readFileSync(WASM_URL),
   kernelFromEnv: () => process.env[KERNEL_ENV_VAR],

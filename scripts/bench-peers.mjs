@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// One-thread training throughput of gradswarm next to its peers, alternated in one run on the same
+// machine, network, update and data (the texts' NeuralNetMLP hyper-parameters, 8000 embedded MNIST
+// digits): PyTorch (scripts/peers/torch_mlp.py; Debian: apt-get install python3-torch) and numpy
+// float32 (scripts/peers/numpy_mlp.py, one hidden layer only), each with one thread. Prints the
+// ratios gradswarm ÷ peer; a peer that is not installed is skipped with a message. Rounds interleave
+// the three and the best round of each is kept (the machine is shared and noisy: compare ratios
+// within one run, and look at the spread printed per figure).
+//
+//   node scripts/bench-peers.mjs [--backend native] [--repeat 3] [--no-torch] [--no-numpy]
+//                                [--configs 784-50-10:200,784-512-10:1000,784-2048-2048-10:256]
+//                                [--out bench-results/bench-peers.json]
+// For numpy's own kernels, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command if set.
+// Debian's python3-torch runs its GEMMs through the system libblas.so.3: install
+// libopenblas0-pthread as well, or they run in the netlib reference BLAS, 10× slower.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'packages/cli/bin/gradswarm.js');
+const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
+const data = await import(pathToFileURL(join(root, 'packages/data/dist/index.js')).href);
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const repeat = Number(arg('repeat', '3'));
+const outPath = arg('out', join(root, 'bench-results/bench-peers.json'));
+const backend = core.selectBackend(arg('backend', 'native')).name;
+const configs = arg('configs', '784-50-10:200,784-512-10:1000,784-2048-2048-10:256')
+  .split(',')
+  .map((c) => {
+    const [name, batch] = c.split(':');
+    return { name, layers: name.split('-').map(Number), batch: Number(batch) };
+  });
+
+/** The texts' hyper-parameters as gradswarm flags, as in bench-train-kernels.mjs. */
+const TEXTS = ['--hidden', 'sigmoid', '--output', 'sigmoid', '--loss', 'bce', '--init', 'uniform', '--init-epsilon', '1', '--l1', '0', '--l2', '0.1',
+  '--reduction', 'sum', '--lr', '0.001', '--momentum', '0.001', '--decay', '0.00001', '--decay-kind', 'compound'];
+const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
+const PY_ENV = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+/** Epochs so that one run lasts about 1.5 s at 30 GFLOP/s (at least one epoch). */
+const epochsFor = (config) => Math.max(1, Math.round(4.5e10 / (flopPerSample(config.layers) * TRAIN_SAMPLES)));
+
+function flopPerSample(layers) {
+  let fwd = 0;
+  let delta = 0;
+  for (let l = 1; l < layers.length; l++) {
+    fwd += layers[l - 1] * layers[l];
+    if (l > 1) delta += layers[l - 1] * layers[l];
+  }
+  return 2 * (2 * fwd + delta);
+}
+
+/**
+ * The python3 that can import `module` (and its version): `python3` first, then the system's
+ * /usr/bin/python3 (Debian's python3-torch installs there even where another python3 comes
+ * first on PATH), or null, reported once, when none can.
+ */
+function pythonWith(module) {
+  if (process.argv.includes(`--no-${module}`)) return null;
+  for (const exe of [...new Set(['python3', '/usr/bin/python3'])]) {
+    const r = spawnSync(exe, ['-c', `import ${module}; print(${module}.__version__)`], { env: PY_ENV, encoding: 'utf8' });
+    if (r.status === 0) return { exe, version: r.stdout.trim() };
+  }
+  process.stderr.write(`bench-peers: skipping ${module}: no python3 here can import it${module === 'torch' ? ' - help: apt-get install python3-torch (Debian) or pip install torch' : ''}\n`);
+  return null;
+}
+const torchPy = pythonWith('torch');
+const numpyPy = pythonWith('numpy');
+const torchVersion = torchPy?.version ?? null;
+const numpyVersion = numpyPy?.version ?? null;
+
+const dir = mkdtempSync(join(tmpdir(), 'gradswarm-peers-'));
+const files = { x: join(dir, 'x.f32'), y: join(dir, 'y.i32') };
+const mnist = data.loadEmbeddedMnist();
+writeFileSync(files.x, new Uint8Array(mnist.features.buffer, mnist.features.byteOffset, TRAIN_SAMPLES * 784 * 4));
+writeFileSync(files.y, new Uint8Array(mnist.labels.buffer, mnist.labels.byteOffset, TRAIN_SAMPLES * 4));
+
+function gradswarm(config) {
+  const args = [cli, 'train', '--dataset', 'mnist', '--layers', config.layers.join(','), ...TEXTS, '--batch-size', String(config.batch),
+    '--epochs', String(epochsFor(config)), '--threads', '1', '--kernel', backend, '--eval-every', '0', '--json', '--no-progress'];
+  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out.trim().split('\n').pop()).samplesPerSecond;
+}
+
+function python(py, script, args) {
+  try {
+    return Number(execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], { env: PY_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
+  } catch (err) {
+    process.stderr.write(`bench-peers: ${script} failed: ${String(err.stderr ?? err).split('\n').slice(-2).join(' ')}\n`);
+    return null;
+  }
+}
+
+const runs = new Map(); // `${config}|${who}` → samples/s of every round
+const note = (key, v) => v && runs.set(key, [...(runs.get(key) ?? []), v]);
+for (let r = 0; r < repeat; r++) {
+  for (const config of configs) {
+    const key = `${config.name}:${config.batch}`;
+    const epochs = String(epochsFor(config));
+    note(`${key}|gradswarm`, gradswarm(config));
+    if (torchPy) note(`${key}|torch`, python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
+    if (numpyPy && config.layers.length === 3) note(`${key}|numpy`, python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']));
+    process.stderr.write(`round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)}`).join(', ')}\n`);
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+const best = (xs) => (xs ? Math.max(...xs) : null);
+const spread = (xs) => (xs && xs.length > 1 ? Number((Math.max(...xs) / Math.min(...xs)).toFixed(2)) : null);
+const results = configs.map((config) => {
+  const key = `${config.name}:${config.batch}`;
+  const [g, t, n] = ['gradswarm', 'torch', 'numpy'].map((w) => runs.get(`${key}|${w}`));
+  const ratio = (peer) => (best(g) && best(peer) ? Number((best(g) / best(peer)).toFixed(2)) : null);
+  return {
+    network: config.name,
+    batchSize: config.batch,
+    samplesPerSecond: { gradswarm: best(g), torch: best(t), numpy: best(n) },
+    spread: { gradswarm: spread(g), torch: spread(t), numpy: spread(n) },
+    overTorch: ratio(t),
+    overNumpy: ratio(n),
+  };
+});
+const doc = { benchmark: 'bench-peers', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, backend, torch: torchVersion || null, numpy: numpyVersion || null, threads: 1,
+  caches: core.readCpuCaches(), blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])), repeat, results };
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
+const fmt = (v) => (v ? Math.round(v).toLocaleString('en-US') : '–');
+const x = (v) => (v ? `${v.toFixed(2)}x` : '–');
+const lines = [`| network | batch | gradswarm (${backend}) | PyTorch ${torchVersion || '(missing)'} | numpy f32 | ÷ PyTorch | ÷ numpy | spread (max/min) g/t/n |`, '|---|---:|---:|---:|---:|---:|---:|---|'];
+for (const r of results) {
+  const s = r.samplesPerSecond;
+  lines.push(`| ${r.network} | ${r.batchSize} | ${fmt(s.gradswarm)} | ${fmt(s.torch)} | ${fmt(s.numpy)} | ${x(r.overTorch)} | ${x(r.overNumpy)} | ${[r.spread.gradswarm, r.spread.torch, r.spread.numpy].map((v) => v ?? '–').join(' / ')} |`);
+}
+process.stdout.write(`${lines.join('\n')}\n\nsamples/s, one thread each, best of ${repeat} alternated rounds. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`);
