@@ -6,10 +6,17 @@ import { composedDenseBackward, composedDenseForward, denseBackward, denseForwar
 import { outputLoss } from '../src/losses.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
-import type { HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation } from '../src/types.js';
+import type { FloatArray, HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation } from '../src/types.js';
 import { fastBackends } from './fixtures/fast-backends.js';
 
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+/**
+ * What the tests use of Float32Array and Float64Array: a union of the two constructor types has
+ * no callable `from` (its overloads differ), so name the shared shape.
+ */
+interface Ctor {
+  new (length: number): FloatArray;
+  from(source: ArrayLike<unknown>, map: (value: unknown, index: number) => number): FloatArray;
+}
 const TYPES: Array<[string, Ctor, number]> = [
   ['float32', Float32Array, 1e-5],
   ['float64', Float64Array, 1e-12],
