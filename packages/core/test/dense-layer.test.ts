@@ -33,7 +33,13 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 describe('denseForward and denseBackward', () => {
   it('use the primitive operations when the backend has no fused pass', () => {
     const calls: string[] = [];
-    const spy = { ...referenceBackend, gemm: (...args: Parameters<typeof referenceBackend.gemm>) => (calls.push('gemm'), referenceBackend.gemm(...args)) };
+    const spy = {
+      ...referenceBackend,
+      gemm: (...args: Parameters<typeof referenceBackend.gemm>) => {
+        calls.push('gemm');
+        referenceBackend.gemm(...args);
+      },
+    };
     const x = new Float64Array(2 * 3).fill(1);
     const params = new Float64Array(2 * 4).fill(0.5);
     denseForward(spy, 2, 3, 2, x, params, 0, new Float64Array(4), new Float64Array(4), 'sigmoid');
