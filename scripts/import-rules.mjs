@@ -5,8 +5,12 @@
  * PACKAGE_DEPENDENCIES; scripts/check-package-refs.mjs holds package.json and tsconfig.json to
  * the same table.
  *
+ * Imports of another package resolve, as in Node, to its built dist/, so run `tsc -b` first
+ * (`npm run lint` does).
+ *
  * To add a package: add one entry `name: [the @gradswarm packages it may import]` below, and
- * give the package a package.json and tsconfig.json that declare exactly those it uses.
+ * give the package a package.json and tsconfig.json that declare exactly those it uses (and a
+ * test/tsconfig.json, for scripts/typecheck-tests.mjs).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
