@@ -13,7 +13,7 @@
  * Exit 0 and "browser entries ok: …"; exit 1 with one block per failing entry; 2 on bad usage.
  */
 import { build } from 'esbuild';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The entries a browser may import (packages' main entries; the `/node` and `/native` subpaths are Node's). */

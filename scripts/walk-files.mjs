@@ -1,5 +1,5 @@
 /**
- * The file walk the lint scripts share (check-boundaries.mjs, size-report.mjs): every file below
+ * The file walk of the lint scripts (size-report.mjs): every file below
  * a folder whose name a filter accepts, in sorted order, skipping dependencies and build output.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';

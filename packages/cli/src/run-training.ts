@@ -22,7 +22,7 @@ import { Progress } from './progress.js';
 import { buildRunSummary, summaryText, type FinalEvaluation } from './run-summary.js';
 import { settingWarnings } from './setting-warnings.js';
 import { renderTrainingReport } from '@gradswarm/report';
-import { writeFileAtomic } from './write-file.js';
+import { writeFileAtomic } from '@gradswarm/data/node';
 
 /** The parsed flags both commands share (yargs camelCase). */
 export interface TrainingArgs {

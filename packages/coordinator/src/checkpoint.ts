@@ -2,16 +2,17 @@
  * Checkpoints: everything needed to continue a run at the exact step — weights, the optimizer's
  * state, position (epoch, batch, step), the resolved training options, the model spec and the
  * training data's fingerprint (the RNG needs no state of its own: every epoch's order is derived
- * from the seed and the epoch number). Written atomically: a temporary file, then a rename.
+ * from the seed and the epoch number). Written atomically and durably (data's `writeFileAtomic`).
  *
  * Format versions (a JSON document, float32 buffers as base64 of their little-endian bytes):
  *   1  `velocity`: SGD's velocity; the options have no `optimizer` (it was always sgd).
  *   2  `optimizer`: { name, stepCount, buffers: { <name>: base64 } } (sgd: velocity; adam and
  *      adamw: m, v). Version 1 files are still read, as sgd with a step count of `position.step`.
  */
-import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCode, GradswarmError, OPTIMIZER_NAMES, type ModelSpec, type OptimizerName, type OptimizerState } from '@gradswarm/core';
+import { writeFileAtomic } from '@gradswarm/data/node';
 import type { TrainerState } from './trainer.js';
 import type { ResolvedTrainingOptions } from './training-options.js';
 
@@ -63,12 +64,10 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
     minibatchCost: checkpoint.minibatchCost,
   };
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(doc)}\n`);
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
   } catch (err) {
-    throw checkpointError(`cannot write checkpoint ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} - help: check --checkpoint points at a writable directory`);
+    const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+    throw checkpointError(`cannot write checkpoint ${path}: ${cause?.code ?? (err as Error).message} - help: check --checkpoint points at a writable directory`);
   }
   return path;
 }

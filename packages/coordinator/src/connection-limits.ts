@@ -145,7 +145,7 @@ export class ConnectionLimits {
    */
   admit(ws: WebSocket): boolean {
     const entry = this.byWs.get(ws);
-    if (!entry || !entry.counted) return false;
+    if (!entry?.counted) return false;
     this.release(entry);
     return true;
   }

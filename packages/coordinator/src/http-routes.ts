@@ -143,13 +143,20 @@ export class HttpRoutes {
   /** Answers one request from the table (404 / 405 / 500 as described at the top). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = parseUrl(req);
-    if (!url) return sendJson(res, 400, { error: 'the request target is not a path' });
+    if (!url) {
+      sendJson(res, 400, { error: 'the request target is not a path' });
+      return;
+    }
     const methods = this.http.get(url.pathname);
     const handler = methods?.get(req.method as HttpMethod);
     if (!methods || !handler) {
-      if (methods) return sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` }, { allow: [...methods.keys()].join(', ') });
+      if (methods) {
+        sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` }, { allow: [...methods.keys()].join(', ') });
+        return;
+      }
       const gets = [...this.http].filter(([, m]) => m.has('GET')).map(([path]) => `GET ${path}`);
-      return sendJson(res, 404, { error: gets.length > 0 ? `not found; try ${gets.join(', ')}` : 'not found' });
+      sendJson(res, 404, { error: gets.length > 0 ? `not found; try ${gets.join(', ')}` : 'not found' });
+      return;
     }
     const failed = (err: unknown): void => {
       this.log(`${req.method} ${url.pathname} failed: ${(err as Error)?.message ?? String(err)}`);

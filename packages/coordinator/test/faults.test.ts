@@ -73,7 +73,11 @@ describe('Trainer state', () => {
     for (const opts of [options, { ...options, reproducible: undefined, nesterov: true, momentum: 0.8 }]) {
       const whole = (await new Trainer(spec, data, [oracle()], opts).run()).params;
       const first = new Trainer(spec, data, [oracle()], opts);
-      await first.run({ onStep: (s) => s.step === 5 && first.stop() });
+      await first.run({
+        onStep: (s) => {
+          if (s.step === 5) first.stop();
+        },
+      });
       const saved = first.state();
       expect(saved).toMatchObject({ epoch: 1, batch: 2, step: 6 });
       const second = new Trainer(spec, data, [oracle()], opts);

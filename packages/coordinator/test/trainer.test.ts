@@ -139,7 +139,11 @@ describe('Trainer', () => {
   it('stops after the current step when asked, reporting the run as interrupted', async () => {
     const d = data();
     const trainer = new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], options);
-    const result = await trainer.run({ onStep: (s) => s.step === 2 && trainer.stop() });
+    const result = await trainer.run({
+      onStep: (s) => {
+        if (s.step === 2) trainer.stop();
+      },
+    });
     expect(result.interrupted).toBe(true);
     expect(result.steps).toBe(3);
   });

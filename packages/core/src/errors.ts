@@ -7,7 +7,7 @@
 export const ErrorCode = {
   /** A data file is malformed: bad magic, truncated, wrong counts, bad CSV row. */
   DATA_FORMAT: 'GS_ERR_DATA_FORMAT',
-  /** A data file or directory could not be read. */
+  /** A file or directory could not be read or written. */
   DATA_IO: 'GS_ERR_DATA_IO',
   /** A data-set spec (`idx:DIR`, `csv:FILE`, …) is not understood. */
   DATA_SPEC: 'GS_ERR_DATA_SPEC',

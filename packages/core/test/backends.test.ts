@@ -5,7 +5,14 @@ import { Rng } from '../src/rng.js';
 import type { FloatArray } from '../src/types.js';
 import { fastBackends, NATIVE_REQUIRED, productBound, U32, U64 } from './fixtures/fast-backends.js';
 
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+/**
+ * What the tests use of Float32Array and Float64Array: a union of the two constructor types has
+ * no callable `from` (its overloads differ), so name the shared shape.
+ */
+interface Ctor {
+  new (length: number): FloatArray;
+  from(source: ArrayLike<unknown>, map: (value: unknown, index: number) => number): FloatArray;
+}
 const TYPES: Array<[string, Ctor, number]> = [
   ['float32', Float32Array, U32],
   ['float64', Float64Array, U64],

@@ -6,10 +6,17 @@ import { composedDenseBackward, composedDenseForward, denseBackward, denseForwar
 import { outputLoss } from '../src/losses.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
-import type { HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation } from '../src/types.js';
+import type { FloatArray, HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation } from '../src/types.js';
 import { fastBackends } from './fixtures/fast-backends.js';
 
-type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+/**
+ * What the tests use of Float32Array and Float64Array: a union of the two constructor types has
+ * no callable `from` (its overloads differ), so name the shared shape.
+ */
+interface Ctor {
+  new (length: number): FloatArray;
+  from(source: ArrayLike<unknown>, map: (value: unknown, index: number) => number): FloatArray;
+}
 const TYPES: Array<[string, Ctor, number]> = [
   ['float32', Float32Array, 1e-5],
   ['float64', Float64Array, 1e-12],
@@ -26,7 +33,13 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 describe('denseForward and denseBackward', () => {
   it('use the primitive operations when the backend has no fused pass', () => {
     const calls: string[] = [];
-    const spy = { ...referenceBackend, gemm: (...args: Parameters<typeof referenceBackend.gemm>) => (calls.push('gemm'), referenceBackend.gemm(...args)) };
+    const spy = {
+      ...referenceBackend,
+      gemm: (...args: Parameters<typeof referenceBackend.gemm>) => {
+        calls.push('gemm');
+        referenceBackend.gemm(...args);
+      },
+    };
     const x = new Float64Array(2 * 3).fill(1);
     const params = new Float64Array(2 * 4).fill(0.5);
     denseForward(spy, 2, 3, 2, x, params, 0, new Float64Array(4), new Float64Array(4), 'sigmoid');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DataFormatError, ErrorCode, GradswarmError } from '@gradswarm/core';
+import { DataFormatError, ErrorCode, type GradswarmError } from '@gradswarm/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCsv, readCsv, resolveCsvOptions } from '../src/csv.js';
 import { tempDir } from './fixtures/tmp-files.js';

@@ -3,8 +3,9 @@
  * worker downloads a data set once and reuses it across runs and reconnects.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@gradswarm/data/node';
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
@@ -29,12 +30,11 @@ export class DatasetCache {
     return fingerprintBytes(bytes) === fingerprint ? bytes : null;
   }
 
-  /** Stores bytes under their fingerprint (write-then-rename, so readers never see half a file). */
+  /**
+   * Stores bytes under their fingerprint (atomically, so readers never see half a file).
+   * @throws GradswarmError GS_ERR_DATA_IO if the cache directory cannot be written
+   */
   put(fingerprint: string, bytes: Uint8Array): void {
-    const path = this.path(fingerprint);
-    mkdirSync(this.dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeFileAtomic(this.path(fingerprint), bytes);
   }
 }

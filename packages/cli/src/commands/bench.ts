@@ -13,7 +13,7 @@ import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
 import { assertCanShape, formatScaleReport, MAX_NAMESPACES, parseLinkSpec, runScaleBench, type ScaleOptions } from '@gradswarm/bench';
 import { renderScaleReport } from '@gradswarm/report';
-import { writeFileAtomic } from '../write-file.js';
+import { writeFileAtomic } from '@gradswarm/data/node';
 
 interface ScaleArgs {
   workers: string;

@@ -9,7 +9,7 @@ import { EXIT_OK, UsageError } from '../errors.js';
 import { readReportDocument } from '@gradswarm/report/node';
 import { renderScaleReport } from '@gradswarm/report';
 import { renderTrainingReport } from '@gradswarm/report';
-import { writeFileAtomic } from '../write-file.js';
+import { writeFileAtomic } from '@gradswarm/data/node';
 
 interface ReportArgs {
   file: string;
