@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { ProtocolErrorCode } from '@gradswarm/protocol';
 import { DEFAULT_MAX_DEPARTED_WORKERS, Membership } from '../src/membership.js';
 import { RemoteWorker, type WorkerLink } from '../src/remote-worker.js';
 import { buildStatusDocument, type RunStatus } from '../src/status-document.js';
@@ -38,7 +39,7 @@ describe('Membership', () => {
         const w = join(m, `churn-${i}`);
         // Half leave through the server (departed), half are dropped by the trainer (drop).
         if (i % 2 === 0) m.departed(w, 'LEFT', 'bye');
-        else w.drop(4000, 'dropped');
+        else w.drop(ProtocolErrorCode.REJECTED, 'dropped');
       }
       const all = m.all();
       expect(all).toHaveLength(1 + DEFAULT_MAX_DEPARTED_WORKERS);

@@ -37,7 +37,7 @@ describe('encodeMessage', () => {
 
   it('writes binary fields as msgpack bin, never as arrays of numbers', () => {
     const nonce = Uint8Array.from({ length: 32 }, (_, i) => i);
-    const bytes = encodeMessage({ t: 'challenge', nonce });
+    const bytes = encodeMessage({ t: 'challenge', nonce, coordinatorId: new Uint8Array(16) });
     const at = bytes.indexOf(0xc4); // bin 8
     expect(at).toBeGreaterThan(0);
     expect(bytes[at + 1]).toBe(32);
