@@ -42,7 +42,9 @@ describe('encodeMessage', () => {
     expect(at).toBeGreaterThan(0);
     expect(bytes[at + 1]).toBe(32);
     expect([...bytes.subarray(at + 2, at + 34)]).toEqual([...nonce]);
-    expect(bytes.length).toBe(at + 34);
+    const id = bytes.indexOf(0xc4, at + 34); // the coordinatorId, also bin 8
+    expect(bytes[id + 1]).toBe(16);
+    expect(bytes.length).toBe(id + 18);
   });
 
   it('writes a large gradient as one bin 32 field of 4·P bytes', () => {
