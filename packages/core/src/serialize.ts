@@ -4,13 +4,16 @@
  *    "output":"sigmoid","loss":"bce","weights":[[…],[…]]}
  * weights[l] is W_{l+1} flattened row-major with shape [layers[l+1], layers[l]+1], column 0 the
  * bias. An optional "scaling" {"kind","offset","factor"} records the per-feature map
- * x' = (x − offset)·factor the model was trained with, so evaluation applies the same one.
+ * x' = (x − offset)·factor the model was trained with, so evaluation applies the same one;
+ * optional "cost", "classNames", "image" and "trainedOn" record the rest of its training
+ * (model-metadata.ts).
  * Numbers are written as the shortest decimal that round-trips the float32 value, so a
  * saved and reloaded model is bit-identical and two identical models give identical files.
  */
 import { ErrorCode, GradswarmError } from './errors.js';
 import { jsonSyntaxReason } from './reasons.js';
 import { layerLayouts, parameterCount, validateModelSpec } from './mlp.js';
+import { metadataFields, parseModelMetadata, type ModelMetadata } from './model-metadata.js';
 import type { ModelSpec } from './types.js';
 
 export const MODEL_FORMAT = 'gradswarm-mlp';
@@ -23,7 +26,8 @@ export interface FeatureScaling {
   readonly factor: readonly number[];
 }
 
-export interface Model {
+/** A trained model: its spec and weights, plus what it remembers of its training. */
+export interface Model extends ModelMetadata {
   readonly spec: ModelSpec;
   /** Flat parameter vector W_1, W_2, … row-major. */
   readonly params: Float32Array;
@@ -60,6 +64,7 @@ export function modelToJson(model: Model): string {
     output: spec.output,
     loss: spec.loss,
     ...(model.scaling ? { scaling: { kind: model.scaling.kind, offset: model.scaling.offset, factor: model.scaling.factor } } : {}),
+    ...metadataFields(model),
   });
   return `${head.slice(0, -1)},"weights":[\n${weights.join(',\n')}\n]}\n`;
 }
@@ -103,7 +108,8 @@ export function modelFromJson(text: string, source = 'model'): Model {
       params[offset + i] = v;
     }
   });
-  return d.scaling === undefined ? { spec, params } : { spec, params, scaling: parseScaling(d.scaling, spec.layers[0], source) };
+  const meta = parseModelMetadata(d, spec, source);
+  return d.scaling === undefined ? { spec, params, ...meta } : { spec, params, scaling: parseScaling(d.scaling, spec.layers[0], source), ...meta };
 }
 
 function parseScaling(value: unknown, inputs: number, source: string): FeatureScaling {
