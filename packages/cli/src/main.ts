@@ -7,8 +7,10 @@ import yargs from 'yargs';
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
 import { infoCommand } from './commands/info.js';
+import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
@@ -33,11 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(coordinatorCommand(setExitCode))
     .command(workerCommand(setExitCode))
     .command(evalCommand(setExitCode))
+    .command(predictCommand(setExitCode))
+    .command(exportCommand(setExitCode))
     .command(gradcheckCommand(setExitCode))
     .command(benchCommand(setExitCode))
     .command(reportCommand(setExitCode))
     .command(infoCommand(setExitCode))
-    .demandCommand(1, 'name a command: train, coordinator, worker, eval, gradcheck, bench or report')
+    .demandCommand(1, 'name a command: train, coordinator, worker, eval, predict, export, gradcheck, bench or report')
     .strict()
     .recommendCommands()
     .help()
