@@ -13,7 +13,7 @@ describe('forwardOutputs', () => {
     initializeParameters(spec.layers, 'he', new Rng(1), params);
     const count = 2500; // three blocks of at most 1000 rows
     const rng = new Rng(2);
-    const features = Float32Array.from({ length: count * 3 }, () => rng.uniform() * 2 - 1);
+    const features = Float32Array.from({ length: count * 3 }, () => rng.nextFloat() * 2 - 1);
     const out = forwardOutputs(referenceBackend, spec, params, features, count);
     const predictions = new Int32Array(count);
     const data = { features, labels: new Int32Array(count), count, featureCount: 3, classCount: 1 };
