@@ -1,6 +1,6 @@
 /** Reading a model file for the commands that use one (eval, predict, export). */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, GradswarmError, modelFromJson, type Model } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError, modelFromJson, type Model } from '@gradswarm/core';
 
 /**
  * Reads and checks a model file.
@@ -11,7 +11,7 @@ export function readModel(path: string): Model {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${fsReason(err)}`);
   }
   return modelFromJson(text, path);
 }

@@ -1,15 +1,15 @@
 /**
- * `gradswarm eval`: cost (the training formula), accuracy and confusion matrix of a saved model
- * on a data set.
+ * `gradswarm eval`: cost (the training formula), accuracy, confusion matrix and per-class
+ * precision, recall and F1 of a saved model on a data set.
  */
-import { readFileSync } from 'node:fs';
-import { ErrorCode, evaluate, fsReason, GradswarmError, modelFromJson, resolveCostOptions, selectBackend } from '@gradswarm/core';
+import { classificationReport, evaluate, resolveCostOptions, selectBackend } from '@gradswarm/core';
 import { applyScaler, loadDataset } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { KERNEL_DESCRIBE, costFlags } from '../flags.js';
 import { csvOptionsFromFlags } from '../load-data.js';
+import { readModel } from '../read-model.js';
 
 interface EvalArgs {
   model: string;
@@ -21,16 +21,6 @@ interface EvalArgs {
   reduction: string;
   json: boolean;
   kernel?: string;
-}
-
-function readModel(path: string) {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read model ${path}: ${fsReason(err)}`);
-  }
-  return modelFromJson(text, path);
 }
 
 async function run(args: EvalArgs): Promise<number> {
@@ -55,15 +45,28 @@ async function run(args: EvalArgs): Promise<number> {
     'confusion matrix (rows: true class, columns: predicted):',
     ...ev.confusion.map((row, i) => `${String(i).padStart(3)} | ${row.map((v) => String(v).padStart(5)).join('')}`),
   ];
+  const report = classificationReport(ev.confusion);
+  const names = ev.confusion.map((_, i) => model.classNames?.[i] ?? String(i));
+  const width = Math.max(12, ...names.map((n) => n.length));
+  const figures = (m: { precision: number; recall: number; f1: number }) => [m.precision, m.recall, m.f1].map((v) => v.toFixed(4).padStart(10)).join('');
+  lines.push(
+    `${'per class:'.padEnd(width + 2)}${['precision', 'recall', 'f1', 'support'].map((h) => h.padStart(10)).join('')}`,
+    ...report.classes.map((c, i) => `  ${names[i].padEnd(width)}${figures(c)}${String(c.support).padStart(10)}`),
+    `  ${'macro avg'.padEnd(width)}${figures(report.macro)}${String(ev.samples).padStart(10)}`,
+    `  ${'weighted avg'.padEnd(width)}${figures(report.weighted)}${String(ev.samples).padStart(10)}`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (args.json) process.stdout.write(`${JSON.stringify({ cost: ev.cost, accuracy: ev.accuracy, confusion: ev.confusion, samples: ev.samples })}\n`);
+  if (args.json) {
+    const perClass = report.classes.map((c, i) => ({ class: i, ...(model.classNames ? { name: names[i] } : {}), ...c }));
+    process.stdout.write(`${JSON.stringify({ cost: ev.cost, accuracy: ev.accuracy, confusion: ev.confusion, samples: ev.samples, perClass, macro: report.macro, weighted: report.weighted })}\n`);
+  }
   return EXIT_OK;
 }
 
 export function evalCommand(setExitCode: (code: number) => void): CommandModule<object, EvalArgs> {
   return {
     command: 'eval',
-    describe: 'evaluate a saved model on a data set: cost, accuracy, confusion matrix',
+    describe: 'evaluate a saved model on a data set: cost, accuracy, confusion matrix, per-class precision/recall/F1',
     builder: (y: Argv) =>
       examples(
         y
@@ -72,7 +75,7 @@ export function evalCommand(setExitCode: (code: number) => void): CommandModule<
           dataset: { type: 'string', demandOption: true, describe: 'mnist | idx:DIR | idx:IMAGES,LABELS | csv:FILE | digits:FILE (idx:DIR prefers t10k files)' },
           'label-column': { type: 'string', describe: 'csv: label column: first | last | 0-based N [last]' },
           header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]' },
-          json: { type: 'boolean', default: false, describe: 'also print {"cost","accuracy","confusion","samples"} as the last line' },
+          json: { type: 'boolean', default: false, describe: 'also print {"cost","accuracy","confusion","samples","perClass","macro","weighted"} as the last line' },
           kernel: { type: 'string', describe: KERNEL_DESCRIBE },
           ...costFlags,
         }),

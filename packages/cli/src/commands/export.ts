@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK } from '../errors.js';
+import { examples } from '../help-layout.js';
 import { modelToOnnx, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from '../onnx-export.js';
 import { readModel } from '../read-model.js';
 import { writeFileAtomic } from '@gradswarm/data/node';
@@ -32,13 +33,14 @@ export function exportCommand(setExitCode: (code: number) => void): CommandModul
     command: 'export',
     describe: 'write a saved model in another format (onnx)',
     builder: (y: Argv) =>
-      y
-        .options({
+      examples(
+        y.options({
           model: { type: 'string', demandOption: true, describe: 'model file written by train --out' },
           format: { choices: ['onnx'], default: 'onnx', describe: 'output format' },
           out: { type: 'string', demandOption: true, describe: 'file to write, e.g. model.onnx' },
-        })
-        .example('$0 export --model model.json --format onnx --out model.onnx', 'for onnxruntime, ONNX tools and other frameworks') as unknown as Argv<ExportArgs>,
+        }),
+        [['$0 export --model model.json --format onnx --out model.onnx', 'for onnxruntime, ONNX tools and other frameworks']],
+      ) as unknown as Argv<ExportArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
 }

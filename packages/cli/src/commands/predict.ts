@@ -6,6 +6,8 @@ import { forwardOutputs, selectBackend, topClasses, type Model } from '@gradswar
 import { applyScaler } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_OK, UsageError } from '../errors.js';
+import { KERNEL_DESCRIBE } from '../flags.js';
+import { examples } from '../help-layout.js';
 import type { InvertMode } from '../image-input.js';
 import { csvOptionsFromFlags } from '../load-data.js';
 import { readPredictInput, type PredictInput } from '../predict-input.js';
@@ -73,8 +75,8 @@ export function predictCommand(setExitCode: (code: number) => void): CommandModu
     command: 'predict',
     describe: 'top-k classes of a saved model for pictures (PNG/JPEG), CSV rows or an IDX file',
     builder: (y: Argv) =>
-      y
-        .options({
+      examples(
+        y.options({
           model: { type: 'string', demandOption: true, describe: 'model file written by train --out' },
           input: { type: 'string', demandOption: true, describe: 'a .png/.jpg file, a folder of them, a .csv(.gz) file or an IDX images file' },
           top: { type: 'number', default: 3, describe: 'how many classes to list per input' },
@@ -82,10 +84,13 @@ export function predictCommand(setExitCode: (code: number) => void): CommandModu
           invert: { choices: ['auto', 'yes', 'no'], default: 'auto', describe: 'pictures: invert greys (auto: when the border is mostly light, as a dark digit on white paper)' },
           'label-column': { type: 'string', describe: 'csv rows with a label column: first | last | 0-based N [last]' },
           header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]' },
-          kernel: { type: 'string', describe: 'kernel backend [auto]' },
-        })
-        .example('$0 predict --model model.json --input digit.png', 'classify one picture')
-        .example('$0 predict --model model.json --input pictures/ --top 1 --json', 'classify a folder, for machines') as unknown as Argv<PredictArgs>,
+          kernel: { type: 'string', describe: KERNEL_DESCRIBE },
+        }),
+        [
+          ['$0 predict --model model.json --input digit.png', 'classify one picture'],
+          ['$0 predict --model model.json --input pictures/ --top 1 --json', 'classify a folder, for machines'],
+        ],
+      ) as unknown as Argv<PredictArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
 }
