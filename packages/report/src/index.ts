@@ -1,6 +1,7 @@
 // Public surface of @gradswarm/report: re-exports only. Browser-safe: nothing here imports a Node
 // built-in (node.ts, the `./node` subpath, adds the file reader).
-export { renderTrainingReport } from './training-report.js';
+export { renderTrainingReport, type TrainingReportOptions } from './training-report.js';
+export { defaultWindow, movingAverage } from './moving-average.js';
 export { renderScaleReport } from './scale-report.js';
 export { parseReportDocument, type ReportDocument } from './read-document.js';
 export type { ScaleBenchDocument, ScaleBenchResult } from './types.js';

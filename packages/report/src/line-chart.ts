@@ -4,7 +4,7 @@
  * axes with nice ticks. Long series are thinned to at most `maxPoints` per series, keeping
  * each bucket's lowest and highest value so spikes stay visible.
  */
-import { CHART_HEIGHT, CHART_WIDTH, drawAxes, drawLegend, drawTitle, escapeXml, formatNumber, makeFrame, niceTicks, powerOfTwoTicks, px, scale, seriesColor, svgRoot, type LegendItem } from './svg.js';
+import { CHART_HEIGHT, CHART_WIDTH, decadeTicks, drawAxes, drawLegend, drawTitle, escapeXml, formatNumber, makeFrame, niceTicks, powerOfTwoTicks, px, scale, seriesColor, svgRoot, type LegendItem } from './svg.js';
 
 export type Point = readonly [number, number];
 
@@ -35,6 +35,8 @@ export interface AxisOptions {
   readonly integer?: boolean;
   /** Log scale with power-of-two ticks (x axis only; worker counts) [false]. */
   readonly log2?: boolean;
+  /** Log scale with 1-2-5 decade ticks (y axis only; costs); points ≤ 0 are left out [false]. */
+  readonly log10?: boolean;
 }
 
 export interface LineChartOptions {
@@ -92,10 +94,10 @@ function segments(points: readonly Point[]): Point[][] {
 }
 
 function axisRange(values: number[], axis: AxisOptions | undefined): { ticks: number[]; min: number; max: number } {
-  const finiteValues = values.filter(Number.isFinite);
+  const finiteValues = values.filter((v) => Number.isFinite(v) && (!axis?.log10 || v > 0));
   const lo = axis?.min ?? (finiteValues.length ? Math.min(...finiteValues) : 0);
   const hi = axis?.max ?? (finiteValues.length ? Math.max(...finiteValues) : 1);
-  const nice = axis?.log2 ? powerOfTwoTicks(lo, hi) : niceTicks(lo, hi, 6);
+  const nice = axis?.log2 ? powerOfTwoTicks(lo, hi) : axis?.log10 ? decadeTicks(lo, hi) : niceTicks(lo, hi, 6);
   const min = axis?.min ?? nice.min;
   const max = axis?.max ?? nice.max;
   let ticks = nice.ticks.filter((t) => t >= min - 1e-9 && t <= max + 1e-9);
@@ -113,14 +115,17 @@ export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? CHART_WIDTH;
   const height = options.height ?? CHART_HEIGHT;
   const frame = makeFrame(width, height);
-  const series = options.series.map((s, i) => ({ ...s, color: s.color ?? seriesColor(i), points: thinPoints(s.points, options.maxPoints ?? 2000) }));
+  const yLog = options.y?.log10 === true;
+  // On a log axis a point ≤ 0 has no place: it becomes a gap, as a NaN does.
+  const visible = (points: readonly Point[]): readonly Point[] => (yLog ? points.map(([x, y]): Point => [x, y > 0 ? y : NaN]) : points);
+  const series = options.series.map((s, i) => ({ ...s, color: s.color ?? seriesColor(i), points: thinPoints(visible(s.points), options.maxPoints ?? 2000) }));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const xr = axisRange(xs, options.x);
   const yr = axisRange(ys, options.y);
   const log2 = options.x?.log2 === true;
   const sx = scale(xr.min, xr.max, frame.left, frame.right, log2);
-  const sy = scale(yr.min, yr.max, frame.bottom, frame.top);
+  const sy = scale(yr.min, yr.max, frame.bottom, frame.top, yLog);
   const xFormat = options.x?.format ?? formatNumber;
   const yFormat = options.y?.format ?? formatNumber;
   const body: string[] = [drawTitle(frame, options.title)];

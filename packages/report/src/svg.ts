@@ -100,6 +100,17 @@ export function powerOfTwoTicks(min: number, max: number): { ticks: number[]; mi
   return { ticks, min: lo, max: hi };
 }
 
+/** 1, 2 and 5 × 10^k covering [min, max] (min > 0), for a log-scale cost axis; fewer per decade over many decades. */
+export function decadeTicks(min: number, max: number): { ticks: number[]; min: number; max: number } {
+  const lo = 10 ** Math.floor(Math.log10(Math.max(min, 1e-12)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(max, lo * 10)));
+  const decades = Math.round(Math.log10(hi / lo));
+  const steps = decades > 3 ? [1] : [1, 2, 5];
+  const ticks: number[] = [];
+  for (let d = 0; d <= decades; d++) for (const m of steps) if (m === 1 || d < decades) ticks.push(Number((lo * 10 ** d * m).toPrecision(12)));
+  return { ticks, min: lo, max: hi };
+}
+
 /** A tick: its pixel position along the axis, and its text. */
 export interface Tick {
   readonly at: number;
@@ -133,9 +144,9 @@ export function makeFrame(width = CHART_WIDTH, height = CHART_HEIGHT, margin: Pa
   return { width, height, left: m.left, top: m.top, right: width - m.right, bottom: height - m.bottom };
 }
 
-/** Maps [d0, d1] onto pixels [r0, r1] linearly (or log2 when `log2`). */
-export function scale(d0: number, d1: number, r0: number, r1: number, log2 = false): (v: number) => number {
-  const f = log2 ? Math.log2 : (v: number) => v;
+/** Maps [d0, d1] onto pixels [r0, r1] linearly (or logarithmically when `log`; any base gives the same map). */
+export function scale(d0: number, d1: number, r0: number, r1: number, log = false): (v: number) => number {
+  const f = log ? Math.log2 : (v: number) => v;
   const a = f(d0);
   const span = f(d1) - a || 1;
   return (v) => r0 + ((f(v) - a) / span) * (r1 - r0);

@@ -3,24 +3,42 @@
  * (or `coordinator`), written by `--report FILE.html` and by `gradswarm report METRICS.json`.
  *
  * Sections, each chart in a `[data-chart]` figure:
- *   cost        minibatch-cost (every minibatch, in step order) and epoch-cost (mean per epoch,
- *               plus the test cost where evaluated): the reference texts' two plots
- *   accuracy    accuracy: train and test accuracy per evaluated epoch; and
- *               confusion: the confusion matrix (rows: true class) as a heatmap
+ *   cost        minibatch-cost (every minibatch, in step order, with a trailing moving average)
+ *               and epoch-cost (mean per epoch, plus the test cost where evaluated): the
+ *               reference texts' two plots; linear, or log-scale with `logScale`
+ *   accuracy    accuracy: train and test accuracy per evaluated epoch;
+ *               confusion: the confusion matrix (rows: true class) as a heatmap; and a
+ *               per-class table (`[data-table=per-class]`): precision, recall, F1, support
  *   digits      samples: the first training samples with their labels; and
  *               misclassified: test samples the model got wrong, "true→predicted"
  *   weights     first-layer: W_1 as one image per hidden unit
  *   epochs      a table of the per-epoch figures
+ * Classes are named by `classNames` (or the document's report.classNames) where known, else 0, 1, ….
  * A piece the document lacks (no test set, an interrupted run without report data) is left
  * out with a note in its place; the page never fails on a partial document.
  */
 import type { EpochRecord, ImageSet, MetricsDocument } from '@gradswarm/coordinator';
+import { classificationReport } from '@gradswarm/core';
 import { base64ToBytes } from './base64.js';
 import { figure, figures, missing, renderPage, table, type PageSection } from './html.js';
 import { heatmap } from './heatmap.js';
 import { imageGrid } from './image-grid.js';
-import { lineChart, type Point } from './line-chart.js';
+import { lineChart, type AxisOptions, type Point } from './line-chart.js';
+import { defaultWindow, movingAverage } from './moving-average.js';
 import { finite, formatNumber, formatPercent, PALETTE } from './svg.js';
+
+/** Options of {@link renderTrainingReport}; all optional. */
+export interface TrainingReportOptions {
+  /** Draw the cost charts on a log scale [false]. */
+  readonly logScale?: boolean;
+  /** Minibatches in the moving average of the per-minibatch cost [about 1/50 of the run, 5 … 500]. */
+  readonly movingAverageWindow?: number;
+  /** One name per class, e.g. ["T-shirt", "Trouser", …] [the document's report.classNames, else 0, 1, …]. */
+  readonly classNames?: readonly string[];
+}
+
+/** The class-name lookup of a page: a given or recorded name, else the class number. */
+type ClassName = (index: number) => string;
 
 const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const text = (v: unknown, fallback = '–'): string => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fallback);
@@ -37,19 +55,27 @@ function decodeImages(set: ImageSet | undefined): { pixels: Uint8Array; count: n
   return { pixels, count, width: square ? set.width : size, height: square ? set.height : 1 };
 }
 
-function costSection(doc: MetricsDocument, epochs: readonly EpochRecord[]): PageSection {
+function costSection(doc: MetricsDocument, epochs: readonly EpochRecord[], options: TrainingReportOptions): PageSection {
   const costs = list<unknown>(doc.minibatchCost).map(finite);
   const perMinibatch: Point[] = costs.map((c, i) => [i + 1, c]);
+  const window = options.movingAverageWindow ?? defaultWindow(costs.length);
+  const smoothed: Point[] = movingAverage(costs, window).map((c, i) => [i + 1, c]);
   const perEpoch: Point[] = epochs.map((e) => [finite(e.epoch) + 1, finite(e.cost)]);
   const testCost: Point[] = epochs.filter((e) => Number.isFinite(finite(e.testCost))).map((e) => [e.epoch + 1, finite(e.testCost)]);
   const perEpochSeries = [{ name: 'training (mean of its minibatches)', points: perEpoch, markers: true }];
   if (testCost.length) perEpochSeries.push({ name: 'test set', points: testCost, markers: true });
+  const y: AxisOptions = options.logScale ? { log10: true } : { min: 0 };
+  const yLabel = options.logScale ? 'cost J (log scale)' : 'cost J';
+  const minibatchSeries = [
+    { name: 'cost of the minibatch', points: perMinibatch, strokeWidth: 1.2, color: PALETTE[0], opacity: 0.45 },
+    { name: `moving average of ${window}`, points: smoothed, strokeWidth: 2, color: PALETTE[1] },
+  ];
   const charts = [
     perMinibatch.length
-      ? figure('minibatch-cost', lineChart({ title: 'Cost per minibatch', xLabel: 'minibatch (step)', yLabel: 'cost J', x: { integer: true }, y: { min: 0 }, series: [{ name: 'cost of the minibatch', points: perMinibatch, strokeWidth: 1.2, color: PALETTE[0] }] }), `${costs.length} minibatches; the cost each minibatch had when its gradient was computed.`)
+      ? figure('minibatch-cost', lineChart({ title: 'Cost per minibatch', xLabel: 'minibatch (step)', yLabel, x: { integer: true }, y, series: minibatchSeries }), `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`)
       : missing('minibatch-cost', 'No minibatch costs recorded.'),
     perEpoch.length
-      ? figure('epoch-cost', lineChart({ title: 'Cost per epoch', xLabel: 'epoch', yLabel: 'cost J', x: { integer: true }, y: { min: 0 }, series: perEpochSeries }), 'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.')
+      ? figure('epoch-cost', lineChart({ title: 'Cost per epoch', xLabel: 'epoch', yLabel, x: { integer: true }, y, series: perEpochSeries }), 'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.')
       : missing('epoch-cost', 'No epoch finished.'),
   ];
   return { id: 'cost', title: 'Cost', intro: 'The cost J with its regularisation terms, for every minibatch and averaged per epoch.', body: figures(...charts) };
@@ -68,27 +94,45 @@ function accuracyChart(epochs: readonly EpochRecord[]): string {
     : missing('accuracy', 'No epoch was evaluated (--eval-every 0 and the run ended early?).');
 }
 
-function confusionChart(doc: MetricsDocument): string {
-  const matrix = list<unknown>(doc.report?.confusion).map((row) => list<unknown>(row).map(finite));
+function confusionMatrixOf(doc: MetricsDocument): number[][] {
+  return list<unknown>(doc.report?.confusion).map((row) => list<unknown>(row).map(finite));
+}
+
+function confusionChart(doc: MetricsDocument, name: ClassName): string {
+  const matrix = confusionMatrixOf(doc);
   const on = doc.report?.confusionOn === 'train' ? 'training set (no test set)' : 'test set';
   const total = matrix.flat().reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
   const right = matrix.reduce((a, row, i) => a + (Number.isFinite(row[i]) ? row[i] : 0), 0);
-  const labels = matrix.map((_, i) => String(i));
+  const labels = matrix.map((_, i) => name(i));
   return matrix.length
     ? figure('confusion', heatmap({ title: `Confusion matrix, ${on}`, xLabel: 'predicted class', yLabel: 'true class', values: matrix, rowLabels: labels, colLabels: labels, gamma: 0.5, scaleLabel: 'share of the true class' }), `${formatNumber(total)} samples, ${formatPercent(total > 0 ? right / total : NaN, 2)} on the diagonal. Colour: share of the row (square-root scale, so rare mistakes still show).`)
     : missing('confusion', 'No confusion matrix recorded (the run ended before its final evaluation).');
 }
 
-function accuracySection(doc: MetricsDocument, epochs: readonly EpochRecord[]): PageSection {
+/** Precision, recall, F1 and support per class of the final confusion matrix, as scikit-learn's classification_report. */
+function perClassTable(doc: MetricsDocument, name: ClassName): string {
+  const matrix = confusionMatrixOf(doc);
+  const square = matrix.length > 0 && matrix.every((row) => row.length === matrix.length && row.every(Number.isFinite));
+  // Without a matrix the confusion chart's note already says so; one note is enough.
+  if (!square) return '';
+  const r = classificationReport(matrix);
+  const f = (v: number) => v.toFixed(4);
+  const rows = r.classes.map((c, i) => [name(i), f(c.precision), f(c.recall), f(c.f1), String(c.support)]);
+  const total = String(r.classes.reduce((a, c) => a + c.support, 0));
+  rows.push(['macro avg', f(r.macro.precision), f(r.macro.recall), f(r.macro.f1), total], ['weighted avg', f(r.weighted.precision), f(r.weighted.recall), f(r.weighted.f1), total]);
+  return `<div data-table="per-class">${table(['class', 'precision', 'recall', 'F1', 'support'], rows)}</div>`;
+}
+
+function accuracySection(doc: MetricsDocument, epochs: readonly EpochRecord[], name: ClassName): PageSection {
   return {
     id: 'accuracy',
     title: 'Accuracy',
-    intro: 'Share of samples whose most likely class is the label, after each evaluated epoch; and the final model’s confusion matrix, rows true classes, columns predicted ones.',
-    body: figures(accuracyChart(epochs), confusionChart(doc)),
+    intro: 'Share of samples whose most likely class is the label, after each evaluated epoch; the final model’s confusion matrix, rows true classes, columns predicted ones; and per class: precision (of the samples predicted as the class, the share that are), recall (of the samples of the class, the share found) and their harmonic mean F1.',
+    body: figures(accuracyChart(epochs), confusionChart(doc, name)) + perClassTable(doc, name),
   };
 }
 
-function imagesSection(doc: MetricsDocument): PageSection[] {
+function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
   const report = doc.report;
   const samples = decodeImages(report?.samples);
   const wrong = decodeImages(report?.misclassified);
@@ -98,7 +142,7 @@ function imagesSection(doc: MetricsDocument): PageSection[] {
   const trueLabels = list<number>(report?.misclassified?.labels);
   const predicted = list<number>(report?.misclassified?.predicted);
   const samplesBody = samples
-    ? figure('samples', imageGrid({ title: `${samples.count} training samples`, ...samples, invert: true, captions: sampleLabels.map(String), tooltips: sampleLabels.map((l) => `label ${l}`), tile: samples.width >= 20 ? 48 : 44 }), `${samples.width}×${samples.height} pixels each, drawn dark on light; the label under each.`)
+    ? figure('samples', imageGrid({ title: `${samples.count} training samples`, ...samples, invert: true, captions: sampleLabels.map(name), tooltips: sampleLabels.map((l) => `label ${name(l)}`), tile: samples.width >= 20 ? 48 : 44 }), `${samples.width}×${samples.height} pixels each, drawn dark on light; the label under each.`)
     : missing('samples', 'No sample images recorded.');
   const wrongBody =
     wrong && wrong.count > 0 && trueLabels.length > 0
@@ -109,8 +153,8 @@ function imagesSection(doc: MetricsDocument): PageSection[] {
             note: 'under each: true class → predicted class',
             ...wrong,
             invert: true,
-            captions: trueLabels.map((t, i) => ({ text: `${t}→${predicted[i] ?? '?'}`, color: '#c03a2b' })),
-            tooltips: trueLabels.map((t, i) => `true ${t}, predicted ${predicted[i] ?? '?'}`),
+            captions: trueLabels.map((t, i) => ({ text: `${name(t)}→${predicted[i] === undefined ? '?' : name(predicted[i])}`, color: '#c03a2b' })),
+            tooltips: trueLabels.map((t, i) => `true ${name(t)}, predicted ${predicted[i] === undefined ? '?' : name(predicted[i])}`),
             tile: wrong.width >= 20 ? 48 : 44,
           }),
           `The first ${trueLabels.length} ${on} samples the trained model gets wrong.`,
@@ -167,10 +211,14 @@ function facts(doc: MetricsDocument): [string, string][] {
 /**
  * Renders the training report of a metrics document.
  * @param doc what `train --metrics` writes; any part may be missing
+ * @param options [{}] log scale, moving-average window, class names
  * @returns a self-contained HTML page
  */
-export function renderTrainingReport(doc: MetricsDocument): string {
+export function renderTrainingReport(doc: MetricsDocument, options: TrainingReportOptions = {}): string {
   const run = record(doc.run);
+  const recorded = list<unknown>(record(doc.report).classNames);
+  const names = options.classNames ?? (recorded.every((n) => typeof n === 'string') ? (recorded as string[]) : []);
+  const name: ClassName = (i) => names[i] ?? String(i);
   const epochs = list<EpochRecord>(doc.epochs).filter((e) => e !== null && typeof e === 'object' && Number.isFinite(finite(e.epoch)));
   const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
   const optionsRecord = record(run.options);
@@ -183,6 +231,6 @@ export function renderTrainingReport(doc: MetricsDocument): string {
     title: 'gradswarm training report',
     subtitle: `${text(run.command, 'train')} on ${text(run.dataset)}${run.test ? ` (test: ${text(run.test)})` : ''}${lr}${momentum}${interrupted}`,
     facts: facts(doc),
-    sections: [costSection(doc, epochs), accuracySection(doc, epochs), ...imagesSection(doc), epochTable(epochs)],
+    sections: [costSection(doc, epochs, options), accuracySection(doc, epochs, name), ...imagesSection(doc, name), epochTable(epochs)],
   });
 }

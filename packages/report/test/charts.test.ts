@@ -4,7 +4,8 @@ import { barChart } from '../src/bar-chart.js';
 import { heatmap, rampColor } from '../src/heatmap.js';
 import { imageGrid } from '../src/image-grid.js';
 import { lineChart, thinPoints, type Point } from '../src/line-chart.js';
-import { escapeXml, formatBytes, formatNumber, niceTicks, powerOfTwoTicks } from '../src/svg.js';
+import { movingAverage } from '../src/moving-average.js';
+import { decadeTicks, escapeXml, formatBytes, formatNumber, niceTicks, powerOfTwoTicks } from '../src/svg.js';
 
 const count = (svg: string, re: RegExp): number => (svg.match(re) ?? []).length;
 /** The coordinate pairs of every polyline of a series. */
@@ -164,5 +165,23 @@ describe('imageGrid', () => {
 
   it('draws only as many images as the pixels hold', () => {
     expect(count(imageGrid({ title: 'G', pixels, count: 10, width: w, height: h }), /<image /g)).toBe(4);
+  });
+});
+
+describe('movingAverage', () => {
+  it('averages the trailing window, fewer points at the start, skipping non-finite values', () => {
+    expect(movingAverage([1, 2, 3, 4, 5], 2)).toEqual([1, 1.5, 2.5, 3.5, 4.5]);
+    expect(movingAverage([1, NaN, 3], 2)).toEqual([1, 1, 3]);
+    expect(movingAverage([NaN], 3)).toEqual([NaN]);
+  });
+
+  it('refuses a window that is not a positive integer', () => {
+    expect(() => movingAverage([1], 0)).toThrow(RangeError);
+  });
+});
+
+describe('decadeTicks', () => {
+  it('gives 1-2-5 ticks covering the range in whole decades', () => {
+    expect(decadeTicks(0.03, 0.7)).toEqual({ ticks: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], min: 0.01, max: 1 });
   });
 });

@@ -177,3 +177,46 @@ describe('renderScaleReport', () => {
     expect(html).toContain('holds no results');
   });
 });
+
+describe('renderTrainingReport: per-class figures, moving average, log scale, class names (issue 14)', () => {
+  const perClassRows = (html: string): string[][] => {
+    const table = /<div data-table="per-class">(.*?)<\/div>/.exec(html)?.[1] ?? '';
+    return [...table.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
+  };
+
+  it('tabulates precision, recall, F1 and support per class from the confusion matrix', () => {
+    const rows = perClassRows(renderTrainingReport(metricsDocument()));
+    // confusion [[5,0,0],[1,4,0],[0,1,4]]: class 1 precision 4/5, recall 4/5; class 0 precision 5/6.
+    expect(rows[0]).toEqual(['0', '0.8333', '1.0000', '0.9091', '5']);
+    expect(rows[1]).toEqual(['1', '0.8000', '0.8000', '0.8000', '5']);
+    expect(rows[2]).toEqual(['2', '1.0000', '0.8000', '0.8889', '5']);
+    expect(rows.map((r) => r[0])).toEqual(['0', '1', '2', 'macro avg', 'weighted avg']);
+  });
+
+  it('draws the per-minibatch cost with its moving average', () => {
+    const html = renderTrainingReport(metricsDocument(), { movingAverageWindow: 3 });
+    const chart = /<figure data-chart="minibatch-cost">.*?<\/figure>/.exec(html)?.[0] ?? '';
+    expect(chart).toContain('data-series="cost of the minibatch"');
+    expect(chart).toContain('data-series="moving average of 3"');
+    expect(chart).toContain('trailing mean over 3 minibatches');
+  });
+
+  it('puts the cost axes on a log scale when asked, with decade ticks', () => {
+    const linear = renderTrainingReport(metricsDocument());
+    const log = renderTrainingReport(metricsDocument(), { logScale: true });
+    expect(linear).not.toContain('cost J (log scale)');
+    expect(count(log, /cost J \(log scale\)/g)).toBe(2);
+    const chart = /<figure data-chart="minibatch-cost">.*?<\/figure>/.exec(log)?.[0] ?? '';
+    expect(chart).toMatch(/>0\.1</);
+    expect(chart).toMatch(/>1</);
+  });
+
+  it('names the classes where names are known, in the confusion matrix, the table and the captions', () => {
+    const html = renderTrainingReport(metricsDocument(), { classNames: ['cat', 'dog', 'emu'] });
+    expect(perClassRows(html).map((r) => r[0]).slice(0, 3)).toEqual(['cat', 'dog', 'emu']);
+    expect(html).toContain('emu→dog');
+    const recorded = metricsDocument();
+    const fromDoc = renderTrainingReport({ ...recorded, report: { ...recorded.report!, classNames: ['a', 'b', 'c'] } as MetricsDocument['report'] });
+    expect(perClassRows(fromDoc).map((r) => r[0]).slice(0, 3)).toEqual(['a', 'b', 'c']);
+  });
+});

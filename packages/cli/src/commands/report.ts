@@ -14,6 +14,9 @@ import { writeFileAtomic } from '@gradswarm/data/node';
 interface ReportArgs {
   file: string;
   out?: string;
+  logScale: boolean;
+  movingAverage?: number;
+  classNames?: string;
 }
 
 /** FILE.json → FILE.html beside it (any other name gets .html appended). */
@@ -25,7 +28,12 @@ function run(args: ReportArgs): number {
   const out = args.out ?? defaultReportPath(args.file);
   if (out === args.file) throw new UsageError(`--out ${out} would overwrite the input - help: name another file`);
   const source = readReportDocument(args.file);
-  const html = source.kind === 'training' ? renderTrainingReport(source.doc) : renderScaleReport(source.doc);
+  if (args.movingAverage !== undefined && !(Number.isInteger(args.movingAverage) && args.movingAverage >= 1)) {
+    throw new UsageError(`--moving-average must be a positive whole number of minibatches, got ${args.movingAverage}`);
+  }
+  const classNames = args.classNames?.split(',').map((n) => n.trim());
+  const options = { logScale: args.logScale, ...(args.movingAverage ? { movingAverageWindow: args.movingAverage } : {}), ...(classNames ? { classNames } : {}) };
+  const html = source.kind === 'training' ? renderTrainingReport(source.doc, options) : renderScaleReport(source.doc);
   writeFileAtomic(out, html);
   process.stderr.write(`${source.kind} report written to ${out}\n`);
   return EXIT_OK;
@@ -41,9 +49,13 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
         .positional('file', { type: 'string', describe: 'metrics.json from train/coordinator --metrics, or the JSON of bench scale --json' })
         .options({
           out: { type: 'string', describe: 'the HTML file to write [FILE with .html for .json]' },
+          'log-scale': { type: 'boolean', default: false, describe: 'training report: cost charts on a log scale' },
+          'moving-average': { type: 'number', describe: 'training report: minibatches in the moving average of the cost [about 1/50 of the run]' },
+          'class-names': { type: 'string', describe: 'training report: class names, comma-separated, e.g. T-shirt,Trouser,… [recorded names, else 0, 1, …]' },
         }),
         [
           ['$0 report metrics.json --out report.html', 'the training report of a run'],
+          ['$0 report metrics.json --log-scale --moving-average 50', 'cost on a log scale, smoothed over 50 minibatches'],
           ['$0 report scale.json --out scale.html', 'the scale benchmark report'],
         ],
       ) as unknown as Argv<ReportArgs>,
