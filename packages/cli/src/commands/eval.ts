@@ -1,9 +1,11 @@
 /**
  * `gradswarm eval`: cost (the training formula), accuracy, confusion matrix and per-class
- * precision, recall and F1 of a saved model on a data set.
+ * precision, recall and F1 of a saved model on a data set. The cost uses the l1/l2/reduction
+ * the model file records, unless flags override them; a model file that records its training
+ * data's fingerprint gets a warning when evaluated on that same data.
  */
-import { classificationReport, evaluate, resolveCostOptions, selectBackend } from '@gradswarm/core';
-import { applyScaler, loadDataset } from '@gradswarm/data';
+import { classificationReport, evaluate, resolveCostOptions, selectBackend, type CostOptions } from '@gradswarm/core';
+import { applyScaler, fingerprint, loadDataset } from '@gradswarm/data';
 import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
@@ -16,17 +18,29 @@ interface EvalArgs {
   dataset: string;
   labelColumn?: string;
   header?: string;
-  l1: number;
-  l2: number;
-  reduction: string;
+  l1?: number;
+  l2?: number;
+  reduction?: string;
   json: boolean;
   kernel?: string;
 }
 
+/** The cost flags without their defaults, so eval can tell a flag given from the model's stored value. */
+const evalCostFlags = Object.fromEntries(
+  Object.entries(costFlags).map(([name, flag]) => [name, { ...flag, default: undefined, describe: `${flag.describe} [the model file's, else ${String(flag.default)}]` }]),
+) as unknown as typeof costFlags;
+
 async function run(args: EvalArgs): Promise<number> {
-  const cost = resolveCostOptions({ l1: args.l1, l2: args.l2, reduction: args.reduction as 'mean' });
+  const given = Object.fromEntries(Object.entries({ l1: args.l1, l2: args.l2, reduction: args.reduction as CostOptions['reduction'] | undefined }).filter(([, v]) => v !== undefined));
+  // Precedence: flags given, then the model file's cost, then the flags' (the trainer's) defaults.
+  const defaults = { l1: costFlags.l1.default, l2: costFlags.l2.default, reduction: costFlags.reduction.default };
+  resolveCostOptions({ ...defaults, ...given }); // bad flags are refused before any file is read
   const model = readModel(args.model);
+  const cost = resolveCostOptions({ ...defaults, ...model.cost, ...given });
   const raw = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), role: 'test' });
+  if (model.trainedOn && fingerprint(raw) === model.trainedOn.fingerprint) {
+    process.stderr.write(`gradswarm: warning: ${args.dataset} is the data ${args.model} was trained on (same fingerprint): these are training figures, not a test - help: evaluate on held-out data\n`);
+  }
   const inputs = model.spec.layers[0];
   const outputs = model.spec.layers[model.spec.layers.length - 1];
   if (raw.featureCount !== inputs) {
@@ -77,7 +91,7 @@ export function evalCommand(setExitCode: (code: number) => void): CommandModule<
           header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]' },
           json: { type: 'boolean', default: false, describe: 'also print {"cost","accuracy","confusion","samples","perClass","macro","weighted"} as the last line' },
           kernel: { type: 'string', describe: KERNEL_DESCRIBE },
-          ...costFlags,
+          ...evalCostFlags,
         }),
         [
           ['$0 eval --model model.json --dataset idx:../shared/data/mnist', 'test a model on the MNIST t10k set'],
