@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readDigits } from '@gradswarm/data';
+import { loadEmbeddedMnist, readDigits } from '@gradswarm/data';
 import { encodeGrayPng } from '@gradswarm/report';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,5 +137,45 @@ describe.skipIf(NO_DIGITS)('gradswarm predict', () => {
     const csv = join(dir, 'narrow.csv');
     await writeFile(csv, '1,2,3\n4,5,6\n');
     expectUsageError(await runCli(['predict', '--model', modelPath, '--input', csv]), /has 3 columns but the model takes 64 inputs - help: /);
+  });
+});
+
+describe('gradswarm predict on MNIST-like 28×28 pictures', () => {
+  const COUNT = 20;
+  let mnistDir: string;
+  let mnistModel: string;
+  let mnistLabels: number[];
+
+  beforeAll(async () => {
+    mnistDir = await makeTempDir();
+    mnistModel = join(mnistDir, 'mnist.json');
+    const result = await runCli(['train', '--dataset', 'mnist', '--layers', '64', '--epochs', '4', '--threads', '1', '--reproducible', '--seed', '2', '--out', mnistModel]);
+    expect(result.code, result.stderr).toBe(0);
+    const mnist = loadEmbeddedMnist();
+    mnistLabels = Array.from(mnist.labels.subarray(0, COUNT));
+    const bytes = Uint8Array.from(mnist.features.subarray(0, COUNT * 784), (v) => Math.round(v * 255));
+    await mkdir(join(mnistDir, 'png'));
+    for (let k = 0; k < COUNT; k++) await writeFile(join(mnistDir, 'png', `${String(k).padStart(2, '0')}.png`), encodeGrayPng(28, 28, bytes, k * 784));
+    const header = Buffer.alloc(16);
+    [0x00000803, COUNT, 28, 28].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
+    await writeFile(join(mnistDir, 'images-idx3-ubyte'), Buffer.concat([header, bytes]));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (mnistDir) await removeTempDir(mnistDir);
+  });
+
+  it('prepares a PNG of a data-set image exactly as the loader prepared the image, and returns the labels', async () => {
+    const run = async (input: string) => {
+      const result = await runCli(['predict', '--model', mnistModel, '--input', input, '--json', '--top', '10']);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as PredictDocument;
+    };
+    const png = await run(join(mnistDir, 'png'));
+    const idx = await run(join(mnistDir, 'images-idx3-ubyte'));
+    expect(png.preparation).toMatch(/^28×28 greyscale, pixel\/255 in \[0, 1\]/);
+    // Bit-identical inputs give bit-identical probabilities.
+    expect(png.predictions.map((p) => p.top)).toEqual(idx.predictions.map((p) => p.top));
+    expect(png.predictions.map((p) => p.top[0].class)).toEqual(mnistLabels);
   });
 });
