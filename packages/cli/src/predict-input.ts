@@ -85,7 +85,7 @@ function readFeatureRows(path: string, inputs: number): PredictInput {
     }
     fields.forEach((f, j) => (features[r * inputs + j] = Number(f)));
   });
-  return { kind: 'csv', features, count: rows.length, names: rows.map((_, r) => `row ${r + 1}`), labels: null, preparation: `${inputs} CSV features per row`, };
+  return { kind: 'csv', features, count: rows.length, names: rows.map((_, r) => `row ${r + 1}`), labels: null, preparation: `${inputs} CSV features per row` };
 }
 
 function readCsvInput(path: string, model: Model, csv: CsvOptions): PredictInput {

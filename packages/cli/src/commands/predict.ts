@@ -39,13 +39,12 @@ function scaledFeatures(model: Model, input: PredictInput): Float32Array {
 }
 
 async function run(args: PredictArgs): Promise<number> {
-  const outputs = (m: Model) => m.spec.layers[m.spec.layers.length - 1];
   if (!Number.isInteger(args.top) || args.top < 1) throw new UsageError(`--top must be a positive integer, got ${args.top}`);
   const model = readModel(args.model);
   const input = readPredictInput(args.input, model, { invert: args.invert as InvertMode, csv: csvOptionsFromFlags(args) });
-  const k = Math.min(args.top, outputs(model));
+  const n = model.spec.layers[model.spec.layers.length - 1];
+  const k = Math.min(args.top, n);
   const probs = forwardOutputs(selectBackend(args.kernel), model.spec, model.params, scaledFeatures(model, input), input.count);
-  const n = outputs(model);
   const rows = input.names.map((name, r) => ({
     input: name,
     ...(input.labels ? { label: input.labels[r] } : {}),
