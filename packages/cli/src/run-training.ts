@@ -248,6 +248,12 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const poolThreads = computeHere ? threads - 1 : threads;
   const pool = poolThreads > 0 ? new LocalPool({ spec, data: data.train, backend: backend.name, threads: poolThreads }) : null;
   const local = [...(pool?.lanes ?? []), ...(computeHere ? [new InProcessSource({ spec, data: data.train, backend })] : [])];
+  // Set once the coordinator exists; its evaluation (below) runs only during run().
+  let o!: ResolvedTrainingOptions;
+  const evaluateAll = (params: Float32Array) => ({
+    train: evaluate(backend, spec, params, data.train, o.cost),
+    test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
+  });
   let coordinator: Coordinator;
   try {
     coordinator = new Coordinator({
@@ -264,6 +270,12 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
       resume,
       log,
+      evaluateEpoch: (epoch, params) => {
+        const due = epoch === o.epochs - 1 || (args.evalEvery > 0 && (epoch + 1) % args.evalEvery === 0);
+        if (!due) return null;
+        const ev = evaluateAll(params);
+        return { trainAccuracy: ev.train.accuracy, testAccuracy: ev.test?.accuracy, testCost: ev.test?.cost };
+      },
     });
   } catch (err) {
     await pool?.close();
@@ -271,7 +283,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     throw err;
   }
   const trainer = coordinator.trainer;
-  const o = trainer.options;
+  o = trainer.options;
   for (const line of data.description) log(line);
   log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; local threads: ${threads}`);
   if (resume) log(`resuming at epoch ${resume.state.epoch + 1}, step ${resume.state.step}`);
@@ -284,9 +296,19 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const firstStep = resume?.state.step ?? 0;
   const stepsTaken = (): number => trainer.state().step - firstStep;
   let last: FinalEvaluation | null = null;
-  const evaluateAll = (params: Float32Array) => ({
-    train: evaluate(backend, spec, params, data.train, o.cost),
-    test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
+  // The recorder and the terminal follow the run's events (in this order, as before: record, then draw).
+  recorder.subscribe(coordinator.events);
+  coordinator.events.on('step', (info) => {
+    finalCost.step(info.epoch, info.cost);
+    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+  });
+  coordinator.events.on('reassigned', ({ source, shards, to }) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`));
+  coordinator.events.on('epoch', (info) => {
+    finalCost.epochEnd(info.epoch, info.cost);
+    const ev = info.evaluation;
+    if (ev) last = { train: ev.trainAccuracy, test: ev.testAccuracy ?? null, testCost: ev.testCost ?? null };
+    const acc = ev ? `, train ${pct(ev.trainAccuracy)}${ev.testAccuracy !== undefined ? `, test ${pct(ev.testAccuracy)}` : ''}` : '';
+    bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.testAccuracy);
   });
 
   const interrupts = new Interrupts({
@@ -314,23 +336,7 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
       if (!interrupts.requested) {
         progress = bar;
         bar.begin();
-        result = await coordinator.run({
-          onStep: (info) => {
-            recorder.recordStep(info, coordinator.lastTraffic);
-            finalCost.step(info.epoch, info.cost);
-            bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
-          },
-          onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
-          onEpoch: (info) => {
-            finalCost.epochEnd(info.epoch, info.cost);
-            const due = info.epoch === o.epochs - 1 || (args.evalEvery > 0 && (info.epoch + 1) % args.evalEvery === 0);
-            const ev = due ? evaluateAll(info.params) : null;
-            if (ev) last = { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
-            recorder.recordEpoch({ epoch: info.epoch, cost: info.cost, trainingMs: info.trainingMs, trainAccuracy: ev?.train.accuracy, testAccuracy: ev?.test?.accuracy, testCost: ev?.test?.cost });
-            const acc = ev ? `, train ${pct(ev.train.accuracy)}${ev.test ? `, test ${pct(ev.test.accuracy)}` : ''}` : '';
-            bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.test?.accuracy);
-          },
-        });
+        result = await coordinator.run();
       }
     } finally {
       bar.stop();

@@ -6,6 +6,7 @@ export { readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute, type UpgradeHandler, type UpgradeRouteOptions } from './http-routes.js';
 export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions, type MembershipRound } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
+export { RunEvents, type DroppedEvent, type EpochEvaluation, type EpochEvent, type JoinedEvent, type LeftEvent, type ReassignedEvent, type RunEventMap, type RunEventType, type StepEvent, type Unsubscribe } from './run-events.js';
 export { reduceStats, StarReducer, type ReductionInput, type Reducer } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
