@@ -154,6 +154,14 @@ export class Membership implements SourceProvider {
     this.prune();
   }
 
+  /**
+   * A ready worker is being dropped by its own session (a step timeout, a refused result):
+   * its link calls this before the worker's state changes, so `departed` sees it once.
+   */
+  dropping(worker: RemoteWorker, reason: string): void {
+    if (worker.state === 'READY') this.events.departed?.(worker, 'DROPPED', reason);
+  }
+
   /** Moves departed workers (however they went: drop, leave, lost link) into the bounded history. */
   private prune(): void {
     let kept = 0;
