@@ -108,7 +108,7 @@ describe('Membership events (run-events)', () => {
     m.departed(a, 'LEFT', 'bye again'); // already gone: not reported twice
     // A session's own drop: the link tells membership first, the socket's close follows.
     m.dropping(b, 'step timed out');
-    b.drop(4000, 'step timed out');
+    b.drop(ProtocolErrorCode.STEP_TIMEOUT, 'step timed out');
     m.departed(b, 'DROPPED', 'step timed out', true);
     expect(seen).toEqual(['joined a 4', 'joined b 4', 'LEFT a: bye', 'DROPPED b: step timed out']);
   });
