@@ -1,17 +1,16 @@
 /**
- * The body shared by `train` and `coordinator`: load and split the data, build the model and
- * this machine's pool, run the Coordinator (with a server only for `coordinator`), report
- * progress and per-epoch accuracy, write the model, metrics and checkpoints. SIGINT/SIGTERM end
+ * The body shared by `train` and `coordinator`: map the flags, load and split the data, build
+ * the run with the coordinator's createRun (pool, Coordinator, a server only for `coordinator`),
+ * follow its events for the progress bar and the metrics, write the model, metrics and report. SIGINT/SIGTERM end
  * the run after the current step; the model so far and a checkpoint are still written (a second
  * one quits at once, see interrupts.ts). Every output path is checked before the data is loaded
  * (output-paths.ts); a run that took no step writes nothing.
  */
 import { availableParallelism } from 'node:os';
 import { evaluate, MAX_CONFUSION_CLASSES, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
-import { checkResumable, collectReportData, Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import { checkResumable, collectReportData, createRun, type Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
 import { minibatchBounds } from '@gradswarm/data';
-import { InProcessSource, MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
-import { LocalPool } from '@gradswarm/worker/node';
+import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
@@ -238,38 +237,20 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
   const resume = args.resume ? loadCheckpoint(args.checkpoint!) : undefined;
   if (resume) checkResumable(resume, spec, resolved, data.trainFingerprint);
-  // Without a network the main thread computes a shard itself instead of waiting for the pool:
-  // threads - 1 pool lanes plus one in-process source. It is listed last, so the lanes have
-  // their tasks before it blocks this thread, and it saves a thread hop per step (post, wake,
-  // reply), which is much of a small network's step. The gradient is the same code with the
-  // same blocking, so the bits are the same. A coordinator keeps its event loop free for the
-  // network and runs every local thread in the pool.
-  const computeHere = !net && threads > 0;
-  const poolThreads = computeHere ? threads - 1 : threads;
-  const pool = poolThreads > 0 ? new LocalPool({ spec, data: data.train, backend: backend.name, threads: poolThreads }) : null;
-  const local = [...(pool?.lanes ?? []), ...(computeHere ? [new InProcessSource({ spec, data: data.train, backend })] : [])];
-  let coordinator: Coordinator;
-  try {
-    coordinator = new Coordinator({
-      spec,
-      data: data.train,
-      dataFingerprint: data.trainFingerprint,
-      dataName: args.dataset,
-      training: options,
-      local,
-      backend: backend.name,
-      updateBackend: backend,
-      network: net?.network,
-      listener,
-      checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
-      resume,
-      log,
-    });
-  } catch (err) {
-    await pool?.close();
-    await listener?.close();
-    throw err;
-  }
+  const run = await createRun({
+    spec,
+    data: { train: data.train, test: data.test, fingerprint: data.trainFingerprint, name: args.dataset },
+    training: options,
+    threads,
+    backend,
+    network: net?.network,
+    listener,
+    checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },
+    resume,
+    evaluateEvery: args.evalEvery,
+    log,
+  });
+  const { coordinator, pool } = run;
   const trainer = coordinator.trainer;
   const o = trainer.options;
   for (const line of data.description) log(line);
@@ -288,10 +269,24 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     train: evaluate(backend, spec, params, data.train, o.cost),
     test: data.test ? evaluate(backend, spec, params, data.test, o.cost) : null,
   });
+  // The recorder and the terminal follow the run's events (in this order, as before: record, then draw).
+  recorder.subscribe(run.events);
+  run.events.on('step', (info) => {
+    finalCost.step(info.epoch, info.cost);
+    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+  });
+  run.events.on('reassigned', ({ source, shards, to }) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`));
+  run.events.on('epoch', (info) => {
+    finalCost.epochEnd(info.epoch, info.cost);
+    const ev = info.evaluation;
+    if (ev) last = { train: ev.trainAccuracy, test: ev.testAccuracy ?? null, testCost: ev.testCost ?? null };
+    const acc = ev ? `, train ${pct(ev.trainAccuracy)}${ev.testAccuracy !== undefined ? `, test ${pct(ev.testAccuracy)}` : ''}` : '';
+    bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.testAccuracy);
+  });
 
   const interrupts = new Interrupts({
     log,
-    stop: () => coordinator.stop(),
+    stop: () => run.stop(),
     quitNow: () => {
       writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => modelText(spec, trainer.params, data), coordinator, log);
       progress?.stop();
@@ -302,41 +297,24 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   try {
     let result;
     try {
-      const url = await coordinator.start();
+      const url = await run.start();
       if (net && url) {
         net.announce(url);
         // A signal during start-up has already stopped the run: waiting would only wait.
         if (net.minWorkers > 0 && !interrupts.requested) {
           log(`waiting for ${net.minWorkers} worker${net.minWorkers === 1 ? '' : 's'} to join`);
-          await coordinator.waitForWorkers(net.minWorkers).catch(() => undefined);
+          await run.waitForWorkers(net.minWorkers).catch(() => undefined);
         }
       }
       if (!interrupts.requested) {
         progress = bar;
         bar.begin();
-        result = await coordinator.run({
-          onStep: (info) => {
-            recorder.recordStep(info, coordinator.lastTraffic);
-            finalCost.step(info.epoch, info.cost);
-            bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
-          },
-          onReassigned: (source, _err, shards, to) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
-          onEpoch: (info) => {
-            finalCost.epochEnd(info.epoch, info.cost);
-            const due = info.epoch === o.epochs - 1 || (args.evalEvery > 0 && (info.epoch + 1) % args.evalEvery === 0);
-            const ev = due ? evaluateAll(info.params) : null;
-            if (ev) last = { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
-            recorder.recordEpoch({ epoch: info.epoch, cost: info.cost, trainingMs: info.trainingMs, trainAccuracy: ev?.train.accuracy, testAccuracy: ev?.test?.accuracy, testCost: ev?.test?.cost });
-            const acc = ev ? `, train ${pct(ev.train.accuracy)}${ev.test ? `, test ${pct(ev.test.accuracy)}` : ''}` : '';
-            bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.test?.accuracy);
-          },
-        });
+        result = await run.run();
       }
     } finally {
       bar.stop();
       progress = null;
-      await coordinator.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
-      await pool?.close();
+      await run.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
     }
 
     // Stopped before the first step (while waiting for workers, say): an untrained model is no

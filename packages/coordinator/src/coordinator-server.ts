@@ -195,7 +195,10 @@ export class CoordinatorServer {
             const link = {
               sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) => void session.sendStep(step).then(apply, fail),
               close: (code: ProtocolErrorCodeValue, reason: string) => void session.drop(code, reason).then(apply, fail),
-              dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
+              dropped: (reason: string) => {
+                o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`);
+                if (worker) o.membership.dropping(worker, reason);
+              },
             };
             worker = new RemoteWorker(id, a.hello.label || peer, a.hello.threads, a.hello.backend, link, o.stepTimeoutMs);
             break;

@@ -19,6 +19,7 @@ import type { ConnectionLimitsOptions } from './connection-limits.js';
 import { listen, type CoordinatorListener } from './coordinator-listener.js';
 import { CoordinatorServer } from './coordinator-server.js';
 import { Membership } from './membership.js';
+import { RunEvents, type EpochEvaluation } from './run-events.js';
 import { buildStatusDocument, type RunPhase, type StatusDocument } from './status-document.js';
 import type { TlsMaterial } from './tls-material.js';
 import { Trainer, type TrainerHooks, type TrainResult } from './trainer.js';
@@ -57,6 +58,11 @@ export interface CoordinatorOptions {
   readonly checkpoint?: { readonly dir: string; readonly everySteps: number };
   readonly resume?: Checkpoint;
   readonly log: (line: string) => void;
+  /**
+   * Evaluates the weights after an epoch when one is due (null: not this epoch); the result
+   * goes out with the `epoch` event. Its time is not training time.
+   */
+  readonly evaluateEpoch?: (epoch: number, params: Float32Array) => EpochEvaluation | null;
 }
 
 /** Largest number of shards one step message may carry (reproducible mode's S). */
@@ -67,6 +73,8 @@ export class Coordinator {
   readonly trainer: Trainer;
   readonly membership: Membership;
   readonly limits: ProtocolLimits;
+  /** The run's typed events (run-events.ts): step, epoch, joined, left, dropped, reassigned. */
+  readonly events = new RunEvents();
   private server: CoordinatorServer | null = null;
   private phase: RunPhase = 'starting';
   private lastStep = { step: 0, epoch: 0, batch: 0, cost: Number.NaN, samplesPerSecond: 0 };
@@ -84,7 +92,12 @@ export class Coordinator {
     // numbered from 1 in logs; the trainer asks for active sources as each step starts).
     this.membership = new Membership(
       options.local,
-      { log: options.log, nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0) },
+      {
+        log: options.log,
+        nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0),
+        joined: (w, fromStep) => this.events.emit('joined', { id: w.id, name: w.name, threads: w.threads, backend: w.backend, fromStep }),
+        departed: (w, state, reason) => this.events.emit(state === 'LEFT' ? 'left' : 'dropped', { id: w.id, name: w.name, reason }),
+      },
       { maxDepartedWorkers: options.network?.maxDepartedWorkers },
     );
     this.trainer = new Trainer(options.spec, options.data, this.membership, options.training, options.updateBackend ?? null);
@@ -146,6 +159,15 @@ export class Coordinator {
     try {
       const result = await this.trainer.run({
         ...hooks,
+        onReassigned: (source, error, shards, to) => {
+          this.events.emit('reassigned', { source, error, shards, to });
+          hooks.onReassigned?.(source, error, shards, to);
+        },
+        onEpoch: async (info) => {
+          const evaluation = this.options.evaluateEpoch?.(info.epoch, info.params) ?? null;
+          this.events.emit('epoch', { ...info, evaluation });
+          await hooks.onEpoch?.(info);
+        },
         onStepStart: () => {
           this.inFlight = true;
         },
@@ -157,6 +179,7 @@ export class Coordinator {
           this.lastTraffic = traffic;
           this.minibatchCost.push(info.cost);
           this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
+          this.events.emit('step', { ...info, traffic });
           await hooks.onStep?.(info);
           if (every > 0 && (info.step + 1) % every === 0) this.tryCheckpoint(every);
         },

@@ -1,11 +1,13 @@
 export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint.js';
 export { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, HANDSHAKE_TIMEOUT_CLOSE_CODE, resolveConnectionLimits, type ConnectionLimitsOptions, type ResolvedConnectionLimitsOptions } from './connection-limits.js';
 export { Coordinator, MAX_SHARDS_PER_STEP, type CoordinatorOptions, type NetworkOptions } from './coordinator.js';
+export { createRun, DEFAULT_RUN_OPTIONS, resolveRunOptions, type ResolvedRunOptions, type Run, type RunNetworkOptions, type RunOptions } from './create-run.js';
 export { CoordinatorListener, listen, type ListenOptions } from './coordinator-listener.js';
 export { readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute, type UpgradeHandler, type UpgradeRouteOptions } from './http-routes.js';
 export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions, type MembershipRound } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
+export { RunEvents, type DroppedEvent, type EpochEvaluation, type EpochEvent, type JoinedEvent, type LeftEvent, type ReassignedEvent, type RunEventMap, type RunEventType, type StepEvent, type Unsubscribe } from './run-events.js';
 export { reduceStats, StarReducer, type ReductionInput, type Reducer } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';

@@ -28,6 +28,10 @@ export interface MembershipEvents {
   log(line: string): void;
   /** The first step a source admitted now can take part in (0-based). */
   nextStep?(): number;
+  /** A worker was admitted (after its line is logged); `fromStep` as nextStep() said. */
+  joined?(worker: RemoteWorker, fromStep: number | undefined): void;
+  /** An admitted worker departed: 'LEFT' said goodbye, 'DROPPED' was dropped or lost. */
+  departed?(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string): void;
 }
 
 export interface MembershipOptions {
@@ -110,6 +114,7 @@ export class Membership implements SourceProvider {
     const from = this.events.nextStep?.();
     const when = from === undefined ? '' : `; takes shards from step ${from + 1}`;
     this.events.log(`worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined${when}; ${this.ready().length} ready`);
+    this.events.joined?.(worker, from);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve();
@@ -142,9 +147,19 @@ export class Membership implements SourceProvider {
    * @param logged true when the caller already logged the reason
    */
   departed(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string, logged = false): void {
-    if (worker.state === 'READY' && !logged) this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
+    const wasReady = worker.state === 'READY';
+    if (wasReady && !logged) this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
     worker.lost(state, reason);
+    if (wasReady) this.events.departed?.(worker, state, reason);
     this.prune();
+  }
+
+  /**
+   * A ready worker is being dropped by its own session (a step timeout, a refused result):
+   * its link calls this before the worker's state changes, so `departed` sees it once.
+   */
+  dropping(worker: RemoteWorker, reason: string): void {
+    if (worker.state === 'READY') this.events.departed?.(worker, 'DROPPED', reason);
   }
 
   /** Moves departed workers (however they went: drop, leave, lost link) into the bounded history. */

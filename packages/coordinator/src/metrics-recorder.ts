@@ -4,6 +4,7 @@
  * reports). Plain JSON, one object.
  */
 import type { ReportData } from './report-data.js';
+import type { RunEvents, Unsubscribe } from './run-events.js';
 import type { StepInfo } from './trainer.js';
 
 export interface EpochRecord {
@@ -76,6 +77,18 @@ export class MetricsRecorder {
     const full = { ...record, learningRate: this.lastLearningRate };
     this.document.epochs.push(full);
     return full;
+  }
+
+  /** Records every step and epoch of `events` from now on (the epoch's evaluation with it). */
+  subscribe(events: RunEvents): Unsubscribe {
+    const offs = [
+      events.on('step', (e) => this.recordStep(e, e.traffic)),
+      events.on('epoch', (e) => {
+        const ev = e.evaluation;
+        this.recordEpoch({ epoch: e.epoch, cost: e.cost, trainingMs: e.trainingMs, trainAccuracy: ev?.trainAccuracy, testAccuracy: ev?.testAccuracy, testCost: ev?.testCost });
+      }),
+    ];
+    return () => offs.forEach((off) => off());
   }
 
   setReport(report: ReportData): void {

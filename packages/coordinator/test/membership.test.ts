@@ -92,3 +92,24 @@ describe('Membership', () => {
     });
   });
 });
+
+describe('Membership events (run-events)', () => {
+  it('reports a join, a leave and a drop once each, with the step a joiner starts at', () => {
+    const seen: string[] = [];
+    const m = new Membership([], {
+      log: () => undefined,
+      nextStep: () => 4,
+      joined: (w, from) => seen.push(`joined ${w.name} ${from}`),
+      departed: (w, state, reason) => seen.push(`${state} ${w.name}: ${reason}`),
+    });
+    const a = join(m, 'a');
+    const b = join(m, 'b');
+    m.departed(a, 'LEFT', 'bye');
+    m.departed(a, 'LEFT', 'bye again'); // already gone: not reported twice
+    // A session's own drop: the link tells membership first, the socket's close follows.
+    m.dropping(b, 'step timed out');
+    b.drop(ProtocolErrorCode.STEP_TIMEOUT, 'step timed out');
+    m.departed(b, 'DROPPED', 'step timed out', true);
+    expect(seen).toEqual(['joined a 4', 'joined b 4', 'LEFT a: bye', 'DROPPED b: step timed out']);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_CONNECTION_LIMITS } from '@gradswarm/coordinator';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_RUN_OPTIONS } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { certificateFingerprint } from '@gradswarm/coordinator';
 import { generateToken, weakTokenReason } from '@gradswarm/protocol';
@@ -34,12 +34,12 @@ interface CoordinatorArgs extends TrainingArgs {
 export const DEFAULT_PORT = 7733;
 
 const networkFlags = {
-  host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on; 0.0.0.0 accepts other machines', group: 'Network:' },
+  host: { type: 'string', default: DEFAULT_RUN_OPTIONS.network.host, describe: 'address to listen on; 0.0.0.0 accepts other machines', group: 'Network:' },
   port: { type: 'number', default: DEFAULT_PORT, describe: 'port for workers and GET /status (0: any free port)', group: 'Network:' },
   token: { type: 'string', describe: 'shared secret workers must prove they know [generated, printed with the join command]', group: 'Network:' },
   'min-workers': { type: 'number', default: 1, describe: 'remote workers to wait for before the first step', group: 'Network:' },
-  'step-timeout': { type: 'number', default: 30_000, describe: 'ms a worker has for a step before its shards go to others', group: 'Network:' },
-  'heartbeat-interval': { type: 'number', default: 5_000, describe: 'ms between heartbeats; 3 missed drop the worker', group: 'Network:' },
+  'step-timeout': { type: 'number', default: DEFAULT_RUN_OPTIONS.network.stepTimeoutMs, describe: 'ms a worker has for a step before its shards go to others', group: 'Network:' },
+  'heartbeat-interval': { type: 'number', default: DEFAULT_RUN_OPTIONS.network.heartbeatIntervalMs, describe: 'ms between heartbeats; 3 missed drop the worker', group: 'Network:' },
   'tls-cert': { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)', group: 'Network:' },
   'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', group: 'Network:' },
   'handshake-timeout': { type: 'number', default: DEFAULT_CONNECTION_LIMITS.handshakeTimeoutMs, describe: 'ms a new connection has to authenticate before it is closed', group: 'Network:' },
