@@ -42,7 +42,7 @@ export function checkPackageRefs(root, table = PACKAGE_DEPENDENCIES) {
     const pjFile = `packages/${name}/package.json`;
     const tsFile = `packages/${name}/tsconfig.json`;
     if (!Object.hasOwn(table, name)) {
-      problems.push(`${pjFile}: packages/${name} is not in the table of ${TABLE_FILE} - add "${name}: [the packages it may import]" following DESIGN §1`);
+      problems.push(`${pjFile}: packages/${name} is not in the table of ${TABLE_FILE} - add "${name}: [the packages it may import]" following architecture §1`);
       continue;
     }
     const allowed = table[name];
@@ -59,7 +59,7 @@ export function checkPackageRefs(root, table = PACKAGE_DEPENDENCIES) {
         if (!dep.startsWith(SCOPE)) continue;
         const target = dep.slice(SCOPE.length);
         if (target === name) problems.push(`${pjFile}: ${field} lists ${dep}, the package itself`);
-        else if (!allowed.includes(target)) problems.push(`${pjFile}: ${field} lists ${dep}, which the direction forbids: ${direction} (DESIGN §1)`);
+        else if (!allowed.includes(target)) problems.push(`${pjFile}: ${field} lists ${dep}, which the direction forbids: ${direction} (architecture §1)`);
       }
     }
     if (!existsSync(join(dir, 'tsconfig.json'))) {

@@ -114,8 +114,8 @@ function main() {
     makePackage('worker', ['core', 'data', 'protocol'], ['core', 'protocol', 'protocol']);
     write('packages/extra/package.json', '{ "name": "@gradswarm/extra" }\n');
     compare('planted tree, package refs', checkPackageRefs(root).problems, [
-      'packages/data/package.json: dependencies lists @gradswarm/cli, which the direction forbids: data may import only @gradswarm/core (DESIGN §1)',
-      'packages/extra/package.json: packages/extra is not in the table of scripts/import-rules.mjs - add "extra: [the packages it may import]" following DESIGN §1',
+      'packages/data/package.json: dependencies lists @gradswarm/cli, which the direction forbids: data may import only @gradswarm/core (architecture §1)',
+      'packages/extra/package.json: packages/extra is not in the table of scripts/import-rules.mjs - add "extra: [the packages it may import]" following architecture §1',
       'packages/protocol/tsconfig.json: "references" lists ../data, but the direction forbids it: protocol may import only @gradswarm/core',
       'packages/worker/tsconfig.json: references ../protocol twice',
       'packages/worker/tsconfig.json: "references" lacks ../data, but package.json depends on @gradswarm/data - the references must list exactly the allowed @gradswarm dependencies (STYLE §2.2)',

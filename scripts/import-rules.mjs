@@ -1,5 +1,5 @@
 /**
- * The import rules of the monorepo (STYLE §2.2, DESIGN §1), as a dependency-cruiser
+ * The import rules of the monorepo (STYLE §2.2, architecture §1), as a dependency-cruiser
  * configuration: `.dependency-cruiser.mjs` at the root is `importRules()` of this file, and
  * `npm run lint:imports` runs `depcruise` with it. The package direction lives in one table,
  * PACKAGE_DEPENDENCIES; scripts/check-package-refs.mjs holds package.json and tsconfig.json to
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Which @gradswarm packages each package may import (DESIGN §1: core ← data, protocol ← worker
+ * Which @gradswarm packages each package may import (architecture §1: core ← data, protocol ← worker
  * ← coordinator ← cli). A package missing here fails scripts/check-package-refs.mjs.
  */
 export const PACKAGE_DEPENDENCIES = Object.freeze({
@@ -59,7 +59,7 @@ function packageRules(root, table) {
     const forbidden = names.filter((other) => other !== name && !allowed.includes(other));
     rules.push({
       name: 'package-direction',
-      comment: `${name} ${allowed.length === 0 ? 'imports no package of ours' : `may import only ${allowed.map((a) => SCOPE + a).join(', ')}`} (DESIGN §1: core <- data, protocol <- worker <- coordinator <- cli; the table is scripts/import-rules.mjs)`,
+      comment: `${name} ${allowed.length === 0 ? 'imports no package of ours' : `may import only ${allowed.map((a) => SCOPE + a).join(', ')}`} (architecture §1: core <- data, protocol <- worker <- coordinator <- cli; the table is scripts/import-rules.mjs)`,
       severity: 'error',
       from: { path: `^packages/${name}/` },
       to: { path: `^packages/${oneOf(forbidden)}/` },

@@ -89,7 +89,7 @@ describe('the browser-safe entries', () => {
       // The reference backend's loss uses the engine's Math.exp and Math.log, and Node 20's V8
       // and Chromium 156's differ in the last bit of a float64 here (measured: 380.6797639076299
       // against …298 for the whole shard). The float32 gradient rounds that away in this case,
-      // but only the wasm backend is the same arithmetic everywhere (DESIGN §9).
+      // but only the wasm backend is the same arithmetic everywhere (architecture §6).
       for (const part of ['whole', 'summed'] as const) {
         const [b, n] = [inBrowser.results[0][part].lossSum, inNode[0][part].lossSum];
         expect(Math.abs(b - n), `reference ${part} loss`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(n));

@@ -1,11 +1,11 @@
 /**
- * The reduction seam (Horovod's collective layer, DESIGN §4 and §8): a step's gradient total and
+ * The reduction seam (Horovod's collective layer; docs/architecture.md §4): a step's gradient total and
  * statistics from the shard results. Shard results arrive in any order; every reducer sums by
  * shard position so the total, and so the trained model, never depends on timing.
  *
  * StarReducer is the first implementation: every shard gradient reaches the coordinator and is
  * summed here in shard order. The interface also fits a reducer whose total is computed
- * elsewhere (the chain of DESIGN §8: the last worker sends the running sum): it is given the
+ * elsewhere (a chain among the workers: the last worker sends the running sum): it is given the
  * buffers that reached this process and writes the total it received.
  */
 import { sumGradients, type GradientStats, type KernelBackend } from '@gradswarm/core';

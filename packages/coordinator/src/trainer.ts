@@ -1,5 +1,5 @@
 /**
- * The training loop (DESIGN §4). The trainer owns the weights (version k = steps taken), the
+ * The training loop (architecture §4). The trainer owns the weights (version k = steps taken), the
  * optimizer state, each epoch's permutation and the minibatch plan. One step:
  *   1. cut minibatch b of the epoch's order into shards: one per active source (default mode,
  *      sized equally or by measured throughput) or S virtual shards (reproducible mode);

@@ -1,5 +1,5 @@
 /**
- * Regularisation and reduction, applied once to the summed data term (DESIGN §2):
+ * Regularisation and reduction, applied once to the summed data term (architecture §2):
  *   J_sum = Σℓ_i + (λ2/2)·Σw² + (λ1/2)·Σ|w|     (bias columns excluded)
  *   mean:  J = J_sum / m,  ∇ = ∇J_sum / m   — ex4's (1/m)Σℓ + λ/(2m)Σθ²
  *   sum:   J = J_sum,      ∇ = ∇J_sum       — Raschka's NeuralNetMLP

@@ -1,5 +1,5 @@
 /**
- * One dense layer's forward and backward pass through a kernel backend (DESIGN §2, §3): the
+ * One dense layer's forward and backward pass through a kernel backend (architecture §2, §3): the
  * backend's fused `denseForward` / `denseBackward` when it has them, else the same math composed
  * from its primitive operations. W is the nOut × (nIn+1) block of the flat parameters at
  * `offset`, bias in column 0, so every product addresses W[:, 1:] with ld = nIn + 1.

@@ -1,5 +1,5 @@
 /**
- * The kernel interface: the few operations training time is spent in (DESIGN §3). A backend
+ * The kernel interface: the few operations training time is spent in (architecture §3). A backend
  * implements them for Float32Array (training) and, where it can, Float64Array (gradient checks).
  * Matrices are row-major and addressed as (array, offset, leading dimension) so a weight matrix's
  * bias column 0 and its weight block W[:, 1:] are both reachable without copying.

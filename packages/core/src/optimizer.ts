@@ -1,6 +1,6 @@
 /**
  * The optimizer seam: state plus one step (tinygrad's `Optimizer._step`). The coordinator applies
- * one step per minibatch to the regularised, reduced gradient (DESIGN §4):
+ * one step per minibatch to the regularised, reduced gradient (architecture §4):
  *   sgd    classical or Nesterov momentum on a velocity buffer (optimizers/sgd.ts);
  *   adam   Adam with bias correction (optimizers/adam.ts);
  *   adamw  Adam with decoupled weight decay, w ← w·(1 − η·λ) before the Adam step.

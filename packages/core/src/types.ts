@@ -35,7 +35,7 @@ export interface LabeledSamples {
   readonly classCount: number;
 }
 
-/** What a gradient computation returns besides the gradient itself (DESIGN §2: data term only). */
+/** What a gradient computation returns besides the gradient itself (architecture §2: data term only). */
 export interface GradientStats {
   /** Σ ℓ_i over the shard, without regularisation. */
   lossSum: number;

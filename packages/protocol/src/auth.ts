@@ -1,5 +1,5 @@
 /**
- * Mutual HMAC challenge–response over a shared token, bound to the connection (DESIGN §6,
+ * Mutual HMAC challenge–response over a shared token, bound to the connection (architecture §5,
  * protocol version 2). The token itself never crosses the wire, and every step runs on Web
  * Crypto (`globalThis.crypto.subtle`), so the same code runs in Node and in a browser:
  *   K       = scrypt(token, "gradswarm-token-v2", N 2^15, r 8, p 1), once per process (`kdf.ts`)

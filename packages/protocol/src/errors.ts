@@ -1,7 +1,7 @@
 /**
  * Protocol errors. Each code has one WebSocket close code, so whoever catches a ProtocolError
  * closes that one connection with `err.closeCode` and `err.closeReason` and carries on
- * (DESIGN §5, STYLE §2.4). 1002, 1008 and 1009 are RFC 6455's; 4000–4999 are ours.
+ * (architecture §5, STYLE §2.4). 1002, 1008 and 1009 are RFC 6455's; 4000–4999 are ours.
  */
 import { GradswarmError } from '@gradswarm/core';
 import { closeReason } from './close-reason.js';

@@ -1,6 +1,6 @@
 /**
  * Float32 payloads (weights, gradients) travel as raw little-endian IEEE-754 bytes in msgpack
- * bin fields, never as arrays of numbers (DESIGN §4). On a little-endian host (every machine
+ * bin fields, never as arrays of numbers (architecture §4). On a little-endian host (every machine
  * gradswarm targets) both directions are zero-copy views where alignment allows; a big-endian
  * host swaps into a copy.
  */

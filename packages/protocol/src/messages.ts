@@ -1,5 +1,5 @@
 /**
- * The coordinator–worker wire protocol (DESIGN §5). Every message is a msgpack map with `t`
+ * The coordinator–worker wire protocol (architecture §5). Every message is a msgpack map with `t`
  * (its type) and the fields below; binary payloads are Uint8Array (msgpack bin), never arrays
  * of numbers. Float32 payloads are little-endian IEEE-754.
  *

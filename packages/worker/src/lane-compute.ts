@@ -1,5 +1,5 @@
 /**
- * Computing a step's shards on this machine's threads (the remote worker's side of DESIGN §4).
+ * Computing a step's shards on this machine's threads (the remote worker's side of architecture §4).
  *   sum:  every shard is split equally over the lanes and all results are summed in shard then
  *         lane order into one gradient (default mode: fewer bytes on the wire);
  *   each: the shards are spread over the lanes in contiguous groups and each gradient is kept

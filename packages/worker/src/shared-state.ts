@@ -1,5 +1,5 @@
 /**
- * The buffers a machine's threads share (DESIGN §4, inside one machine): the data set once,
+ * The buffers a machine's threads share (architecture §4, inside one machine): the data set once,
  * the current weights version, the current epoch's sample order, and one gradient slot per
  * thread. A task then carries only (version, epoch, offset, count); nothing large is copied
  * between threads per step.

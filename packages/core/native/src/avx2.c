@@ -28,7 +28,7 @@
 /* The MR×16 product of packed panels (MR = 4, 5 or 6, a literal) added into the accumulators,
  * one FMA per element and step in k order: starting from C's values when accumulating, each
  * element's sum is the same chain of FMAs however k is cut into KC panels, so the blocking never
- * moves a bit (DESIGN §3, reproducible mode across machines with different caches). */
+ * moves a bit (architecture §3, reproducible mode across machines with different caches). */
 #define GS_KERNEL_LOOP(MR)                                                                                    \
   _Pragma("GCC unroll 4") for (ptrdiff_t p = 0; p < kc; p++) {                                                \
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);                                         \

@@ -1,5 +1,5 @@
 /*
- * Shared declarations of the gradswarm kernels (DESIGN §3). Matrices are views: element (i, j)
+ * Shared declarations of the gradswarm kernels (architecture §3). Matrices are views: element (i, j)
  * of a view lives at p[i*rs + j*cs], so the transposes of the JS interface and the operand swap
  * of the GEMM driver are only stride changes. Everything here is single-threaded: parallelism
  * comes from the thread pool, and each Node environment (main thread or worker thread) owns its
