@@ -16,6 +16,7 @@ import {
   CoordinatorState,
   createCoordinatorId,
   deriveTokenKey,
+  handshakeLimits,
   normalizeFingerprint,
   ProtocolErrorCode,
   type CoordinatorAction,
@@ -25,6 +26,7 @@ import {
   type WireDatasetDescriptor,
   type WireTrainingConfig,
 } from '@gradswarm/protocol';
+import { frameLimit, setFrameLimit } from '@gradswarm/worker/node';
 import type { WebSocket } from 'ws';
 import type { CoordinatorListener } from './coordinator-listener.js';
 import { sendJson, type RemoveRoute } from './http-routes.js';
@@ -82,7 +84,9 @@ export class CoordinatorServer {
     this.tokenKey = await deriveTokenKey(this.options.token);
     this.removeRoutes.push(
       listener.routes.get('/status', (_req, res) => sendJson(res, 200, this.options.status())),
-      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: this.options.limits.maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
+      // A connection starts with the handshake's small frame limit; it is raised to the
+      // model-sized one per connection once the worker has authenticated (frame-limit.ts).
+      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: handshakeLimits(this.options.limits).maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
     );
     listener.ref();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
@@ -191,6 +195,7 @@ export class CoordinatorServer {
             break;
           case 'joined': {
             o.listener.admit(ws); // authenticated: no handshake deadline from here on
+            setFrameLimit(ws, o.limits.maxPayloadBytes); // before the welcome goes out
             const id = a.workerId;
             const link = {
               sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) => void session.sendStep(step).then(apply, fail),
@@ -234,7 +239,7 @@ export class CoordinatorServer {
     };
     ws.on('error', (err: Error & { code?: string }) => {
       // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
-      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${o.limits.maxPayloadBytes}-byte limit` : err.message;
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${frameLimit(ws) ?? o.limits.maxPayloadBytes}-byte limit${worker ? '' : ' before authentication'}` : err.message;
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
       if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
       ended = true;

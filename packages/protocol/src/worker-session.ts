@@ -23,7 +23,7 @@ import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 import { decodeFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { CLOSE_NORMAL, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode } from './errors.js';
-import { DEFAULT_PROTOCOL_LIMITS, limitsForModel, type ProtocolLimits } from './limits.js';
+import { DEFAULT_PROTOCOL_LIMITS, handshakeLimits, limitsForModel, type ProtocolLimits } from './limits.js';
 import { PROTOCOL_VERSION, type Message, type MessageType, type ResultMessage, type StepMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, WorkerAction } from './session-actions.js';
@@ -66,7 +66,8 @@ export class WorkerSession {
   private cnonce: Uint8Array | null = null;
   private binding: Uint8Array | null = null;
   private keys: SessionKeys | null = null;
-  private limits: ProtocolLimits = DEFAULT_PROTOCOL_LIMITS;
+  /** Until the coordinator is verified (its welcome), a frame may hold a handshake message only. */
+  private limits: ProtocolLimits = handshakeLimits(DEFAULT_PROTOCOL_LIMITS);
   private parameterCount: number | undefined;
   private sentSeq = 0;
   private receivedSeq = 0;
