@@ -155,7 +155,7 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     const big = await joinAsFake(c.url, TOKEN, c.backend, 'big-fake');
     big.conn.sendFrame(new Uint8Array(limit + 1));
     expect((await big.conn.closed).code).toBe(1009);
-    await c.waitFor(new RegExp(`^refused big-fake: a frame above the ${limit}-byte limit$`, 'm'));
+    await c.waitFor(new RegExp(`^refused worker ${big.welcome.workerId}: a frame above the ${limit}-byte limit$`, 'm'));
   });
 
   it('drops a ready worker that sends a result nobody asked for: close 4004 and one line in the log naming it', async () => {
