@@ -96,6 +96,8 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     expect(await conn.closed).toMatchObject({ code: 1008 });
     expect(conn.messages().map((m) => m.t)).toEqual(['challenge', 'error']);
     await expectRefusedOnce(conn, /wrong token/);
+    // Failed authentications are answered late per address (issue 17 item 5), and logged.
+    expect(c.stderr()).toMatch(/^failed authentication 1 from 127\.0\.0\.1: answered after 250 ms$/m);
   });
 
   it('answers a hello of protocol version 2 with error GS_ERR_PROTOCOL_VERSION and close 4001 naming both versions', async () => {

@@ -28,6 +28,7 @@ import {
 } from '@gradswarm/protocol';
 import { frameLimit, setFrameLimit } from '@gradswarm/worker/node';
 import type { WebSocket } from 'ws';
+import { addressKey } from './connection-limits.js';
 import type { CoordinatorListener } from './coordinator-listener.js';
 import { sendJson, type RemoveRoute } from './http-routes.js';
 import type { Membership } from './membership.js';
@@ -228,6 +229,14 @@ export class CoordinatorServer {
         }
       }
     };
+    // A failed authentication is answered late, later for each failure in a row from the same
+    // address, and bans the address after a few (auth-throttle.ts, issue 17 item 5).
+    const applyThrottled = (actions: readonly CoordinatorAction[]): void => {
+      const failedAuth = worker === null && actions.some((a) => a.kind === 'refused' && a.code === ProtocolErrorCode.AUTH);
+      if (!failedAuth) return apply(actions);
+      const delayMs = o.listener.authThrottle.failed(addressKey(req.socket.remoteAddress));
+      setTimeout(() => apply(actions), delayMs).unref();
+    };
     // A session never rejects for bad input (that is a refusal); anything else is a bug, and it
     // ends this one connection, never the run.
     const fail = (err: unknown): void => {
@@ -261,7 +270,7 @@ export class CoordinatorServer {
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.traffic.receivedBytes += data.byteLength;
-      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
+      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(applyThrottled, fail);
     });
   }
 }
