@@ -160,6 +160,17 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     await c.waitFor(new RegExp(`^refused worker ${big.welcome.workerId}: a frame above the ${limit}-byte limit$`, 'm'));
   });
 
+  it('escapes a label and a leave reason that try to forge log lines (issue 17 item 7)', async () => {
+    const forger = await joinAsFake(c.url, TOKEN, c.backend, 'forger\nworker 99 (fake) joined; 9 ready');
+    const id = forger.welcome.workerId;
+    await c.waitFor(new RegExp(`^worker ${id} \\(forger\\\\nworker 99 \\(fake\\) joined; 9 ready, `, 'm'));
+    forger.conn.send({ t: 'leave', reason: 'bye\r\nrun finished\u001b[2K' });
+    await c.waitFor(new RegExp(`^worker ${id} left: bye\\\\r\\\\nrun finished\\\\x1b\\[2K; `, 'm'));
+    expect(c.stderr()).not.toMatch(/^worker 99 \(fake\)/m);
+    expect(c.stderr()).not.toMatch(/^run finished/m);
+    expect(c.stderr()).not.toContain('\u001b');
+  });
+
   it('drops a ready worker that sends a result nobody asked for: close 4004 and one line in the log naming it', async () => {
     // Before the run starts no step has been sent, so any result is stale.
     const eager = await joinAsFake(c.url, TOKEN, c.backend, 'eager-fake');

@@ -8,7 +8,7 @@
  * reason the session chose, logs one line, and the run goes on unharmed.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ModelSpec } from '@gradswarm/core';
+import { peerText, type ModelSpec } from '@gradswarm/core';
 import {
   CLOSE_NORMAL,
   CLOSE_PEER_ERROR,
@@ -190,7 +190,7 @@ export class CoordinatorServer {
             closeQuietly(ws, a.code, a.reason);
             break;
           case 'refused':
-            o.log(`refused ${worker ? worker.label : peer}: ${a.reason}`);
+            o.log(`refused ${worker ? worker.label : peer}: ${peerText(a.reason)}`); // it may quote the peer's text
             ended = true;
             if (worker) o.membership.departed(worker, 'DROPPED', a.reason, true);
             break;
@@ -203,7 +203,8 @@ export class CoordinatorServer {
               close: (code: ProtocolErrorCodeValue, reason: string) => void session.drop(code, reason).then(apply, fail),
               dropped: (reason: string) => o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`),
             };
-            worker = new RemoteWorker(id, a.hello.label || peer, a.hello.threads, a.hello.backend, link, o.stepTimeoutMs);
+            // The label and backend are the worker's own words: escaped once here for every log line and /status.
+            worker = new RemoteWorker(id, peerText(a.hello.label) || peer, a.hello.threads, peerText(a.hello.backend), link, o.stepTimeoutMs);
             break;
           }
           case 'admit':
@@ -220,11 +221,11 @@ export class CoordinatorServer {
             break;
           case 'left':
             ended = true;
-            if (worker) o.membership.departed(worker, 'LEFT', a.reason);
+            if (worker) o.membership.departed(worker, 'LEFT', peerText(a.reason));
             break;
           case 'worker-error':
             ended = true;
-            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${a.code}: ${a.message}`);
+            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${peerText(a.code)}: ${peerText(a.message)}`);
             break;
         }
       }
@@ -263,7 +264,7 @@ export class CoordinatorServer {
         session.closed();
         if (this.closing || ended) return;
         ended = true;
-        const why = `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+        const why = `connection closed (${code}${reason.length ? ` ${peerText(reason.toString())}` : ''})`;
         if (worker && state === CoordinatorState.JOINED) o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
         if (worker) o.membership.departed(worker, 'LEFT', why);
       });

@@ -28,7 +28,7 @@ import { PROTOCOL_VERSION, type Message, type MessageType, type ResultMessage, t
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, WorkerAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
-import { parameterCount } from '@gradswarm/core';
+import { parameterCount, peerText } from '@gradswarm/core';
 
 /** The worker session's states. */
 export const WorkerState = { AWAIT_CHALLENGE: 0, AWAIT_WELCOME: 1, PREPARING: 2, READY: 3, CLOSED: 4 } as const;
@@ -111,7 +111,7 @@ export class WorkerSession {
         if (err.code === ProtocolErrorCode.AUTH && before === WorkerState.AWAIT_WELCOME) {
           return [close(err.closeCode, err.message), { kind: 'refused', code: err.code, message: err.message }];
         }
-        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${err.message}` }];
+        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${peerText(err.message)}` }];
       }
     });
   }
@@ -225,12 +225,12 @@ export class WorkerSession {
       case 'error':
         if (REFUSAL_CODES.has(m.code)) {
           this.stateValue = WorkerState.CLOSED;
-          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${m.message}` }];
+          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${peerText(m.message)}` }];
         }
-        return [{ kind: 'log', line: `coordinator reported ${m.code}: ${m.message}` }];
+        return [{ kind: 'log', line: `coordinator reported ${peerText(m.code)}: ${peerText(m.message)}` }];
       case 'leave':
         this.stateValue = WorkerState.CLOSED;
-        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${m.reason}` }];
+        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${peerText(m.reason)}` }];
       default:
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
     }

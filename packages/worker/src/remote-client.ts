@@ -10,7 +10,7 @@
  * finished.
  */
 import { availableParallelism } from 'node:os';
-import { parameterCount, selectBackend, type GradientStats } from '@gradswarm/core';
+import { parameterCount, peerText, selectBackend, type GradientStats } from '@gradswarm/core';
 import { decodeDataset, epochPermutation } from '@gradswarm/data';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -293,7 +293,7 @@ export class WorkerClient {
         finish(failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => {
-        const why = `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+        const why = `closed ${code}${reason.length ? ` ${peerText(reason.toString())}` : ''}`;
         void inbox.then(() => finish(this.stopped ? 'stopped' : 'dropped', why));
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
