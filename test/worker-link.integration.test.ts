@@ -56,4 +56,13 @@ describe('gradswarm worker on a coordinator link that fails quietly', () => {
     expect(exit.reason, lines.join('\n')).toBe('finished');
     expect(fake.closes.find((c) => c.connection === 1), lines.join('\n')).toMatchObject({ code: 1009 });
   });
+
+  it('does not take an unsigned leave "finished" before the welcome as the end of the run: it reconnects (issue 17 item 4)', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['stranger', 'normal'], 1000);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('finished');
+    expect(fake.connections(), lines.join('\n')).toBe(2);
+    expect(lines).toContainEqual(expect.stringMatching(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/));
+  });
 });

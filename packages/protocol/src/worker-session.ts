@@ -12,7 +12,8 @@
  *   3 READY            step → step;  result() → result                                  → 3
  *   2, 3               heartbeat → heartbeat back
  *   any                error with a refusal code (auth, version, backend) → refused      → 4
- *                      other error → log;  leave 'finished' → finished; other leave → lost → 4
+ *                      other error → log;  leave 'finished' from a verified coordinator (2, 3)
+ *                      → finished; any other leave, and every leave before the welcome → lost → 4
  *                      a frame that does not decode, is not allowed here or fails its
  *                      signature → close with the error's close code, lost              → 4
  *   4 CLOSED           every frame is ignored
@@ -199,6 +200,7 @@ export class WorkerSession {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
     const decoded = decodeFrame(frame, this.limits, { parameterCount: this.parameterCount, allowed: ALLOWED[this.stateValue] });
     const m = decoded.message;
+    const verified = this.keyed();
     if (m.t === 'welcome' && !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)) {
       throw new ProtocolError(ProtocolErrorCode.AUTH, 'the coordinator could not prove it knows the token - help: check --token and --connect');
     }
@@ -230,6 +232,9 @@ export class WorkerSession {
         return [{ kind: 'log', line: `coordinator reported ${peerText(m.code)}: ${peerText(m.message)}` }];
       case 'leave':
         this.stateValue = WorkerState.CLOSED;
+        // Before the welcome verifies, anyone at the address can say "finished": only a
+        // verified coordinator can end the worker's run (issue 17 item 4); a stranger's leave is a lost link.
+        if (!verified) return [{ kind: 'lost', message: `an unverified peer at the coordinator's address said leave (${peerText(m.reason)}); not trusted, reconnecting` }];
         return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${peerText(m.reason)}` }];
       default:
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);

@@ -63,6 +63,21 @@ describe('WorkerSession frame limits by phase (issue 17 item 1)', () => {
   });
 });
 
+describe('WorkerSession and a peer it has not verified (issue 17 item 4)', () => {
+  it('takes an unsigned leave "finished" before the welcome as a lost link, never as the end of the run', async () => {
+    const w = await workerSession();
+    await w.open();
+    const early = await w.receive(encodeMessage({ t: 'leave', reason: 'finished' }));
+    expect(early.map((a) => a.kind)).toEqual(['lost']);
+    expect(ofKind(early, 'lost')[0].message).toMatch(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/);
+    const afterAuth = await workerSession();
+    await afterAuth.open();
+    await afterAuth.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }));
+    expect(afterAuth.state).toBe(WorkerState.AWAIT_WELCOME);
+    expect((await afterAuth.receive(encodeMessage({ t: 'leave', reason: 'finished' }))).map((a) => a.kind)).toEqual(['lost']);
+  });
+});
+
 describe('WorkerSession 1 AWAIT_WELCOME', () => {
   it('takes a signed welcome whose MAC verifies → PREPARING, with limits sized to the model', async () => {
     const { worker, workerActions } = await joined();
