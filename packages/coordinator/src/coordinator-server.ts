@@ -234,7 +234,10 @@ export class CoordinatorServer {
     // address, and bans the address after a few (auth-throttle.ts, issue 17 item 5).
     const applyThrottled = (actions: readonly CoordinatorAction[]): void => {
       const failedAuth = worker === null && actions.some((a) => a.kind === 'refused' && a.code === ProtocolErrorCode.AUTH);
-      if (!failedAuth) return apply(actions);
+      if (!failedAuth) {
+        apply(actions);
+        return;
+      }
       const delayMs = o.listener.authThrottle.failed(addressKey(req.socket.remoteAddress));
       setTimeout(() => apply(actions), delayMs).unref();
     };

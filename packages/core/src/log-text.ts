@@ -11,7 +11,11 @@
 /** Longest peer text kept in one log line, in UTF-16 units [256]; the rest is cut with "…". */
 export const MAX_PEER_TEXT_CHARS = 256;
 
-const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Built from code points, since a regex literal with control characters is easy to misread.
+const hex = (code: number): string => `\\u${code.toString(16).padStart(4, '0')}`;
+const range = (from: number, to: number): string => `${hex(from)}-${hex(to)}`;
+const UNSAFE_CLASS = ['\\\\', range(0x00, 0x1f), range(0x7f, 0x9f), hex(0x061c), hex(0x200e), hex(0x200f), hex(0x2028), hex(0x2029), range(0x202a, 0x202e), range(0x2066, 0x2069), hex(0xfeff)].join('');
+const UNSAFE = new RegExp(`[${UNSAFE_CLASS}]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, 'g');
 
 const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
