@@ -19,7 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SHARDS_PER_STEP } from '@gradswarm/coordinator';
-import { createNonce, float32ToBytes, limitsForModel, PROTOCOL_VERSION, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
+import { createNonce, encodeMessage, float32ToBytes, handshakeLimits, limitsForModel, PROTOCOL_VERSION, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
 import { authFor, getStatus, hello, joinAsFake, launchCoordinator, RawConnection, type CoordinatorProcess, type FakeWorker } from './helpers/coordinator.js';
@@ -96,6 +96,8 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     expect(await conn.closed).toMatchObject({ code: 1008 });
     expect(conn.messages().map((m) => m.t)).toEqual(['challenge', 'error']);
     await expectRefusedOnce(conn, /wrong token/);
+    // Failed authentications are answered late per address (issue 17 item 5), and logged.
+    expect(c.stderr()).toMatch(/^failed authentication 1 from 127\.0\.0\.1: answered after 250 ms$/m);
   });
 
   it('answers a hello of protocol version 2 with error GS_ERR_PROTOCOL_VERSION and close 4001 naming both versions', async () => {
@@ -130,14 +132,43 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     await expectRefusedOnce(conn, /text frame/);
   });
 
-  it('closes a frame one byte above the limit sized to the model with 1009', async () => {
-    // The coordinator sizes its ws maxPayload to the run's model: limitsForModel(P, S_max).
-    const limit = limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP).maxPayloadBytes;
+  it('closes a frame one byte above the handshake limit with 1009 before authentication (issue 17 item 1)', async () => {
+    // Before auth a frame may hold a hello or an auth and nothing more: a few kB, not the model's limit.
+    const limit = handshakeLimits(limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP)).maxPayloadBytes;
+    expect(limit).toBeLessThan(16 * 1024);
     const conn = await RawConnection.open(c.url);
     conn.sendFrame(new Uint8Array(limit + 1));
     const closed = await conn.closed;
     expect(closed.code).toBe(1009);
-    await expectRefusedOnce(conn, new RegExp(`above the ${limit}-byte limit`));
+    await expectRefusedOnce(conn, new RegExp(`above the ${limit}-byte limit before authentication`));
+  });
+
+  it('closes a valid hello padded to 64 kB with 1009, never answering it with a challenge', async () => {
+    const conn = await RawConnection.open(c.url);
+    conn.sendFrame(encodeMessage({ ...hello(c.backend, 'padded'), pad: new Uint8Array(64 * 1024) } as never));
+    expect((await conn.closed).code).toBe(1009);
+    expect(conn.messages().map((m) => m.t)).toEqual([]);
+    await expectRefusedOnce(conn, /before authentication/);
+  });
+
+  it('closes a frame one byte above the limit sized to the model with 1009 once authenticated', async () => {
+    // After the welcome the coordinator raises ws maxPayload to the run's model: limitsForModel(P, S_max).
+    const limit = limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP).maxPayloadBytes;
+    const big = await joinAsFake(c.url, TOKEN, c.backend, 'big-fake');
+    big.conn.sendFrame(new Uint8Array(limit + 1));
+    expect((await big.conn.closed).code).toBe(1009);
+    await c.waitFor(new RegExp(`^refused worker ${big.welcome.workerId}: a frame above the ${limit}-byte limit$`, 'm'));
+  });
+
+  it('escapes a label and a leave reason that try to forge log lines (issue 17 item 7)', async () => {
+    const forger = await joinAsFake(c.url, TOKEN, c.backend, 'forger\nworker 99 (fake) joined; 9 ready');
+    const id = forger.welcome.workerId;
+    await c.waitFor(new RegExp(`^worker ${id} \\(forger\\\\nworker 99 \\(fake\\) joined; 9 ready, `, 'm'));
+    forger.conn.send({ t: 'leave', reason: 'bye\r\nrun finished\u001b[2K' });
+    await c.waitFor(new RegExp(`^worker ${id} left: bye\\\\r\\\\nrun finished\\\\x1b\\[2K; `, 'm'));
+    expect(c.stderr()).not.toMatch(/^worker 99 \(fake\)/m);
+    expect(c.stderr()).not.toMatch(/^run finished/m);
+    expect(c.stderr()).not.toContain('\u001b');
   });
 
   it('drops a ready worker that sends a result nobody asked for: close 4004 and one line in the log naming it', async () => {
@@ -145,7 +176,10 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     const eager = await joinAsFake(c.url, TOKEN, c.backend, 'eager-fake');
     const id = eager.welcome.workerId;
     await c.waitFor(new RegExp(`^worker ${id} \\(eager-fake[^)]*\\) joined`, 'm'));
-    eager.conn.send(resultFor({ t: 'step', step: 1, version: 0, epoch: 0, batch: 0, shards: [{ offset: 0, count: 25 }], reduce: 'each' }, c.parameterCount));
+    // Four gradients: larger than the handshake's frame limit, so this also shows the limit was raised after the welcome.
+    const stale = resultFor({ t: 'step', step: 1, version: 0, epoch: 0, batch: 0, shards: [0, 25, 50, 75].map((offset) => ({ offset, count: 25 })), reduce: 'each' }, c.parameterCount);
+    expect(encodeMessage(stale).byteLength).toBeGreaterThan(handshakeLimits(limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP)).maxPayloadBytes);
+    eager.conn.send(stale);
     const closed = await eager.conn.closed;
     expect(closed.code).toBe(4004);
     expect(closed.reason).toMatch(/stale/);

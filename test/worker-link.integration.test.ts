@@ -6,7 +6,10 @@
  *     heartbeat: a host that lost power) is taken as lost after three announced heartbeat
  *     intervals; the worker closes with 4007 and rejoins the next coordinator at that address;
  *   - a coordinator `error` whose code is 1500 non-ASCII characters does not kill the worker:
- *     it closes with 4002 and a reason of at most 123 bytes, and goes on to the next one.
+ *     it closes with 4002 and a reason of at most 123 bytes, and goes on to the next one;
+ *   - a coordinator that answers hello with a 1 MiB frame: before the worker has verified it a
+ *     frame may hold a handshake message only (issue 17 item 1), so ws closes with 1009 and the
+ *     worker goes on to the next one.
  */
 import { WorkerClient } from '@gradswarm/worker/node';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,5 +47,22 @@ describe('gradswarm worker on a coordinator link that fails quietly', () => {
     expect(first.code).toBe(4002);
     expect(Buffer.byteLength(first.reason)).toBeLessThanOrEqual(123);
     expect(first.reason).toMatch(/^error\.code must be a string of 1–1024 characters/);
+  });
+
+  it('closes a 1 MiB frame from a coordinator it has not verified with 1009, then rejoins', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['flood', 'normal'], 1000);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('finished');
+    expect(fake.closes.find((c) => c.connection === 1), lines.join('\n')).toMatchObject({ code: 1009 });
+  });
+
+  it('does not take an unsigned leave "finished" before the welcome as the end of the run: it reconnects (issue 17 item 4)', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['stranger', 'normal'], 1000);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('finished');
+    expect(fake.connections(), lines.join('\n')).toBe(2);
+    expect(lines).toContainEqual(expect.stringMatching(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/));
   });
 });

@@ -5,6 +5,9 @@
  *   'silent'   handshake, data set, ready, then nothing at all: no heartbeat, no step, no close
  *              (a host that lost power behind a cut link)
  *   'hostile'  answers hello with an unsigned `error` whose code is 1500 non-ASCII characters
+ *   'stranger' answers hello with an unsigned leave 'finished' (anyone at the address can)
+ *   'flood'    answers hello with a valid challenge padded to 1 MiB (an unknown field), a frame
+ *              far above what a worker accepts before it has verified the coordinator
  * Every close the worker sends is recorded.
  */
 import type { AddressInfo } from 'node:net';
@@ -13,7 +16,7 @@ import { encodeDataset, fingerprint } from '@gradswarm/data';
 import { CoordinatorSession, createCoordinatorId, DEFAULT_PROTOCOL_LIMITS, deriveTokenKey, encodeMessage, type CoordinatorAction } from '@gradswarm/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export type FakeBehaviour = 'normal' | 'silent' | 'hostile';
+export type FakeBehaviour = 'normal' | 'silent' | 'hostile' | 'flood' | 'stranger';
 
 export interface FakeCoordinator {
   readonly url: string;
@@ -52,6 +55,14 @@ export async function startFakeCoordinator(token: string, behaviours: readonly F
     ws.on('close', (code, reason) => closes.push({ connection: n, code, reason: reason.toString() }));
     if (behaviour === 'hostile') {
       ws.once('message', () => ws.send(encodeMessage({ t: 'error', code: 'É'.repeat(1500), message: 'hostile' })));
+      return;
+    }
+    if (behaviour === 'stranger') {
+      ws.once('message', () => ws.send(encodeMessage({ t: 'leave', reason: 'finished' })));
+      return;
+    }
+    if (behaviour === 'flood') {
+      ws.once('message', () => ws.send(encodeMessage({ t: 'challenge', nonce: new Uint8Array(32), coordinatorId: new Uint8Array(16), pad: new Uint8Array(1 << 20) } as never)));
       return;
     }
     let next = 1;

@@ -21,6 +21,7 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { WebSocket } from 'ws';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 import { addressKey, CONNECTION_LIMIT_HTTP_STATUS, ConnectionLimits, type ConnectionLimitsOptions } from './connection-limits.js';
 import { fitConnectionLimits, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 import { HttpRoutes, rejectUpgrade } from './http-routes.js';
@@ -37,7 +38,12 @@ export interface ListenOptions extends ConnectionLimitsOptions {
   readonly log?: (line: string) => void;
   /** The open-file limit the caps must fit in [readOpenFileLimit()]; null: ignore it. */
   readonly openFileLimit?: OpenFileLimit | null;
+  /** Delays and ban after failed authentications (auth-throttle.ts) [its defaults]. */
+  readonly authThrottle?: AuthThrottleOptions;
 }
+
+/** HTTP status of an upgrade from an address banned after failed authentications. */
+export const AUTH_BANNED_HTTP_STATUS = 429;
 
 /** Longest time Node's HTTP server waits for a request's headers [Node's default, 60 s]. */
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
@@ -45,6 +51,8 @@ const MAX_HEADERS_TIMEOUT_MS = 60_000;
 export class CoordinatorListener {
   readonly routes: HttpRoutes;
   readonly limits: ConnectionLimits;
+  /** Failed authentications per address: the delay of each refusal, and bans. */
+  readonly authThrottle: AuthThrottle;
   /** SHA-256 fingerprint of the TLS certificate (null without TLS). */
   readonly certificateFingerprint: string | null;
   private address: AddressInfo | null = null;
@@ -57,6 +65,7 @@ export class CoordinatorListener {
     fingerprint: string | null,
   ) {
     this.limits = limits;
+    this.authThrottle = new AuthThrottle(options.authThrottle, options.log);
     this.routes = routes;
     this.certificateFingerprint = fingerprint;
   }
@@ -147,6 +156,11 @@ export class CoordinatorListener {
     }
     if (route.handshake) {
       const address = addressKey(req.socket.remoteAddress);
+      const banned = this.authThrottle.refusal(address);
+      if (banned !== null) {
+        rejectUpgrade(socket, AUTH_BANNED_HTTP_STATUS, 'Too Many Requests', { error: banned, code: ErrorCode.AUTH_BANNED }, { 'Retry-After': String(this.authThrottle.retryAfterSeconds(address)) });
+        return;
+      }
       const refusal = this.limits.refusal(address);
       if (refusal !== null) {
         rejectUpgrade(socket, CONNECTION_LIMIT_HTTP_STATUS, 'Service Unavailable', { error: refusal, code: ErrorCode.CONNECTION_LIMIT }, { 'Retry-After': '5' });

@@ -8,7 +8,7 @@
  * reason the session chose, logs one line, and the run goes on unharmed.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ModelSpec } from '@gradswarm/core';
+import { peerText, type ModelSpec } from '@gradswarm/core';
 import {
   CLOSE_NORMAL,
   CLOSE_PEER_ERROR,
@@ -16,6 +16,7 @@ import {
   CoordinatorState,
   createCoordinatorId,
   deriveTokenKey,
+  handshakeLimits,
   normalizeFingerprint,
   ProtocolErrorCode,
   type CoordinatorAction,
@@ -25,7 +26,9 @@ import {
   type WireDatasetDescriptor,
   type WireTrainingConfig,
 } from '@gradswarm/protocol';
+import { frameLimit, setFrameLimit } from '@gradswarm/worker/node';
 import type { WebSocket } from 'ws';
+import { addressKey } from './connection-limits.js';
 import type { CoordinatorListener } from './coordinator-listener.js';
 import { sendJson, type RemoveRoute } from './http-routes.js';
 import type { Membership } from './membership.js';
@@ -82,7 +85,9 @@ export class CoordinatorServer {
     this.tokenKey = await deriveTokenKey(this.options.token);
     this.removeRoutes.push(
       listener.routes.get('/status', (_req, res) => sendJson(res, 200, this.options.status())),
-      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: this.options.limits.maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
+      // A connection starts with the handshake's small frame limit; it is raised to the
+      // model-sized one per connection once the worker has authenticated (frame-limit.ts).
+      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: handshakeLimits(this.options.limits).maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
     );
     listener.ref();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
@@ -185,12 +190,13 @@ export class CoordinatorServer {
             closeQuietly(ws, a.code, a.reason);
             break;
           case 'refused':
-            o.log(`refused ${worker ? worker.label : peer}: ${a.reason}`);
+            o.log(`refused ${worker ? worker.label : peer}: ${peerText(a.reason)}`); // it may quote the peer's text
             ended = true;
             if (worker) o.membership.departed(worker, 'DROPPED', a.reason, true);
             break;
           case 'joined': {
             o.listener.admit(ws); // authenticated: no handshake deadline from here on
+            setFrameLimit(ws, o.limits.maxPayloadBytes); // before the welcome goes out
             const id = a.workerId;
             const link = {
               sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) => void session.sendStep(step).then(apply, fail),
@@ -200,7 +206,8 @@ export class CoordinatorServer {
                 if (worker) o.membership.dropping(worker, reason);
               },
             };
-            worker = new RemoteWorker(id, a.hello.label || peer, a.hello.threads, a.hello.backend, link, o.stepTimeoutMs);
+            // The label and backend are the worker's own words: escaped once here for every log line and /status.
+            worker = new RemoteWorker(id, peerText(a.hello.label) || peer, a.hello.threads, peerText(a.hello.backend), link, o.stepTimeoutMs);
             break;
           }
           case 'admit':
@@ -217,14 +224,25 @@ export class CoordinatorServer {
             break;
           case 'left':
             ended = true;
-            if (worker) o.membership.departed(worker, 'LEFT', a.reason);
+            if (worker) o.membership.departed(worker, 'LEFT', peerText(a.reason));
             break;
           case 'worker-error':
             ended = true;
-            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${a.code}: ${a.message}`);
+            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${peerText(a.code)}: ${peerText(a.message)}`);
             break;
         }
       }
+    };
+    // A failed authentication is answered late, later for each failure in a row from the same
+    // address, and bans the address after a few (auth-throttle.ts, issue 17 item 5).
+    const applyThrottled = (actions: readonly CoordinatorAction[]): void => {
+      const failedAuth = worker === null && actions.some((a) => a.kind === 'refused' && a.code === ProtocolErrorCode.AUTH);
+      if (!failedAuth) {
+        apply(actions);
+        return;
+      }
+      const delayMs = o.listener.authThrottle.failed(addressKey(req.socket.remoteAddress));
+      setTimeout(() => apply(actions), delayMs).unref();
     };
     // A session never rejects for bad input (that is a refusal); anything else is a bug, and it
     // ends this one connection, never the run.
@@ -237,7 +255,7 @@ export class CoordinatorServer {
     };
     ws.on('error', (err: Error & { code?: string }) => {
       // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
-      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${o.limits.maxPayloadBytes}-byte limit` : err.message;
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${frameLimit(ws) ?? o.limits.maxPayloadBytes}-byte limit${worker ? '' : ' before authentication'}` : err.message;
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
       if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
       ended = true;
@@ -252,14 +270,14 @@ export class CoordinatorServer {
         session.closed();
         if (this.closing || ended) return;
         ended = true;
-        const why = `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
+        const why = `connection closed (${code}${reason.length ? ` ${peerText(reason.toString())}` : ''})`;
         if (worker && state === CoordinatorState.JOINED) o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
         if (worker) o.membership.departed(worker, 'LEFT', why);
       });
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.traffic.receivedBytes += data.byteLength;
-      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
+      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(applyThrottled, fail);
     });
   }
 }

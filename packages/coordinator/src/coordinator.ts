@@ -7,7 +7,8 @@
  *
  * listen() binds the port and checks TLS before the data set is loaded (so a taken port is one
  * line, at once); start() opens it itself when it was not given.
- *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then.
+ *   stop() (SIGINT/SIGTERM) ends run() after the current step; a checkpoint is written then,
+ *   and at normal completion (when --checkpoint is set).
  *   A failed checkpoint write is logged and does not end the run (tryCheckpoint).
  */
 import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
@@ -184,7 +185,10 @@ export class Coordinator {
           if (every > 0 && (info.step + 1) % every === 0) this.tryCheckpoint(every);
         },
       });
-      if (result.interrupted) this.tryCheckpoint(0);
+      // At normal completion too (issue 17 item 8): a final --out that fails must not lose the
+      // model. Not twice when the last step was a checkpoint step already.
+      const lastStep = this.trainer.state().step;
+      if (result.interrupted || !(every > 0 && lastStep % every === 0)) this.tryCheckpoint(0);
       this.phase = result.interrupted ? 'stopped' : 'finished';
       return result;
     } catch (err) {

@@ -62,5 +62,28 @@ describe('Coordinator', () => {
       expect(lines.slice(1)).toEqual([`checkpoint at step 8 written to ${join(ckpt, 'checkpoint.json')}`, `checkpoint at step 12 written to ${join(ckpt, 'checkpoint.json')}`]);
       expect(loadCheckpoint(ckpt).state.step).toBe(12);
     });
+
+    it('writes a checkpoint at normal completion when the last step is not a checkpoint step (issue 17 item 8)', async () => {
+      dir = await mkdtemp(join(tmpdir(), 'gradswarm-ckpt-'));
+      const ckpt = join(dir, 'ckpt');
+      const d = data();
+      const lines: string[] = [];
+      const coordinator = new Coordinator({
+        spec,
+        data: d,
+        dataFingerprint: 'f',
+        dataName: 'test',
+        training: { epochs: 3, batchSize: 10, seed: 1 },
+        local: [new InProcessSource({ spec, data: d, backend: referenceBackend })],
+        backend: 'reference',
+        checkpoint: { dir: ckpt, everySteps: 5 },
+        log: (line) => lines.push(line),
+      });
+      const result = await coordinator.run();
+      expect([result.steps, result.interrupted]).toEqual([12, false]);
+      const file = join(ckpt, 'checkpoint.json');
+      expect(lines).toEqual([`checkpoint at step 5 written to ${file}`, `checkpoint at step 10 written to ${file}`, `checkpoint at step 12 written to ${file}`]);
+      expect(loadCheckpoint(ckpt).state.step).toBe(12);
+    });
   });
 });

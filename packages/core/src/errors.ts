@@ -47,6 +47,8 @@ export const ErrorCode = {
   HANDSHAKE_TIMEOUT: 'GS_ERR_HANDSHAKE_TIMEOUT',
   /** Too many unauthenticated connections, in total or from one address (HTTP 503 at the upgrade). */
   CONNECTION_LIMIT: 'GS_ERR_CONNECTION_LIMIT',
+  /** An address banned for a while after too many failed authentications in a row (HTTP 429 at the upgrade). */
+  AUTH_BANNED: 'GS_ERR_AUTH_BANNED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -4,6 +4,7 @@ export * from './class-metrics.js';
 export * from './constants.js';
 export * from './cost.js';
 export * from './errors.js';
+export { MAX_PEER_TEXT_CHARS, peerText } from './log-text.js';
 export * from './gradcheck.js';
 export * from './gradient-sum.js';
 export type { KernelBackend } from './kernel-backend.js';

@@ -21,7 +21,7 @@ import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 import { decodeFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { CLOSE_NORMAL, CLOSE_PEER_ERROR, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode, type ProtocolErrorCodeValue } from './errors.js';
-import type { ProtocolLimits } from './limits.js';
+import { handshakeLimits, type ProtocolLimits } from './limits.js';
 import type { HelloMessage, Message, MessageType, StepMessage, WelcomeMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, CoordinatorAction } from './session-actions.js';
@@ -79,7 +79,20 @@ export class CoordinatorSession {
   private requestId = 0;
   private pending: StepMessage | null = null;
 
-  constructor(private readonly options: CoordinatorSessionOptions) {}
+  /** Before the worker is authenticated, a frame may hold a hello or an auth and nothing more. */
+  private readonly earlyLimits: ProtocolLimits;
+
+  constructor(private readonly options: CoordinatorSessionOptions) {
+    this.earlyLimits = handshakeLimits(options.limits);
+  }
+
+  /**
+   * The limits frames are checked against now: `handshakeLimits` until the welcome is sent,
+   * the full (model-sized) limits after it. The driver sets ws's maxPayload to this.
+   */
+  get currentLimits(): ProtocolLimits {
+    return this.stateValue === CoordinatorState.AWAIT_HELLO || this.stateValue === CoordinatorState.AWAIT_AUTH ? this.earlyLimits : this.options.limits;
+  }
 
   /** The current state (CoordinatorState). */
   get state(): CoordinatorStateValue {
@@ -157,7 +170,7 @@ export class CoordinatorSession {
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<CoordinatorAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
     const o = this.options;
-    const decoded = decodeFrame(frame, o.limits, { parameterCount: o.parameterCount, allowed: ALLOWED[this.stateValue] });
+    const decoded = decodeFrame(frame, this.currentLimits, { parameterCount: o.parameterCount, allowed: ALLOWED[this.stateValue] });
     if (this.keys) await openSealed(frame, decoded, this.keys.workerToCoordinator, ++this.receivedSeq);
     const m = decoded.message;
     switch (m.t) {

@@ -6,7 +6,7 @@ export type { WireDatasetDescriptor, WireShard, WireTrainingConfig } from './mes
 export { CLOSE_REASON_MAX_BYTES, COORDINATOR_ID_BYTES, MAC_BYTES, MIN_TOKEN_CHARS, NONCE_BYTES } from './constants.js';
 export { CLOSE_NORMAL, CLOSE_PEER_ERROR, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode, protocolErrorFromClose } from './errors.js';
 export type { ProtocolErrorCodeValue, ProtocolErrorInfo } from './errors.js';
-export { DEFAULT_PROTOCOL_LIMITS, limitsForModel, resolveProtocolLimits, type ProtocolLimits } from './limits.js';
+export { DEFAULT_PROTOCOL_LIMITS, handshakeLimits, limitsForModel, resolveProtocolLimits, type ProtocolLimits } from './limits.js';
 export { encodeMessage } from './encode.js';
 export { decodeFrame, decodeMessage, type DecodedFrame } from './decode.js';
 export { validateMessage, type ValidationContext } from './validate.js';

@@ -7,7 +7,7 @@
  * Every limit is a positive safe integer; 0 and Infinity are refused, because an unlimited
  * wire is never what a coordinator facing the network wants.
  */
-import { MAX_PARAMETER_COUNT } from './constants.js';
+import { MAX_PARAMETER_COUNT, MAX_SPEC_LAYERS } from './constants.js';
 
 /** The limits every decoded message is checked against. */
 export interface ProtocolLimits {
@@ -83,6 +83,29 @@ export function limitsForModel(parameterCount: number, maxShards: number): Proto
     throw new RangeError(`parameterCount ${parameterCount} × maxShards ${maxShards} gives an impossible payload size`);
   }
   return resolveProtocolLimits({ maxPayloadBytes, maxShardsPerStep: maxShards });
+}
+
+/** Room for a handshake message's small fields: type, integers, nonces, MACs, map headers. */
+const HANDSHAKE_FIXED_BYTES = 4096;
+/** Most UTF-8 bytes per UTF-16 unit (a BMP character above U+07FF), plus a str32 header. */
+const UTF8_BYTES_PER_UNIT = 3;
+const STR_HEADER_BYTES = 5;
+/** Upper bound of one layer size on the wire (a uint32). */
+const LAYER_WIRE_BYTES = 5;
+
+/**
+ * The frame limit before the peer is authenticated (issue 17 item 1): room for the largest
+ * handshake message and nothing more, so a stranger can never make either side buffer or
+ * parse a model-sized frame. The largest are a `hello` or `error` (two strings of
+ * maxLabelLength) and a `welcome` (MAX_SPEC_LAYERS layer sizes and the data set's name);
+ * about 10 KiB with the default limits.
+ * @param limits the connection's full limits (maxLabelLength is read from them)
+ * @returns the same limits with maxPayloadBytes lowered to the handshake's bound
+ */
+export function handshakeLimits(limits: ProtocolLimits): ProtocolLimits {
+  const strings = 2 * (UTF8_BYTES_PER_UNIT * limits.maxLabelLength + STR_HEADER_BYTES);
+  const bound = strings + MAX_SPEC_LAYERS * LAYER_WIRE_BYTES + HANDSHAKE_FIXED_BYTES;
+  return Object.freeze({ ...limits, maxPayloadBytes: Math.min(limits.maxPayloadBytes, bound) });
 }
 
 /**

@@ -12,7 +12,8 @@
  *   3 READY            step → step;  result() → result                                  → 3
  *   2, 3               heartbeat → heartbeat back
  *   any                error with a refusal code (auth, version, backend) → refused      → 4
- *                      other error → log;  leave 'finished' → finished; other leave → lost → 4
+ *                      other error → log;  leave 'finished' from a verified coordinator (2, 3)
+ *                      → finished; any other leave, and every leave before the welcome → lost → 4
  *                      a frame that does not decode, is not allowed here or fails its
  *                      signature → close with the error's close code, lost              → 4
  *   4 CLOSED           every frame is ignored
@@ -23,12 +24,12 @@ import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 import { decodeFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { CLOSE_NORMAL, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode } from './errors.js';
-import { DEFAULT_PROTOCOL_LIMITS, limitsForModel, type ProtocolLimits } from './limits.js';
+import { DEFAULT_PROTOCOL_LIMITS, handshakeLimits, limitsForModel, type ProtocolLimits } from './limits.js';
 import { PROTOCOL_VERSION, type Message, type MessageType, type ResultMessage, type StepMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, WorkerAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
-import { parameterCount } from '@gradswarm/core';
+import { parameterCount, peerText } from '@gradswarm/core';
 
 /** The worker session's states. */
 export const WorkerState = { AWAIT_CHALLENGE: 0, AWAIT_WELCOME: 1, PREPARING: 2, READY: 3, CLOSED: 4 } as const;
@@ -66,7 +67,8 @@ export class WorkerSession {
   private cnonce: Uint8Array | null = null;
   private binding: Uint8Array | null = null;
   private keys: SessionKeys | null = null;
-  private limits: ProtocolLimits = DEFAULT_PROTOCOL_LIMITS;
+  /** Until the coordinator is verified (its welcome), a frame may hold a handshake message only. */
+  private limits: ProtocolLimits = handshakeLimits(DEFAULT_PROTOCOL_LIMITS);
   private parameterCount: number | undefined;
   private sentSeq = 0;
   private receivedSeq = 0;
@@ -110,7 +112,7 @@ export class WorkerSession {
         if (err.code === ProtocolErrorCode.AUTH && before === WorkerState.AWAIT_WELCOME) {
           return [close(err.closeCode, err.message), { kind: 'refused', code: err.code, message: err.message }];
         }
-        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${err.message}` }];
+        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${peerText(err.message)}` }];
       }
     });
   }
@@ -198,6 +200,7 @@ export class WorkerSession {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
     const decoded = decodeFrame(frame, this.limits, { parameterCount: this.parameterCount, allowed: ALLOWED[this.stateValue] });
     const m = decoded.message;
+    const verified = this.keyed();
     if (m.t === 'welcome' && !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)) {
       throw new ProtocolError(ProtocolErrorCode.AUTH, 'the coordinator could not prove it knows the token - help: check --token and --connect');
     }
@@ -224,12 +227,15 @@ export class WorkerSession {
       case 'error':
         if (REFUSAL_CODES.has(m.code)) {
           this.stateValue = WorkerState.CLOSED;
-          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${m.message}` }];
+          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${peerText(m.message)}` }];
         }
-        return [{ kind: 'log', line: `coordinator reported ${m.code}: ${m.message}` }];
+        return [{ kind: 'log', line: `coordinator reported ${peerText(m.code)}: ${peerText(m.message)}` }];
       case 'leave':
         this.stateValue = WorkerState.CLOSED;
-        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${m.reason}` }];
+        // Before the welcome verifies, anyone at the address can say "finished": only a
+        // verified coordinator can end the worker's run (issue 17 item 4); a stranger's leave is a lost link.
+        if (!verified) return [{ kind: 'lost', message: `an unverified peer at the coordinator's address said leave (${peerText(m.reason)}); not trusted, reconnecting` }];
+        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${peerText(m.reason)}` }];
       default:
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoordinatorState, encodeMessage, PROTOCOL_VERSION, type StepMessage } from '../src/index.js';
+import { CoordinatorState, DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, PROTOCOL_VERSION, type StepMessage } from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
 import { coordinatorSession, DATASET, decoded, joined, ofKind, onlySent, ready, sent, workerSession } from './fixtures/session-pair.js';
 
@@ -54,6 +54,24 @@ describe('CoordinatorSession 0 AWAIT_HELLO', () => {
       const error = decoded(onlySent(actions));
       expect(error.t === 'error' && error.message.length).toBeLessThanOrEqual(1024);
     }
+  });
+});
+
+describe('CoordinatorSession frame limits by phase (issue 17 item 1)', () => {
+  /** A valid hello padded with an unknown field (ignored by the validator) to `bytes` or more. */
+  const bigHello = (bytes: number) => encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'reference', label: 'x', pad: new Uint8Array(bytes) } as never);
+
+  it('refuses a hello above the handshake bound with TOO_BIG (1009), although the model limit is far larger', async () => {
+    const c = await coordinatorSession();
+    expect(c.currentLimits.maxPayloadBytes).toBe(handshakeLimits(DEFAULT_PROTOCOL_LIMITS).maxPayloadBytes);
+    const actions = await c.receive(bigHello(64 * 1024));
+    expect(ofKind(actions, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_TOO_BIG' });
+    expect(closeOf(actions).code).toBe(1009);
+  });
+
+  it('raises the limit to the full one only once the welcome is sent', async () => {
+    const { coordinator } = await joined();
+    expect(coordinator.currentLimits).toBe(DEFAULT_PROTOCOL_LIMITS);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, hmacKey, limitsForModel, resolveProtocolLimits, sealMessage, type ResultMessage, type StepMessage } from '../src/index.js';
+import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, hmacKey, limitsForModel, PROTOCOL_VERSION, resolveProtocolLimits, sealMessage, type Message, type ResultMessage, type StepMessage } from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -89,5 +89,41 @@ describe('limitsForModel', () => {
     expect(() => limitsForModel(2 ** 29, 1)).toThrow(RangeError);
     expect(() => limitsForModel(10, 0)).toThrow(RangeError);
     expect(() => limitsForModel(10, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('handshakeLimits (issue 17 item 1)', () => {
+  const sig = { n: 1, sig: new Uint8Array(32) };
+  const label = '€'.repeat(DEFAULT_PROTOCOL_LIMITS.maxLabelLength); // 3 UTF-8 bytes per unit, the worst case
+
+  it('bounds a frame before authentication to a few kB, whatever the model', () => {
+    const early = handshakeLimits(limitsForModel(2 ** 26, 1024));
+    expect(early.maxPayloadBytes).toBeLessThan(16 * 1024);
+    expect(early.maxLabelLength).toBe(DEFAULT_PROTOCOL_LIMITS.maxLabelLength);
+    expect(Object.isFrozen(early)).toBe(true);
+    expect(handshakeLimits({ ...DEFAULT_PROTOCOL_LIMITS, maxPayloadBytes: 100 }).maxPayloadBytes).toBe(100);
+  });
+
+  it('still fits the largest hello, auth, error and welcome the validator accepts', () => {
+    const early = handshakeLimits(DEFAULT_PROTOCOL_LIMITS);
+    const largest: Message[] = [
+      { t: 'hello', version: PROTOCOL_VERSION, threads: 1024, backend: label, label },
+      { t: 'auth', mac: new Uint8Array(32), cnonce: new Uint8Array(32), dialled: label },
+      { t: 'error', code: label, message: label },
+      {
+        t: 'welcome',
+        mac: new Uint8Array(32),
+        workerId: Number.MAX_SAFE_INTEGER,
+        spec: { layers: [...Array(255).fill(65536), 1], hidden: 'sigmoid', output: 'softmax', loss: 'ce' },
+        config: { seed: Number.MIN_SAFE_INTEGER, shuffle: true, blockRows: 65536 },
+        dataset: { fingerprint: 'f'.repeat(64), count: Number.MAX_SAFE_INTEGER, featureCount: 65536, classCount: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER, name: label },
+        chunkBytes: DEFAULT_PROTOCOL_LIMITS.maxChunkBytes,
+        heartbeatMs: 86_400_000,
+      },
+    ];
+    for (const m of largest) {
+      const bytes = encodeMessage({ ...m, ...sig } as Message).byteLength;
+      expect(bytes, m.t).toBeLessThanOrEqual(early.maxPayloadBytes);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, PROTOCOL_VERSION, WorkerState, type StepMessage } from '../src/index.js';
+import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, PROTOCOL_VERSION, WorkerState, type StepMessage } from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
 import { coordinatorSession, decoded, DIALLED, joined, ofKind, onlySent, ready, workerSession } from './fixtures/session-pair.js';
 
@@ -49,6 +49,32 @@ describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
     const t = await workerSession();
     await t.open();
     expect(ofKind(await t.receive(utf8.encode('hi'), false), 'close')[0].code).toBe(1002);
+  });
+});
+
+describe('WorkerSession frame limits by phase (issue 17 item 1)', () => {
+  it('refuses a challenge above the handshake bound with TOO_BIG (1009) before it has verified the coordinator', async () => {
+    const w = await workerSession();
+    expect(w.currentLimits.maxPayloadBytes).toBe(handshakeLimits(DEFAULT_PROTOCOL_LIMITS).maxPayloadBytes);
+    await w.open();
+    const actions = await w.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2), pad: new Uint8Array(64 * 1024) } as never));
+    expect(ofKind(actions, 'close')[0].code).toBe(1009);
+    expect(w.state).toBe(WorkerState.CLOSED);
+  });
+});
+
+describe('WorkerSession and a peer it has not verified (issue 17 item 4)', () => {
+  it('takes an unsigned leave "finished" before the welcome as a lost link, never as the end of the run', async () => {
+    const w = await workerSession();
+    await w.open();
+    const early = await w.receive(encodeMessage({ t: 'leave', reason: 'finished' }));
+    expect(early.map((a) => a.kind)).toEqual(['lost']);
+    expect(ofKind(early, 'lost')[0].message).toMatch(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/);
+    const afterAuth = await workerSession();
+    await afterAuth.open();
+    await afterAuth.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }));
+    expect(afterAuth.state).toBe(WorkerState.AWAIT_WELCOME);
+    expect((await afterAuth.receive(encodeMessage({ t: 'leave', reason: 'finished' }))).map((a) => a.kind)).toEqual(['lost']);
   });
 });
 

@@ -10,7 +10,7 @@
  * finished.
  */
 import { availableParallelism } from 'node:os';
-import { parameterCount, selectBackend, type GradientStats } from '@gradswarm/core';
+import { parameterCount, peerText, selectBackend, type GradientStats } from '@gradswarm/core';
 import { decodeDataset, epochPermutation } from '@gradswarm/data';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -30,6 +30,7 @@ import {
 import WebSocket from 'ws';
 import { classifyConnectError, explainConnectFailure, type ConnectFailure } from './connect-errors.js';
 import { DatasetCache, fingerprintBytes } from './dataset-cache.js';
+import { setFrameLimit } from './frame-limit.js';
 import { computeEach, computeSum } from './lane-compute.js';
 import { LocalPool } from './local-pool.js';
 
@@ -77,8 +78,6 @@ interface SessionOutcome {
   readonly probe?: ConnectFailure['probe'];
 }
 
-/** Size of the socket's frame limit before the welcome tells the model size. */
-const CLIENT_MAX_PAYLOAD_BYTES = 1 << 30;
 /** Heartbeat intervals of silence after which the coordinator is taken as gone (the coordinator's own rule for workers). */
 const SILENT_HEARTBEATS = 3;
 /** Silence allowed before the welcome says the heartbeat interval. */
@@ -194,7 +193,9 @@ export class WorkerClient {
       const session = new WorkerSession({ tokenKey: this.tokenKey!, dialled: this.dialled, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' });
       this.current = session;
       const ws = new WebSocket(this.options.url, {
-        maxPayload: CLIENT_MAX_PAYLOAD_BYTES,
+        // Until the coordinator is verified a frame may hold a handshake message only; the
+        // welcome raises the limit to the model's (frame-limit.ts).
+        maxPayload: session.currentLimits.maxPayloadBytes,
         ca: this.options.ca,
         handshakeTimeout: 10_000,
         // A pinned certificate is checked by its fingerprint below, before anything is sent.
@@ -235,6 +236,7 @@ export class WorkerClient {
               break;
             case 'welcome': {
               welcomed = true;
+              setFrameLimit(ws, session.currentLimits.maxPayloadBytes);
               silenceLimitMs = SILENT_HEARTBEATS * a.welcome.heartbeatMs;
               const welcome = a.welcome;
               const fetchChunk = (offset: number, length: number): Promise<Uint8Array> =>
@@ -291,7 +293,7 @@ export class WorkerClient {
         finish(failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => {
-        const why = `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+        const why = `closed ${code}${reason.length ? ` ${peerText(reason.toString())}` : ''}`;
         void inbox.then(() => finish(this.stopped ? 'stopped' : 'dropped', why));
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
