@@ -17,7 +17,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
-const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
+const core = {
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
+};
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +29,13 @@ function arg(name, fallback) {
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-kernels.json'));
 // Every backend that loads here, once each (`native` and `wasm` are aliases of a precise name).
-const backends = [...new Set(arg('backends', core.availableBackends().join(',')).split(',').map((n) => core.selectBackend(n)))];
+const backends = [
+  ...new Set(
+    arg('backends', core.availableBackends().join(','))
+      .split(',')
+      .map((n) => core.selectBackend(n)),
+  ),
+];
 const withNumpy = !process.argv.includes('--no-numpy');
 
 /** [label, op, m, n, k]: op is NN (A·B), NT (A·Bᵀ, the forward product) or TN (Aᵀ·B, the gradient). */
@@ -90,7 +99,13 @@ function numpyRound() {
   if (!withNumpy) return null;
   try {
     const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    return JSON.parse(execFileSync('python3', ['-c', NUMPY, JSON.stringify(SHAPES)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return JSON.parse(
+      execFileSync('python3', ['-c', NUMPY, JSON.stringify(SHAPES)], {
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    );
   } catch {
     return null;
   }
@@ -100,14 +115,21 @@ function smallBench() {
   const native = backends.find((b) => b.name.startsWith('native'));
   if (!native) throw new Error('--small needs a native backend');
   const raw = core.createNativeBackend(native.name.replace('native-', ''), { minWork: 0 }); // no threshold: the addon itself
-  process.stdout.write(`| n (n×n×n) | multiply-adds | reference µs/call | ${native.name} µs/call |\n|---:|---:|---:|---:|\n`);
+  process.stdout.write(
+    `| n (n×n×n) | multiply-adds | reference µs/call | ${native.name} µs/call |\n|---:|---:|---:|---:|\n`,
+  );
   for (const n of [2, 4, 8, 12, 16, 24, 32, 48]) {
     const { a, b, c } = operands('NN', n, n, n);
-    const ref = timeCalls(() => core.referenceBackend.gemm(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, false), 0.05);
+    const ref = timeCalls(
+      () => core.referenceBackend.gemm(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, false),
+      0.05,
+    );
     const fast = timeCalls(() => raw.gemm(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, false), 0.05);
     process.stdout.write(`| ${n} | ${n ** 3} | ${(ref * 1e6).toFixed(2)} | ${(fast * 1e6).toFixed(2)} |\n`);
   }
-  process.stdout.write(`\n(gemm per call, the native column with the threshold off; current NATIVE_MIN_WORK: ${core.NATIVE_MIN_WORK} multiply-adds)\n`);
+  process.stdout.write(
+    `\n(gemm per call, the native column with the threshold off; current NATIVE_MIN_WORK: ${core.NATIVE_MIN_WORK} multiply-adds)\n`,
+  );
 }
 
 if (process.argv.includes('--small')) {
@@ -118,7 +140,8 @@ if (process.argv.includes('--small')) {
 // The clock is probed before and after every round and the highest reading kept: a probe that
 // shares its core with another process reads low, never high.
 let clockHz = 0;
-const probeClock = () => (clockHz = Math.max(clockHz, core.measureCpuClockHz(3) ?? Number(cpus()[0]?.speed ?? 0) * 1e6));
+const probeClock = () =>
+  (clockHz = Math.max(clockHz, core.measureCpuClockHz(3) ?? Number(cpus()[0]?.speed ?? 0) * 1e6));
 probeClock();
 const best = new Map(); // `${backend}|${label}` → GFLOP/s
 let numpyInfo = null;
@@ -177,11 +200,19 @@ const label = (c) => (c === 'numpy' ? 'numpy (OpenBLAS, 1 thread)' : c);
 const lines = [`| product | op | ${columns.map(label).join(' | ')} |${fast && numpyInfo ? ` ${fast} ÷ numpy |` : ''}`];
 lines.push(`|---|---|${columns.map(() => '---:').join('|')}|${fast && numpyInfo ? '---:|' : ''}`);
 for (const r of results) {
-  const cells = columns.map((c) => (r.gflops[c] === undefined ? '–' : `${r.gflops[c].toFixed(1)} (${(r.fractionOfPeak[c] * 100).toFixed(0)}%)`));
-  lines.push(`| ${r.product} | ${r.op} | ${cells.join(' | ')} |${fast && numpyInfo ? ` ${r.fastOverNumpy?.toFixed(2) ?? '–'}x |` : ''}`);
+  const cells = columns.map((c) =>
+    r.gflops[c] === undefined ? '–' : `${r.gflops[c].toFixed(1)} (${(r.fractionOfPeak[c] * 100).toFixed(0)}%)`,
+  );
+  lines.push(
+    `| ${r.product} | ${r.op} | ${cells.join(' | ')} |${fast && numpyInfo ? ` ${r.fastOverNumpy?.toFixed(2) ?? '–'}x |` : ''}`,
+  );
 }
 process.stdout.write(
   `${lines.join('\n')}\n\nGFLOP/s (fraction of peak). Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
     `${doc.cpu}, ${doc.node}${numpyInfo ? `, numpy ${numpyInfo.numpy} (${numpyInfo.blas})` : ''}; best of ${repeat} interleaved rounds; ` +
-    `blocking ${Object.entries(doc.blocking).map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`).join(', ') || 'none'}; JSON: ${outPath}\n`,
+    `blocking ${
+      Object.entries(doc.blocking)
+        .map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`)
+        .join(', ') || 'none'
+    }; JSON: ${outPath}\n`,
 );

@@ -21,7 +21,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'packages/cli/bin/gradswarm.js');
-const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
+const core = {
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
+};
 const data = await import(pathToFileURL(join(root, 'packages/data/dist/index.js')).href);
 
 function arg(name, fallback) {
@@ -39,8 +42,32 @@ const configs = arg('configs', '784-50-10:200,784-512-10:1000,784-2048-2048-10:2
   });
 
 /** The texts' hyper-parameters as gradswarm flags, as in bench-train-kernels.mjs. */
-const TEXTS = ['--hidden', 'sigmoid', '--output', 'sigmoid', '--loss', 'bce', '--init', 'uniform', '--init-epsilon', '1', '--l1', '0', '--l2', '0.1',
-  '--reduction', 'sum', '--lr', '0.001', '--momentum', '0.001', '--decay', '0.00001', '--decay-kind', 'compound'];
+const TEXTS = [
+  '--hidden',
+  'sigmoid',
+  '--output',
+  'sigmoid',
+  '--loss',
+  'bce',
+  '--init',
+  'uniform',
+  '--init-epsilon',
+  '1',
+  '--l1',
+  '0',
+  '--l2',
+  '0.1',
+  '--reduction',
+  'sum',
+  '--lr',
+  '0.001',
+  '--momentum',
+  '0.001',
+  '--decay',
+  '0.00001',
+  '--decay-kind',
+  'compound',
+];
 const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
 const PY_ENV = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
@@ -65,10 +92,15 @@ function flopPerSample(layers) {
 function pythonWith(module) {
   if (process.argv.includes(`--no-${module}`)) return null;
   for (const exe of [...new Set(['python3', '/usr/bin/python3'])]) {
-    const r = spawnSync(exe, ['-c', `import ${module}; print(${module}.__version__)`], { env: PY_ENV, encoding: 'utf8' });
+    const r = spawnSync(exe, ['-c', `import ${module}; print(${module}.__version__)`], {
+      env: PY_ENV,
+      encoding: 'utf8',
+    });
     if (r.status === 0) return { exe, version: r.stdout.trim() };
   }
-  process.stderr.write(`bench-peers: skipping ${module}: no python3 here can import it${module === 'torch' ? ' - help: apt-get install python3-torch (Debian) or pip install torch' : ''}\n`);
+  process.stderr.write(
+    `bench-peers: skipping ${module}: no python3 here can import it${module === 'torch' ? ' - help: apt-get install python3-torch (Debian) or pip install torch' : ''}\n`,
+  );
   return null;
 }
 const torchPy = pythonWith('torch');
@@ -83,17 +115,51 @@ writeFileSync(files.x, new Uint8Array(mnist.features.buffer, mnist.features.byte
 writeFileSync(files.y, new Uint8Array(mnist.labels.buffer, mnist.labels.byteOffset, TRAIN_SAMPLES * 4));
 
 function gradswarm(config) {
-  const args = [cli, 'train', '--dataset', 'mnist', '--layers', config.layers.join(','), ...TEXTS, '--batch-size', String(config.batch),
-    '--epochs', String(epochsFor(config)), '--threads', '1', '--kernel', backend, '--eval-every', '0', '--json', '--no-progress'];
-  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = [
+    cli,
+    'train',
+    '--dataset',
+    'mnist',
+    '--layers',
+    config.layers.join(','),
+    ...TEXTS,
+    '--batch-size',
+    String(config.batch),
+    '--epochs',
+    String(epochsFor(config)),
+    '--threads',
+    '1',
+    '--kernel',
+    backend,
+    '--eval-every',
+    '0',
+    '--json',
+    '--no-progress',
+  ];
+  const out = execFileSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return JSON.parse(out.trim().split('\n').pop()).samplesPerSecond;
 }
 
 function python(py, script, args) {
   try {
-    return Number(execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], { env: PY_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
+    return Number(
+      execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], {
+        env: PY_ENV,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim(),
+    );
   } catch (err) {
-    process.stderr.write(`bench-peers: ${script} failed: ${String(err.stderr ?? err).split('\n').slice(-2).join(' ')}\n`);
+    process.stderr.write(
+      `bench-peers: ${script} failed: ${String(err.stderr ?? err)
+        .split('\n')
+        .slice(-2)
+        .join(' ')}\n`,
+    );
     return null;
   }
 }
@@ -105,9 +171,16 @@ for (let r = 0; r < repeat; r++) {
     const key = `${config.name}:${config.batch}`;
     const epochs = String(epochsFor(config));
     note(`${key}|gradswarm`, gradswarm(config));
-    if (torchPy) note(`${key}|torch`, python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
-    if (numpyPy && config.layers.length === 3) note(`${key}|numpy`, python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']));
-    process.stderr.write(`round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)}`).join(', ')}\n`);
+    if (torchPy)
+      note(`${key}|torch`, python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
+    if (numpyPy && config.layers.length === 3)
+      note(
+        `${key}|numpy`,
+        python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']),
+      );
+    process.stderr.write(
+      `round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)}`).join(', ')}\n`,
+    );
   }
 }
 rmSync(dir, { recursive: true, force: true });
@@ -127,15 +200,34 @@ const results = configs.map((config) => {
     overNumpy: ratio(n),
   };
 });
-const doc = { benchmark: 'bench-peers', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, backend, torch: torchVersion || null, numpy: numpyVersion || null, threads: 1,
-  caches: core.readCpuCaches(), blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])), repeat, results };
+const doc = {
+  benchmark: 'bench-peers',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  backend,
+  torch: torchVersion || null,
+  numpy: numpyVersion || null,
+  threads: 1,
+  caches: core.readCpuCaches(),
+  blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])),
+  repeat,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 const fmt = (v) => (v ? Math.round(v).toLocaleString('en-US') : '–');
 const x = (v) => (v ? `${v.toFixed(2)}x` : '–');
-const lines = [`| network | batch | gradswarm (${backend}) | PyTorch ${torchVersion || '(missing)'} | numpy f32 | ÷ PyTorch | ÷ numpy | spread (max/min) g/t/n |`, '|---|---:|---:|---:|---:|---:|---:|---|'];
+const lines = [
+  `| network | batch | gradswarm (${backend}) | PyTorch ${torchVersion || '(missing)'} | numpy f32 | ÷ PyTorch | ÷ numpy | spread (max/min) g/t/n |`,
+  '|---|---:|---:|---:|---:|---:|---:|---|',
+];
 for (const r of results) {
   const s = r.samplesPerSecond;
-  lines.push(`| ${r.network} | ${r.batchSize} | ${fmt(s.gradswarm)} | ${fmt(s.torch)} | ${fmt(s.numpy)} | ${x(r.overTorch)} | ${x(r.overNumpy)} | ${[r.spread.gradswarm, r.spread.torch, r.spread.numpy].map((v) => v ?? '–').join(' / ')} |`);
+  lines.push(
+    `| ${r.network} | ${r.batchSize} | ${fmt(s.gradswarm)} | ${fmt(s.torch)} | ${fmt(s.numpy)} | ${x(r.overTorch)} | ${x(r.overNumpy)} | ${[r.spread.gradswarm, r.spread.torch, r.spread.numpy].map((v) => v ?? '–').join(' / ')} |`,
+  );
 }
-process.stdout.write(`${lines.join('\n')}\n\nsamples/s, one thread each, best of ${repeat} alternated rounds. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`);
+process.stdout.write(
+  `${lines.join('\n')}\n\nsamples/s, one thread each, best of ${repeat} alternated rounds. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`,
+);

@@ -23,7 +23,11 @@ const outPath = arg('out', join(root, 'bench-results/bench-screen.json'));
 
 const backend = core.selectBackend();
 const rng = new core.Rng(7);
-const networks = [[64, 16, 10], [784, 100, 10], [784, 512, 10]];
+const networks = [
+  [64, 16, 10],
+  [784, 100, 10],
+  [784, 512, 10],
+];
 const shardSizes = [25, 250];
 const cases = [];
 for (const layers of networks) {
@@ -40,7 +44,19 @@ for (const layers of networks) {
   };
   const index = Uint32Array.from({ length: count }, (_, i) => i);
   const workspace = core.createWorkspace(spec, 1024);
-  for (const n of shardSizes) cases.push({ layers, P, spec, params, data, index, workspace, n, grad: new Float32Array(P), best: { screenMs: Infinity, gradientMs: Infinity } });
+  for (const n of shardSizes)
+    cases.push({
+      layers,
+      P,
+      spec,
+      params,
+      data,
+      index,
+      workspace,
+      n,
+      grad: new Float32Array(P),
+      best: { screenMs: Infinity, gradientMs: Infinity },
+    });
 }
 
 const timeIt = (iterations, run) => {
@@ -54,8 +70,19 @@ let sink = 0;
 for (let r = 0; r < repeat; r++) {
   for (const c of cases) {
     const iterations = Math.max(5, Math.round(2e7 / (c.P * c.n)));
-    c.best.gradientMs = Math.min(c.best.gradientMs, timeIt(iterations, () => core.gradientSum(backend, c.params, c.data, { index: c.index, offset: 0, count: c.n }, c.grad, c.workspace)));
-    c.best.screenMs = Math.min(c.best.screenMs, timeIt(Math.max(20, Math.round(2e8 / c.P)), () => (sink += screen.summarize({ grad: c.grad, lossSum: 1, count: c.n }).norm)));
+    c.best.gradientMs = Math.min(
+      c.best.gradientMs,
+      timeIt(iterations, () =>
+        core.gradientSum(backend, c.params, c.data, { index: c.index, offset: 0, count: c.n }, c.grad, c.workspace),
+      ),
+    );
+    c.best.screenMs = Math.min(
+      c.best.screenMs,
+      timeIt(
+        Math.max(20, Math.round(2e8 / c.P)),
+        () => (sink += screen.summarize({ grad: c.grad, lossSum: 1, count: c.n }).norm),
+      ),
+    );
   }
 }
 
@@ -68,10 +95,27 @@ const results = cases.map((c) => ({
   screenNsPerParameter: Number(((c.best.screenMs * 1e6) / c.P).toFixed(2)),
   screenShareOfGradient: Number((c.best.screenMs / c.best.gradientMs).toFixed(4)),
 }));
-const doc = { benchmark: 'bench-screen', date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, backend: backend.name, repeat, results };
+const doc = {
+  benchmark: 'bench-screen',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  cores: availableParallelism(),
+  node: process.version,
+  backend: backend.name,
+  repeat,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 
-const lines = ['| network | shard samples | gradient ms | screen ms (ns/parameter) | screen / gradient |', '|---|---:|---:|---:|---:|'];
-for (const r of results) lines.push(`| ${r.network} | ${r.shardSamples} | ${r.gradientMs.toFixed(3)} | ${r.screenMs.toFixed(4)} (${r.screenNsPerParameter}) | ${(100 * r.screenShareOfGradient).toFixed(2)}% |`);
-process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}, ${backend.name} kernels; best of ${repeat} interleaved rounds; JSON: ${relative(root, outPath)}${sink === 0 ? '' : ''})\n`);
+const lines = [
+  '| network | shard samples | gradient ms | screen ms (ns/parameter) | screen / gradient |',
+  '|---|---:|---:|---:|---:|',
+];
+for (const r of results)
+  lines.push(
+    `| ${r.network} | ${r.shardSamples} | ${r.gradientMs.toFixed(3)} | ${r.screenMs.toFixed(4)} (${r.screenNsPerParameter}) | ${(100 * r.screenShareOfGradient).toFixed(2)}% |`,
+  );
+process.stdout.write(
+  `${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}, ${backend.name} kernels; best of ${repeat} interleaved rounds; JSON: ${relative(root, outPath)}${sink === 0 ? '' : ''})\n`,
+);

@@ -16,7 +16,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
+const core = {
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
+};
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +43,13 @@ function parts(config) {
   const params = new Float32Array(core.parameterCount(layers));
   core.initializeParameters(layers, 'uniform', new core.Rng(1), params, 1);
   const samples = 4 * batch;
-  const data = { features: rnd(samples * layers[0], 1), labels: Int32Array.from({ length: samples }, (_, i) => (i * 7) % layers.at(-1)), count: samples, featureCount: layers[0], classCount: layers.at(-1) };
+  const data = {
+    features: rnd(samples * layers[0], 1),
+    labels: Int32Array.from({ length: samples }, (_, i) => (i * 7) % layers.at(-1)),
+    count: samples,
+    featureCount: layers[0],
+    classCount: layers.at(-1),
+  };
   const index = Uint32Array.from({ length: samples }, (_, i) => (i * 13) % samples);
   const grad = new Float32Array(params.length);
   const ws = core.createWorkspace(spec, batch);
@@ -61,7 +70,8 @@ function parts(config) {
     const bias = rnd(nOut, l + 3);
     gemms.push(() => backend.gemm(false, true, batch, nOut, nIn, x, 0, nIn, w, 0, nIn, z, 0, nOut, false)); // forward
     gemms.push(() => backend.gemm(true, false, nOut, nIn, batch, z, 0, nOut, x, 0, nIn, g, 0, nIn, false)); // ∂W = δᵀ·A
-    if (l > 1) gemms.push(() => backend.gemm(false, false, batch, nIn, nOut, z, 0, nOut, w, 0, nIn, dIn, 0, nIn, false)); // δ·W
+    if (l > 1)
+      gemms.push(() => backend.gemm(false, false, batch, nIn, nOut, z, 0, nOut, w, 0, nIn, dIn, 0, nIn, false)); // δ·W
     passes.push(() => backend.addColumnSums(z, batch, nOut, bias, 0, 1));
     if (l < layers.length - 1) {
       passes.push(() => backend.biasActivation(z, a, batch, nOut, bias, 0, 1, 'sigmoid'));
@@ -103,10 +113,26 @@ for (const config of configs) {
     passesShare: Number((pass / step).toFixed(3)),
   });
 }
-const doc = { benchmark: 'bench-step-share', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, backend: backend.name,
-  blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])), repeat, results };
+const doc = {
+  benchmark: 'bench-step-share',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  backend: backend.name,
+  blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])),
+  repeat,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
-const lines = ['| network | batch | step ms | its GEMMs alone ms | element-wise passes alone ms | non-GEMM share (1 − GEMMs/step) | passes ÷ step |', '|---|---:|---:|---:|---:|---:|---:|'];
-for (const r of results) lines.push(`| ${r.network} | ${r.batchSize} | ${r.stepMs} | ${r.gemmMs} | ${r.passesMs} | ${(r.nonGemmShare * 100).toFixed(1)}% | ${(r.passesShare * 100).toFixed(1)}% |`);
-process.stdout.write(`${lines.join('\n')}\n\n${backend.name}, one thread, float32, sigmoid/sigmoid + bce; fastest of ${repeat * 20} interleaved iterations. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`);
+const lines = [
+  '| network | batch | step ms | its GEMMs alone ms | element-wise passes alone ms | non-GEMM share (1 − GEMMs/step) | passes ÷ step |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+];
+for (const r of results)
+  lines.push(
+    `| ${r.network} | ${r.batchSize} | ${r.stepMs} | ${r.gemmMs} | ${r.passesMs} | ${(r.nonGemmShare * 100).toFixed(1)}% | ${(r.passesShare * 100).toFixed(1)}% |`,
+  );
+process.stdout.write(
+  `${lines.join('\n')}\n\n${backend.name}, one thread, float32, sigmoid/sigmoid + bce; fastest of ${repeat * 20} interleaved iterations. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`,
+);

@@ -24,10 +24,24 @@ const outPath = arg('out', join(root, 'bench-results/bench-step-update.json'));
 
 const updaters = [
   { name: 'typescript', backend: null },
-  ...core.availableBackends().map((n) => core.selectBackend(n)).filter((b, i, all) => b.sumGradients && b.finishGradient && b.sgdStep && b.adamStep && all.findIndex((x) => x.name === b.name) === i).map((b) => ({ name: b.name, backend: b })),
+  ...core
+    .availableBackends()
+    .map((n) => core.selectBackend(n))
+    .filter(
+      (b, i, all) =>
+        b.sumGradients && b.finishGradient && b.sgdStep && b.adamStep && all.findIndex((x) => x.name === b.name) === i,
+    )
+    .map((b) => ({ name: b.name, backend: b })),
 ];
-const networks = [[784, 100, 10], [784, 512, 10]];
-const costs = [{ name: 'none', options: {} }, { name: 'l2', options: { l2: 0.01 } }, { name: 'l1+l2', options: { l1: 0.01, l2: 0.01 } }];
+const networks = [
+  [784, 100, 10],
+  [784, 512, 10],
+];
+const costs = [
+  { name: 'none', options: {} },
+  { name: 'l2', options: { l2: 0.01 } },
+  { name: 'l1+l2', options: { l1: 0.01, l2: 0.01 } },
+];
 const partCounts = [1, 2];
 const optimizers = [
   { name: 'sgd', momentum: 0.9, nesterov: false, beta1: 0, beta2: 0, eps: 0, weightDecay: 0 },
@@ -46,7 +60,15 @@ for (const layers of networks) {
       for (const optimizer of optimizers) {
         // Adam's cost does not depend on the regularisation or the parts: one row per network.
         if (optimizer.name !== 'sgd' && (cost.name !== 'l2' || parts !== 1)) continue;
-        cases.push({ layers, P, params, cost, optimizer, parts: Array.from({ length: parts }, () => random(P)), best: new Map() });
+        cases.push({
+          layers,
+          P,
+          params,
+          cost,
+          optimizer,
+          parts: Array.from({ length: parts }, () => random(P)),
+          best: new Map(),
+        });
       }
     }
   }
@@ -85,14 +107,30 @@ const results = cases.flatMap((c) =>
     nsPerParameter: Number(((c.best.get(u.name) * 1e6) / c.P).toFixed(2)),
   })),
 );
-const doc = { benchmark: 'bench-step-update', date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, repeat, iterations, results };
+const doc = {
+  benchmark: 'bench-step-update',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  cores: availableParallelism(),
+  node: process.version,
+  repeat,
+  iterations,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 
 const names = updaters.map((u) => u.name);
-const lines = [`| network | regularisation | shard gradients | optimizer | ${names.map((n) => `${n} ms (ns/parameter)`).join(' | ')} |`, `|---|---|---:|---|${names.map(() => '---:').join('|')}|`];
+const lines = [
+  `| network | regularisation | shard gradients | optimizer | ${names.map((n) => `${n} ms (ns/parameter)`).join(' | ')} |`,
+  `|---|---|---:|---|${names.map(() => '---:').join('|')}|`,
+];
 for (const c of cases) {
   const cells = names.map((n) => `${c.best.get(n).toFixed(3)} (${((c.best.get(n) * 1e6) / c.P).toFixed(2)})`);
-  lines.push(`| ${c.layers.join('-')} | ${c.cost.name} | ${c.parts.length} | ${c.optimizer.name} | ${cells.join(' | ')} |`);
+  lines.push(
+    `| ${c.layers.join('-')} | ${c.cost.name} | ${c.parts.length} | ${c.optimizer.name} | ${cells.join(' | ')} |`,
+  );
 }
-process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved rounds of ${iterations} updates; JSON: ${relative(root, outPath)})\n`);
+process.stdout.write(
+  `${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved rounds of ${iterations} updates; JSON: ${relative(root, outPath)})\n`,
+);

@@ -23,7 +23,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'packages/cli/bin/gradswarm.js');
 // The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
-const core = { ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)), ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)) };
+const core = {
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
+  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
+};
 const data = await import(pathToFileURL(join(root, 'packages/data/dist/index.js')).href);
 
 function arg(name, fallback) {
@@ -33,7 +36,13 @@ function arg(name, fallback) {
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-train-kernels.json'));
 // Every backend that loads here, by its precise name (`native` and `wasm` are aliases).
-const backends = [...new Set(arg('backends', core.availableBackends().join(',')).split(',').map((n) => core.selectBackend(n).name))];
+const backends = [
+  ...new Set(
+    arg('backends', core.availableBackends().join(','))
+      .split(',')
+      .map((n) => core.selectBackend(n).name),
+  ),
+];
 const withNumpy = !process.argv.includes('--no-numpy');
 const configs = arg('configs', '784-50-10:200,784-512-10:1000')
   .split(',')
@@ -43,8 +52,32 @@ const configs = arg('configs', '784-50-10:200,784-512-10:1000')
   });
 
 /** The texts' hyper-parameters as gradswarm flags (README "Defaults" explains the one difference, L1). */
-const TEXTS = ['--hidden', 'sigmoid', '--output', 'sigmoid', '--loss', 'bce', '--init', 'uniform', '--init-epsilon', '1', '--l1', '0', '--l2', '0.1',
-  '--reduction', 'sum', '--lr', '0.001', '--momentum', '0.001', '--decay', '0.00001', '--decay-kind', 'compound'];
+const TEXTS = [
+  '--hidden',
+  'sigmoid',
+  '--output',
+  'sigmoid',
+  '--loss',
+  'bce',
+  '--init',
+  'uniform',
+  '--init-epsilon',
+  '1',
+  '--l1',
+  '0',
+  '--l2',
+  '0.1',
+  '--reduction',
+  'sum',
+  '--lr',
+  '0.001',
+  '--momentum',
+  '0.001',
+  '--decay',
+  '0.00001',
+  '--decay-kind',
+  'compound',
+];
 const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
 
 /** Epochs per run, so that a run trains for roughly a second at the expected speed. */
@@ -66,9 +99,32 @@ function flopPerSample(layers) {
 }
 
 function runCli(config, backend) {
-  const args = [cli, 'train', '--dataset', 'mnist', '--layers', config.layers.join(','), ...TEXTS, '--batch-size', String(config.batch),
-    '--epochs', String(epochsFor(backend, config)), '--threads', '1', '--kernel', backend, '--eval-every', '0', '--json', '--no-progress'];
-  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = [
+    cli,
+    'train',
+    '--dataset',
+    'mnist',
+    '--layers',
+    config.layers.join(','),
+    ...TEXTS,
+    '--batch-size',
+    String(config.batch),
+    '--epochs',
+    String(epochsFor(backend, config)),
+    '--threads',
+    '1',
+    '--kernel',
+    backend,
+    '--eval-every',
+    '0',
+    '--json',
+    '--no-progress',
+  ];
+  const out = execFileSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const s = JSON.parse(out.trim().split('\n').pop());
   if (s.backend !== backend) throw new Error(`asked for ${backend}, the CLI ran ${s.backend}`);
   return s.samplesPerSecond;
@@ -94,10 +150,19 @@ function numpyRun(config, variant) {
   const epochs = config.layers[1] >= 256 ? (variant === 'f32' ? 4 : 2) : 15;
   try {
     const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const out = execFileSync('python3', ['-c', NUMPY, files.x, files.y, String(config.layers[1]), String(config.batch), String(epochs), variant], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      'python3',
+      ['-c', NUMPY, files.x, files.y, String(config.layers[1]), String(config.batch), String(epochs), variant],
+      { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     return Number(out.trim());
   } catch (err) {
-    process.stderr.write(`numpy run failed: ${String(err.stderr ?? err).split('\n').slice(-2).join(' ')}\n`);
+    process.stderr.write(
+      `numpy run failed: ${String(err.stderr ?? err)
+        .split('\n')
+        .slice(-2)
+        .join(' ')}\n`,
+    );
     return null;
   }
 }
@@ -105,7 +170,8 @@ function numpyRun(config, variant) {
 // The clock is probed before and after every round and the highest reading kept: a probe that
 // shares its core with another process reads low, never high.
 let clockHz = 0;
-const probeClock = () => (clockHz = Math.max(clockHz, core.measureCpuClockHz(3) ?? Number(cpus()[0]?.speed ?? 0) * 1e6));
+const probeClock = () =>
+  (clockHz = Math.max(clockHz, core.measureCpuClockHz(3) ?? Number(cpus()[0]?.speed ?? 0) * 1e6));
 probeClock();
 const best = new Map();
 const keep = (key, v) => v && best.set(key, Math.max(best.get(key) ?? 0, v));
@@ -120,7 +186,10 @@ for (let r = 0; r < repeat; r++) {
     for (const variant of ['f32', 'texts']) {
       const v = numpyRun(config, variant);
       keep(`${config.name}:${config.batch}|numpy-${variant}`, v);
-      if (v) process.stderr.write(`${config.name} b${config.batch} numpy-${variant} round ${r + 1}: ${Math.round(v)} samples/s\n`);
+      if (v)
+        process.stderr.write(
+          `${config.name} b${config.batch} numpy-${variant} round ${r + 1}: ${Math.round(v)} samples/s\n`,
+        );
     }
   }
   probeClock();
@@ -130,7 +199,7 @@ if (files) rmSync(files.dir, { recursive: true, force: true });
 
 const NUMPY_LABEL = {
   'numpy-f32': 'numpy NeuralNetMLP, float32 arrays (OpenBLAS, 1 thread)',
-  'numpy-texts': "numpy NeuralNetMLP as the texts write it (float64 arrays)",
+  'numpy-texts': 'numpy NeuralNetMLP as the texts write it (float64 arrays)',
   issue: 'numpy figure quoted in the kernel plan',
 };
 const columns = [...backends, ...(withNumpy ? ['numpy-f32', 'numpy-texts'] : [])];
@@ -159,16 +228,37 @@ for (const config of configs) {
     });
   }
 }
-const doc = { benchmark: 'bench-train-kernels', date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, threads: 1, clockGHz: Number((clockHz / 1e9).toFixed(3)), peakGflops: Number(peak.toFixed(1)), caches: core.readCpuCaches(), blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])), repeat, results };
+const doc = {
+  benchmark: 'bench-train-kernels',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  threads: 1,
+  clockGHz: Number((clockHz / 1e9).toFixed(3)),
+  peakGflops: Number(peak.toFixed(1)),
+  caches: core.readCpuCaches(),
+  blocking: Object.fromEntries(core.nativeIsas().map((isa) => [isa, core.kernelBlocking(isa)])),
+  repeat,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 const x = (r) => (r === null ? '–' : `${r.toFixed(2)}x`);
-const lines = ['| network | batch | backend | samples/s | GFLOP/s (of peak) | ÷ numpy f32 | ÷ numpy as written | ÷ quoted figure |', '|---|---:|---|---:|---:|---:|---:|---:|'];
+const lines = [
+  '| network | batch | backend | samples/s | GFLOP/s (of peak) | ÷ numpy f32 | ÷ numpy as written | ÷ quoted figure |',
+  '|---|---:|---|---:|---:|---:|---:|---:|',
+];
 for (const r of results) {
-  lines.push(`| ${r.network} | ${r.batchSize} | ${r.backend} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.gflops.toFixed(1)} (${(r.fractionOfPeak * 100).toFixed(0)}%) | ${x(r.overNumpyFloat32)} | ${x(r.overNumpyTexts)} | ${x(r.overIssueNumpy)} |`);
+  lines.push(
+    `| ${r.network} | ${r.batchSize} | ${r.backend} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.gflops.toFixed(1)} (${(r.fractionOfPeak * 100).toFixed(0)}%) | ${x(r.overNumpyFloat32)} | ${x(r.overNumpyTexts)} | ${x(r.overIssueNumpy)} |`,
+  );
 }
 process.stdout.write(
   `${lines.join('\n')}\n\nOne thread, float32, the texts' hyper-parameters. Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
     `${doc.cpu}, ${doc.node}; best of ${repeat} interleaved rounds (reference: 1); ` +
-    `blocking ${Object.entries(doc.blocking).map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`).join(', ') || 'none'}; JSON: ${outPath}\n`,
+    `blocking ${
+      Object.entries(doc.blocking)
+        .map(([isa, b]) => `${isa} mc ${b.mc} kc ${b.kc} nc ${b.nc} (${b.source})`)
+        .join(', ') || 'none'
+    }; JSON: ${outPath}\n`,
 );

@@ -22,7 +22,9 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
-const threadCounts = arg('threads', Array.from({ length: availableParallelism() }, (_, i) => i + 1).join(',')).split(',').map(Number);
+const threadCounts = arg('threads', Array.from({ length: availableParallelism() }, (_, i) => i + 1).join(','))
+  .split(',')
+  .map(Number);
 const repeat = Number(arg('repeat', '2'));
 const epochs = arg('epochs', '1');
 const outPath = arg('out', join(root, 'bench-results/bench-train.json'));
@@ -39,9 +41,37 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 
 function runOnce(config, threads) {
   const metricsPath = join(workDir, 'metrics.json');
-  const args = [cli, 'train', '--dataset', 'mnist', '--layers', config.layers, '--hidden', 'sigmoid', '--output', 'sigmoid', '--init', 'glorot',
-    '--batch-size', String(config.batch), '--epochs', epochs, '--eval-every', '0', '--threads', String(threads), '--json', '--no-progress', '--metrics', metricsPath];
-  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = [
+    cli,
+    'train',
+    '--dataset',
+    'mnist',
+    '--layers',
+    config.layers,
+    '--hidden',
+    'sigmoid',
+    '--output',
+    'sigmoid',
+    '--init',
+    'glorot',
+    '--batch-size',
+    String(config.batch),
+    '--epochs',
+    epochs,
+    '--eval-every',
+    '0',
+    '--threads',
+    String(threads),
+    '--json',
+    '--no-progress',
+    '--metrics',
+    metricsPath,
+  ];
+  const out = execFileSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const summary = JSON.parse(out.trim().split('\n').pop());
   const metrics = JSON.parse(readFileSync(metricsPath, 'utf8'));
   const firstEpoch = metrics.minibatchEpoch.filter((e) => e === 0).length;
@@ -60,7 +90,9 @@ for (const config of configs) {
       const s = runOnce(config, threads);
       const prev = best.get(threads);
       if (!prev || s.samplesPerSecond > prev.samplesPerSecond) best.set(threads, s);
-      process.stderr.write(`${config.name} b${config.batch} ${threads}t run ${r + 1}: ${Math.round(s.samplesPerSecond)} samples/s\n`);
+      process.stderr.write(
+        `${config.name} b${config.batch} ${threads}t run ${r + 1}: ${Math.round(s.samplesPerSecond)} samples/s\n`,
+      );
     }
   }
   const base = best.get(threadCounts[0]).samplesPerSecond / threadCounts[0];
@@ -81,15 +113,29 @@ for (const config of configs) {
   }
 }
 
-const doc = { benchmark: 'bench-train', date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, epochs: Number(epochs), repeat, results };
+const doc = {
+  benchmark: 'bench-train',
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  cores: availableParallelism(),
+  node: process.version,
+  epochs: Number(epochs),
+  repeat,
+  results,
+};
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 
-const header = '| network | batch | threads | samples/s | speedup | efficiency | step ms | compute | update | other | postMessage B/step | backend |';
+const header =
+  '| network | batch | threads | samples/s | speedup | efficiency | step ms | compute | update | other | postMessage B/step | backend |';
 const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
 const ms = (x) => x.toFixed(2);
 for (const r of results) {
   const b = r.stepMs;
-  lines.push(`| ${r.network} | ${r.batchSize} | ${r.threads} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.speedup.toFixed(2)}x | ${(r.efficiency * 100).toFixed(0)}% | ${ms(b.stepMs)} | ${ms(b.computeMs)} | ${ms(b.updateMs)} | ${ms(b.otherMs)} | ${r.postMessageBytesPerStep} | ${r.backend} |`);
+  lines.push(
+    `| ${r.network} | ${r.batchSize} | ${r.threads} | ${r.samplesPerSecond.toLocaleString('en-US')} | ${r.speedup.toFixed(2)}x | ${(r.efficiency * 100).toFixed(0)}% | ${ms(b.stepMs)} | ${ms(b.computeMs)} | ${ms(b.updateMs)} | ${ms(b.otherMs)} | ${r.postMessageBytesPerStep} | ${r.backend} |`,
+  );
 }
-process.stdout.write(`${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved runs; JSON: ${relative(root, outPath)})\n`);
+process.stdout.write(
+  `${lines.join('\n')}\n\n(${doc.cpu}, ${doc.cores} cores, ${doc.node}; best of ${repeat} interleaved runs; JSON: ${relative(root, outPath)})\n`,
+);

@@ -17,7 +17,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The entries a browser may import (packages' main entries; the `/node` and `/native` subpaths are Node's). */
-export const BROWSER_ENTRIES = Object.freeze(['@gradswarm/core', '@gradswarm/data', '@gradswarm/protocol', '@gradswarm/worker', '@gradswarm/report']);
+export const BROWSER_ENTRIES = Object.freeze([
+  '@gradswarm/core',
+  '@gradswarm/data',
+  '@gradswarm/protocol',
+  '@gradswarm/worker',
+  '@gradswarm/report',
+]);
 
 /** Built-ins an entry may import for now, and why. */
 export const PENDING = Object.freeze({});
@@ -42,12 +48,20 @@ export async function checkEntry(root, entry) {
       external: pending,
     });
   } catch (err) {
-    const lines = (err.errors ?? [{ text: err.message }]).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    const lines = (err.errors ?? [{ text: err.message }]).map((e) =>
+      e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text,
+    );
     return [...new Set(lines)];
   }
   const used = new Set();
-  for (const input of Object.values(result.metafile.inputs)) for (const imp of input.imports) if (imp.external) used.add(imp.path);
-  return pending.filter((m) => !used.has(m)).map((m) => `PENDING allows ${m}, which ${entry} no longer imports - help: remove it from PENDING in scripts/check-browser-entries.mjs`);
+  for (const input of Object.values(result.metafile.inputs))
+    for (const imp of input.imports) if (imp.external) used.add(imp.path);
+  return pending
+    .filter((m) => !used.has(m))
+    .map(
+      (m) =>
+        `PENDING allows ${m}, which ${entry} no longer imports - help: remove it from PENDING in scripts/check-browser-entries.mjs`,
+    );
 }
 
 async function main(argv) {
@@ -64,14 +78,20 @@ async function main(argv) {
     const problems = await checkEntry(root, entry);
     if (problems.length === 0) continue;
     failed++;
-    process.stderr.write(`${entry} is not browser-safe (esbuild, platform browser):\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    process.stderr.write(
+      `${entry} is not browser-safe (esbuild, platform browser):\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+    );
   }
   if (failed > 0) {
-    process.stderr.write(`- help: move Node-only code behind a Node subpath (@gradswarm/<pkg>/node) or a "#…" import with a node condition (docs in packages/core/src/backends/platform.ts)\n`);
+    process.stderr.write(
+      `- help: move Node-only code behind a Node subpath (@gradswarm/<pkg>/node) or a "#…" import with a node condition (docs in packages/core/src/backends/platform.ts)\n`,
+    );
     return 1;
   }
   const notes = Object.entries(PENDING).map(([e, p]) => `${e} may import ${p.modules.join(', ')} (${p.why})`);
-  process.stdout.write(`browser entries ok: ${BROWSER_ENTRIES.join(', ')}${notes.length ? `; pending: ${notes.join('; ')}` : ''}\n`);
+  process.stdout.write(
+    `browser entries ok: ${BROWSER_ENTRIES.join(', ')}${notes.length ? `; pending: ${notes.join('; ')}` : ''}\n`,
+  );
   return 0;
 }
 

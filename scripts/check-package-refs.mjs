@@ -14,7 +14,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEP_FIELDS, PACKAGE_DEPENDENCIES, packageNames, RUNTIME_DEP_FIELDS, SCOPE, declaredPackages } from './import-rules.mjs';
+import {
+  DEP_FIELDS,
+  PACKAGE_DEPENDENCIES,
+  packageNames,
+  RUNTIME_DEP_FIELDS,
+  SCOPE,
+  declaredPackages,
+} from './import-rules.mjs';
 
 const ts = createRequire(import.meta.url)('typescript');
 const TABLE_FILE = 'scripts/import-rules.mjs';
@@ -35,18 +42,24 @@ export function checkPackageRefs(root, table = PACKAGE_DEPENDENCIES) {
   const names = packageNames(root);
   const packagesDir = join(root, 'packages');
   for (const name of Object.keys(table)) {
-    if (!names.includes(name)) problems.push(`${TABLE_FILE}: lists ${name}, but packages/${name}/package.json does not exist`);
+    if (!names.includes(name))
+      problems.push(`${TABLE_FILE}: lists ${name}, but packages/${name}/package.json does not exist`);
   }
   for (const name of names) {
     const dir = join(packagesDir, name);
     const pjFile = `packages/${name}/package.json`;
     const tsFile = `packages/${name}/tsconfig.json`;
     if (!Object.hasOwn(table, name)) {
-      problems.push(`${pjFile}: packages/${name} is not in the table of ${TABLE_FILE} - add "${name}: [the packages it may import]" following architecture §1`);
+      problems.push(
+        `${pjFile}: packages/${name} is not in the table of ${TABLE_FILE} - add "${name}: [the packages it may import]" following architecture §1`,
+      );
       continue;
     }
     const allowed = table[name];
-    const direction = allowed.length === 0 ? `${name} imports nothing of ours` : `${name} may import only ${allowed.map((n) => SCOPE + n).join(', ')}`;
+    const direction =
+      allowed.length === 0
+        ? `${name} imports nothing of ours`
+        : `${name} may import only ${allowed.map((n) => SCOPE + n).join(', ')}`;
     let pj;
     try {
       pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -59,7 +72,10 @@ export function checkPackageRefs(root, table = PACKAGE_DEPENDENCIES) {
         if (!dep.startsWith(SCOPE)) continue;
         const target = dep.slice(SCOPE.length);
         if (target === name) problems.push(`${pjFile}: ${field} lists ${dep}, the package itself`);
-        else if (!allowed.includes(target)) problems.push(`${pjFile}: ${field} lists ${dep}, which the direction forbids: ${direction} (architecture §1)`);
+        else if (!allowed.includes(target))
+          problems.push(
+            `${pjFile}: ${field} lists ${dep}, which the direction forbids: ${direction} (architecture §1)`,
+          );
       }
     }
     if (!existsSync(join(dir, 'tsconfig.json'))) {
@@ -73,21 +89,29 @@ export function checkPackageRefs(root, table = PACKAGE_DEPENDENCIES) {
       problems.push(`${tsFile}: cannot parse: ${err.message}`);
       continue;
     }
-    const expected = declaredPackages(root, name, RUNTIME_DEP_FIELDS).filter((d) => d !== name && allowed.includes(d) && names.includes(d));
+    const expected = declaredPackages(root, name, RUNTIME_DEP_FIELDS).filter(
+      (d) => d !== name && allowed.includes(d) && names.includes(d),
+    );
     const refs = new Set();
     for (const ref of Array.isArray(tsconfig.references) ? tsconfig.references : []) {
       const target = resolve(dir, String(ref?.path ?? ''));
       const refName = dirname(target) === packagesDir ? relative(packagesDir, target).split(sep)[0] : null;
-      if (refName === null || !names.includes(refName)) problems.push(`${tsFile}: references ${JSON.stringify(ref?.path)}, which is not a package of this repo`);
+      if (refName === null || !names.includes(refName))
+        problems.push(`${tsFile}: references ${JSON.stringify(ref?.path)}, which is not a package of this repo`);
       else if (refs.has(refName)) problems.push(`${tsFile}: references ../${refName} twice`);
       else refs.add(refName);
     }
     for (const d of expected) {
-      if (!refs.has(d)) problems.push(`${tsFile}: "references" lacks ../${d}, but package.json depends on ${SCOPE}${d} - the references must list exactly the allowed @gradswarm dependencies (STYLE §2.2)`);
+      if (!refs.has(d))
+        problems.push(
+          `${tsFile}: "references" lacks ../${d}, but package.json depends on ${SCOPE}${d} - the references must list exactly the allowed @gradswarm dependencies (STYLE §2.2)`,
+        );
     }
     for (const r of refs) {
       if (expected.includes(r)) continue;
-      const why = allowed.includes(r) ? `package.json does not depend on ${SCOPE}${r}` : `the direction forbids it: ${direction}`;
+      const why = allowed.includes(r)
+        ? `package.json does not depend on ${SCOPE}${r}`
+        : `the direction forbids it: ${direction}`;
       problems.push(`${tsFile}: "references" lists ../${r}, but ${why}`);
     }
   }
@@ -104,7 +128,9 @@ function main(argv) {
   const { problems, packages } = checkPackageRefs(root);
   for (const p of problems) process.stdout.write(`${p}\n`);
   if (problems.length > 0) {
-    process.stdout.write(`package refs: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${packages} packages\n`);
+    process.stdout.write(
+      `package refs: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${packages} packages\n`,
+    );
     return 1;
   }
   process.stdout.write(`package refs ok: ${packages} packages\n`);

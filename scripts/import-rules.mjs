@@ -89,14 +89,16 @@ function packageRules(root, table) {
 const GENERAL_RULES = [
   {
     name: 'no-circular',
-    comment: 'an import cycle inside a package (type-only imports count: a type cycle is still a layering cycle; move shared types to types.ts) - a low-level file must not import a high-level one (STYLE §2.2)',
+    comment:
+      'an import cycle inside a package (type-only imports count: a type cycle is still a layering cycle; move shared types to types.ts) - a low-level file must not import a high-level one (STYLE §2.2)',
     severity: 'error',
     from: { path: '^packages/[^/]+/src/' },
     to: { circular: true },
   },
   {
     name: 'no-relative-import-across-packages',
-    comment: "a relative import that leaves its package - import the other package by name ('@gradswarm/<name>'), through its exports",
+    comment:
+      "a relative import that leaves its package - import the other package by name ('@gradswarm/<name>'), through its exports",
     severity: 'error',
     from: { path: '^(packages/[^/]+/)' },
     // A workspace package imported by name can also count as 'local' (then it is 'aliased-workspace' too).
@@ -104,14 +106,16 @@ const GENERAL_RULES = [
   },
   {
     name: 'no-deep-import',
-    comment: "an import of another package's files rather than its exports (its src/index.ts is the public surface) - import '@gradswarm/<name>', or add the subpath to that package's \"exports\" if consumers truly need it",
+    comment:
+      "an import of another package's files rather than its exports (its src/index.ts is the public surface) - import '@gradswarm/<name>', or add the subpath to that package's \"exports\" if consumers truly need it",
     severity: 'error',
     from: { path: '^(packages/[^/]+/|test/)' },
     to: { path: '^packages/[^/]+/', pathNot: ['^$1', '^packages/[^/]+/dist/', '^packages/[^/]+/package\\.json$'] },
   },
   {
     name: 'src-stays-in-src',
-    comment: "a src file imports outside its package's src/: a test or fixture, or its own package by name (through dist/index, a cycle) - use a relative import inside src/ (tsc's rootDir is src)",
+    comment:
+      "a src file imports outside its package's src/: a test or fixture, or its own package by name (through dist/index, a cycle) - use a relative import inside src/ (tsc's rootDir is src)",
     severity: 'error',
     from: { path: '^(packages/[^/]+/)src/' },
     // A package's own `#platform`-style subpath import (package.json "imports") resolves, as in
@@ -120,7 +124,8 @@ const GENERAL_RULES = [
   },
   {
     name: 'not-to-unresolvable',
-    comment: "an import that does not resolve: a typo, a missing build (run tsc -b), or a subpath the package's \"exports\" map does not export (deep imports into internals are blocked there)",
+    comment:
+      'an import that does not resolve: a typo, a missing build (run tsc -b), or a subpath the package\'s "exports" map does not export (deep imports into internals are blocked there)',
     severity: 'error',
     from: {},
     to: { couldNotResolve: true },
@@ -150,5 +155,9 @@ export function importRules(root, table = PACKAGE_DEPENDENCIES) {
 /** The package folders below `root` (those with a package.json). */
 export function packageNames(root) {
   const dir = join(root, 'packages');
-  return existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, 'package.json'))).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => existsSync(join(dir, n, 'package.json')))
+        .sort()
+    : [];
 }

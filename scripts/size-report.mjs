@@ -57,7 +57,11 @@ export function sizeReport(root) {
     files.push({ path: r, group, kind, lines, budget, over: lines > budget });
   };
   const packagesDir = join(root, 'packages');
-  const packages = existsSync(packagesDir) ? readdirSync(packagesDir).filter((n) => statSync(join(packagesDir, n)).isDirectory()).sort() : [];
+  const packages = existsSync(packagesDir)
+    ? readdirSync(packagesDir)
+        .filter((n) => statSync(join(packagesDir, n)).isDirectory())
+        .sort()
+    : [];
   for (const name of packages) {
     for (const area of ['src', 'test']) for (const path of walk(join(packagesDir, name, area))) add(name, path);
   }
@@ -76,13 +80,25 @@ export function sizeReport(root) {
   }
   const order = [...packages, 'scripts', 'test'];
   const totals = [...groups.values()].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
-  const all = totals.reduce((s, g) => ({ files: s.files + g.files, sourceLines: s.sourceLines + g.sourceLines, testLines: s.testLines + g.testLines, lines: s.lines + g.lines }), { files: 0, sourceLines: 0, testLines: 0, lines: 0 });
+  const all = totals.reduce(
+    (s, g) => ({
+      files: s.files + g.files,
+      sourceLines: s.sourceLines + g.sourceLines,
+      testLines: s.testLines + g.testLines,
+      lines: s.lines + g.lines,
+    }),
+    { files: 0, sourceLines: 0, testLines: 0, lines: 0 },
+  );
   return { budgets: BUDGETS, sourceCap: SOURCE_CAP, files, totals, all, overBudget: files.filter((f) => f.over) };
 }
 
 function table(headers, rows, alignRight) {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
-  const fmt = (r) => r.map((v, c) => (alignRight[c] ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  ').trimEnd();
+  const fmt = (r) =>
+    r
+      .map((v, c) => (alignRight[c] ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
@@ -91,7 +107,10 @@ function describeOver(f) {
     entry: 'entry files hold re-exports only (STYLE §2.1/§2.8)',
     bottom: 'constants/types/errors files stay small (STYLE §2.8)',
     test: 'split the test file by behaviour (STYLE §2.6)',
-    source: f.lines > SOURCE_CAP ? `past the ~${SOURCE_CAP}-line cap: split it (STYLE §2.8)` : `review past 600, cap ~${SOURCE_CAP} (STYLE §2.8)`,
+    source:
+      f.lines > SOURCE_CAP
+        ? `past the ~${SOURCE_CAP}-line cap: split it (STYLE §2.8)`
+        : `review past 600, cap ~${SOURCE_CAP} (STYLE §2.8)`,
   }[f.kind];
   return `${f.path}: ${f.lines} lines > ${f.budget} (${f.kind}) - ${why}`;
 }
@@ -105,7 +124,9 @@ function main(argv) {
     else if (argv[k] === '--json') json = true;
     else if (argv[k] === '--root' && argv[k + 1] !== undefined) root = resolve(argv[++k]);
     else {
-      process.stderr.write(`size-report: unknown argument ${argv[k]} - usage: node scripts/size-report.mjs [--check] [--json] [--root DIR]\n`);
+      process.stderr.write(
+        `size-report: unknown argument ${argv[k]} - usage: node scripts/size-report.mjs [--check] [--json] [--root DIR]\n`,
+      );
       return 2;
     }
   }
@@ -116,15 +137,24 @@ function main(argv) {
     return failed ? 1 : 0;
   }
   const out = [];
-  out.push(table(['lines', 'budget', 'kind', 'file'], report.files.map((f) => [f.lines, f.budget, f.kind, f.over ? `${f.path}  <-- OVER BUDGET` : f.path]), [true, true, false, false]));
+  out.push(
+    table(
+      ['lines', 'budget', 'kind', 'file'],
+      report.files.map((f) => [f.lines, f.budget, f.kind, f.over ? `${f.path}  <-- OVER BUDGET` : f.path]),
+      [true, true, false, false],
+    ),
+  );
   out.push('');
   const totalRows = report.totals.map((g) => [g.group, g.files, g.sourceLines, g.testLines, g.lines]);
   totalRows.push(['all', report.all.files, report.all.sourceLines, report.all.testLines, report.all.lines]);
   out.push(table(['package', 'files', 'source', 'test', 'lines'], totalRows, [false, true, true, true, true]));
   out.push('');
   const b = BUDGETS;
-  out.push(`budgets: entry ${b.entry}, constants/types/errors ${b.bottom}, source ${b.source} (cap ~${SOURCE_CAP}), test ${b.test}`);
-  if (report.overBudget.length === 0) out.push(`size ok: ${report.all.files} files, ${report.all.lines} lines, none over budget`);
+  out.push(
+    `budgets: entry ${b.entry}, constants/types/errors ${b.bottom}, source ${b.source} (cap ~${SOURCE_CAP}), test ${b.test}`,
+  );
+  if (report.overBudget.length === 0)
+    out.push(`size ok: ${report.all.files} files, ${report.all.lines} lines, none over budget`);
   else {
     out.push(`OVER BUDGET (${report.overBudget.length} file${report.overBudget.length === 1 ? '' : 's'}):`);
     for (const f of report.overBudget) out.push(`  ${describeOver(f)}`);

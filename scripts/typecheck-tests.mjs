@@ -39,11 +39,17 @@ function main(argv) {
     return 2;
   }
   const { projects, missing } = testProjects(root);
-  for (const dir of missing) process.stdout.write(`${dir}: no tsconfig.json - copy packages/core/test/tsconfig.json there so its tests are type-checked\n`);
+  for (const dir of missing)
+    process.stdout.write(
+      `${dir}: no tsconfig.json - copy packages/core/test/tsconfig.json there so its tests are type-checked\n`,
+    );
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   let failed = missing.length;
   for (const dir of projects) {
-    const run = spawnSync(process.execPath, [tsc, '-p', dir, '--noEmit', '--pretty', 'false'], { cwd: root, stdio: 'inherit' });
+    const run = spawnSync(process.execPath, [tsc, '-p', dir, '--noEmit', '--pretty', 'false'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     if (run.status !== 0) failed++;
   }
   if (failed > 0) {

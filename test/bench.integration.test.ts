@@ -14,7 +14,13 @@ interface Row {
   samplesPerSecond: number;
   speedup: number;
   efficiency: number;
-  stepMs: { totalMs: number; computeMaxMs: number; computeMeanMs: number; reduceUpdateMs: number; communicationMs: number };
+  stepMs: {
+    totalMs: number;
+    computeMaxMs: number;
+    computeMeanMs: number;
+    reduceUpdateMs: number;
+    communicationMs: number;
+  };
   bytesPerStep: { sent: number; received: number };
   singleNodeSamplesPerSecond?: number;
 }
@@ -27,7 +33,13 @@ interface Doc {
   results: Row[];
   singleNode?: { threads: number; samplesPerSecond: number };
   projection?: Array<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
-  synthetic?: Array<{ clients: number; parameters: number; stepsPerSecond: number; megabytesPerSecond: number; bytesPerStep: { sent: number; received: number } }>;
+  synthetic?: Array<{
+    clients: number;
+    parameters: number;
+    stepsPerSecond: number;
+    megabytesPerSecond: number;
+    bytesPerStep: { sent: number; received: number };
+  }>;
   fit?: { checks: Array<{ relativeError: number }> };
   model: { layers: number[]; parameters: number };
 }
@@ -42,10 +54,20 @@ const HAS_IP = (() => {
     return false;
   }
 })();
-const NETEM_SKIP_REASON = !IS_ROOT ? 'not running as root (--netem needs network namespaces and tc)' : !HAS_IP ? 'iproute2 (ip, tc) is not installed' : '';
+const NETEM_SKIP_REASON = !IS_ROOT
+  ? 'not running as root (--netem needs network namespaces and tc)'
+  : !HAS_IP
+    ? 'iproute2 (ip, tc) is not installed'
+    : '';
 if (NETEM_SKIP_REASON) console.warn(`skipping the bench --netem test: ${NETEM_SKIP_REASON}`);
 
-const namespaces = (): string[] => (HAS_IP ? execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter((n) => /^gsw/.test(n)) : []);
+const namespaces = (): string[] =>
+  HAS_IP
+    ? execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+        .filter((n) => /^gsw/.test(n))
+    : [];
 
 function expectConsistentRows(doc: Doc): void {
   const [one] = doc.results;
@@ -76,24 +98,63 @@ describe('gradswarm bench scale', () => {
   it('measures 1 and 2 worker processes, train on one node, and the model; prints one JSON line', async () => {
     const out = join(dir!, 'scale.json');
     const report = join(dir!, 'scale.html');
-    const r = await runCli(['bench', 'scale', '--workers', '1,2', '--threads', '1', ...SMALL, '--steps', '8', '--warmup', '2', '--json', '--out', out, '--report', report]);
+    const r = await runCli([
+      'bench',
+      'scale',
+      '--workers',
+      '1,2',
+      '--threads',
+      '1',
+      ...SMALL,
+      '--steps',
+      '8',
+      '--warmup',
+      '2',
+      '--json',
+      '--out',
+      out,
+      '--report',
+      report,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const doc = lastJsonLine<Doc>(r.stdout);
-    expect(doc).toMatchObject({ benchmark: 'scale', network: '784-32-10', batchSize: 200, threadsPerWorker: 1, model: { layers: [784, 32, 10], parameters: 25450 } });
+    expect(doc).toMatchObject({
+      benchmark: 'scale',
+      network: '784-32-10',
+      batchSize: 200,
+      threadsPerWorker: 1,
+      model: { layers: [784, 32, 10], parameters: 25450 },
+    });
     expect(doc.link).toMatch(/loopback/);
-    expect(doc.results.map((x) => [x.workers, x.threads])).toEqual([[1, 1], [2, 1]]);
+    expect(doc.results.map((x) => [x.workers, x.threads])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
     expectConsistentRows(doc);
     expect(doc.singleNode?.threads).toBe(2);
     expect(doc.results[1].singleNodeSamplesPerSecond).toBe(doc.singleNode?.samplesPerSecond);
-    expect(doc.projection?.map((p) => `${p.workers}@${p.linkGbit}`)).toEqual([1, 10].flatMap((g) => [8, 16, 32, 64, 128, 256].map((w) => `${w}@${g}`)));
+    expect(doc.projection?.map((p) => `${p.workers}@${p.linkGbit}`)).toEqual(
+      [1, 10].flatMap((g) => [8, 16, 32, 64, 128, 256].map((w) => `${w}@${g}`)),
+    );
     expect(doc.fit?.checks).toHaveLength(2);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(doc);
     expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 
   it('prints readable tables by default, the projection labelled as one', async () => {
-    const r = await runCli(['bench', 'scale', '--workers', '1', ...SMALL, '--steps', '3', '--warmup', '1', '--no-single-node']);
+    const r = await runCli([
+      'bench',
+      'scale',
+      '--workers',
+      '1',
+      ...SMALL,
+      '--steps',
+      '3',
+      '--warmup',
+      '1',
+      '--no-single-node',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\| workers \| threads \| samples\/s \| speedup \| efficiency \|/m);
     expect(r.stdout).toMatch(/PROJECTION, not a measurement/);
@@ -101,7 +162,25 @@ describe('gradswarm bench scale', () => {
 
   it('runs synthetic clients the coordinator logs as ordinary workers joining, and completes their steps', async () => {
     const logs = join(dir!, 'logs');
-    const r = await runCli(['bench', 'scale', '--workers', '0', '--synthetic', '4', '--synthetic-layers', '32', '--batch-size', '200', '--synthetic-steps', '5', '--warmup', '1', '--json', '--keep-logs', logs]);
+    const r = await runCli([
+      'bench',
+      'scale',
+      '--workers',
+      '0',
+      '--synthetic',
+      '4',
+      '--synthetic-layers',
+      '32',
+      '--batch-size',
+      '200',
+      '--synthetic-steps',
+      '5',
+      '--warmup',
+      '1',
+      '--json',
+      '--keep-logs',
+      logs,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const doc = lastJsonLine<Doc>(r.stdout);
     expect(doc.results).toEqual([]);
@@ -110,37 +189,84 @@ describe('gradswarm bench scale', () => {
     expect(s).toMatchObject({ clients: 4, parameters: 25450 });
     expect(s.stepsPerSecond).toBeGreaterThan(0);
     expect(s.bytesPerStep.received).toBeGreaterThanOrEqual(4 * 4 * 25450);
-    expect(s.megabytesPerSecond).toBeCloseTo(((s.bytesPerStep.sent + s.bytesPerStep.received) * s.stepsPerSecond) / 1e6, 6);
-    const coordinatorLog = readFileSync(join(logs, readdirSync(logs).find((f) => /coordinator\.log$/.test(f))!), 'utf8');
-    const joined = coordinatorLog.match(/^worker \d+ \(synthetic, 1 thread, [^)]+\) joined; takes shards from step 1; \d ready$/gm);
+    expect(s.megabytesPerSecond).toBeCloseTo(
+      ((s.bytesPerStep.sent + s.bytesPerStep.received) * s.stepsPerSecond) / 1e6,
+      6,
+    );
+    const coordinatorLog = readFileSync(
+      join(logs, readdirSync(logs).find((f) => /coordinator\.log$/.test(f))!),
+      'utf8',
+    );
+    const joined = coordinatorLog.match(
+      /^worker \d+ \(synthetic, 1 thread, [^)]+\) joined; takes shards from step 1; \d ready$/gm,
+    );
     expect(joined).toHaveLength(4);
     expect(coordinatorLog).not.toMatch(/refused|dropped|was lost/);
     expect(coordinatorLog).toMatch(/"steps":6/);
     expect(coordinatorLog).not.toMatch(/--token [A-Za-z0-9_-]{20,}/);
   });
 
-  it.skipIf(NETEM_SKIP_REASON !== '')('shapes every link in its own network namespace with --netem, and removes them all', async () => {
-    expect(namespaces(), 'gsw* namespaces exist before the test').toEqual([]);
-    const logs = join(dir!, 'logs');
-    const r = await runCli(['bench', 'scale', '--workers', '1,2', ...SMALL, '--steps', '6', '--warmup', '2', '--no-single-node', '--netem', 'rate=1gbit', '--json', '--keep-logs', logs]);
-    expect(r.code, r.stderr).toBe(0);
-    const doc = lastJsonLine<Doc>(r.stdout);
-    expect(doc.link).toMatch(/network namespaces.*(netem|tbf) rate 1gbit/);
-    expectConsistentRows(doc);
-    const worker = readFileSync(join(logs, 'w2-r1-worker2.log'), 'utf8');
-    expect(worker).toMatch(/^\$ ip netns exec gsw2 /);
-    expect(worker).toMatch(/joining ws:\/\/10\.77\.0\.2:\d+/);
-    expect(namespaces()).toEqual([]);
-  });
+  it.skipIf(NETEM_SKIP_REASON !== '')(
+    'shapes every link in its own network namespace with --netem, and removes them all',
+    async () => {
+      expect(namespaces(), 'gsw* namespaces exist before the test').toEqual([]);
+      const logs = join(dir!, 'logs');
+      const r = await runCli([
+        'bench',
+        'scale',
+        '--workers',
+        '1,2',
+        ...SMALL,
+        '--steps',
+        '6',
+        '--warmup',
+        '2',
+        '--no-single-node',
+        '--netem',
+        'rate=1gbit',
+        '--json',
+        '--keep-logs',
+        logs,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = lastJsonLine<Doc>(r.stdout);
+      expect(doc.link).toMatch(/network namespaces.*(netem|tbf) rate 1gbit/);
+      expectConsistentRows(doc);
+      const worker = readFileSync(join(logs, 'w2-r1-worker2.log'), 'utf8');
+      expect(worker).toMatch(/^\$ ip netns exec gsw2 /);
+      expect(worker).toMatch(/joining ws:\/\/10\.77\.0\.2:\d+/);
+      expect(namespaces()).toEqual([]);
+    },
+  );
 
   it('refuses bad flags with one line and exit 2', async () => {
     expectUsageError(await runCli(['bench', 'scale', '--workers', '2,4']), /--workers must include 1/);
-    expectUsageError(await runCli(['bench', 'scale', '--netem', 'rate=fast']), /--netem rate must be a positive number with a unit/);
+    expectUsageError(
+      await runCli(['bench', 'scale', '--netem', 'rate=fast']),
+      /--netem rate must be a positive number with a unit/,
+    );
     expectUsageError(await runCli(['bench', 'scale', '--warmup', '0']), /--warmup must be an integer ≥ 1/);
-    expectUsageError(await runCli(['bench', 'scale', '--synthetic', '500', '--batch-size', '100']), /--synthetic must be at most 100 clients/);
+    expectUsageError(
+      await runCli(['bench', 'scale', '--synthetic', '500', '--batch-size', '100']),
+      /--synthetic must be at most 100 clients/,
+    );
     expectUsageError(await runCli(['bench']), /name a benchmark: scale/);
     expectUsageError(await runCli(['bench', 'scale', '--layers', 'abc']), /--layers must be a comma-separated list/);
     // Found by the coordinator child, passed on as the bench's own one-line usage error.
-    expectUsageError(await runCli(['bench', 'scale', '--workers', '1', '--dataset', `csv:${join(dir!, 'missing.csv')}`, '--steps', '2', '--warmup', '1']), /cannot read data file .*missing\.csv/);
+    expectUsageError(
+      await runCli([
+        'bench',
+        'scale',
+        '--workers',
+        '1',
+        '--dataset',
+        `csv:${join(dir!, 'missing.csv')}`,
+        '--steps',
+        '2',
+        '--warmup',
+        '1',
+      ]),
+      /cannot read data file .*missing\.csv/,
+    );
   });
 });

@@ -22,8 +22,19 @@ import { REPO_ROOT } from './helpers/cli.js';
 /** Where Debian's `chromium` package puts the browser (.ci/run installs it). */
 const CHROMIUM = '/usr/bin/chromium';
 const NO_CHROMIUM = !existsSync(CHROMIUM);
-if (NO_CHROMIUM) console.warn(`skipping the browser gradient test: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium; .ci/run does)`);
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+if (NO_CHROMIUM)
+  console.warn(
+    `skipping the browser gradient test: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium; .ci/run does)`,
+  );
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const WASM_FILE = join(REPO_ROOT, 'packages', 'core', 'wasm', 'gradswarm_kernels.wasm');
 
 let browser: Browser | undefined;
@@ -60,52 +71,61 @@ describe('the browser-safe entries', () => {
     expect(nodeOnly.some((line) => /worker\/dist\/local-pool\.js:\d+: Could not resolve "node:/.test(line))).toBe(true);
   });
 
-  it.skipIf(NO_CHROMIUM)('compute in Chromium the gradient bytes Node computes, on the reference and wasm backends', async () => {
-    const page = await browser!.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    try {
-      await page.addScriptTag({ content: await bundle() });
-      const wasmBase64 = readFileSync(WASM_FILE).toString('base64');
-      const inBrowser = await page.evaluate((b64) => (globalThis as unknown as { gradswarmBrowser: { run(b: string): Promise<BrowserRun> } }).gradswarmBrowser.run(b64), wasmBase64);
-      expect(errors).toEqual([]);
-      // No addon and no wasm file in a browser: `auto` falls back to reference.
-      expect(inBrowser.auto).toBe('reference');
-      expect(inBrowser.available).toEqual(['reference']);
-      const inNode = [await computeCase(selectBackend('reference')), await computeCase(selectBackend('wasm'))];
-      expect(inBrowser.results.map((r) => r.backend)).toEqual(['reference', 'wasm-simd']);
-      for (let i = 0; i < inNode.length; i++) {
-        const [b, n] = [inBrowser.results[i], inNode[i]];
-        expect(b.fingerprint).toBe(n.fingerprint);
-        expect(b.whole.count).toBe(150);
-        expect(b.whole.gradHex.length).toBe(2 * 4 * (32 * 65 + 10 * 33));
-        expect(b.whole.gradHex, `${n.backend} whole shard`).toBe(n.whole.gradHex);
-        expect(b.summed.gradHex, `${n.backend} two lanes`).toBe(n.summed.gradHex);
-        expect(b.summed.count).toBe(n.summed.count);
+  it.skipIf(NO_CHROMIUM)(
+    'compute in Chromium the gradient bytes Node computes, on the reference and wasm backends',
+    async () => {
+      const page = await browser!.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.addScriptTag({ content: await bundle() });
+        const wasmBase64 = readFileSync(WASM_FILE).toString('base64');
+        const inBrowser = await page.evaluate(
+          (b64) =>
+            (
+              globalThis as unknown as { gradswarmBrowser: { run(b: string): Promise<BrowserRun> } }
+            ).gradswarmBrowser.run(b64),
+          wasmBase64,
+        );
+        expect(errors).toEqual([]);
+        // No addon and no wasm file in a browser: `auto` falls back to reference.
+        expect(inBrowser.auto).toBe('reference');
+        expect(inBrowser.available).toEqual(['reference']);
+        const inNode = [await computeCase(selectBackend('reference')), await computeCase(selectBackend('wasm'))];
+        expect(inBrowser.results.map((r) => r.backend)).toEqual(['reference', 'wasm-simd']);
+        for (let i = 0; i < inNode.length; i++) {
+          const [b, n] = [inBrowser.results[i], inNode[i]];
+          expect(b.fingerprint).toBe(n.fingerprint);
+          expect(b.whole.count).toBe(150);
+          expect(b.whole.gradHex.length).toBe(2 * 4 * (32 * 65 + 10 * 33));
+          expect(b.whole.gradHex, `${n.backend} whole shard`).toBe(n.whole.gradHex);
+          expect(b.summed.gradHex, `${n.backend} two lanes`).toBe(n.summed.gradHex);
+          expect(b.summed.count).toBe(n.summed.count);
+        }
+        // The wasm module brings its own exp and log: its float64 loss sums repeat bit for bit.
+        expect(inBrowser.results[1].whole.lossSum).toBe(inNode[1].whole.lossSum);
+        expect(inBrowser.results[1].summed.lossSum).toBe(inNode[1].summed.lossSum);
+        // The reference backend's loss uses the engine's Math.exp and Math.log, and Node 20's V8
+        // and Chromium 156's differ in the last bit of a float64 here (measured: 380.6797639076299
+        // against …298 for the whole shard). The float32 gradient rounds that away in this case,
+        // but only the wasm backend is the same arithmetic everywhere (architecture §6).
+        for (const part of ['whole', 'summed'] as const) {
+          const [b, n] = [inBrowser.results[0][part].lossSum, inNode[0][part].lossSum];
+          expect(Math.abs(b - n), `reference ${part} loss`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(n));
+        }
+        // The report's browser build writes PNGs Chromium decodes (stored deflate blocks).
+        const png = await page.evaluate(async () => {
+          const img = document.createElement('img');
+          img.src = (globalThis as unknown as { gradswarmBrowser: { pngUrl(): string } }).gradswarmBrowser.pngUrl();
+          await img.decode();
+          return { size: `${img.naturalWidth}x${img.naturalHeight}` };
+        });
+        expect(png.size).toBe('28x28');
+        // The two backends differ in the last bits (FMA), so the test compares like with like.
+        expect(inNode[0].whole.gradHex).not.toBe(inNode[1].whole.gradHex);
+      } finally {
+        await page.close();
       }
-      // The wasm module brings its own exp and log: its float64 loss sums repeat bit for bit.
-      expect(inBrowser.results[1].whole.lossSum).toBe(inNode[1].whole.lossSum);
-      expect(inBrowser.results[1].summed.lossSum).toBe(inNode[1].summed.lossSum);
-      // The reference backend's loss uses the engine's Math.exp and Math.log, and Node 20's V8
-      // and Chromium 156's differ in the last bit of a float64 here (measured: 380.6797639076299
-      // against …298 for the whole shard). The float32 gradient rounds that away in this case,
-      // but only the wasm backend is the same arithmetic everywhere (architecture §6).
-      for (const part of ['whole', 'summed'] as const) {
-        const [b, n] = [inBrowser.results[0][part].lossSum, inNode[0][part].lossSum];
-        expect(Math.abs(b - n), `reference ${part} loss`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(n));
-      }
-      // The report's browser build writes PNGs Chromium decodes (stored deflate blocks).
-      const png = await page.evaluate(async () => {
-        const img = document.createElement('img');
-        img.src = (globalThis as unknown as { gradswarmBrowser: { pngUrl(): string } }).gradswarmBrowser.pngUrl();
-        await img.decode();
-        return { size: `${img.naturalWidth}x${img.naturalHeight}` };
-      });
-      expect(png.size).toBe('28x28');
-      // The two backends differ in the last bits (FMA), so the test compares like with like.
-      expect(inNode[0].whole.gradHex).not.toBe(inNode[1].whole.gradHex);
-    } finally {
-      await page.close();
-    }
-  });
+    },
+  );
 });

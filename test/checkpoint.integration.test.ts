@@ -16,7 +16,15 @@ beforeAll(async () => {
   await writeBlobsCsv(join(dir, 'train.csv'), { rows: 150, seed: 1 });
   await writeBlobsCsv(join(dir, 'test.csv'), { rows: 30, seed: 2 });
   // 150 samples in batches of 10: 15 steps per epoch.
-  data = ['--dataset', `csv:${join(dir, 'train.csv')}`, '--test', `csv:${join(dir, 'test.csv')}`, '--batch-size', '10', '--no-progress'];
+  data = [
+    '--dataset',
+    `csv:${join(dir, 'train.csv')}`,
+    '--test',
+    `csv:${join(dir, 'test.csv')}`,
+    '--batch-size',
+    '10',
+    '--no-progress',
+  ];
 });
 
 afterAll(async () => {
@@ -42,7 +50,17 @@ describe('train --checkpoint', () => {
   });
 
   it('resumes an adamw run from its checkpoint (optimizer state in format v2) to the bytes of an uninterrupted run', async () => {
-    const flags = [...blobsFlags({ lr: '0.01' }), '--optimizer', 'adamw', '--weight-decay', '0.05', '--beta2', '0.99', '--epochs', '2'];
+    const flags = [
+      ...blobsFlags({ lr: '0.01' }),
+      '--optimizer',
+      'adamw',
+      '--weight-decay',
+      '0.05',
+      '--beta2',
+      '0.99',
+      '--epochs',
+      '2',
+    ];
     const ckpt = join(dir, 'adamw');
     await train('adamw-part', [...flags, '--steps', '7', '--checkpoint', ckpt, '--checkpoint-every', '7']);
     const saved = JSON.parse(await readFile(join(ckpt, 'checkpoint.json'), 'utf8'));
@@ -57,8 +75,19 @@ describe('train --checkpoint', () => {
 
   it('refuses to resume a checkpoint with another optimizer, naming the flag', async () => {
     const ckpt = join(dir, 'adamw');
-    const result = await runCli(['train', ...data, ...blobsFlags({ lr: '0.01' }), '--epochs', '2', '--checkpoint', ckpt, '--resume']);
+    const result = await runCli([
+      'train',
+      ...data,
+      ...blobsFlags({ lr: '0.01' }),
+      '--epochs',
+      '2',
+      '--checkpoint',
+      ckpt,
+      '--resume',
+    ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^gradswarm: error: the checkpoint was made with optimizer = "adamw", this run has "sgd" - help: resume with the same flags$/m);
+    expect(result.stderr).toMatch(
+      /^gradswarm: error: the checkpoint was made with optimizer = "adamw", this run has "sgd" - help: resume with the same flags$/m,
+    );
   });
 });

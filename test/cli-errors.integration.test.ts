@@ -58,13 +58,36 @@ describe('gradswarm', () => {
     it('gradswarm --help exits 0 and lists the commands', async () => {
       const result = await runCli(['--help']);
       expect(result.code).toBe(0);
-      for (const command of ['train', 'eval', 'gradcheck']) expect(result.stdout).toMatch(new RegExp(`gradswarm ${command}\\b`));
+      for (const command of ['train', 'eval', 'gradcheck'])
+        expect(result.stdout).toMatch(new RegExp(`gradswarm ${command}\\b`));
     });
 
     it('gradswarm train --help exits 0 and lists the flags', async () => {
       const result = await runCli(['train', '--help']);
       expect(result.code).toBe(0);
-      const flags = ['--dataset', '--test', '--test-fraction', '--scale', '--layers', '--hidden', '--output', '--loss', '--l1', '--l2', '--reduction', '--epochs', '--batch-size', '--minibatches', '--lr', '--momentum', '--seed', '--out', '--metrics', '--json', '--kernel'];
+      const flags = [
+        '--dataset',
+        '--test',
+        '--test-fraction',
+        '--scale',
+        '--layers',
+        '--hidden',
+        '--output',
+        '--loss',
+        '--l1',
+        '--l2',
+        '--reduction',
+        '--epochs',
+        '--batch-size',
+        '--minibatches',
+        '--lr',
+        '--momentum',
+        '--seed',
+        '--out',
+        '--metrics',
+        '--json',
+        '--kernel',
+      ];
       for (const flag of flags) expect(result.stdout).toMatch(new RegExp(`${flag}\\b`));
     });
 
@@ -72,7 +95,9 @@ describe('gradswarm', () => {
     it('gradswarm --version prints the version and exits 0', async () => {
       const result = await runCli(['--version']);
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe(`${JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version}\n`);
+      expect(result.stdout).toBe(
+        `${JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version}\n`,
+      );
     });
 
     it('prints each example command whole on its own line, under a # line saying what it does', async () => {
@@ -84,7 +109,9 @@ describe('gradswarm', () => {
 
     it('lists the kernel backends in worker --help', async () => {
       // The help wraps at the terminal's width: compare with the white space folded.
-      expect((await runCli(['worker', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/--kernel kernel backend: auto \| native \| native-avx2 \| native-portable \| wasm \| reference/);
+      expect((await runCli(['worker', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(
+        /--kernel kernel backend: auto \| native \| native-avx2 \| native-portable \| wasm \| reference/,
+      );
     });
 
     it('gradswarm eval --help and gradcheck --help exit 0', async () => {
@@ -104,15 +131,35 @@ describe('gradswarm', () => {
       ['--epochs abc', ['--epochs', 'abc'], /--epochs must be a number, got "abc"/],
       ['--seed abc', ['--seed', 'abc'], /--seed must be a number, got "abc"/],
       ['--lr=fast', ['--lr=fast'], /--lr must be a number, got "fast"/],
-      ['--batch-size with --minibatches', ['--batch-size', '10', '--minibatches', '3'], /--batch-size and --minibatches are exclusive/],
+      [
+        '--batch-size with --minibatches',
+        ['--batch-size', '10', '--minibatches', '3'],
+        /--batch-size and --minibatches are exclusive/,
+      ],
       ['a negative --lr', ['--lr', '-1'], /(--lr|learningRate) must be .*got -1/],
       ['--momentum 1', ['--momentum', '1'], /momentum must be in \[0, 1\), got 1/],
-      ['--layers with a non-number', ['--layers', '784,abc'], /--layers must be a comma-separated list of positive integers, got "784,abc"/],
+      [
+        '--layers with a non-number',
+        ['--layers', '784,abc'],
+        /--layers must be a comma-separated list of positive integers, got "784,abc"/,
+      ],
       // Issue 16 item 7: a list is read by one rule, and one that builds something else than it looks like is refused.
-      ['hidden --layers that end with the class count', ['--layers', '8,3'], /--layers 8,3 does not start with the input size 3, so it is read as hidden sizes and would build 3-8-3-3 - help: write --layers 3,8,3 \(full sizes\) or --layers 8 \(hidden sizes only\)/],
-      ['full --layers that do not end with the class count', ['--layers', '3,8'], /--layers 3,8 starts with the input size 3, so it is read as the full sizes, but it ends with 8 and the data has 3 classes - help: write --layers 3,8,3/],
+      [
+        'hidden --layers that end with the class count',
+        ['--layers', '8,3'],
+        /--layers 8,3 does not start with the input size 3, so it is read as hidden sizes and would build 3-8-3-3 - help: write --layers 3,8,3 \(full sizes\) or --layers 8 \(hidden sizes only\)/,
+      ],
+      [
+        'full --layers that do not end with the class count',
+        ['--layers', '3,8'],
+        /--layers 3,8 starts with the input size 3, so it is read as the full sizes, but it ends with 8 and the data has 3 classes - help: write --layers 3,8,3/,
+      ],
       ['an unknown --hidden activation', ['--hidden', 'gelu'], /--hidden .*gelu/],
-      ['a --loss that does not fit --output', ['--output', 'softmax', '--loss', 'bce'], /--loss bce does not go with output softmax/],
+      [
+        'a --loss that does not fit --output',
+        ['--output', 'softmax', '--loss', 'bce'],
+        /--loss bce does not go with output softmax/,
+      ],
       ['--test-fraction outside (0, 1)', ['--test-fraction', '1.5'], /--test-fraction must be in \(0, 1\), got 1\.5/],
       ['an unknown --kernel', ['--kernel', 'nosuch'], /unknown kernel backend "nosuch"/],
       ['--threads 0', ['--threads', '0'], /--threads must be a positive integer, got 0/],
@@ -131,7 +178,10 @@ describe('gradswarm', () => {
 
     it('refuses a CSV file that does not exist, naming it', async () => {
       const missing = join(dir, 'nonexistent.csv');
-      expectUsageError(await runCli(['train', '--dataset', `csv:${missing}`]), /cannot read data file .*nonexistent\.csv/);
+      expectUsageError(
+        await runCli(['train', '--dataset', `csv:${missing}`]),
+        /cannot read data file .*nonexistent\.csv/,
+      );
     });
 
     // Issue 16 item 6: errno names and JSON.parse's quoted new lines never reach the user.
@@ -148,7 +198,10 @@ describe('gradswarm', () => {
     it('keeps a JSON syntax error of a model file on one line', async () => {
       const broken = join(dir, 'broken-model.json');
       await writeFile(broken, '{"format": "gradswarm-mlp",\n  "layers": [3,\n  x]}\n');
-      expectUsageError(await runCli(['eval', '--model', broken, '--dataset', `csv:${tinyCsv}`]), /broken-model\.json: not valid JSON \(Unexpected token .*\\n.*\)$/);
+      expectUsageError(
+        await runCli(['eval', '--model', broken, '--dataset', `csv:${tinyCsv}`]),
+        /broken-model\.json: not valid JSON \(Unexpected token .*\\n.*\)$/,
+      );
     });
 
     // Issue 17 item 6: one stray label used to size a 65536-class model and a 65536² confusion matrix (V8 out of memory).
@@ -157,7 +210,10 @@ describe('gradswarm', () => {
       const rows = Array.from({ length: 30 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 10}`);
       rows[17] = '1,2,65535';
       await writeFile(stray, `${rows.join('\n')}\n`);
-      expectUsageError(await runCli(['train', '--dataset', `csv:${stray}`], { killAfterMs: 120_000 }), /stray-label\.csv: line 18: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/);
+      expectUsageError(
+        await runCli(['train', '--dataset', `csv:${stray}`], { killAfterMs: 120_000 }),
+        /stray-label\.csv: line 18: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/,
+      );
     });
 
     it('refuses an IDX directory without an images/labels pair', async () => {
@@ -183,7 +239,10 @@ describe('gradswarm', () => {
       const labels = join(dir, 'good-labels-idx1-ubyte.gz');
       await writeFile(images, gzipSync(idx([0x12, 0x34, 0x08, 0x03], [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])));
       await writeFile(labels, gzipSync(idx([0x00, 0x00, 0x08, 0x01], [2], [0, 1])));
-      expectUsageError(await runCli(['train', '--dataset', `idx:${images},${labels}`]), /bad-magic-images-idx3-ubyte\.gz.*magic/);
+      expectUsageError(
+        await runCli(['train', '--dataset', `idx:${images},${labels}`]),
+        /bad-magic-images-idx3-ubyte\.gz.*magic/,
+      );
     });
   });
 });

@@ -17,7 +17,9 @@ const SMALL = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--b
 /** Slow enough steps (784-512-10 on the embedded MNIST) to act while the run is going. */
 const SLOW = ['--dataset', 'mnist', '--layers', '512', '--epochs', '3', '--batch-size', '100', '--seed', '5'];
 
-async function status(url: string): Promise<{ step: number; state: string; workers: Array<{ id: number; state: string }> }> {
+async function status(
+  url: string,
+): Promise<{ step: number; state: string; workers: Array<{ id: number; state: string }> }> {
   const res = await fetch(`${url.replace(/^ws/, 'http')}/status`);
   return (await res.json()) as never;
 }
@@ -45,7 +47,9 @@ describe('gradswarm coordinator with workers', () => {
     const single = await runCli(['train', ...flags, '--threads', '2', '--no-progress']);
     expect(single.code, single.stderr).toBe(0);
     const c = await startCoordinator([...flags, '--local-threads', '0', '--min-workers', '2', '--token', TOKEN]);
-    const workers = [1, 2].map((i) => startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache'), '--label', `w${i}`]));
+    const workers = [1, 2].map((i) =>
+      startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache'), '--label', `w${i}`]),
+    );
     expect(await c.exited, c.stderr()).toBe(0);
     for (const w of workers) expect(await w.exited, w.stderr()).toBe(0);
     const a = lastJsonLine<{ testAccuracy: number }>(single.stdout).testAccuracy;
@@ -55,27 +59,76 @@ describe('gradswarm coordinator with workers', () => {
     expect(workers[0].stderr() + workers[1].stderr()).toMatch(/the run is finished/);
   });
 
-  it.skipIf(NO_DIGITS)('writes a model byte-identical to train --reproducible with 1, 2 and 3 workers and no local threads', async () => {
-    const reference = join(dir, 'ref.json');
-    const t = await runCli(['train', ...SMALL, '--reproducible', '6', '--threads', '1', '--out', reference, '--no-progress']);
-    expect(t.code, t.stderr).toBe(0);
-    const expected = await readFile(reference);
-    for (const count of [1, 2, 3]) {
-      const out = join(dir, `rep-${count}.json`);
-      const c = await startCoordinator([...SMALL, '--reproducible', '6', '--local-threads', '0', '--min-workers', String(count), '--token', TOKEN, '--out', out]);
-      const workers = Array.from({ length: count }, (_, i) => startWorker(c.url, TOKEN, ['--threads', String(1 + (i % 2)), '--data-cache', join(dir, 'cache')]));
-      expect(await c.exited, c.stderr()).toBe(0);
-      await Promise.all(workers.map((w) => w.exited));
-      expect((await readFile(out)).equals(expected), `${count} workers`).toBe(true);
-    }
-  });
+  it.skipIf(NO_DIGITS)(
+    'writes a model byte-identical to train --reproducible with 1, 2 and 3 workers and no local threads',
+    async () => {
+      const reference = join(dir, 'ref.json');
+      const t = await runCli([
+        'train',
+        ...SMALL,
+        '--reproducible',
+        '6',
+        '--threads',
+        '1',
+        '--out',
+        reference,
+        '--no-progress',
+      ]);
+      expect(t.code, t.stderr).toBe(0);
+      const expected = await readFile(reference);
+      for (const count of [1, 2, 3]) {
+        const out = join(dir, `rep-${count}.json`);
+        const c = await startCoordinator([
+          ...SMALL,
+          '--reproducible',
+          '6',
+          '--local-threads',
+          '0',
+          '--min-workers',
+          String(count),
+          '--token',
+          TOKEN,
+          '--out',
+          out,
+        ]);
+        const workers = Array.from({ length: count }, (_, i) =>
+          startWorker(c.url, TOKEN, ['--threads', String(1 + (i % 2)), '--data-cache', join(dir, 'cache')]),
+        );
+        expect(await c.exited, c.stderr()).toBe(0);
+        await Promise.all(workers.map((w) => w.exited));
+        expect((await readFile(out)).equals(expected), `${count} workers`).toBe(true);
+      }
+    },
+  );
 
   it('completes a reproducible run with a worker SIGKILLed mid-run, byte-identical to an undisturbed one', async () => {
     const reference = join(dir, 'kill-ref.json');
-    const t = await runCli(['train', ...SLOW, '--reproducible', '4', '--threads', '1', '--out', reference, '--no-progress']);
+    const t = await runCli([
+      'train',
+      ...SLOW,
+      '--reproducible',
+      '4',
+      '--threads',
+      '1',
+      '--out',
+      reference,
+      '--no-progress',
+    ]);
     expect(t.code, t.stderr).toBe(0);
     const out = join(dir, 'kill.json');
-    const c = await startCoordinator([...SLOW, '--reproducible', '4', '--local-threads', '0', '--min-workers', '2', '--token', TOKEN, '--out', out]);
+    const c = await startCoordinator([
+      ...SLOW,
+      '--reproducible',
+      '4',
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '2',
+      '--token',
+      TOKEN,
+      '--out',
+      out,
+    ]);
     const victim = startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache')]);
     const survivor = startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache')]);
     await untilStep(c.url, 10);
@@ -88,7 +141,17 @@ describe('gradswarm coordinator with workers', () => {
 
   it('gives a worker that joins during step k shards from step k+1 on', async () => {
     const metrics = join(dir, 'join-metrics.json');
-    const c = await startCoordinator([...SLOW, '--local-threads', '0', '--min-workers', '1', '--token', TOKEN, '--metrics', metrics]);
+    const c = await startCoordinator([
+      ...SLOW,
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '1',
+      '--token',
+      TOKEN,
+      '--metrics',
+      metrics,
+    ]);
     const first = startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache'), '--label', 'first']);
     await untilStep(c.url, 20);
     const late = startWorker(c.url, TOKEN, ['--threads', '1', '--data-cache', join(dir, 'cache'), '--label', 'late']);
@@ -105,11 +168,35 @@ describe('gradswarm coordinator with workers', () => {
 
   it('resumes after SIGTERM at the exact step, to a model byte-identical to an uninterrupted run', async () => {
     const reference = join(dir, 'resume-ref.json');
-    const t = await runCli(['train', ...SLOW, '--reproducible', '4', '--threads', '1', '--out', reference, '--no-progress']);
+    const t = await runCli([
+      'train',
+      ...SLOW,
+      '--reproducible',
+      '4',
+      '--threads',
+      '1',
+      '--out',
+      reference,
+      '--no-progress',
+    ]);
     expect(t.code, t.stderr).toBe(0);
     const ckpt = join(dir, 'ckpt');
     const out = join(dir, 'resumed.json');
-    const common = [...SLOW, '--reproducible', '4', '--local-threads', '1', '--min-workers', '0', '--token', TOKEN, '--checkpoint', ckpt, '--out', out];
+    const common = [
+      ...SLOW,
+      '--reproducible',
+      '4',
+      '--local-threads',
+      '1',
+      '--min-workers',
+      '0',
+      '--token',
+      TOKEN,
+      '--checkpoint',
+      ckpt,
+      '--out',
+      out,
+    ];
     const c = await startCoordinator(common);
     await untilStep(c.url, 10);
     c.child.kill('SIGTERM');
@@ -127,7 +214,17 @@ describe('gradswarm coordinator with workers', () => {
     expect(r1.code).toBe(2);
     expect(r1.stderr).toMatch(/--resume needs --checkpoint DIR/);
     const ckpt = join(dir, 'other-ckpt');
-    const a = await runCli(['train', ...SMALL, '--epochs', '1', '--checkpoint', ckpt, '--checkpoint-every', '5', '--no-progress']);
+    const a = await runCli([
+      'train',
+      ...SMALL,
+      '--epochs',
+      '1',
+      '--checkpoint',
+      ckpt,
+      '--checkpoint-every',
+      '5',
+      '--no-progress',
+    ]);
     expect(a.code, a.stderr).toBe(0);
     const b = await runCli(['train', ...SMALL, '--layers', '20', '--checkpoint', ckpt, '--resume', '--no-progress']);
     expect(b.code).toBe(1);

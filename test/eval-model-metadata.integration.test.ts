@@ -15,7 +15,11 @@ let testCsv: string;
 let plainModel: string;
 let storedModel: string;
 
-const evalCost = async (model: string, data: string, flags: string[] = []): Promise<{ cost: number; stderr: string }> => {
+const evalCost = async (
+  model: string,
+  data: string,
+  flags: string[] = [],
+): Promise<{ cost: number; stderr: string }> => {
   const result = await runCli(['eval', '--model', model, '--dataset', `csv:${data}`, '--json', ...flags]);
   expect(result.code, result.stderr).toBe(0);
   return { cost: lastJsonLine<{ cost: number }>(result.stdout).cost, stderr: result.stderr };
@@ -29,12 +33,30 @@ beforeAll(async () => {
   storedModel = join(dir, 'model-with-metadata.json');
   await writeBlobsCsv(trainCsv, { rows: 150, seed: 1 });
   await writeBlobsCsv(testCsv, { rows: 60, seed: 2 });
-  const result = await runCli(['train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags(), '--epochs', '2', '--out', plainModel]);
+  const result = await runCli([
+    'train',
+    '--dataset',
+    `csv:${trainCsv}`,
+    '--test',
+    `csv:${testCsv}`,
+    ...blobsFlags(),
+    '--epochs',
+    '2',
+    '--out',
+    plainModel,
+  ]);
   expect(result.code, result.stderr).toBe(0);
   // The metadata a model writer records (core's model-metadata.ts), added to the trained model.
   const doc = JSON.parse(await readFile(plainModel, 'utf8')) as Record<string, unknown>;
   const trainFingerprint = fingerprint(loadDataset(`csv:${trainCsv}`));
-  await writeFile(storedModel, JSON.stringify({ ...doc, cost: { l1: 0, l2: 0.5, reduction: 'sum' }, trainedOn: { name: `csv:${trainCsv}`, fingerprint: trainFingerprint } }));
+  await writeFile(
+    storedModel,
+    JSON.stringify({
+      ...doc,
+      cost: { l1: 0, l2: 0.5, reduction: 'sum' },
+      trainedOn: { name: `csv:${trainCsv}`, fingerprint: trainFingerprint },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -57,7 +79,9 @@ describe('gradswarm eval with a model file that records its training', () => {
 
   it('warns when evaluated on the data it was trained on, and not on other data', async () => {
     const onTraining = await evalCost(storedModel, trainCsv);
-    expect(onTraining.stderr).toMatch(/^gradswarm: warning: csv:.*train\.csv is the data .* was trained on \(same fingerprint\).* - help: evaluate on held-out data\n$/);
+    expect(onTraining.stderr).toMatch(
+      /^gradswarm: warning: csv:.*train\.csv is the data .* was trained on \(same fingerprint\).* - help: evaluate on held-out data\n$/,
+    );
     expect((await evalCost(storedModel, testCsv)).stderr).toBe('');
   });
 });

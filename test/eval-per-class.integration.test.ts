@@ -33,7 +33,20 @@ beforeAll(async () => {
   await writeBlobsCsv(trainCsv, { rows: 150, seed: 1 });
   await writeBlobsCsv(testCsv, { rows: 60, seed: 2 });
   // One epoch: a model that still makes mistakes, so the figures differ between classes.
-  const result = await runCli(['train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags({ lr: '0.02' }), '--epochs', '1', '--batch-size', '30', '--out', modelPath]);
+  const result = await runCli([
+    'train',
+    '--dataset',
+    `csv:${trainCsv}`,
+    '--test',
+    `csv:${testCsv}`,
+    ...blobsFlags({ lr: '0.02' }),
+    '--epochs',
+    '1',
+    '--batch-size',
+    '30',
+    '--out',
+    modelPath,
+  ]);
   expect(result.code, result.stderr).toBe(0);
 });
 
@@ -55,7 +68,10 @@ describe('gradswarm eval per-class metrics', () => {
       expect(c.support).toBe(support);
       expect(c.precision).toBe(predicted > 0 ? m[k][k] / predicted : 0);
       expect(c.recall).toBe(support > 0 ? m[k][k] / support : 0);
-      expect(c.f1).toBeCloseTo(c.precision + c.recall > 0 ? (2 * c.precision * c.recall) / (c.precision + c.recall) : 0, 12);
+      expect(c.f1).toBeCloseTo(
+        c.precision + c.recall > 0 ? (2 * c.precision * c.recall) / (c.precision + c.recall) : 0,
+        12,
+      );
     });
     expect(ev.macro.f1).toBeCloseTo(ev.perClass.reduce((a, c) => a + c.f1, 0) / m.length, 12);
     expect(ev.weighted.recall).toBeCloseTo(m.reduce((a, row, i) => a + row[i], 0) / ev.samples, 12);
@@ -66,6 +82,8 @@ describe('gradswarm eval per-class metrics', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/per class: +precision +recall +f1 +support\n/);
     expect(result.stdout).toMatch(/\n {2}0 +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +20\n/);
-    expect(result.stdout).toMatch(/\n {2}macro avg +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +60\n {2}weighted avg +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +60\n/);
+    expect(result.stdout).toMatch(
+      /\n {2}macro avg +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +60\n {2}weighted avg +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +60\n/,
+    );
   });
 });

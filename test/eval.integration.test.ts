@@ -48,8 +48,21 @@ beforeAll(async () => {
   // Few epochs on purpose: a model that is not yet perfect makes the agreement test meaningful.
   const metricsPath = join(dir, 'metrics.json');
   const result = await runCli([
-    'train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags({ l2: L2 }),
-    '--epochs', '2', '--batch-size', '30', '--out', modelPath, '--metrics', metricsPath, '--json',
+    'train',
+    '--dataset',
+    `csv:${trainCsv}`,
+    '--test',
+    `csv:${testCsv}`,
+    ...blobsFlags({ l2: L2 }),
+    '--epochs',
+    '2',
+    '--batch-size',
+    '30',
+    '--out',
+    modelPath,
+    '--metrics',
+    metricsPath,
+    '--json',
   ]);
   expect(result.code, result.stderr).toBe(0);
   trainSummary = lastJsonLine<TrainSummary>(result.stdout);
@@ -103,8 +116,19 @@ describe('gradswarm eval', () => {
       await writeBlobsCsv(rawTest, { rows: TEST_ROWS, seed: 2, offset: 1000, scale: 100 });
       const scaledModel = join(dir, 'scaled-model.json');
       const trained = await runCli([
-        'train', '--dataset', `csv:${rawTrain}`, '--test', `csv:${rawTest}`, ...blobsFlags({ scale: 'standard' }),
-        '--epochs', '5', '--batch-size', '30', '--out', scaledModel, '--json',
+        'train',
+        '--dataset',
+        `csv:${rawTrain}`,
+        '--test',
+        `csv:${rawTest}`,
+        ...blobsFlags({ scale: 'standard' }),
+        '--epochs',
+        '5',
+        '--batch-size',
+        '30',
+        '--out',
+        scaledModel,
+        '--json',
       ]);
       expect(trained.code, trained.stderr).toBe(0);
       const summary = lastJsonLine<TrainSummary>(trained.stdout);
@@ -124,8 +148,25 @@ describe('gradswarm eval', () => {
     it.skipIf(NO_MNIST_T10K)('evaluates a model trained on the embedded mnist on all 10000 t10k digits', async () => {
       const mnistModel = join(dir, 'mnist-model.json');
       const trained = await runCli([
-        'train', '--dataset', 'mnist', '--layers', '16', '--hidden', 'sigmoid', '--output', 'softmax', '--init', 'glorot',
-        '--lr', '0.1', '--batch-size', '50', '--epochs', '1', '--out', mnistModel,
+        'train',
+        '--dataset',
+        'mnist',
+        '--layers',
+        '16',
+        '--hidden',
+        'sigmoid',
+        '--output',
+        'softmax',
+        '--init',
+        'glorot',
+        '--lr',
+        '0.1',
+        '--batch-size',
+        '50',
+        '--epochs',
+        '1',
+        '--out',
+        mnistModel,
       ]);
       expect(trained.code, trained.stderr).toBe(0);
       const result = await runCli(['eval', '--model', mnistModel, '--dataset', `idx:${MNIST_T10K_DIR}`, '--json']);

@@ -16,7 +16,19 @@ describe('gradswarm gradcheck', () => {
   });
 
   it('passes with tanh/softmax, L1 and L2 terms and sum reduction', async () => {
-    const result = await runCli(['gradcheck', '--hidden', 'tanh', '--output', 'softmax', '--l1', '0.1', '--l2', '0.2', '--reduction', 'sum']);
+    const result = await runCli([
+      'gradcheck',
+      '--hidden',
+      'tanh',
+      '--output',
+      'softmax',
+      '--l1',
+      '0.1',
+      '--l2',
+      '0.2',
+      '--reduction',
+      'sum',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/tanh\/softmax\+ce/);
     expect(result.stdout).toMatch(/-> ok$/m);
@@ -36,11 +48,17 @@ describe('gradswarm gradcheck', () => {
 
   describe('options', () => {
     it('refuses --layers that is not a list of positive integers', async () => {
-      expectUsageError(await runCli(['gradcheck', '--layers', '4,x,3']), /--layers must be a comma-separated list of positive integers, got "4,x,3"/);
+      expectUsageError(
+        await runCli(['gradcheck', '--layers', '4,x,3']),
+        /--layers must be a comma-separated list of positive integers, got "4,x,3"/,
+      );
     });
 
     it('refuses --layers with only one size', async () => {
-      expectUsageError(await runCli(['gradcheck', '--layers', '4']), /--layers must give at least the input and output sizes/);
+      expectUsageError(
+        await runCli(['gradcheck', '--layers', '4']),
+        /--layers must give at least the input and output sizes/,
+      );
     });
 
     it('refuses a network too large to check', async () => {

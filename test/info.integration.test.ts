@@ -18,9 +18,16 @@ interface Info {
   threads: number;
 }
 
-function info(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function info(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, 'info', '--json', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRADSWARM_KERNEL_TUNING: undefined, ...env } });
+    const child = spawn(process.execPath, [CLI_BIN, 'info', '--json', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GRADSWARM_KERNEL_TUNING: undefined, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -44,7 +51,9 @@ describe('gradswarm info', () => {
     const cacheFile = join(dir, 'gradswarm', 'kernel-tuning.json');
     const skipped = await info(['--no-autotune'], env);
     expect(skipped.code, skipped.stderr).toBe(0);
-    expect(skipped.stdout).toMatch(/^cpu: .*\ncaches: .*\nbackend: .*\nblocking: .*\nautotune: .*\nthreads: +\d+ available\n/);
+    expect(skipped.stdout).toMatch(
+      /^cpu: .*\ncaches: .*\nbackend: .*\nblocking: .*\nautotune: .*\nthreads: +\d+ available\n/,
+    );
     const s = lastJsonLine<Info>(skipped.stdout);
     expect(s.threads).toBeGreaterThanOrEqual(1);
     expect(existsSync(cacheFile)).toBe(false);

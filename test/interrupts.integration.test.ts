@@ -32,31 +32,57 @@ afterAll(async () => {
 
 /** An honest-looking answer: zero gradients, a plausible loss. */
 function zeroResult(step: StepMessage, parameterCount: number): ResultMessage {
-  const counts = step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
-  return { t: 'result', step: step.step, request: step.request, version: step.version, grads: counts.map(() => float32ToBytes(new Float32Array(parameterCount))), lossSums: counts.map((c) => c * 1.1), counts, computeMs: 1 };
+  const counts =
+    step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
+  return {
+    t: 'result',
+    step: step.step,
+    request: step.request,
+    version: step.version,
+    grads: counts.map(() => float32ToBytes(new Float32Array(parameterCount))),
+    lossSums: counts.map((c) => c * 1.1),
+    counts,
+    computeMs: 1,
+  };
 }
 
 const coordinatorFlags = (name: string, extra: string[] = []): string[] => [
-  '--dataset', `csv:${csv}`, ...blobsFlags(), '--epochs', '50', '--batch-size', '10', '--token', TOKEN,
+  '--dataset',
+  `csv:${csv}`,
+  ...blobsFlags(),
+  '--epochs',
+  '50',
+  '--batch-size',
+  '10',
+  '--token',
+  TOKEN,
   // Long enough that no step in flight ends on its own while a test holds it.
-  '--step-timeout', '600000',
-  '--out', join(dir, `${name}.json`), '--checkpoint', join(dir, `${name}-ckpt`), ...extra,
+  '--step-timeout',
+  '600000',
+  '--out',
+  join(dir, `${name}.json`),
+  '--checkpoint',
+  join(dir, `${name}-ckpt`),
+  ...extra,
 ];
 
 describe('signals', () => {
-  describe.each(['SIGINT', 'SIGTERM'] as const)('%s while the coordinator waits for workers (issue 16 item 3)', (signal) => {
-    it('writes no model and no checkpoint, prints no summary and says nothing was written', async () => {
-      const name = `waiting-${signal}`;
-      const c = await launchCoordinator(coordinatorFlags(name, ['--min-workers', '1']));
-      await c.waitFor(/^waiting for 1 worker to join$/m);
-      c.child.kill(signal);
-      expect(await c.exited).toBe(130);
-      expect(c.stderr()).toMatch(/^stopped before the first step: nothing was written$/m);
-      expect(c.stdout()).toBe('');
-      expect(existsSync(join(dir, `${name}.json`))).toBe(false);
-      expect(existsSync(join(dir, `${name}-ckpt`, 'checkpoint.json'))).toBe(false);
-    });
-  });
+  describe.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s while the coordinator waits for workers (issue 16 item 3)',
+    (signal) => {
+      it('writes no model and no checkpoint, prints no summary and says nothing was written', async () => {
+        const name = `waiting-${signal}`;
+        const c = await launchCoordinator(coordinatorFlags(name, ['--min-workers', '1']));
+        await c.waitFor(/^waiting for 1 worker to join$/m);
+        c.child.kill(signal);
+        expect(await c.exited).toBe(130);
+        expect(c.stderr()).toMatch(/^stopped before the first step: nothing was written$/m);
+        expect(c.stdout()).toBe('');
+        expect(existsSync(join(dir, `${name}.json`))).toBe(false);
+        expect(existsSync(join(dir, `${name}-ckpt`, 'checkpoint.json'))).toBe(false);
+      });
+    },
+  );
 
   describe('two Ctrl-C (issue 16 item 2)', () => {
     it('the first stops after the step and says so; the second, with no step finished, quits and says nothing was written', async () => {
@@ -74,7 +100,16 @@ describe('signals', () => {
 
     it('the second, after a finished step, writes the model and checkpoint as of that step and quits', async () => {
       const out = join(dir, 'twice-one.json');
-      const c = await launchCoordinator(coordinatorFlags('twice-one', ['--min-workers', '1', '--local-threads', '0', '--metrics', join(dir, 'twice-one-metrics.json')]));
+      const c = await launchCoordinator(
+        coordinatorFlags('twice-one', [
+          '--min-workers',
+          '1',
+          '--local-threads',
+          '0',
+          '--metrics',
+          join(dir, 'twice-one-metrics.json'),
+        ]),
+      );
       const fake = await joinAsFake(c.url, TOKEN, c.backend, 'one-step-fake');
       fake.conn.send(zeroResult(await fake.conn.next('step'), c.parameterCount));
       await fake.conn.next('step'); // step 2: never answered
@@ -82,7 +117,12 @@ describe('signals', () => {
       await c.waitFor(/^stopping after this step; press Ctrl-C again to quit without saving/m);
       c.child.kill('SIGINT');
       expect(await c.exited).toBe(130);
-      expect(c.stderr()).toMatch(new RegExp(`^quitting now: the model as of step 1 was written to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      expect(c.stderr()).toMatch(
+        new RegExp(
+          `^quitting now: the model as of step 1 was written to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+          'm',
+        ),
+      );
       expect(c.stderr()).toMatch(/^checkpoint at step 1 written to /m);
       expect(c.stderr()).toMatch(/^quitting now: --metrics not written \(they need the end of the run\)$/m);
       const evaluated = await runCli(['eval', '--model', out, '--dataset', `csv:${csv}`, '--json']);

@@ -18,7 +18,11 @@ interface Result {
 /** Runs the CLI with extra environment variables. */
 function runWithEnv(args: readonly string[], env: Record<string, string>): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -29,7 +33,30 @@ function runWithEnv(args: readonly string[], env: Record<string, string>): Promi
 }
 
 // 64-200-10 with batches of 100: every product has k ≥ 64, so kc=16 cuts each into 4+ panels.
-const FLAGS = ['--dataset', DIGITS_SPEC, '--layers', '200', '--hidden', 'tanh', '--output', 'softmax', '--init', 'glorot', '--lr', '0.1', '--batch-size', '100', '--epochs', '2', '--kernel', 'native', '--reproducible', '4', '--threads', '2'];
+const FLAGS = [
+  '--dataset',
+  DIGITS_SPEC,
+  '--layers',
+  '200',
+  '--hidden',
+  'tanh',
+  '--output',
+  'softmax',
+  '--init',
+  'glorot',
+  '--lr',
+  '0.1',
+  '--batch-size',
+  '100',
+  '--epochs',
+  '2',
+  '--kernel',
+  'native',
+  '--reproducible',
+  '4',
+  '--threads',
+  '2',
+];
 
 let dir: string;
 beforeAll(async () => {
@@ -40,20 +67,25 @@ afterAll(async () => {
 });
 
 describe('GRADSWARM_KERNEL_TUNING', () => {
-  it.skipIf(NO_DIGITS)('gives byte-identical reproducible models under the compiled-in and a very different blocking', async () => {
-    const train = async (name: string, tuning: string): Promise<string> => {
-      const out = join(dir, name);
-      const r = await runWithEnv(['train', ...FLAGS, '--out', out], { GRADSWARM_KERNEL_TUNING: tuning });
-      expect(r.code, r.stderr).toBe(0);
-      return readFile(out, 'utf8');
-    };
-    const usual = await train('default.json', 'default');
-    const small = await train('small-blocks.json', 'mc=24,kc=16,nc=256');
-    expect(small).toBe(usual);
-  });
+  it.skipIf(NO_DIGITS)(
+    'gives byte-identical reproducible models under the compiled-in and a very different blocking',
+    async () => {
+      const train = async (name: string, tuning: string): Promise<string> => {
+        const out = join(dir, name);
+        const r = await runWithEnv(['train', ...FLAGS, '--out', out], { GRADSWARM_KERNEL_TUNING: tuning });
+        expect(r.code, r.stderr).toBe(0);
+        return readFile(out, 'utf8');
+      };
+      const usual = await train('default.json', 'default');
+      const small = await train('small-blocks.json', 'mc=24,kc=16,nc=256');
+      expect(small).toBe(usual);
+    },
+  );
 
   it('refuses a tuning it does not understand, naming it, with a help hint', async () => {
-    const r = await runWithEnv(['train', ...FLAGS, '--out', join(dir, 'never.json')], { GRADSWARM_KERNEL_TUNING: 'kc=big' });
+    const r = await runWithEnv(['train', ...FLAGS, '--out', join(dir, 'never.json')], {
+      GRADSWARM_KERNEL_TUNING: 'kc=big',
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/GRADSWARM_KERNEL_TUNING="kc=big" is not understood at "kc=big" - help: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);

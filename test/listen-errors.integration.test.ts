@@ -28,7 +28,27 @@ if (NO_OPENSSL) console.warn('skipping the TLS cases of listen-errors.integratio
 function makeCertificate(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}-cert.pem`);
   const key = join(dir, `${name}-key.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -61,19 +81,32 @@ describe('gradswarm coordinator that cannot listen or cannot use its TLS files',
 
   it('refuses a port another coordinator holds in one line that suggests --port 0, and the other one keeps running', async () => {
     const result = await runCli(['coordinator', '--port', String(port), ...missingData]);
-    expectUsageError(result, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .*- help: .*--port 0 to pick a free one`));
+    expectUsageError(
+      result,
+      new RegExp(
+        `cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .*- help: .*--port 0 to pick a free one`,
+      ),
+    );
     expect(first.child.exitCode).toBeNull();
   });
 
   it('refuses an address this machine does not have, listing the ones it has', async () => {
     const host = foreignAddress();
     const result = await runCli(['coordinator', '--host', host, '--port', '0', ...missingData]);
-    expectUsageError(result, new RegExp(`cannot listen on ${host.replace(/\./g, '\\.')}:0: ${host.replace(/\./g, '\\.')} is not an address of this machine \\(it has [^)]*127\\.0\\.0\\.1[^)]*\\) - help: use one of those with --host`));
+    expectUsageError(
+      result,
+      new RegExp(
+        `cannot listen on ${host.replace(/\./g, '\\.')}:0: ${host.replace(/\./g, '\\.')} is not an address of this machine \\(it has [^)]*127\\.0\\.0\\.1[^)]*\\) - help: use one of those with --host`,
+      ),
+    );
   });
 
   it('refuses a host name that does not resolve', async () => {
     const result = await runCli(['coordinator', '--host', 'no-such-host.invalid', '--port', '0', ...missingData]);
-    expectUsageError(result, /cannot listen on no-such-host\.invalid:0: the host name no-such-host\.invalid does not resolve - help: /);
+    expectUsageError(
+      result,
+      /cannot listen on no-such-host\.invalid:0: the host name no-such-host\.invalid does not resolve - help: /,
+    );
   });
 
   describe.skipIf(NO_OPENSSL)('TLS files', () => {
@@ -86,23 +119,42 @@ describe('gradswarm coordinator that cannot listen or cannot use its TLS files',
       notPem = join(dir, 'not-pem.txt');
       await writeFile(notPem, 'this is not a PEM file\n');
     });
-    const tls = (cert: string, key: string): Promise<Awaited<ReturnType<typeof runCli>>> => runCli(['coordinator', '--port', '0', '--tls-cert', cert, '--tls-key', key, ...missingData]);
+    const tls = (cert: string, key: string): Promise<Awaited<ReturnType<typeof runCli>>> =>
+      runCli(['coordinator', '--port', '0', '--tls-cert', cert, '--tls-key', key, ...missingData]);
 
     it('refuses a key that does not belong to the certificate, naming both files', async () => {
       const result = await tls(a.cert, b.key);
-      expectUsageError(result, new RegExp(`--tls-key ${b.key} is not the private key of --tls-cert ${a.cert} .* - help: give the key the certificate was made with`));
+      expectUsageError(
+        result,
+        new RegExp(
+          `--tls-key ${b.key} is not the private key of --tls-cert ${a.cert} .* - help: give the key the certificate was made with`,
+        ),
+      );
     });
 
     it('refuses a certificate file that is not PEM', async () => {
-      expectUsageError(await tls(notPem, a.key), new RegExp(`--tls-cert ${notPem} is not a PEM certificate - help: give the file that begins with -----BEGIN CERTIFICATE-----`));
+      expectUsageError(
+        await tls(notPem, a.key),
+        new RegExp(
+          `--tls-cert ${notPem} is not a PEM certificate - help: give the file that begins with -----BEGIN CERTIFICATE-----`,
+        ),
+      );
     });
 
     it('refuses a key file that is not PEM', async () => {
-      expectUsageError(await tls(a.cert, notPem), new RegExp(`--tls-key ${notPem} is not a PEM private key .*- help: `));
+      expectUsageError(
+        await tls(a.cert, notPem),
+        new RegExp(`--tls-key ${notPem} is not a PEM private key .*- help: `),
+      );
     });
 
     it('says when the certificate and the key are swapped', async () => {
-      expectUsageError(await tls(a.key, a.cert), new RegExp(`--tls-cert ${a.key} holds a private key, not a certificate - help: are the certificate and the key swapped\\?`));
+      expectUsageError(
+        await tls(a.key, a.cert),
+        new RegExp(
+          `--tls-cert ${a.key} holds a private key, not a certificate - help: are the certificate and the key swapped\\?`,
+        ),
+      );
     });
 
     it('with good files, goes on to load the data (and fails on it, as this data set does not exist)', async () => {

@@ -8,13 +8,32 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobsFlags, expectUsageError, lastJsonLine, makeTempDir, removeTempDir, REPO_ROOT, runCli, writeBlobsCsv } from './helpers/cli.js';
+import {
+  blobsFlags,
+  expectUsageError,
+  lastJsonLine,
+  makeTempDir,
+  removeTempDir,
+  REPO_ROOT,
+  runCli,
+  writeBlobsCsv,
+} from './helpers/cli.js';
 
 let dir: string;
 let csv: string;
 
 /** A short run on the blobs (so a late failure would cost little), with these output flags. */
-const train = (flags: string[]): string[] => ['train', '--dataset', `csv:${csv}`, ...blobsFlags(), '--epochs', '2', '--batch-size', '10', ...flags];
+const train = (flags: string[]): string[] => [
+  'train',
+  '--dataset',
+  `csv:${csv}`,
+  ...blobsFlags(),
+  '--epochs',
+  '2',
+  '--batch-size',
+  '10',
+  ...flags,
+];
 
 beforeAll(async () => {
   dir = await makeTempDir();
@@ -39,16 +58,25 @@ describe('output paths (issue 16 item 1)', () => {
     });
 
     it('a --checkpoint that is a file', async () => {
-      expectUsageError(await runCli(train(['--checkpoint', csv])), /--checkpoint .*blobs\.csv is a file, not a directory - help: name a directory/);
+      expectUsageError(
+        await runCli(train(['--checkpoint', csv])),
+        /--checkpoint .*blobs\.csv is a file, not a directory - help: name a directory/,
+      );
     });
 
     it('a --metrics under a file', async () => {
-      expectUsageError(await runCli(train(['--metrics', join(csv, 'metrics.json')])), /--metrics .*: .*blobs\.csv is a file, not a directory/);
+      expectUsageError(
+        await runCli(train(['--metrics', join(csv, 'metrics.json')])),
+        /--metrics .*: .*blobs\.csv is a file, not a directory/,
+      );
     });
 
     it('a --report whose parent is missing two levels deep, creating nothing', async () => {
       const deep = join(dir, 'missing-a', 'missing-b', 'report.html');
-      expectUsageError(await runCli(train(['--report', deep])), /--report .*: .*missing-a does not exist - help: create it first \(only the last directory of a path is created\)/);
+      expectUsageError(
+        await runCli(train(['--report', deep])),
+        /--report .*: .*missing-a does not exist - help: create it first \(only the last directory of a path is created\)/,
+      );
       expect(existsSync(join(dir, 'missing-a'))).toBe(false);
     });
 
@@ -61,9 +89,17 @@ describe('output paths (issue 16 item 1)', () => {
       const ro = join(dir, 'read-only');
       await mkdir(ro, { recursive: true });
       // A read-only tmpfs in a mount namespace of its own, then the CLI inside it.
-      const cli = ['node', 'packages/cli/bin/gradswarm.js', ...train(['--out', join(ro, 'model.json')])].map((a) => `'${a}'`).join(' ');
-      const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs -o ro tmpfs '${ro}' && exec ${cli}`], { cwd: REPO_ROOT, encoding: 'utf8' });
-      expectUsageError({ code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr }, /--out .*model\.json: cannot write in .*read-only: read-only file system - help: choose a writable directory/);
+      const cli = ['node', 'packages/cli/bin/gradswarm.js', ...train(['--out', join(ro, 'model.json')])]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs -o ro tmpfs '${ro}' && exec ${cli}`], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      });
+      expectUsageError(
+        { code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr },
+        /--out .*model\.json: cannot write in .*read-only: read-only file system - help: choose a writable directory/,
+      );
     });
   });
 
@@ -109,28 +145,33 @@ describe('output paths (issue 16 item 1)', () => {
     const out = join(dir, 'ckpt-vanishing-model.json');
     let phase = 0;
     let failed: unknown;
-    const result = await runCli(train(['--epochs', '100000', '--checkpoint', ckpt, '--checkpoint-every', '20', '--out', out]), {
-      killAfterMs: 120_000,
-      onStderr: (stderr, child) => {
-        if (phase === 0 && /^checkpoint at step \d+ written to /m.test(stderr)) {
-          phase = 1;
-          // Moved away in one step (a checkpoint may be being written into it), then a file in its place.
-          void rename(ckpt, `${ckpt}-moved`)
-            .then(() => writeFile(ckpt, 'in the way'))
-            .catch((err: unknown) => {
-              failed = err;
-              child.kill('SIGKILL');
-            });
-        } else if (phase === 1 && /^checkpoint at step \d+ not written: /m.test(stderr)) {
-          phase = 2;
-          child.kill('SIGINT');
-        }
+    const result = await runCli(
+      train(['--epochs', '100000', '--checkpoint', ckpt, '--checkpoint-every', '20', '--out', out]),
+      {
+        killAfterMs: 120_000,
+        onStderr: (stderr, child) => {
+          if (phase === 0 && /^checkpoint at step \d+ written to /m.test(stderr)) {
+            phase = 1;
+            // Moved away in one step (a checkpoint may be being written into it), then a file in its place.
+            void rename(ckpt, `${ckpt}-moved`)
+              .then(() => writeFile(ckpt, 'in the way'))
+              .catch((err: unknown) => {
+                failed = err;
+                child.kill('SIGKILL');
+              });
+          } else if (phase === 1 && /^checkpoint at step \d+ not written: /m.test(stderr)) {
+            phase = 2;
+            child.kill('SIGINT');
+          }
+        },
       },
-    });
+    );
     expect(failed).toBeUndefined();
     expect(phase, result.stderr).toBe(2);
     expect(result.code, result.stderr).toBe(130);
-    expect(result.stderr).toMatch(/^checkpoint at step (\d+) not written: .*; training goes on, the next try is at step \d+$/m);
+    expect(result.stderr).toMatch(
+      /^checkpoint at step (\d+) not written: .*; training goes on, the next try is at step \d+$/m,
+    );
     expect(result.stderr).toMatch(/^interrupted after \d+ steps/m);
     expect(JSON.parse(await readFile(out, 'utf8')).format).toBe('gradswarm-mlp');
   });

@@ -9,7 +9,15 @@ import { loadEmbeddedMnist, readDigits } from '@gradswarm/data';
 import { encodeGrayPng } from '@gradswarm/report';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITS_FILE, DIGITS_SPEC, expectUsageError, makeTempDir, NO_DIGITS, removeTempDir, runCli } from './helpers/cli.js';
+import {
+  DIGITS_FILE,
+  DIGITS_SPEC,
+  expectUsageError,
+  makeTempDir,
+  NO_DIGITS,
+  removeTempDir,
+  runCli,
+} from './helpers/cli.js';
 
 interface Prediction {
   input: string;
@@ -33,10 +41,11 @@ let pixels: Uint8Array[];
 function picture(sample: Uint8Array, zoom: number, invert: boolean): { width: number; data: Uint8Array } {
   const width = 8 * zoom;
   const data = new Uint8Array(width * width);
-  for (let y = 0; y < width; y++) for (let x = 0; x < width; x++) {
-    const v = sample[Math.floor(y / zoom) * 8 + Math.floor(x / zoom)];
-    data[y * width + x] = invert ? 255 - v : v;
-  }
+  for (let y = 0; y < width; y++)
+    for (let x = 0; x < width; x++) {
+      const v = sample[Math.floor(y / zoom) * 8 + Math.floor(x / zoom)];
+      data[y * width + x] = invert ? 255 - v : v;
+    }
   return { width, data };
 }
 
@@ -51,7 +60,24 @@ beforeAll(async () => {
   dir = await makeTempDir();
   modelPath = join(dir, 'model.json');
   // Reproducible and seeded, trained on the whole set: the picked samples are training samples the model fits.
-  const result = await runCli(['train', '--dataset', DIGITS_SPEC, '--test', DIGITS_SPEC, '--epochs', '20', '--scale', 'standard', '--threads', '1', '--reproducible', '--seed', '3', '--out', modelPath]);
+  const result = await runCli([
+    'train',
+    '--dataset',
+    DIGITS_SPEC,
+    '--test',
+    DIGITS_SPEC,
+    '--epochs',
+    '20',
+    '--scale',
+    'standard',
+    '--threads',
+    '1',
+    '--reproducible',
+    '--seed',
+    '3',
+    '--out',
+    modelPath,
+  ]);
   expect(result.code, result.stderr).toBe(0);
   const digits = readDigits(DIGITS_FILE);
   labels = [];
@@ -71,7 +97,10 @@ beforeAll(async () => {
     const big = picture(pixels[k], 4, true);
     const rgba = new Uint8Array(big.data.length * 4);
     big.data.forEach((v, i) => rgba.set([v, v, v, 255], 4 * i));
-    await writeFile(join(dir, 'big', `${name}.jpg`), jpeg.encode({ data: rgba, width: big.width, height: big.width }, 95).data);
+    await writeFile(
+      join(dir, 'big', `${name}.jpg`),
+      jpeg.encode({ data: rgba, width: big.width, height: big.width }, 95).data,
+    );
   }
 }, 120_000);
 
@@ -104,7 +133,9 @@ describe.skipIf(NO_DIGITS)('gradswarm predict', () => {
     const result = await runCli(['predict', '--model', modelPath, '--input', file, '--top', '2']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/prepared as 8×8 greyscale/);
-    expect(result.stdout).toMatch(new RegExp(`label${labels[0]}\\.png  ${labels[0]} \\d+\\.\\d\\d%  \\d \\d+\\.\\d\\d%`));
+    expect(result.stdout).toMatch(
+      new RegExp(`label${labels[0]}\\.png  ${labels[0]} \\d+\\.\\d\\d%  \\d \\d+\\.\\d\\d%`),
+    );
   });
 
   it('reads CSV rows with the label column and reports the label beside the prediction', async () => {
@@ -130,13 +161,19 @@ describe.skipIf(NO_DIGITS)('gradswarm predict', () => {
   it('refuses an input that is no picture, with a hint', async () => {
     const bad = join(dir, 'bad.png');
     await writeFile(bad, 'not a picture');
-    expectUsageError(await runCli(['predict', '--model', modelPath, '--input', bad]), /bad\.png: not a PNG or JPEG file .* - help: /);
+    expectUsageError(
+      await runCli(['predict', '--model', modelPath, '--input', bad]),
+      /bad\.png: not a PNG or JPEG file .* - help: /,
+    );
   });
 
   it('refuses CSV rows of the wrong width', async () => {
     const csv = join(dir, 'narrow.csv');
     await writeFile(csv, '1,2,3\n4,5,6\n');
-    expectUsageError(await runCli(['predict', '--model', modelPath, '--input', csv]), /has 3 columns but the model takes 64 inputs - help: /);
+    expectUsageError(
+      await runCli(['predict', '--model', modelPath, '--input', csv]),
+      /has 3 columns but the model takes 64 inputs - help: /,
+    );
   });
 });
 
@@ -149,13 +186,32 @@ describe('gradswarm predict on MNIST-like 28×28 pictures', () => {
   beforeAll(async () => {
     mnistDir = await makeTempDir();
     mnistModel = join(mnistDir, 'mnist.json');
-    const result = await runCli(['train', '--dataset', 'mnist', '--layers', '64', '--epochs', '4', '--threads', '1', '--reproducible', '--seed', '2', '--out', mnistModel]);
+    const result = await runCli([
+      'train',
+      '--dataset',
+      'mnist',
+      '--layers',
+      '64',
+      '--epochs',
+      '4',
+      '--threads',
+      '1',
+      '--reproducible',
+      '--seed',
+      '2',
+      '--out',
+      mnistModel,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const mnist = loadEmbeddedMnist();
     mnistLabels = Array.from(mnist.labels.subarray(0, COUNT));
     const bytes = Uint8Array.from(mnist.features.subarray(0, COUNT * 784), (v) => Math.round(v * 255));
     await mkdir(join(mnistDir, 'png'));
-    for (let k = 0; k < COUNT; k++) await writeFile(join(mnistDir, 'png', `${String(k).padStart(2, '0')}.png`), encodeGrayPng(28, 28, bytes, k * 784));
+    for (let k = 0; k < COUNT; k++)
+      await writeFile(
+        join(mnistDir, 'png', `${String(k).padStart(2, '0')}.png`),
+        encodeGrayPng(28, 28, bytes, k * 784),
+      );
     const header = Buffer.alloc(16);
     [0x00000803, COUNT, 28, 28].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
     await writeFile(join(mnistDir, 'images-idx3-ubyte'), Buffer.concat([header, bytes]));

@@ -19,27 +19,66 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SHARDS_PER_STEP } from '@gradswarm/coordinator';
-import { createNonce, encodeMessage, float32ToBytes, handshakeLimits, limitsForModel, PROTOCOL_VERSION, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
+import {
+  createNonce,
+  encodeMessage,
+  float32ToBytes,
+  handshakeLimits,
+  limitsForModel,
+  PROTOCOL_VERSION,
+  type ResultMessage,
+  type StepMessage,
+} from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
-import { authFor, getStatus, hello, joinAsFake, launchCoordinator, RawConnection, type CoordinatorProcess, type FakeWorker } from './helpers/coordinator.js';
+import {
+  authFor,
+  getStatus,
+  hello,
+  joinAsFake,
+  launchCoordinator,
+  RawConnection,
+  type CoordinatorProcess,
+  type FakeWorker,
+} from './helpers/coordinator.js';
 import { killAll, startWorker, type Running } from './helpers/processes.js';
 
 const TOKEN = 'refusals-integration-token';
 /** 64-16-10 on the UCI digits: 1 210 parameters, 30 steps. */
-const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3', '--reproducible', '4'];
+const RUN = [
+  '--dataset',
+  DIGITS_SPEC,
+  '--layers',
+  '16',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '100',
+  '--seed',
+  '3',
+  '--reproducible',
+  '4',
+];
 
 if (NO_DIGITS) console.warn(`skipping protocol-refusals: ${SHARED_DATA_MISSING}`);
 
 /** The stderr lines of `c` that start with `prefix`. */
 function linesStartingWith(c: Running, prefix: string): string[] {
-  return c.stderr().split('\n').filter((l) => l.startsWith(prefix));
+  return c
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith(prefix));
 }
 
 /** A result of the right shape for `step` (zero gradients), with `change` applied. */
-function resultFor(step: Omit<StepMessage, 'request'> & { request?: number }, parameterCount: number, change: Partial<ResultMessage> = {}): ResultMessage {
+function resultFor(
+  step: Omit<StepMessage, 'request'> & { request?: number },
+  parameterCount: number,
+  change: Partial<ResultMessage> = {},
+): ResultMessage {
   const n = step.reduce === 'each' ? step.shards.length : 1;
-  const counts = step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
+  const counts =
+    step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
   return {
     t: 'result',
     step: step.step,
@@ -177,13 +216,29 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     const id = eager.welcome.workerId;
     await c.waitFor(new RegExp(`^worker ${id} \\(eager-fake[^)]*\\) joined`, 'm'));
     // Four gradients: larger than the handshake's frame limit, so this also shows the limit was raised after the welcome.
-    const stale = resultFor({ t: 'step', step: 1, version: 0, epoch: 0, batch: 0, shards: [0, 25, 50, 75].map((offset) => ({ offset, count: 25 })), reduce: 'each' }, c.parameterCount);
-    expect(encodeMessage(stale).byteLength).toBeGreaterThan(handshakeLimits(limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP)).maxPayloadBytes);
+    const stale = resultFor(
+      {
+        t: 'step',
+        step: 1,
+        version: 0,
+        epoch: 0,
+        batch: 0,
+        shards: [0, 25, 50, 75].map((offset) => ({ offset, count: 25 })),
+        reduce: 'each',
+      },
+      c.parameterCount,
+    );
+    expect(encodeMessage(stale).byteLength).toBeGreaterThan(
+      handshakeLimits(limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP)).maxPayloadBytes,
+    );
     eager.conn.send(stale);
     const closed = await eager.conn.closed;
     expect(closed.code).toBe(4004);
     expect(closed.reason).toMatch(/stale/);
-    const logged = new RegExp(`^(refused worker ${id}: |worker ${id} (dropped|was lost): ).*(stale|result for step 1 version 0)`, 'm');
+    const logged = new RegExp(
+      `^(refused worker ${id}: |worker ${id} (dropped|was lost): ).*(stale|result for step 1 version 0)`,
+      'm',
+    );
     // The line is written before the close frame goes out; the bound only keeps a missing line from hanging the test.
     await Promise.race([c.waitFor(logged), new Promise((resolve) => setTimeout(resolve, 5000))]);
     expect(c.stderr()).toMatch(logged);
@@ -233,7 +288,9 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
       await c.waitFor(new RegExp(`^worker ${id} dropped: `, 'm'));
       const lines = linesStartingWith(c, `worker ${id} dropped: `);
       expect(lines, c.stderr()).toHaveLength(1);
-      expect(lines[0]).toContain(`result for step ${step.step} version ${step.version + 1} while step ${step.step} version ${step.version} was asked`);
+      expect(lines[0]).toContain(
+        `result for step ${step.step} version ${step.version + 1} while step ${step.step} version ${step.version} was asked`,
+      );
     });
 
     it('finishes the run: the coordinator and the honest worker exit 0', async () => {
@@ -243,7 +300,9 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
       // Only the two fakes were dropped; the honest worker served to the end.
       const [, honest] = c.stderr().match(/^worker (\d+) \(honest[^)]*\) joined/m) ?? [];
       expect(honest, c.stderr()).toBeDefined();
-      expect(c.stderr()).not.toMatch(new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'));
+      expect(c.stderr()).not.toMatch(
+        new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'),
+      );
     });
   });
 

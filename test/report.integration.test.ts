@@ -13,20 +13,48 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITS_SPEC, expectUsageError, makeTempDir, NO_DIGITS, REPO_ROOT, removeTempDir, runCli } from './helpers/cli.js';
+import {
+  DIGITS_SPEC,
+  expectUsageError,
+  makeTempDir,
+  NO_DIGITS,
+  REPO_ROOT,
+  removeTempDir,
+  runCli,
+} from './helpers/cli.js';
 
 /** Where Debian's `chromium` package puts the browser (.ci/run installs it). */
 const CHROMIUM = '/usr/bin/chromium';
 const NO_CHROMIUM = !existsSync(CHROMIUM);
-if (NO_CHROMIUM) console.warn(`skipping the browser report tests: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium; .ci/run does)`);
+if (NO_CHROMIUM)
+  console.warn(
+    `skipping the browser report tests: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium; .ci/run does)`,
+  );
 if (NO_DIGITS) console.warn('skipping the training report in the browser: the digits data set is missing');
 
 /** A copy of each report's screenshot lands here for review. */
 const REVIEW_SHOTS = '/tmp/report-shots';
 const SCALE_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'scale-bench.json');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
-const TRAINING_CHARTS = ['minibatch-cost', 'epoch-cost', 'accuracy', 'confusion', 'samples', 'misclassified', 'first-layer'];
+const TRAINING_CHARTS = [
+  'minibatch-cost',
+  'epoch-cost',
+  'accuracy',
+  'confusion',
+  'samples',
+  'misclassified',
+  'first-layer',
+];
 const SCALE_CHARTS = ['speedup', 'efficiency', 'step-time', 'bytes', 'projection', 'synthetic'];
 
 interface Rendered {
@@ -55,7 +83,13 @@ async function render(file: string, shot: string): Promise<Rendered> {
       els.map((el) => {
         const box = el.getBoundingClientRect();
         const svg = el.querySelector('svg')?.getBoundingClientRect();
-        return { name: el.getAttribute('data-chart') ?? '', width: box.width, height: box.height, svgWidth: svg?.width ?? 0, svgHeight: svg?.height ?? 0 };
+        return {
+          name: el.getAttribute('data-chart') ?? '',
+          width: box.width,
+          height: box.height,
+          svgWidth: svg?.width ?? 0,
+          svgHeight: svg?.height ?? 0,
+        };
       }),
     );
     // Decode every embedded PNG with the browser's own decoder (CSP allows data: images).
@@ -130,7 +164,20 @@ describe.skipIf(NO_CHROMIUM)('reports in headless Chromium', () => {
     beforeAll(async () => {
       metrics = join(dir, 'metrics.json');
       trained = join(dir, 'train-report.html');
-      const result = await runCli(['train', '--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '5', '--no-progress', '--metrics', metrics, '--report', trained]);
+      const result = await runCli([
+        'train',
+        '--dataset',
+        DIGITS_SPEC,
+        '--layers',
+        '16',
+        '--epochs',
+        '5',
+        '--no-progress',
+        '--metrics',
+        metrics,
+        '--report',
+        trained,
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(`report written to ${trained}`);
     });
@@ -174,7 +221,12 @@ describe.skipIf(NO_CHROMIUM)('reports in headless Chromium', () => {
       await writeFile(input, JSON.stringify(doc));
       const result = await runCli(['report', input, '--out', out]);
       expect(result.code, result.stderr).toBe(0);
-      expectRendered(await render(out, join(dir, 'scale-minimal.png')), ['speedup', 'efficiency', 'step-time', 'bytes']);
+      expectRendered(await render(out, join(dir, 'scale-minimal.png')), [
+        'speedup',
+        'efficiency',
+        'step-time',
+        'bytes',
+      ]);
     });
   });
 });
@@ -183,10 +235,16 @@ describe('gradswarm report', () => {
   it('refuses a file that is not a report source with one line and exit 2', async () => {
     const bad = join(dir, 'not-metrics.json');
     await writeFile(bad, '{"hello":"world"}\n');
-    expectUsageError(await runCli(['report', bad, '--out', join(dir, 'x.html')]), /not-metrics\.json is neither a metrics document .* - help: /);
+    expectUsageError(
+      await runCli(['report', bad, '--out', join(dir, 'x.html')]),
+      /not-metrics\.json is neither a metrics document .* - help: /,
+    );
   });
 
   it('refuses a missing file with one line and exit 2', async () => {
-    expectUsageError(await runCli(['report', join(dir, 'missing.json')]), /cannot read .*missing\.json: no such file or directory - help/);
+    expectUsageError(
+      await runCli(['report', join(dir, 'missing.json')]),
+      /cannot read .*missing\.json: no such file or directory - help/,
+    );
   });
 });

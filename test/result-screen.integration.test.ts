@@ -15,19 +15,39 @@ import { join } from 'node:path';
 import { float32ToBytes, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
-import { joinAsFake, launchCoordinator, type Closed, type CoordinatorProcess, type FakeWorker } from './helpers/coordinator.js';
+import {
+  joinAsFake,
+  launchCoordinator,
+  type Closed,
+  type CoordinatorProcess,
+  type FakeWorker,
+} from './helpers/coordinator.js';
 import { killAll, startWorker, type Running } from './helpers/processes.js';
 
 const TOKEN = 'result-screen-integration-token';
 /** 64-16-10 on the UCI digits: 1 210 parameters, 30 steps of 8 virtual shards (2 per source). */
-const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3', '--reproducible', '8'];
+const RUN = [
+  '--dataset',
+  DIGITS_SPEC,
+  '--layers',
+  '16',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '100',
+  '--seed',
+  '3',
+  '--reproducible',
+  '8',
+];
 
 if (NO_DIGITS) console.warn(`skipping result-screen: ${SHARED_DATA_MISSING}`);
 
 /** What a rogue sends for one step: right shape, finite, absurd. */
 type Poison = (step: StepMessage, parameterCount: number) => ResultMessage;
 
-const counts = (step: StepMessage): number[] => (step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)]);
+const counts = (step: StepMessage): number[] =>
+  step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
 
 const gradientOf1e30: Poison = (step, P) => ({
   t: 'result',
@@ -99,11 +119,19 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening the results of authe
       expect(reason).toMatch(/^thread 0's recomputation of shard \d+ of step 1 disagrees: /);
       const id = fake.welcome.workerId;
       await c.waitFor(new RegExp(`^worker ${id} dropped: `, 'm'));
-      const lines = c.stderr().split('\n').filter((l) => l.startsWith(`worker ${id} dropped: `));
+      const lines = c
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith(`worker ${id} dropped: `));
       expect(lines, c.stderr()).toHaveLength(1);
       expect(lines[0]).toMatch(/thread 0's recomputation of shard \d+ of step 1 disagrees: (loss sum|gradient)/);
     }
-    const [times, loss] = rogues.map((r) => c.stderr().split('\n').find((l) => l.startsWith(`worker ${r.fake.welcome.workerId} dropped: `)));
+    const [times, loss] = rogues.map((r) =>
+      c
+        .stderr()
+        .split('\n')
+        .find((l) => l.startsWith(`worker ${r.fake.welcome.workerId} dropped: `)),
+    );
     expect(times).toMatch(/gradient norm per sample \S+e\+\d\d is above 1000x the recent median/);
     expect(loss).toMatch(/loss per sample \S+e\+30[67] is above 1000x the recent median/);
   });
@@ -113,7 +141,9 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening the results of authe
     expect(await worker.exited, worker.stderr()).toBe(0);
     const [, honest] = c.stderr().match(/^worker (\d+) \(honest[^)]*\) joined/m) ?? [];
     expect(honest, c.stderr()).toBeDefined();
-    expect(c.stderr()).not.toMatch(new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'));
+    expect(c.stderr()).not.toMatch(
+      new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'),
+    );
     expect((await readFile(out)).equals(reference)).toBe(true);
   });
 });
@@ -127,7 +157,17 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening results in default m
 
   beforeAll(async () => {
     dir = await makeTempDir();
-    c = await launchCoordinator([...DEFAULT_RUN, '--local-threads', '1', '--min-workers', '2', '--token', TOKEN, '--out', join(dir, 'model.json')]);
+    c = await launchCoordinator([
+      ...DEFAULT_RUN,
+      '--local-threads',
+      '1',
+      '--min-workers',
+      '2',
+      '--token',
+      TOKEN,
+      '--out',
+      join(dir, 'model.json'),
+    ]);
     const fake = await joinAsFake(c.url, TOKEN, c.backend, 'times-1e30');
     rogue = { fake, closed: serveRogue(fake, c.parameterCount, gradientOf1e30) };
     await c.waitFor(/^worker \d+ \(times-1e30[^)]*\) joined.*; 1 ready$/m);
@@ -146,6 +186,8 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening results in default m
     expect(await worker.exited, worker.stderr()).toBe(0);
     const [, honest] = c.stderr().match(/^worker (\d+) \(honest[^)]*\) joined/m) ?? [];
     expect(honest, c.stderr()).toBeDefined();
-    expect(c.stderr()).not.toMatch(new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'));
+    expect(c.stderr()).not.toMatch(
+      new RegExp(`^(refused worker ${honest}:|worker ${honest} (was lost|left|dropped))`, 'm'),
+    );
   });
 });

@@ -18,7 +18,10 @@ beforeAll(async () => {
   await writeBlobsCsv(csv, { rows: 150 });
   // Whole-number features 0..16 like the UCI digits' raw CSV.
   rawCsv = join(dir, 'raw.csv');
-  await writeFile(rawCsv, `${Array.from({ length: 60 }, (_, i) => `${i % 17},${(i * 7) % 17},${16 - (i % 17)},${i % 3}`).join('\n')}\n`);
+  await writeFile(
+    rawCsv,
+    `${Array.from({ length: 60 }, (_, i) => `${i % 17},${(i * 7) % 17},${16 - (i % 17)},${i % 3}`).join('\n')}\n`,
+  );
 });
 
 afterAll(async () => {
@@ -29,10 +32,28 @@ const warnings = (stderr: string): string[] => stderr.split('\n').filter((l) => 
 
 describe('setting warnings', () => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['a batch larger than the training set', ['--batch-size', '500'], /^warning: --batch-size 500 is more than the 120 training samples: .* - help: /],
-    ['more minibatches than samples', ['--minibatches', '200'], /^warning: --minibatches 200 is more than the 120 training samples: some minibatches are empty - help: /],
-    ['a --test-fraction leaving almost nothing to train', ['--test-fraction', '0.97'], /^warning: --test-fraction 0\.97 leaves 5 training samples: too few to learn from - help: /],
-    ['more threads than cores', ['--threads', String(availableParallelism() + 3)], new RegExp(`^warning: --threads ${availableParallelism() + 3} is more than the ${availableParallelism()} cores of this machine`)],
+    [
+      'a batch larger than the training set',
+      ['--batch-size', '500'],
+      /^warning: --batch-size 500 is more than the 120 training samples: .* - help: /,
+    ],
+    [
+      'more minibatches than samples',
+      ['--minibatches', '200'],
+      /^warning: --minibatches 200 is more than the 120 training samples: some minibatches are empty - help: /,
+    ],
+    [
+      'a --test-fraction leaving almost nothing to train',
+      ['--test-fraction', '0.97'],
+      /^warning: --test-fraction 0\.97 leaves 5 training samples: too few to learn from - help: /,
+    ],
+    [
+      'more threads than cores',
+      ['--threads', String(availableParallelism() + 3)],
+      new RegExp(
+        `^warning: --threads ${availableParallelism() + 3} is more than the ${availableParallelism()} cores of this machine`,
+      ),
+    ],
   ];
   for (const [what, flags, warning] of cases) {
     it(`warns about ${what} and trains anyway`, async () => {
@@ -47,13 +68,24 @@ describe('setting warnings', () => {
     const flags = ['train', '--dataset', `csv:${rawCsv}`, ...blobsFlags(), '--epochs', '1'];
     const raw = await runCli(flags);
     expect(raw.code, raw.stderr).toBe(0);
-    expect(warnings(raw.stderr)).toEqual([`warning: the features of csv:${rawCsv} are whole numbers from 0 to 16, unscaled: such inputs saturate the units and train poorly - help: add --scale minmax (or --scale standard)`]);
+    expect(warnings(raw.stderr)).toEqual([
+      `warning: the features of csv:${rawCsv} are whole numbers from 0 to 16, unscaled: such inputs saturate the units and train poorly - help: add --scale minmax (or --scale standard)`,
+    ]);
     const scaled = await runCli([...flags, '--scale', 'minmax']);
     expect(warnings(scaled.stderr)).toEqual([]);
   });
 
   it('gives a sound run no warning', async () => {
-    const result = await runCli(['train', '--dataset', `csv:${csv}`, ...blobsFlags(), '--epochs', '1', '--batch-size', '10']);
+    const result = await runCli([
+      'train',
+      '--dataset',
+      `csv:${csv}`,
+      ...blobsFlags(),
+      '--epochs',
+      '1',
+      '--batch-size',
+      '10',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(warnings(result.stderr)).toEqual([]);
   });

@@ -58,7 +58,9 @@ describe.skipIf(NO_DIGITS)('GET /status of gradswarm coordinator', () => {
   });
 
   it('lets the run finish once the second worker joins; all exit 0', async () => {
-    workers.push(startWorker(c.url, TOKEN, ['--threads', '1', '--label', 'second', '--data-cache', join(dir, 'cache')]));
+    workers.push(
+      startWorker(c.url, TOKEN, ['--threads', '1', '--label', 'second', '--data-cache', join(dir, 'cache')]),
+    );
     expect(await c.exited, c.stderr()).toBe(0);
     for (const w of workers) {
       expect(await w.exited, w.stderr()).toBe(0);

@@ -9,7 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, lastJsonLine, makeTempDir, NO_DIGITS, removeTempDir, runCli } from './helpers/cli.js';
 
-const base = ['train', '--dataset', DIGITS_SPEC, '--layers', '20', '--epochs', '2', '--batch-size', '100', '--no-progress', '--json'];
+const base = [
+  'train',
+  '--dataset',
+  DIGITS_SPEC,
+  '--layers',
+  '20',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '100',
+  '--no-progress',
+  '--json',
+];
 
 describe('gradswarm train --threads', () => {
   let dir: string;

@@ -26,17 +26,42 @@ function hasOpenssl(): boolean {
   }
 }
 const NO_OPENSSL = !hasOpenssl();
-if (NO_OPENSSL) console.warn('skipping tls-mistakes.integration: openssl is not on PATH (needed to make self-signed certificates)');
+if (NO_OPENSSL)
+  console.warn('skipping tls-mistakes.integration: openssl is not on PATH (needed to make self-signed certificates)');
 
 function makeCertificate(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}-cert.pem`);
   const key = join(dir, `${name}-key.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
 /** The lines a finished worker wrote to stderr. */
-const lines = (w: Running): string[] => w.stderr().split('\n').filter((l) => l !== '');
+const lines = (w: Running): string[] =>
+  w
+    .stderr()
+    .split('\n')
+    .filter((l) => l !== '');
 
 describe.skipIf(NO_OPENSSL)('gradswarm worker with the wrong scheme or certificate', () => {
   let dir: string;
@@ -60,14 +85,30 @@ describe.skipIf(NO_OPENSSL)('gradswarm worker with the wrong scheme or certifica
     await removeTempDir(dir);
   });
 
-  const worker = (url: string, extra: string[] = []): Running => start(['worker', '--connect', url, '--token', TOKEN, '--give-up-after', '10000', '--threads', '1', '--data-cache', 'none', ...extra]);
+  const worker = (url: string, extra: string[] = []): Running =>
+    start([
+      'worker',
+      '--connect',
+      url,
+      '--token',
+      TOKEN,
+      '--give-up-after',
+      '10000',
+      '--threads',
+      '1',
+      '--data-cache',
+      'none',
+      ...extra,
+    ]);
 
   it('says a plain coordinator does not speak TLS and names the ws:// address, once, without OpenSSL internals', async () => {
     const url = plain.url.replace(/^ws:/, 'wss:');
     const w = worker(url);
     expect(await w.exited, w.stderr()).toBe(2);
     const errors = lines(w).filter((l) => l.startsWith('gradswarm: error: '));
-    expect(errors).toEqual([`gradswarm: error: the coordinator at ${url} does not speak TLS (it answered in plain text) - help: connect with ${plain.url}`]);
+    expect(errors).toEqual([
+      `gradswarm: error: the coordinator at ${url} does not speak TLS (it answered in plain text) - help: connect with ${plain.url}`,
+    ]);
     expect(w.stderr()).not.toMatch(/ssl3_get_record|wrong version number|reconnecting/);
     expect(plain.child.exitCode).toBeNull();
   });
@@ -77,7 +118,9 @@ describe.skipIf(NO_OPENSSL)('gradswarm worker with the wrong scheme or certifica
     const w = worker(url);
     expect(await w.exited, w.stderr()).toBe(2);
     const errors = lines(w).filter((l) => l.startsWith('gradswarm: error: '));
-    expect(errors).toEqual([`gradswarm: error: the coordinator at ${url} speaks TLS - help: connect with ${secure.url} (and --tls-ca with its certificate if it is self-signed)`]);
+    expect(errors).toEqual([
+      `gradswarm: error: the coordinator at ${url} speaks TLS - help: connect with ${secure.url} (and --tls-ca with its certificate if it is self-signed)`,
+    ]);
     expect(w.stderr()).not.toMatch(/socket hang up|reconnecting/);
   });
 
@@ -96,8 +139,13 @@ describe.skipIf(NO_OPENSSL)('gradswarm worker with the wrong scheme or certifica
   it('still tells a worker without --tls-ca to pass one, and both coordinators wait on with no worker', async () => {
     const w = worker(secure.url);
     expect(await w.exited, w.stderr()).toBe(2);
-    expect(w.stderr()).toMatch(/^gradswarm: error: cannot trust the coordinator's TLS certificate \(self[- ]signed certificate\) - help: pass it with --tls-ca FILE$/m);
+    expect(w.stderr()).toMatch(
+      /^gradswarm: error: cannot trust the coordinator's TLS certificate \(self[- ]signed certificate\) - help: pass it with --tls-ca FILE$/m,
+    );
     expect(await getStatus(plain.url.replace(/^ws/, 'http'))).toMatchObject({ state: 'waiting', workers: [] });
-    expect(await getStatus(secure.url.replace(/^ws/, 'http'), await readFile(served.cert))).toMatchObject({ state: 'waiting', workers: [] });
+    expect(await getStatus(secure.url.replace(/^ws/, 'http'), await readFile(served.cert))).toMatchObject({
+      state: 'waiting',
+      workers: [],
+    });
   });
 });

@@ -30,17 +30,36 @@ const NO_OPENSSL = !hasOpenssl();
 function makeCertificate(certPath: string, keyPath: string): void {
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
     { stdio: 'ignore' },
   );
 }
 
 /** The certificate's SHA-256 fingerprint as openssl prints it, in lowercase hex without colons. */
 function opensslFingerprint(certPath: string): string {
-  const out = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' });
+  const out = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256'], {
+    encoding: 'utf8',
+  });
   return out.trim().replace(/^.*=/, '').replace(/:/g, '').toLowerCase();
 }
-if (NO_OPENSSL) console.warn('skipping tls.integration: openssl is not on PATH (needed to make a self-signed certificate)');
+if (NO_OPENSSL)
+  console.warn('skipping tls.integration: openssl is not on PATH (needed to make a self-signed certificate)');
 if (NO_DIGITS) console.warn(`skipping tls.integration: ${SHARED_DATA_MISSING}`);
 
 describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with gradswarm worker --tls-ca', () => {
@@ -55,7 +74,19 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     const keyPath = join(dir, 'key.pem');
     makeCertificate(certPath, keyPath);
     cert = await readFile(certPath);
-    c = await launchCoordinator([...RUN, '--tls-cert', certPath, '--tls-key', keyPath, '--local-threads', '0', '--min-workers', '1', '--token', TOKEN]);
+    c = await launchCoordinator([
+      ...RUN,
+      '--tls-cert',
+      certPath,
+      '--tls-key',
+      keyPath,
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '1',
+      '--token',
+      TOKEN,
+    ]);
   });
   afterAll(async () => {
     killAll();
@@ -64,14 +95,33 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
 
   it('listens on wss:// and prints a join command that trusts its certificate and names its SHA-256 fingerprint', () => {
     expect(c.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
-    expect(c.stderr()).toContain(`join with: gradswarm worker --connect ${c.url} --token ${TOKEN} --tls-ca ${certPath} --tls-fingerprint ${opensslFingerprint(certPath)}`);
+    expect(c.stderr()).toContain(
+      `join with: gradswarm worker --connect ${c.url} --token ${TOKEN} --tls-ca ${certPath} --tls-fingerprint ${opensslFingerprint(certPath)}`,
+    );
   });
 
   it('turns away a worker pinning another fingerprint with one line naming both, before it says anything', async () => {
     const wrong = 'ab'.repeat(32);
-    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-fingerprint', wrong, '--give-up-after', '2000', '--threads', '1', '--data-cache', join(dir, 'cache')]);
+    const w = start([
+      'worker',
+      '--connect',
+      c.url,
+      '--token',
+      TOKEN,
+      '--tls-fingerprint',
+      wrong,
+      '--give-up-after',
+      '2000',
+      '--threads',
+      '1',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
     expect(await w.exited, w.stderr()).toBe(2);
-    const lines = w.stderr().split('\n').filter((l) => l.startsWith('gradswarm: error: '));
+    const lines = w
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('gradswarm: error: '));
     expect(lines).toEqual([
       `gradswarm: error: the coordinator's TLS certificate has fingerprint ${opensslFingerprint(certPath)}, not the pinned ${wrong} - help: check --tls-fingerprint against the join command the coordinator printed`,
     ]);
@@ -88,7 +138,19 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
   });
 
   it('turns away a worker without --tls-ca with a certificate error and a non-zero exit, while the coordinator waits on', async () => {
-    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--give-up-after', '2000', '--threads', '1', '--data-cache', join(dir, 'cache')]);
+    const w = start([
+      'worker',
+      '--connect',
+      c.url,
+      '--token',
+      TOKEN,
+      '--give-up-after',
+      '2000',
+      '--threads',
+      '1',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
     const code = await w.exited;
     expect(code, w.stderr()).not.toBeNull();
     expect(code, w.stderr()).not.toBe(0);
@@ -99,8 +161,26 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
   });
 
   it('lets a worker that pins the fingerprint (and has no --tls-ca) join over wss:// and serve the run to its end; both exit 0', async () => {
-    const fp = opensslFingerprint(certPath).replace(/(..)(?!$)/g, '$1:').toUpperCase();
-    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-fingerprint', fp, '--give-up-after', '5000', '--threads', '1', '--label', 'pinned-worker', '--data-cache', join(dir, 'cache')]);
+    const fp = opensslFingerprint(certPath)
+      .replace(/(..)(?!$)/g, '$1:')
+      .toUpperCase();
+    const w = start([
+      'worker',
+      '--connect',
+      c.url,
+      '--token',
+      TOKEN,
+      '--tls-fingerprint',
+      fp,
+      '--give-up-after',
+      '5000',
+      '--threads',
+      '1',
+      '--label',
+      'pinned-worker',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
     expect(await c.exited, c.stderr()).toBe(0);
     expect(await w.exited, w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(/the run is finished/);
@@ -118,7 +198,19 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://'
     dir = await makeTempDir();
     certPath = join(dir, 'cert.pem');
     makeCertificate(certPath, join(dir, 'key.pem'));
-    c = await launchCoordinator([...RUN, '--tls-cert', certPath, '--tls-key', join(dir, 'key.pem'), '--local-threads', '0', '--min-workers', '1', '--token', TOKEN]);
+    c = await launchCoordinator([
+      ...RUN,
+      '--tls-cert',
+      certPath,
+      '--tls-key',
+      join(dir, 'key.pem'),
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '1',
+      '--token',
+      TOKEN,
+    ]);
   });
   afterAll(async () => {
     killAll();
@@ -126,7 +218,23 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://'
   });
 
   it('lets a worker with --tls-ca join over wss:// and serve the run to its end; both exit 0', async () => {
-    const w = start(['worker', '--connect', c.url, '--token', TOKEN, '--tls-ca', certPath, '--give-up-after', '5000', '--threads', '1', '--label', 'tls-worker', '--data-cache', join(dir, 'cache')]);
+    const w = start([
+      'worker',
+      '--connect',
+      c.url,
+      '--token',
+      TOKEN,
+      '--tls-ca',
+      certPath,
+      '--give-up-after',
+      '5000',
+      '--threads',
+      '1',
+      '--label',
+      'tls-worker',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
     expect(await c.exited, c.stderr()).toBe(0);
     expect(await w.exited, w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(/the run is finished/);

@@ -52,7 +52,22 @@ interface ModelFile {
 }
 
 /** A small, fast digits network (64-H-10, sigmoid/softmax), every model/optimiser flag pinned. */
-const smallDigits = (hidden = '10'): string[] => ['--dataset', DIGITS_SPEC, '--layers', hidden, '--hidden', 'sigmoid', '--output', 'softmax', '--init', 'glorot', '--lr', '0.1', '--batch-size', '50'];
+const smallDigits = (hidden = '10'): string[] => [
+  '--dataset',
+  DIGITS_SPEC,
+  '--layers',
+  hidden,
+  '--hidden',
+  'sigmoid',
+  '--output',
+  'softmax',
+  '--init',
+  'glorot',
+  '--lr',
+  '0.1',
+  '--batch-size',
+  '50',
+];
 const SMALL_DIGITS = smallDigits();
 
 let dir: string;
@@ -82,10 +97,33 @@ describe('gradswarm train', () => {
     it.skipIf(NO_DIGITS)('reaches at least 95% test accuracy on the UCI digits', async () => {
       const result = await runCli([
         'train',
-        '--dataset', DIGITS_SPEC,
-        '--layers', '64', '--hidden', 'sigmoid', '--output', 'softmax', '--init', 'glorot',
-        '--scale', 'standard', '--lr', '0.1', '--momentum', '0.9', '--l2', '0.0001', '--decay', '0.05',
-        '--batch-size', '50', '--epochs', '40', '--seed', '1', '--json',
+        '--dataset',
+        DIGITS_SPEC,
+        '--layers',
+        '64',
+        '--hidden',
+        'sigmoid',
+        '--output',
+        'softmax',
+        '--init',
+        'glorot',
+        '--scale',
+        'standard',
+        '--lr',
+        '0.1',
+        '--momentum',
+        '0.9',
+        '--l2',
+        '0.0001',
+        '--decay',
+        '0.05',
+        '--batch-size',
+        '50',
+        '--epochs',
+        '40',
+        '--seed',
+        '1',
+        '--json',
       ]);
       expect(result.code, result.stderr).toBe(0);
       const summary = lastJsonLine<TrainSummary>(result.stdout);
@@ -95,24 +133,38 @@ describe('gradswarm train', () => {
   });
 
   describe('reproducibility', () => {
-    it.skipIf(NO_DIGITS)('writes byte-identical model files for the same seed and a different file for another seed', async () => {
-      const run = async (name: string, seed: string): Promise<string> => {
-        const out = join(dir, name);
-        const result = await runCli(['train', ...SMALL_DIGITS, '--epochs', '2', '--seed', seed, '--out', out]);
-        expect(result.code, result.stderr).toBe(0);
-        return readFile(out, 'utf8');
-      };
-      const first = await run('seed1-a.json', '1');
-      const second = await run('seed1-b.json', '1');
-      const other = await run('seed2.json', '2');
-      expect(second).toBe(first);
-      expect(other).not.toBe(first);
-    });
+    it.skipIf(NO_DIGITS)(
+      'writes byte-identical model files for the same seed and a different file for another seed',
+      async () => {
+        const run = async (name: string, seed: string): Promise<string> => {
+          const out = join(dir, name);
+          const result = await runCli(['train', ...SMALL_DIGITS, '--epochs', '2', '--seed', seed, '--out', out]);
+          expect(result.code, result.stderr).toBe(0);
+          return readFile(out, 'utf8');
+        };
+        const first = await run('seed1-a.json', '1');
+        const second = await run('seed1-b.json', '1');
+        const other = await run('seed2.json', '2');
+        expect(second).toBe(first);
+        expect(other).not.toBe(first);
+      },
+    );
 
     it.skipIf(NO_DIGITS)('writes byte-identical model files for 1 and 2 threads with --reproducible', async () => {
       const run = async (threads: string): Promise<string> => {
         const out = join(dir, `reproducible-${threads}.json`);
-        const result = await runCli(['train', ...SMALL_DIGITS, '--epochs', '2', '--reproducible', '4', '--threads', threads, '--out', out]);
+        const result = await runCli([
+          'train',
+          ...SMALL_DIGITS,
+          '--epochs',
+          '2',
+          '--reproducible',
+          '4',
+          '--threads',
+          threads,
+          '--out',
+          out,
+        ]);
         expect(result.code, result.stderr).toBe(0);
         return readFile(out, 'utf8');
       };
@@ -166,40 +218,61 @@ describe('gradswarm train', () => {
   });
 
   describe('--out', () => {
-    it.skipIf(NO_DIGITS)('writes the documented model layout with layers[l+1]*(layers[l]+1) weights per layer', async () => {
-      const out = join(dir, 'layout.json');
-      const result = await runCli(['train', ...smallDigits('12,7'), '--epochs', '1', '--out', out]);
-      expect(result.code, result.stderr).toBe(0);
-      const model = JSON.parse(await readFile(out, 'utf8')) as ModelFile;
-      expect(Object.keys(model)).toEqual(['format', 'version', 'layers', 'hidden', 'output', 'loss', 'weights']);
-      expect(model.format).toBe('gradswarm-mlp');
-      expect(model.version).toBe(1);
-      expect(model.layers).toEqual([64, 12, 7, 10]);
-      expect(model.hidden).toBe('sigmoid');
-      expect(model.output).toBe('softmax');
-      expect(model.loss).toBe('ce');
-      expect(model.weights).toHaveLength(model.layers.length - 1);
-      model.weights.forEach((w, l) => {
-        expect(w).toHaveLength(model.layers[l + 1] * (model.layers[l] + 1));
-        expect(w.every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
-      });
-    });
+    it.skipIf(NO_DIGITS)(
+      'writes the documented model layout with layers[l+1]*(layers[l]+1) weights per layer',
+      async () => {
+        const out = join(dir, 'layout.json');
+        const result = await runCli(['train', ...smallDigits('12,7'), '--epochs', '1', '--out', out]);
+        expect(result.code, result.stderr).toBe(0);
+        const model = JSON.parse(await readFile(out, 'utf8')) as ModelFile;
+        expect(Object.keys(model)).toEqual(['format', 'version', 'layers', 'hidden', 'output', 'loss', 'weights']);
+        expect(model.format).toBe('gradswarm-mlp');
+        expect(model.version).toBe(1);
+        expect(model.layers).toEqual([64, 12, 7, 10]);
+        expect(model.hidden).toBe('sigmoid');
+        expect(model.output).toBe('softmax');
+        expect(model.loss).toBe('ce');
+        expect(model.weights).toHaveLength(model.layers.length - 1);
+        model.weights.forEach((w, l) => {
+          expect(w).toHaveLength(model.layers[l + 1] * (model.layers[l] + 1));
+          expect(w.every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
+        });
+      },
+    );
   });
 
   describe('final cost (issue 16 item 8)', () => {
-    it('is the last epoch\'s mean cost, named so, with the test cost, in the summary, --json and --metrics', async () => {
+    it("is the last epoch's mean cost, named so, with the test cost, in the summary, --json and --metrics", async () => {
       const metricsPath = join(dir, 'metrics-final-cost.json');
-      const result = await runCli(['train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags(), '--epochs', '3', '--batch-size', '40', '--metrics', metricsPath, '--json']);
+      const result = await runCli([
+        'train',
+        '--dataset',
+        `csv:${trainCsv}`,
+        '--test',
+        `csv:${testCsv}`,
+        ...blobsFlags(),
+        '--epochs',
+        '3',
+        '--batch-size',
+        '40',
+        '--metrics',
+        metricsPath,
+        '--json',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       const summary = lastJsonLine<TrainSummary & { finalCostEpoch: number; testCost: number }>(result.stdout);
-      const metrics = JSON.parse(await readFile(metricsPath, 'utf8')) as MetricsFile & { epochs: Array<{ testCost: number }> };
+      const metrics = JSON.parse(await readFile(metricsPath, 'utf8')) as MetricsFile & {
+        epochs: Array<{ testCost: number }>;
+      };
       const lastEpoch = metrics.epochs[2];
       expect(summary.finalCost).toBe(lastEpoch.cost);
       // 150 rows in batches of 40: the last minibatch holds 30, and its cost is not the epoch's.
       expect(summary.finalCost).not.toBe(metrics.minibatchCost[metrics.minibatchCost.length - 1]);
       expect(summary.finalCostEpoch).toBe(3);
       expect(summary.testCost).toBe(lastEpoch.testCost);
-      expect(result.stdout).toContain(`final cost ${lastEpoch.cost.toFixed(5)} (mean of epoch 3); test cost ${lastEpoch.testCost.toFixed(5)}; train accuracy `);
+      expect(result.stdout).toContain(
+        `final cost ${lastEpoch.cost.toFixed(5)} (mean of epoch 3); test cost ${lastEpoch.testCost.toFixed(5)}; train accuracy `,
+      );
       expect(result.stderr).toContain(`epoch 3/3: cost ${lastEpoch.cost.toFixed(5)}`);
     });
   });
@@ -207,7 +280,19 @@ describe('gradswarm train', () => {
   describe('--minibatches and --batch-size', () => {
     const countSteps = async (flags: string[], epochs: number): Promise<MetricsFile> => {
       const metricsPath = join(dir, `steps-${flags.join('')}.json`);
-      const result = await runCli(['train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${testCsv}`, ...blobsFlags(), '--epochs', String(epochs), ...flags, '--metrics', metricsPath]);
+      const result = await runCli([
+        'train',
+        '--dataset',
+        `csv:${trainCsv}`,
+        '--test',
+        `csv:${testCsv}`,
+        ...blobsFlags(),
+        '--epochs',
+        String(epochs),
+        ...flags,
+        '--metrics',
+        metricsPath,
+      ]);
       expect(result.code, result.stderr).toBe(0);
       return JSON.parse(await readFile(metricsPath, 'utf8')) as MetricsFile;
     };
@@ -230,37 +315,54 @@ describe('gradswarm train', () => {
 
   describe('SIGINT', () => {
     // One thread computes on the main thread alone; two add a pool thread beside it.
-    it.skipIf(NO_DIGITS).each(['1', '2'])('stops after the current step with --threads %s, exits 130 and still writes a model that eval loads', async (threads) => {
-      const out = join(dir, `interrupted-${threads}.json`);
-      let sent = false;
-      const result = await runCli(['train', ...SMALL_DIGITS, '--threads', threads, '--epochs', '200', '--out', out, '--json'], {
-        onStderr: (stderr, child) => {
-          if (!sent && /^epoch \d+\//m.test(stderr)) {
-            sent = true;
-            child.kill('SIGINT');
-          }
-        },
-      });
-      expect(sent).toBe(true);
-      expect(result.code, result.stderr.split('\n').slice(-4).join('\n')).toBe(130);
-      expect(result.stderr).toMatch(/interrupted after \d+ steps/);
-      const summary = lastJsonLine<TrainSummary>(result.stdout);
-      expect(summary.interrupted).toBe(true);
-      expect(summary.epochs).toBeLessThan(200);
-      expect(existsSync(out)).toBe(true);
+    it.skipIf(NO_DIGITS).each(['1', '2'])(
+      'stops after the current step with --threads %s, exits 130 and still writes a model that eval loads',
+      async (threads) => {
+        const out = join(dir, `interrupted-${threads}.json`);
+        let sent = false;
+        const result = await runCli(
+          ['train', ...SMALL_DIGITS, '--threads', threads, '--epochs', '200', '--out', out, '--json'],
+          {
+            onStderr: (stderr, child) => {
+              if (!sent && /^epoch \d+\//m.test(stderr)) {
+                sent = true;
+                child.kill('SIGINT');
+              }
+            },
+          },
+        );
+        expect(sent).toBe(true);
+        expect(result.code, result.stderr.split('\n').slice(-4).join('\n')).toBe(130);
+        expect(result.stderr).toMatch(/interrupted after \d+ steps/);
+        const summary = lastJsonLine<TrainSummary>(result.stdout);
+        expect(summary.interrupted).toBe(true);
+        expect(summary.epochs).toBeLessThan(200);
+        expect(existsSync(out)).toBe(true);
 
-      const evaluated = await runCli(['eval', '--model', out, '--dataset', DIGITS_SPEC, '--json']);
-      expect(evaluated.code, evaluated.stderr).toBe(0);
-      expect(lastJsonLine<{ samples: number }>(evaluated.stdout).samples).toBe(1797);
-    });
+        const evaluated = await runCli(['eval', '--model', out, '--dataset', DIGITS_SPEC, '--json']);
+        expect(evaluated.code, evaluated.stderr).toBe(0);
+        expect(lastJsonLine<{ samples: number }>(evaluated.stdout).samples).toBe(1797);
+      },
+    );
   });
 
   describe('--test', () => {
     it('evaluates on the separate --test set instead of holding out part of --dataset', async () => {
       const metricsPath = join(dir, 'metrics-test.json');
       const result = await runCli([
-        'train', '--dataset', `csv:${trainCsv}`, '--test', `csv:${shiftedTestCsv}`, ...blobsFlags(),
-        '--epochs', '20', '--batch-size', '10', '--metrics', metricsPath, '--json',
+        'train',
+        '--dataset',
+        `csv:${trainCsv}`,
+        '--test',
+        `csv:${shiftedTestCsv}`,
+        ...blobsFlags(),
+        '--epochs',
+        '20',
+        '--batch-size',
+        '10',
+        '--metrics',
+        metricsPath,
+        '--json',
       ]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(`test: CSV ${shiftedTestCsv}, ${TEST_ROWS} samples`);

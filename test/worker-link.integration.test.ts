@@ -23,7 +23,16 @@ afterEach(async () => {
 });
 
 function worker(url: string, lines: string[]): WorkerClient {
-  return new WorkerClient({ url, token: TOKEN, threads: 1, label: 'link-test', log: (l) => void lines.push(l), reconnectInitialMs: 50, reconnectMaxMs: 100, giveUpAfterMs: 60_000 });
+  return new WorkerClient({
+    url,
+    token: TOKEN,
+    threads: 1,
+    label: 'link-test',
+    log: (l) => void lines.push(l),
+    reconnectInitialMs: 50,
+    reconnectMaxMs: 100,
+    giveUpAfterMs: 60_000,
+  });
 }
 
 describe('gradswarm worker on a coordinator link that fails quietly', () => {
@@ -54,7 +63,10 @@ describe('gradswarm worker on a coordinator link that fails quietly', () => {
     const lines: string[] = [];
     const exit = await worker(fake.url, lines).run();
     expect(exit.reason, lines.join('\n')).toBe('finished');
-    expect(fake.closes.find((c) => c.connection === 1), lines.join('\n')).toMatchObject({ code: 1009 });
+    expect(
+      fake.closes.find((c) => c.connection === 1),
+      lines.join('\n'),
+    ).toMatchObject({ code: 1009 });
   });
 
   it('does not take an unsigned leave "finished" before the welcome as the end of the run: it reconnects (issue 17 item 4)', async () => {
@@ -63,6 +75,8 @@ describe('gradswarm worker on a coordinator link that fails quietly', () => {
     const exit = await worker(fake.url, lines).run();
     expect(exit.reason, lines.join('\n')).toBe('finished');
     expect(fake.connections(), lines.join('\n')).toBe(2);
-    expect(lines).toContainEqual(expect.stringMatching(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/),
+    );
   });
 });

@@ -54,8 +54,12 @@ export interface RunOptions {
 /** Runs `node packages/cli/bin/gradswarm.js ...args` from the repo root and collects its output. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const killer = options.killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killer =
+      options.killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -141,7 +145,9 @@ export async function writeBlobsCsv(path: string, options: BlobsOptions): Promis
   for (let i = 0; i < options.rows; i++) {
     const c = i % classes;
     const x = (f: number): number => (f === c ? 3 : 0) + (next() * 2 - 1);
-    const features = Array.from({ length: classes }, (_, f) => ((options.offset ?? 0) + (options.scale ?? 1) * x(f)).toFixed(4));
+    const features = Array.from({ length: classes }, (_, f) =>
+      ((options.offset ?? 0) + (options.scale ?? 1) * x(f)).toFixed(4),
+    );
     lines.push([...features, (c + (options.labelShift ?? 0)) % classes].join(','));
   }
   await writeFile(path, `${lines.join('\n')}\n`);
@@ -152,6 +158,16 @@ export async function writeBlobsCsv(path: string, options: BlobsOptions): Promis
  * not move these tests. `overrides` replaces values (a repeated flag would become an array in yargs).
  */
 export function blobsFlags(overrides: Record<string, string> = {}): string[] {
-  const flags: Record<string, string> = { layers: '8', hidden: 'tanh', output: 'softmax', init: 'glorot', lr: '0.1', momentum: '0.9', l2: '0.0001', scale: 'none', ...overrides };
+  const flags: Record<string, string> = {
+    layers: '8',
+    hidden: 'tanh',
+    output: 'softmax',
+    init: 'glorot',
+    lr: '0.1',
+    momentum: '0.9',
+    l2: '0.0001',
+    scale: 'none',
+    ...overrides,
+  };
   return Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]);
 }

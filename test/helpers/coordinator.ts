@@ -64,7 +64,9 @@ export function httpGetText(url: string, ca?: string | Buffer): Promise<HttpRepl
     const onReply = (res: import('node:http').IncomingMessage): void => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body }),
+      );
       res.on('error', reject);
     };
     const req = url.startsWith('https:') ? httpsGet(url, { ca }, onReply) : httpGet(url, onReply);
@@ -76,7 +78,15 @@ export function httpGetText(url: string, ca?: string | Buffer): Promise<HttpRepl
 export interface StatusBody {
   state: string;
   step: number;
-  workers: Array<{ id: number; name: string; state: string; threads: number; backend: string; samplesPerSecond: number; lastSeenMsAgo: number }>;
+  workers: Array<{
+    id: number;
+    name: string;
+    state: string;
+    threads: number;
+    backend: string;
+    samplesPerSecond: number;
+    lastSeenMsAgo: number;
+  }>;
   [key: string]: unknown;
 }
 
@@ -128,7 +138,8 @@ export class RawConnection {
     ws.on('upgrade', (res) => {
       this.localPort = res.socket.localPort ?? 0;
       const tls = res.socket as TLSSocket;
-      if (typeof tls.getPeerCertificate === 'function') this.certFingerprint = normalizeFingerprint(tls.getPeerCertificate().fingerprint256 ?? '');
+      if (typeof tls.getPeerCertificate === 'function')
+        this.certFingerprint = normalizeFingerprint(tls.getPeerCertificate().fingerprint256 ?? '');
     });
     ws.on('error', (err) => this.errors.push(err));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -143,7 +154,10 @@ export class RawConnection {
       }
       if (this.session) {
         // The session checks signatures and answers heartbeats (signed) itself.
-        void this.session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).then((actions) => this.apply(actions), (err) => this.errors.push(err as Error));
+        void this.session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).then(
+          (actions) => this.apply(actions),
+          (err) => this.errors.push(err as Error),
+        );
       } else if (message.t === 'heartbeat' && this.answerHeartbeats && ws.readyState === WebSocket.OPEN) {
         this.send({ t: 'heartbeat', timeMs: Date.now() });
       }
@@ -175,7 +189,11 @@ export class RawConnection {
 
   /** Sends one protocol message (encoded by the protocol package; signed by the session once attached and welcomed). */
   send(message: Message): void {
-    if (this.session) void this.session.send(message).then((actions) => this.apply(actions), (err) => this.errors.push(err as Error));
+    if (this.session)
+      void this.session.send(message).then(
+        (actions) => this.apply(actions),
+        (err) => this.errors.push(err as Error),
+      );
     else this.ws.send(encodeMessage(message));
   }
 
@@ -238,7 +256,9 @@ export class RawConnection {
 
 /** A message with its binary fields replaced by their lengths, for error texts. */
 function summary(m: Message): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v]));
+  return Object.fromEntries(
+    Object.entries(m).map(([k, v]) => [k, v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v]),
+  );
 }
 
 /** A hello as the real worker sends it. */
@@ -257,10 +277,20 @@ export interface FakeWorker {
  * The auth a worker holding `token` would answer `challenge` with, on a connection to `url`
  * (plain ws): for tests that say it themselves, right or wrong.
  */
-export async function authFor(token: string, url: string, challenge: ChallengeMessage, cnonce: Uint8Array): Promise<Message> {
+export async function authFor(
+  token: string,
+  url: string,
+  challenge: ChallengeMessage,
+  cnonce: Uint8Array,
+): Promise<Message> {
   const dialled = normalizeDialled(url);
   const binding = await bindingDigest({ dialled, coordinatorId: challenge.coordinatorId, certFingerprint: '' });
-  return { t: 'auth', mac: await authMac(await deriveTokenKey(token), challenge.nonce, cnonce, binding), cnonce, dialled };
+  return {
+    t: 'auth',
+    mac: await authMac(await deriveTokenKey(token), challenge.nonce, cnonce, binding),
+    cnonce,
+    dialled,
+  };
 }
 
 /**
@@ -270,9 +300,21 @@ export async function authFor(token: string, url: string, challenge: ChallengeMe
  * steps; `conn.send` signs what the test sends, and heartbeats are answered.
  * @throws Error if the coordinator refuses it or cannot prove it knows the token
  */
-export async function joinAsFake(url: string, token: string, backend: string, label: string, ca?: string | Buffer): Promise<FakeWorker> {
+export async function joinAsFake(
+  url: string,
+  token: string,
+  backend: string,
+  label: string,
+  ca?: string | Buffer,
+): Promise<FakeWorker> {
   const conn = await RawConnection.open(url, { ca });
-  const session = new WorkerSession({ tokenKey: await deriveTokenKey(token), dialled: normalizeDialled(url), threads: 1, backend, label });
+  const session = new WorkerSession({
+    tokenKey: await deriveTokenKey(token),
+    dialled: normalizeDialled(url),
+    threads: 1,
+    backend,
+    label,
+  });
   const welcomed = new Promise<WelcomeMessage>((resolve, reject) =>
     conn.attach(session, (a) => {
       if (a.kind === 'welcome') resolve(a.welcome);

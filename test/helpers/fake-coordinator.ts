@@ -13,7 +13,14 @@
 import type { AddressInfo } from 'node:net';
 import { Rng, type ModelSpec } from '@gradswarm/core';
 import { encodeDataset, fingerprint } from '@gradswarm/data';
-import { CoordinatorSession, createCoordinatorId, DEFAULT_PROTOCOL_LIMITS, deriveTokenKey, encodeMessage, type CoordinatorAction } from '@gradswarm/protocol';
+import {
+  CoordinatorSession,
+  createCoordinatorId,
+  DEFAULT_PROTOCOL_LIMITS,
+  deriveTokenKey,
+  encodeMessage,
+  type CoordinatorAction,
+} from '@gradswarm/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export type FakeBehaviour = 'normal' | 'silent' | 'hostile' | 'flood' | 'stranger';
@@ -36,9 +43,19 @@ const SPEC: ModelSpec = { layers: [4, 3, 2], hidden: 'sigmoid', output: 'softmax
  * @param behaviours what connection i does (the last entry repeats)
  * @param heartbeatMs what the welcome announces
  */
-export async function startFakeCoordinator(token: string, behaviours: readonly FakeBehaviour[], heartbeatMs: number): Promise<FakeCoordinator> {
+export async function startFakeCoordinator(
+  token: string,
+  behaviours: readonly FakeBehaviour[],
+  heartbeatMs: number,
+): Promise<FakeCoordinator> {
   const rng = new Rng(3);
-  const samples = { features: Float32Array.from({ length: 40 }, () => rng.uniform(0, 1)), labels: Int32Array.from({ length: 10 }, () => rng.nextInt(2)), count: 10, featureCount: 4, classCount: 2 };
+  const samples = {
+    features: Float32Array.from({ length: 40 }, () => rng.uniform(0, 1)),
+    labels: Int32Array.from({ length: 10 }, () => rng.nextInt(2)),
+    count: 10,
+    featureCount: 4,
+    classCount: 2,
+  };
   const bytes = encodeDataset(samples);
   const tokenKey = await deriveTokenKey(token);
   const coordinatorId = createCoordinatorId();
@@ -62,7 +79,16 @@ export async function startFakeCoordinator(token: string, behaviours: readonly F
       return;
     }
     if (behaviour === 'flood') {
-      ws.once('message', () => ws.send(encodeMessage({ t: 'challenge', nonce: new Uint8Array(32), coordinatorId: new Uint8Array(16), pad: new Uint8Array(1 << 20) } as never)));
+      ws.once('message', () =>
+        ws.send(
+          encodeMessage({
+            t: 'challenge',
+            nonce: new Uint8Array(32),
+            coordinatorId: new Uint8Array(16),
+            pad: new Uint8Array(1 << 20),
+          } as never),
+        ),
+      );
       return;
     }
     let next = 1;
@@ -72,7 +98,20 @@ export async function startFakeCoordinator(token: string, behaviours: readonly F
       certFingerprint: '',
       limits: DEFAULT_PROTOCOL_LIMITS,
       parameterCount: 23,
-      offer: { spec: SPEC, config: { seed: 1, shuffle: false, blockRows: 64 }, dataset: { fingerprint: fingerprint(samples), count: 10, featureCount: 4, classCount: 2, bytes: bytes.byteLength, name: 'fake' }, chunkBytes: 64, heartbeatMs },
+      offer: {
+        spec: SPEC,
+        config: { seed: 1, shuffle: false, blockRows: 64 },
+        dataset: {
+          fingerprint: fingerprint(samples),
+          count: 10,
+          featureCount: 4,
+          classCount: 2,
+          bytes: bytes.byteLength,
+          name: 'fake',
+        },
+        chunkBytes: 64,
+        heartbeatMs,
+      },
       dataset: bytes,
       isOwnAddress: () => true,
       allocateId: () => next++,
@@ -88,13 +127,18 @@ export async function startFakeCoordinator(token: string, behaviours: readonly F
         }
       }
     };
-    ws.on('message', (data: Buffer, isBinary: boolean) => void session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply));
+    ws.on(
+      'message',
+      (data: Buffer, isBinary: boolean) =>
+        void session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply),
+    );
   });
   return {
     url: `ws://127.0.0.1:${port}`,
     closes,
     connections: () => count,
-    admitted: (n) => (admittedDone.has(n) ? Promise.resolve() : new Promise((resolve) => admittedWaiters.set(n, resolve))),
+    admitted: (n) =>
+      admittedDone.has(n) ? Promise.resolve() : new Promise((resolve) => admittedWaiters.set(n, resolve)),
     close: async () => {
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

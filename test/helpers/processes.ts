@@ -51,7 +51,9 @@ export function start(args: readonly string[]): Running {
             resolve(m);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             listeners.delete(check);
-            reject(new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; stderr:\n${err}`));
+            reject(
+              new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; stderr:\n${err}`),
+            );
           }
         };
         listeners.add(check);

@@ -15,7 +15,10 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-export async function startRelay(target: string, rewrite: (frame: Uint8Array) => Uint8Array = (f) => f): Promise<Relay> {
+export async function startRelay(
+  target: string,
+  rewrite: (frame: Uint8Array) => Uint8Array = (f) => f,
+): Promise<Relay> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const fromCoordinator: Message[] = [];

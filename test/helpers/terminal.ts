@@ -123,7 +123,10 @@ export interface TerminalRun {
 /** Runs `gradswarm ...args` on a pseudo-terminal of `columns` × `rows`. */
 export function runInTerminal(args: readonly string[], columns = 100, rows = 40): TerminalRun {
   const quoted = [process.execPath, CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qfec', `stty cols ${columns} rows ${rows}; exec ${quoted}`, '/dev/null'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', `stty cols ${columns} rows ${rows}; exec ${quoted}`, '/dev/null'], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const screen = new Screen(columns);
   const listeners = new Set<() => void>();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

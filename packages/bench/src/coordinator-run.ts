@@ -68,12 +68,38 @@ export async function startCoordinatorRun(group: ProcessGroup, o: CoordinatorRun
   const token = generateToken();
   const metricsPath = join(s.workDir, `metrics-${o.tag}.json`);
   const args = [
-    'coordinator', '--port', '0', '--host', o.host ?? '127.0.0.1', '--token', token,
-    '--local-threads', '0', '--min-workers', String(o.minWorkers), '--balance', 'equal',
-    '--dataset', s.dataset, '--layers', o.layers ?? s.layers, '--batch-size', String(s.batchSize),
+    'coordinator',
+    '--port',
+    '0',
+    '--host',
+    o.host ?? '127.0.0.1',
+    '--token',
+    token,
+    '--local-threads',
+    '0',
+    '--min-workers',
+    String(o.minWorkers),
+    '--balance',
+    'equal',
+    '--dataset',
+    s.dataset,
+    '--layers',
+    o.layers ?? s.layers,
+    '--batch-size',
+    String(s.batchSize),
     // Enough epochs that --steps ends the run; no evaluation between epochs.
-    '--steps', String(s.warmup + s.steps), '--epochs', '1000000', '--eval-every', '0',
-    '--step-timeout', '120000', '--metrics', metricsPath, '--json', '--no-progress',
+    '--steps',
+    String(s.warmup + s.steps),
+    '--epochs',
+    '1000000',
+    '--eval-every',
+    '0',
+    '--step-timeout',
+    '120000',
+    '--metrics',
+    metricsPath,
+    '--json',
+    '--no-progress',
   ];
   const c = group.startCli(`${o.tag}-coordinator`, args, { netns: o.netns });
   const [, url] = await c.waitFor(/coordinator listening on (wss?:\/\/\S+)/, LISTEN_TIMEOUT_MS);
@@ -90,10 +116,19 @@ export async function startCoordinatorRun(group: ProcessGroup, o: CoordinatorRun
       try {
         metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;
       } catch (err) {
-        throw new BenchError(`cannot read the coordinator's metrics ${metricsPath}: ${(err as Error).message}`, { cause: err });
+        throw new BenchError(`cannot read the coordinator's metrics ${metricsPath}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       const { layers, parameters } = modelFromLog(stderr);
-      return { timing: metrics.minibatchTiming, trainCount: trainCountFromLog(stderr), layers, parameters, backend, stderr };
+      return {
+        timing: metrics.minibatchTiming,
+        trainCount: trainCountFromLog(stderr),
+        layers,
+        parameters,
+        backend,
+        stderr,
+      };
     },
   };
 }
@@ -102,15 +137,23 @@ export async function startCoordinatorRun(group: ProcessGroup, o: CoordinatorRun
  * Resolves when the coordinator exits 0; rejects if it fails, if a watched worker fails first,
  * if the clients fail, or after RUN_TIMEOUT_MS.
  */
-async function waitForCoordinator(c: RunningProcess, watch: readonly RunningProcess[], clientsFailed?: Promise<Error>): Promise<void> {
+async function waitForCoordinator(
+  c: RunningProcess,
+  watch: readonly RunningProcess[],
+  clientsFailed?: Promise<Error>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const failure = new Promise<Error>((resolve) => {
-    timer = setTimeout(() => resolve(new Error(`${c.name} did not finish within ${RUN_TIMEOUT_MS / 60_000} min${tail(c.stderr())}`)), RUN_TIMEOUT_MS);
+    timer = setTimeout(
+      () => resolve(new Error(`${c.name} did not finish within ${RUN_TIMEOUT_MS / 60_000} min${tail(c.stderr())}`)),
+      RUN_TIMEOUT_MS,
+    );
     for (const w of watch) {
       void w.exited.then((status) => {
         // A worker exits 0 once told the run is finished (before the coordinator has written
         // its metrics); any other end while the coordinator runs is a failure.
-        if (status.code !== 0 && c.exitStatus() === null) resolve(childFailure(w.name, status, w.stderr(), ' before the run finished'));
+        if (status.code !== 0 && c.exitStatus() === null)
+          resolve(childFailure(w.name, status, w.stderr(), ' before the run finished'));
       });
     }
     void clientsFailed?.then(resolve);

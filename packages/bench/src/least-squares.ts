@@ -26,15 +26,26 @@ const MAX_COLUMNS = 8;
  * @returns the coefficients and the weighted residual
  * @throws RangeError for mismatched sizes or more than 8 columns
  */
-export function nonNegativeLeastSquares(rows: readonly (readonly number[])[], y: readonly number[], weights?: readonly number[]): LeastSquaresFit {
+export function nonNegativeLeastSquares(
+  rows: readonly (readonly number[])[],
+  y: readonly number[],
+  weights?: readonly number[],
+): LeastSquaresFit {
   if (weights !== undefined) {
     if (weights.length !== y.length) throw new RangeError('weights and y must have matching sizes');
-    return nonNegativeLeastSquares(rows.map((r, i) => r.map((x) => x * weights[i])), y.map((v, i) => v * weights[i]));
+    return nonNegativeLeastSquares(
+      rows.map((r, i) => r.map((x) => x * weights[i])),
+      y.map((v, i) => v * weights[i]),
+    );
   }
   const k = rows[0]?.length ?? 0;
-  if (rows.length !== y.length || rows.some((r) => r.length !== k)) throw new RangeError('rows and y must have matching sizes');
+  if (rows.length !== y.length || rows.some((r) => r.length !== k))
+    throw new RangeError('rows and y must have matching sizes');
   if (k > MAX_COLUMNS) throw new RangeError(`at most ${MAX_COLUMNS} columns, got ${k}`);
-  let best: LeastSquaresFit = { coefficients: new Array<number>(k).fill(0), residual: y.reduce((a, v) => a + v * v, 0) };
+  let best: LeastSquaresFit = {
+    coefficients: new Array<number>(k).fill(0),
+    residual: y.reduce((a, v) => a + v * v, 0),
+  };
   for (let mask = 1; mask < 1 << k; mask++) {
     const cols = Array.from({ length: k }, (_, j) => j).filter((j) => mask & (1 << j));
     const b = solveSubset(rows, y, cols);
@@ -48,7 +59,11 @@ export function nonNegativeLeastSquares(rows: readonly (readonly number[])[], y:
 }
 
 /** Ordinary least squares on the given columns, or null if they are (nearly) collinear. */
-function solveSubset(rows: readonly (readonly number[])[], y: readonly number[], cols: readonly number[]): number[] | null {
+function solveSubset(
+  rows: readonly (readonly number[])[],
+  y: readonly number[],
+  cols: readonly number[],
+): number[] | null {
   const n = cols.length;
   // Scale each column to max |x| = 1 so bytes (~1e8) and counts (~1) meet in one matrix.
   const scale = cols.map((j) => Math.max(...rows.map((r) => Math.abs(r[j]))) || 1);

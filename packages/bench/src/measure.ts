@@ -16,7 +16,10 @@ export type StepTiming = StepRecord;
 export interface MetricsFile {
   readonly format: 'gradswarm-metrics';
   readonly minibatchTiming: readonly StepTiming[];
-  readonly run: { readonly options?: { readonly batchSize?: number }; readonly spec?: { readonly layers?: readonly number[] } };
+  readonly run: {
+    readonly options?: { readonly batchSize?: number };
+    readonly spec?: { readonly layers?: readonly number[] };
+  };
 }
 
 /** Rounds to 1 µs (metrics files hold ms with 3 decimals). */
@@ -42,8 +45,12 @@ export function stepSampleCounts(trainCount: number, batchSize: number, steps: n
  */
 export function measureRun(timing: readonly StepTiming[], warmup: number, samples: readonly number[]): MeasuredRun {
   const measured = timing.slice(warmup);
-  if (measured.length === 0) throw new UsageError(`the run has ${timing.length} steps, none left after ${warmup} warm-up steps - help: raise --steps`);
-  if (samples.length !== timing.length) throw new RangeError(`samples has ${samples.length} entries for ${timing.length} steps`);
+  if (measured.length === 0)
+    throw new UsageError(
+      `the run has ${timing.length} steps, none left after ${warmup} warm-up steps - help: raise --steps`,
+    );
+  if (samples.length !== timing.length)
+    throw new RangeError(`samples has ${samples.length} entries for ${timing.length} steps`);
   const wallMs = measured.reduce((a, t) => a + t.totalMs, 0);
   const sampleSum = samples.slice(warmup).reduce((a, b) => a + b, 0);
   const totalMs = roundMs(mean(measured.map((t) => t.totalMs)));
@@ -75,7 +82,11 @@ export function measureRun(timing: readonly StepTiming[], warmup: number, sample
  * @param singleNode samples/s of `train` by thread count
  * @throws RangeError without a W = 1 run
  */
-export function scaleResults(runs: ReadonlyMap<number, MeasuredRun>, threads: number, singleNode: ReadonlyMap<number, number> = new Map()): ScaleResult[] {
+export function scaleResults(
+  runs: ReadonlyMap<number, MeasuredRun>,
+  threads: number,
+  singleNode: ReadonlyMap<number, number> = new Map(),
+): ScaleResult[] {
   const base = runs.get(1);
   if (!base) throw new RangeError('speedup is measured over W = 1: the runs must include one worker');
   return [...runs.keys()]
@@ -90,7 +101,9 @@ export function scaleResults(runs: ReadonlyMap<number, MeasuredRun>, threads: nu
         ...run,
         speedup,
         efficiency: speedup / workers,
-        ...(single === undefined ? {} : { singleNodeSamplesPerSecond: single, vsSingleNode: single > 0 ? run.samplesPerSecond / single : 0 }),
+        ...(single === undefined
+          ? {}
+          : { singleNodeSamplesPerSecond: single, vsSingleNode: single > 0 ? run.samplesPerSecond / single : 0 }),
       };
     });
 }

@@ -75,29 +75,51 @@ export function fitCostModel(observations: readonly Observation[], cores: number
   const fewest = Math.min(...real.map((o) => o.workers * o.threads));
   const computeRuns = real.filter((o) => o.workers * o.threads === fewest);
   const uncontended = real.filter((o) => o.workers * o.threads <= cores);
-  if (fewest > cores) notes.push(`every run had more worker threads than the ${cores} cores; compute was corrected by the oversubscription factor`);
+  if (fewest > cores)
+    notes.push(
+      `every run had more worker threads than the ${cores} cores; compute was corrected by the oversubscription factor`,
+    );
   const share = (o: Observation): number => Math.max(1, (o.workers * o.threads) / cores);
-  const computePerSampleMs = mean(computeRuns.map((o) => o.stepMs.computeMeanMs / share(o) / (o.samplesPerStep / o.workers)));
+  const computePerSampleMs = mean(
+    computeRuns.map((o) => o.stepMs.computeMeanMs / share(o) / (o.samplesPerStep / o.workers)),
+  );
   const multi = uncontended.filter((o) => o.workers > 1 && o.stepMs.computeMeanMs > 0);
-  const imbalance = multi.length > 0 ? Math.max(1, mean(multi.map((o) => o.stepMs.computeMaxMs / o.stepMs.computeMeanMs))) : 1;
+  const imbalance =
+    multi.length > 0 ? Math.max(1, mean(multi.map((o) => o.stepMs.computeMaxMs / o.stepMs.computeMeanMs))) : 1;
   if (multi.length === 0) notes.push('no uncontended run with W > 1: load imbalance assumed 1');
 
   const relative = (ys: readonly number[]): number[] => ys.map((y) => (y > 0 ? 1 / y : 0));
   const reduceMs = observations.map((o) => o.stepMs.reduceUpdateMs);
-  const reduce = nonNegativeLeastSquares(observations.map((o) => [o.parameters, o.workers * o.parameters]), reduceMs, relative(reduceMs)).coefficients;
+  const reduce = nonNegativeLeastSquares(
+    observations.map((o) => [o.parameters, o.workers * o.parameters]),
+    reduceMs,
+    relative(reduceMs),
+  ).coefficients;
 
   // Messaging is CPU per step, message and byte: fitted on the loopback runs, where no link
   // hides it. A shaped run cannot tell it apart from its link, so without loopback runs it is 0.
   const loopback = observations.filter((o) => o.link === null);
   const commMs = loopback.map((o) => o.stepMs.communicationMs);
-  const messaging = loopback.length === 0 ? [0, 0, 0] : nonNegativeLeastSquares(
-    loopback.map((o) => [1, 2 * o.workers, o.bytesPerStep.sent + o.bytesPerStep.received]),
-    commMs,
-    relative(commMs),
-  ).coefficients;
-  if (loopback.length === 0) notes.push('no loopback run, so the coordinator’s CPU per message and byte is unknown and taken as 0 - add --synthetic runs (they use loopback)');
-  else if (messaging[2] === 0) notes.push('the per-byte cost β fitted as 0 (the runs could not separate it from the per-message cost; add --synthetic runs)');
-  else if (messaging[1] === 0) notes.push('the per-message cost α fitted as 0 (the runs could not separate it from the per-byte cost, or it is below the noise)');
+  const messaging =
+    loopback.length === 0
+      ? [0, 0, 0]
+      : nonNegativeLeastSquares(
+          loopback.map((o) => [1, 2 * o.workers, o.bytesPerStep.sent + o.bytesPerStep.received]),
+          commMs,
+          relative(commMs),
+        ).coefficients;
+  if (loopback.length === 0)
+    notes.push(
+      'no loopback run, so the coordinator’s CPU per message and byte is unknown and taken as 0 - add --synthetic runs (they use loopback)',
+    );
+  else if (messaging[2] === 0)
+    notes.push(
+      'the per-byte cost β fitted as 0 (the runs could not separate it from the per-message cost; add --synthetic runs)',
+    );
+  else if (messaging[1] === 0)
+    notes.push(
+      'the per-message cost α fitted as 0 (the runs could not separate it from the per-byte cost, or it is below the noise)',
+    );
 
   return {
     computePerSampleMs,
@@ -130,14 +152,25 @@ export interface StepQuestion {
 /** The model's step time, by part. */
 export function predictStep(m: CostModelParameters, q: StepQuestion): ProjectionPoint['stepMs'] {
   const share = q.cores === undefined ? 1 : Math.max(1, (q.workers * q.threads) / q.cores);
-  const computeMs = q.synthetic ? 0 : (q.workers > 1 ? m.imbalance : 1) * ((m.computePerSampleMs * q.samplesPerStep) / q.workers) * share;
-  const reduceUpdateMs = m.reducePerParameterMs * q.parameters + m.reducePerWorkerParameterMs * q.workers * q.parameters;
+  const computeMs = q.synthetic
+    ? 0
+    : (q.workers > 1 ? m.imbalance : 1) * ((m.computePerSampleMs * q.samplesPerStep) / q.workers) * share;
+  const reduceUpdateMs =
+    m.reducePerParameterMs * q.parameters + m.reducePerWorkerParameterMs * q.workers * q.parameters;
   const bytes = q.bytes ?? 2 * q.workers * m.bytesPerMessage;
   const messagingMs = m.alphaStepMs + m.alphaMessageMs * 2 * q.workers + m.betaByteMs * bytes;
   const transferMs = transferTime(q.link, bytes);
   const roundTripMs = q.link?.roundTripMs ?? 0;
   const communicationMs = Math.max(messagingMs, transferMs) + roundTripMs;
-  return { computeMs, reduceUpdateMs, messagingMs, transferMs, roundTripMs, communicationMs, totalMs: computeMs + reduceUpdateMs + communicationMs };
+  return {
+    computeMs,
+    reduceUpdateMs,
+    messagingMs,
+    transferMs,
+    roundTripMs,
+    communicationMs,
+    totalMs: computeMs + reduceUpdateMs + communicationMs,
+  };
 }
 
 /** Time `bytes` take through the coordinator's link; 0 on loopback or an unlimited rate. */
@@ -151,7 +184,12 @@ export function transferTime(link: LinkModel | null, bytes: number): number {
  */
 export function checkFit(m: CostModelParameters, observations: readonly Observation[], cores: number): FitCheck[] {
   return observations.map((o) => {
-    const predicted = predictStep(m, { ...o, cores, bytes: o.bytesPerStep.sent + o.bytesPerStep.received, synthetic: o.kind === 'synthetic' }).totalMs;
+    const predicted = predictStep(m, {
+      ...o,
+      cores,
+      bytes: o.bytesPerStep.sent + o.bytesPerStep.received,
+      synthetic: o.kind === 'synthetic',
+    }).totalMs;
     return {
       kind: o.kind,
       workers: o.workers,
@@ -184,7 +222,14 @@ export function project(
     return workers.map((w) => {
       const stepMs = predictStep(m, { ...q, samplesPerStep: batch(w), workers: w, link });
       const samplesPerSecond = (batch(w) * 1000) / stepMs.totalMs;
-      return { workers: w, linkGbit: gbit, batchSize: batch(w), samplesPerSecond, efficiency: samplesPerSecond / (w * oneRate), stepMs };
+      return {
+        workers: w,
+        linkGbit: gbit,
+        batchSize: batch(w),
+        samplesPerSecond,
+        efficiency: samplesPerSecond / (w * oneRate),
+        stepMs,
+      };
     });
   });
 }

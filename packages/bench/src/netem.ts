@@ -45,9 +45,13 @@ const DELAY_UNITS: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3 };
  */
 export function parseLinkSpec(text: string): LinkSpec {
   const fields = new Map<string, string>();
-  for (const part of String(text).split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const [key, value, ...rest] = part.split('=').map((s) => s.trim());
-    if (value === undefined || rest.length > 0 || (key !== 'rate' && key !== 'delay')) throw new UsageError(`--netem takes rate=… and delay=…, got "${text}"${SPEC_HELP}`);
+    if (value === undefined || rest.length > 0 || (key !== 'rate' && key !== 'delay'))
+      throw new UsageError(`--netem takes rate=… and delay=…, got "${text}"${SPEC_HELP}`);
     if (fields.has(key)) throw new UsageError(`--netem names ${key} twice in "${text}"${SPEC_HELP}`);
     fields.set(key, value.toLowerCase());
   }
@@ -58,12 +62,16 @@ export function parseLinkSpec(text: string): LinkSpec {
     const m = /^(\d+(?:\.\d+)?)([a-z]+)$/.exec(value);
     const factor = m ? units[m[2]] : undefined;
     const x = m && factor !== undefined ? Number(m[1]) * factor : NaN;
-    if (!(x > 0) || !Number.isFinite(x)) throw new UsageError(`--netem ${key} must be a positive number with a unit (${Object.keys(units).join(', ')}), got "${value}"${SPEC_HELP}`);
+    if (!(x > 0) || !Number.isFinite(x))
+      throw new UsageError(
+        `--netem ${key} must be a positive number with a unit (${Object.keys(units).join(', ')}), got "${value}"${SPEC_HELP}`,
+      );
     return x;
   };
   const rateBitsPerSecond = quantity('rate', RATE_UNITS);
   const delayMs = quantity('delay', DELAY_UNITS);
-  if (rateBitsPerSecond !== undefined && rateBitsPerSecond < 1e6) throw new UsageError(`--netem rate must be at least 1mbit, got "${fields.get('rate')}"${SPEC_HELP}`);
+  if (rateBitsPerSecond !== undefined && rateBitsPerSecond < 1e6)
+    throw new UsageError(`--netem rate must be at least 1mbit, got "${fields.get('rate')}"${SPEC_HELP}`);
   return { rateBitsPerSecond, delayMs, text };
 }
 
@@ -82,8 +90,11 @@ const runCommand: Runner = (command, args) => {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new UsageError(`--netem needs iproute2 (${command} was not found) - help: apt-get install iproute2`);
-    throw new BenchError(`${command} ${args.join(' ')} failed: ${String(e.stderr ?? e.message).trim()}`, { cause: err });
+    if (e.code === 'ENOENT')
+      throw new UsageError(`--netem needs iproute2 (${command} was not found) - help: apt-get install iproute2`);
+    throw new BenchError(`${command} ${args.join(' ')} failed: ${String(e.stderr ?? e.message).trim()}`, {
+      cause: err,
+    });
   }
 };
 
@@ -105,12 +116,20 @@ export class NetnsTopology {
    * @throws UsageError if a namespace of that name exists already, or delay is asked on a kernel without sch_netem
    */
   static create(link: LinkSpec, workers: number, run: Runner = runCommand): NetnsTopology {
-    if (!Number.isInteger(workers) || workers < 1 || workers >= MAX_NAMESPACES) throw new RangeError(`workers must be an integer in [1, ${MAX_NAMESPACES - 1}], got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1 || workers >= MAX_NAMESPACES)
+      throw new RangeError(`workers must be an integer in [1, ${MAX_NAMESPACES - 1}], got ${workers}`);
     const topology = new NetnsTopology(link, workers, run);
     const wanted = [SWITCH_NAMESPACE, ...Array.from({ length: workers + 1 }, (_, i) => namespaceOf(i))];
-    const existing = new Set(run('ip', ['netns', 'list']).split('\n').map((l) => l.split(/\s/)[0]));
+    const existing = new Set(
+      run('ip', ['netns', 'list'])
+        .split('\n')
+        .map((l) => l.split(/\s/)[0]),
+    );
     const clash = wanted.find((n) => existing.has(n));
-    if (clash) throw new UsageError(`network namespace ${clash} exists already (another bench, or one that was killed?) - help: ip netns del ${clash}`);
+    if (clash)
+      throw new UsageError(
+        `network namespace ${clash} exists already (another bench, or one that was killed?) - help: ip netns del ${clash}`,
+      );
     try {
       topology.build(wanted);
     } catch (err) {
@@ -122,7 +141,10 @@ export class NetnsTopology {
 
   /** "netns star via gsw-switch; every link end: tbf rate 1gbit" */
   describe(): string {
-    const parts = [this.link.rateBitsPerSecond === undefined ? null : `rate ${formatRate(this.link.rateBitsPerSecond)}`, this.link.delayMs === undefined ? null : `delay ${this.link.delayMs}ms`].filter((p) => p !== null);
+    const parts = [
+      this.link.rateBitsPerSecond === undefined ? null : `rate ${formatRate(this.link.rateBitsPerSecond)}`,
+      this.link.delayMs === undefined ? null : `delay ${this.link.delayMs}ms`,
+    ].filter((p) => p !== null);
     const why = this.qdisc === 'tbf' ? ' (this kernel has no sch_netem)' : '';
     return `network namespaces, one veth link per process to a switch namespace; each link end shaped by ${this.qdisc} ${parts.join(' ')}${why}`;
   }
@@ -149,7 +171,20 @@ export class NetnsTopology {
     for (let i = 0; i <= this.workers; i++) {
       const ns = namespaceOf(i);
       const port = `p${i}`;
-      this.run('ip', ['link', 'add', port, 'netns', SWITCH_NAMESPACE, 'type', 'veth', 'peer', 'name', 'veth0', 'netns', ns]);
+      this.run('ip', [
+        'link',
+        'add',
+        port,
+        'netns',
+        SWITCH_NAMESPACE,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'veth0',
+        'netns',
+        ns,
+      ]);
       this.run('ip', ['-n', SWITCH_NAMESPACE, 'addr', 'add', `10.77.${i}.1/30`, 'dev', port]);
       this.run('ip', ['-n', ns, 'addr', 'add', `10.77.${i}.2/30`, 'dev', 'veth0']);
       this.run('ip', ['-n', SWITCH_NAMESPACE, 'link', 'set', port, 'up']);
@@ -164,7 +199,14 @@ export class NetnsTopology {
     const { rateBitsPerSecond: rate, delayMs: delay } = this.link;
     const base = ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root'];
     if (this.qdisc !== 'tbf') {
-      const args = [...base, 'netem', ...(rate === undefined ? [] : ['rate', `${Math.round(rate)}bit`]), ...(delay === undefined ? [] : ['delay', `${delay}ms`]), 'limit', '100000'];
+      const args = [
+        ...base,
+        'netem',
+        ...(rate === undefined ? [] : ['rate', `${Math.round(rate)}bit`]),
+        ...(delay === undefined ? [] : ['delay', `${delay}ms`]),
+        'limit',
+        '100000',
+      ];
       try {
         this.run('ip', args);
         this.qdisc = 'netem';
@@ -173,7 +215,9 @@ export class NetnsTopology {
         if (this.qdisc === 'netem' || !/qdisc kind is unknown/i.test((err as Error).message)) throw err;
       }
       if (delay !== undefined) {
-        throw new UsageError(`--netem delay=… needs the sch_netem qdisc, which this kernel lacks - help: drop delay= (rate= alone is shaped with tbf) or run on a kernel with sch_netem`);
+        throw new UsageError(
+          `--netem delay=… needs the sch_netem qdisc, which this kernel lacks - help: drop delay= (rate= alone is shaped with tbf) or run on a kernel with sch_netem`,
+        );
       }
       this.qdisc = 'tbf';
     }
@@ -189,7 +233,12 @@ export class NetnsTopology {
 
 /** 1e9 → "1gbit", 2.5e8 → "250mbit". */
 export function formatRate(bitsPerSecond: number): string {
-  for (const [unit, f] of [['tbit', 1e12], ['gbit', 1e9], ['mbit', 1e6], ['kbit', 1e3]] as const) {
+  for (const [unit, f] of [
+    ['tbit', 1e12],
+    ['gbit', 1e9],
+    ['mbit', 1e6],
+    ['kbit', 1e3],
+  ] as const) {
     if (bitsPerSecond >= f) return `${Number((bitsPerSecond / f).toPrecision(4))}${unit}`;
   }
   return `${bitsPerSecond}bit`;

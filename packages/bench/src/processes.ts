@@ -73,7 +73,15 @@ export class RunningProcess {
    */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new BenchError(`${this.name}: no ${pattern} on stderr within ${Math.round(timeoutMs / 1000)} s${tail(this.err)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new BenchError(
+              `${this.name}: no ${pattern} on stderr within ${Math.round(timeoutMs / 1000)} s${tail(this.err)}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const finish = (result: RegExpMatchArray | Error): void => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -161,7 +169,10 @@ export class ProcessGroup {
       if (this.logDir === undefined) return;
       const text = `$ ${[command, ...argv].join(' ')}\n# exit: ${describeExit(status)}\n# stderr:\n${run.stderr()}\n# stdout:\n${run.stdout()}`;
       // A run's token dies with it, but a kept log has no use for it either.
-      writeFileSync(join(this.logDir, `${name.replace(/[^\w.-]+/g, '_')}.log`), text.replace(/--token \S+/g, '--token <redacted>'));
+      writeFileSync(
+        join(this.logDir, `${name.replace(/[^\w.-]+/g, '_')}.log`),
+        text.replace(/--token \S+/g, '--token <redacted>'),
+      );
     });
     return run;
   }
@@ -169,7 +180,8 @@ export class ProcessGroup {
   /** SIGKILLs every child still running (synchronous: safe in signal and exit handlers). */
   killAll(): void {
     for (const run of this.running) {
-      if (run.exitStatus() === null && run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+      if (run.exitStatus() === null && run.child.exitCode === null && run.child.signalCode === null)
+        run.child.kill('SIGKILL');
     }
     this.running.clear();
   }

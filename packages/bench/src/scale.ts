@@ -74,13 +74,25 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
   process.once('SIGTERM', onSignal);
   process.once('exit', cleanUp);
   try {
-    const settings: RunSettings = { layers: o.layers, batchSize: o.batchSize, dataset: o.dataset, warmup: o.warmup, steps: o.steps, workDir };
+    const settings: RunSettings = {
+      layers: o.layers,
+      batchSize: o.batchSize,
+      dataset: o.dataset,
+      warmup: o.warmup,
+      steps: o.steps,
+      workDir,
+    };
     if (o.link && o.workers.length > 0) {
       topology = NetnsTopology.create(o.link, Math.max(...o.workers));
       o.log(`bench: ${topology.describe()}`);
     }
     const linkText = topology ? topology.describe() : 'loopback (127.0.0.1), one process per worker';
-    const linkModel: LinkModel | null = o.link ? { gbit: o.link.rateBitsPerSecond === undefined ? undefined : o.link.rateBitsPerSecond / 1e9, roundTripMs: 4 * (o.link.delayMs ?? 0) } : null;
+    const linkModel: LinkModel | null = o.link
+      ? {
+          gbit: o.link.rateBitsPerSecond === undefined ? undefined : o.link.rateBitsPerSecond / 1e9,
+          roundTripMs: 4 * (o.link.delayMs ?? 0),
+        }
+      : null;
 
     const best = new Map<number, MeasuredRun>();
     const singles = new Map<number, number>();
@@ -88,9 +100,18 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
     const totals = [...new Set(o.workers.map((w) => w * o.threads))];
     for (let r = 1; r <= o.repeat; r++) {
       for (const w of o.workers) {
-        const { measured, layers, parameters, backend } = await runWorkers(group, settings, w, o.threads, topology, `w${w}-r${r}`);
+        const { measured, layers, parameters, backend } = await runWorkers(
+          group,
+          settings,
+          w,
+          o.threads,
+          topology,
+          `w${w}-r${r}`,
+        );
         model = { layers, parameters, backend };
-        o.log(`bench: ${w} worker${w === 1 ? '' : 's'} × ${o.threads} thread${o.threads === 1 ? '' : 's'} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s, ${measured.stepMs.totalMs.toFixed(1)} ms/step`);
+        o.log(
+          `bench: ${w} worker${w === 1 ? '' : 's'} × ${o.threads} thread${o.threads === 1 ? '' : 's'} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s, ${measured.stepMs.totalMs.toFixed(1)} ms/step`,
+        );
         if (!best.has(w) || measured.samplesPerSecond > best.get(w)!.samplesPerSecond) best.set(w, measured);
       }
       if (!o.singleNode) continue;
@@ -106,33 +127,88 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       for (const k of o.synthetic) {
         let kept: SyntheticResult | null = null;
         for (let r = 1; r <= o.repeat; r++) {
-          const { coordinatorLog: _log, ...result } = await runSynthetic(group, { ...settings, steps: o.syntheticSteps }, k, layers, `syn-k${k}-l${layers.replace(/\D+/g, '_')}-r${r}`);
-          o.log(`bench: ${k} synthetic client${k === 1 ? '' : 's'}, ${fmt(result.parameters)} parameters (run ${r}/${o.repeat}): ${result.stepsPerSecond.toFixed(1)} steps/s, ${result.megabytesPerSecond.toFixed(0)} MB/s`);
+          const { coordinatorLog: _log, ...result } = await runSynthetic(
+            group,
+            { ...settings, steps: o.syntheticSteps },
+            k,
+            layers,
+            `syn-k${k}-l${layers.replace(/\D+/g, '_')}-r${r}`,
+          );
+          o.log(
+            `bench: ${k} synthetic client${k === 1 ? '' : 's'}, ${fmt(result.parameters)} parameters (run ${r}/${o.repeat}): ${result.stepsPerSecond.toFixed(1)} steps/s, ${result.megabytesPerSecond.toFixed(0)} MB/s`,
+          );
           if (!kept || result.stepsPerSecond > kept.stepsPerSecond) kept = result;
         }
         synthetic.push(kept!);
-        if (model.parameters === 0) model = { layers: [...kept!.layers], parameters: kept!.parameters, backend: 'none (synthetic)' };
+        if (model.parameters === 0)
+          model = { layers: [...kept!.layers], parameters: kept!.parameters, backend: 'none (synthetic)' };
       }
     }
 
     const results: ScaleResult[] = best.size > 0 ? scaleResults(best, o.threads, singles) : [];
     const observations: Observation[] = [
-      ...results.map((r) => ({ kind: 'workers' as const, workers: r.workers, threads: r.threads, samplesPerStep: r.samplesPerStep, parameters: model.parameters, link: linkModel, network: o.link?.text ?? 'loopback', stepMs: r.stepMs, bytesPerStep: r.bytesPerStep })),
-      ...synthetic.map((s) => ({ kind: 'synthetic' as const, workers: s.clients, threads: 0, samplesPerStep: o.batchSize, parameters: s.parameters, link: null, network: 'loopback', stepMs: s.stepMs, bytesPerStep: s.bytesPerStep })),
+      ...results.map((r) => ({
+        kind: 'workers' as const,
+        workers: r.workers,
+        threads: r.threads,
+        samplesPerStep: r.samplesPerStep,
+        parameters: model.parameters,
+        link: linkModel,
+        network: o.link?.text ?? 'loopback',
+        stepMs: r.stepMs,
+        bytesPerStep: r.bytesPerStep,
+      })),
+      ...synthetic.map((s) => ({
+        kind: 'synthetic' as const,
+        workers: s.clients,
+        threads: 0,
+        samplesPerStep: o.batchSize,
+        parameters: s.parameters,
+        link: null,
+        network: 'loopback',
+        stepMs: s.stepMs,
+        bytesPerStep: s.bytesPerStep,
+      })),
     ];
     const cores = availableParallelism();
     const fitted = results.length > 0 ? fitCostModel(observations, cores) : null;
     const largest = results[results.length - 1];
-    const singleNodeRuns: SingleNodeResult[] = [...singles].sort((a, b) => a[0] - b[0]).map(([threads, samplesPerSecond]) => ({ threads, samplesPerSecond }));
+    const singleNodeRuns: SingleNodeResult[] = [...singles]
+      .sort((a, b) => a[0] - b[0])
+      .map(([threads, samplesPerSecond]) => ({ threads, samplesPerSecond }));
     return {
       benchmark: 'scale',
       network: model.layers.join('-'),
       batchSize: o.batchSize,
       threadsPerWorker: o.threads,
       results,
-      ...(largest && singles.has(largest.workers * o.threads) ? { singleNode: { threads: largest.workers * o.threads, samplesPerSecond: singles.get(largest.workers * o.threads)! } } : {}),
-      ...(fitted ? { projection: project(fitted, { samplesPerStep: o.batchSize, parameters: model.parameters, threads: o.threads }) } : {}),
-      ...(fitted ? { projectionPerWorkerBatch: project(fitted, { samplesPerStep: o.batchSize, parameters: model.parameters, threads: o.threads, perWorkerBatch: true }) } : {}),
+      ...(largest && singles.has(largest.workers * o.threads)
+        ? {
+            singleNode: {
+              threads: largest.workers * o.threads,
+              samplesPerSecond: singles.get(largest.workers * o.threads)!,
+            },
+          }
+        : {}),
+      ...(fitted
+        ? {
+            projection: project(fitted, {
+              samplesPerStep: o.batchSize,
+              parameters: model.parameters,
+              threads: o.threads,
+            }),
+          }
+        : {}),
+      ...(fitted
+        ? {
+            projectionPerWorkerBatch: project(fitted, {
+              samplesPerStep: o.batchSize,
+              parameters: model.parameters,
+              threads: o.threads,
+              perWorkerBatch: true,
+            }),
+          }
+        : {}),
       ...(synthetic.length > 0 ? { synthetic } : {}),
       link: linkText,
       model: { ...model, dataset: o.dataset },
@@ -142,7 +218,12 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       repeat: o.repeat,
       ...(singleNodeRuns.length > 0 ? { singleNodeRuns } : {}),
       ...(fitted ? { fit: { parameters: fitted, checks: checkFit(fitted, observations, cores) } } : {}),
-      machine: { cpus: cores, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+      machine: {
+        cpus: cores,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
       date: new Date().toISOString(),
       command: o.command,
     };
@@ -155,7 +236,14 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
 }
 
 /** One distributed run: a coordinator and W worker processes (in namespaces with --netem). */
-async function runWorkers(group: ProcessGroup, settings: RunSettings, workers: number, threads: number, topology: NetnsTopology | null, tag: string) {
+async function runWorkers(
+  group: ProcessGroup,
+  settings: RunSettings,
+  workers: number,
+  threads: number,
+  topology: NetnsTopology | null,
+  tag: string,
+) {
   const run = await startCoordinatorRun(group, {
     settings,
     minWorkers: workers,
@@ -165,15 +253,33 @@ async function runWorkers(group: ProcessGroup, settings: RunSettings, workers: n
   const started = Array.from({ length: workers }, (_, i) =>
     group.startCli(
       `${tag}-worker${i + 1}`,
-      ['worker', '--connect', run.url, '--threads', String(threads), '--data-cache', join(settings.workDir, 'data-cache'), '--give-up-after', '30000', '--label', `bench-${i + 1}`],
+      [
+        'worker',
+        '--connect',
+        run.url,
+        '--threads',
+        String(threads),
+        '--data-cache',
+        join(settings.workDir, 'data-cache'),
+        '--give-up-after',
+        '30000',
+        '--label',
+        `bench-${i + 1}`,
+      ],
       { env: { GRADSWARM_TOKEN: run.token }, ...(topology ? { netns: namespaceOf(i + 1) } : {}) },
     ),
   );
   try {
     const outcome = await run.finish(started);
     const samples = stepSampleCounts(outcome.trainCount, settings.batchSize, outcome.timing.length);
-    const workerBackend = /^worker \d+ \([^,]*, \d+ threads?, ([^)]+)\) joined/m.exec(outcome.stderr)?.[1] ?? outcome.backend;
-    return { measured: measureRun(outcome.timing, settings.warmup, samples), layers: outcome.layers, parameters: outcome.parameters, backend: workerBackend };
+    const workerBackend =
+      /^worker \d+ \([^,]*, \d+ threads?, ([^)]+)\) joined/m.exec(outcome.stderr)?.[1] ?? outcome.backend;
+    return {
+      measured: measureRun(outcome.timing, settings.warmup, samples),
+      layers: outcome.layers,
+      parameters: outcome.parameters,
+      backend: workerBackend,
+    };
   } finally {
     await group.settle(started, WORKER_GRACE_MS);
   }

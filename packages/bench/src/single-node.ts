@@ -20,18 +20,44 @@ import type { MeasuredRun } from './types.js';
  * Runs `train --threads T` for warm-up + measured steps and measures it.
  * @throws BenchError if `train` fails; UsageError with its own message if it refuses a flag
  */
-export async function runSingleNode(group: ProcessGroup, settings: RunSettings, threads: number, tag: string): Promise<MeasuredRun> {
+export async function runSingleNode(
+  group: ProcessGroup,
+  settings: RunSettings,
+  threads: number,
+  tag: string,
+): Promise<MeasuredRun> {
   const metricsPath = join(settings.workDir, `metrics-${tag}.json`);
   const args = [
-    'train', '--threads', String(threads), '--balance', 'equal',
-    '--dataset', settings.dataset, '--layers', settings.layers, '--batch-size', String(settings.batchSize),
-    '--steps', String(settings.warmup + settings.steps), '--epochs', '1000000', '--eval-every', '0',
-    '--metrics', metricsPath, '--json', '--no-progress',
+    'train',
+    '--threads',
+    String(threads),
+    '--balance',
+    'equal',
+    '--dataset',
+    settings.dataset,
+    '--layers',
+    settings.layers,
+    '--batch-size',
+    String(settings.batchSize),
+    '--steps',
+    String(settings.warmup + settings.steps),
+    '--epochs',
+    '1000000',
+    '--eval-every',
+    '0',
+    '--metrics',
+    metricsPath,
+    '--json',
+    '--no-progress',
   ];
   const run = group.startCli(`${tag}-train`, args);
   const status = await run.exited;
   if (status.code !== 0) throw childFailure(run.name, status, run.stderr());
   const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;
   const timing = metrics.minibatchTiming;
-  return measureRun(timing, settings.warmup, stepSampleCounts(trainCountFromLog(run.stderr()), settings.batchSize, timing.length));
+  return measureRun(
+    timing,
+    settings.warmup,
+    stepSampleCounts(trainCountFromLog(run.stderr()), settings.batchSize, timing.length),
+  );
 }

@@ -15,7 +15,14 @@
  * lost connection is a failure to report, not to hide.
  */
 import { parameterCount } from '@gradswarm/core';
-import { deriveTokenKey, normalizeDialled, WorkerSession, type ResultMessage, type StepMessage, type WorkerAction } from '@gradswarm/protocol';
+import {
+  deriveTokenKey,
+  normalizeDialled,
+  WorkerSession,
+  type ResultMessage,
+  type StepMessage,
+  type WorkerAction,
+} from '@gradswarm/protocol';
 import WebSocket from 'ws';
 
 /** Σℓ per sample reported: cross-entropy of a uniform guess over 10 classes. */
@@ -57,12 +64,18 @@ export class ResultEncoder {
 
   /** The result fields for `step` from a model of `parameters` parameters. */
   fields(step: Omit<StepMessage, 'request'>, parameters: number): ResultFields {
-    const counts = step.reduce === 'sum' ? [step.shards.reduce((a, s) => a + s.count, 0)] : step.shards.map((s) => s.count);
+    const counts =
+      step.reduce === 'sum' ? [step.shards.reduce((a, s) => a + s.count, 0)] : step.shards.map((s) => s.count);
     const key = `${step.step}|${step.version}|${parameters}|${counts.join(',')}`;
     let fields = this.cache.get(key);
     if (!fields) {
       if (this.zeros.byteLength !== 4 * parameters) this.zeros = new Uint8Array(4 * parameters);
-      fields = { grads: counts.map(() => this.zeros), lossSums: counts.map((n) => n * SYNTHETIC_LOSS_PER_SAMPLE), counts, computeMs: 0 };
+      fields = {
+        grads: counts.map(() => this.zeros),
+        lossSums: counts.map((n) => n * SYNTHETIC_LOSS_PER_SAMPLE),
+        counts,
+        computeMs: 0,
+      };
       // A few steps' worth: clients answer the same step at about the same time.
       if (this.cache.size >= 8) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, fields);
@@ -80,8 +93,10 @@ export class SyntheticClient {
   private socket: WebSocket | null = null;
 
   constructor(options: SyntheticClientOptions) {
-    if (!/^wss?:\/\//.test(options.url)) throw new RangeError(`options.url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
-    if (typeof options.token !== 'string' || options.token.length === 0) throw new TypeError('options.token must be a non-empty string');
+    if (!/^wss?:\/\//.test(options.url))
+      throw new RangeError(`options.url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
+    if (typeof options.token !== 'string' || options.token.length === 0)
+      throw new TypeError('options.token must be a non-empty string');
     this.options = options;
     this.results = options.results ?? new ResultEncoder();
   }
@@ -94,7 +109,13 @@ export class SyntheticClient {
   /** Joins, answers steps until the coordinator ends the run or the link ends. */
   async run(): Promise<SyntheticExit> {
     const o = this.options;
-    const session = new WorkerSession({ tokenKey: await deriveTokenKey(o.token), dialled: normalizeDialled(o.url), threads: 1, backend: o.backend ?? 'none', label: o.label ?? 'synthetic' });
+    const session = new WorkerSession({
+      tokenKey: await deriveTokenKey(o.token),
+      dialled: normalizeDialled(o.url),
+      threads: 1,
+      backend: o.backend ?? 'none',
+      label: o.label ?? 'synthetic',
+    });
     return new Promise((resolve) => {
       let parameters: number | undefined;
       let steps = 0;
@@ -153,9 +174,15 @@ export class SyntheticClient {
       };
       ws.on('open', () => void session.open().then(apply, fail));
       ws.on('error', (err) => finish('dropped', err.message));
-      ws.on('close', (code, reason) => void inbox.then(() => finish('dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`)));
+      ws.on(
+        'close',
+        (code, reason) =>
+          void inbox.then(() => finish('dropped', `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`)),
+      );
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
+        inbox = session
+          .receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary)
+          .then(apply, fail);
       });
     });
   }

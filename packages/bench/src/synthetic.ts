@@ -21,22 +21,39 @@ export const SYNTHETIC_LABEL = 'synthetic';
  * @param log progress lines (stderr)
  * @throws BenchError if the coordinator or a client fails
  */
-export async function runSynthetic(group: ProcessGroup, settings: RunSettings, clients: number, layers: string, tag: string): Promise<SyntheticResult & { coordinatorLog: string }> {
+export async function runSynthetic(
+  group: ProcessGroup,
+  settings: RunSettings,
+  clients: number,
+  layers: string,
+  tag: string,
+): Promise<SyntheticResult & { coordinatorLog: string }> {
   const run = await startCoordinatorRun(group, { settings, layers, minWorkers: clients, tag });
   const results = new ResultEncoder();
-  const pool = Array.from({ length: clients }, () => new SyntheticClient({ url: run.url, token: run.token, label: SYNTHETIC_LABEL, backend: run.backend, results }));
+  const pool = Array.from(
+    { length: clients },
+    () =>
+      new SyntheticClient({ url: run.url, token: run.token, label: SYNTHETIC_LABEL, backend: run.backend, results }),
+  );
   const exits = pool.map((c) => c.run());
   // CPU use between "all K joined" and "all K told the run is over": is the coordinator the
   // bottleneck (near one core), or the clients?
   const usage = (async () => {
     await run.process.waitFor(new RegExp(`; ${clients} ready$`, 'm'), 60_000);
-    const start = { wall: performance.now(), coordinator: processCpuMs(run.process.child.pid), clients: process.cpuUsage() };
+    const start = {
+      wall: performance.now(),
+      coordinator: processCpuMs(run.process.child.pid),
+      clients: process.cpuUsage(),
+    };
     await Promise.all(exits);
     const wall = performance.now() - start.wall;
     const coordinatorMs = processCpuMs(run.process.child.pid);
     const mine = process.cpuUsage(start.clients);
     return {
-      coordinatorCpu: start.coordinator === undefined || coordinatorMs === undefined ? undefined : (coordinatorMs - start.coordinator) / wall,
+      coordinatorCpu:
+        start.coordinator === undefined || coordinatorMs === undefined
+          ? undefined
+          : (coordinatorMs - start.coordinator) / wall,
       clientsCpu: (mine.user + mine.system) / 1000 / wall,
     };
   })().catch(() => ({ coordinatorCpu: undefined, clientsCpu: undefined }));
@@ -44,7 +61,8 @@ export async function runSynthetic(group: ProcessGroup, settings: RunSettings, c
   const failed = new Promise<Error>((resolve) => {
     for (const e of exits) {
       void e.then((exit) => {
-        if (exit.reason !== 'finished' && run.process.exitStatus() === null) resolve(new Error(`a synthetic client stopped: ${exit.reason}, ${exit.message}`));
+        if (exit.reason !== 'finished' && run.process.exitStatus() === null)
+          resolve(new Error(`a synthetic client stopped: ${exit.reason}, ${exit.message}`));
       });
     }
   });
@@ -58,10 +76,19 @@ export async function runSynthetic(group: ProcessGroup, settings: RunSettings, c
   const cpu = await usage;
   const served = ended.reduce((a, e) => a + e.steps, 0);
   if (served < clients * outcome.timing.length) {
-    throw new BenchError(`the ${clients} synthetic clients answered ${served} steps, ${clients * outcome.timing.length} were expected - help: look for dropped workers in the coordinator's log`);
+    throw new BenchError(
+      `the ${clients} synthetic clients answered ${served} steps, ${clients * outcome.timing.length} were expected - help: look for dropped workers in the coordinator's log`,
+    );
   }
-  const measured = measureRun(outcome.timing, settings.warmup, stepSampleCounts(outcome.trainCount, settings.batchSize, outcome.timing.length));
-  const stepsPerSecond = measured.stepMs.totalMs > 0 ? 1000 / (outcome.timing.slice(settings.warmup).reduce((a, t) => a + t.totalMs, 0) / measured.measuredSteps) : 0;
+  const measured = measureRun(
+    outcome.timing,
+    settings.warmup,
+    stepSampleCounts(outcome.trainCount, settings.batchSize, outcome.timing.length),
+  );
+  const stepsPerSecond =
+    measured.stepMs.totalMs > 0
+      ? 1000 / (outcome.timing.slice(settings.warmup).reduce((a, t) => a + t.totalMs, 0) / measured.measuredSteps)
+      : 0;
   return {
     clients,
     parameters: outcome.parameters,

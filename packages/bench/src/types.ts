@@ -124,14 +124,24 @@ export interface ScaleBenchDocument extends ReportScaleDocument {
   readonly projectionPerWorkerBatch?: readonly ProjectionPoint[];
   // Added by the bench:
   readonly link: string;
-  readonly model: { readonly layers: readonly number[]; readonly parameters: number; readonly backend: string; readonly dataset: string };
+  readonly model: {
+    readonly layers: readonly number[];
+    readonly parameters: number;
+    readonly backend: string;
+    readonly dataset: string;
+  };
   readonly warmupSteps: number;
   readonly measuredSteps: number;
   readonly syntheticMeasuredSteps?: number;
   readonly repeat: number;
   readonly singleNodeRuns?: readonly SingleNodeResult[];
   readonly fit?: { readonly parameters: CostModelParameters; readonly checks: readonly FitCheck[] };
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string };
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly platform: string;
+  };
   readonly date: string;
   readonly command: string;
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { measureRun, modelFromLog, scaleResults, stepSampleCounts, trainCountFromLog, type MetricsFile } from '../src/measure.js';
+import {
+  measureRun,
+  modelFromLog,
+  scaleResults,
+  stepSampleCounts,
+  trainCountFromLog,
+  type MetricsFile,
+} from '../src/measure.js';
 import { UsageError } from '../src/errors.js';
 import type { MeasuredRun } from '../src/types.js';
 
@@ -37,7 +44,8 @@ describe('measureRun on a recorded run', () => {
   const samples = stepSampleCounts(trainCountFromLog(log), metrics.run.options!.batchSize!, timing.length);
   const run = measureRun(timing, WARMUP, samples);
   const measured = timing.slice(WARMUP);
-  const mean = (f: (t: (typeof timing)[number]) => number): number => measured.reduce((a, t) => a + f(t), 0) / measured.length;
+  const mean = (f: (t: (typeof timing)[number]) => number): number =>
+    measured.reduce((a, t) => a + f(t), 0) / measured.length;
 
   it('is a 10-step, batch-1000 run of two workers', () => {
     expect(timing).toHaveLength(10);
@@ -53,10 +61,22 @@ describe('measureRun on a recorded run', () => {
 
   it('breaks the step into parts that sum to the step time exactly', () => {
     const s = run.stepMs;
-    expect(s.totalMs).toBeCloseTo(mean((t) => t.totalMs), 3);
-    expect(s.computeMaxMs).toBeCloseTo(mean((t) => t.computeMaxMs), 3);
-    expect(s.computeMeanMs).toBeCloseTo(mean((t) => t.computeMeanMs), 3);
-    expect(s.reduceUpdateMs).toBeCloseTo(mean((t) => t.reduceUpdateMs), 3);
+    expect(s.totalMs).toBeCloseTo(
+      mean((t) => t.totalMs),
+      3,
+    );
+    expect(s.computeMaxMs).toBeCloseTo(
+      mean((t) => t.computeMaxMs),
+      3,
+    );
+    expect(s.computeMeanMs).toBeCloseTo(
+      mean((t) => t.computeMeanMs),
+      3,
+    );
+    expect(s.reduceUpdateMs).toBeCloseTo(
+      mean((t) => t.reduceUpdateMs),
+      3,
+    );
     expect(s.computeMaxMs + s.reduceUpdateMs + s.communicationMs).toBeCloseTo(s.totalMs, 9);
     expect(s.communicationMs).toBeGreaterThan(0);
     expect(s.computeMeanMs).toBeLessThanOrEqual(s.computeMaxMs);
@@ -87,7 +107,14 @@ describe('scaleResults', () => {
   });
 
   it('gives W = 1 a speedup of 1 and every row efficiency = speedup / W', () => {
-    const rows = scaleResults(new Map([[4, run(2500)], [1, run(1000)], [2, run(1800)]]), 1);
+    const rows = scaleResults(
+      new Map([
+        [4, run(2500)],
+        [1, run(1000)],
+        [2, run(1800)],
+      ]),
+      1,
+    );
     expect(rows.map((r) => r.workers)).toEqual([1, 2, 4]);
     expect(rows[0].speedup).toBe(1);
     expect(rows[0].efficiency).toBe(1);
@@ -96,7 +123,17 @@ describe('scaleResults', () => {
   });
 
   it('sets each row against train with workers × threads threads', () => {
-    const rows = scaleResults(new Map([[1, run(1000)], [2, run(1500)]]), 2, new Map([[2, 1250], [4, 3000]]));
+    const rows = scaleResults(
+      new Map([
+        [1, run(1000)],
+        [2, run(1500)],
+      ]),
+      2,
+      new Map([
+        [2, 1250],
+        [4, 3000],
+      ]),
+    );
     expect(rows[0]).toMatchObject({ singleNodeSamplesPerSecond: 1250, vsSingleNode: 0.8 });
     expect(rows[1]).toMatchObject({ singleNodeSamplesPerSecond: 3000, vsSingleNode: 0.5 });
   });

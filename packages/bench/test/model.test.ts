@@ -14,7 +14,11 @@ describe('nonNegativeLeastSquares', () => {
   });
 
   it('sets a coefficient that would be negative to 0 and refits the rest', () => {
-    const rows = [[1, 1], [1, 2], [1, 3]];
+    const rows = [
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ];
     const fit = nonNegativeLeastSquares(rows, [3, 2, 1]); // OLS: 4 − x
     expect(fit.coefficients[1]).toBe(0);
     expect(fit.coefficients[0]).toBeCloseTo(2, 12);
@@ -22,7 +26,10 @@ describe('nonNegativeLeastSquares', () => {
 
   it('gives one of two collinear columns 0 instead of noise', () => {
     const rows = [1, 2, 3, 4].map((w) => [w, 1000 * w]);
-    const fit = nonNegativeLeastSquares(rows, rows.map(([w]) => 5 * w));
+    const fit = nonNegativeLeastSquares(
+      rows,
+      rows.map(([w]) => 5 * w),
+    );
     expect(fit.coefficients.filter((c) => c === 0)).toHaveLength(1);
     expect(fit.residual).toBeLessThan(1e-9);
   });
@@ -45,12 +52,19 @@ const known = {
 const B = 1000;
 const bytesFor = (w: number, p: number): number => 2 * w * (4 * p + 100);
 
-function observe(kind: Observation['kind'], workers: number, parameters: number, link: Observation['link'] = null): Observation {
+function observe(
+  kind: Observation['kind'],
+  workers: number,
+  parameters: number,
+  link: Observation['link'] = null,
+): Observation {
   const bytes = bytesFor(workers, parameters);
   const computeMeanMs = kind === 'synthetic' ? 0 : (known.c * B) / workers;
   const reduceUpdateMs = known.rho0 * parameters + known.rho * workers * parameters;
   // The coordinator's CPU and its link work at once: the slower one sets the pace.
-  const communicationMs = Math.max(known.alpha0 + known.alpha * 2 * workers + known.beta * bytes, transferTime(link, bytes)) + (link?.roundTripMs ?? 0);
+  const communicationMs =
+    Math.max(known.alpha0 + known.alpha * 2 * workers + known.beta * bytes, transferTime(link, bytes)) +
+    (link?.roundTripMs ?? 0);
   return {
     kind,
     workers,
@@ -59,7 +73,13 @@ function observe(kind: Observation['kind'], workers: number, parameters: number,
     parameters,
     link,
     network: link ? 'shaped' : 'loopback',
-    stepMs: { totalMs: computeMeanMs + reduceUpdateMs + communicationMs, computeMaxMs: computeMeanMs, computeMeanMs, reduceUpdateMs, communicationMs },
+    stepMs: {
+      totalMs: computeMeanMs + reduceUpdateMs + communicationMs,
+      computeMaxMs: computeMeanMs,
+      computeMeanMs,
+      reduceUpdateMs,
+      communicationMs,
+    },
     bytesPerStep: { sent: bytes / 2, received: bytes / 2 },
   };
 }
@@ -87,11 +107,17 @@ describe('fitCostModel', () => {
 
   it('then predicts every observation, and shaped links it never saw, within rounding', () => {
     // At 1 Gbit/s the link is the bottleneck, at 100 Gbit/s the coordinator's CPU.
-    const shaped = [observe('workers', 2, P, { gbit: 1, roundTripMs: 0.8 }), observe('workers', 2, P, { gbit: 100, roundTripMs: 0.8 })];
-    const [slow, fast] = shaped.map((o) => predictStep(m, { ...o, bytes: o.bytesPerStep.sent + o.bytesPerStep.received }));
+    const shaped = [
+      observe('workers', 2, P, { gbit: 1, roundTripMs: 0.8 }),
+      observe('workers', 2, P, { gbit: 100, roundTripMs: 0.8 }),
+    ];
+    const [slow, fast] = shaped.map((o) =>
+      predictStep(m, { ...o, bytes: o.bytesPerStep.sent + o.bytesPerStep.received }),
+    );
     expect(slow.transferMs).toBeGreaterThan(slow.messagingMs);
     expect(fast.transferMs).toBeLessThan(fast.messagingMs);
-    for (const check of checkFit(m, [...observations, ...shaped], 2)) expect(Math.abs(check.relativeError)).toBeLessThan(1e-9);
+    for (const check of checkFit(m, [...observations, ...shaped], 2))
+      expect(Math.abs(check.relativeError)).toBeLessThan(1e-9);
   });
 
   it('says when one model size cannot separate per-message from per-byte costs', () => {
@@ -112,13 +138,25 @@ describe('fitCostModel', () => {
 });
 
 describe('predictStep and project', () => {
-  const m = fitCostModel([observe('workers', 1, 400_000), ...[1, 8, 32].flatMap((k) => [observe('synthetic', k, 100_000), observe('synthetic', k, 1_000_000)])], 2);
+  const m = fitCostModel(
+    [
+      observe('workers', 1, 400_000),
+      ...[1, 8, 32].flatMap((k) => [observe('synthetic', k, 100_000), observe('synthetic', k, 1_000_000)]),
+    ],
+    2,
+  );
 
   it('sends every byte through the coordinator’s link, and waits for the slower of link and CPU plus a round trip', () => {
     const bytes = bytesFor(8, 400_000);
     expect(transferTime({ gbit: 1, roundTripMs: 0.2 }, bytes)).toBeCloseTo((bytes * 8) / 1e6, 9);
     expect(transferTime(null, bytes)).toBe(0);
-    const part = predictStep(m, { workers: 8, threads: 1, samplesPerStep: B, parameters: 400_000, link: { gbit: 10, roundTripMs: 0.2 } });
+    const part = predictStep(m, {
+      workers: 8,
+      threads: 1,
+      samplesPerStep: B,
+      parameters: 400_000,
+      link: { gbit: 10, roundTripMs: 0.2 },
+    });
     expect(part.communicationMs).toBeCloseTo(Math.max(part.messagingMs, part.transferMs) + 0.2, 12);
     expect(part.totalMs).toBeCloseTo(part.computeMs + part.reduceUpdateMs + part.communicationMs, 12);
     expect(part.computeMs).toBeCloseTo((known.c * B) / 8, 9);
@@ -131,10 +169,18 @@ describe('predictStep and project', () => {
 
   it('projects 8-256 workers at 1 and 10 Gbit/s, efficiency over one worker on the same link', () => {
     const points = project(m, { samplesPerStep: B, parameters: 400_000, threads: 1 });
-    expect(points.map((p) => [p.workers, p.linkGbit])).toEqual([1, 10].flatMap((g) => [8, 16, 32, 64, 128, 256].map((w) => [w, g])));
+    expect(points.map((p) => [p.workers, p.linkGbit])).toEqual(
+      [1, 10].flatMap((g) => [8, 16, 32, 64, 128, 256].map((w) => [w, g])),
+    );
     for (const p of points) {
       expect(p.samplesPerSecond).toBeCloseTo((B * 1000) / p.stepMs.totalMs, 6);
-      const one = predictStep(m, { workers: 1, threads: 1, samplesPerStep: B, parameters: 400_000, link: { gbit: p.linkGbit, roundTripMs: 0.2 } }).totalMs;
+      const one = predictStep(m, {
+        workers: 1,
+        threads: 1,
+        samplesPerStep: B,
+        parameters: 400_000,
+        link: { gbit: p.linkGbit, roundTripMs: 0.2 },
+      }).totalMs;
       expect(p.efficiency).toBeCloseTo(one / (p.workers * p.stepMs.totalMs), 12);
     }
     const [one] = project(m, { samplesPerStep: B, parameters: 400_000, threads: 1 }, [1], [10]);

@@ -4,7 +4,11 @@ import { UsageError } from '../src/errors.js';
 
 describe('parseLinkSpec', () => {
   it('reads rate and delay with tc’s units', () => {
-    expect(parseLinkSpec('rate=1gbit,delay=0.2ms')).toEqual({ rateBitsPerSecond: 1e9, delayMs: 0.2, text: 'rate=1gbit,delay=0.2ms' });
+    expect(parseLinkSpec('rate=1gbit,delay=0.2ms')).toEqual({
+      rateBitsPerSecond: 1e9,
+      delayMs: 0.2,
+      text: 'rate=1gbit,delay=0.2ms',
+    });
     expect(parseLinkSpec(' rate = 250mbit ')).toMatchObject({ rateBitsPerSecond: 2.5e8, delayMs: undefined });
     expect(parseLinkSpec('delay=150us')).toMatchObject({ rateBitsPerSecond: undefined, delayMs: 0.15 });
   });
@@ -38,7 +42,8 @@ function fakeIp(options: { existing?: string[]; noNetem?: boolean } = {}) {
     const line = [command, ...args].join(' ');
     calls.push(line);
     if (line === 'ip netns list') return (options.existing ?? []).map((n) => `${n} (id: 0)`).join('\n');
-    if (options.noNetem && args.includes('netem')) throw new Error(`${line} failed: Error: Specified qdisc kind is unknown.`);
+    if (options.noNetem && args.includes('netem'))
+      throw new Error(`${line} failed: Error: Specified qdisc kind is unknown.`);
     return '';
   };
   return { calls, run };
@@ -49,15 +54,24 @@ describe('NetnsTopology', () => {
     const ip = fakeIp();
     const t = NetnsTopology.create(parseLinkSpec('rate=1gbit,delay=0.2ms'), 2, ip.run);
     expect(t.qdisc).toBe('netem');
-    expect(ip.calls.filter((c) => c.startsWith('ip netns add'))).toEqual(['ip netns add gsw-switch', 'ip netns add gsw0', 'ip netns add gsw1', 'ip netns add gsw2']);
+    expect(ip.calls.filter((c) => c.startsWith('ip netns add'))).toEqual([
+      'ip netns add gsw-switch',
+      'ip netns add gsw0',
+      'ip netns add gsw1',
+      'ip netns add gsw2',
+    ]);
     const addresses = ip.calls.filter((c) => c.includes(' addr add '));
     expect(addresses).toEqual([
-      'ip -n gsw-switch addr add 10.77.0.1/30 dev p0', 'ip -n gsw0 addr add 10.77.0.2/30 dev veth0',
-      'ip -n gsw-switch addr add 10.77.1.1/30 dev p1', 'ip -n gsw1 addr add 10.77.1.2/30 dev veth0',
-      'ip -n gsw-switch addr add 10.77.2.1/30 dev p2', 'ip -n gsw2 addr add 10.77.2.2/30 dev veth0',
+      'ip -n gsw-switch addr add 10.77.0.1/30 dev p0',
+      'ip -n gsw0 addr add 10.77.0.2/30 dev veth0',
+      'ip -n gsw-switch addr add 10.77.1.1/30 dev p1',
+      'ip -n gsw1 addr add 10.77.1.2/30 dev veth0',
+      'ip -n gsw-switch addr add 10.77.2.1/30 dev p2',
+      'ip -n gsw2 addr add 10.77.2.2/30 dev veth0',
     ]);
     // Every command names a namespace: the host's own is never changed.
-    for (const c of ip.calls.filter((c) => c !== 'ip netns list')) expect(c).toMatch(/ -n gsw| netns (add|exec) gsw|netns gsw-switch type veth peer name veth0 netns gsw\d/);
+    for (const c of ip.calls.filter((c) => c !== 'ip netns list'))
+      expect(c).toMatch(/ -n gsw| netns (add|exec) gsw|netns gsw-switch type veth peer name veth0 netns gsw\d/);
     // Both ends of each of the three links are shaped.
     const qdiscs = ip.calls.filter((c) => c.includes(' qdisc add '));
     expect(qdiscs).toHaveLength(6);
@@ -70,7 +84,11 @@ describe('NetnsTopology', () => {
     const t = NetnsTopology.create(parseLinkSpec('rate=1gbit'), 1, ip.run);
     t.destroy();
     t.destroy();
-    expect(ip.calls.filter((c) => c.startsWith('ip netns del'))).toEqual(['ip netns del gsw1', 'ip netns del gsw0', 'ip netns del gsw-switch']);
+    expect(ip.calls.filter((c) => c.startsWith('ip netns del'))).toEqual([
+      'ip netns del gsw1',
+      'ip netns del gsw0',
+      'ip netns del gsw-switch',
+    ]);
   });
 
   it('shapes the rate with tbf on a kernel without sch_netem, and says so', () => {
@@ -85,7 +103,9 @@ describe('NetnsTopology', () => {
 
   it('refuses a delay it cannot apply, and leaves nothing behind', () => {
     const ip = fakeIp({ noNetem: true });
-    expect(() => NetnsTopology.create(parseLinkSpec('rate=1gbit,delay=0.2ms'), 2, ip.run)).toThrow(/delay=… needs the sch_netem qdisc, which this kernel lacks - help: drop delay=/);
+    expect(() => NetnsTopology.create(parseLinkSpec('rate=1gbit,delay=0.2ms'), 2, ip.run)).toThrow(
+      /delay=… needs the sch_netem qdisc, which this kernel lacks - help: drop delay=/,
+    );
     const added = ip.calls.filter((c) => c.startsWith('ip netns add')).map((c) => c.split(' ').pop());
     const deleted = ip.calls.filter((c) => c.startsWith('ip netns del')).map((c) => c.split(' ').pop());
     expect(deleted.sort()).toEqual(added.sort());
@@ -93,7 +113,9 @@ describe('NetnsTopology', () => {
 
   it('refuses to reuse a namespace that exists already', () => {
     const ip = fakeIp({ existing: ['gsw1'] });
-    expect(() => NetnsTopology.create(parseLinkSpec('rate=1gbit'), 2, ip.run)).toThrow(/network namespace gsw1 exists already .* - help: ip netns del gsw1/);
+    expect(() => NetnsTopology.create(parseLinkSpec('rate=1gbit'), 2, ip.run)).toThrow(
+      /network namespace gsw1 exists already .* - help: ip netns del gsw1/,
+    );
     expect(ip.calls).toEqual(['ip netns list']);
   });
 });

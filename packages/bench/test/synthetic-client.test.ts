@@ -51,7 +51,14 @@ async function startCoordinator(training: TrainingOptions) {
 describe('SyntheticClient', () => {
   it('joins and serves steps as a real worker does; next to one, its zero gradients are cross-checked but nobody is dropped', async () => {
     const { url, lines, backend, coordinator: c } = await startCoordinator({ epochs: 100, maxSteps: 4 });
-    const real = new WorkerClient({ url, token: TOKEN, threads: 1, label: 'real-worker', log: () => undefined, giveUpAfterMs: 5_000 });
+    const real = new WorkerClient({
+      url,
+      token: TOKEN,
+      threads: 1,
+      label: 'real-worker',
+      log: () => undefined,
+      giveUpAfterMs: 5_000,
+    });
     const realRun = real.run();
     await c.waitForWorkers(1);
     const synthetic = new SyntheticClient({ url, token: TOKEN, label: 'synthetic', backend });
@@ -81,7 +88,12 @@ describe('SyntheticClient', () => {
   });
 
   it('answers reproducible mode’s one-gradient-per-shard steps with results the coordinator accepts', async () => {
-    const { url, lines, backend, coordinator: c } = await startCoordinator({ epochs: 100, maxSteps: 3, reproducible: 5 });
+    const {
+      url,
+      lines,
+      backend,
+      coordinator: c,
+    } = await startCoordinator({ epochs: 100, maxSteps: 3, reproducible: 5 });
     const results = new ResultEncoder();
     const clients = [1, 2, 3].map(() => new SyntheticClient({ url, token: TOKEN, backend, results }));
     const runs = clients.map((s) => s.run());
@@ -108,9 +120,24 @@ describe('SyntheticClient', () => {
 describe('ResultEncoder', () => {
   it('builds a result once per step and shape, shared by every client (each signs its own copy)', () => {
     const enc = new ResultEncoder();
-    const step = { t: 'step', step: 3, version: 2, epoch: 0, batch: 2, shards: [{ offset: 0, count: 4 }, { offset: 4, count: 3 }], reduce: 'each' } as const;
+    const step = {
+      t: 'step',
+      step: 3,
+      version: 2,
+      epoch: 0,
+      batch: 2,
+      shards: [
+        { offset: 0, count: 4 },
+        { offset: 4, count: 3 },
+      ],
+      reduce: 'each',
+    } as const;
     const a = enc.fields(step, 10);
-    expect(a).toMatchObject({ counts: [4, 3], lossSums: [4 * SYNTHETIC_LOSS_PER_SAMPLE, 3 * SYNTHETIC_LOSS_PER_SAMPLE], computeMs: 0 });
+    expect(a).toMatchObject({
+      counts: [4, 3],
+      lossSums: [4 * SYNTHETIC_LOSS_PER_SAMPLE, 3 * SYNTHETIC_LOSS_PER_SAMPLE],
+      computeMs: 0,
+    });
     expect(a.grads.map((g) => g.byteLength)).toEqual([40, 40]);
     expect(enc.fields({ ...step }, 10)).toBe(a);
     expect(enc.fields({ ...step, reduce: 'sum' }, 10)).not.toBe(a);

@@ -24,7 +24,16 @@ export class UsageError extends GradswarmError {
 const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr' };
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-const USAGE_CODES = new Set<string>([ErrorCode.DATA_FORMAT, ErrorCode.DATA_IO, ErrorCode.DATA_SPEC, ErrorCode.MODEL_FORMAT, ErrorCode.INVALID_OPTION, ErrorCode.BACKEND, ErrorCode.LISTEN, ErrorCode.TLS]);
+const USAGE_CODES = new Set<string>([
+  ErrorCode.DATA_FORMAT,
+  ErrorCode.DATA_IO,
+  ErrorCode.DATA_SPEC,
+  ErrorCode.MODEL_FORMAT,
+  ErrorCode.INVALID_OPTION,
+  ErrorCode.BACKEND,
+  ErrorCode.LISTEN,
+  ErrorCode.TLS,
+]);
 
 /** The exit code for an error, and the one line to print for it (null: print the stack). */
 export function describeError(err: unknown): { exitCode: number; line: string | null } {
@@ -34,7 +43,10 @@ export function describeError(err: unknown): { exitCode: number; line: string | 
   if (err instanceof TypeError || err instanceof RangeError) {
     // Option validation in the packages throws these with "options.x must be …" messages;
     // the user typed flags, so name the flag.
-    return { exitCode: EXIT_USAGE, line: err.message.replace(/\boptions\.(\w+)/g, (_, name: string) => `--${OPTION_FLAGS[name] ?? kebab(name)}`) };
+    return {
+      exitCode: EXIT_USAGE,
+      line: err.message.replace(/\boptions\.(\w+)/g, (_, name: string) => `--${OPTION_FLAGS[name] ?? kebab(name)}`),
+    };
   }
   return { exitCode: EXIT_FAILURE, line: null };
 }

@@ -31,14 +31,19 @@ const startsWith = (bytes: Uint8Array, magic: number[]): boolean => magic.every(
 
 /** RGBA bytes of a PNG or JPEG file, recognised by its first bytes. */
 function decodeRgba(bytes: Buffer, path: string): { data: Uint8Array; width: number; height: number } {
-  const fail = (why: string) => new GradswarmError(ErrorCode.DATA_FORMAT, `${path}: ${why} - help: give a PNG or JPEG picture`);
+  const fail = (why: string) =>
+    new GradswarmError(ErrorCode.DATA_FORMAT, `${path}: ${why} - help: give a PNG or JPEG picture`);
   try {
     if (startsWith(bytes, PNG_MAGIC)) {
       const png = PNG.sync.read(bytes);
       return { data: png.data, width: png.width, height: png.height };
     }
     if (startsWith(bytes, JPEG_MAGIC)) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: (MAX_IMAGE_SIDE * MAX_IMAGE_SIDE) / 1e6 });
+      const img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: (MAX_IMAGE_SIDE * MAX_IMAGE_SIDE) / 1e6,
+      });
       return { data: img.data, width: img.width, height: img.height };
     }
   } catch (err) {
@@ -52,14 +57,25 @@ function decodeRgba(bytes: Buffer, path: string): { data: Uint8Array; width: num
  * at src[r·srcLine + k·srcStep]): output i averages the input interval [i·from/to, (i+1)·from/to)
  * weighted by overlap, a box filter when shrinking and a plain stretch when enlarging.
  */
-function resampleLines(src: Float64Array, lines: number, from: number, to: number, srcStep: number, srcLine: number, dst: Float64Array, dstStep: number, dstLine: number): void {
+function resampleLines(
+  src: Float64Array,
+  lines: number,
+  from: number,
+  to: number,
+  srcStep: number,
+  srcLine: number,
+  dst: Float64Array,
+  dstStep: number,
+  dstLine: number,
+): void {
   const scale = from / to;
   for (let r = 0; r < lines; r++) {
     for (let i = 0; i < to; i++) {
       const lo = i * scale;
       const hi = lo + scale;
       let sum = 0;
-      for (let k = Math.floor(lo); k < Math.min(from, Math.ceil(hi)); k++) sum += (Math.min(hi, k + 1) - Math.max(lo, k)) * src[r * srcLine + k * srcStep];
+      for (let k = Math.floor(lo); k < Math.min(from, Math.ceil(hi)); k++)
+        sum += (Math.min(hi, k + 1) - Math.max(lo, k)) * src[r * srcLine + k * srcStep];
       dst[r * dstLine + i * dstStep] = sum / scale;
     }
   }
@@ -78,10 +94,19 @@ function resize(grey: Float64Array, w: number, h: number, width: number, height:
  * Decodes and prepares one picture file for a model whose input is a `width` × `height` image.
  * @throws GradswarmError GS_ERR_DATA_FORMAT when the file is no PNG or JPEG or cannot be decoded
  */
-export function prepareImage(bytes: Buffer, path: string, width: number, height: number, invert: InvertMode): PreparedImage {
+export function prepareImage(
+  bytes: Buffer,
+  path: string,
+  width: number,
+  height: number,
+  invert: InvertMode,
+): PreparedImage {
   const { data, width: w, height: h } = decodeRgba(bytes, path);
   if (w < 1 || h < 1 || w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE) {
-    throw new GradswarmError(ErrorCode.DATA_FORMAT, `${path}: a ${w}×${h} picture is outside 1…${MAX_IMAGE_SIDE} pixels a side - help: scale it down first`);
+    throw new GradswarmError(
+      ErrorCode.DATA_FORMAT,
+      `${path}: a ${w}×${h} picture is outside 1…${MAX_IMAGE_SIDE} pixels a side - help: scale it down first`,
+    );
   }
   const grey = new Float64Array(w * h);
   for (let i = 0; i < w * h; i++) {
@@ -101,5 +126,10 @@ export function prepareImage(bytes: Buffer, path: string, width: number, height:
   }
   if (inverted) for (let i = 0; i < grey.length; i++) grey[i] = 1 - grey[i];
   const sized = w === width && h === height ? grey : resize(grey, w, h, width, height);
-  return { pixels: Float32Array.from(sized, (v) => Math.min(1, Math.max(0, v))), sourceWidth: w, sourceHeight: h, inverted };
+  return {
+    pixels: Float32Array.from(sized, (v) => Math.min(1, Math.max(0, v))),
+    sourceWidth: w,
+    sourceHeight: h,
+    inverted,
+  };
 }

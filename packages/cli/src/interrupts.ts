@@ -7,7 +7,8 @@
  */
 
 /** What the first signal prints. */
-export const FIRST_SIGNAL_LINE = 'stopping after this step; press Ctrl-C again to quit without saving it (the model as of the last finished step is still written)';
+export const FIRST_SIGNAL_LINE =
+  'stopping after this step; press Ctrl-C again to quit without saving it (the model as of the last finished step is still written)';
 
 export interface InterruptHandlers {
   /** The first signal: stop after the current step. */

@@ -14,7 +14,11 @@ const ANY_HOST = '<this-host>';
  * @param url as the server reports it, e.g. ws://<this-host>:7733
  * @param host the --host it listens on
  */
-export function listenUrls(url: string, host: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
+export function listenUrls(
+  url: string,
+  host: string,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
   if (!url.includes(ANY_HOST)) return [url];
   const all = Object.values(interfaces).flatMap((list) => list ?? []);
   const v6 = host === '::';
@@ -22,6 +26,8 @@ export function listenUrls(url: string, host: string, interfaces: NodeJS.Dict<Ne
   const usable = all
     .filter((a) => a.family === 'IPv4' || (v6 && a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80')))
     .sort((a, b) => rank(a) - rank(b));
-  const urls = [...new Set(usable.map((a) => url.replace(ANY_HOST, a.family === 'IPv6' ? `[${a.address}]` : a.address)))];
+  const urls = [
+    ...new Set(usable.map((a) => url.replace(ANY_HOST, a.family === 'IPv6' ? `[${a.address}]` : a.address))),
+  ];
   return urls.length > 0 ? urls : [url];
 }

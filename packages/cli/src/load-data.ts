@@ -3,7 +3,16 @@
  * into a training set and an optional test set, scaled with parameters fitted on training data.
  */
 import type { LabeledSamples } from '@gradswarm/core';
-import { applyScaler, fingerprint, fitScaler, loadDataset, splitTrainTest, type CsvOptions, type Scaler, type ScalerKind } from '@gradswarm/data';
+import {
+  applyScaler,
+  fingerprint,
+  fitScaler,
+  loadDataset,
+  splitTrainTest,
+  type CsvOptions,
+  type Scaler,
+  type ScalerKind,
+} from '@gradswarm/data';
 import { UsageError } from './errors.js';
 
 export interface DataFlags {
@@ -48,13 +57,17 @@ export function csvOptionsFromFlags(flags: { labelColumn?: string; header?: stri
 export function loadTrainingData(flags: DataFlags): LoadedData {
   const csv = csvOptionsFromFlags(flags);
   const full = loadDataset(flags.dataset, { ...csv, role: 'train' });
-  const description = [`data: ${full.source}, ${full.count} samples x ${full.featureCount} features, ${full.classCount} classes`];
+  const description = [
+    `data: ${full.source}, ${full.count} samples x ${full.featureCount} features, ${full.classCount} classes`,
+  ];
   let train: LabeledSamples = full;
   let test: LabeledSamples | null = null;
   if (flags.test !== undefined) {
     const t = loadDataset(flags.test, { ...csv, role: 'test' });
     if (t.featureCount !== full.featureCount) {
-      throw new UsageError(`--test has ${t.featureCount} features but --dataset has ${full.featureCount} - help: point --test at the same kind of data`);
+      throw new UsageError(
+        `--test has ${t.featureCount} features but --dataset has ${full.featureCount} - help: point --test at the same kind of data`,
+      );
     }
     test = t;
     description.push(`test: ${t.source}, ${t.count} samples`);
@@ -70,12 +83,23 @@ export function loadTrainingData(flags: DataFlags): LoadedData {
         `--test-fraction ${flags.testFraction} of ${full.count} samples leaves ${train.count} to train and ${test.count} to test - help: use more data, another --test-fraction, or --test SPEC`,
       );
     }
-    description.push(`split: ${train.count} train / ${test.count} test (seeded, --test-fraction ${flags.testFraction})`);
+    description.push(
+      `split: ${train.count} train / ${test.count} test (seeded, --test-fraction ${flags.testFraction})`,
+    );
   }
   // Classes present only in the test set still need an output unit.
   const classCount = Math.max(train.classCount, test?.classCount ?? 0);
   const scaler = fitScaler(flags.scale, train);
-  const scaled = (s: LabeledSamples): LabeledSamples => ({ ...(flags.scale === 'none' ? s : applyScaler(scaler, s)), classCount });
+  const scaled = (s: LabeledSamples): LabeledSamples => ({
+    ...(flags.scale === 'none' ? s : applyScaler(scaler, s)),
+    classCount,
+  });
   const scaledTrain = scaled(train);
-  return { train: scaledTrain, test: test && scaled(test), scaler, description, trainFingerprint: fingerprint(scaledTrain) };
+  return {
+    train: scaledTrain,
+    test: test && scaled(test),
+    scaler,
+    description,
+    trainFingerprint: fingerprint(scaledTrain),
+  };
 }

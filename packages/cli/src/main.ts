@@ -19,7 +19,9 @@ import { fixGluedColumns } from './help-layout.js';
 import { refuseNonNumbers } from './parse.js';
 
 /** This package's version, printed by `gradswarm --version`. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -54,7 +56,10 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing here stops yargs before any handler runs; main() turns it into one line.
       if (err) throw err;
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: x, Given: …"): one line, flag named.
-      const line = message.replace(/\s*\n\s*/g, ' ').replace(/Argument: ([\w-]+), Given:/g, '--$1 got').trim();
+      const line = message
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/Argument: ([\w-]+), Given:/g, '--$1 got')
+        .trim();
       throw new UsageError(`${line} - help: run gradswarm --help`);
     });
   try {

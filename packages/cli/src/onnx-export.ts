@@ -34,10 +34,18 @@ function tensor(name: string, dims: number[], values: Float32Array) {
 }
 
 function valueInfo(name: string, columns: number) {
-  return { name, type: { tensorType: { elemType: ONNX_FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: columns }] } } } };
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: columns }] } } },
+  };
 }
 
-function activationNodes(activation: HiddenActivation | OutputActivation, z: string, out: string, tag: string): NodeSpec[] {
+function activationNodes(
+  activation: HiddenActivation | OutputActivation,
+  z: string,
+  out: string,
+  tag: string,
+): NodeSpec[] {
   switch (activation) {
     case 'sigmoid':
       return [{ input: [z], output: [out], name: `${tag}_sigmoid`, opType: 'Sigmoid' }];
@@ -51,7 +59,15 @@ function activationNodes(activation: HiddenActivation | OutputActivation, z: str
         { input: [z, `${z}_sigmoid`], output: [out], name: `${tag}_swish`, opType: 'Mul' },
       ];
     case 'softmax':
-      return [{ input: [z], output: [out], name: `${tag}_softmax`, opType: 'Softmax', attribute: [{ name: 'axis', type: ONNX_ATTRIBUTE.INT, i: 1 }] }];
+      return [
+        {
+          input: [z],
+          output: [out],
+          name: `${tag}_softmax`,
+          opType: 'Softmax',
+          attribute: [{ name: 'axis', type: ONNX_ATTRIBUTE.INT, i: 1 }],
+        },
+      ];
     case 'identity':
       return [{ input: [z], output: [out], name: `${tag}_identity`, opType: 'Identity' }];
   }
@@ -65,7 +81,10 @@ export function onnxModelObject(model: Model, producerVersion = '0.1.0') {
   let a = ONNX_INPUT;
   if (model.scaling) {
     const s = model.scaling;
-    initializers.push(tensor('scaling_offset', [spec.layers[0]], Float32Array.from(s.offset)), tensor('scaling_factor', [spec.layers[0]], Float32Array.from(s.factor)));
+    initializers.push(
+      tensor('scaling_offset', [spec.layers[0]], Float32Array.from(s.offset)),
+      tensor('scaling_factor', [spec.layers[0]], Float32Array.from(s.factor)),
+    );
     nodes.push(
       { input: [a, 'scaling_offset'], output: ['input_centred'], name: 'scaling_sub', opType: 'Sub' },
       { input: ['input_centred', 'scaling_factor'], output: ['input_scaled'], name: 'scaling_mul', opType: 'Mul' },
@@ -83,7 +102,13 @@ export function onnxModelObject(model: Model, producerVersion = '0.1.0') {
     }
     const tag = `layer${l + 1}`;
     initializers.push(tensor(`${tag}_W`, [rows, cols - 1], W), tensor(`${tag}_b`, [rows], b));
-    nodes.push({ input: [a, `${tag}_W`, `${tag}_b`], output: [`${tag}_z`], name: `${tag}_gemm`, opType: 'Gemm', attribute: [{ name: 'transB', type: ONNX_ATTRIBUTE.INT, i: 1 }] });
+    nodes.push({
+      input: [a, `${tag}_W`, `${tag}_b`],
+      output: [`${tag}_z`],
+      name: `${tag}_gemm`,
+      opType: 'Gemm',
+      attribute: [{ name: 'transB', type: ONNX_ATTRIBUTE.INT, i: 1 }],
+    });
     const last = l === layouts.length - 1;
     const out = last ? ONNX_OUTPUT : `${tag}_a`;
     nodes.push(...activationNodes(last ? spec.output : spec.hidden, `${tag}_z`, out, tag));

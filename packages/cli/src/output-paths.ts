@@ -21,16 +21,28 @@ export interface OutputPath {
 }
 
 /** The outputs named by a run's flags. */
-export function outputPathsOf(args: { out?: string; metrics?: string; report?: string; checkpoint?: string }): OutputPath[] {
-  const files = (['out', 'metrics', 'report'] as const).filter((flag) => args[flag] !== undefined).map((flag): OutputPath => ({ flag, path: args[flag]!, kind: 'file' }));
-  return args.checkpoint === undefined ? files : [...files, { flag: 'checkpoint', path: args.checkpoint, kind: 'directory' }];
+export function outputPathsOf(args: {
+  out?: string;
+  metrics?: string;
+  report?: string;
+  checkpoint?: string;
+}): OutputPath[] {
+  const files = (['out', 'metrics', 'report'] as const)
+    .filter((flag) => args[flag] !== undefined)
+    .map((flag): OutputPath => ({ flag, path: args[flag]!, kind: 'file' }));
+  return args.checkpoint === undefined
+    ? files
+    : [...files, { flag: 'checkpoint', path: args.checkpoint, kind: 'directory' }];
 }
 
 /**
  * statfs magic numbers of kernel pseudo file systems (linux/magic.h): writes there are not files.
  * proc, sysfs, cgroup, cgroup2, debugfs, tracefs, securityfs, configfs, bpf, pstore, efivarfs.
  */
-const PSEUDO_FS_TYPES = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0x62656570, 0xcafe4a11, 0x6165676c, 0xde5e81e4]);
+const PSEUDO_FS_TYPES = new Set([
+  0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0x62656570, 0xcafe4a11, 0x6165676c,
+  0xde5e81e4,
+]);
 /** Where those are mounted, for systems without statfs types. */
 const PSEUDO_FS_ROOTS = ['/proc', '/sys'];
 
@@ -60,17 +72,33 @@ function isPseudoFs(existing: string): boolean {
 function prepareDirectory(o: OutputPath, dir: string): void {
   const where = `--${o.flag} ${o.path}`;
   const stats = statOrNull(dir);
-  if (stats && !stats.isDirectory()) throw new UsageError(`${where}: ${dir} is a file, not a directory - help: choose a path whose directories are directories`);
+  if (stats && !stats.isDirectory())
+    throw new UsageError(
+      `${where}: ${dir} is a file, not a directory - help: choose a path whose directories are directories`,
+    );
   const existing = stats ? dir : dirname(dir);
-  if (isPseudoFs(existing)) throw new UsageError(`${where} is on a kernel pseudo file system (like /proc or /sys), not a place for files - help: choose a path on a disk`);
+  if (isPseudoFs(existing))
+    throw new UsageError(
+      `${where} is on a kernel pseudo file system (like /proc or /sys), not a place for files - help: choose a path on a disk`,
+    );
   if (stats) return;
   const parent = statOrNull(existing);
-  if (!parent) throw new UsageError(`${where}: ${existing} does not exist - help: create it first (only the last directory of a path is created)`);
-  if (!parent.isDirectory()) throw new UsageError(`${where}: ${existing} is a file, not a directory - help: choose a path whose directories are directories`);
+  if (!parent)
+    throw new UsageError(
+      `${where}: ${existing} does not exist - help: create it first (only the last directory of a path is created)`,
+    );
+  if (!parent.isDirectory())
+    throw new UsageError(
+      `${where}: ${existing} is a file, not a directory - help: choose a path whose directories are directories`,
+    );
   try {
     mkdirSync(dir);
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `${where}: cannot create ${dir}: ${fsReason(err)} - help: choose a writable directory`, { cause: err });
+    throw new GradswarmError(
+      ErrorCode.DATA_IO,
+      `${where}: cannot create ${dir}: ${fsReason(err)} - help: choose a writable directory`,
+      { cause: err },
+    );
   }
 }
 
@@ -81,7 +109,11 @@ function probeWritable(o: OutputPath, dir: string): void {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `--${o.flag} ${o.path}: cannot write in ${dir}: ${fsReason(err)} - help: choose a writable directory`, { cause: err });
+    throw new GradswarmError(
+      ErrorCode.DATA_IO,
+      `--${o.flag} ${o.path}: cannot write in ${dir}: ${fsReason(err)} - help: choose a writable directory`,
+      { cause: err },
+    );
   }
 }
 
@@ -92,12 +124,18 @@ function probeWritable(o: OutputPath, dir: string): void {
 export function checkOutputPath(o: OutputPath): void {
   const stats = statOrNull(o.path);
   if (o.kind === 'file') {
-    if (stats?.isDirectory()) throw new UsageError(`--${o.flag} ${o.path} is a directory - help: name a file, e.g. --${o.flag} ${join(o.path, o.flag === 'report' ? 'report.html' : `${o.flag === 'out' ? 'model' : o.flag}.json`)}`);
+    if (stats?.isDirectory())
+      throw new UsageError(
+        `--${o.flag} ${o.path} is a directory - help: name a file, e.g. --${o.flag} ${join(o.path, o.flag === 'report' ? 'report.html' : `${o.flag === 'out' ? 'model' : o.flag}.json`)}`,
+      );
     const dir = dirname(o.path);
     prepareDirectory(o, dir);
     probeWritable(o, dir);
   } else {
-    if (stats && !stats.isDirectory()) throw new UsageError(`--${o.flag} ${o.path} is a file, not a directory - help: name a directory (only its last part is created if missing)`);
+    if (stats && !stats.isDirectory())
+      throw new UsageError(
+        `--${o.flag} ${o.path} is a file, not a directory - help: name a directory (only its last part is created if missing)`,
+      );
     prepareDirectory(o, o.path);
     probeWritable(o, o.path);
   }
@@ -123,7 +161,12 @@ export function fallbackModelPaths(now = new Date()): string[] {
  * @param write the atomic write (writeFileAtomic)
  * @returns the path written, and whether it is the one asked for
  */
-export function writeModelSomewhere(out: string, text: string, write: (path: string, text: string) => void, log: (line: string) => void): { path: string | null; asked: boolean } {
+export function writeModelSomewhere(
+  out: string,
+  text: string,
+  write: (path: string, text: string) => void,
+  log: (line: string) => void,
+): { path: string | null; asked: boolean } {
   try {
     write(out, text);
     return { path: out, asked: true };
@@ -139,6 +182,8 @@ export function writeModelSomewhere(out: string, text: string, write: (path: str
       // try the next place
     }
   }
-  log(`gradswarm: error: the model could not be written anywhere (tried ${out}, the working directory and the temp directory)`);
+  log(
+    `gradswarm: error: the model could not be written anywhere (tried ${out}, the working directory and the temp directory)`,
+  );
   return { path: null, asked: false };
 }

@@ -3,10 +3,14 @@ import { UsageError } from './errors.js';
 
 /** "784,100,10" → [784, 100, 10]. @throws UsageError naming the flag */
 export function parseIntList(flag: string, text: string, example = '784,100,10'): number[] {
-  const parts = String(text).split(',').map((s) => s.trim());
+  const parts = String(text)
+    .split(',')
+    .map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new UsageError(`--${flag} must be a comma-separated list of positive integers, got "${text}" - help: e.g. --${flag} ${example}`);
+    throw new UsageError(
+      `--${flag} must be a comma-separated list of positive integers, got "${text}" - help: e.g. --${flag} ${example}`,
+    );
   }
   return values;
 }
@@ -22,7 +26,12 @@ export function parseIntList(flag: string, text: string, example = '784,100,10')
  * (Keras' "hidden, output" habit: `--layers 30,10` on digits would build 64-30-10-10).
  * @throws UsageError saying how the list was read and how to write it
  */
-export function resolveLayers(layers: number[] | undefined, inputSize: number, classCount: number, defaultHidden: number[]): number[] {
+export function resolveLayers(
+  layers: number[] | undefined,
+  inputSize: number,
+  classCount: number,
+  defaultHidden: number[],
+): number[] {
   if (layers === undefined) return [inputSize, ...defaultHidden, classCount];
   const text = layers.join(',');
   const last = layers[layers.length - 1];
@@ -70,6 +79,7 @@ function typedValue(raw: readonly string[], flag: string): string | undefined {
 
 /** A finite number flag. @throws UsageError */
 export function requireFinite(flag: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new UsageError(`--${flag} must be a number, got "${value}"`);
   return value;
 }

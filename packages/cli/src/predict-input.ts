@@ -40,20 +40,28 @@ function imageFiles(path: string): string[] {
   try {
     isDir = statSync(path).isDirectory();
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read input ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new GradswarmError(
+      ErrorCode.DATA_IO,
+      `cannot read input ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (!isDir) return [path];
   const files = readdirSync(path)
     .filter((f) => IMAGE_EXTENSION.test(f))
     .sort();
-  if (files.length === 0) throw new UsageError(`${path} holds no .png, .jpg or .jpeg files - help: point --input at a picture, a folder of pictures, a CSV or an IDX file`);
+  if (files.length === 0)
+    throw new UsageError(
+      `${path} holds no .png, .jpg or .jpeg files - help: point --input at a picture, a folder of pictures, a CSV or an IDX file`,
+    );
   return files.map((f) => join(path, f));
 }
 
 function readImages(path: string, model: Model, invert: InvertMode): PredictInput {
   const shape = modelImageShape(model);
   if (!shape) {
-    throw new UsageError(`the model takes ${model.spec.layers[0]} inputs, which is not a square image - help: predict on CSV rows or an IDX file instead`);
+    throw new UsageError(
+      `the model takes ${model.spec.layers[0]} inputs, which is not a square image - help: predict on CSV rows or an IDX file instead`,
+    );
   }
   const files = imageFiles(path);
   const { width, height } = shape;
@@ -81,20 +89,36 @@ function readFeatureRows(path: string, inputs: number): PredictInput {
   rows.forEach((line, r) => {
     const fields = line.split(',');
     if (fields.length !== inputs || !fields.every(isNumber)) {
-      throw new GradswarmError(ErrorCode.DATA_FORMAT, `${path}: row ${r + 1} must hold ${inputs} numbers, got ${JSON.stringify(line.slice(0, 60))} - help: one sample per row, the model's ${inputs} features`);
+      throw new GradswarmError(
+        ErrorCode.DATA_FORMAT,
+        `${path}: row ${r + 1} must hold ${inputs} numbers, got ${JSON.stringify(line.slice(0, 60))} - help: one sample per row, the model's ${inputs} features`,
+      );
     }
     fields.forEach((f, j) => (features[r * inputs + j] = Number(f)));
   });
-  return { kind: 'csv', features, count: rows.length, names: rows.map((_, r) => `row ${r + 1}`), labels: null, preparation: `${inputs} CSV features per row` };
+  return {
+    kind: 'csv',
+    features,
+    count: rows.length,
+    names: rows.map((_, r) => `row ${r + 1}`),
+    labels: null,
+    preparation: `${inputs} CSV features per row`,
+  };
 }
 
 function readCsvInput(path: string, model: Model, csv: CsvOptions): PredictInput {
   const inputs = model.spec.layers[0];
-  const first = new TextDecoder().decode(readFileBytes(path)).split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+  const first =
+    new TextDecoder()
+      .decode(readFileBytes(path))
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '') ?? '';
   const columns = first.split(',').length;
   if (columns === inputs) return readFeatureRows(path, inputs);
   if (columns !== inputs + 1) {
-    throw new UsageError(`${path} has ${columns} columns but the model takes ${inputs} inputs - help: give ${inputs} feature columns, optionally plus the label column`);
+    throw new UsageError(
+      `${path} has ${columns} columns but the model takes ${inputs} inputs - help: give ${inputs} feature columns, optionally plus the label column`,
+    );
   }
   const samples = readCsv(path, csv);
   return {
@@ -112,12 +136,21 @@ function readIdxInput(path: string, model: Model): PredictInput {
   const inputs = model.spec.layers[0];
   const perItem = idx.dims.slice(1).reduce((a, b) => a * b, 1);
   if (idx.dims.length < 2 || perItem !== inputs) {
-    throw new UsageError(`${path} holds items of ${idx.dims.slice(1).join('×') || 'one value'} but the model takes ${inputs} inputs - help: give the images file (…-images-idx3-ubyte), not the labels`);
+    throw new UsageError(
+      `${path} holds items of ${idx.dims.slice(1).join('×') || 'one value'} but the model takes ${inputs} inputs - help: give the images file (…-images-idx3-ubyte), not the labels`,
+    );
   }
   const count = idx.dims[0];
   const features = new Float32Array(count * inputs);
   for (let i = 0; i < features.length; i++) features[i] = idx.data[i] / 255;
-  return { kind: 'idx', features, count, names: Array.from({ length: count }, (_, i) => `image ${i}`), labels: null, preparation: `IDX ${idx.dims.slice(1).join('×')} bytes, byte/255 in [0, 1]` };
+  return {
+    kind: 'idx',
+    features,
+    count,
+    names: Array.from({ length: count }, (_, i) => `image ${i}`),
+    labels: null,
+    preparation: `IDX ${idx.dims.slice(1).join('×')} bytes, byte/255 in [0, 1]`,
+  };
 }
 
 /**
@@ -125,7 +158,11 @@ function readIdxInput(path: string, model: Model): PredictInput {
  * pictures; .csv or .csv.gz: CSV) and otherwise as IDX.
  * @throws UsageError or GradswarmError (GS_ERR_DATA_IO, GS_ERR_DATA_FORMAT) naming what is wrong
  */
-export function readPredictInput(path: string, model: Model, options: { invert: InvertMode; csv: CsvOptions }): PredictInput {
+export function readPredictInput(
+  path: string,
+  model: Model,
+  options: { invert: InvertMode; csv: CsvOptions },
+): PredictInput {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

@@ -33,7 +33,8 @@ export class Progress {
         ? new cliProgress.MultiBar(
             {
               stream: this.stream,
-              format: 'epoch {epochNo}/{epochs} {bar} {percentage}% | cost {cost} | {rate} samples/s | test {testAcc} | eta {eta_formatted}',
+              format:
+                'epoch {epochNo}/{epochs} {bar} {percentage}% | cost {cost} | {rate} samples/s | test {testAcc} | eta {eta_formatted}',
               hideCursor: true,
               clearOnComplete: true,
               etaBuffer: 50,
@@ -47,7 +48,13 @@ export class Progress {
   begin(): void {
     if (!this.multibar || this.bar) return;
     const o = this.options;
-    this.bar = this.multibar.create(o.totalSteps, o.done ?? 0, { epochNo: 1, epochs: o.epochs, cost: '-', rate: '-', testAcc: '-' });
+    this.bar = this.multibar.create(o.totalSteps, o.done ?? 0, {
+      epochNo: 1,
+      epochs: o.epochs,
+      cost: '-',
+      rate: '-',
+      testAcc: '-',
+    });
   }
 
   /** Prints one line: above the bar while it is drawn, plainly otherwise. */
@@ -62,7 +69,11 @@ export class Progress {
   }
 
   step(epoch: number, cost: number, samplesPerSecond: number): void {
-    this.bar?.increment(1, { epochNo: epoch + 1, cost: cost.toFixed(4), rate: Math.round(samplesPerSecond).toLocaleString('en-US') });
+    this.bar?.increment(1, {
+      epochNo: epoch + 1,
+      cost: cost.toFixed(4),
+      rate: Math.round(samplesPerSecond).toLocaleString('en-US'),
+    });
   }
 
   /** The per-epoch line (above the bar on a terminal), and the bar's test accuracy. */

@@ -33,7 +33,13 @@ export interface RunSummary {
 }
 
 export interface SummaryInput {
-  readonly result: { readonly epochsCompleted: number; readonly steps: number; readonly samplesSeen: number; readonly trainingMs: number; readonly interrupted: boolean };
+  readonly result: {
+    readonly epochsCompleted: number;
+    readonly steps: number;
+    readonly samplesSeen: number;
+    readonly trainingMs: number;
+    readonly interrupted: boolean;
+  };
   readonly evaluation: FinalEvaluation;
   readonly cost: FinalCost;
   readonly spec: ModelSpec;

@@ -8,7 +8,19 @@
  */
 import { availableParallelism } from 'node:os';
 import { evaluate, MAX_CONFUSION_CLASSES, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
-import { checkResumable, collectReportData, createRun, type Coordinator, listen, loadCheckpoint, MetricsRecorder, resolveTrainingOptions, type NetworkOptions, type ResolvedTrainingOptions, type TrainingOptions } from '@gradswarm/coordinator';
+import {
+  checkResumable,
+  collectReportData,
+  createRun,
+  type Coordinator,
+  listen,
+  loadCheckpoint,
+  MetricsRecorder,
+  resolveTrainingOptions,
+  type NetworkOptions,
+  type ResolvedTrainingOptions,
+  type TrainingOptions,
+} from '@gradswarm/coordinator';
 import { minibatchBounds } from '@gradswarm/data';
 import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
@@ -95,7 +107,8 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
   if (args.batchSize !== undefined && args.minibatches !== undefined) {
     throw new UsageError('--batch-size and --minibatches are exclusive - help: give one of them');
   }
-  if (args.resume && args.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint DIR - help: point it at the directory of the earlier run');
+  if (args.resume && args.checkpoint === undefined)
+    throw new UsageError('--resume needs --checkpoint DIR - help: point it at the directory of the earlier run');
   return {
     epochs: args.epochs,
     batchSize: args.batchSize,
@@ -135,7 +148,12 @@ export const MIN_SAMPLES_PER_THREAD = MIN_SAMPLES_PER_LANE;
  */
 export function defaultTrainThreads(cores: number, options: ResolvedTrainingOptions, samples: number): number {
   // The trainer's own plan: its first minibatch is its largest.
-  const [first] = minibatchBounds(samples, options.minibatches !== undefined ? { minibatches: options.minibatches } : { batchSize: options.batchSize ?? samples });
+  const [first] = minibatchBounds(
+    samples,
+    options.minibatches !== undefined
+      ? { minibatches: options.minibatches }
+      : { batchSize: options.batchSize ?? samples },
+  );
   return Math.max(1, Math.min(cores, Math.floor((first?.count ?? 0) / MIN_SAMPLES_PER_THREAD)));
 }
 
@@ -143,7 +161,10 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 /** The model file's text, with the scaling it was trained with. */
 function modelText(spec: ModelSpec, params: Float32Array, data: LoadedData): string {
-  const scaling = data.scaler.kind === 'none' ? undefined : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
+  const scaling =
+    data.scaler.kind === 'none'
+      ? undefined
+      : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
   return modelToJson({ spec, params, scaling });
 }
 
@@ -151,7 +172,9 @@ function modelText(spec: ModelSpec, params: Float32Array, data: LoadedData): str
 function checkClassCount(data: LoadedData): void {
   const classes = data.train.classCount;
   if (classes > MAX_CONFUSION_CLASSES) {
-    throw new UsageError(`the data has ${classes} classes (labels up to ${classes - 1}); gradswarm takes at most ${MAX_CONFUSION_CLASSES} - help: number the classes 0 to K-1`);
+    throw new UsageError(
+      `the data has ${classes} classes (labels up to ${classes - 1}); gradswarm takes at most ${MAX_CONFUSION_CLASSES} - help: number the classes 0 to K-1`,
+    );
   }
 }
 
@@ -175,7 +198,13 @@ function warningsFor(args: TrainingArgs, data: LoadedData): string[] {
  * --report; says what failed.
  * @returns true if everything asked for was written where asked
  */
-function writeOutputs(args: TrainingArgs, model: () => string, recorder: MetricsRecorder, interrupted: boolean, log: (line: string) => void): boolean {
+function writeOutputs(
+  args: TrainingArgs,
+  model: () => string,
+  recorder: MetricsRecorder,
+  interrupted: boolean,
+  log: (line: string) => void,
+): boolean {
   let ok = true;
   if (args.out !== undefined) {
     const written = writeModelSomewhere(args.out, model(), writeFileAtomic, log);
@@ -192,7 +221,8 @@ function writeOutputs(args: TrainingArgs, model: () => string, recorder: Metrics
     }
   };
   if (args.metrics !== undefined) write(args.metrics, () => recorder.toJson());
-  if (args.report !== undefined) write(args.report, () => renderTrainingReport(recorder.document), `report written to ${args.report}`);
+  if (args.report !== undefined)
+    write(args.report, () => renderTrainingReport(recorder.document), `report written to ${args.report}`);
   return ok;
 }
 
@@ -202,7 +232,14 @@ function writeOutputs(args: TrainingArgs, model: () => string, recorder: Metrics
  * finished step are safe to write at once; the metrics and report need the end of the run.
  * @param taken steps this process finished (0: nothing is written), `step` the weights' step
  */
-function writeWhatIsSafe(args: TrainingArgs, taken: number, step: number, model: () => string, coordinator: Coordinator, log: (line: string) => void): void {
+function writeWhatIsSafe(
+  args: TrainingArgs,
+  taken: number,
+  step: number,
+  model: () => string,
+  coordinator: Coordinator,
+  log: (line: string) => void,
+): void {
   if (taken === 0) {
     log('quitting now: nothing was written (no step was taken)');
     return;
@@ -212,13 +249,19 @@ function writeWhatIsSafe(args: TrainingArgs, taken: number, step: number, model:
     if (written.asked) log(`quitting now: the model as of step ${step} was written to ${args.out}`);
   }
   coordinator.tryCheckpoint(0);
-  if (args.out === undefined && args.checkpoint === undefined) log('quitting now: nothing was written (no --out or --checkpoint)');
+  if (args.out === undefined && args.checkpoint === undefined)
+    log('quitting now: nothing was written (no --out or --checkpoint)');
   const skipped = [args.metrics !== undefined && '--metrics', args.report !== undefined && '--report'].filter(Boolean);
   if (skipped.length > 0) log(`quitting now: ${skipped.join(' and ')} not written (they need the end of the run)`);
 }
 
 /** Runs a whole training; resolves with the exit code. */
-export async function runTraining(args: TrainingArgs, command: 'train' | 'coordinator', threadsDefault: number, net?: NetworkRun): Promise<number> {
+export async function runTraining(
+  args: TrainingArgs,
+  command: 'train' | 'coordinator',
+  threadsDefault: number,
+  net?: NetworkRun,
+): Promise<number> {
   const options = trainingOptions(args);
   const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
   positiveInteger('threads', args.threads, command === 'coordinator');
@@ -231,9 +274,19 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   // Bound (and TLS checked) before the data loads: a taken port or a bad key is one line at once.
   // Unref'd until the server attaches, so a failure below does not keep the process alive.
   const listener = net ? await listen({ ...net.network, log }) : undefined;
-  const data = loadTrainingData({ dataset: args.dataset, test: args.test, testFraction: args.testFraction, scale: args.scale as 'none', labelColumn: args.labelColumn, header: args.header, seed: args.seed });
+  const data = loadTrainingData({
+    dataset: args.dataset,
+    test: args.test,
+    testFraction: args.testFraction,
+    scale: args.scale as 'none',
+    labelColumn: args.labelColumn,
+    header: args.header,
+    seed: args.seed,
+  });
   checkClassCount(data);
-  const threads = args.threads ?? (command === 'train' ? defaultTrainThreads(threadsDefault, resolved, data.train.count) : threadsDefault);
+  const threads =
+    args.threads ??
+    (command === 'train' ? defaultTrainThreads(threadsDefault, resolved, data.train.count) : threadsDefault);
   const spec: ModelSpec = modelSpecFromArgs(args, data.train.featureCount, data.train.classCount);
   const resume = args.resume ? loadCheckpoint(args.checkpoint!) : undefined;
   if (resume) checkResumable(resume, spec, resolved, data.trainFingerprint);
@@ -254,13 +307,29 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   const trainer = coordinator.trainer;
   const o = trainer.options;
   for (const line of data.description) log(line);
-  log(`model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; local threads: ${threads}`);
+  log(
+    `model: ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss}, ${trainer.params.length} parameters; kernel backend: ${backend.name}; local threads: ${threads}`,
+  );
   if (resume) log(`resuming at epoch ${resume.state.epoch + 1}, step ${resume.state.step}`);
   for (const line of warningsFor(args, data)) log(line);
 
-  const recorder = new MetricsRecorder({ command, dataset: args.dataset, test: args.test ?? null, trainFingerprint: data.trainFingerprint, spec, options: o, backend: backend.name, threads });
+  const recorder = new MetricsRecorder({
+    command,
+    dataset: args.dataset,
+    test: args.test ?? null,
+    trainFingerprint: data.trainFingerprint,
+    spec,
+    options: o,
+    backend: backend.name,
+    threads,
+  });
   if (resume) for (const cost of resume.minibatchCost) recorder.document.minibatchCost.push(cost);
-  const bar = new Progress({ totalSteps: Math.min(trainer.batches.length * o.epochs, o.maxSteps ?? Infinity), epochs: o.epochs, enabled: args.progress && !args.json, done: resume?.state.step ?? 0 });
+  const bar = new Progress({
+    totalSteps: Math.min(trainer.batches.length * o.epochs, o.maxSteps ?? Infinity),
+    epochs: o.epochs,
+    enabled: args.progress && !args.json,
+    done: resume?.state.step ?? 0,
+  });
   const finalCost = new FinalCostTracker();
   const firstStep = resume?.state.step ?? 0;
   const stepsTaken = (): number => trainer.state().step - firstStep;
@@ -275,12 +344,16 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     finalCost.step(info.epoch, info.cost);
     bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
   });
-  run.events.on('reassigned', ({ source, shards, to }) => log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`));
+  run.events.on('reassigned', ({ source, shards, to }) =>
+    log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
+  );
   run.events.on('epoch', (info) => {
     finalCost.epochEnd(info.epoch, info.cost);
     const ev = info.evaluation;
     if (ev) last = { train: ev.trainAccuracy, test: ev.testAccuracy ?? null, testCost: ev.testCost ?? null };
-    const acc = ev ? `, train ${pct(ev.trainAccuracy)}${ev.testAccuracy !== undefined ? `, test ${pct(ev.testAccuracy)}` : ''}` : '';
+    const acc = ev
+      ? `, train ${pct(ev.trainAccuracy)}${ev.testAccuracy !== undefined ? `, test ${pct(ev.testAccuracy)}` : ''}`
+      : '';
     bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.testAccuracy);
   });
 
@@ -288,7 +361,14 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     log,
     stop: () => run.stop(),
     quitNow: () => {
-      writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => modelText(spec, trainer.params, data), coordinator, log);
+      writeWhatIsSafe(
+        args,
+        stepsTaken(),
+        trainer.state().step,
+        () => modelText(spec, trainer.params, data),
+        coordinator,
+        log,
+      );
       progress?.stop();
       process.exit(EXIT_INTERRUPTED);
     },
@@ -331,12 +411,20 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
   function finish(result: Awaited<ReturnType<Coordinator['run']>>): number {
     if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
     // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
-    const finalEval: FinalEvaluation = !result.interrupted && last ? last : (() => {
-      const ev = evaluateAll(result.params);
-      return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
-    })();
+    const finalEval: FinalEvaluation =
+      !result.interrupted && last
+        ? last
+        : (() => {
+            const ev = evaluateAll(result.params);
+            return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
+          })();
     // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
-    const cost = finalCost.result() ?? { cost: result.finalCost, epoch: result.epochsCompleted, complete: true, lastMinibatch: true };
+    const cost = finalCost.result() ?? {
+      cost: result.finalCost,
+      epoch: result.epochsCompleted,
+      complete: true,
+      lastMinibatch: true,
+    };
     const summary = buildRunSummary({
       result,
       evaluation: finalEval,
@@ -352,7 +440,17 @@ export async function runTraining(args: TrainingArgs, command: 'train' | 'coordi
     {
       const evaluated = data.test ?? data.train;
       const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
-      recorder.setReport(collectReportData(spec.layers, result.params, data.train, evaluated, ev.predictions, ev.confusion, data.test ? 'test' : 'train'));
+      recorder.setReport(
+        collectReportData(
+          spec.layers,
+          result.params,
+          data.train,
+          evaluated,
+          ev.predictions,
+          ev.confusion,
+          data.test ? 'test' : 'train',
+        ),
+      );
     }
     const written = writeOutputs(args, () => modelText(spec, result.params, data), recorder, result.interrupted, log);
 

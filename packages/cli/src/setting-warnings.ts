@@ -44,21 +44,31 @@ const RAW_RANGE_WARN_MAX = 16;
 export function settingWarnings(f: SettingFacts): string[] {
   const out: string[] = [];
   if (f.batchSize !== undefined && f.batchSize > f.trainCount) {
-    out.push(`warning: --batch-size ${f.batchSize} is more than the ${f.trainCount} training samples: every step is the whole set, one step per epoch - help: use a --batch-size below ${f.trainCount}`);
+    out.push(
+      `warning: --batch-size ${f.batchSize} is more than the ${f.trainCount} training samples: every step is the whole set, one step per epoch - help: use a --batch-size below ${f.trainCount}`,
+    );
   }
   if (f.minibatches !== undefined && f.minibatches > f.trainCount) {
-    out.push(`warning: --minibatches ${f.minibatches} is more than the ${f.trainCount} training samples: some minibatches are empty - help: use --minibatches ${f.trainCount} or fewer`);
+    out.push(
+      `warning: --minibatches ${f.minibatches} is more than the ${f.trainCount} training samples: some minibatches are empty - help: use --minibatches ${f.trainCount} or fewer`,
+    );
   }
   if (f.testFraction !== undefined && f.trainCount < FEW_TRAINING_SAMPLES) {
-    out.push(`warning: --test-fraction ${f.testFraction} leaves ${f.trainCount} training sample${f.trainCount === 1 ? '' : 's'}: too few to learn from - help: use a smaller --test-fraction, or --test SPEC`);
+    out.push(
+      `warning: --test-fraction ${f.testFraction} leaves ${f.trainCount} training sample${f.trainCount === 1 ? '' : 's'}: too few to learn from - help: use a smaller --test-fraction, or --test SPEC`,
+    );
   }
   if (f.threads !== undefined && f.threads > f.cores) {
-    out.push(`warning: --threads ${f.threads} is more than the ${f.cores} cores of this machine: threads share the cores, so the run is slower, not faster - help: use --threads ${f.cores} or fewer`);
+    out.push(
+      `warning: --threads ${f.threads} is more than the ${f.cores} cores of this machine: threads share the cores, so the run is slower, not faster - help: use --threads ${f.cores} or fewer`,
+    );
   }
   if (f.dataset.startsWith('csv:') && f.scale === 'none') {
     const max = wholeNumberRange(f.features);
     if (max !== null && max >= RAW_RANGE_WARN_MAX) {
-      out.push(`warning: the features of ${f.dataset} are whole numbers from 0 to ${max}, unscaled: such inputs saturate the units and train poorly - help: add --scale minmax (or --scale standard)`);
+      out.push(
+        `warning: the features of ${f.dataset} are whole numbers from 0 to ${max}, unscaled: such inputs saturate the units and train poorly - help: add --scale minmax (or --scale standard)`,
+      );
     }
   }
   return out;

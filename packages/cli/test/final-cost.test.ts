@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeFinalCost, FinalCostTracker } from '../src/final-cost.js';
 
 describe('FinalCostTracker (issue 16 item 8)', () => {
-  it('is the last finished epoch\'s mean, named by its epoch', () => {
+  it("is the last finished epoch's mean, named by its epoch", () => {
     const t = new FinalCostTracker();
     for (const c of [4, 2]) t.step(0, c);
     t.epochEnd(0, 3);

@@ -1,4 +1,14 @@
-import { forwardOutputs, initializeParameters, parameterCount, referenceBackend, Rng, selectBackend, type HiddenActivation, type Model, type ModelSpec } from '@gradswarm/core';
+import {
+  forwardOutputs,
+  initializeParameters,
+  parameterCount,
+  referenceBackend,
+  Rng,
+  selectBackend,
+  type HiddenActivation,
+  type Model,
+  type ModelSpec,
+} from '@gradswarm/core';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { modelToOnnx, ONNX_INPUT, ONNX_OUTPUT } from '../src/onnx-export.js';
@@ -19,7 +29,13 @@ function randomModel(spec: ModelSpec, seed: number, scaled: boolean): Model {
   // Non-zero biases, so a bias put in the wrong place shows.
   for (let i = 0; i < params.length; i++) params[i] += Math.fround((rng.nextFloat() - 0.5) * 0.2);
   const n = spec.layers[0];
-  const scaling = scaled ? { kind: 'standard' as const, offset: Array.from({ length: n }, () => rng.nextFloat()), factor: Array.from({ length: n }, () => 0.5 + rng.nextFloat() * 2) } : undefined;
+  const scaling = scaled
+    ? {
+        kind: 'standard' as const,
+        offset: Array.from({ length: n }, () => rng.nextFloat()),
+        factor: Array.from({ length: n }, () => 0.5 + rng.nextFloat() * 2),
+      }
+    : undefined;
   return { spec, params, ...(scaling ? { scaling } : {}) };
 }
 
@@ -32,7 +48,9 @@ function gradswarmOutputs(model: Model, x: Float32Array, backend = referenceBack
 
 async function onnxOutputs(model: Model, x: Float32Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(modelToOnnx(model));
-  const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', x, [x.length / model.spec.layers[0], model.spec.layers[0]]) });
+  const result = await session.run({
+    [ONNX_INPUT]: new ort.Tensor('float32', x, [x.length / model.spec.layers[0], model.spec.layers[0]]),
+  });
   return result[ONNX_OUTPUT].data as Float32Array;
 }
 
@@ -59,7 +77,10 @@ describe('modelToOnnx', () => {
   }
 
   it('writes the documented graph: scaling first, a Gemm and an activation per layer, class names as metadata', () => {
-    const model = { ...randomModel({ layers: [3, 4, 2], hidden: 'relu', output: 'softmax', loss: 'ce' }, 9, true), classNames: ['no', 'yes'] };
+    const model = {
+      ...randomModel({ layers: [3, 4, 2], hidden: 'relu', output: 'softmax', loss: 'ce' }, 9, true),
+      classNames: ['no', 'yes'],
+    };
     const decoded = ModelProto.toObject(ModelProto.decode(modelToOnnx(model)), { longs: Number }) as {
       opsetImport: { version: number }[];
       metadataProps: { key: string; value: string }[];

@@ -29,12 +29,18 @@ describe('resolveLayers', () => {
   });
 
   it('refuses a list that starts with the input size but does not end with the classes (issue 16 item 7)', () => {
-    expect(() => resolveLayers([64, 32], 64, 10, [100])).toThrow(/^--layers 64,32 starts with the input size 64, so it is read as the full sizes, but it ends with 32 .* - help: write --layers 64,32,10 \(full sizes\) or --layers 32 \(hidden sizes only\)$/);
-    expect(() => resolveLayers([784, 100, 5], 784, 10, [100])).toThrow(/--layers 784,100,5,10 \(full sizes\) or --layers 100,5 /);
+    expect(() => resolveLayers([64, 32], 64, 10, [100])).toThrow(
+      /^--layers 64,32 starts with the input size 64, so it is read as the full sizes, but it ends with 32 .* - help: write --layers 64,32,10 \(full sizes\) or --layers 32 \(hidden sizes only\)$/,
+    );
+    expect(() => resolveLayers([784, 100, 5], 784, 10, [100])).toThrow(
+      /--layers 784,100,5,10 \(full sizes\) or --layers 100,5 /,
+    );
   });
 
   it('refuses hidden sizes that end with the class count, saying what they would build (issue 16 item 7)', () => {
-    expect(() => resolveLayers([30, 10], 64, 10, [100])).toThrow(/^--layers 30,10 does not start with the input size 64, so it is read as hidden sizes and would build 64-30-10-10 - help: write --layers 64,30,10 \(full sizes\) or --layers 30 \(hidden sizes only\)$/);
+    expect(() => resolveLayers([30, 10], 64, 10, [100])).toThrow(
+      /^--layers 30,10 does not start with the input size 64, so it is read as hidden sizes and would build 64-30-10-10 - help: write --layers 64,30,10 \(full sizes\) or --layers 30 \(hidden sizes only\)$/,
+    );
   });
 
   it('reads a one-entry list as a hidden size, even when it equals the input or class count', () => {
@@ -47,10 +53,22 @@ describe('describeError', () => {
   it('maps input errors to exit 2 with their message and run-time failures to exit 1', () => {
     expect(describeError(new UsageError('bad'))).toEqual({ exitCode: EXIT_USAGE, line: 'bad' });
     expect(describeError(new DataFormatError('f: truncated'))).toEqual({ exitCode: EXIT_USAGE, line: 'f: truncated' });
-    expect(describeError(new RangeError('options.batchSize must be y'))).toEqual({ exitCode: EXIT_USAGE, line: '--batch-size must be y' });
-    expect(describeError(new RangeError('options.learningRate must be > 0'))).toEqual({ exitCode: EXIT_USAGE, line: '--lr must be > 0' });
-    expect(describeError(new GradswarmError(ErrorCode.NON_FINITE, 'cost NaN'))).toEqual({ exitCode: EXIT_FAILURE, line: 'cost NaN' });
-    expect(describeError(new GradswarmError(ErrorCode.THREAD_FAILED, 'thread 1 failed'))).toEqual({ exitCode: EXIT_FAILURE, line: 'thread 1 failed' });
+    expect(describeError(new RangeError('options.batchSize must be y'))).toEqual({
+      exitCode: EXIT_USAGE,
+      line: '--batch-size must be y',
+    });
+    expect(describeError(new RangeError('options.learningRate must be > 0'))).toEqual({
+      exitCode: EXIT_USAGE,
+      line: '--lr must be > 0',
+    });
+    expect(describeError(new GradswarmError(ErrorCode.NON_FINITE, 'cost NaN'))).toEqual({
+      exitCode: EXIT_FAILURE,
+      line: 'cost NaN',
+    });
+    expect(describeError(new GradswarmError(ErrorCode.THREAD_FAILED, 'thread 1 failed'))).toEqual({
+      exitCode: EXIT_FAILURE,
+      line: 'thread 1 failed',
+    });
   });
 
   it('asks for a stack trace only for unexpected errors', () => {

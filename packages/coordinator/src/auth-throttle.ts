@@ -28,7 +28,13 @@ export interface AuthThrottleOptions {
   readonly forgetMs?: number;
 }
 
-const DEFAULTS: Readonly<Required<AuthThrottleOptions>> = Object.freeze({ baseDelayMs: 250, maxDelayMs: 8000, banAfter: 10, banMs: 600_000, forgetMs: 600_000 });
+const DEFAULTS: Readonly<Required<AuthThrottleOptions>> = Object.freeze({
+  baseDelayMs: 250,
+  maxDelayMs: 8000,
+  banAfter: 10,
+  banMs: 600_000,
+  forgetMs: 600_000,
+});
 
 /** Addresses remembered at most; the oldest entry is forgotten first (a spread-out flood cannot grow the table forever). */
 const MAX_ADDRESSES = 65_536;
@@ -49,11 +55,19 @@ export class AuthThrottle {
    * @param now the clock (tests)
    * @throws RangeError for an option that is not a positive integer
    */
-  constructor(options: AuthThrottleOptions = {}, private readonly log: (line: string) => void = () => undefined, private readonly now: () => number = Date.now) {
+  constructor(
+    options: AuthThrottleOptions = {},
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
     for (const [name, value] of Object.entries(options)) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+        throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
     }
-    this.options = Object.freeze({ ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) });
+    this.options = Object.freeze({
+      ...DEFAULTS,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    });
   }
 
   /**
@@ -71,7 +85,10 @@ export class AuthThrottle {
     const delayMs = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** Math.min(30, entry.failures - 1));
     if (entry.failures >= o.banAfter) {
       entry.bannedUntilMs = entry.lastMs + o.banMs;
-      if (entry.failures === o.banAfter) this.log(`banned ${address} for ${Math.round(o.banMs / 1000)} s after ${entry.failures} failed authentications in a row`);
+      if (entry.failures === o.banAfter)
+        this.log(
+          `banned ${address} for ${Math.round(o.banMs / 1000)} s after ${entry.failures} failed authentications in a row`,
+        );
       return delayMs;
     }
     this.log(`failed authentication ${entry.failures} from ${address}: answered after ${delayMs} ms`);

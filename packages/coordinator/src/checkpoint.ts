@@ -11,7 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, GradswarmError, OPTIMIZER_NAMES, type ModelSpec, type OptimizerName, type OptimizerState } from '@gradswarm/core';
+import {
+  ErrorCode,
+  GradswarmError,
+  OPTIMIZER_NAMES,
+  type ModelSpec,
+  type OptimizerName,
+  type OptimizerState,
+} from '@gradswarm/core';
 import { writeFileAtomic } from '@gradswarm/data/node';
 import type { TrainerState } from './trainer.js';
 import type { ResolvedTrainingOptions } from './training-options.js';
@@ -54,7 +61,14 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
     spec: checkpoint.spec,
     options: checkpoint.options,
     dataFingerprint: checkpoint.dataFingerprint,
-    position: { epoch: state.epoch, batch: state.batch, step: state.step, samplesSeen: state.samplesSeen, trainingMs: state.trainingMs, lastCost: state.lastCost },
+    position: {
+      epoch: state.epoch,
+      batch: state.batch,
+      step: state.step,
+      samplesSeen: state.samplesSeen,
+      trainingMs: state.trainingMs,
+      lastCost: state.lastCost,
+    },
     params: toBase64(state.params),
     optimizer: {
       name: state.optimizer.name,
@@ -67,7 +81,9 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
     writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
   } catch (err) {
     const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
-    throw checkpointError(`cannot write checkpoint ${path}: ${cause?.code ?? (err as Error).message} - help: check --checkpoint points at a writable directory`);
+    throw checkpointError(
+      `cannot write checkpoint ${path}: ${cause?.code ?? (err as Error).message} - help: check --checkpoint points at a writable directory`,
+    );
   }
   return path;
 }
@@ -83,13 +99,18 @@ export function loadCheckpoint(dir: string): Checkpoint {
     doc = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw checkpointError(code === 'ENOENT' ? `no checkpoint at ${path} - help: --resume needs the --checkpoint DIR of an earlier run` : `${path}: unreadable (${(err as Error).message})`);
+    throw checkpointError(
+      code === 'ENOENT'
+        ? `no checkpoint at ${path} - help: --resume needs the --checkpoint DIR of an earlier run`
+        : `${path}: unreadable (${(err as Error).message})`,
+    );
   }
   if (doc.format !== CHECKPOINT_FORMAT || (doc.version !== 1 && doc.version !== CHECKPOINT_VERSION)) {
     throw checkpointError(`${path}: not a gradswarm checkpoint (version 1 or ${CHECKPOINT_VERSION})`);
   }
   const p = doc.position as Record<string, number> | undefined;
-  if (!p || ![p.epoch, p.batch, p.step, p.samplesSeen, p.trainingMs].every((x) => Number.isFinite(x) && x >= 0)) throw checkpointError(`${path}: "position" is malformed`);
+  if (!p || ![p.epoch, p.batch, p.step, p.samplesSeen, p.trainingMs].every((x) => Number.isFinite(x) && x >= 0))
+    throw checkpointError(`${path}: "position" is malformed`);
   const state: TrainerState = {
     epoch: p.epoch,
     batch: p.batch,
@@ -98,10 +119,15 @@ export function loadCheckpoint(dir: string): Checkpoint {
     trainingMs: p.trainingMs,
     lastCost: typeof p.lastCost === 'number' ? p.lastCost : Number.NaN,
     params: fromBase64(doc.params, 'params', path),
-    optimizer: doc.version === 1 ? { name: 'sgd', stepCount: p.step, buffers: { velocity: fromBase64(doc.velocity, 'velocity', path) } } : readOptimizer(doc.optimizer, path),
+    optimizer:
+      doc.version === 1
+        ? { name: 'sgd', stepCount: p.step, buffers: { velocity: fromBase64(doc.velocity, 'velocity', path) } }
+        : readOptimizer(doc.optimizer, path),
   };
   // Version 1 runs were all sgd, whose options name no optimizer.
-  const options = (doc.version === 1 ? { ...(doc.options as object), optimizer: 'sgd' } : doc.options) as ResolvedTrainingOptions;
+  const options = (
+    doc.version === 1 ? { ...(doc.options as object), optimizer: 'sgd' } : doc.options
+  ) as ResolvedTrainingOptions;
   return {
     spec: doc.spec as ModelSpec,
     options,
@@ -113,10 +139,17 @@ export function loadCheckpoint(dir: string): Checkpoint {
 
 function readOptimizer(value: unknown, path: string): OptimizerState {
   const o = value as { name?: unknown; stepCount?: unknown; buffers?: unknown } | undefined;
-  if (!o || typeof o !== 'object' || !OPTIMIZER_NAMES.includes(o.name as OptimizerName)) throw checkpointError(`${path}: "optimizer" is missing or names no known optimizer`);
-  if (!Number.isInteger(o.stepCount) || (o.stepCount as number) < 0) throw checkpointError(`${path}: "optimizer.stepCount" is malformed`);
+  if (!o || typeof o !== 'object' || !OPTIMIZER_NAMES.includes(o.name as OptimizerName))
+    throw checkpointError(`${path}: "optimizer" is missing or names no known optimizer`);
+  if (!Number.isInteger(o.stepCount) || (o.stepCount as number) < 0)
+    throw checkpointError(`${path}: "optimizer.stepCount" is malformed`);
   if (!o.buffers || typeof o.buffers !== 'object') throw checkpointError(`${path}: "optimizer.buffers" is missing`);
-  const buffers = Object.fromEntries(Object.entries(o.buffers as Record<string, unknown>).map(([name, text]) => [name, fromBase64(text, `optimizer.buffers.${name}`, path)]));
+  const buffers = Object.fromEntries(
+    Object.entries(o.buffers as Record<string, unknown>).map(([name, text]) => [
+      name,
+      fromBase64(text, `optimizer.buffers.${name}`, path),
+    ]),
+  );
   return { name: o.name as OptimizerName, stepCount: o.stepCount as number, buffers };
 }
 
@@ -125,17 +158,29 @@ function readOptimizer(value: unknown, path: string): OptimizerState {
  * number of epochs may grow).
  * @throws GradswarmError GS_ERR_CHECKPOINT saying what differs
  */
-export function checkResumable(checkpoint: Checkpoint, spec: ModelSpec, options: ResolvedTrainingOptions, dataFingerprint: string): void {
+export function checkResumable(
+  checkpoint: Checkpoint,
+  spec: ModelSpec,
+  options: ResolvedTrainingOptions,
+  dataFingerprint: string,
+): void {
   if (JSON.stringify(checkpoint.spec) !== JSON.stringify(spec)) {
-    throw checkpointError(`the checkpoint is of model ${checkpoint.spec.layers.join('-')} ${checkpoint.spec.hidden}/${checkpoint.spec.output}, this run builds ${spec.layers.join('-')} ${spec.hidden}/${spec.output} - help: resume with the same model flags`);
+    throw checkpointError(
+      `the checkpoint is of model ${checkpoint.spec.layers.join('-')} ${checkpoint.spec.hidden}/${checkpoint.spec.output}, this run builds ${spec.layers.join('-')} ${spec.hidden}/${spec.output} - help: resume with the same model flags`,
+    );
   }
-  if (checkpoint.dataFingerprint !== dataFingerprint) throw checkpointError('the checkpoint was trained on other data (fingerprints differ) - help: resume with the same --dataset, --test-fraction, --scale and --seed');
+  if (checkpoint.dataFingerprint !== dataFingerprint)
+    throw checkpointError(
+      'the checkpoint was trained on other data (fingerprints differ) - help: resume with the same --dataset, --test-fraction, --scale and --seed',
+    );
   // Only how long the run goes may differ.
   const a = { ...checkpoint.options, epochs: 0, maxSteps: 0 };
   const b = { ...options, epochs: 0, maxSteps: 0 };
   for (const key of Object.keys(b) as (keyof ResolvedTrainingOptions)[]) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
-      throw checkpointError(`the checkpoint was made with ${String(key)} = ${JSON.stringify(a[key])}, this run has ${JSON.stringify(b[key])} - help: resume with the same flags`);
+      throw checkpointError(
+        `the checkpoint was made with ${String(key)} = ${JSON.stringify(a[key])}, this run has ${JSON.stringify(b[key])} - help: resume with the same flags`,
+      );
     }
   }
 }

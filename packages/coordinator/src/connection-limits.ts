@@ -54,9 +54,13 @@ export function resolveConnectionLimits(options: ConnectionLimitsOptions = {}): 
     const v = options[name];
     if (v === undefined) continue;
     if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${typeof v}`);
-    if (!(v === Infinity || (Number.isInteger(v) && v >= 1))) throw new RangeError(`options.${name} must be a positive integer or Infinity, got ${v}`);
+    if (!(v === Infinity || (Number.isInteger(v) && v >= 1)))
+      throw new RangeError(`options.${name} must be a positive integer or Infinity, got ${v}`);
   }
-  return Object.freeze({ ...DEFAULT_CONNECTION_LIMITS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) });
+  return Object.freeze({
+    ...DEFAULT_CONNECTION_LIMITS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  });
 }
 
 /** The key a peer is counted under: its IPv4 address, or the /64 of its IPv6 address. */

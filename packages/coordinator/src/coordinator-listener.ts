@@ -22,7 +22,12 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { WebSocket } from 'ws';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
-import { addressKey, CONNECTION_LIMIT_HTTP_STATUS, ConnectionLimits, type ConnectionLimitsOptions } from './connection-limits.js';
+import {
+  addressKey,
+  CONNECTION_LIMIT_HTTP_STATUS,
+  ConnectionLimits,
+  type ConnectionLimitsOptions,
+} from './connection-limits.js';
 import { fitConnectionLimits, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 import { HttpRoutes, rejectUpgrade } from './http-routes.js';
 import { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
@@ -78,7 +83,10 @@ export class CoordinatorListener {
    */
   static async open(options: ListenOptions): Promise<CoordinatorListener> {
     const log = options.log ?? (() => undefined);
-    const fitted = fitConnectionLimits(options, options.openFileLimit === undefined ? readOpenFileLimit() : options.openFileLimit);
+    const fitted = fitConnectionLimits(
+      options,
+      options.openFileLimit === undefined ? readOpenFileLimit() : options.openFileLimit,
+    );
     if (fitted.warning) log(fitted.warning);
     const limits = new ConnectionLimits(fitted.options, log);
     const fingerprint = options.tls ? checkTlsMaterial(options.tls) : null;
@@ -87,10 +95,21 @@ export class CoordinatorListener {
     // A socket that never finishes its request (or its TLS handshake) is cut at the same
     // deadline as a WebSocket that never authenticates.
     const headersTimeout = Math.min(MAX_HEADERS_TIMEOUT_MS, handshakeMs);
-    const serverOptions = { headersTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(1000, headersTimeout / 2)) };
+    const serverOptions = {
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(1000, headersTimeout / 2)),
+    };
     const handler = routes.handleRequest.bind(routes);
     const server = options.tls
-      ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: Math.min(120_000, handshakeMs) }, handler)
+      ? createHttpsServer(
+          {
+            ...serverOptions,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            handshakeTimeout: Math.min(120_000, handshakeMs),
+          },
+          handler,
+        )
       : createHttpServer(serverOptions, handler);
     const listener = new CoordinatorListener(server, options, limits, routes, fingerprint);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => listener.onUpgrade(req, socket, head));
@@ -158,12 +177,24 @@ export class CoordinatorListener {
       const address = addressKey(req.socket.remoteAddress);
       const banned = this.authThrottle.refusal(address);
       if (banned !== null) {
-        rejectUpgrade(socket, AUTH_BANNED_HTTP_STATUS, 'Too Many Requests', { error: banned, code: ErrorCode.AUTH_BANNED }, { 'Retry-After': String(this.authThrottle.retryAfterSeconds(address)) });
+        rejectUpgrade(
+          socket,
+          AUTH_BANNED_HTTP_STATUS,
+          'Too Many Requests',
+          { error: banned, code: ErrorCode.AUTH_BANNED },
+          { 'Retry-After': String(this.authThrottle.retryAfterSeconds(address)) },
+        );
         return;
       }
       const refusal = this.limits.refusal(address);
       if (refusal !== null) {
-        rejectUpgrade(socket, CONNECTION_LIMIT_HTTP_STATUS, 'Service Unavailable', { error: refusal, code: ErrorCode.CONNECTION_LIMIT }, { 'Retry-After': '5' });
+        rejectUpgrade(
+          socket,
+          CONNECTION_LIMIT_HTTP_STATUS,
+          'Service Unavailable',
+          { error: refusal, code: ErrorCode.CONNECTION_LIMIT },
+          { 'Retry-After': '5' },
+        );
         return;
       }
       this.limits.track(socket, address, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
@@ -183,18 +214,27 @@ export function listen(options: ListenOptions): Promise<CoordinatorListener> {
 /** One line for a failed bind, with what to do about it. */
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): GradswarmError {
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const say = (text: string): GradswarmError => new GradswarmError(ErrorCode.LISTEN, `cannot listen on ${where}: ${text}`, { cause: err });
+  const say = (text: string): GradswarmError =>
+    new GradswarmError(ErrorCode.LISTEN, `cannot listen on ${where}: ${text}`, { cause: err });
   switch (err.code) {
     case 'EADDRINUSE':
-      return say('the port is in use (another coordinator?) - help: stop the other process, choose another --port, or --port 0 to pick a free one');
+      return say(
+        'the port is in use (another coordinator?) - help: stop the other process, choose another --port, or --port 0 to pick a free one',
+      );
     case 'EADDRNOTAVAIL':
-      return say(`${host} is not an address of this machine (it has ${machineAddresses().join(', ')}) - help: use one of those with --host, or --host 0.0.0.0 for all of them`);
+      return say(
+        `${host} is not an address of this machine (it has ${machineAddresses().join(', ')}) - help: use one of those with --host, or --host 0.0.0.0 for all of them`,
+      );
     case 'EACCES':
-      return say('permission denied (ports below 1024 need privileges) - help: choose a --port above 1023, or --port 0 to pick a free one');
+      return say(
+        'permission denied (ports below 1024 need privileges) - help: choose a --port above 1023, or --port 0 to pick a free one',
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':
-      return say(`the host name ${host} does not resolve - help: give --host an address of this machine (${machineAddresses().join(', ')}), or 0.0.0.0 for all of them`);
+      return say(
+        `the host name ${host} does not resolve - help: give --host an address of this machine (${machineAddresses().join(', ')}), or 0.0.0.0 for all of them`,
+      );
     case 'EAFNOSUPPORT':
       return say('this machine has no IPv6 - help: give --host an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0');
     default:
@@ -205,5 +245,8 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Gr
 /** This machine's IPv4 addresses, then its IPv6 ones (what --host may name). */
 function machineAddresses(): string[] {
   const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  return [...all.filter((a) => a.family === 'IPv4'), ...all.filter((a) => a.family === 'IPv6' && !a.address.startsWith('fe80'))].map((a) => a.address);
+  return [
+    ...all.filter((a) => a.family === 'IPv4'),
+    ...all.filter((a) => a.family === 'IPv6' && !a.address.startsWith('fe80')),
+  ].map((a) => a.address);
 }

@@ -87,7 +87,11 @@ export class CoordinatorServer {
       listener.routes.get('/status', (_req, res) => sendJson(res, 200, this.options.status())),
       // A connection starts with the handshake's small frame limit; it is raised to the
       // model-sized one per connection once the worker has authenticated (frame-limit.ts).
-      listener.routes.upgrade(WORKER_PATH, { maxPayloadBytes: handshakeLimits(this.options.limits).maxPayloadBytes }, (ws, req) => this.onConnection(ws, req)),
+      listener.routes.upgrade(
+        WORKER_PATH,
+        { maxPayloadBytes: handshakeLimits(this.options.limits).maxPayloadBytes },
+        (ws, req) => this.onConnection(ws, req),
+      ),
     );
     listener.ref();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
@@ -114,20 +118,23 @@ export class CoordinatorServer {
   async close(reason: 'finished' | string): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.closing = true;
-    const closed = [...this.sockets].map((ws) => new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      const session = this.sessions.get(ws);
-      if (!session) return closeQuietly(ws, CLOSE_NORMAL, 'run finished');
-      session.leave(reason, reason === 'finished' ? 'run finished' : reason).then(
-        (actions) => {
-          for (const a of actions) {
-            if (a.kind === 'send' && ws.readyState === ws.OPEN) ws.send(a.bytes);
-            else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
-          }
-        },
-        () => ws.terminate(),
-      );
-    }));
+    const closed = [...this.sockets].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          ws.once('close', () => resolve());
+          const session = this.sessions.get(ws);
+          if (!session) return closeQuietly(ws, CLOSE_NORMAL, 'run finished');
+          session.leave(reason, reason === 'finished' ? 'run finished' : reason).then(
+            (actions) => {
+              for (const a of actions) {
+                if (a.kind === 'send' && ws.readyState === ws.OPEN) ws.send(a.bytes);
+                else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
+              }
+            },
+            () => ws.terminate(),
+          );
+        }),
+    );
     // Give the close handshakes a moment, then cut whatever is left.
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     for (const ws of this.sockets) ws.terminate();
@@ -165,10 +172,17 @@ export class CoordinatorServer {
       certFingerprint: this.certFingerprint,
       limits: o.limits,
       parameterCount: o.parameterCount,
-      offer: { spec: o.spec, config: o.config, dataset: o.dataset.descriptor, chunkBytes: o.chunkBytes, heartbeatMs: o.heartbeatIntervalMs },
+      offer: {
+        spec: o.spec,
+        config: o.config,
+        dataset: o.dataset.descriptor,
+        chunkBytes: o.chunkBytes,
+        heartbeatMs: o.heartbeatIntervalMs,
+      },
       dataset: o.dataset.bytes,
       requireBackend: o.requireBackend,
-      isOwnAddress: (dialled) => isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '']),
+      isOwnAddress: (dialled) =>
+        isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '']),
       allocateId: () => o.membership.allocateId(),
     });
     this.sessions.set(ws, session);
@@ -199,15 +213,24 @@ export class CoordinatorServer {
             setFrameLimit(ws, o.limits.maxPayloadBytes); // before the welcome goes out
             const id = a.workerId;
             const link = {
-              sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) => void session.sendStep(step).then(apply, fail),
-              close: (code: ProtocolErrorCodeValue, reason: string) => void session.drop(code, reason).then(apply, fail),
+              sendStep: (step: Parameters<CoordinatorSession['sendStep']>[0]) =>
+                void session.sendStep(step).then(apply, fail),
+              close: (code: ProtocolErrorCodeValue, reason: string) =>
+                void session.drop(code, reason).then(apply, fail),
               dropped: (reason: string) => {
                 o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`);
                 if (worker) o.membership.dropping(worker, reason);
               },
             };
             // The label and backend are the worker's own words: escaped once here for every log line and /status.
-            worker = new RemoteWorker(id, peerText(a.hello.label) || peer, a.hello.threads, peerText(a.hello.backend), link, o.stepTimeoutMs);
+            worker = new RemoteWorker(
+              id,
+              peerText(a.hello.label) || peer,
+              a.hello.threads,
+              peerText(a.hello.backend),
+              link,
+              o.stepTimeoutMs,
+            );
             break;
           }
           case 'admit':
@@ -228,7 +251,8 @@ export class CoordinatorServer {
             break;
           case 'worker-error':
             ended = true;
-            if (worker) o.membership.departed(worker, 'DROPPED', `it reported ${peerText(a.code)}: ${peerText(a.message)}`);
+            if (worker)
+              o.membership.departed(worker, 'DROPPED', `it reported ${peerText(a.code)}: ${peerText(a.message)}`);
             break;
         }
       }
@@ -236,7 +260,8 @@ export class CoordinatorServer {
     // A failed authentication is answered late, later for each failure in a row from the same
     // address, and bans the address after a few (auth-throttle.ts, issue 17 item 5).
     const applyThrottled = (actions: readonly CoordinatorAction[]): void => {
-      const failedAuth = worker === null && actions.some((a) => a.kind === 'refused' && a.code === ProtocolErrorCode.AUTH);
+      const failedAuth =
+        worker === null && actions.some((a) => a.kind === 'refused' && a.code === ProtocolErrorCode.AUTH);
       if (!failedAuth) {
         apply(actions);
         return;
@@ -255,7 +280,10 @@ export class CoordinatorServer {
     };
     ws.on('error', (err: Error & { code?: string }) => {
       // ws reports oversize frames here (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and closes with 1009.
-      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame above the ${frameLimit(ws) ?? o.limits.maxPayloadBytes}-byte limit${worker ? '' : ' before authentication'}` : err.message;
+      const reason =
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? `a frame above the ${frameLimit(ws) ?? o.limits.maxPayloadBytes}-byte limit${worker ? '' : ' before authentication'}`
+          : err.message;
       o.log(`refused ${worker ? worker.label : peer}: ${reason}`);
       if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
       ended = true;
@@ -271,13 +299,16 @@ export class CoordinatorServer {
         if (this.closing || ended) return;
         ended = true;
         const why = `connection closed (${code}${reason.length ? ` ${peerText(reason.toString())}` : ''})`;
-        if (worker && state === CoordinatorState.JOINED) o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
+        if (worker && state === CoordinatorState.JOINED)
+          o.log(`${worker.label} (${worker.name}) left before it was ready: ${why}`);
         if (worker) o.membership.departed(worker, 'LEFT', why);
       });
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.traffic.receivedBytes += data.byteLength;
-      inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(applyThrottled, fail);
+      inbox = session
+        .receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary)
+        .then(applyThrottled, fail);
     });
   }
 }

@@ -88,7 +88,8 @@ export class Coordinator {
 
   /** @throws TypeError / RangeError for bad options */
   constructor(private readonly options: CoordinatorOptions) {
-    if (options.local.length === 0 && !options.network) throw new RangeError('a run without a network needs at least one local thread');
+    if (options.local.length === 0 && !options.network)
+      throw new RangeError('a run without a network needs at least one local thread');
     // A source admitted while step k is computed takes shards from step k+1 (steps are
     // numbered from 1 in logs; the trainer asks for active sources as each step starts).
     this.membership = new Membership(
@@ -96,12 +97,20 @@ export class Coordinator {
       {
         log: options.log,
         nextStep: () => this.trainer.state().step + (this.inFlight ? 1 : 0),
-        joined: (w, fromStep) => this.events.emit('joined', { id: w.id, name: w.name, threads: w.threads, backend: w.backend, fromStep }),
-        departed: (w, state, reason) => this.events.emit(state === 'LEFT' ? 'left' : 'dropped', { id: w.id, name: w.name, reason }),
+        joined: (w, fromStep) =>
+          this.events.emit('joined', { id: w.id, name: w.name, threads: w.threads, backend: w.backend, fromStep }),
+        departed: (w, state, reason) =>
+          this.events.emit(state === 'LEFT' ? 'left' : 'dropped', { id: w.id, name: w.name, reason }),
       },
       { maxDepartedWorkers: options.network?.maxDepartedWorkers },
     );
-    this.trainer = new Trainer(options.spec, options.data, this.membership, options.training, options.updateBackend ?? null);
+    this.trainer = new Trainer(
+      options.spec,
+      options.data,
+      this.membership,
+      options.training,
+      options.updateBackend ?? null,
+    );
     this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
     this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];
     if (options.resume) this.trainer.restore(options.resume.state);
@@ -127,7 +136,14 @@ export class Coordinator {
       config: { seed: o.seed, shuffle: o.shuffle, blockRows: DEFAULT_BLOCK_ROWS },
       dataset: {
         bytes,
-        descriptor: { fingerprint: this.options.dataFingerprint, count: data.count, featureCount: data.featureCount, classCount: data.classCount, bytes: bytes.length, name: this.options.dataName },
+        descriptor: {
+          fingerprint: this.options.dataFingerprint,
+          count: data.count,
+          featureCount: data.featureCount,
+          classCount: data.classCount,
+          bytes: bytes.length,
+          name: this.options.dataName,
+        },
       },
       limits: this.limits,
       membership: this.membership,
@@ -175,11 +191,20 @@ export class Coordinator {
         onStep: async (info) => {
           this.inFlight = false;
           const t = this.server?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
-          const traffic = { sentBytes: t.sentBytes - this.trafficAtStep.sentBytes, receivedBytes: t.receivedBytes - this.trafficAtStep.receivedBytes };
+          const traffic = {
+            sentBytes: t.sentBytes - this.trafficAtStep.sentBytes,
+            receivedBytes: t.receivedBytes - this.trafficAtStep.receivedBytes,
+          };
           this.trafficAtStep = { ...t };
           this.lastTraffic = traffic;
           this.minibatchCost.push(info.cost);
-          this.lastStep = { step: info.step + 1, epoch: info.epoch, batch: info.batch, cost: info.cost, samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9) };
+          this.lastStep = {
+            step: info.step + 1,
+            epoch: info.epoch,
+            batch: info.batch,
+            cost: info.cost,
+            samplesPerSecond: info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9),
+          };
           this.events.emit('step', { ...info, traffic });
           await hooks.onStep?.(info);
           if (every > 0 && (info.step + 1) % every === 0) this.tryCheckpoint(every);

@@ -111,8 +111,12 @@ export async function createRun(options: RunOptions): Promise<Run> {
   // network and runs every local thread in the pool.
   const computeHere = !o.network && o.threads > 0;
   const poolThreads = computeHere ? o.threads - 1 : o.threads;
-  const pool = poolThreads > 0 ? new LocalPool({ spec, data: train, backend: backend.name, threads: poolThreads }) : null;
-  const local: GradientSource[] = [...(pool?.lanes ?? []), ...(computeHere ? [new InProcessSource({ spec, data: train, backend })] : [])];
+  const pool =
+    poolThreads > 0 ? new LocalPool({ spec, data: train, backend: backend.name, threads: poolThreads }) : null;
+  const local: GradientSource[] = [
+    ...(pool?.lanes ?? []),
+    ...(computeHere ? [new InProcessSource({ spec, data: train, backend })] : []),
+  ];
   let coordinator: Coordinator;
   try {
     coordinator = new Coordinator({
@@ -134,7 +138,10 @@ export async function createRun(options: RunOptions): Promise<Run> {
         const due = epoch === epochs - 1 || (o.evaluateEvery > 0 && (epoch + 1) % o.evaluateEvery === 0);
         if (!due) return null;
         const cost = coordinator.trainer.options.cost;
-        const ev = { train: evaluate(backend, spec, params, train, cost), test: test ? evaluate(backend, spec, params, test, cost) : null };
+        const ev = {
+          train: evaluate(backend, spec, params, train, cost),
+          test: test ? evaluate(backend, spec, params, test, cost) : null,
+        };
         return { trainAccuracy: ev.train.accuracy, testAccuracy: ev.test?.accuracy, testCost: ev.test?.cost };
       },
     });

@@ -10,7 +10,12 @@
  * low (issue 16 item 14: a 1024 limit, ~1000 idle connections, then EMFILE at a checkpoint).
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits, type ConnectionLimitsOptions, type ResolvedConnectionLimitsOptions } from './connection-limits.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  resolveConnectionLimits,
+  type ConnectionLimitsOptions,
+  type ResolvedConnectionLimitsOptions,
+} from './connection-limits.js';
 
 export interface OpenFileLimit {
   /** The limit the process runs under (Infinity: unlimited). */
@@ -47,13 +52,21 @@ export function readOpenFileLimit(): OpenFileLimit | null {
  * @returns the options, and one line to log when the limit lowered a default (else null)
  * @throws TypeError / RangeError for a bad option (resolveConnectionLimits)
  */
-export function fitConnectionLimits(options: ConnectionLimitsOptions, limit: OpenFileLimit | null): { options: ResolvedConnectionLimitsOptions; warning: string | null } {
+export function fitConnectionLimits(
+  options: ConnectionLimitsOptions,
+  limit: OpenFileLimit | null,
+): { options: ResolvedConnectionLimitsOptions; warning: string | null } {
   const given = resolveConnectionLimits(options);
   if (!limit || !Number.isFinite(limit.soft)) return { options: given, warning: null };
   const room = Math.max(1, Math.floor(limit.soft / UNAUTHENTICATED_SHARE));
   const total = options.maxUnauthenticated ?? Math.min(DEFAULT_CONNECTION_LIMITS.maxUnauthenticated, room);
-  const perAddress = options.maxUnauthenticatedPerAddress ?? Math.min(DEFAULT_CONNECTION_LIMITS.maxUnauthenticatedPerAddress, total);
-  const fitted = resolveConnectionLimits({ ...options, maxUnauthenticated: total, maxUnauthenticatedPerAddress: perAddress });
+  const perAddress =
+    options.maxUnauthenticatedPerAddress ?? Math.min(DEFAULT_CONNECTION_LIMITS.maxUnauthenticatedPerAddress, total);
+  const fitted = resolveConnectionLimits({
+    ...options,
+    maxUnauthenticated: total,
+    maxUnauthenticatedPerAddress: perAddress,
+  });
   const warning =
     total < DEFAULT_CONNECTION_LIMITS.maxUnauthenticated && options.maxUnauthenticated === undefined
       ? `the open-file limit is ${limit.soft} (hard ${limit.hard}), so at most ${total} unauthenticated connections are taken at once, not ${DEFAULT_CONNECTION_LIMITS.maxUnauthenticated} - help: raise the hard limit (ulimit -Hn as root, or LimitNOFILE= in a systemd unit)`

@@ -53,7 +53,12 @@ function checkPath(path: string): void {
 }
 
 /** Writes a JSON reply (the coordinator's HTTP answers are all JSON). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
 }
@@ -62,9 +67,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * Ends an upgrade request with a plain HTTP reply written on the socket (there is no
  * ServerResponse for an upgrade), as ws's `abortHandshake` does.
  */
-export function rejectUpgrade(socket: Duplex, status: number, statusText: string, body: unknown, headers: Record<string, string> = {}): void {
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  statusText: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const json = `${JSON.stringify(body)}\n`;
-  const lines = [`HTTP/1.1 ${status} ${statusText}`, 'Connection: close', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(json)}`];
+  const lines = [
+    `HTTP/1.1 ${status} ${statusText}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(json)}`,
+  ];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   socket.once('finish', () => socket.destroy());
   socket.once('error', () => socket.destroy());
@@ -117,7 +133,12 @@ export class HttpRoutes {
     if (!Number.isInteger(options.maxPayloadBytes) || options.maxPayloadBytes < 1) {
       throw new RangeError(`options.maxPayloadBytes must be a positive integer, got ${options.maxPayloadBytes}`);
     }
-    const route: UpgradeRoute = { path, handshake: options.handshake ?? true, wss: new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes }), handler };
+    const route: UpgradeRoute = {
+      path,
+      handshake: options.handshake ?? true,
+      wss: new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes }),
+      handler,
+    };
     route.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
       // ws throws an 'error' nobody listens to (an oversize frame, a bad opcode) out of its
       // parser: a handler that forgot to listen must not let one peer end the process.
@@ -151,7 +172,12 @@ export class HttpRoutes {
     const handler = methods?.get(req.method as HttpMethod);
     if (!methods || !handler) {
       if (methods) {
-        sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` }, { allow: [...methods.keys()].join(', ') });
+        sendJson(
+          res,
+          405,
+          { error: `${req.method} is not allowed on ${url.pathname}` },
+          { allow: [...methods.keys()].join(', ') },
+        );
         return;
       }
       const gets = [...this.http].filter(([, m]) => m.has('GET')).map(([path]) => `GET ${path}`);

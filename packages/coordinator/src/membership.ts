@@ -73,7 +73,8 @@ export class Membership implements SourceProvider {
     options: MembershipOptions = {},
   ) {
     const max = options.maxDepartedWorkers ?? DEFAULT_MAX_DEPARTED_WORKERS;
-    if (!(max === Infinity || (Number.isInteger(max) && max >= 0))) throw new RangeError(`options.maxDepartedWorkers must be a non-negative integer or Infinity, got ${max}`);
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 0)))
+      throw new RangeError(`options.maxDepartedWorkers must be a non-negative integer or Infinity, got ${max}`);
     this.maxDepartedWorkers = max;
   }
 
@@ -113,7 +114,9 @@ export class Membership implements SourceProvider {
     this.admitted++;
     const from = this.events.nextStep?.();
     const when = from === undefined ? '' : `; takes shards from step ${from + 1}`;
-    this.events.log(`worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined${when}; ${this.ready().length} ready`);
+    this.events.log(
+      `worker ${worker.id} (${worker.name}, ${worker.threads} thread${worker.threads === 1 ? '' : 's'}, ${worker.backend}) joined${when}; ${this.ready().length} ready`,
+    );
     this.events.joined?.(worker, from);
     const waiters = this.waiters;
     this.waiters = [];
@@ -128,7 +131,10 @@ export class Membership implements SourceProvider {
     // Every way a worker fails has already changed its state and logged one line; a source
     // still READY here failed some other way and is dropped now.
     if (source instanceof RemoteWorker && source.state === 'READY') {
-      const code = error instanceof GradswarmError && error.code === ErrorCode.RESULT_DISAGREES ? ProtocolErrorCode.RESULT_DISAGREES : ProtocolErrorCode.REJECTED;
+      const code =
+        error instanceof GradswarmError && error.code === ErrorCode.RESULT_DISAGREES
+          ? ProtocolErrorCode.RESULT_DISAGREES
+          : ProtocolErrorCode.REJECTED;
       source.drop(code, (error as Error)?.message ?? String(error));
     }
   }
@@ -148,7 +154,10 @@ export class Membership implements SourceProvider {
    */
   departed(worker: RemoteWorker, state: 'DROPPED' | 'LEFT', reason: string, logged = false): void {
     const wasReady = worker.state === 'READY';
-    if (wasReady && !logged) this.events.log(`worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`);
+    if (wasReady && !logged)
+      this.events.log(
+        `worker ${worker.id} ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}; ${this.ready().length - 1} ready`,
+      );
     worker.lost(state, reason);
     if (wasReady) this.events.departed?.(worker, state, reason);
     this.prune();
@@ -173,13 +182,19 @@ export class Membership implements SourceProvider {
       }
     }
     this.workers.length = kept;
-    if (this.history.length > this.maxDepartedWorkers) this.history.splice(0, this.history.length - this.maxDepartedWorkers);
+    if (this.history.length > this.maxDepartedWorkers)
+      this.history.splice(0, this.history.length - this.maxDepartedWorkers);
   }
 
   beginStep(step: number, sources: readonly GradientSource[]): void {
     const c = this.current;
     if (c && c.participants.length === sources.length && c.participants.every((p, i) => p === sources[i])) return;
-    this.current = Object.freeze({ round: c ? c.round + 1 : 0, fromStep: step, worldSize: sources.length, participants: Object.freeze([...sources]) });
+    this.current = Object.freeze({
+      round: c ? c.round + 1 : 0,
+      fromStep: step,
+      worldSize: sources.length,
+      participants: Object.freeze([...sources]),
+    });
   }
 
   /** The round of the step in progress (or the last one); null before the first step. */

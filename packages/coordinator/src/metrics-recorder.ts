@@ -54,10 +54,23 @@ export class MetricsRecorder {
 
   /** @param run the run's configuration, recorded as given */
   constructor(run: Record<string, unknown>) {
-    this.document = { format: 'gradswarm-metrics', version: 1, run, minibatchCost: [], minibatchEpoch: [], minibatchParticipants: [], minibatchTiming: [], epochs: [], summary: {} };
+    this.document = {
+      format: 'gradswarm-metrics',
+      version: 1,
+      run,
+      minibatchCost: [],
+      minibatchEpoch: [],
+      minibatchParticipants: [],
+      minibatchTiming: [],
+      epochs: [],
+      summary: {},
+    };
   }
 
-  recordStep(info: StepInfo, traffic: { sentBytes: number; receivedBytes: number } = { sentBytes: 0, receivedBytes: 0 }): void {
+  recordStep(
+    info: StepInfo,
+    traffic: { sentBytes: number; receivedBytes: number } = { sentBytes: 0, receivedBytes: 0 },
+  ): void {
     const c = info.timing.computeMs;
     const round = (x: number): number => Math.round(x * 1000) / 1000;
     this.document.minibatchTiming.push({
@@ -85,7 +98,14 @@ export class MetricsRecorder {
       events.on('step', (e) => this.recordStep(e, e.traffic)),
       events.on('epoch', (e) => {
         const ev = e.evaluation;
-        this.recordEpoch({ epoch: e.epoch, cost: e.cost, trainingMs: e.trainingMs, trainAccuracy: ev?.trainAccuracy, testAccuracy: ev?.testAccuracy, testCost: ev?.testCost });
+        this.recordEpoch({
+          epoch: e.epoch,
+          cost: e.cost,
+          trainingMs: e.trainingMs,
+          trainAccuracy: ev?.trainAccuracy,
+          testAccuracy: ev?.testAccuracy,
+          testCost: ev?.testCost,
+        });
       }),
     ];
     return () => offs.forEach((off) => off());

@@ -27,8 +27,13 @@ export function isOwnAddress(dialled: string, port: number, extraHosts: readonly
   const match = /^wss?:\/\/(\[[^\]]*\]|[^:/]*):(\d+)$/.exec(dialled);
   if (!match || Number(match[2]) !== port) return false;
   const host = unmapped(match[1].replace(/^\[(.*)\]$/, '$1').toLowerCase());
-  const own = new Set<string>(['localhost', hostname().toLowerCase(), ...extraHosts.map((h) => unmapped(h.toLowerCase()))]);
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) own.add(unmapped(i.address.toLowerCase()));
+  const own = new Set<string>([
+    'localhost',
+    hostname().toLowerCase(),
+    ...extraHosts.map((h) => unmapped(h.toLowerCase())),
+  ]);
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) own.add(unmapped(i.address.toLowerCase()));
   if (own.has(host)) return true;
   // 127.0.0.0/8 is all this machine.
   return isIP(host) === 4 && host.startsWith('127.');

@@ -8,8 +8,24 @@
  * States: JOINED (authenticated) → READY (holds the data set; takes shards) → DROPPED | LEFT.
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
-import { bytesToFloat32, float32ToBytes, ProtocolErrorCode, type ProtocolError, type ProtocolErrorCodeValue, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
-import { checkRequest, type GradientMode, type GradientRequest, type GradientSource, type ShardRange, type ShardStats, type StepTask } from '@gradswarm/worker';
+import {
+  bytesToFloat32,
+  float32ToBytes,
+  ProtocolErrorCode,
+  type ProtocolError,
+  type ProtocolErrorCodeValue,
+  type ResultMessage,
+  type StepMessage,
+} from '@gradswarm/protocol';
+import {
+  checkRequest,
+  type GradientMode,
+  type GradientRequest,
+  type GradientSource,
+  type ShardRange,
+  type ShardStats,
+  type StepTask,
+} from '@gradswarm/worker';
 
 export type RemoteWorkerState = 'JOINED' | 'READY' | 'DROPPED' | 'LEFT';
 
@@ -83,7 +99,13 @@ export class RemoteWorker implements GradientSource {
     clearTimeout(p.timer);
     this.pending = null;
     // The worker's compute time covers all shards of the message; it is reported on the first.
-    p.resolve(result.lossSums.map((lossSum, k) => ({ lossSum, count: result.counts[k], ...(k === 0 ? { computeMs: result.computeMs } : {}) })));
+    p.resolve(
+      result.lossSums.map((lossSum, k) => ({
+        lossSum,
+        count: result.counts[k],
+        ...(k === 0 ? { computeMs: result.computeMs } : {}),
+      })),
+    );
   }
 
   /**
@@ -102,7 +124,12 @@ export class RemoteWorker implements GradientSource {
   lost(state: 'DROPPED' | 'LEFT', reason: string): void {
     if (this.state === 'DROPPED' || this.state === 'LEFT') return;
     this.state = state;
-    this.failPending(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}`));
+    this.failPending(
+      new GradswarmError(
+        ErrorCode.WORKER_LOST,
+        `${this.label} (${this.name}) ${state === 'LEFT' ? 'left' : 'was lost'}: ${reason}`,
+      ),
+    );
   }
 
   /** Drops the worker: logs why, closes its connection with the code's close code, fails what is in flight. */
@@ -113,15 +140,27 @@ export class RemoteWorker implements GradientSource {
     this.link.close(code, reason);
   }
 
-  private enqueue(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: GradientMode): Promise<ShardStats[]> {
+  private enqueue(
+    task: StepTask,
+    shards: readonly ShardRange[],
+    grads: readonly Float32Array[],
+    reduce: GradientMode,
+  ): Promise<ShardStats[]> {
     const run = this.queue.then(() => this.request(task, shards, grads, reduce));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private request(task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[], reduce: GradientMode): Promise<ShardStats[]> {
+  private request(
+    task: StepTask,
+    shards: readonly ShardRange[],
+    grads: readonly Float32Array[],
+    reduce: GradientMode,
+  ): Promise<ShardStats[]> {
     if (this.state !== 'READY') {
-      return Promise.reject(new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) is no longer connected`));
+      return Promise.reject(
+        new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) is no longer connected`),
+      );
     }
     const version = task.weightsVersion;
     return new Promise<ShardStats[]>((resolve, reject) => {
@@ -136,7 +175,15 @@ export class RemoteWorker implements GradientSource {
       const weights = this.heldVersion === version ? undefined : float32ToBytes(task.weights);
       // The wire step is the trainer's global step: in synchronous SGD the weights version is the
       // number of optimizer steps taken before this one.
-      this.link.sendStep({ step: version, version, weights, epoch: task.epoch, batch: task.batch, shards: shards.map((s) => ({ offset: s.offset, count: s.count })), reduce });
+      this.link.sendStep({
+        step: version,
+        version,
+        weights,
+        epoch: task.epoch,
+        batch: task.batch,
+        shards: shards.map((s) => ({ offset: s.offset, count: s.count })),
+        reduce,
+      });
       // The worker keeps what it was sent; if the step fails it is dropped anyway.
       this.heldVersion = version;
     });

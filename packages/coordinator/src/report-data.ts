@@ -35,9 +35,18 @@ function squareSide(n: number): number {
 }
 
 /** Bytes 0..255 of `rows` vectors, each scaled by the given range. */
-function quantise(values: ArrayLike<number>, offset: number, size: number, low: number, high: number, out: Uint8Array, at: number): void {
+function quantise(
+  values: ArrayLike<number>,
+  offset: number,
+  size: number,
+  low: number,
+  high: number,
+  out: Uint8Array,
+  at: number,
+): void {
   const span = high - low || 1;
-  for (let i = 0; i < size; i++) out[at + i] = Math.max(0, Math.min(255, Math.round(((values[offset + i] - low) / span) * 255)));
+  for (let i = 0; i < size; i++)
+    out[at + i] = Math.max(0, Math.min(255, Math.round(((values[offset + i] - low) / span) * 255)));
 }
 
 function imageSet(data: LabeledSamples, indices: readonly number[], predicted?: number[]): ImageSet {
@@ -54,7 +63,14 @@ function imageSet(data: LabeledSamples, indices: readonly number[], predicted?: 
   }
   const bytes = new Uint8Array(indices.length * size);
   indices.forEach((i, k) => quantise(data.features, i * size, size, low, high, bytes, k * size));
-  return { size, width: side || size, height: side ? side : 1, pixels: Buffer.from(bytes).toString('base64'), labels: indices.map((i) => data.labels[i]), ...(predicted ? { predicted } : {}) };
+  return {
+    size,
+    width: side || size,
+    height: side ? side : 1,
+    pixels: Buffer.from(bytes).toString('base64'),
+    labels: indices.map((i) => data.labels[i]),
+    ...(predicted ? { predicted } : {}),
+  };
 }
 
 /**
@@ -72,10 +88,18 @@ export function collectReportData(
   confusionOn: 'test' | 'train',
   limit = 100,
 ): ReportData {
-  const samples = imageSet(train, Array.from({ length: Math.min(limit, train.count) }, (_, i) => i));
+  const samples = imageSet(
+    train,
+    Array.from({ length: Math.min(limit, train.count) }, (_, i) => i),
+  );
   const wrong: number[] = [];
-  for (let i = 0; i < evaluated.count && wrong.length < limit; i++) if (predictions[i] !== evaluated.labels[i]) wrong.push(i);
-  const misclassified = imageSet(evaluated, wrong, wrong.map((i) => predictions[i]));
+  for (let i = 0; i < evaluated.count && wrong.length < limit; i++)
+    if (predictions[i] !== evaluated.labels[i]) wrong.push(i);
+  const misclassified = imageSet(
+    evaluated,
+    wrong,
+    wrong.map((i) => predictions[i]),
+  );
   const nIn = layers[0];
   const hidden = layers[1];
   const side = squareSide(nIn);
@@ -90,6 +114,12 @@ export function collectReportData(
     }
     quantise(params, offset, nIn, low, high, tiles, h * nIn);
   }
-  const firstLayer: ImageSet = { size: nIn, width: side || nIn, height: side ? side : 1, pixels: Buffer.from(tiles).toString('base64'), labels: Array.from({ length: hidden }, (_, h) => h) };
+  const firstLayer: ImageSet = {
+    size: nIn,
+    width: side || nIn,
+    height: side ? side : 1,
+    pixels: Buffer.from(tiles).toString('base64'),
+    labels: Array.from({ length: hidden }, (_, h) => h),
+  };
   return { samples, misclassified, confusion, confusionOn, firstLayer };
 }

@@ -80,8 +80,12 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       if (verdict !== null) [suspect, why] = [i, verdict];
     }
     if (suspect < 0) {
-      const culprit = overflowCulprit(step.results.map((r) => r.lossSum), summaries);
-      if (culprit >= 0 && open(culprit)) [suspect, why] = [culprit, "the step's sums overflow and this shard holds their largest term"];
+      const culprit = overflowCulprit(
+        step.results.map((r) => r.lossSum),
+        summaries,
+      );
+      if (culprit >= 0 && open(culprit))
+        [suspect, why] = [culprit, "the step's sums overflow and this shard holds their largest term"];
     }
     if (suspect < 0) {
       ctx.screen.accept(summaries.filter((_, i) => !unsettled.has(i)));
@@ -104,9 +108,15 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       }
       const diff = compareResults(sent, redo, redo.exact ? null : tolerance);
       if (diff === null) {
-        log(`${shard} from ${sender.label}: ${why}; ${checker.label} recomputed the same result${redo.exact ? ' bit for bit' : ''}; accepted`);
+        log(
+          `${shard} from ${sender.label}: ${why}; ${checker.label} recomputed the same result${redo.exact ? ' bit for bit' : ''}; accepted`,
+        );
         // Two sources against each: the checkers that disagreed computed it wrong.
-        for (const d of dissent) await drop(d.checker, `its recomputation of ${shard} disagrees with those of ${sender.label} and ${checker.label}`);
+        for (const d of dissent)
+          await drop(
+            d.checker,
+            `its recomputation of ${shard} disagrees with those of ${sender.label} and ${checker.label}`,
+          );
         cleared.add(suspect);
         settled = true;
         break;
@@ -118,17 +128,27 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       }
       // One untrusted word against another settles nothing; two that agree do.
       const same = (d: { checker: GradientSource; redo: Recomputed }): boolean =>
-        compareResults(d.redo, redo, d.redo.exact && redo.exact && d.checker.backend === checker.backend ? null : tolerance) === null;
+        compareResults(
+          d.redo,
+          redo,
+          d.redo.exact && redo.exact && d.checker.backend === checker.backend ? null : tolerance,
+        ) === null;
       const ally = dissent.find(same);
       if (ally) {
-        await drop(sender, `${ally.checker.label}'s and ${checker.label}'s recomputations of ${shard} agree and disagree with it: ${diff}; ${why}`);
+        await drop(
+          sender,
+          `${ally.checker.label}'s and ${checker.label}'s recomputations of ${shard} agree and disagree with it: ${diff}; ${why}`,
+        );
         settled = true;
         break;
       }
       dissent.push({ checker, redo });
     }
     if (!settled) {
-      const whom = dissent.length === 0 ? 'no other source could check it' : `${dissent.map((d) => d.checker.label).join(' and ')} disagreed but no third source settled it`;
+      const whom =
+        dissent.length === 0
+          ? 'no other source could check it'
+          : `${dissent.map((d) => d.checker.label).join(' and ')} disagreed but no third source settled it`;
       log(`${shard} from ${sender.label}: ${why}; ${whom}; accepted unchecked`);
       cleared.add(suspect);
       unsettled.add(suspect);
@@ -137,7 +157,11 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
 }
 
 /** Sources that may check `sender`'s result: the active others, trusted first, in provider order. */
-function checkers(provider: SourceProvider, sender: GradientSource, trusted: (s: GradientSource) => boolean): GradientSource[] {
+function checkers(
+  provider: SourceProvider,
+  sender: GradientSource,
+  trusted: (s: GradientSource) => boolean,
+): GradientSource[] {
   const others = provider.active().filter((s) => s !== sender);
   return [...others.filter(trusted), ...others.filter((s) => !trusted(s))];
 }
@@ -149,11 +173,17 @@ function checkers(provider: SourceProvider, sender: GradientSource, trusted: (s:
  * arithmetic, so the same bits. Parts go one at a time through one scratch buffer, so memory
  * stays at two gradients whatever the sender claims its thread count is.
  */
-async function recompute(checker: GradientSource, task: StepTask, shard: ShardRange, by: ComputedBy): Promise<Recomputed> {
+async function recompute(
+  checker: GradientSource,
+  task: StepTask,
+  shard: ShardRange,
+  by: ComputedBy,
+): Promise<Recomputed> {
   const P = task.weights.length;
   const sameBackend = checker.backend === by.source.backend;
   // Every source computes a part whole in `each` mode.
-  const computeWhole = (part: ShardRange, into: Float32Array): Promise<GradientStats> => computeShard(checker, { ...task, ...part }, into);
+  const computeWhole = (part: ShardRange, into: Float32Array): Promise<GradientStats> =>
+    computeShard(checker, { ...task, ...part }, into);
   const parts = by.whole ? [shard] : sumParts(shard, by.source.threads);
   const scratch = new Float32Array(P);
   if (parts.length === 1) {

@@ -34,7 +34,11 @@ export interface ScreenOptions {
 
 export type ResolvedScreenOptions = Required<ScreenOptions>;
 
-export const DEFAULT_SCREEN_OPTIONS: ResolvedScreenOptions = Object.freeze({ factor: 1000, windowSize: 256, tolerance: 0.01 });
+export const DEFAULT_SCREEN_OPTIONS: ResolvedScreenOptions = Object.freeze({
+  factor: 1000,
+  windowSize: 256,
+  tolerance: 0.01,
+});
 
 /** Largest finite float32: a gradient sum past it is Infinity. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -46,8 +50,10 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export function resolveScreenOptions(options: ScreenOptions = {}): ResolvedScreenOptions {
   const o = { ...DEFAULT_SCREEN_OPTIONS, ...options };
   if (!(o.factor > 1)) throw new RangeError(`options.factor must be above 1, got ${o.factor}`);
-  if (!Number.isInteger(o.windowSize) || o.windowSize < 1) throw new RangeError(`options.windowSize must be a positive integer, got ${o.windowSize}`);
-  if (!(o.tolerance >= 0 && o.tolerance < 1)) throw new RangeError(`options.tolerance must be in [0, 1), got ${o.tolerance}`);
+  if (!Number.isInteger(o.windowSize) || o.windowSize < 1)
+    throw new RangeError(`options.windowSize must be a positive integer, got ${o.windowSize}`);
+  if (!(o.tolerance >= 0 && o.tolerance < 1))
+    throw new RangeError(`options.tolerance must be in [0, 1), got ${o.tolerance}`);
   return Object.freeze(o);
 }
 
@@ -121,7 +127,8 @@ export class RecentValues {
 
   /** @throws RangeError if capacity is not a positive integer */
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.ring = new Float64Array(capacity);
   }
 
@@ -149,8 +156,10 @@ export class RecentValues {
  */
 export function rangeVerdict(what: string, value: number, reference: Middle, factor: number): string | null {
   if (!Number.isFinite(factor)) return null;
-  if (value > factor * reference.lower) return `${what} ${fmt(value)} is above ${factor}x the recent median ${fmt(reference.lower)}`;
-  if (value * factor < reference.upper) return `${what} ${fmt(value)} is below 1/${factor} of the recent median ${fmt(reference.upper)}`;
+  if (value > factor * reference.lower)
+    return `${what} ${fmt(value)} is above ${factor}x the recent median ${fmt(reference.lower)}`;
+  if (value * factor < reference.upper)
+    return `${what} ${fmt(value)} is below 1/${factor} of the recent median ${fmt(reference.upper)}`;
   return null;
 }
 
@@ -196,7 +205,8 @@ export function compareResults(a: ShardResult, b: ShardResult, tolerance: number
     return null;
   }
   const lossScale = Math.max(Math.abs(a.lossSum), Math.abs(b.lossSum));
-  if (Math.abs(a.lossSum - b.lossSum) > tolerance * lossScale) return `loss sum ${fmt(a.lossSum)} against ${fmt(b.lossSum)}`;
+  if (Math.abs(a.lossSum - b.lossSum) > tolerance * lossScale)
+    return `loss sum ${fmt(a.lossSum)} against ${fmt(b.lossSum)}`;
   let diff = 0;
   for (let j = 0; j < a.grad.length; j++) {
     const d = a.grad[j] - b.grad[j];
@@ -204,7 +214,8 @@ export function compareResults(a: ShardResult, b: ShardResult, tolerance: number
   }
   const na = gradientNorm(a.grad);
   const nb = gradientNorm(b.grad);
-  if (Math.sqrt(diff) > tolerance * Math.max(na, nb)) return `gradient norm ${fmt(na)} against ${fmt(nb)}, difference ${fmt(Math.sqrt(diff))} (tolerance ${tolerance})`;
+  if (Math.sqrt(diff) > tolerance * Math.max(na, nb))
+    return `gradient norm ${fmt(na)} against ${fmt(nb)}, difference ${fmt(Math.sqrt(diff))} (tolerance ${tolerance})`;
   return null;
 }
 
@@ -241,7 +252,10 @@ export class ResultScreen {
   /** Why a summary is out of range of the references, or null if it is not. */
   verdict(summary: ShardSummary, references: StepReferences): string | null {
     const f = this.options.factor;
-    return rangeVerdict('loss per sample', summary.lossPerSample, references.loss, f) ?? rangeVerdict('gradient norm per sample', summary.normPerSample, references.norm, f);
+    return (
+      rangeVerdict('loss per sample', summary.lossPerSample, references.loss, f) ??
+      rangeVerdict('gradient norm per sample', summary.normPerSample, references.norm, f)
+    );
   }
 
   /** Remembers accepted results (the window keeps the newest `windowSize`). */
@@ -260,5 +274,7 @@ export class ResultScreen {
 
 function fmt(x: number): string {
   if (x === 0) return '0';
-  return Number.isFinite(x) && Math.abs(x) < 1e6 && Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(3);
+  return Number.isFinite(x) && Math.abs(x) < 1e6 && Math.abs(x) >= 1e-3
+    ? String(Number(x.toPrecision(4)))
+    : x.toExponential(3);
 }

@@ -57,7 +57,11 @@ export function contiguousGroups(counts: readonly number[]): number[][] {
 }
 
 /** Computes every shard of a plan; resolves with their statistics in shard order. */
-export async function runStep(plan: StepPlan, provider: SourceProvider, events: SchedulerEvents = {}): Promise<GradientStats[]> {
+export async function runStep(
+  plan: StepPlan,
+  provider: SourceProvider,
+  events: SchedulerEvents = {},
+): Promise<GradientStats[]> {
   const results: GradientStats[] = new Array(plan.shards.length);
   const computedBy: ComputedBy[] = new Array(plan.shards.length);
 
@@ -69,9 +73,17 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
       await provider.waitForSource();
       others = provider.active().filter((s) => s !== source);
     }
-    const counts = proportionalShards(indices.length, others.map(() => 1));
+    const counts = proportionalShards(
+      indices.length,
+      others.map(() => 1),
+    );
     const groups = contiguousGroups(counts).map((g) => g.map((k) => indices[k]));
-    events.onReassigned?.(source, err, indices, others.filter((_, j) => groups[j].length > 0));
+    events.onReassigned?.(
+      source,
+      err,
+      indices,
+      others.filter((_, j) => groups[j].length > 0),
+    );
     await Promise.all(others.map((other, j) => runGroup(other, groups[j])));
   };
 
@@ -91,11 +103,28 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
       // One shard in sum mode is that shard's gradient in its own buffer: either way every
       // buffer k of the request is shard indices[k]'s. A sum is whole only from one thread.
       const mode = plan.whole || indices.length > 1 ? 'each' : 'sum';
-      const onReady = events.onGradientReady && ((k: number, from: number, to: number) => events.onGradientReady!(indices[k], from, to));
-      const stats = await source.compute({ task: plan.task, shards: indices.map((i) => plan.shards[i]), mode, grads: indices.map((i) => plan.grads[i]), ...(onReady ? { onReady } : {}) });
-      indices.forEach((i, k) => ((results[i] = note(stats[k])), (computedBy[i] = { source, whole: mode === 'each' || source.threads === 1 })));
+      const onReady =
+        events.onGradientReady &&
+        ((k: number, from: number, to: number) => events.onGradientReady!(indices[k], from, to));
+      const stats = await source.compute({
+        task: plan.task,
+        shards: indices.map((i) => plan.shards[i]),
+        mode,
+        grads: indices.map((i) => plan.grads[i]),
+        ...(onReady ? { onReady } : {}),
+      });
+      indices.forEach(
+        (i, k) => (
+          (results[i] = note(stats[k])), (computedBy[i] = { source, whole: mode === 'each' || source.threads === 1 })
+        ),
+      );
       const wallMs = performance.now() - started;
-      events.onMeasured?.(source, indices.reduce((sum, i) => sum + plan.shards[i].count, 0), wallMs, reported ? computeMs : wallMs);
+      events.onMeasured?.(
+        source,
+        indices.reduce((sum, i) => sum + plan.shards[i].count, 0),
+        wallMs,
+        reported ? computeMs : wallMs,
+      );
     } catch (err) {
       if (!isRecoverable(err)) throw err;
       await reassign(source, err, indices);
@@ -103,6 +132,10 @@ export async function runStep(plan: StepPlan, provider: SourceProvider, events: 
   };
 
   await Promise.all(plan.assignment.map(({ source, shards }) => runGroup(source, shards)));
-  if (plan.screen) await checkStepResults({ task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy }, { screen: plan.screen, provider, reassign });
+  if (plan.screen)
+    await checkStepResults(
+      { task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy },
+      { screen: plan.screen, provider, reassign },
+    );
   return results;
 }

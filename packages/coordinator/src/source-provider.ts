@@ -29,7 +29,12 @@ export interface SourceProvider {
 }
 
 /** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */
-export const RECOVERABLE_CODES: ReadonlySet<string> = new Set([ErrorCode.WORKER_LOST, ErrorCode.STEP_TIMEOUT, ErrorCode.WORKER_REJECTED, ErrorCode.RESULT_DISAGREES]);
+export const RECOVERABLE_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.WORKER_LOST,
+  ErrorCode.STEP_TIMEOUT,
+  ErrorCode.WORKER_REJECTED,
+  ErrorCode.RESULT_DISAGREES,
+]);
 
 /** Whether a source's error is recoverable (see RECOVERABLE_CODES); anything else fails the run. */
 export function isRecoverable(error: unknown): boolean {
@@ -53,6 +58,8 @@ export class StaticSourceProvider implements SourceProvider {
   }
 
   waitForSource(): Promise<void> {
-    return this.active().length > 0 ? Promise.resolve() : Promise.reject(this.lastError ?? new Error('no gradient source is left'));
+    return this.active().length > 0
+      ? Promise.resolve()
+      : Promise.reject(this.lastError ?? new Error('no gradient source is left'));
   }
 }

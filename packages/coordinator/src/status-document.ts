@@ -96,7 +96,12 @@ export interface MembershipStatus {
  * Builds the document.
  * @param nowMs the clock `lastSeenMsAgo` is measured against [Date.now()]
  */
-export function buildStatusDocument(run: RunStatus, membership: MembershipStatus, unauthenticatedConnections: number, nowMs = Date.now()): StatusDocument {
+export function buildStatusDocument(
+  run: RunStatus,
+  membership: MembershipStatus,
+  unauthenticatedConnections: number,
+  nowMs = Date.now(),
+): StatusDocument {
   return {
     format: STATUS_FORMAT,
     version: STATUS_VERSION,

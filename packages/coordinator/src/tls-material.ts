@@ -19,7 +19,8 @@ export interface TlsMaterial {
 }
 
 const text = (pem: string | Buffer): string => (typeof pem === 'string' ? pem : pem.toString('latin1'));
-const firstLine = (err: unknown): string => ((err as Error)?.message ?? String(err)).split('\n')[0].replace(/^error:[0-9A-F]+:/, '');
+const firstLine = (err: unknown): string =>
+  ((err as Error)?.message ?? String(err)).split('\n')[0].replace(/^error:[0-9A-F]+:/, '');
 
 /**
  * Checks that `cert` is a PEM certificate, `key` a PEM private key, and that the key belongs to
@@ -51,14 +52,25 @@ export function checkTlsMaterial(material: TlsMaterial): string {
     createPrivateKey(material.key);
   } catch (err) {
     const pem = text(material.key);
-    if (pem.includes('-----BEGIN CERTIFICATE-----')) fail(`${keyName} holds a certificate, not a private key - help: are the certificate and the key swapped?`, err);
-    if (pem.includes('ENCRYPTED')) fail(`${keyName} is encrypted with a passphrase - help: give an unencrypted copy (openssl pkey -in KEY -out PLAIN)`, err);
-    fail(`${keyName} is not a PEM private key (${firstLine(err)}) - help: give the file that begins with -----BEGIN PRIVATE KEY-----`, err);
+    if (pem.includes('-----BEGIN CERTIFICATE-----'))
+      fail(`${keyName} holds a certificate, not a private key - help: are the certificate and the key swapped?`, err);
+    if (pem.includes('ENCRYPTED'))
+      fail(
+        `${keyName} is encrypted with a passphrase - help: give an unencrypted copy (openssl pkey -in KEY -out PLAIN)`,
+        err,
+      );
+    fail(
+      `${keyName} is not a PEM private key (${firstLine(err)}) - help: give the file that begins with -----BEGIN PRIVATE KEY-----`,
+      err,
+    );
   }
   try {
     createSecureContext({ cert: material.cert, key: material.key });
   } catch (err) {
-    fail(`${keyName} is not the private key of ${certName} (${firstLine(err)}) - help: give the key the certificate was made with`, err);
+    fail(
+      `${keyName} is not the private key of ${certName} (${firstLine(err)}) - help: give the key the certificate was made with`,
+      err,
+    );
   }
   return fingerprint;
 }

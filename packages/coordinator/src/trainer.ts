@@ -35,7 +35,12 @@ import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
-import { optimizerOptionsOf, resolveTrainingOptions, type ResolvedTrainingOptions, type TrainingOptions } from './training-options.js';
+import {
+  optimizerOptionsOf,
+  resolveTrainingOptions,
+  type ResolvedTrainingOptions,
+  type TrainingOptions,
+} from './training-options.js';
 
 /** Reported after every optimizer step. */
 export interface StepInfo {
@@ -155,21 +160,33 @@ export class Trainer {
   ) {
     this.spec = validateModelSpec(spec);
     this.options = resolveTrainingOptions(options);
-    if (Array.isArray(sources) && sources.length === 0) throw new RangeError('sources must hold at least one gradient source');
+    if (Array.isArray(sources) && sources.length === 0)
+      throw new RangeError('sources must hold at least one gradient source');
     if (data.count === 0) throw new RangeError('the training data holds no samples');
     if (data.featureCount !== this.spec.layers[0]) {
-      throw new RangeError(`the data has ${data.featureCount} features but the input layer has ${this.spec.layers[0]} units`);
+      throw new RangeError(
+        `the data has ${data.featureCount} features but the input layer has ${this.spec.layers[0]} units`,
+      );
     }
     const P = parameterCount(this.spec.layers);
     this.data = data;
     this.provider = Array.isArray(sources) ? new StaticSourceProvider(sources) : (sources as SourceProvider);
     this.params = new Float32Array(P);
-    initializeParameters(this.spec.layers, this.options.init, Rng.derive(this.options.seed, 0), this.params, this.options.initEpsilon);
+    initializeParameters(
+      this.spec.layers,
+      this.options.init,
+      Rng.derive(this.options.seed, 0),
+      this.params,
+      this.options.initEpsilon,
+    );
     this.optimizer = createOptimizer(P, optimizerOptionsOf(this.options), updateBackend);
     this.reducer = reducer ?? new StarReducer(updateBackend);
     this.grad = new Float32Array(P);
     const o = this.options;
-    this.batches = minibatchBounds(data.count, o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize });
+    this.batches = minibatchBounds(
+      data.count,
+      o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize },
+    );
   }
 
   /** The state after the last completed step, for a checkpoint (copies the buffers). */
@@ -183,12 +200,20 @@ export class Trainer {
    */
   restore(state: TrainerState): void {
     if (state.params.length !== this.params.length) {
-      throw new RangeError(`the saved state holds ${state.params.length} parameters, the model has ${this.params.length}`);
+      throw new RangeError(
+        `the saved state holds ${state.params.length} parameters, the model has ${this.params.length}`,
+      );
     }
     // batch === batches.length: saved after an epoch's last step, before the epoch ended (issue 16
     // item 15); run() then ends that epoch first, as the uninterrupted run did.
-    if (state.epoch > this.options.epochs || state.batch > this.batches.length || (state.epoch === this.options.epochs && state.batch > 0)) {
-      throw new RangeError(`the saved state is at epoch ${state.epoch + 1} batch ${state.batch + 1}, past this run's plan`);
+    if (
+      state.epoch > this.options.epochs ||
+      state.batch > this.batches.length ||
+      (state.epoch === this.options.epochs && state.batch > 0)
+    ) {
+      throw new RangeError(
+        `the saved state is at epoch ${state.epoch + 1} batch ${state.batch + 1}, past this run's plan`,
+      );
     }
     this.optimizer.restore(state.optimizer);
     this.params.set(state.params);
@@ -215,8 +240,20 @@ export class Trainer {
         hooks.onStepStart?.(pos.step);
         const started = performance.now();
         const { start, count } = this.batches[pos.batch];
-        const learningRate = learningRateAt({ learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind }, epoch, pos.step);
-        const { cost, participants, computeMs, reduceUpdateMs } = await this.step(epoch, pos.batch, order, start, count, learningRate, hooks);
+        const learningRate = learningRateAt(
+          { learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind },
+          epoch,
+          pos.step,
+        );
+        const { cost, participants, computeMs, reduceUpdateMs } = await this.step(
+          epoch,
+          pos.batch,
+          order,
+          start,
+          count,
+          learningRate,
+          hooks,
+        );
         const totalMs = performance.now() - started;
         pos.trainingMs += totalMs;
         pos.samplesSeen += count;
@@ -224,7 +261,17 @@ export class Trainer {
         costSum += cost;
         costs++;
         const timing = { totalMs, computeMs, reduceUpdateMs };
-        const info = { epoch, batch: pos.batch, batchesPerEpoch: this.batches.length, step: pos.step, cost, learningRate, samples: count, participants, timing };
+        const info = {
+          epoch,
+          batch: pos.batch,
+          batchesPerEpoch: this.batches.length,
+          step: pos.step,
+          cost,
+          learningRate,
+          samples: count,
+          participants,
+          timing,
+        };
         pos.step++;
         pos.batch++;
         await hooks.onStep?.({ ...info, samplesSeen: pos.samplesSeen, trainingMs: pos.trainingMs });
@@ -232,7 +279,12 @@ export class Trainer {
       if (pos.batch < this.batches.length) break; // stopped, or maxSteps reached mid-epoch
       pos.epoch++;
       pos.batch = 0;
-      await hooks.onEpoch?.({ epoch, cost: costs > 0 ? costSum / costs : pos.lastCost, params: this.params, trainingMs: pos.trainingMs });
+      await hooks.onEpoch?.({
+        epoch,
+        cost: costs > 0 ? costSum / costs : pos.lastCost,
+        params: this.params,
+        trainingMs: pos.trainingMs,
+      });
     }
     return {
       params: this.params,
@@ -256,11 +308,20 @@ export class Trainer {
   }
 
   private gradBuffers(n: number): Float32Array[] {
-    while (this.shardGrads.length < n) this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : new Float32Array(this.grad.length));
+    while (this.shardGrads.length < n)
+      this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : new Float32Array(this.grad.length));
     return this.shardGrads.slice(0, n);
   }
 
-  private async step(epoch: number, batch: number, order: Uint32Array, start: number, count: number, learningRate: number, hooks: SchedulerEvents) {
+  private async step(
+    epoch: number,
+    batch: number,
+    order: Uint32Array,
+    start: number,
+    count: number,
+    learningRate: number,
+    hooks: SchedulerEvents,
+  ) {
     let sources = this.provider.active();
     while (sources.length === 0) {
       await this.provider.waitForSource();
@@ -269,8 +330,14 @@ export class Trainer {
     this.provider.beginStep?.(this.position.step, sources);
     const weights = this.shardWeights(sources);
     // Default mode: one shard per source. Reproducible: S virtual shards whatever the sources.
-    const sizes = this.options.reproducible === undefined ? proportionalShards(count, weights) : arraySplitSizes(count, this.options.reproducible);
-    const perSource = this.options.reproducible === undefined ? sizes.map((n) => (n > 0 ? 1 : 0)) : proportionalShards(sizes.filter((n) => n > 0).length, weights);
+    const sizes =
+      this.options.reproducible === undefined
+        ? proportionalShards(count, weights)
+        : arraySplitSizes(count, this.options.reproducible);
+    const perSource =
+      this.options.reproducible === undefined
+        ? sizes.map((n) => (n > 0 ? 1 : 0))
+        : proportionalShards(sizes.filter((n) => n > 0).length, weights);
     const shards: ShardRange[] = [];
     let offset = start;
     for (const size of sizes) {
@@ -297,7 +364,10 @@ export class Trainer {
           computeMs.push(sourceComputeMs);
           const rate = samples / Math.max(ms / 1000, 1e-6);
           const old = this.throughput.get(source);
-          this.throughput.set(source, old === undefined ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate);
+          this.throughput.set(
+            source,
+            old === undefined ? rate : (1 - THROUGHPUT_SMOOTHING) * old + THROUGHPUT_SMOOTHING * rate,
+          );
           hooks.onMeasured?.(source, samples, ms, sourceComputeMs);
         },
         onGradientReady: (shard, from, to) => this.reducer.ready?.(shard, from, to),
@@ -316,7 +386,15 @@ export class Trainer {
       );
     // Checked before the step: it changes the weights in place, and a diverged step must leave them as they were.
     if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum);
-    const cost = finishGradient(this.spec.layers, this.params, this.grad, total.lossSum, count, this.options.cost, this.updateBackend);
+    const cost = finishGradient(
+      this.spec.layers,
+      this.params,
+      this.grad,
+      total.lossSum,
+      count,
+      this.options.cost,
+      this.updateBackend,
+    );
     if (!Number.isFinite(cost)) throw diverged(cost);
     this.optimizer.step(this.params, this.grad, learningRate);
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };

@@ -2,7 +2,17 @@
  * Training options: what a user may set (TrainingOptions, all optional but the model and data)
  * and the resolved, validated, frozen form the trainer runs on (ResolvedTrainingOptions).
  */
-import { INIT_NAMES, OPTIMIZER_NAMES, resolveCostOptions, type CostOptions, type DecayKind, type DecayUnit, type InitName, type OptimizerName, type OptimizerOptions } from '@gradswarm/core';
+import {
+  INIT_NAMES,
+  OPTIMIZER_NAMES,
+  resolveCostOptions,
+  type CostOptions,
+  type DecayKind,
+  type DecayUnit,
+  type InitName,
+  type OptimizerName,
+  type OptimizerOptions,
+} from '@gradswarm/core';
 
 export interface TrainingOptions {
   epochs?: number;
@@ -108,7 +118,8 @@ export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
 
 function checkNumber(name: string, v: unknown, ok: (x: number) => boolean, constraint: string): void {
   if (v === undefined) return;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.${name} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || Number.isNaN(v))
+    throw new TypeError(`options.${name} must be a number, got ${JSON.stringify(v)}`);
   if (!ok(v)) throw new RangeError(`options.${name} must be ${constraint}, got ${v}`);
 }
 
@@ -131,7 +142,12 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   checkNumber('weightDecay', options.weightDecay, isNonNegative, 'a finite number >= 0');
   checkNumber('decay', options.decay, isNonNegative, 'a finite number >= 0');
   checkNumber('initEpsilon', options.initEpsilon, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
-  checkNumber('reproducible', options.reproducible, (x) => Number.isInteger(x) && x >= 1 && x <= 4096, 'an integer in [1, 4096]');
+  checkNumber(
+    'reproducible',
+    options.reproducible,
+    (x) => Number.isInteger(x) && x >= 1 && x <= 4096,
+    'an integer in [1, 4096]',
+  );
   checkNumber('maxSteps', options.maxSteps, isPositiveInt, 'a positive integer');
   checkNumber('seed', options.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 2^32)');
   if (options.decayUnit !== undefined && options.decayUnit !== 'epoch' && options.decayUnit !== 'step') {
@@ -147,24 +163,35 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     throw new RangeError(`options.balance must be equal or throughput, got ${String(options.balance)}`);
   }
   if (options.optimizer !== undefined && !OPTIMIZER_NAMES.includes(options.optimizer)) {
-    throw new RangeError(`options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.optimizer)}`);
+    throw new RangeError(
+      `options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.optimizer)}`,
+    );
   }
   const optimizer = options.optimizer ?? DEFAULT_TRAINING_OPTIONS.optimizer;
   if (optimizer === 'sgd') {
     for (const key of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
-      if (options[key] !== undefined) throw new RangeError(`options.${key} is for ${key === 'weightDecay' ? 'adamw' : 'adam and adamw'}, not sgd - help: set options.optimizer or leave options.${key} out`);
+      if (options[key] !== undefined)
+        throw new RangeError(
+          `options.${key} is for ${key === 'weightDecay' ? 'adamw' : 'adam and adamw'}, not sgd - help: set options.optimizer or leave options.${key} out`,
+        );
     }
   } else if (options.nesterov === true) {
     throw new RangeError(`options.nesterov is for sgd, not ${optimizer} - help: leave options.nesterov out`);
   }
   if (optimizer === 'adam' && options.weightDecay !== undefined) {
-    throw new RangeError('options.weightDecay is for adamw (decoupled weight decay) - help: use options.optimizer adamw, or options.l2 for L2 with adam');
+    throw new RangeError(
+      'options.weightDecay is for adamw (decoupled weight decay) - help: use options.optimizer adamw, or options.l2 for L2 with adam',
+    );
   }
   if (options.batchSize !== undefined && options.minibatches !== undefined) {
     throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
   }
   const d = DEFAULT_TRAINING_OPTIONS;
-  const cost = resolveCostOptions({ l1: options.l1 ?? d.l1, l2: options.l2 ?? d.l2, reduction: options.reduction ?? d.reduction });
+  const cost = resolveCostOptions({
+    l1: options.l1 ?? d.l1,
+    l2: options.l2 ?? d.l2,
+    reduction: options.reduction ?? d.reduction,
+  });
   return Object.freeze({
     epochs: options.epochs ?? d.epochs,
     batchSize: options.minibatches === undefined ? (options.batchSize ?? d.batchSize) : undefined,

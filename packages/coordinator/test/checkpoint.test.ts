@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { availableBackends, referenceBackend, Rng, selectBackend, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import {
+  availableBackends,
+  referenceBackend,
+  Rng,
+  selectBackend,
+  type KernelBackend,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
 import { InProcessSource } from '@gradswarm/worker';
 import { checkResumable, CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
 import { Trainer, type TrainerState } from '../src/trainer.js';
@@ -21,13 +29,30 @@ const data: LabeledSamples = (() => {
     classCount: 4,
   };
 })();
-const V1_OPTIONS: TrainingOptions = { epochs: 3, batchSize: 10, learningRate: 0.3, seed: 4, l1: 0.01, l2: 0.02, nesterov: true, momentum: 0.8 };
+const V1_OPTIONS: TrainingOptions = {
+  epochs: 3,
+  batchSize: 10,
+  learningRate: 0.3,
+  seed: 4,
+  l1: 0.01,
+  l2: 0.02,
+  nesterov: true,
+  momentum: 0.8,
+};
 const FIXTURE = new URL('./fixtures/checkpoint-v1/', import.meta.url);
-const expectedFinal = JSON.parse(readFileSync(new URL('expected-final.json', FIXTURE), 'utf8')) as { steps: number; params: string };
+const expectedFinal = JSON.parse(readFileSync(new URL('expected-final.json', FIXTURE), 'utf8')) as {
+  steps: number;
+  params: string;
+};
 
 const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const sources = () => [new InProcessSource({ spec, data, backend: referenceBackend })];
-const updaters: Array<KernelBackend | null> = [null, ...availableBackends().map((n) => selectBackend(n)).filter((b) => b.sgdStep && b.adamStep)];
+const updaters: Array<KernelBackend | null> = [
+  null,
+  ...availableBackends()
+    .map((n) => selectBackend(n))
+    .filter((b) => b.sgdStep && b.adamStep),
+];
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -76,15 +101,27 @@ describe('loadCheckpoint', () => {
       return d;
     };
     expect(() => loadCheckpoint(write({ version: 3 }))).toThrow(/not a gradswarm checkpoint \(version 1 or 2\)/);
-    expect(() => loadCheckpoint(write({ optimizer: { ...doc.optimizer, name: 'lamb' } }))).toThrow(/"optimizer" is missing or names no known optimizer/);
-    expect(() => loadCheckpoint(write({ optimizer: { ...doc.optimizer, stepCount: -1 } }))).toThrow(/optimizer.stepCount/);
+    expect(() => loadCheckpoint(write({ optimizer: { ...doc.optimizer, name: 'lamb' } }))).toThrow(
+      /"optimizer" is missing or names no known optimizer/,
+    );
+    expect(() => loadCheckpoint(write({ optimizer: { ...doc.optimizer, stepCount: -1 } }))).toThrow(
+      /optimizer.stepCount/,
+    );
   });
 });
 
 describe('checkpoint v2', () => {
   for (const optimizer of ['adam', 'adamw'] as const) {
     it(`saves ${optimizer}'s state and resumes it to the bits of an uninterrupted run`, async () => {
-      const options: TrainingOptions = { epochs: 2, batchSize: 10, learningRate: 0.01, seed: 4, l2: 0.02, optimizer, ...(optimizer === 'adamw' ? { weightDecay: 0.1 } : {}) };
+      const options: TrainingOptions = {
+        epochs: 2,
+        batchSize: 10,
+        learningRate: 0.01,
+        seed: 4,
+        l2: 0.02,
+        optimizer,
+        ...(optimizer === 'adamw' ? { weightDecay: 0.1 } : {}),
+      };
       for (const backend of updaters) {
         const whole = await new Trainer(spec, data, sources(), options, backend).run();
         const dir = tempDir();
@@ -92,7 +129,13 @@ describe('checkpoint v2', () => {
         await first.run({
           onStep: (info) => {
             if (info.step === 3) {
-              saveCheckpoint(dir, { spec, options: first.options, dataFingerprint: 'x', state: first.state(), minibatchCost: [] });
+              saveCheckpoint(dir, {
+                spec,
+                options: first.options,
+                dataFingerprint: 'x',
+                state: first.state(),
+                minibatchCost: [],
+              });
               first.stop();
             }
           },
@@ -112,8 +155,12 @@ describe('checkpoint v2', () => {
     const dir = tempDir();
     const t = new Trainer(spec, data, sources(), { ...V1_OPTIONS, nesterov: false, optimizer: 'adam' });
     saveCheckpoint(dir, { spec, options: t.options, dataFingerprint: 'x', state: t.state(), minibatchCost: [] });
-    expect(() => checkResumable(loadCheckpoint(dir), spec, resolveTrainingOptions(V1_OPTIONS), 'x')).toThrow('the checkpoint was made with optimizer = "adam", this run has "sgd" - help: resume with the same flags');
-    expect(() => new Trainer(spec, data, sources(), V1_OPTIONS).restore(loadCheckpoint(dir).state)).toThrow("the saved optimizer state is adam's, this run uses sgd");
+    expect(() => checkResumable(loadCheckpoint(dir), spec, resolveTrainingOptions(V1_OPTIONS), 'x')).toThrow(
+      'the checkpoint was made with optimizer = "adam", this run has "sgd" - help: resume with the same flags',
+    );
+    expect(() => new Trainer(spec, data, sources(), V1_OPTIONS).restore(loadCheckpoint(dir).state)).toThrow(
+      "the saved optimizer state is adam's, this run uses sgd",
+    );
   });
 });
 
@@ -147,7 +194,9 @@ describe('issue 16 item 15: a checkpoint taken on the last minibatch of an epoch
 
   it('still refuses a state past the plan', () => {
     const t = new Trainer(spec, data, sources(), { epochs: 3, batchSize: 10 });
-    expect(() => t.restore({ ...t.state(), epoch: 0, batch: 7 })).toThrow('the saved state is at epoch 1 batch 8, past this run');
+    expect(() => t.restore({ ...t.state(), epoch: 0, batch: 7 })).toThrow(
+      'the saved state is at epoch 1 batch 8, past this run',
+    );
     expect(() => t.restore({ ...t.state(), epoch: 3, batch: 1 })).toThrow(/past this run's plan/);
     expect(() => t.restore({ ...t.state(), epoch: 3, batch: 0 })).not.toThrow();
   });

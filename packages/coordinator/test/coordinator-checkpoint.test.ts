@@ -58,8 +58,13 @@ describe('Coordinator', () => {
       });
       expect(result.steps).toBe(12);
       expect(result.interrupted).toBe(false);
-      expect(lines[0]).toMatch(/^checkpoint at step 4 not written: cannot write checkpoint .*ckpt.*; training goes on, the next try is at step 8$/);
-      expect(lines.slice(1)).toEqual([`checkpoint at step 8 written to ${join(ckpt, 'checkpoint.json')}`, `checkpoint at step 12 written to ${join(ckpt, 'checkpoint.json')}`]);
+      expect(lines[0]).toMatch(
+        /^checkpoint at step 4 not written: cannot write checkpoint .*ckpt.*; training goes on, the next try is at step 8$/,
+      );
+      expect(lines.slice(1)).toEqual([
+        `checkpoint at step 8 written to ${join(ckpt, 'checkpoint.json')}`,
+        `checkpoint at step 12 written to ${join(ckpt, 'checkpoint.json')}`,
+      ]);
       expect(loadCheckpoint(ckpt).state.step).toBe(12);
     });
 
@@ -82,7 +87,11 @@ describe('Coordinator', () => {
       const result = await coordinator.run();
       expect([result.steps, result.interrupted]).toEqual([12, false]);
       const file = join(ckpt, 'checkpoint.json');
-      expect(lines).toEqual([`checkpoint at step 5 written to ${file}`, `checkpoint at step 10 written to ${file}`, `checkpoint at step 12 written to ${file}`]);
+      expect(lines).toEqual([
+        `checkpoint at step 5 written to ${file}`,
+        `checkpoint at step 10 written to ${file}`,
+        `checkpoint at step 12 written to ${file}`,
+      ]);
       expect(loadCheckpoint(ckpt).state.step).toBe(12);
     });
   });

@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { GradswarmError, referenceBackend, Rng, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { computeShard, computeShardByShard, InProcessSource, type GradientRequest, type GradientSource, type ShardStats, type ShardTask } from '@gradswarm/worker';
+import {
+  GradswarmError,
+  referenceBackend,
+  Rng,
+  type GradientStats,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
+import {
+  computeShard,
+  computeShardByShard,
+  InProcessSource,
+  type GradientRequest,
+  type GradientSource,
+  type ShardStats,
+  type ShardTask,
+} from '@gradswarm/worker';
 import { StaticSourceProvider } from '../src/source-provider.js';
 import { Trainer } from '../src/trainer.js';
 
@@ -32,7 +47,8 @@ class FlakySource implements GradientSource {
   compute(request: GradientRequest): Promise<ShardStats[]> {
     return computeShardByShard(request, (task, grad) => {
       this.calls++;
-      if (task.weightsVersion >= this.dieAtVersion) return Promise.reject(new GradswarmError(this.code, `${this.label} disconnected`));
+      if (task.weightsVersion >= this.dieAtVersion)
+        return Promise.reject(new GradswarmError(this.code, `${this.label} disconnected`));
       return computeShard(this.inner, task, grad);
     });
   }
@@ -64,7 +80,9 @@ describe('Trainer faults', () => {
   it('fails with the last error when every source is lost', async () => {
     const a = new FlakySource('a', oracle(), 1);
     const b = new FlakySource('b', oracle(), 1);
-    await expect(new Trainer(spec, data, new StaticSourceProvider([a, b]), options).run()).rejects.toThrow(/disconnected/);
+    await expect(new Trainer(spec, data, new StaticSourceProvider([a, b]), options).run()).rejects.toThrow(
+      /disconnected/,
+    );
   });
 });
 

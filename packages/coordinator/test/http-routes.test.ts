@@ -86,7 +86,9 @@ describe('HttpRoutes on a listener', () => {
     expect(() => l.routes.get('/status', () => undefined)).toThrow(new RangeError('GET /status is already routed'));
     expect(() => l.routes.get('status', () => undefined)).toThrow(RangeError);
     l.routes.upgrade('/peer', { maxPayloadBytes: 1024 }, () => undefined);
-    expect(() => l.routes.upgrade('/peer', { maxPayloadBytes: 1024 }, () => undefined)).toThrow(new RangeError('WebSocket upgrades on /peer are already routed'));
+    expect(() => l.routes.upgrade('/peer', { maxPayloadBytes: 1024 }, () => undefined)).toThrow(
+      new RangeError('WebSocket upgrades on /peer are already routed'),
+    );
   });
 
   it('routes WebSocket upgrades by path, each with its own size limit, and answers 404 for a path with none', async () => {
@@ -131,13 +133,21 @@ describe('listen', () => {
     const err = await listen({ host: '127.0.0.1', port: l.port, openFileLimit: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GradswarmError);
     expect((err as GradswarmError).code).toBe('GS_ERR_LISTEN');
-    expect((err as GradswarmError).message).toBe(`cannot listen on 127.0.0.1:${l.port}: the port is in use (another coordinator?) - help: stop the other process, choose another --port, or --port 0 to pick a free one`);
+    expect((err as GradswarmError).message).toBe(
+      `cannot listen on 127.0.0.1:${l.port}: the port is in use (another coordinator?) - help: stop the other process, choose another --port, or --port 0 to pick a free one`,
+    );
   });
 
   it('rejects bad TLS material with GS_ERR_TLS before binding', async () => {
-    const err = await listen({ host: '127.0.0.1', port: 0, tls: { cert: 'not a certificate', key: 'nor a key' }, openFileLimit: null }).catch((e: unknown) => e);
+    const err = await listen({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: 'not a certificate', key: 'nor a key' },
+      openFileLimit: null,
+    }).catch((e: unknown) => e);
     expect((err as GradswarmError).code).toBe('GS_ERR_TLS');
-    expect((err as GradswarmError).message).toBe('the TLS certificate is not a PEM certificate - help: give the file that begins with -----BEGIN CERTIFICATE-----');
+    expect((err as GradswarmError).message).toBe(
+      'the TLS certificate is not a PEM certificate - help: give the file that begins with -----BEGIN CERTIFICATE-----',
+    );
   });
 });
-

@@ -7,7 +7,13 @@ import { Trainer } from '../src/trainer.js';
 
 const spec: ModelSpec = { layers: [3, 2], hidden: 'relu', output: 'softmax', loss: 'ce' };
 const rng = new Rng(1);
-const data: LabeledSamples = { features: Float32Array.from({ length: 30 }, () => rng.uniform(0, 1)), labels: Int32Array.from({ length: 10 }, () => rng.nextInt(2)), count: 10, featureCount: 3, classCount: 2 };
+const data: LabeledSamples = {
+  features: Float32Array.from({ length: 30 }, () => rng.uniform(0, 1)),
+  labels: Int32Array.from({ length: 10 }, () => rng.nextInt(2)),
+  count: 10,
+  featureCount: 3,
+  classCount: 2,
+};
 const link = { sendStep: () => undefined, close: () => undefined, dropped: () => undefined };
 
 describe('Membership rounds', () => {

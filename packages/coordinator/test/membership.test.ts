@@ -12,8 +12,20 @@ const join = (m: Membership, name: string): RemoteWorker => {
   m.admit(w);
   return w;
 };
-const run: RunStatus = { state: 'training', step: 10, epoch: 0, epochs: 1, batch: 9, batchesPerEpoch: 20, cost: 0.5, samplesPerSecond: 100, reproducible: null, localThreads: 1 };
-const statusOf = (m: Membership) => buildStatusDocument(run, { workers: m.all(), admitted: m.admittedCount, departed: m.departedCount }, 0, 0);
+const run: RunStatus = {
+  state: 'training',
+  step: 10,
+  epoch: 0,
+  epochs: 1,
+  batch: 9,
+  batchesPerEpoch: 20,
+  cost: 0.5,
+  samplesPerSecond: 100,
+  reproducible: null,
+  localThreads: 1,
+};
+const statusOf = (m: Membership) =>
+  buildStatusDocument(run, { workers: m.all(), admitted: m.admittedCount, departed: m.departedCount }, 0, 0);
 
 /** Node's gc(), reached without --expose-gc on the command line. */
 function collectGarbage(): () => void {
@@ -24,7 +36,9 @@ function collectGarbage(): () => void {
 describe('Membership', () => {
   describe('options', () => {
     it('refuses a maxDepartedWorkers that is not a non-negative integer or Infinity', () => {
-      expect(() => new Membership([], { log: () => undefined }, { maxDepartedWorkers: -1 })).toThrow(new RangeError('options.maxDepartedWorkers must be a non-negative integer or Infinity, got -1'));
+      expect(() => new Membership([], { log: () => undefined }, { maxDepartedWorkers: -1 })).toThrow(
+        new RangeError('options.maxDepartedWorkers must be a non-negative integer or Infinity, got -1'),
+      );
       expect(() => new Membership([], { log: () => undefined }, { maxDepartedWorkers: 2.5 })).toThrow(RangeError);
       expect(() => new Membership([], { log: () => undefined }, { maxDepartedWorkers: Infinity })).not.toThrow();
     });
@@ -44,7 +58,12 @@ describe('Membership', () => {
       const all = m.all();
       expect(all).toHaveLength(1 + DEFAULT_MAX_DEPARTED_WORKERS);
       expect(all[0]).toBe(steady);
-      expect(all.slice(1).map((w) => w.name)).toEqual(Array.from({ length: DEFAULT_MAX_DEPARTED_WORKERS }, (_, k) => `churn-${2000 - DEFAULT_MAX_DEPARTED_WORKERS + k}`));
+      expect(all.slice(1).map((w) => w.name)).toEqual(
+        Array.from(
+          { length: DEFAULT_MAX_DEPARTED_WORKERS },
+          (_, k) => `churn-${2000 - DEFAULT_MAX_DEPARTED_WORKERS + k}`,
+        ),
+      );
       expect(m.ready()).toEqual([steady]);
       expect(m.admittedCount).toBe(2001);
       expect(m.departedCount).toBe(2000);
@@ -83,7 +102,10 @@ describe('Membership', () => {
     });
 
     it('keeps every departed worker with maxDepartedWorkers Infinity, and none with 0', () => {
-      for (const [max, expected] of [[Infinity, 50], [0, 0]] as const) {
+      for (const [max, expected] of [
+        [Infinity, 50],
+        [0, 0],
+      ] as const) {
         const m = new Membership([], { log: () => undefined }, { maxDepartedWorkers: max });
         for (let i = 0; i < 50; i++) m.departed(join(m, 'churn'), 'LEFT', 'bye');
         expect(m.all()).toHaveLength(expected);

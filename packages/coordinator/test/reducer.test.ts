@@ -7,7 +7,11 @@ import { Trainer } from '../src/trainer.js';
 describe('reduceStats', () => {
   it('sums loss and count in shard order, so float rounding does not depend on arrival order', () => {
     // (1e17 + 1 + −1e17) differs from (1e17 + −1e17 + 1) in float64: order is observable.
-    const parts = [{ lossSum: 1e17, count: 1 }, { lossSum: 1, count: 2 }, { lossSum: -1e17, count: 3 }];
+    const parts = [
+      { lossSum: 1e17, count: 1 },
+      { lossSum: 1, count: 2 },
+      { lossSum: -1e17, count: 3 },
+    ];
     expect(reduceStats(parts)).toEqual({ lossSum: 0, count: 6 });
     expect(reduceStats([parts[0], parts[2], parts[1]])).toEqual({ lossSum: 1, count: 6 });
   });
@@ -29,7 +33,13 @@ describe('StarReducer', () => {
 describe('Trainer with a Reducer', () => {
   const spec: ModelSpec = { layers: [4, 3, 2], hidden: 'tanh', output: 'softmax', loss: 'ce' };
   const rng = new Rng(6);
-  const data: LabeledSamples = { features: Float32Array.from({ length: 24 * 4 }, () => rng.uniform(-1, 1)), labels: Int32Array.from({ length: 24 }, () => rng.nextInt(2)), count: 24, featureCount: 4, classCount: 2 };
+  const data: LabeledSamples = {
+    features: Float32Array.from({ length: 24 * 4 }, () => rng.uniform(-1, 1)),
+    labels: Int32Array.from({ length: 24 }, () => rng.nextInt(2)),
+    count: 24,
+    featureCount: 4,
+    classCount: 2,
+  };
   const options = { epochs: 2, batchSize: 8, learningRate: 0.1, reproducible: 3, seed: 5 };
   const sources = () => [0, 1].map(() => new InProcessSource({ spec, data, backend: referenceBackend }));
 
@@ -57,7 +67,12 @@ describe('Trainer with a Reducer', () => {
     expect(Buffer.from(params.buffer)).toEqual(Buffer.from(star.buffer));
     const P = params.length;
     // 6 steps of 3 virtual shards: each shard reported whole, all three before the step's reduce.
-    expect(reducer.readyCalls.slice(0, 3).map(([s]) => s).sort()).toEqual([0, 1, 2]);
+    expect(
+      reducer.readyCalls
+        .slice(0, 3)
+        .map(([s]) => s)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     expect(reducer.readyCalls.every(([, from, to]) => from === 0 && to === P)).toBe(true);
     expect(reducer.readyAtReduce).toEqual([3, 6, 9, 12, 15, 18]);
   });

@@ -11,7 +11,14 @@ type SentStep = Omit<StepMessage, 't' | 'request'>;
 
 function worker(): { w: RemoteWorker; sent: SentStep[] } {
   const sent: SentStep[] = [];
-  const w = new RemoteWorker(1, 'w', 2, 'reference', { sendStep: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined }, 60_000);
+  const w = new RemoteWorker(
+    1,
+    'w',
+    2,
+    'reference',
+    { sendStep: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined },
+    60_000,
+  );
   w.state = 'READY';
   return { w, sent };
 }
@@ -21,17 +28,49 @@ describe('RemoteWorker#compute', () => {
     const { w, sent } = worker();
     const grads = [new Float32Array(4), new Float32Array(4)];
     const ready: number[][] = [];
-    const done = w.compute({ task, shards: [{ offset: 0, count: 3 }, { offset: 3, count: 2 }], mode: 'each', grads, onReady: (...r) => ready.push(r) });
+    const done = w.compute({
+      task,
+      shards: [
+        { offset: 0, count: 3 },
+        { offset: 3, count: 2 },
+      ],
+      mode: 'each',
+      grads,
+      onReady: (...r) => ready.push(r),
+    });
     await flush();
     // The wire step is the trainer's global step, here the weights version.
-    expect(sent[0]).toMatchObject({ step: 3, version: 3, reduce: 'each', shards: [{ offset: 0, count: 3 }, { offset: 3, count: 2 }] });
+    expect(sent[0]).toMatchObject({
+      step: 3,
+      version: 3,
+      reduce: 'each',
+      shards: [
+        { offset: 0, count: 3 },
+        { offset: 3, count: 2 },
+      ],
+    });
     const step = sent[0].step;
     expect(ready).toEqual([]); // nothing is final before the result
-    w.onResult({ t: 'result', step, request: 1, version: 3, grads: [float32ToBytes(Float32Array.of(1, 2, 3, 4)), float32ToBytes(Float32Array.of(5, 6, 7, 8))], lossSums: [0.5, 0.25], counts: [3, 2], computeMs: 4 });
+    w.onResult({
+      t: 'result',
+      step,
+      request: 1,
+      version: 3,
+      grads: [float32ToBytes(Float32Array.of(1, 2, 3, 4)), float32ToBytes(Float32Array.of(5, 6, 7, 8))],
+      lossSums: [0.5, 0.25],
+      counts: [3, 2],
+      computeMs: 4,
+    });
     const stats = await done;
-    expect(stats.map((s) => [s.lossSum, s.count])).toEqual([[0.5, 3], [0.25, 2]]);
+    expect(stats.map((s) => [s.lossSum, s.count])).toEqual([
+      [0.5, 3],
+      [0.25, 2],
+    ]);
     expect([...grads[1]]).toEqual([5, 6, 7, 8]);
-    expect(ready).toEqual([[0, 0, 4], [1, 0, 4]]);
+    expect(ready).toEqual([
+      [0, 0, 4],
+      [1, 0, 4],
+    ]);
   });
 
   it('asks for one summed gradient in sum mode', async () => {
@@ -40,14 +79,33 @@ describe('RemoteWorker#compute', () => {
     const done = w.compute({ task, shards: [{ offset: 2, count: 6 }], mode: 'sum', grads: [out] });
     await flush();
     expect(sent[0]).toMatchObject({ reduce: 'sum', shards: [{ offset: 2, count: 6 }] });
-    w.onResult({ t: 'result', step: sent[0].step, request: 1, version: 3, grads: [float32ToBytes(Float32Array.of(1, 1, 1, 1))], lossSums: [2], counts: [6], computeMs: 1 });
+    w.onResult({
+      t: 'result',
+      step: sent[0].step,
+      request: 1,
+      version: 3,
+      grads: [float32ToBytes(Float32Array.of(1, 1, 1, 1))],
+      lossSums: [2],
+      counts: [6],
+      computeMs: 1,
+    });
     expect(await done).toEqual([{ lossSum: 2, count: 6, computeMs: 1 }]);
     expect([...out]).toEqual([1, 1, 1, 1]);
   });
 
   it('rejects a request whose buffers do not fit its mode, sending nothing', async () => {
     const { w, sent } = worker();
-    await expect(w.compute({ task, shards: [{ offset: 0, count: 1 }, { offset: 1, count: 1 }], mode: 'sum', grads: [new Float32Array(4), new Float32Array(4)] })).rejects.toThrow(RangeError);
+    await expect(
+      w.compute({
+        task,
+        shards: [
+          { offset: 0, count: 1 },
+          { offset: 1, count: 1 },
+        ],
+        mode: 'sum',
+        grads: [new Float32Array(4), new Float32Array(4)],
+      }),
+    ).rejects.toThrow(RangeError);
     expect(sent).toEqual([]);
   });
 });

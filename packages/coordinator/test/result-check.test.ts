@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { referenceBackend, Rng, type GradientStats, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
-import { computeEach, computeShard, computeShardByShard, computeSum, InProcessSource, type GradientRequest, type GradientSource, type ShardRange, type ShardStats, type ShardTask } from '@gradswarm/worker';
+import {
+  computeEach,
+  computeShard,
+  computeShardByShard,
+  computeSum,
+  InProcessSource,
+  type GradientRequest,
+  type GradientSource,
+  type ShardRange,
+  type ShardStats,
+  type ShardTask,
+} from '@gradswarm/worker';
 import { ResultScreen } from '../src/result-screen.js';
 import { runStep, type StepPlan } from '../src/scheduler.js';
 import { StaticSourceProvider } from '../src/source-provider.js';
@@ -30,7 +41,11 @@ class RogueSource implements GradientSource {
   constructor(
     readonly label: string,
     private readonly inner: GradientSource,
-    private readonly poison: (task: ShardTask, grad: Float32Array, stats: GradientStats) => GradientStats = (_t, _g, s) => s,
+    private readonly poison: (task: ShardTask, grad: Float32Array, stats: GradientStats) => GradientStats = (
+      _t,
+      _g,
+      s,
+    ) => s,
   ) {}
   compute(request: GradientRequest): Promise<ShardStats[]> {
     return computeShardByShard(request, async (task, grad) => {
@@ -73,7 +88,8 @@ const times1e30 = (_t: ShardTask, grad: Float32Array, s: GradientStats): Gradien
 };
 
 describe('result checks in the trainer (issue 16 item 18)', () => {
-  const reference = async (): Promise<Buffer> => bytes((await new Trainer(spec, data, [oracle()], options).run()).params);
+  const reference = async (): Promise<Buffer> =>
+    bytes((await new Trainer(spec, data, [oracle()], options).run()).params);
 
   for (const [name, poison] of [
     ['multiplies its gradient by 1e30', times1e30],
@@ -107,7 +123,13 @@ describe('result checks in the trainer (issue 16 item 18)', () => {
 });
 
 /** One step's plan over `sources` (one contiguous group of shards each). */
-function plan(sources: readonly GradientSource[], shards: readonly ShardRange[], screen: ResultScreen, d = data, whole = true): StepPlan {
+function plan(
+  sources: readonly GradientSource[],
+  shards: readonly ShardRange[],
+  screen: ResultScreen,
+  d = data,
+  whole = true,
+): StepPlan {
   const P = 6 * (5 + 1) + 3 * (6 + 1);
   const per = Math.ceil(shards.length / sources.length);
   const order = Uint32Array.from({ length: d.count }, (_, i) => i);
@@ -116,7 +138,10 @@ function plan(sources: readonly GradientSource[], shards: readonly ShardRange[],
     task: { weightsVersion: 0, weights, epoch: 0, batch: 0, order },
     shards,
     grads: shards.map(() => new Float32Array(P)),
-    assignment: sources.map((source, s) => ({ source, shards: shards.map((_, i) => i).filter((i) => Math.floor(i / per) === s) })),
+    assignment: sources.map((source, s) => ({
+      source,
+      shards: shards.map((_, i) => i).filter((i) => Math.floor(i / per) === s),
+    })),
     whole,
     screen,
   };
@@ -136,7 +161,10 @@ describe('checkStepResults through runStep', () => {
     expect(p.grads.map(bytes)).toEqual(plain.grads.map(bytes));
     expect(provider.failures).toEqual([]);
     expect(provider.lines.length).toBeGreaterThan(0);
-    for (const line of provider.lines) expect(line).toMatch(/^shard [34] of step 1 from honest: .*; local recomputed the same result bit for bit; accepted$/);
+    for (const line of provider.lines)
+      expect(line).toMatch(
+        /^shard [34] of step 1 from honest: .*; local recomputed the same result bit for bit; accepted$/,
+      );
   });
 
   it('traces a loss sum that overflows to its shard, recomputes it and drops the sender (issue 17 item 3)', async () => {
@@ -159,7 +187,11 @@ describe('checkStepResults through runStep', () => {
     const provider = new TestProvider([rogue], new Set([rogue]));
     await runStep(plan([rogue], quarters, new ResultScreen()), provider);
     expect(provider.failures).toEqual([]);
-    expect(provider.lines).toEqual([expect.stringMatching(/^shard 1 of step 1 from rogue: gradient norm per sample .* is above 1000x .*; no other source could check it; accepted unchecked$/)]);
+    expect(provider.lines).toEqual([
+      expect.stringMatching(
+        /^shard 1 of step 1 from rogue: gradient norm per sample .* is above 1000x .*; no other source could check it; accepted unchecked$/,
+      ),
+    ]);
   });
 
   it('drops a sender when two untrusted checkers agree with each other against it', async () => {
@@ -170,7 +202,9 @@ describe('checkStepResults through runStep', () => {
     const shards = [0, 1, 2, 3, 4, 5].map((k) => ({ offset: k * 5, count: 5 }));
     await runStep(plan([a, rogue], shards, new ResultScreen()), provider);
     expect(provider.failures.map((f) => f.label)).toEqual(['rogue']);
-    expect(provider.failures[0].message).toMatch(/^a's and b's recomputations of shard 4 of step 1 agree and disagree with it: /);
+    expect(provider.failures[0].message).toMatch(
+      /^a's and b's recomputations of shard 4 of step 1 agree and disagree with it: /,
+    );
   });
 
   it('drops an untrusted checker whose recomputation disagrees with the sender and a second checker', async () => {
@@ -183,7 +217,9 @@ describe('checkStepResults through runStep', () => {
     // A tiny factor puts every result out of range, so the honest one is checked too.
     await runStep(plan([honest], quarters, new ResultScreen({ factor: 1 + 1e-12 })), provider);
     expect(provider.failures.map((f) => [f.label, f.code])).toEqual([['liar', 'GS_ERR_RESULT_DISAGREES']]);
-    expect(provider.failures[0].message).toBe('its recomputation of shard 1 of step 1 disagrees with those of honest and other');
+    expect(provider.failures[0].message).toBe(
+      'its recomputation of shard 1 of step 1 disagrees with those of honest and other',
+    );
   });
 
   it('drops nobody on one untrusted word against another (a zero-gradient worker next to an honest one)', async () => {
@@ -193,10 +229,18 @@ describe('checkStepResults through runStep', () => {
     await runStep(plan([honest, lazy], quarters, new ResultScreen()), provider);
     expect(provider.failures).toEqual([]);
     expect(provider.lines).toEqual([
-      expect.stringMatching(/^shard 1 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/),
-      expect.stringMatching(/^shard 2 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/),
-      expect.stringMatching(/^shard 3 of step 1 from lazy: gradient norm per sample 0 is below .*; honest disagreed but no third source settled it; accepted unchecked$/),
-      expect.stringMatching(/^shard 4 of step 1 from lazy: .*; honest disagreed but no third source settled it; accepted unchecked$/),
+      expect.stringMatching(
+        /^shard 1 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/,
+      ),
+      expect.stringMatching(
+        /^shard 2 of step 1 from honest: .*; lazy disagreed but no third source settled it; accepted unchecked$/,
+      ),
+      expect.stringMatching(
+        /^shard 3 of step 1 from lazy: gradient norm per sample 0 is below .*; honest disagreed but no third source settled it; accepted unchecked$/,
+      ),
+      expect.stringMatching(
+        /^shard 4 of step 1 from lazy: .*; honest disagreed but no third source settled it; accepted unchecked$/,
+      ),
     ]);
   });
 
@@ -205,7 +249,9 @@ describe('checkStepResults through runStep', () => {
     const provider = new TestProvider([oracle(), lazy], new Set([lazy]));
     await runStep(plan([oracle(), lazy], quarters, new ResultScreen()), provider);
     expect(provider.failures.map((f) => f.label)).toEqual(['lazy']);
-    expect(provider.failures[0].message).toMatch(/^local's recomputation of shard 3 of step 1 disagrees: gradient value 0 is 0 against .*; gradient norm per sample 0 is below 1\/1000/);
+    expect(provider.failures[0].message).toMatch(
+      /^local's recomputation of shard 3 of step 1 disagrees: gradient value 0 is 0 against .*; gradient norm per sample 0 is below 1\/1000/,
+    );
   });
 });
 
@@ -223,7 +269,12 @@ class TwoLaneSource implements GradientSource {
   async compute(request: GradientRequest): Promise<ShardStats[]> {
     const { task, shards, grads } = request;
     if (request.mode === 'each') return computeEach(this.lanes, task, shards, grads);
-    return [await computeSum(this.lanes, task, shards, grads[0], [new Float32Array(grads[0].length), new Float32Array(grads[0].length)])];
+    return [
+      await computeSum(this.lanes, task, shards, grads[0], [
+        new Float32Array(grads[0].length),
+        new Float32Array(grads[0].length),
+      ]),
+    ];
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -242,7 +293,11 @@ describe('default-mode recomputation of a shard summed over threads', () => {
     const provider = new TestProvider([oracle(big), worker], new Set([worker]));
     await runStep(plan([oracle(big), worker], shards, new ResultScreen({ factor: 1 + 1e-12 }), big, false), provider);
     expect(provider.failures).toEqual([]);
-    expect(provider.lines).toEqual([expect.stringMatching(/^shard 2 of step 1 from worker: .*local recomputed the same result bit for bit; accepted$/)]);
+    expect(provider.lines).toEqual([
+      expect.stringMatching(
+        /^shard 2 of step 1 from worker: .*local recomputed the same result bit for bit; accepted$/,
+      ),
+    ]);
   });
 
   it('compares within the tolerance when the checker runs another backend', async () => {
@@ -250,6 +305,8 @@ describe('default-mode recomputation of a shard summed over threads', () => {
     const provider = new TestProvider([oracle(big), worker], new Set([worker]));
     await runStep(plan([oracle(big), worker], shards, new ResultScreen({ factor: 1 + 1e-12 }), big, false), provider);
     expect(provider.failures).toEqual([]);
-    expect(provider.lines).toEqual([expect.stringMatching(/^shard 2 of step 1 from worker: .*local recomputed the same result; accepted$/)]);
+    expect(provider.lines).toEqual([
+      expect.stringMatching(/^shard 2 of step 1 from worker: .*local recomputed the same result; accepted$/),
+    ]);
   });
 });

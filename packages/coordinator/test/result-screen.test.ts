@@ -13,7 +13,11 @@ import {
   type ShardSummary,
 } from '../src/result-screen.js';
 
-const summary = (lossPerSample: number, normPerSample: number, count = 1): ShardSummary => ({ lossPerSample, normPerSample, norm: normPerSample * count });
+const summary = (lossPerSample: number, normPerSample: number, count = 1): ShardSummary => ({
+  lossPerSample,
+  normPerSample,
+  norm: normPerSample * count,
+});
 
 describe('gradientNorm', () => {
   it('is the Euclidean norm, accumulated in float64 so 1e30 entries do not overflow', () => {
@@ -26,7 +30,11 @@ describe('gradientNorm', () => {
 
 describe('summarize', () => {
   it('gives the loss and gradient norm per sample', () => {
-    expect(summarize({ grad: Float32Array.of(3, 4), lossSum: 10, count: 5 })).toEqual({ lossPerSample: 2, normPerSample: 1, norm: 5 });
+    expect(summarize({ grad: Float32Array.of(3, 4), lossSum: 10, count: 5 })).toEqual({
+      lossPerSample: 2,
+      normPerSample: 1,
+      norm: 5,
+    });
   });
 });
 
@@ -101,15 +109,21 @@ describe('compareResults', () => {
 
   it('in exact mode accepts the same bits only', () => {
     expect(compareResults(a, { ...a, grad: a.grad.slice() }, null)).toBeNull();
-    expect(compareResults(a, { ...a, grad: Float32Array.of(1, 2, Math.fround(3 + 2 ** -22)) }, null)).toMatch(/gradient value 2 .*bit for bit/);
-    expect(compareResults({ ...a, grad: Float32Array.of(0, 2, 3) }, { ...a, grad: Float32Array.of(-0, 2, 3) }, null)).not.toBeNull();
+    expect(compareResults(a, { ...a, grad: Float32Array.of(1, 2, Math.fround(3 + 2 ** -22)) }, null)).toMatch(
+      /gradient value 2 .*bit for bit/,
+    );
+    expect(
+      compareResults({ ...a, grad: Float32Array.of(0, 2, 3) }, { ...a, grad: Float32Array.of(-0, 2, 3) }, null),
+    ).not.toBeNull();
     expect(compareResults(a, { ...a, lossSum: 6 + 1e-15 }, null)).toMatch(/loss sum/);
     expect(compareResults(a, { ...a, count: 4 }, null)).toMatch(/count 3 against 4/);
   });
 
   it('with a tolerance accepts a last-bit difference and refuses a gradient ×1e30', () => {
     expect(compareResults(a, { ...a, grad: Float32Array.of(1, 2, Math.fround(3 + 2 ** -22)) }, 0.01)).toBeNull();
-    expect(compareResults(a, { ...a, grad: a.grad.map((x) => x * 1e30) }, 0.01)).toMatch(/gradient norm .* against .*tolerance 0\.01/);
+    expect(compareResults(a, { ...a, grad: a.grad.map((x) => x * 1e30) }, 0.01)).toMatch(
+      /gradient norm .* against .*tolerance 0\.01/,
+    );
     expect(compareResults(a, { ...a, lossSum: 1e300 }, 0.01)).toMatch(/loss sum 6 against 1\.000e\+300/);
     expect(compareResults(a, { ...a, grad: new Float32Array(3) }, 0.01)).not.toBeNull();
   });
@@ -124,7 +138,9 @@ describe('resolveScreenOptions', () => {
   it('refuses each bad value with a RangeError naming it', () => {
     expect(() => resolveScreenOptions({ factor: 1 })).toThrow('options.factor must be above 1, got 1');
     expect(() => resolveScreenOptions({ factor: Number.NaN })).toThrow(RangeError);
-    expect(() => resolveScreenOptions({ windowSize: 0 })).toThrow('options.windowSize must be a positive integer, got 0');
+    expect(() => resolveScreenOptions({ windowSize: 0 })).toThrow(
+      'options.windowSize must be a positive integer, got 0',
+    );
     expect(() => resolveScreenOptions({ tolerance: 1 })).toThrow('options.tolerance must be in [0, 1), got 1');
     expect(() => resolveScreenOptions({ tolerance: -0.1 })).toThrow(RangeError);
   });

@@ -50,18 +50,39 @@ describe('RunEvents', () => {
 
 describe('createRun', () => {
   it('fills in the network defaults only for a network run', () => {
-    const base = { spec, data: { train: samples(10, 1), fingerprint: 'f', name: 'd' }, training: {}, threads: 1, backend: referenceBackend, log: () => undefined };
+    const base = {
+      spec,
+      data: { train: samples(10, 1), fingerprint: 'f', name: 'd' },
+      training: {},
+      threads: 1,
+      backend: referenceBackend,
+      log: () => undefined,
+    };
     expect(resolveRunOptions(base).network).toBeUndefined();
     expect(resolveRunOptions(base).evaluateEvery).toBe(0);
     const net = resolveRunOptions({ ...base, network: { port: 0, token: 't', stepTimeoutMs: 7 } }).network!;
-    expect(net).toMatchObject({ port: 0, token: 't', stepTimeoutMs: 7, host: DEFAULT_RUN_OPTIONS.network.host, heartbeatIntervalMs: DEFAULT_RUN_OPTIONS.network.heartbeatIntervalMs });
+    expect(net).toMatchObject({
+      port: 0,
+      token: 't',
+      stepTimeoutMs: 7,
+      host: DEFAULT_RUN_OPTIONS.network.host,
+      heartbeatIntervalMs: DEFAULT_RUN_OPTIONS.network.heartbeatIntervalMs,
+    });
   });
 
   it('runs on local threads, emitting every step and epoch in order with the evaluation due', async () => {
     const train = samples(40, 2);
     const test = samples(12, 3);
     const lines: string[] = [];
-    const run = await createRun({ spec, data: { train, test, fingerprint: 'f', name: 'd' }, training: { epochs: 3, batchSize: 10, learningRate: 0.5, seed: 5 }, threads: 2, backend: referenceBackend, evaluateEvery: 2, log: (l) => lines.push(l) });
+    const run = await createRun({
+      spec,
+      data: { train, test, fingerprint: 'f', name: 'd' },
+      training: { epochs: 3, batchSize: 10, learningRate: 0.5, seed: 5 },
+      threads: 2,
+      backend: referenceBackend,
+      evaluateEvery: 2,
+      log: (l) => lines.push(l),
+    });
     expect(run.pool?.lanes.length).toBe(1); // threads - 1 pool lanes plus this thread
     const order: string[] = [];
     const steps: StepEvent[] = [];
@@ -82,9 +103,21 @@ describe('createRun', () => {
     expect(result.steps).toBe(12);
     expect(steps.map((s) => s.step)).toEqual([...Array(12).keys()]);
     expect(order).toEqual([
-      'step 0', 'step 1', 'step 2', 'step 3', 'epoch 0',
-      'step 4', 'step 5', 'step 6', 'step 7', 'epoch 1 evaluated',
-      'step 8', 'step 9', 'step 10', 'step 11', 'epoch 2 evaluated',
+      'step 0',
+      'step 1',
+      'step 2',
+      'step 3',
+      'epoch 0',
+      'step 4',
+      'step 5',
+      'step 6',
+      'step 7',
+      'epoch 1 evaluated',
+      'step 8',
+      'step 9',
+      'step 10',
+      'step 11',
+      'epoch 2 evaluated',
     ]);
     expect(steps.every((s) => s.traffic.sentBytes === 0 && s.traffic.receivedBytes === 0)).toBe(true);
     expect(recorder.document.minibatchCost).toEqual(steps.map((s) => s.cost));
@@ -96,7 +129,15 @@ describe('createRun', () => {
 
   it('stops delivering to an unsubscribed listener, and trains the same bits as another run', async () => {
     const train = samples(30, 4);
-    const make = () => createRun({ spec, data: { train, fingerprint: 'f', name: 'd' }, training: { epochs: 2, batchSize: 10, seed: 6 }, threads: 1, backend: referenceBackend, log: () => undefined });
+    const make = () =>
+      createRun({
+        spec,
+        data: { train, fingerprint: 'f', name: 'd' },
+        training: { epochs: 2, batchSize: 10, seed: 6 },
+        threads: 1,
+        backend: referenceBackend,
+        log: () => undefined,
+      });
     const a = await make();
     let seen = 0;
     const off = a.events.on('step', () => {
@@ -113,6 +154,15 @@ describe('createRun', () => {
   });
 
   it('refuses a run with no thread and no network', async () => {
-    await expect(createRun({ spec, data: { train: samples(10, 1), fingerprint: 'f', name: 'd' }, training: {}, threads: 0, backend: referenceBackend, log: () => undefined })).rejects.toThrow('a run without a network needs at least one local thread');
+    await expect(
+      createRun({
+        spec,
+        data: { train: samples(10, 1), fingerprint: 'f', name: 'd' },
+        training: {},
+        threads: 0,
+        backend: referenceBackend,
+        log: () => undefined,
+      }),
+    ).rejects.toThrow('a run without a network needs at least one local thread');
   });
 });

@@ -12,7 +12,13 @@ const spec: ModelSpec = { layers: [4, 5, 3], hidden: 'tanh', output: 'softmax', 
 const TOKEN = 'status-document-test-token';
 const data: LabeledSamples = (() => {
   const rng = new Rng(3);
-  return { features: Float32Array.from({ length: 30 * 4 }, () => rng.uniform(0, 1)), labels: Int32Array.from({ length: 30 }, () => rng.nextInt(3)), count: 30, featureCount: 4, classCount: 3 };
+  return {
+    features: Float32Array.from({ length: 30 * 4 }, () => rng.uniform(0, 1)),
+    labels: Int32Array.from({ length: 30 }, () => rng.nextInt(3)),
+    count: 30,
+    featureCount: 4,
+    classCount: 3,
+  };
 })();
 
 /** What each field of the document is; typed by the interface, so a field added there must be added here. */
@@ -91,20 +97,50 @@ describe('GET /status (StatusDocument)', () => {
     expect(before.status).toBe(200);
     const doc = before.body as StatusDocument;
     expectShape(doc as unknown as Record<string, unknown>, STATUS_FIELDS);
-    expect(doc).toMatchObject({ format: STATUS_FORMAT, version: STATUS_VERSION, state: 'starting', step: 0, cost: null, workers: [], workersAdmitted: 0, workersDeparted: 0, unauthenticatedConnections: 0 });
+    expect(doc).toMatchObject({
+      format: STATUS_FORMAT,
+      version: STATUS_VERSION,
+      state: 'starting',
+      step: 0,
+      cost: null,
+      workers: [],
+      workersAdmitted: 0,
+      workersDeparted: 0,
+      unauthenticatedConnections: 0,
+    });
     expect((await getJson(`${base}/`)).body).toEqual({ dashboard: true });
 
-    const worker = new WorkerClient({ url, token: TOKEN, threads: 1, label: 'status-worker', log: () => undefined, giveUpAfterMs: 5_000 });
+    const worker = new WorkerClient({
+      url,
+      token: TOKEN,
+      threads: 1,
+      label: 'status-worker',
+      log: () => undefined,
+      giveUpAfterMs: 5_000,
+    });
     const served = worker.run();
     await coordinator.waitForWorkers(1);
     const result = await coordinator.run();
     const after = (await getJson(`${base}/status`)).body as StatusDocument;
     expectShape(after as unknown as Record<string, unknown>, STATUS_FIELDS);
-    expect(after).toMatchObject({ state: 'finished', step: result.steps, epoch: 1, batch: 3, batchesPerEpoch: 3, workersAdmitted: 1 });
+    expect(after).toMatchObject({
+      state: 'finished',
+      step: result.steps,
+      epoch: 1,
+      batch: 3,
+      batchesPerEpoch: 3,
+      workersAdmitted: 1,
+    });
     expect(typeof after.cost).toBe('number');
     expect(after.workers).toHaveLength(1);
     expectShape(after.workers[0] as unknown as Record<string, unknown>, WORKER_FIELDS);
-    expect(after.workers[0]).toMatchObject({ id: 1, name: 'status-worker', state: 'READY', threads: 1, stepsServed: result.steps });
+    expect(after.workers[0]).toMatchObject({
+      id: 1,
+      name: 'status-worker',
+      state: 'READY',
+      threads: 1,
+      stepsServed: result.steps,
+    });
     await coordinator.close('finished');
     coordinator = null;
     expect((await served).reason).toBe('finished');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { availableBackends, referenceBackend, Rng, selectBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import {
+  availableBackends,
+  referenceBackend,
+  Rng,
+  selectBackend,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
 import { InProcessSource, type GradientRequest, type GradientSource, type ShardStats } from '@gradswarm/worker';
 import { LocalPool } from '@gradswarm/worker/node';
 import { Trainer } from '../src/trainer.js';
@@ -42,7 +49,9 @@ describe('Trainer', () => {
       const d = data();
       const src = [new InProcessSource({ spec, data: d, backend: referenceBackend })];
       expect(() => new Trainer(spec, d, [], options)).toThrow('sources must hold at least one gradient source');
-      expect(() => new Trainer(spec, d, src, { epochs: 0 })).toThrow('options.epochs must be a positive integer, got 0');
+      expect(() => new Trainer(spec, d, src, { epochs: 0 })).toThrow(
+        'options.epochs must be a positive integer, got 0',
+      );
       expect(() => new Trainer(spec, d, src, { batchSize: 5, minibatches: 2 })).toThrow(/exclusive/);
       expect(() => new Trainer(spec, d, src, { reproducible: 0 })).toThrow(RangeError);
       expect(() => new Trainer(spec, d, src, { balance: 'fastest' as never })).toThrow(/options.balance/);
@@ -51,13 +60,17 @@ describe('Trainer', () => {
 
   it('gives identical weights for two runs with the same seed', async () => {
     const d = data();
-    const run = async () => (await new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], options).run()).params;
+    const run = async () =>
+      (await new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], options).run())
+        .params;
     expect(bytes(await run())).toEqual(bytes(await run()));
   });
 
   it('trains to the same bits whether the step update runs in C (sumGradients, finishGradient, sgdStep) or in TypeScript', async () => {
     const d = data();
-    const withUpdate = availableBackends().map((name) => selectBackend(name)).filter((b) => b.sumGradients && b.finishGradient && b.sgdStep);
+    const withUpdate = availableBackends()
+      .map((name) => selectBackend(name))
+      .filter((b) => b.sumGradients && b.finishGradient && b.sgdStep);
     const opts = { ...options, l1: 0.01, l2: 0.02, nesterov: true, momentum: 0.8 };
     const run = async (update: ReturnType<typeof selectBackend> | null) => {
       // Three sources, so every step sums three shard gradients.
@@ -98,7 +111,9 @@ describe('Trainer', () => {
   it('trains a bit-identical model in reproducible mode for 1, 2, 3 and 7 threads', async () => {
     const d = data(61);
     const opts = { ...options, reproducible: 5 };
-    const oracle = (await new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], opts).run()).params;
+    const oracle = (
+      await new Trainer(spec, d, [new InProcessSource({ spec, data: d, backend: referenceBackend })], opts).run()
+    ).params;
     for (const threads of [1, 2, 3, 7]) {
       const pool = new LocalPool({ spec, data: d, backend: 'reference', threads });
       try {

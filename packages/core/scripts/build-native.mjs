@@ -29,7 +29,17 @@ const quiet = process.argv.includes('--quiet');
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
     join(dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   ];
   for (const c of candidates) if (c && existsSync(c)) return c;
@@ -54,9 +64,15 @@ function haveToolchain() {
 
 function finish(ok, reason, logged = true) {
   mkdirSync(dirname(statusFile), { recursive: true });
-  writeFileSync(statusFile, `${JSON.stringify({ ok, reason: reason ?? null, toolchain: ok || haveToolchain(), skipped: process.env.GRADSWARM_SKIP_NATIVE_BUILD === '1' })}\n`);
+  writeFileSync(
+    statusFile,
+    `${JSON.stringify({ ok, reason: reason ?? null, toolchain: ok || haveToolchain(), skipped: process.env.GRADSWARM_SKIP_NATIVE_BUILD === '1' })}\n`,
+  );
   if (ok) {
-    if (!quiet) process.stdout.write('gradswarm: native kernels built (packages/core/native/build/Release/gradswarm_kernels.node)\n');
+    if (!quiet)
+      process.stdout.write(
+        'gradswarm: native kernels built (packages/core/native/build/Release/gradswarm_kernels.node)\n',
+      );
     process.exit(0);
   }
   process.stderr.write(
@@ -74,5 +90,8 @@ mkdirSync(dirname(logFile), { recursive: true });
 writeFileSync(logFile, `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? String(run.error) : ''}`);
 const built = join(nativeDir, 'build', 'Release', 'gradswarm_kernels.node');
 if (run.status === 0 && existsSync(built)) finish(true);
-const lastError = `${run.stderr ?? ''}`.split('\n').find((l) => /error|not found|ENOENT/i.test(l))?.trim();
+const lastError = `${run.stderr ?? ''}`
+  .split('\n')
+  .find((l) => /error|not found|ENOENT/i.test(l))
+  ?.trim();
 finish(false, lastError ? lastError.slice(0, 160) : `node-gyp exited with ${run.status ?? run.signal}`);

@@ -12,7 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SOURCES = ['gs.h', 'gs-math.h', 'gemm-driver.h', 'portable.h', 'gemm.c', 'loss.c', 'wasm.c'].map((f) => join('native', 'src', f));
+export const SOURCES = ['gs.h', 'gs-math.h', 'gemm-driver.h', 'portable.h', 'gemm.c', 'loss.c', 'wasm.c'].map((f) =>
+  join('native', 'src', f),
+);
 export const OUTPUT = join('wasm', 'gradswarm_kernels.wasm');
 export const HASH_FILE = join('wasm', 'sources.sha256');
 
@@ -24,7 +26,16 @@ export function sourcesHash(root = pkg) {
 }
 
 function findClang() {
-  for (const c of [process.env.CC_WASM, 'clang', 'clang-19', 'clang-18', 'clang-17', 'clang-16', 'clang-15', 'clang-14']) {
+  for (const c of [
+    process.env.CC_WASM,
+    'clang',
+    'clang-19',
+    'clang-18',
+    'clang-17',
+    'clang-16',
+    'clang-15',
+    'clang-14',
+  ]) {
     if (c && spawnSync(c, ['--version'], { encoding: 'utf8' }).status === 0) return c;
   }
   return null;
@@ -37,8 +48,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(1);
   }
   const sources = SOURCES.filter((f) => f.endsWith('.c'));
-  const args = ['--target=wasm32-wasi', '-O3', '-msimd128', '-DGS_NR=8', '-std=gnu11', '-Wall', '-Wno-unused-function', '-mexec-model=reactor',
-    '-Wl,--no-entry', '-Wl,--strip-all', '-Inative/src', ...sources, '-o', OUTPUT];
+  const args = [
+    '--target=wasm32-wasi',
+    '-O3',
+    '-msimd128',
+    '-DGS_NR=8',
+    '-std=gnu11',
+    '-Wall',
+    '-Wno-unused-function',
+    '-mexec-model=reactor',
+    '-Wl,--no-entry',
+    '-Wl,--strip-all',
+    '-Inative/src',
+    ...sources,
+    '-o',
+    OUTPUT,
+  ];
   const run = spawnSync(clang, args, { cwd: pkg, encoding: 'utf8', stdio: 'inherit' });
   if (run.status !== 0) process.exit(1);
   writeFileSync(join(pkg, HASH_FILE), `${sourcesHash()}\n`);

@@ -86,7 +86,13 @@ export function activateArray(name: ElementwiseActivation, z: FloatArray, a: Flo
 }
 
 /** delta[i] *= g'(z[i]) for i in [0, length): the activation derivative folded into the backward delta. */
-export function mulActivationPrime(name: ElementwiseActivation, delta: FloatArray, z: FloatArray, a: FloatArray, length: number): void {
+export function mulActivationPrime(
+  name: ElementwiseActivation,
+  delta: FloatArray,
+  z: FloatArray,
+  a: FloatArray,
+  length: number,
+): void {
   switch (name) {
     case 'sigmoid':
       for (let i = 0; i < length; i++) delta[i] *= a[i] * (1 - a[i]);

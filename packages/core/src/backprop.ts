@@ -32,8 +32,13 @@ export interface BackpropWorkspace {
 }
 
 /** Allocates scratch buffers for `spec` and blocks of up to `capacityRows` samples. */
-export function createWorkspace(spec: ModelSpec, capacityRows: number, ArrayType: FloatArrayConstructor = Float32Array): BackpropWorkspace {
-  if (!Number.isInteger(capacityRows) || capacityRows < 1) throw new RangeError(`capacityRows must be a positive integer, got ${capacityRows}`);
+export function createWorkspace(
+  spec: ModelSpec,
+  capacityRows: number,
+  ArrayType: FloatArrayConstructor = Float32Array,
+): BackpropWorkspace {
+  if (!Number.isInteger(capacityRows) || capacityRows < 1)
+    throw new RangeError(`capacityRows must be a positive integer, got ${capacityRows}`);
   const a: FloatArray[] = [];
   const z: FloatArray[] = [];
   const delta: FloatArray[] = [];
@@ -52,7 +57,14 @@ export interface SampleSelection {
   readonly count: number;
 }
 
-function loadBlock(backend: KernelBackend, data: LabeledSamples, sel: SampleSelection, start: number, rows: number, ws: BackpropWorkspace): void {
+function loadBlock(
+  backend: KernelBackend,
+  data: LabeledSamples,
+  sel: SampleSelection,
+  start: number,
+  rows: number,
+  ws: BackpropWorkspace,
+): void {
   const cols = data.featureCount;
   if (sel.index !== null) {
     backend.gatherRows(data.features, cols, sel.index, sel.offset + start, rows, ws.a[0]);
@@ -70,28 +82,61 @@ function forwardHidden(backend: KernelBackend, params: FloatArray, rows: number,
     const { rows: nOut, cols, offset } = layouts[l - 1];
     // Output activation and loss are fused in outputLoss; here only the bias is added for layer L.
     const last = l === L;
-    denseForward(backend, rows, cols - 1, nOut, a[l - 1], params, offset, z[l], last ? z[l] : a[l], last ? 'identity' : spec.hidden);
+    denseForward(
+      backend,
+      rows,
+      cols - 1,
+      nOut,
+      a[l - 1],
+      params,
+      offset,
+      z[l],
+      last ? z[l] : a[l],
+      last ? 'identity' : spec.hidden,
+    );
   }
 }
 
 /** Output activation and loss through the backend's fused pass when it has one. */
-function lossOf(backend: KernelBackend, spec: ModelSpec, ws: BackpropWorkspace, delta: FloatArray | null, rows: number, labels: Int32Array, sel: SampleSelection, start: number): number {
+function lossOf(
+  backend: KernelBackend,
+  spec: ModelSpec,
+  ws: BackpropWorkspace,
+  delta: FloatArray | null,
+  rows: number,
+  labels: Int32Array,
+  sel: SampleSelection,
+  start: number,
+): number {
   const L = ws.layouts.length;
   const k = spec.layers[L];
   const at = sel.offset + start;
-  if (backend.outputLoss) return backend.outputLoss(spec.output, spec.loss, ws.z[L], ws.a[L], delta, rows, k, labels, sel.index, at);
+  if (backend.outputLoss)
+    return backend.outputLoss(spec.output, spec.loss, ws.z[L], ws.a[L], delta, rows, k, labels, sel.index, at);
   return outputLoss(spec.output, spec.loss, ws.z[L], ws.a[L], delta, rows, k, labels, sel.index, at);
 }
 
-function checkShapes(spec: ModelSpec, params: FloatArray, data: LabeledSamples, sel: SampleSelection, ws: BackpropWorkspace): void {
+function checkShapes(
+  spec: ModelSpec,
+  params: FloatArray,
+  data: LabeledSamples,
+  sel: SampleSelection,
+  ws: BackpropWorkspace,
+): void {
   const last = ws.layouts[ws.layouts.length - 1];
-  if (params.length < last.offset + last.rows * last.cols) throw new RangeError(`params has ${params.length} values, the model needs ${last.offset + last.rows * last.cols}`);
-  if (data.featureCount !== spec.layers[0]) throw new RangeError(`data has ${data.featureCount} features, the model's input layer has ${spec.layers[0]}`);
+  if (params.length < last.offset + last.rows * last.cols)
+    throw new RangeError(`params has ${params.length} values, the model needs ${last.offset + last.rows * last.cols}`);
+  if (data.featureCount !== spec.layers[0])
+    throw new RangeError(`data has ${data.featureCount} features, the model's input layer has ${spec.layers[0]}`);
   if (data.classCount > spec.layers[spec.layers.length - 1]) {
-    throw new RangeError(`data has ${data.classCount} classes, the model's output layer has ${spec.layers[spec.layers.length - 1]}`);
+    throw new RangeError(
+      `data has ${data.classCount} classes, the model's output layer has ${spec.layers[spec.layers.length - 1]}`,
+    );
   }
-  if (sel.index === null && sel.offset + sel.count > data.count) throw new RangeError('sample selection runs past the end of the data');
-  if (sel.index !== null && sel.offset + sel.count > sel.index.length) throw new RangeError('sample selection runs past the end of the index');
+  if (sel.index === null && sel.offset + sel.count > data.count)
+    throw new RangeError('sample selection runs past the end of the data');
+  if (sel.index !== null && sel.offset + sel.count > sel.index.length)
+    throw new RangeError('sample selection runs past the end of the index');
 }
 
 /**
@@ -121,7 +166,21 @@ export function gradientSum(
     for (let l = L; l >= 1; l--) {
       const { rows: nOut, cols, offset } = layouts[l - 1];
       const below = l > 1;
-      denseBackward(backend, rows, cols - 1, nOut, delta[l], a[l - 1], below ? z[l - 1] : null, params, offset, grad, below ? delta[l - 1] : null, spec.hidden, accumulate || start > 0);
+      denseBackward(
+        backend,
+        rows,
+        cols - 1,
+        nOut,
+        delta[l],
+        a[l - 1],
+        below ? z[l - 1] : null,
+        params,
+        offset,
+        grad,
+        below ? delta[l - 1] : null,
+        spec.hidden,
+        accumulate || start > 0,
+      );
     }
   }
   return { lossSum, count: sel.count };

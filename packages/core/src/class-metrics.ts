@@ -40,9 +40,18 @@ export function classificationReport(confusion: readonly (readonly number[])[]):
   });
   const total = classes.reduce((a, c) => a + c.support, 0);
   const average = (weight: (c: ClassMetrics) => number, sum: number) => ({
-    precision: ratio(classes.reduce((a, c) => a + weight(c) * c.precision, 0), sum),
-    recall: ratio(classes.reduce((a, c) => a + weight(c) * c.recall, 0), sum),
-    f1: ratio(classes.reduce((a, c) => a + weight(c) * c.f1, 0), sum),
+    precision: ratio(
+      classes.reduce((a, c) => a + weight(c) * c.precision, 0),
+      sum,
+    ),
+    recall: ratio(
+      classes.reduce((a, c) => a + weight(c) * c.recall, 0),
+      sum,
+    ),
+    f1: ratio(
+      classes.reduce((a, c) => a + weight(c) * c.f1, 0),
+      sum,
+    ),
   });
   return { classes, macro: average(() => 1, k), weighted: average((c) => c.support, total) };
 }

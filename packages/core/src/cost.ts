@@ -174,7 +174,13 @@ export function finishGradient(
 }
 
 /** J for a batch given Σℓ over its m samples. */
-export function costFromLossSum(layers: readonly number[], params: FloatArray, lossSum: number, m: number, options: CostOptions): number {
+export function costFromLossSum(
+  layers: readonly number[],
+  params: FloatArray,
+  lossSum: number,
+  m: number,
+  options: CostOptions,
+): number {
   const j = lossSum + regularizationPenalty(layers, params, options.l1, options.l2);
   return options.reduction === 'mean' ? j / m : j;
 }

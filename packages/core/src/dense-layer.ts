@@ -41,8 +41,24 @@ export function denseBackward(
   activation: ElementwiseActivation,
   accumulate: boolean,
 ): void {
-  if (backend.denseBackward) backend.denseBackward(rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate);
-  else composedDenseBackward(backend, rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate);
+  if (backend.denseBackward)
+    backend.denseBackward(rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate);
+  else
+    composedDenseBackward(
+      backend,
+      rows,
+      nIn,
+      nOut,
+      delta,
+      x,
+      zIn,
+      params,
+      offset,
+      grad,
+      deltaIn,
+      activation,
+      accumulate,
+    );
 }
 
 /** The forward layer from primitives only: gemm NT, then bias + activation. */

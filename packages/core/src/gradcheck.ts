@@ -57,7 +57,8 @@ export function gradientCheck(
   const w = Float64Array.from({ length: P }, (_, i) => params[i]);
   const ws = createWorkspace(spec, data.count, Float64Array);
   const sel = { index: null, offset: 0, count: data.count };
-  const costAt = (): number => costFromLossSum(spec.layers, w, lossAndPredictions(backend, w, data, sel, ws).lossSum, data.count, cost);
+  const costAt = (): number =>
+    costFromLossSum(spec.layers, w, lossAndPredictions(backend, w, data, sel, ws).lossSum, data.count, cost);
 
   const analytic = new Float64Array(P);
   const stats = gradientSum(backend, w, data, sel, analytic, ws);

@@ -11,9 +11,14 @@ import type { KernelBackend } from './kernel-backend.js';
  * @param backend uses its `sumGradients` when it has one (same bits; null: TypeScript)
  * @throws RangeError if a part is not as long as out
  */
-export function sumGradients(parts: readonly Float32Array[], out: Float32Array, backend: KernelBackend | null = null): void {
+export function sumGradients(
+  parts: readonly Float32Array[],
+  out: Float32Array,
+  backend: KernelBackend | null = null,
+): void {
   const P = out.length;
-  if (parts.some((p) => p.length !== P)) throw new RangeError(`sumGradients: parts ${parts.map((p) => p.length).join(',')} must each hold ${P} values`);
+  if (parts.some((p) => p.length !== P))
+    throw new RangeError(`sumGradients: parts ${parts.map((p) => p.length).join(',')} must each hold ${P} values`);
   if (backend?.sumGradients) {
     backend.sumGradients(parts, out);
     return;

@@ -55,7 +55,13 @@ export interface KernelBackend {
   ): void;
 
   /** delta[i] *= g'(z[i]) for i < length (a = g(z) is given for the cheap derivative forms). */
-  mulActivationPrime(activation: ElementwiseActivation, delta: FloatArray, z: FloatArray, a: FloatArray, length: number): void;
+  mulActivationPrime(
+    activation: ElementwiseActivation,
+    delta: FloatArray,
+    z: FloatArray,
+    a: FloatArray,
+    length: number,
+  ): void;
 
   /** out[outOffset + j·outStride] += Σ_r m[r, j] for rows × cols row-major m (bias gradients). */
   addColumnSums(m: FloatArray, rows: number, cols: number, out: FloatArray, outOffset: number, outStride: number): void;
@@ -64,7 +70,14 @@ export interface KernelBackend {
    * Copies rows `index[indexOffset + r]` (r < rows) of the row-major `source` matrix with
    * `cols` columns into `dest` (rows × cols): the minibatch gather.
    */
-  gatherRows(source: Float32Array, cols: number, index: Uint32Array, indexOffset: number, rows: number, dest: FloatArray): void;
+  gatherRows(
+    source: Float32Array,
+    cols: number,
+    index: Uint32Array,
+    indexOffset: number,
+    rows: number,
+    dest: FloatArray,
+  ): void;
 
   /**
    * Fused forward layer: z = x·W[:, 1:]ᵀ + W[:, 0] and out = g(z), where W is the nOut × (nIn+1)
@@ -136,10 +149,25 @@ export interface KernelBackend {
    * cost.ts's finishGradient on grad in place (regularise, scale); the penalty sums Σw² and Σ|w|
    * go to sums[0] and sums[1]. `rows` is cost.ts's weightRows(layers).
    */
-  finishGradient?(rows: Int32Array, params: Float32Array, grad: Float32Array, l1: number, l2: number, scale: number, sums: Float64Array): void;
+  finishGradient?(
+    rows: Int32Array,
+    params: Float32Array,
+    grad: Float32Array,
+    l1: number,
+    l2: number,
+    scale: number,
+    sums: Float64Array,
+  ): void;
 
   /** optimizers/sgd.ts's step: classical or Nesterov momentum on params and velocity. */
-  sgdStep?(params: Float32Array, grad: Float32Array, velocity: Float32Array, learningRate: number, momentum: number, nesterov: boolean): void;
+  sgdStep?(
+    params: Float32Array,
+    grad: Float32Array,
+    velocity: Float32Array,
+    learningRate: number,
+    momentum: number,
+    nesterov: boolean,
+  ): void;
 
   /**
    * optimizers/adam.ts's step on params and the moments m and v: correction1 = 1 − β1^t and

@@ -46,7 +46,13 @@ const wasm: BackendEntry = {
 
 const registry = new Map<string, BackendEntry>([
   // `native` is whichever instruction set is best here; it returns that backend itself.
-  ['native', { load: () => (platform.nativeIsas().length > 0 ? native(platform.nativeIsas()[0]).load() : null), reason: () => platform.nativeUnavailableReason() ?? '' }],
+  [
+    'native',
+    {
+      load: () => (platform.nativeIsas().length > 0 ? native(platform.nativeIsas()[0]).load() : null),
+      reason: () => platform.nativeUnavailableReason() ?? '',
+    },
+  ],
   ['native-avx2', native('avx2')],
   ['native-portable', native('portable')],
   // `wasm` and the name it reports, `wasm-simd`, are one backend, created once per thread.
@@ -90,7 +96,10 @@ export function selectBackend(name?: string): KernelBackend {
   const backend = entry.load();
   if (!backend) {
     const why = entry.reason();
-    throw new GradswarmError(ErrorCode.BACKEND, `kernel backend "${wanted}" is not available on this machine: ${why || 'it did not load - help: use auto or reference'}`);
+    throw new GradswarmError(
+      ErrorCode.BACKEND,
+      `kernel backend "${wanted}" is not available on this machine: ${why || 'it did not load - help: use auto or reference'}`,
+    );
   }
   return backend;
 }

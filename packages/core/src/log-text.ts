@@ -14,8 +14,23 @@ export const MAX_PEER_TEXT_CHARS = 256;
 // Built from code points, since a regex literal with control characters is easy to misread.
 const hex = (code: number): string => `\\u${code.toString(16).padStart(4, '0')}`;
 const range = (from: number, to: number): string => `${hex(from)}-${hex(to)}`;
-const UNSAFE_CLASS = ['\\\\', range(0x00, 0x1f), range(0x7f, 0x9f), hex(0x061c), hex(0x200e), hex(0x200f), hex(0x2028), hex(0x2029), range(0x202a, 0x202e), range(0x2066, 0x2069), hex(0xfeff)].join('');
-const UNSAFE = new RegExp(`[${UNSAFE_CLASS}]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, 'g');
+const UNSAFE_CLASS = [
+  '\\\\',
+  range(0x00, 0x1f),
+  range(0x7f, 0x9f),
+  hex(0x061c),
+  hex(0x200e),
+  hex(0x200f),
+  hex(0x2028),
+  hex(0x2029),
+  range(0x202a, 0x202e),
+  range(0x2066, 0x2069),
+  hex(0xfeff),
+].join('');
+const UNSAFE = new RegExp(
+  `[${UNSAFE_CLASS}]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`,
+  'g',
+);
 
 const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

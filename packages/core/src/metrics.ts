@@ -30,7 +30,10 @@ export const MAX_CONFUSION_CLASSES = 4096;
  * @throws RangeError if classCount is above MAX_CONFUSION_CLASSES
  */
 export function confusionMatrix(labels: Int32Array, predictions: Int32Array, classCount: number): number[][] {
-  if (classCount > MAX_CONFUSION_CLASSES) throw new RangeError(`a confusion matrix of ${classCount} classes is above the ${MAX_CONFUSION_CLASSES}-class limit`);
+  if (classCount > MAX_CONFUSION_CLASSES)
+    throw new RangeError(
+      `a confusion matrix of ${classCount} classes is above the ${MAX_CONFUSION_CLASSES}-class limit`,
+    );
   const m = Array.from({ length: classCount }, () => new Array<number>(classCount).fill(0));
   for (let i = 0; i < predictions.length; i++) m[labels[i]][predictions[i]]++;
   return m;
@@ -62,7 +65,14 @@ export function evaluate(
 ): Evaluation {
   const ws = workspace ?? createWorkspace(spec, Math.max(1, Math.min(EVAL_BLOCK_ROWS, data.count)));
   const predictions = new Int32Array(data.count);
-  const { lossSum } = lossAndPredictions(backend, params, data, { index: null, offset: 0, count: data.count }, ws, predictions);
+  const { lossSum } = lossAndPredictions(
+    backend,
+    params,
+    data,
+    { index: null, offset: 0, count: data.count },
+    ws,
+    predictions,
+  );
   const classes = Math.max(data.classCount, spec.layers[spec.layers.length - 1]);
   return {
     cost: data.count === 0 ? 0 : costFromLossSum(spec.layers, params, lossSum, data.count, cost),

@@ -27,7 +27,8 @@ export const INIT_NAMES: readonly InitName[] = ['glorot', 'uniform', 'he'];
  */
 export function validateModelSpec(spec: ModelSpec): ModelSpec {
   if (!Array.isArray(spec.layers)) throw new TypeError('spec.layers must be an array of layer sizes');
-  if (spec.layers.length < 2) throw new RangeError(`spec.layers must have at least 2 sizes (input, output), got ${spec.layers.length}`);
+  if (spec.layers.length < 2)
+    throw new RangeError(`spec.layers must have at least 2 sizes (input, output), got ${spec.layers.length}`);
   for (const n of spec.layers) {
     if (!Number.isInteger(n) || n < 1 || n > MAX_LAYER_SIZE) {
       throw new RangeError(`spec.layers must be integers in [1, ${MAX_LAYER_SIZE}], got ${n}`);
@@ -42,9 +43,16 @@ export function validateModelSpec(spec: ModelSpec): ModelSpec {
   const allowed = VALID_OUTPUT_LOSS[spec.loss as LossName];
   if (!allowed) throw new RangeError(`spec.loss must be one of bce, ce, mse, got ${String(spec.loss)}`);
   if (!allowed.includes(spec.output)) {
-    throw new RangeError(`spec.loss ${spec.loss} does not go with output ${spec.output}; it needs output ${allowed.join(' or ')}`);
+    throw new RangeError(
+      `spec.loss ${spec.loss} does not go with output ${spec.output}; it needs output ${allowed.join(' or ')}`,
+    );
   }
-  return Object.freeze({ layers: Object.freeze([...spec.layers]), hidden: spec.hidden, output: spec.output, loss: spec.loss });
+  return Object.freeze({
+    layers: Object.freeze([...spec.layers]),
+    hidden: spec.hidden,
+    output: spec.output,
+    loss: spec.loss,
+  });
 }
 
 /** The position of every W_l in the flat parameter vector. */
@@ -91,7 +99,8 @@ export function initializeParameters(
 ): void {
   for (const { rows, cols, offset } of layerLayouts(layers)) {
     const nIn = cols - 1;
-    const bound = init === 'glorot' ? Math.sqrt(6) / Math.sqrt(nIn + rows) : init === 'he' ? Math.sqrt(6 / nIn) : epsilon;
+    const bound =
+      init === 'glorot' ? Math.sqrt(6) / Math.sqrt(nIn + rows) : init === 'he' ? Math.sqrt(6 / nIn) : epsilon;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const i = offset + r * cols + c;

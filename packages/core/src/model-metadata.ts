@@ -58,7 +58,10 @@ export function parseModelMetadata(d: Record<string, unknown>, spec: ModelSpec, 
   const meta: { -readonly [K in keyof ModelMetadata]: ModelMetadata[K] } = {};
   if (d.cost !== undefined) {
     const c = d.cost;
-    const ok = isRecord(c) && [c.l1, c.l2].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) && (c.reduction === 'mean' || c.reduction === 'sum');
+    const ok =
+      isRecord(c) &&
+      [c.l1, c.l2].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) &&
+      (c.reduction === 'mean' || c.reduction === 'sum');
     if (!ok) throw modelError(`${source}: "cost" must be {"l1":≥0,"l2":≥0,"reduction":"mean"|"sum"}`);
     meta.cost = { l1: c.l1 as number, l2: c.l2 as number, reduction: c.reduction as CostOptions['reduction'] };
   }
@@ -72,13 +75,24 @@ export function parseModelMetadata(d: Record<string, unknown>, spec: ModelSpec, 
   }
   if (d.image !== undefined) {
     const im = d.image;
-    const ok = isRecord(im) && Number.isInteger(im.width) && Number.isInteger(im.height) && (im.width as number) > 0 && (im.width as number) * (im.height as number) === spec.layers[0];
-    if (!ok) throw modelError(`${source}: "image" must be {"width","height"} with width×height = ${spec.layers[0]} inputs`);
+    const ok =
+      isRecord(im) &&
+      Number.isInteger(im.width) &&
+      Number.isInteger(im.height) &&
+      (im.width as number) > 0 &&
+      (im.width as number) * (im.height as number) === spec.layers[0];
+    if (!ok)
+      throw modelError(`${source}: "image" must be {"width","height"} with width×height = ${spec.layers[0]} inputs`);
     meta.image = { width: im.width as number, height: im.height as number };
   }
   if (d.trainedOn !== undefined) {
     const t = d.trainedOn;
-    if (!isRecord(t) || typeof t.name !== 'string' || typeof t.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(t.fingerprint)) {
+    if (
+      !isRecord(t) ||
+      typeof t.name !== 'string' ||
+      typeof t.fingerprint !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(t.fingerprint)
+    ) {
       throw modelError(`${source}: "trainedOn" must be {"name":string,"fingerprint":64 hex digits}`);
     }
     meta.trainedOn = { name: t.name, fingerprint: t.fingerprint };

@@ -65,13 +65,25 @@ export interface OptimizerOptions {
  * step count that is a non-negative integer.
  * @throws RangeError saying what does not fit
  */
-export function checkOptimizerState(state: OptimizerState, name: OptimizerName, bufferNames: readonly string[], size: number): void {
+export function checkOptimizerState(
+  state: OptimizerState,
+  name: OptimizerName,
+  bufferNames: readonly string[],
+  size: number,
+): void {
   if (state.name !== name) throw new RangeError(`the saved optimizer state is ${state.name}'s, this run uses ${name}`);
-  if (!Number.isInteger(state.stepCount) || state.stepCount < 0) throw new RangeError(`the saved optimizer step count must be a non-negative integer, got ${state.stepCount}`);
+  if (!Number.isInteger(state.stepCount) || state.stepCount < 0)
+    throw new RangeError(`the saved optimizer step count must be a non-negative integer, got ${state.stepCount}`);
   const saved = Object.keys(state.buffers).sort().join(', ');
-  if (saved !== [...bufferNames].sort().join(', ')) throw new RangeError(`the saved ${name} state holds buffers ${saved || 'none'}, ${name} needs ${bufferNames.join(', ')}`);
+  if (saved !== [...bufferNames].sort().join(', '))
+    throw new RangeError(
+      `the saved ${name} state holds buffers ${saved || 'none'}, ${name} needs ${bufferNames.join(', ')}`,
+    );
   for (const b of bufferNames) {
-    if (state.buffers[b].length !== size) throw new RangeError(`the saved ${name} buffer ${b} holds ${state.buffers[b].length} values, the model has ${size} parameters`);
+    if (state.buffers[b].length !== size)
+      throw new RangeError(
+        `the saved ${name} buffer ${b} holds ${state.buffers[b].length} values, the model has ${size} parameters`,
+      );
   }
 }
 

@@ -15,10 +15,17 @@ const PREDICT_BLOCK_ROWS = 1000;
  * row-major [count × outputs] Float32Array.
  * @throws RangeError if features, params and spec disagree in size
  */
-export function forwardOutputs(backend: KernelBackend, spec: ModelSpec, params: FloatArray, features: Float32Array, count: number): Float32Array {
+export function forwardOutputs(
+  backend: KernelBackend,
+  spec: ModelSpec,
+  params: FloatArray,
+  features: Float32Array,
+  count: number,
+): Float32Array {
   const inputs = spec.layers[0];
   const outputs = spec.layers[spec.layers.length - 1];
-  if (features.length < count * inputs) throw new RangeError(`features has ${features.length} values, ${count} rows need ${count * inputs}`);
+  if (features.length < count * inputs)
+    throw new RangeError(`features has ${features.length} values, ${count} rows need ${count * inputs}`);
   const result = new Float32Array(count * outputs);
   const ws = createWorkspace(spec, Math.max(1, Math.min(PREDICT_BLOCK_ROWS, count)));
   // The forward pass needs labels for its loss term; class 0 is valid for every model and the loss is discarded.

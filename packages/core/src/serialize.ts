@@ -63,7 +63,9 @@ export function modelToJson(model: Model): string {
     hidden: spec.hidden,
     output: spec.output,
     loss: spec.loss,
-    ...(model.scaling ? { scaling: { kind: model.scaling.kind, offset: model.scaling.offset, factor: model.scaling.factor } } : {}),
+    ...(model.scaling
+      ? { scaling: { kind: model.scaling.kind, offset: model.scaling.offset, factor: model.scaling.factor } }
+      : {}),
     ...metadataFields(model),
   });
   return `${head.slice(0, -1)},"weights":[\n${weights.join(',\n')}\n]}\n`;
@@ -83,17 +85,28 @@ export function modelFromJson(text: string, source = 'model'): Model {
   }
   if (typeof doc !== 'object' || doc === null) throw modelError(`${source}: expected a JSON object`);
   const d = doc as Record<string, unknown>;
-  if (d.format !== MODEL_FORMAT) throw modelError(`${source}: "format" must be "${MODEL_FORMAT}", got ${JSON.stringify(d.format)}`);
-  if (d.version !== MODEL_VERSION) throw modelError(`${source}: unsupported version ${JSON.stringify(d.version)}; this build reads version ${MODEL_VERSION}`);
+  if (d.format !== MODEL_FORMAT)
+    throw modelError(`${source}: "format" must be "${MODEL_FORMAT}", got ${JSON.stringify(d.format)}`);
+  if (d.version !== MODEL_VERSION)
+    throw modelError(
+      `${source}: unsupported version ${JSON.stringify(d.version)}; this build reads version ${MODEL_VERSION}`,
+    );
   let spec: ModelSpec;
   try {
-    spec = validateModelSpec({ layers: d.layers as number[], hidden: d.hidden as ModelSpec['hidden'], output: d.output as ModelSpec['output'], loss: d.loss as ModelSpec['loss'] });
+    spec = validateModelSpec({
+      layers: d.layers as number[],
+      hidden: d.hidden as ModelSpec['hidden'],
+      output: d.output as ModelSpec['output'],
+      loss: d.loss as ModelSpec['loss'],
+    });
   } catch (err) {
     throw modelError(`${source}: ${(err as Error).message.replace(/^spec\./, '')}`);
   }
   const layouts = layerLayouts(spec.layers);
   if (!Array.isArray(d.weights) || d.weights.length !== layouts.length) {
-    throw modelError(`${source}: "weights" must be an array of ${layouts.length} matrices for layers ${spec.layers.join(',')}`);
+    throw modelError(
+      `${source}: "weights" must be an array of ${layouts.length} matrices for layers ${spec.layers.join(',')}`,
+    );
   }
   const params = new Float32Array(parameterCount(spec.layers));
   layouts.forEach(({ rows, cols, offset }, l) => {
@@ -104,12 +117,15 @@ export function modelFromJson(text: string, source = 'model'): Model {
     }
     for (let i = 0; i < w.length; i++) {
       const v = w[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw modelError(`${source}: weights[${l}][${i}] is not a finite number (${JSON.stringify(v)})`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw modelError(`${source}: weights[${l}][${i}] is not a finite number (${JSON.stringify(v)})`);
       params[offset + i] = v;
     }
   });
   const meta = parseModelMetadata(d, spec, source);
-  return d.scaling === undefined ? { spec, params, ...meta } : { spec, params, scaling: parseScaling(d.scaling, spec.layers[0], source), ...meta };
+  return d.scaling === undefined
+    ? { spec, params, ...meta }
+    : { spec, params, scaling: parseScaling(d.scaling, spec.layers[0], source), ...meta };
 }
 
 function parseScaling(value: unknown, inputs: number, source: string): FeatureScaling {
@@ -119,7 +135,11 @@ function parseScaling(value: unknown, inputs: number, source: string): FeatureSc
   }
   for (const key of ['offset', 'factor'] as const) {
     const list = v[key];
-    if (!Array.isArray(list) || list.length !== inputs || list.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+    if (
+      !Array.isArray(list) ||
+      list.length !== inputs ||
+      list.some((x) => typeof x !== 'number' || !Number.isFinite(x))
+    ) {
       throw modelError(`${source}: scaling.${key} must hold ${inputs} finite numbers, one per input`);
     }
   }

@@ -20,7 +20,19 @@ const TYPES: Array<[string, Ctor, number]> = [
 const ACTIVATIONS: ElementwiseActivation[] = ['identity', 'sigmoid', 'tanh', 'relu', 'swish'];
 
 /** Exact (float64) op(A)·op(B) of the stored values, and Σ|a·b| per element for the error bound. */
-function oracle(tA: boolean, tB: boolean, m: number, n: number, k: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number) {
+function oracle(
+  tA: boolean,
+  tB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+) {
   const value = new Float64Array(m * n);
   const abs = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
@@ -28,7 +40,8 @@ function oracle(tA: boolean, tB: boolean, m: number, n: number, k: number, a: Fl
       let s = 0;
       let t = 0;
       for (let p = 0; p < k; p++) {
-        const x = (tA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]) * (tB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j]);
+        const x =
+          (tA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]) * (tB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j]);
         s += x;
         t += Math.abs(x);
       }
@@ -100,7 +113,10 @@ describe('fast backends', () => {
                     const base = accumulate ? start[at] : 0;
                     const exact = base + value[i * n + j];
                     const bound = productBound(k, abs[i * n + j] + Math.abs(base), u);
-                    if (!(Math.abs(c[at] - exact) <= bound)) expect.fail(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} acc=${accumulate} C[${i},${j}] = ${c[at]}, exact ${exact} ± ${bound}`);
+                    if (!(Math.abs(c[at] - exact) <= bound))
+                      expect.fail(
+                        `${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} acc=${accumulate} C[${i},${j}] = ${c[at]}, exact ${exact} ± ${bound}`,
+                      );
                   }
                 }
                 expect([c[0], c[1]]).toEqual([start[0], start[1]]); // before C untouched
@@ -148,14 +164,16 @@ describe('fast backends', () => {
               backend.biasActivation(zf, af, rows, cols, bias, 1, 3, act);
               for (let i = 0; i < n; i++) {
                 expect(zf[i]).toBe(zr[i]); // z + bias is one rounding either way
-                if (!(Math.abs(af[i] - ar[i]) <= tol * (1 + Math.abs(ar[i])))) expect.fail(`${act}(${zr[i]}) = ${af[i]}, reference ${ar[i]}`);
+                if (!(Math.abs(af[i] - ar[i]) <= tol * (1 + Math.abs(ar[i]))))
+                  expect.fail(`${act}(${zr[i]}) = ${af[i]}, reference ${ar[i]}`);
               }
               const d0 = Type.from({ length: n }, () => rng.uniform(-2, 2));
               const [dr, df] = [d0.slice(), d0.slice()];
               referenceBackend.mulActivationPrime(act, dr, zr, ar, n);
               backend.mulActivationPrime(act, df, zr, ar, n);
               for (let i = 0; i < n; i++) {
-                if (!(Math.abs(df[i] - dr[i]) <= tol * (1 + Math.abs(dr[i])))) expect.fail(`${act}'(${zr[i]})·${d0[i]} = ${df[i]}, reference ${dr[i]}`);
+                if (!(Math.abs(df[i] - dr[i]) <= tol * (1 + Math.abs(dr[i]))))
+                  expect.fail(`${act}'(${zr[i]})·${d0[i]} = ${df[i]}, reference ${dr[i]}`);
               }
             });
           }
@@ -170,10 +188,14 @@ describe('fast backends', () => {
             [3, 517],
           ]) {
             const m = Type.from({ length: rows * cols }, () => rng.uniform(-1, 1));
-            const [outR, outF] = [Type.from({ length: 2 + cols * 2 }, (_, i) => i), Type.from({ length: 2 + cols * 2 }, (_, i) => i)];
+            const [outR, outF] = [
+              Type.from({ length: 2 + cols * 2 }, (_, i) => i),
+              Type.from({ length: 2 + cols * 2 }, (_, i) => i),
+            ];
             referenceBackend.addColumnSums(m, rows, cols, outR, 2, 2);
             backend.addColumnSums(m, rows, cols, outF, 2, 2);
-            for (let i = 0; i < outR.length; i++) expect(Math.abs(outF[i] - outR[i])).toBeLessThanOrEqual(2 * rows * u * (rows + Math.abs(outR[i])));
+            for (let i = 0; i < outR.length; i++)
+              expect(Math.abs(outF[i] - outR[i])).toBeLessThanOrEqual(2 * rows * u * (rows + Math.abs(outR[i])));
           }
         });
 

@@ -8,7 +8,13 @@ import type { LabeledSamples, ModelSpec } from '../src/types.js';
 // below, published forward values out_o1 = 0.75136507, out_o2 = 0.772928465.
 const mazurSpec: ModelSpec = { layers: [2, 2, 2], hidden: 'sigmoid', output: 'sigmoid', loss: 'mse' };
 const mazurParams = Float64Array.from([0.35, 0.15, 0.2, 0.35, 0.25, 0.3, 0.6, 0.4, 0.45, 0.6, 0.5, 0.55]);
-const mazurData: LabeledSamples = { features: Float32Array.from([0.05, 0.1]), labels: Int32Array.from([1]), count: 1, featureCount: 2, classCount: 2 };
+const mazurData: LabeledSamples = {
+  features: Float32Array.from([0.05, 0.1]),
+  labels: Int32Array.from([1]),
+  count: 1,
+  featureCount: 2,
+  classCount: 2,
+};
 const all = { index: null, offset: 0, count: 1 };
 
 describe('lossAndPredictions', () => {
@@ -36,7 +42,10 @@ describe('lossAndPredictions', () => {
     expect(lossSum).toBeCloseTo(byHand, 14);
     // with λ2 = 1 and the mean over m = 1: + ½ Σ non-bias w²
     const reg = 0.5 * (0.15 ** 2 + 0.2 ** 2 + 0.25 ** 2 + 0.3 ** 2 + 0.4 ** 2 + 0.45 ** 2 + 0.5 ** 2 + 0.55 ** 2);
-    expect(costFromLossSum(spec.layers, mazurParams, lossSum, 1, resolveCostOptions({ l2: 1 }))).toBeCloseTo(byHand + reg, 14);
+    expect(costFromLossSum(spec.layers, mazurParams, lossSum, 1, resolveCostOptions({ l2: 1 }))).toBeCloseTo(
+      byHand + reg,
+      14,
+    );
   });
 });
 

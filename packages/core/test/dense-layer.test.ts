@@ -6,7 +6,14 @@ import { composedDenseBackward, composedDenseForward, denseBackward, denseForwar
 import { outputLoss } from '../src/losses.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
-import type { FloatArray, HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation } from '../src/types.js';
+import type {
+  FloatArray,
+  HiddenActivation,
+  LabeledSamples,
+  LossName,
+  ModelSpec,
+  OutputActivation,
+} from '../src/types.js';
 import { fastBackends } from './fixtures/fast-backends.js';
 
 /**
@@ -26,7 +33,8 @@ const HIDDEN: HiddenActivation[] = ['sigmoid', 'tanh', 'relu', 'swish'];
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) expect.fail(`${what}[${i}] = ${actual[i]}, reference ${expected[i]}`);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i]))))
+      expect.fail(`${what}[${i}] = ${actual[i]}, reference ${expected[i]}`);
   }
 }
 
@@ -60,7 +68,12 @@ describe('denseForward and denseBackward', () => {
             const rng = new Rng(rows + nIn * 3 + nOut * 7);
             const params = Type.from({ length: 3 + nOut * (nIn + 1) }, () => rng.uniform(-0.5, 0.5));
             const x = Type.from({ length: rows * nIn }, () => rng.uniform(-1, 1));
-            const [zr, ar, zf, af] = [new Type(rows * nOut), new Type(rows * nOut), new Type(rows * nOut), new Type(rows * nOut)];
+            const [zr, ar, zf, af] = [
+              new Type(rows * nOut),
+              new Type(rows * nOut),
+              new Type(rows * nOut),
+              new Type(rows * nOut),
+            ];
             composedDenseForward(referenceBackend, rows, nIn, nOut, x, params, 3, zr, ar, act);
             denseForward(backend, rows, nIn, nOut, x, params, 3, zf, af, act);
             expectClose(zf, zr, tol * nIn, 'z');
@@ -145,7 +158,8 @@ describe('gradientSum on a fast backend', () => {
       expect(Math.abs(f.lossSum - r.lossSum)).toBeLessThanOrEqual(1e-5 * r.lossSum);
       let scale = 0;
       for (const g of gr) scale = Math.max(scale, Math.abs(g));
-      for (let i = 0; i < gr.length; i++) if (!(Math.abs(gf[i] - gr[i]) <= 1e-4 * scale)) expect.fail(`grad[${i}] = ${gf[i]}, reference ${gr[i]}`);
+      for (let i = 0; i < gr.length; i++)
+        if (!(Math.abs(gf[i] - gr[i]) <= 1e-4 * scale)) expect.fail(`grad[${i}] = ${gf[i]}, reference ${gr[i]}`);
     });
   }
 });

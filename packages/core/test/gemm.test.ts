@@ -3,7 +3,17 @@ import { referenceBackend } from '../src/backends/reference.js';
 import { Rng } from '../src/rng.js';
 
 /** C = op(A)·op(B) by the definition, in float64. */
-function naive(tA: boolean, tB: boolean, m: number, n: number, k: number, a: Float64Array, lda: number, b: Float64Array, ldb: number): Float64Array {
+function naive(
+  tA: boolean,
+  tB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  lda: number,
+  b: Float64Array,
+  ldb: number,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
@@ -39,10 +49,12 @@ describe('referenceBackend.gemm', () => {
         const ldc = n + 3;
         const c = new Float64Array(m * ldc + 1).fill(5);
         referenceBackend.gemm(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, c, 1, ldc, false);
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(c[1 + i * ldc + j]).toBeCloseTo(expected[i * n + j], 12);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) expect(c[1 + i * ldc + j]).toBeCloseTo(expected[i * n + j], 12);
         expect(c[0]).toBe(5); // outside C untouched
         referenceBackend.gemm(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, c, 1, ldc, true);
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(c[1 + i * ldc + j]).toBeCloseTo(2 * expected[i * n + j], 12);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) expect(c[1 + i * ldc + j]).toBeCloseTo(2 * expected[i * n + j], 12);
       });
     }
   }

@@ -6,7 +6,14 @@ import { gradcheckVerdict, gradientCheck } from '../src/gradcheck.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
 import { fastBackends } from './fixtures/fast-backends.js';
-import type { HiddenActivation, LabeledSamples, LossName, ModelSpec, OutputActivation, Reduction } from '../src/types.js';
+import type {
+  HiddenActivation,
+  LabeledSamples,
+  LossName,
+  ModelSpec,
+  OutputActivation,
+  Reduction,
+} from '../src/types.js';
 
 /** ex4's debugInitializeWeights: sin(1..n)/10, deterministic and away from zero. */
 function debugData(m: number, features: number, classes: number): LabeledSamples {
@@ -38,7 +45,13 @@ describe('gradientCheck', () => {
             const spec: ModelSpec = { layers: [3, 5, 4, 3], hidden, output, loss };
             const params = new Float64Array(parameterCount(spec.layers));
             initializeParameters(spec.layers, 'glorot', new Rng(42), params);
-            const result = gradientCheck(backend, spec, params, debugData(5, 3, 3), resolveCostOptions({ l1: 0.3, l2: 0.7, reduction }));
+            const result = gradientCheck(
+              backend,
+              spec,
+              params,
+              debugData(5, 3, 3),
+              resolveCostOptions({ l1: 0.3, l2: 0.7, reduction }),
+            );
             expect(result.relativeError).toBeLessThan(1e-7);
             expect(result.verdict).toBe('ok');
           });
@@ -52,7 +65,13 @@ describe('gradientCheck', () => {
       const spec: ModelSpec = { layers: [20, 17, 10], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' };
       const params = new Float64Array(parameterCount(spec.layers));
       initializeParameters(spec.layers, 'uniform', new Rng(3), params, 1);
-      const result = gradientCheck(backend, spec, params, debugData(13, 20, 10), resolveCostOptions({ l2: 0.1, reduction: 'sum' }));
+      const result = gradientCheck(
+        backend,
+        spec,
+        params,
+        debugData(13, 20, 10),
+        resolveCostOptions({ l2: 0.1, reduction: 'sum' }),
+      );
       expect(result.relativeError).toBeLessThan(1e-7);
     });
   }

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { blockingFromCaches, DEFAULT_BLOCKING, parseKernelTuning, readCpuCaches } from '../src/backends/kernel-tuning.js';
+import {
+  blockingFromCaches,
+  DEFAULT_BLOCKING,
+  parseKernelTuning,
+  readCpuCaches,
+} from '../src/backends/kernel-tuning.js';
 import { createNativeBackend, nativeIsas } from '../src/backends/native.js';
 import { createWasmBackend } from '../src/backends/wasm.js';
 import type { HiddenActivation, LossName, OutputActivation } from '../src/types.js';
@@ -29,7 +34,10 @@ describe('GEMM blocking', () => {
     [7, 129, 65],
   ];
   for (const isa of isas) {
-    for (const [typeName, Type] of [['float32', Float32Array], ['float64', Float64Array]] as const) {
+    for (const [typeName, Type] of [
+      ['float32', Float32Array],
+      ['float64', Float64Array],
+    ] as const) {
       it(`native-${isa} ${typeName}: gives the same bits for the compiled-in, tiny and odd blockings`, () => {
         const backends = [undefined, TINY, ODD].map((blocking) => createNativeBackend(isa, { minWork: 0, blocking })!);
         const rng = new Rng(15);
@@ -60,39 +68,56 @@ describe('GEMM blocking', () => {
 });
 
 describe('no libm', () => {
-  it.runIf(process.platform === 'linux' && isas.length > 0)('the addon imports none of exp, log, log1p, tanh and their float forms', () => {
-    // Dynamic symbol names sit NUL-terminated in .dynstr; an imported exp would appear as "\0exp\0".
-    const bytes = readFileSync(ADDON).toString('latin1');
-    for (const name of ['exp', 'expf', 'log', 'logf', 'log1p', 'log1pf', 'tanh', 'tanhf', 'expm1', 'pow']) {
-      expect(bytes.includes(`\0${name}\0`) || bytes.includes(`\0${name}@`), name).toBe(false);
-    }
-  });
+  it.runIf(process.platform === 'linux' && isas.length > 0)(
+    'the addon imports none of exp, log, log1p, tanh and their float forms',
+    () => {
+      // Dynamic symbol names sit NUL-terminated in .dynstr; an imported exp would appear as "\0exp\0".
+      const bytes = readFileSync(ADDON).toString('latin1');
+      for (const name of ['exp', 'expf', 'log', 'logf', 'log1p', 'log1pf', 'tanh', 'tanhf', 'expm1', 'pow']) {
+        expect(bytes.includes(`\0${name}\0`) || bytes.includes(`\0${name}@`), name).toBe(false);
+      }
+    },
+  );
 
   const wasm = createWasmBackend({ minWork: 0 });
   const portable = isas.includes('portable') ? createNativeBackend('portable', { minWork: 0 }) : null;
-  it.runIf(wasm !== null && portable !== null)('native-portable and wasm-simd compute the same bits for the output losses and activations', () => {
-    const rng = new Rng(5);
-    const rows = 41;
-    const k = 10;
-    const z = Float32Array.from({ length: rows * k }, (_, i) => (i < 6 ? [60, -60, 0, 88, -100, 1e-9][i] : rng.uniform(-12, 12)));
-    const labels = Int32Array.from({ length: rows }, (_, i) => (i * 3) % k);
-    const pairs: Array<[OutputActivation, LossName]> = [['softmax', 'ce'], ['sigmoid', 'bce'], ['sigmoid', 'mse']];
-    for (const [output, loss] of pairs) {
-      const [aw, dw, ap, dp] = [0, 1, 2, 3].map(() => new Float32Array(rows * k));
-      const lw = wasm!.outputLoss!(output, loss, z, aw, dw, rows, k, labels, null, 0);
-      const lp = portable!.outputLoss!(output, loss, z, ap, dp, rows, k, labels, null, 0);
-      expect(lp, `${output}+${loss}`).toBe(lw);
-      expect(Array.from(ap)).toEqual(Array.from(aw));
-      expect(Array.from(dp)).toEqual(Array.from(dw));
-    }
-    const bias = Float32Array.from({ length: k }, () => rng.uniform(-1, 1));
-    for (const act of ['sigmoid', 'tanh', 'swish'] as HiddenActivation[]) {
-      const [zw, zp, ow, op] = [Float32Array.from(z), Float32Array.from(z), new Float32Array(rows * k), new Float32Array(rows * k)];
-      wasm!.biasActivation(zw, ow, rows, k, bias, 0, 1, act);
-      portable!.biasActivation(zp, op, rows, k, bias, 0, 1, act);
-      expect(Array.from(op), act).toEqual(Array.from(ow));
-    }
-  });
+  it.runIf(wasm !== null && portable !== null)(
+    'native-portable and wasm-simd compute the same bits for the output losses and activations',
+    () => {
+      const rng = new Rng(5);
+      const rows = 41;
+      const k = 10;
+      const z = Float32Array.from({ length: rows * k }, (_, i) =>
+        i < 6 ? [60, -60, 0, 88, -100, 1e-9][i] : rng.uniform(-12, 12),
+      );
+      const labels = Int32Array.from({ length: rows }, (_, i) => (i * 3) % k);
+      const pairs: Array<[OutputActivation, LossName]> = [
+        ['softmax', 'ce'],
+        ['sigmoid', 'bce'],
+        ['sigmoid', 'mse'],
+      ];
+      for (const [output, loss] of pairs) {
+        const [aw, dw, ap, dp] = [0, 1, 2, 3].map(() => new Float32Array(rows * k));
+        const lw = wasm!.outputLoss!(output, loss, z, aw, dw, rows, k, labels, null, 0);
+        const lp = portable!.outputLoss!(output, loss, z, ap, dp, rows, k, labels, null, 0);
+        expect(lp, `${output}+${loss}`).toBe(lw);
+        expect(Array.from(ap)).toEqual(Array.from(aw));
+        expect(Array.from(dp)).toEqual(Array.from(dw));
+      }
+      const bias = Float32Array.from({ length: k }, () => rng.uniform(-1, 1));
+      for (const act of ['sigmoid', 'tanh', 'swish'] as HiddenActivation[]) {
+        const [zw, zp, ow, op] = [
+          Float32Array.from(z),
+          Float32Array.from(z),
+          new Float32Array(rows * k),
+          new Float32Array(rows * k),
+        ];
+        wasm!.biasActivation(zw, ow, rows, k, bias, 0, 1, act);
+        portable!.biasActivation(zp, op, rows, k, bias, 0, 1, act);
+        expect(Array.from(op), act).toEqual(Array.from(ow));
+      }
+    },
+  );
 });
 
 describe('parseKernelTuning', () => {
@@ -104,16 +129,31 @@ describe('parseKernelTuning', () => {
 
   it('refuses names, units and sizes below 8 with GS_ERR_INVALID_OPTION and a help hint', () => {
     for (const bad of ['kc=big', 'xc=8', 'kc=4', 'kc=64,', 'mc=1e3']) {
-      expect(() => parseKernelTuning(bad), bad).toThrow(expect.objectContaining({ code: 'GS_ERR_INVALID_OPTION', message: expect.stringMatching(/GRADSWARM_KERNEL_TUNING=.* - help: /) }));
+      expect(() => parseKernelTuning(bad), bad).toThrow(
+        expect.objectContaining({
+          code: 'GS_ERR_INVALID_OPTION',
+          message: expect.stringMatching(/GRADSWARM_KERNEL_TUNING=.* - help: /),
+        }),
+      );
     }
   });
 });
 
 describe('blocking from the caches', () => {
   it('gives the compiled-in kc and mc for a 32 KiB L1d and 1 MiB L2, and scales with them', () => {
-    const zen = blockingFromCaches({ l1dBytes: 32 << 10, l2Bytes: 1 << 20, l3Bytes: 32 << 20, l3PerCoreBytes: 4 << 20 });
+    const zen = blockingFromCaches({
+      l1dBytes: 32 << 10,
+      l2Bytes: 1 << 20,
+      l3Bytes: 32 << 20,
+      l3PerCoreBytes: 4 << 20,
+    });
     expect(zen).toEqual({ mc: 144, kc: 320, nc: 1536, source: 'caches' });
-    const skylake = blockingFromCaches({ l1dBytes: 32 << 10, l2Bytes: 256 << 10, l3Bytes: 8 << 20, l3PerCoreBytes: 2 << 20 });
+    const skylake = blockingFromCaches({
+      l1dBytes: 32 << 10,
+      l2Bytes: 256 << 10,
+      l3Bytes: 8 << 20,
+      l3PerCoreBytes: 2 << 20,
+    });
     expect(skylake.kc).toBe(320);
     expect(skylake.mc).toBe(24);
     const big = blockingFromCaches({ l1dBytes: 48 << 10, l2Bytes: 2 << 20, l3Bytes: 0, l3PerCoreBytes: 0 });
@@ -139,7 +179,12 @@ describe('blocking from the caches', () => {
         writeFileSync(join(d, 'size'), `${size}\n`);
         writeFileSync(join(d, 'shared_cpu_list'), `${shared}\n`);
       });
-      expect(readCpuCaches(root)).toEqual({ l1dBytes: 48 << 10, l2Bytes: 2 << 20, l3Bytes: 32 << 20, l3PerCoreBytes: 2 << 20 });
+      expect(readCpuCaches(root)).toEqual({
+        l1dBytes: 48 << 10,
+        l2Bytes: 2 << 20,
+        l3Bytes: 32 << 20,
+        l3PerCoreBytes: 2 << 20,
+      });
       expect(readCpuCaches(join(root, 'missing'))).toEqual({ l1dBytes: 0, l2Bytes: 0, l3Bytes: 0, l3PerCoreBytes: 0 });
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -48,9 +48,17 @@ describe('initializeParameters', () => {
 
 describe('validateModelSpec', () => {
   it('refuses a single layer, bad sizes and mismatched output/loss with RangeError', () => {
-    expect(() => validateModelSpec({ layers: [3], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' })).toThrow(/at least 2 sizes/);
-    expect(() => validateModelSpec({ layers: [3, 1.5], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' })).toThrow(RangeError);
-    expect(() => validateModelSpec({ layers: [3, 2], hidden: 'sigmoid', output: 'identity', loss: 'ce' })).toThrow(/needs output softmax/);
-    expect(() => validateModelSpec({ layers: [3, 2], hidden: 'gelu' as never, output: 'sigmoid', loss: 'bce' })).toThrow(/spec.hidden must be one of/);
+    expect(() => validateModelSpec({ layers: [3], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' })).toThrow(
+      /at least 2 sizes/,
+    );
+    expect(() => validateModelSpec({ layers: [3, 1.5], hidden: 'sigmoid', output: 'sigmoid', loss: 'bce' })).toThrow(
+      RangeError,
+    );
+    expect(() => validateModelSpec({ layers: [3, 2], hidden: 'sigmoid', output: 'identity', loss: 'ce' })).toThrow(
+      /needs output softmax/,
+    );
+    expect(() =>
+      validateModelSpec({ layers: [3, 2], hidden: 'gelu' as never, output: 'sigmoid', loss: 'bce' }),
+    ).toThrow(/spec.hidden must be one of/);
   });
 });

@@ -24,7 +24,15 @@ describe('model metadata', () => {
 
   it('leaves a model without metadata byte-identical to the format before it', () => {
     const text = modelToJson({ spec, params });
-    expect(Object.keys(JSON.parse(text))).toEqual(['format', 'version', 'layers', 'hidden', 'output', 'loss', 'weights']);
+    expect(Object.keys(JSON.parse(text))).toEqual([
+      'format',
+      'version',
+      'layers',
+      'hidden',
+      'output',
+      'loss',
+      'weights',
+    ]);
     const back = modelFromJson(text);
     expect(back.classNames).toBeUndefined();
     expect(modelToJson(back)).toBe(text);

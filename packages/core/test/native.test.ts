@@ -44,7 +44,9 @@ describe('selectBackend', () => {
   });
 
   it('refuses an unknown name with GS_ERR_BACKEND and a help hint', () => {
-    expect(() => selectBackend('cuda')).toThrow(expect.objectContaining({ code: 'GS_ERR_BACKEND', message: expect.stringContaining('- help:') }));
+    expect(() => selectBackend('cuda')).toThrow(
+      expect.objectContaining({ code: 'GS_ERR_BACKEND', message: expect.stringContaining('- help:') }),
+    );
   });
 
   it('explains why an instruction set is unavailable', () => {
@@ -82,7 +84,10 @@ describe.runIf(haveNative || NATIVE_REQUIRED)('native addon', () => {
       parentPort.postMessage('done');`;
     const run = () => {
       const c = new Float32Array(new SharedArrayBuffer(150 * 30 * 4));
-      const worker = new Worker(code, { eval: true, workerData: { path: ADDON, isa: backend.name.replace('native-', ''), a: a.buffer, b: b.buffer, c: c.buffer } });
+      const worker = new Worker(code, {
+        eval: true,
+        workerData: { path: ADDON, isa: backend.name.replace('native-', ''), a: a.buffer, b: b.buffer, c: c.buffer },
+      });
       return new Promise<Float32Array>((resolve, reject) => {
         worker.once('message', () => void worker.terminate().then(() => resolve(c)));
         worker.once('error', reject);
@@ -98,16 +103,62 @@ describe.runIf(haveNative || NATIVE_REQUIRED)('native addon', () => {
     expect(() => backend.gemm(false, false, 3, 3, 4, a, 1, 4, a, 0, 3, c, 0, 3, false)).toThrow(RangeError);
     expect(() => backend.gemm(false, false, 3, 3, 4, a, 0, 3, a, 0, 3, c, 0, 3, false)).toThrow(/leading dimension/);
     expect(() => backend.gemm(false, false, 3, 3, 1, a, 0, 1, a, 0, 3, c, 1, 3, false)).toThrow(/c is too short/);
-    expect(() => backend.denseForward!(2, 3, 2, new Float32Array(6), new Float32Array(7), 0, new Float32Array(4), new Float32Array(4), 'relu')).toThrow(/params is too short/);
-    expect(() => backend.gatherRows(new Float32Array(6), 3, Uint32Array.from([2]), 0, 1, new Float32Array(3))).toThrow(/past the last row/);
-    expect(() => backend.outputLoss!('softmax', 'ce', new Float32Array(4), new Float32Array(4), null, 2, 2, Int32Array.from([0, 2]), null, 0)).toThrow(/outside \[0, k\)/);
+    expect(() =>
+      backend.denseForward!(
+        2,
+        3,
+        2,
+        new Float32Array(6),
+        new Float32Array(7),
+        0,
+        new Float32Array(4),
+        new Float32Array(4),
+        'relu',
+      ),
+    ).toThrow(/params is too short/);
+    expect(() => backend.gatherRows(new Float32Array(6), 3, Uint32Array.from([2]), 0, 1, new Float32Array(3))).toThrow(
+      /past the last row/,
+    );
+    expect(() =>
+      backend.outputLoss!(
+        'softmax',
+        'ce',
+        new Float32Array(4),
+        new Float32Array(4),
+        null,
+        2,
+        2,
+        Int32Array.from([0, 2]),
+        null,
+        0,
+      ),
+    ).toThrow(/outside \[0, k\)/);
   });
 
   it('throws TypeError for mixed float types or a non-typed-array argument', () => {
     const f32 = new Float32Array(4);
-    expect(() => backend.gemm(false, false, 2, 2, 2, f32, 0, 2, new Float64Array(4), 0, 2, f32, 0, 2, false)).toThrow(TypeError);
-    expect(() => backend.gemm(false, false, 2, 2, 2, [1, 2, 3, 4] as unknown as Float32Array, 0, 2, f32, 0, 2, f32, 0, 2, false)).toThrow(/typed array/);
-    expect(() => backend.denseBackward!(2, 2, 2, f32, f32, null, new Float32Array(6), 0, new Float32Array(6), f32, 'sigmoid', true)).toThrow(/zIn must be given/);
+    expect(() => backend.gemm(false, false, 2, 2, 2, f32, 0, 2, new Float64Array(4), 0, 2, f32, 0, 2, false)).toThrow(
+      TypeError,
+    );
+    expect(() =>
+      backend.gemm(false, false, 2, 2, 2, [1, 2, 3, 4] as unknown as Float32Array, 0, 2, f32, 0, 2, f32, 0, 2, false),
+    ).toThrow(/typed array/);
+    expect(() =>
+      backend.denseBackward!(
+        2,
+        2,
+        2,
+        f32,
+        f32,
+        null,
+        new Float32Array(6),
+        0,
+        new Float32Array(6),
+        f32,
+        'sigmoid',
+        true,
+      ),
+    ).toThrow(/zIn must be given/);
   });
 
   it('sends calls below minWork to the reference (same result within rounding)', () => {

@@ -4,14 +4,24 @@ import { AdamOptimizer } from '../src/optimizers/adam.js';
 import { createOptimizer } from '../src/optimizers/registry.js';
 import { SgdOptimizer } from '../src/optimizers/sgd.js';
 
-const BASE: OptimizerOptions = { name: 'sgd', momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+const BASE: OptimizerOptions = {
+  name: 'sgd',
+  momentum: 0,
+  nesterov: false,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+};
 const sgd = (momentum: number, nesterov = false) => createOptimizer(1, { ...BASE, momentum, nesterov });
 
 describe('SgdOptimizer', () => {
   describe('#ctor', () => {
     it('refuses a momentum outside [0, 1) with a RangeError', () => {
       expect(() => new SgdOptimizer(1, { momentum: 1, nesterov: false })).toThrow(RangeError);
-      expect(() => new SgdOptimizer(1, { momentum: -0.1, nesterov: false })).toThrow('options.momentum must be in [0, 1)');
+      expect(() => new SgdOptimizer(1, { momentum: -0.1, nesterov: false })).toThrow(
+        'options.momentum must be in [0, 1)',
+      );
     });
   });
 
@@ -133,14 +143,24 @@ describe('createOptimizer', () => {
   });
 
   it('refuses an unknown name', () => {
-    expect(() => createOptimizer(1, { ...BASE, name: 'lamb' as never })).toThrow('options.optimizer must be one of sgd, adam, adamw, got lamb');
+    expect(() => createOptimizer(1, { ...BASE, name: 'lamb' as never })).toThrow(
+      'options.optimizer must be one of sgd, adam, adamw, got lamb',
+    );
   });
 
   it("refuses to restore another optimizer's state or buffers of the wrong size", () => {
     const opt = createOptimizer(3, BASE);
-    expect(() => opt.restore(createOptimizer(3, { ...BASE, name: 'adam' }).state())).toThrow("the saved optimizer state is adam's, this run uses sgd");
-    expect(() => opt.restore({ name: 'sgd', stepCount: 0, buffers: { velocity: new Float32Array(2) } })).toThrow(/holds 2 values, the model has 3/);
-    expect(() => opt.restore({ name: 'sgd', stepCount: -1, buffers: { velocity: new Float32Array(3) } })).toThrow(/step count/);
-    expect(() => opt.restore({ name: 'sgd', stepCount: 1, buffers: {} })).toThrow(/holds buffers none, sgd needs velocity/);
+    expect(() => opt.restore(createOptimizer(3, { ...BASE, name: 'adam' }).state())).toThrow(
+      "the saved optimizer state is adam's, this run uses sgd",
+    );
+    expect(() => opt.restore({ name: 'sgd', stepCount: 0, buffers: { velocity: new Float32Array(2) } })).toThrow(
+      /holds 2 values, the model has 3/,
+    );
+    expect(() => opt.restore({ name: 'sgd', stepCount: -1, buffers: { velocity: new Float32Array(3) } })).toThrow(
+      /step count/,
+    );
+    expect(() => opt.restore({ name: 'sgd', stepCount: 1, buffers: {} })).toThrow(
+      /holds buffers none, sgd needs velocity/,
+    );
   });
 });

@@ -17,7 +17,14 @@ describe('forwardOutputs', () => {
     const out = forwardOutputs(referenceBackend, spec, params, features, count);
     const predictions = new Int32Array(count);
     const data = { features, labels: new Int32Array(count), count, featureCount: 3, classCount: 1 };
-    lossAndPredictions(referenceBackend, params, data, { index: null, offset: 0, count }, createWorkspace(spec, count), predictions);
+    lossAndPredictions(
+      referenceBackend,
+      params,
+      data,
+      { index: null, offset: 0, count },
+      createWorkspace(spec, count),
+      predictions,
+    );
     for (let r = 0; r < count; r++) {
       const row = out.subarray(r * 4, r * 4 + 4);
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);

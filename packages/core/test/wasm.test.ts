@@ -22,9 +22,26 @@ describe('wasm-simd backend', () => {
   it('checks shapes and types before copying anything', () => {
     const backend = createWasmBackend({ minWork: 0 })!;
     const a = new Float32Array(12);
-    expect(() => backend.gemm(false, false, 3, 3, 4, a, 1, 4, a, 0, 3, new Float32Array(9), 0, 3, false)).toThrow(RangeError);
-    expect(() => backend.gemm(false, false, 2, 2, 2, a, 0, 2, new Float64Array(4), 0, 2, a, 0, 2, false)).toThrow(TypeError);
-    expect(() => backend.outputLoss!('softmax', 'ce', new Float32Array(4), new Float32Array(4), null, 2, 2, Int32Array.from([0, 2]), null, 0)).toThrow(RangeError);
+    expect(() => backend.gemm(false, false, 3, 3, 4, a, 1, 4, a, 0, 3, new Float32Array(9), 0, 3, false)).toThrow(
+      RangeError,
+    );
+    expect(() => backend.gemm(false, false, 2, 2, 2, a, 0, 2, new Float64Array(4), 0, 2, a, 0, 2, false)).toThrow(
+      TypeError,
+    );
+    expect(() =>
+      backend.outputLoss!(
+        'softmax',
+        'ce',
+        new Float32Array(4),
+        new Float32Array(4),
+        null,
+        2,
+        2,
+        Int32Array.from([0, 2]),
+        null,
+        0,
+      ),
+    ).toThrow(RangeError);
   });
 
   it('reuses one arena: a big call after small ones still gives correct results', () => {

@@ -23,8 +23,13 @@ export const DATASET_HEADER_BYTES = 12;
  */
 export function encodeDataset(samples: LabeledSamples): Uint8Array {
   const { count, featureCount, classCount } = samples;
-  for (const [name, v] of [['count', count], ['featureCount', featureCount], ['classCount', classCount]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`samples.${name} must be a uint32, got ${v}`);
+  for (const [name, v] of [
+    ['count', count],
+    ['featureCount', featureCount],
+    ['classCount', classCount],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      throw new RangeError(`samples.${name} must be a uint32, got ${v}`);
   }
   const featureValues = count * featureCount;
   if (samples.features.length < featureValues || samples.labels.length < count) {

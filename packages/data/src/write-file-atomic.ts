@@ -48,7 +48,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (err) {
     if (created) removeQuietly(tmp);
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot write ${path}: ${reason} - help: check the directory exists and is writable`, { cause: err });
+    throw new GradswarmError(
+      ErrorCode.DATA_IO,
+      `cannot write ${path}: ${reason} - help: check the directory exists and is writable`,
+      { cause: err },
+    );
   }
 }
 

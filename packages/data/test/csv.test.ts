@@ -164,7 +164,9 @@ describe('label spread (issue 17 item 6)', () => {
   it('refuses one label far above the others, naming its line', () => {
     const rows = Array.from({ length: 20 }, (_, i) => `${i % 3},${i % 10}`);
     rows[12] = '1,65535';
-    expect(() => parseCsv(`${rows.join('\n')}\n`, 'x.csv')).toThrow(/^x\.csv: line 13: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/);
+    expect(() => parseCsv(`${rows.join('\n')}\n`, 'x.csv')).toThrow(
+      /^x\.csv: line 13: label 65535 is far above the others \(the highest of the 10 other labels is 9\) and would make 65536 classes - help: number the classes 0 to K-1/,
+    );
   });
 
   it('takes sparse labels while the class count stays small', () => {

@@ -53,7 +53,11 @@ describe('encodeDataset', () => {
 
   it('writes only the first count rows of longer arrays, as fingerprint does', () => {
     const s = base();
-    const longer = { ...s, features: Float32Array.from([...s.features, 9, 9, 9]), labels: Int32Array.from([...s.labels, 1]) };
+    const longer = {
+      ...s,
+      features: Float32Array.from([...s.features, 9, 9, 9]),
+      labels: Int32Array.from([...s.labels, 1]),
+    };
     expect(encodeDataset(longer)).toEqual(encodeDataset(s));
   });
 
@@ -79,12 +83,21 @@ describe('decodeDataset', () => {
   });
 
   it('round-trips an empty data set', () => {
-    const empty: LabeledSamples = { features: new Float32Array(0), labels: new Int32Array(0), count: 0, featureCount: 5, classCount: 3 };
+    const empty: LabeledSamples = {
+      features: new Float32Array(0),
+      labels: new Int32Array(0),
+      count: 0,
+      featureCount: 5,
+      classCount: 3,
+    };
     expect(decodeDataset(encodeDataset(empty), 'mem')).toEqual(empty);
   });
 
   it('refuses bytes shorter than the header, naming the source', () => {
-    const message = formatError(() => decodeDataset(new Uint8Array(DATASET_HEADER_BYTES - 1), 'data set abc'), 'data set abc');
+    const message = formatError(
+      () => decodeDataset(new Uint8Array(DATASET_HEADER_BYTES - 1), 'data set abc'),
+      'data set abc',
+    );
     expect(message).toBe('data set abc: 11 bytes, shorter than the 12-byte data-set header');
   });
 
@@ -112,7 +125,10 @@ describe('decodeDataset', () => {
   });
 
   it('refuses a class count of 0 and a feature that is not finite', () => {
-    formatError(() => decodeDataset(encodeDataset({ ...base(), classCount: 0, labels: Int32Array.from([0, 0]) }), 'src'), 'src');
+    formatError(
+      () => decodeDataset(encodeDataset({ ...base(), classCount: 0, labels: Int32Array.from([0, 0]) }), 'src'),
+      'src',
+    );
     const nan = encodeDataset({ ...base(), features: Float32Array.from([0, 0.5, 1, 0.25, NaN, 0.125]) });
     expect(formatError(() => decodeDataset(nan, 'src'), 'src')).toBe('src: feature 1 of sample 1 is NaN');
   });

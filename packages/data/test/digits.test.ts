@@ -26,7 +26,9 @@ describe('readDigits', () => {
   });
 
   it('refuses a pixel outside 0..16 naming the line and column', () => {
-    expect(() => parseDigits(row(17, 0), 'd.csv')).toThrow(/d\.csv: line 1, column 1: pixel "17" is not a number in 0…16/);
+    expect(() => parseDigits(row(17, 0), 'd.csv')).toThrow(
+      /d\.csv: line 1, column 1: pixel "17" is not a number in 0…16/,
+    );
     expect(() => parseDigits(row(-1, 0), 'd.csv')).toThrow(DataFormatError);
   });
 

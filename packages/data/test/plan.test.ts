@@ -106,7 +106,9 @@ describe('minibatchBounds', () => {
     });
 
     it('refuses a non-positive or fractional value naming the option', () => {
-      expect(() => minibatchBounds(10, { batchSize: 0 })).toThrow('options.batchSize must be a positive integer, got 0');
+      expect(() => minibatchBounds(10, { batchSize: 0 })).toThrow(
+        'options.batchSize must be a positive integer, got 0',
+      );
       expect(() => minibatchBounds(10, { minibatches: 1.5 })).toThrow(RangeError);
       expect(() => minibatchBounds(10, { batchSize: '4' as never })).toThrow(TypeError);
     });

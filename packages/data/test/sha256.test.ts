@@ -20,14 +20,18 @@ function bytes(n: number, seed: number): Uint8Array {
 describe('sha256Hex (the portable fingerprint hash)', () => {
   it('gives the FIPS 180-4 digests of "" and "abc"', () => {
     expect(sha256Hex([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(sha256Hex([Uint8Array.of(0x61, 0x62, 0x63)])).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex([Uint8Array.of(0x61, 0x62, 0x63)])).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 
   it("equals node:crypto's digest at every padding length and for parts split anywhere", () => {
     for (let n = 0; n < 200; n++) expect(sha256Hex([bytes(n, n)])).toBe(nodeSha256([bytes(n, n)]));
     const whole = bytes(10_000, 5);
     for (const cuts of [[12], [1, 63, 64, 65], [12, 3140, 9999]]) {
-      const parts = [0, ...cuts, whole.length].slice(1).map((end, i, all) => whole.subarray(i === 0 ? 0 : all[i - 1], end));
+      const parts = [0, ...cuts, whole.length]
+        .slice(1)
+        .map((end, i, all) => whole.subarray(i === 0 ? 0 : all[i - 1], end));
       expect(sha256Hex(parts)).toBe(nodeSha256([whole]));
     }
   });

@@ -33,7 +33,11 @@ describe('parseDatasetSpec', () => {
   it('parses every accepted form', () => {
     expect(parseDatasetSpec('mnist')).toEqual({ kind: 'mnist' });
     expect(parseDatasetSpec(' idx:../data/mnist ')).toEqual({ kind: 'idx-dir', dir: '../data/mnist' });
-    expect(parseDatasetSpec('idx:a/img.gz, a/lab.gz')).toEqual({ kind: 'idx-pair', images: 'a/img.gz', labels: 'a/lab.gz' });
+    expect(parseDatasetSpec('idx:a/img.gz, a/lab.gz')).toEqual({
+      kind: 'idx-pair',
+      images: 'a/img.gz',
+      labels: 'a/lab.gz',
+    });
     expect(parseDatasetSpec('csv:x.csv')).toEqual({ kind: 'csv', file: 'x.csv' });
     expect(parseDatasetSpec('digits:d.csv.gz')).toEqual({ kind: 'digits', file: 'd.csv.gz' });
   });

@@ -9,7 +9,13 @@ function numbered(n: number): LabeledSamples {
     features[2 * i] = i;
     features[2 * i + 1] = -i;
   }
-  return { features, labels: Int32Array.from({ length: n }, (_, i) => i % 3), count: n, featureCount: 2, classCount: 3 };
+  return {
+    features,
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    count: n,
+    featureCount: 2,
+    classCount: 3,
+  };
 }
 
 function rowIds(s: LabeledSamples): number[] {

@@ -26,7 +26,9 @@ function thrown(fn: () => unknown): GradswarmError {
 /** Whether this process may mount a tmpfs in a private mount namespace (root with unshare). */
 function canMountTmpfs(): boolean {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  return spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt'], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 describe('writeFileAtomic', () => {
@@ -79,21 +81,26 @@ describe('writeFileAtomic', () => {
 
   // A full disk fails the write itself, after the temporary file exists: mount a 64 KiB tmpfs in
   // a private mount namespace (needs root) and write more than fits from a child process.
-  it.skipIf(!canMountTmpfs())('removes the temporary file and keeps the old file when the disk is full (ENOSPC)', () => {
-    const built = join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'write-file-atomic.js');
-    expect(existsSync(built), 'run `npx tsc -b` first: the child imports the built module').toBe(true);
-    const child = [
-      `import { writeFileAtomic } from ${JSON.stringify(new URL(`file://${built}`).href)};`,
-      "import { readdirSync, readFileSync, writeFileSync } from 'node:fs';",
-      "const dir = process.argv[1];",
-      "writeFileSync(dir + '/out', 'old');",
-      'let code = null;',
-      "try { writeFileAtomic(dir + '/out', new Uint8Array(1 << 20)); } catch (err) { code = [err.code, err.cause?.code]; }",
-      "console.log(JSON.stringify({ code, files: readdirSync(dir), old: readFileSync(dir + '/out', 'utf8') }));",
-    ].join('\n');
-    const script = `mount -t tmpfs -o size=64k tmpfs "$1" && exec "$2" --input-type=module -e "$3" "$1"`;
-    const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', tmp.dir, process.execPath, child], { encoding: 'utf8' });
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ code: [ErrorCode.DATA_IO, 'ENOSPC'], files: ['out'], old: 'old' });
-  });
+  it.skipIf(!canMountTmpfs())(
+    'removes the temporary file and keeps the old file when the disk is full (ENOSPC)',
+    () => {
+      const built = join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'write-file-atomic.js');
+      expect(existsSync(built), 'run `npx tsc -b` first: the child imports the built module').toBe(true);
+      const child = [
+        `import { writeFileAtomic } from ${JSON.stringify(new URL(`file://${built}`).href)};`,
+        "import { readdirSync, readFileSync, writeFileSync } from 'node:fs';",
+        'const dir = process.argv[1];',
+        "writeFileSync(dir + '/out', 'old');",
+        'let code = null;',
+        "try { writeFileAtomic(dir + '/out', new Uint8Array(1 << 20)); } catch (err) { code = [err.code, err.cause?.code]; }",
+        "console.log(JSON.stringify({ code, files: readdirSync(dir), old: readFileSync(dir + '/out', 'utf8') }));",
+      ].join('\n');
+      const script = `mount -t tmpfs -o size=64k tmpfs "$1" && exec "$2" --input-type=module -e "$3" "$1"`;
+      const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', tmp.dir, process.execPath, child], {
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual({ code: [ErrorCode.DATA_IO, 'ENOSPC'], files: ['out'], old: 'old' });
+    },
+  );
 });

@@ -13,7 +13,16 @@
  * gets a MAC over the relay's address (or certificate), which the real coordinator refuses; and
  * it can never sign a message of its own, since it never learns K.
  */
-import { AUTH_MAC_LABEL, COORDINATOR_ID_BYTES, MAC_BYTES, NONCE_BYTES, SESSION_C2W_LABEL, SESSION_W2C_LABEL, TOKEN_CHARS, WELCOME_MAC_LABEL } from './constants.js';
+import {
+  AUTH_MAC_LABEL,
+  COORDINATOR_ID_BYTES,
+  MAC_BYTES,
+  NONCE_BYTES,
+  SESSION_C2W_LABEL,
+  SESSION_W2C_LABEL,
+  TOKEN_CHARS,
+  WELCOME_MAC_LABEL,
+} from './constants.js';
 
 const subtle = (): typeof globalThis.crypto.subtle => globalThis.crypto.subtle;
 
@@ -71,7 +80,8 @@ export function normalizeDialled(url: string): string {
   } catch {
     throw new RangeError(`not a ws:// or wss:// address: ${JSON.stringify(url.slice(0, 200))}`);
   }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new RangeError(`not a ws:// or wss:// address: ${JSON.stringify(url.slice(0, 200))}`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
+    throw new RangeError(`not a ws:// or wss:// address: ${JSON.stringify(url.slice(0, 200))}`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const port = u.port === '' ? (u.protocol === 'wss:' ? '443' : '80') : u.port;
   return `${u.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -87,8 +97,15 @@ export async function bindingDigest(b: ConnectionBinding): Promise<Uint8Array> {
   if (!(b.coordinatorId instanceof Uint8Array) || b.coordinatorId.byteLength !== COORDINATOR_ID_BYTES) {
     throw new RangeError(`coordinatorId must be ${COORDINATOR_ID_BYTES} bytes`);
   }
-  const parts = [utf8.encode('gradswarm-binding-v2'), utf8.encode(b.dialled), b.coordinatorId, utf8.encode(normalizeFingerprint(b.certFingerprint))];
-  return new Uint8Array(await subtle().digest('SHA-256', concat(parts.flatMap((p) => [lengthPrefix(p.byteLength), p]))));
+  const parts = [
+    utf8.encode('gradswarm-binding-v2'),
+    utf8.encode(b.dialled),
+    b.coordinatorId,
+    utf8.encode(normalizeFingerprint(b.certFingerprint)),
+  ];
+  return new Uint8Array(
+    await subtle().digest('SHA-256', concat(parts.flatMap((p) => [lengthPrefix(p.byteLength), p]))),
+  );
 }
 
 /** An HMAC-SHA256 key for Web Crypto from raw key bytes. */
@@ -119,7 +136,12 @@ export function authMac(key: HmacKey, nonce: Uint8Array, cnonce: Uint8Array, bin
  * another label, so it can never equal an auth MAC).
  * @returns HMAC-SHA256(K, "gradswarm-welcome-v2" ‖ cnonce ‖ nonce ‖ B), 32 bytes
  */
-export function welcomeMac(key: HmacKey, nonce: Uint8Array, cnonce: Uint8Array, binding: Uint8Array): Promise<Uint8Array> {
+export function welcomeMac(
+  key: HmacKey,
+  nonce: Uint8Array,
+  cnonce: Uint8Array,
+  binding: Uint8Array,
+): Promise<Uint8Array> {
   return labelled(key, WELCOME_MAC_LABEL, cnonce, nonce, binding);
 }
 
@@ -130,8 +152,16 @@ export interface SessionKeys {
 }
 
 /** Derives the connection's session keys from the token key, both nonces and the binding. */
-export async function sessionKeys(key: HmacKey, nonce: Uint8Array, cnonce: Uint8Array, binding: Uint8Array): Promise<SessionKeys> {
-  const [w2c, c2w] = await Promise.all([labelled(key, SESSION_W2C_LABEL, nonce, cnonce, binding), labelled(key, SESSION_C2W_LABEL, nonce, cnonce, binding)]);
+export async function sessionKeys(
+  key: HmacKey,
+  nonce: Uint8Array,
+  cnonce: Uint8Array,
+  binding: Uint8Array,
+): Promise<SessionKeys> {
+  const [w2c, c2w] = await Promise.all([
+    labelled(key, SESSION_W2C_LABEL, nonce, cnonce, binding),
+    labelled(key, SESSION_C2W_LABEL, nonce, cnonce, binding),
+  ]);
   const [workerToCoordinator, coordinatorToWorker] = await Promise.all([hmacKey(w2c), hmacKey(c2w)]);
   return { workerToCoordinator, coordinatorToWorker };
 }
@@ -148,8 +178,18 @@ export function verifyMac(expected: Uint8Array, got: Uint8Array): boolean {
   return diff === 0;
 }
 
-function labelled(key: HmacKey, label: string, first: Uint8Array, second: Uint8Array, binding: Uint8Array): Promise<Uint8Array> {
-  for (const [what, value, n] of [['nonces', first, NONCE_BYTES], ['nonces', second, NONCE_BYTES], ['the binding digest', binding, MAC_BYTES]] as const) {
+function labelled(
+  key: HmacKey,
+  label: string,
+  first: Uint8Array,
+  second: Uint8Array,
+  binding: Uint8Array,
+): Promise<Uint8Array> {
+  for (const [what, value, n] of [
+    ['nonces', first, NONCE_BYTES],
+    ['nonces', second, NONCE_BYTES],
+    ['the binding digest', binding, MAC_BYTES],
+  ] as const) {
     if (!(value instanceof Uint8Array) || value.byteLength !== n) {
       const got = value instanceof Uint8Array ? `${value.byteLength} bytes` : typeof value;
       throw new RangeError(`${what} must be ${n} bytes, got ${got}`);

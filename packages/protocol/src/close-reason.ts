@@ -35,6 +35,12 @@ export function closeReason(text: string): string {
  * anything else becomes 1011 (internal error), so closing can never throw.
  */
 export function closeCode(code: number): number {
-  const ok = code === 1000 || code === 1001 || code === 1002 || code === 1003 || (code >= 1007 && code <= 1014 && code !== 1010) || (code >= 3000 && code <= 4999);
+  const ok =
+    code === 1000 ||
+    code === 1001 ||
+    code === 1002 ||
+    code === 1003 ||
+    (code >= 1007 && code <= 1014 && code !== 1010) ||
+    (code >= 3000 && code <= 4999);
   return Number.isInteger(code) && ok ? code : 1011;
 }

@@ -16,11 +16,27 @@
  *   4 CLOSED       every frame is ignored
  * From state 2 on, every message both ways is signed (`seal.ts`); before it none is.
  */
-import { bindingDigest, createNonce, sessionKeys, verifyMac, authMac, welcomeMac, type HmacKey, type SessionKeys } from './auth.js';
+import {
+  bindingDigest,
+  createNonce,
+  sessionKeys,
+  verifyMac,
+  authMac,
+  welcomeMac,
+  type HmacKey,
+  type SessionKeys,
+} from './auth.js';
 import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 import { decodeFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
-import { CLOSE_NORMAL, CLOSE_PEER_ERROR, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode, type ProtocolErrorCodeValue } from './errors.js';
+import {
+  CLOSE_NORMAL,
+  CLOSE_PEER_ERROR,
+  PROTOCOL_ERRORS,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ProtocolErrorCodeValue,
+} from './errors.js';
 import { handshakeLimits, type ProtocolLimits } from './limits.js';
 import type { HelloMessage, Message, MessageType, StepMessage, WelcomeMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
@@ -91,7 +107,9 @@ export class CoordinatorSession {
    * the full (model-sized) limits after it. The driver sets ws's maxPayload to this.
    */
   get currentLimits(): ProtocolLimits {
-    return this.stateValue === CoordinatorState.AWAIT_HELLO || this.stateValue === CoordinatorState.AWAIT_AUTH ? this.earlyLimits : this.options.limits;
+    return this.stateValue === CoordinatorState.AWAIT_HELLO || this.stateValue === CoordinatorState.AWAIT_AUTH
+      ? this.earlyLimits
+      : this.options.limits;
   }
 
   /** The current state (CoordinatorState). */
@@ -124,7 +142,17 @@ export class CoordinatorSession {
   sendStep(step: Omit<StepMessage, 't' | 'request'>): Promise<CoordinatorAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== CoordinatorState.READY) return [];
-      const message: StepMessage = { t: 'step', step: step.step, request: ++this.requestId, version: step.version, weights: step.weights, epoch: step.epoch, batch: step.batch, shards: step.shards, reduce: step.reduce };
+      const message: StepMessage = {
+        t: 'step',
+        step: step.step,
+        request: ++this.requestId,
+        version: step.version,
+        weights: step.weights,
+        epoch: step.epoch,
+        batch: step.batch,
+        shards: step.shards,
+        reduce: step.reduce,
+      };
       this.pending = message;
       return [await this.signed(message)];
     });
@@ -164,13 +192,18 @@ export class CoordinatorSession {
   }
 
   private keyed(): boolean {
-    return this.keys !== null && (this.stateValue === CoordinatorState.JOINED || this.stateValue === CoordinatorState.READY);
+    return (
+      this.keys !== null && (this.stateValue === CoordinatorState.JOINED || this.stateValue === CoordinatorState.READY)
+    );
   }
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<CoordinatorAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
     const o = this.options;
-    const decoded = decodeFrame(frame, this.currentLimits, { parameterCount: o.parameterCount, allowed: ALLOWED[this.stateValue] });
+    const decoded = decodeFrame(frame, this.currentLimits, {
+      parameterCount: o.parameterCount,
+      allowed: ALLOWED[this.stateValue],
+    });
     if (this.keys) await openSealed(frame, decoded, this.keys.workerToCoordinator, ++this.receivedSeq);
     const m = decoded.message;
     switch (m.t) {
@@ -180,13 +213,29 @@ export class CoordinatorSession {
         return this.onAuth(m);
       case 'data-request': {
         const total = o.dataset.byteLength;
-        if (m.fingerprint !== o.offer.dataset.fingerprint || m.offset + m.length > total || m.length > o.offer.chunkBytes) {
-          throw new ProtocolError(ProtocolErrorCode.INVALID, `data-request for ${m.length} bytes at ${m.offset} is outside the data set (${total} bytes, chunks of ${o.offer.chunkBytes})`);
+        if (
+          m.fingerprint !== o.offer.dataset.fingerprint ||
+          m.offset + m.length > total ||
+          m.length > o.offer.chunkBytes
+        ) {
+          throw new ProtocolError(
+            ProtocolErrorCode.INVALID,
+            `data-request for ${m.length} bytes at ${m.offset} is outside the data set (${total} bytes, chunks of ${o.offer.chunkBytes})`,
+          );
         }
-        return [{ kind: 'alive' }, await this.signed({ t: 'data-chunk', fingerprint: m.fingerprint, offset: m.offset, bytes: o.dataset.subarray(m.offset, m.offset + m.length) })];
+        return [
+          { kind: 'alive' },
+          await this.signed({
+            t: 'data-chunk',
+            fingerprint: m.fingerprint,
+            offset: m.offset,
+            bytes: o.dataset.subarray(m.offset, m.offset + m.length),
+          }),
+        ];
       }
       case 'ready':
-        if (m.fingerprint !== o.offer.dataset.fingerprint) throw new ProtocolError(ProtocolErrorCode.INVALID, 'ready for another data set');
+        if (m.fingerprint !== o.offer.dataset.fingerprint)
+          throw new ProtocolError(ProtocolErrorCode.INVALID, 'ready for another data set');
         this.stateValue = CoordinatorState.READY;
         return [{ kind: 'alive' }, { kind: 'admit' }];
       case 'result': {
@@ -219,16 +268,26 @@ export class CoordinatorSession {
     this.hello = m;
     this.nonce = createNonce();
     this.stateValue = CoordinatorState.AWAIT_AUTH;
-    return [{ kind: 'send', bytes: encodeMessage({ t: 'challenge', nonce: this.nonce, coordinatorId: this.options.coordinatorId }) }];
+    return [
+      {
+        kind: 'send',
+        bytes: encodeMessage({ t: 'challenge', nonce: this.nonce, coordinatorId: this.options.coordinatorId }),
+      },
+    ];
   }
 
   private async onAuth(m: Extract<Message, { t: 'auth' }>): Promise<CoordinatorAction[]> {
     const o = this.options;
     const nonce = this.nonce!;
     const hello = this.hello!;
-    const binding = await bindingDigest({ dialled: m.dialled, coordinatorId: o.coordinatorId, certFingerprint: o.certFingerprint });
+    const binding = await bindingDigest({
+      dialled: m.dialled,
+      coordinatorId: o.coordinatorId,
+      certFingerprint: o.certFingerprint,
+    });
     if (!verifyMac(await authMac(o.tokenKey, nonce, m.cnonce, binding), m.mac)) {
-      const why = o.certFingerprint === '' ? 'wrong token' : 'wrong token (or a relay presenting another TLS certificate)';
+      const why =
+        o.certFingerprint === '' ? 'wrong token' : 'wrong token (or a relay presenting another TLS certificate)';
       throw new ProtocolError(ProtocolErrorCode.AUTH, why);
     }
     if (o.certFingerprint === '' && !o.isOwnAddress(m.dialled)) {

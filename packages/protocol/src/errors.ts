@@ -48,8 +48,14 @@ export interface ProtocolErrorInfo {
 
 /** Every protocol error code with its WebSocket close code; the source of docs/errors.md's rows. */
 export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolErrorInfo>> = Object.freeze({
-  GS_ERR_PROTOCOL_MALFORMED: { closeCode: 1002, meaning: 'not msgpack, not a msgpack map, truncated, or trailing bytes' },
-  GS_ERR_PROTOCOL_VERSION: { closeCode: 4001, meaning: 'the peer speaks another protocol version; upgrade the older side' },
+  GS_ERR_PROTOCOL_MALFORMED: {
+    closeCode: 1002,
+    meaning: 'not msgpack, not a msgpack map, truncated, or trailing bytes',
+  },
+  GS_ERR_PROTOCOL_VERSION: {
+    closeCode: 4001,
+    meaning: 'the peer speaks another protocol version; upgrade the older side',
+  },
   GS_ERR_PROTOCOL_INVALID: {
     closeCode: 4002,
     meaning: 'valid msgpack, invalid message: unknown type, missing field, wrong type, length or range',
@@ -65,9 +71,18 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
   GS_ERR_BACKEND_MISMATCH: { closeCode: 1008, meaning: 'reproducible mode: the worker uses another kernel backend' },
   GS_ERR_STEP_TIMEOUT: { closeCode: 4006, meaning: 'the worker missed the step deadline' },
   GS_ERR_WORKER_LOST: { closeCode: 4007, meaning: 'the peer sent nothing for three heartbeat intervals' },
-  GS_ERR_WORKER_REJECTED: { closeCode: 4000, meaning: 'the coordinator dropped a ready worker for a reason of its own' },
-  GS_ERR_HANDSHAKE_TIMEOUT: { closeCode: 4008, meaning: 'the connection did not authenticate within the handshake deadline' },
-  GS_ERR_RESULT_DISAGREES: { closeCode: 4020, meaning: "a worker's result disagreed with its recomputation by another source" },
+  GS_ERR_WORKER_REJECTED: {
+    closeCode: 4000,
+    meaning: 'the coordinator dropped a ready worker for a reason of its own',
+  },
+  GS_ERR_HANDSHAKE_TIMEOUT: {
+    closeCode: 4008,
+    meaning: 'the connection did not authenticate within the handshake deadline',
+  },
+  GS_ERR_RESULT_DISAGREES: {
+    closeCode: 4020,
+    meaning: "a worker's result disagreed with its recomputation by another source",
+  },
 });
 
 /** Close code of an ordinary end: the run finished, a worker left or was stopped. */

@@ -121,7 +121,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   switch (typeof value) {
     case 'string':
-      return value.length > 40 ? `${JSON.stringify(`${value.slice(0, 40)}…`)} (${value.length} characters)` : JSON.stringify(value);
+      return value.length > 40
+        ? `${JSON.stringify(`${value.slice(0, 40)}…`)} (${value.length} characters)`
+        : JSON.stringify(value);
     case 'number':
     case 'boolean':
     case 'bigint':

@@ -70,25 +70,56 @@ export function scanMessage(b: Uint8Array): void {
       map = true;
     } else {
       switch (token) {
-        case 0xd9: case 0xda: case 0xdb: { // str 8/16/32
+        case 0xd9:
+        case 0xda:
+        case 0xdb: {
+          // str 8/16/32
           str = true;
           const len = be(1 << (token - 0xd9));
           need(len);
           pos += len;
           break;
         }
-        case 0xc4: case 0xc5: case 0xc6: { // bin 8/16/32
+        case 0xc4:
+        case 0xc5:
+        case 0xc6: {
+          // bin 8/16/32
           const len = be(1 << (token - 0xc4));
           need(len);
           pos += len;
           break;
         }
-        case 0xcc: case 0xd0: need(1); pos += 1; break; // uint8, int8
-        case 0xcd: case 0xd1: need(2); pos += 2; break; // uint16, int16
-        case 0xce: case 0xd2: case 0xca: need(4); pos += 4; break; // uint32, int32, float32
-        case 0xcf: case 0xd3: case 0xcb: need(8); pos += 8; break; // uint64, int64, float64
-        case 0xdc: case 0xdd: items = be(token === 0xdc ? 2 : 4); break; // array 16/32
-        case 0xde: case 0xdf: items = 2 * be(token === 0xde ? 2 : 4); map = true; break; // map 16/32
+        case 0xcc:
+        case 0xd0:
+          need(1);
+          pos += 1;
+          break; // uint8, int8
+        case 0xcd:
+        case 0xd1:
+          need(2);
+          pos += 2;
+          break; // uint16, int16
+        case 0xce:
+        case 0xd2:
+        case 0xca:
+          need(4);
+          pos += 4;
+          break; // uint32, int32, float32
+        case 0xcf:
+        case 0xd3:
+        case 0xcb:
+          need(8);
+          pos += 8;
+          break; // uint64, int64, float64
+        case 0xdc:
+        case 0xdd:
+          items = be(token === 0xdc ? 2 : 4);
+          break; // array 16/32
+        case 0xde:
+        case 0xdf:
+          items = 2 * be(token === 0xde ? 2 : 4);
+          map = true;
+          break; // map 16/32
         default: // 0xc1 (never used) and every extension (0xc7–0xc9, 0xd4–0xd8)
           fail(`byte ${at}: msgpack type 0x${token.toString(16)} is not allowed on the wire (no extensions)`);
       }

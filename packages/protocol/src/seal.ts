@@ -36,13 +36,21 @@ export async function sealMessage(message: Message, key: HmacKey, seq: number): 
  * @param decoded what decodeFrame made of them
  * @throws ProtocolError GS_ERR_AUTH if the frame is not sealed, out of sequence, or its MAC fails
  */
-export async function openSealed(frame: Uint8Array, decoded: DecodedFrame, key: HmacKey, expectedSeq: number): Promise<void> {
+export async function openSealed(
+  frame: Uint8Array,
+  decoded: DecodedFrame,
+  key: HmacKey,
+  expectedSeq: number,
+): Promise<void> {
   const { message, seq, sig } = decoded;
   if (seq === undefined || sig === undefined) {
     throw new ProtocolError(ProtocolErrorCode.AUTH, `'${message.t}' message without a signature after authentication`);
   }
   if (seq !== expectedSeq) {
-    throw new ProtocolError(ProtocolErrorCode.AUTH, `'${message.t}' message out of sequence: number ${seq}, expected ${expectedSeq}`);
+    throw new ProtocolError(
+      ProtocolErrorCode.AUTH,
+      `'${message.t}' message out of sequence: number ${seq}, expected ${expectedSeq}`,
+    );
   }
   const end = frame.byteLength - MAC_BYTES;
   const header = frame.subarray(end - SIG_HEADER.byteLength, end);
@@ -50,6 +58,9 @@ export async function openSealed(frame: Uint8Array, decoded: DecodedFrame, key: 
     throw new ProtocolError(ProtocolErrorCode.AUTH, `'${message.t}' message whose signature is not its last field`);
   }
   if (!verifyMac(await hmac(key, frame.subarray(0, end)), sig)) {
-    throw new ProtocolError(ProtocolErrorCode.AUTH, `'${message.t}' message whose signature does not verify (tampered with, or not from the authenticated peer)`);
+    throw new ProtocolError(
+      ProtocolErrorCode.AUTH,
+      `'${message.t}' message whose signature does not verify (tampered with, or not from the authenticated peer)`,
+    );
   }
 }

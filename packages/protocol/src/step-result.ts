@@ -18,9 +18,17 @@ import type { ResultMessage, StepMessage } from './messages.js';
  * @throws ProtocolError GS_ERR_PROTOCOL_STALE or GS_ERR_PROTOCOL_INVALID
  */
 export function checkResultForStep(step: StepMessage | null, result: ResultMessage): void {
-  if (step === null || result.request !== step.request || result.step !== step.step || result.version !== step.version) {
+  if (
+    step === null ||
+    result.request !== step.request ||
+    result.step !== step.step ||
+    result.version !== step.version
+  ) {
     const asked = step === null ? 'nothing was asked' : `step ${step.step} version ${step.version} was asked`;
-    throw new ProtocolError(ProtocolErrorCode.STALE, `stale result for step ${result.step} version ${result.version} while ${asked}`);
+    throw new ProtocolError(
+      ProtocolErrorCode.STALE,
+      `stale result for step ${result.step} version ${result.version} while ${asked}`,
+    );
   }
   const expected =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((sum, s) => sum + s.count, 0)];

@@ -13,9 +13,28 @@ import {
   type LossName,
   type ModelSpec,
 } from '@gradswarm/core';
-import { DATASET_HEADER_BYTES, MAC_BYTES, MAX_HEARTBEAT_MS, MAX_BLOCK_ROWS, MAX_PARAMETER_COUNT, MAX_SPEC_LAYERS } from './constants.js';
+import {
+  DATASET_HEADER_BYTES,
+  MAC_BYTES,
+  MAX_HEARTBEAT_MS,
+  MAX_BLOCK_ROWS,
+  MAX_PARAMETER_COUNT,
+  MAX_SPEC_LAYERS,
+} from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { array, boolean, bytes, fingerprint, integer, invalid, map, oneOf, own, string, type Fields } from './fields.js';
+import {
+  array,
+  boolean,
+  bytes,
+  fingerprint,
+  integer,
+  invalid,
+  map,
+  oneOf,
+  own,
+  string,
+  type Fields,
+} from './fields.js';
 import type { ProtocolLimits } from './limits.js';
 import type { WelcomeMessage, WireDatasetDescriptor, WireTrainingConfig } from './messages.js';
 

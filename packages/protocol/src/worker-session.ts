@@ -19,7 +19,17 @@
  *   4 CLOSED           every frame is ignored
  * From the welcome on, every message both ways is signed (`seal.ts`).
  */
-import { bindingDigest, authMac, createNonce, normalizeFingerprint, sessionKeys, verifyMac, welcomeMac, type HmacKey, type SessionKeys } from './auth.js';
+import {
+  bindingDigest,
+  authMac,
+  createNonce,
+  normalizeFingerprint,
+  sessionKeys,
+  verifyMac,
+  welcomeMac,
+  type HmacKey,
+  type SessionKeys,
+} from './auth.js';
 import { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 import { decodeFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
@@ -45,7 +55,11 @@ const ALLOWED: Readonly<Record<WorkerStateValue, readonly MessageType[]>> = {
 };
 
 /** Codes of a coordinator's `error` after which retrying cannot help. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set([ProtocolErrorCode.AUTH, ProtocolErrorCode.VERSION, ProtocolErrorCode.BACKEND_MISMATCH]);
+const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  ProtocolErrorCode.AUTH,
+  ProtocolErrorCode.VERSION,
+  ProtocolErrorCode.BACKEND_MISMATCH,
+]);
 
 export interface WorkerSessionOptions {
   /** The token key (`deriveTokenKey`). */
@@ -94,7 +108,18 @@ export class WorkerSession {
     return this.queue.run(() => {
       this.certFingerprint = normalizeFingerprint(certFingerprint);
       const o = this.options;
-      return [{ kind: 'send', bytes: encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: o.threads, backend: o.backend, label: o.label }) }];
+      return [
+        {
+          kind: 'send',
+          bytes: encodeMessage({
+            t: 'hello',
+            version: PROTOCOL_VERSION,
+            threads: o.threads,
+            backend: o.backend,
+            label: o.label,
+          }),
+        },
+      ];
     });
   }
 
@@ -112,14 +137,21 @@ export class WorkerSession {
         if (err.code === ProtocolErrorCode.AUTH && before === WorkerState.AWAIT_WELCOME) {
           return [close(err.closeCode, err.message), { kind: 'refused', code: err.code, message: err.message }];
         }
-        return [close(err.closeCode, err.message), { kind: 'lost', message: `refused a message from the coordinator: ${peerText(err.message)}` }];
+        return [
+          close(err.closeCode, err.message),
+          { kind: 'lost', message: `refused a message from the coordinator: ${peerText(err.message)}` },
+        ];
       }
     });
   }
 
   /** Asks for `length` bytes of the data set at `offset` (PREPARING only). */
   requestChunk(offset: number, length: number): Promise<WorkerAction[]> {
-    return this.queue.run(async () => (this.stateValue === WorkerState.PREPARING ? [await this.signed({ t: 'data-request', fingerprint: this.fingerprint, offset, length })] : []));
+    return this.queue.run(async () =>
+      this.stateValue === WorkerState.PREPARING
+        ? [await this.signed({ t: 'data-request', fingerprint: this.fingerprint, offset, length })]
+        : [],
+    );
   }
 
   /** The data set is here: ready {fingerprint} → READY. */
@@ -132,10 +164,22 @@ export class WorkerSession {
   }
 
   /** The answer to `step` (its step, request and version are copied in). */
-  result(step: StepMessage, result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>): Promise<WorkerAction[]> {
+  result(
+    step: StepMessage,
+    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>,
+  ): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.READY) return [];
-      const message: ResultMessage = { t: 'result', step: step.step, request: step.request, version: step.version, grads: result.grads, lossSums: result.lossSums, counts: result.counts, computeMs: result.computeMs };
+      const message: ResultMessage = {
+        t: 'result',
+        step: step.step,
+        request: step.request,
+        version: step.version,
+        grads: result.grads,
+        lossSums: result.lossSums,
+        counts: result.counts,
+        computeMs: result.computeMs,
+      };
       return [await this.signed(message)];
     });
   }
@@ -167,7 +211,11 @@ export class WorkerSession {
     return this.queue.run(async () => {
       if (this.stateValue === WorkerState.CLOSED) return [];
       const max = DEFAULT_PROTOCOL_LIMITS.maxLabelLength;
-      const error: Message = { t: 'error', code: truncateUtf8(code, max) || 'GS_ERR_WORKER', message: truncateUtf8(message, max) };
+      const error: Message = {
+        t: 'error',
+        code: truncateUtf8(code, max) || 'GS_ERR_WORKER',
+        message: truncateUtf8(message, max),
+      };
       const send = this.keyed() ? await this.signed(error) : { kind: 'send' as const, bytes: encodeMessage(error) };
       this.stateValue = WorkerState.CLOSED;
       return [send];
@@ -198,14 +246,24 @@ export class WorkerSession {
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<WorkerAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
-    const decoded = decodeFrame(frame, this.limits, { parameterCount: this.parameterCount, allowed: ALLOWED[this.stateValue] });
+    const decoded = decodeFrame(frame, this.limits, {
+      parameterCount: this.parameterCount,
+      allowed: ALLOWED[this.stateValue],
+    });
     const m = decoded.message;
     const verified = this.keyed();
-    if (m.t === 'welcome' && !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)) {
-      throw new ProtocolError(ProtocolErrorCode.AUTH, 'the coordinator could not prove it knows the token - help: check --token and --connect');
+    if (
+      m.t === 'welcome' &&
+      !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)
+    ) {
+      throw new ProtocolError(
+        ProtocolErrorCode.AUTH,
+        'the coordinator could not prove it knows the token - help: check --token and --connect',
+      );
     }
     // The welcome and everything after it are signed; an unsigned refusal before it is allowed.
-    if (this.keyed() || m.t === 'welcome') await openSealed(frame, decoded, this.keys!.coordinatorToWorker, ++this.receivedSeq);
+    if (this.keyed() || m.t === 'welcome')
+      await openSealed(frame, decoded, this.keys!.coordinatorToWorker, ++this.receivedSeq);
     switch (m.t) {
       case 'challenge':
         return this.onChallenge(m);
@@ -218,7 +276,8 @@ export class WorkerSession {
         return [{ kind: 'welcome', welcome: m }];
       }
       case 'data-chunk':
-        if (m.fingerprint !== this.fingerprint) throw new ProtocolError(ProtocolErrorCode.INVALID, 'the coordinator sent a chunk of another data set');
+        if (m.fingerprint !== this.fingerprint)
+          throw new ProtocolError(ProtocolErrorCode.INVALID, 'the coordinator sent a chunk of another data set');
         return [{ kind: 'chunk', chunk: m }];
       case 'step':
         return [{ kind: 'step', step: m }];
@@ -227,15 +286,27 @@ export class WorkerSession {
       case 'error':
         if (REFUSAL_CODES.has(m.code)) {
           this.stateValue = WorkerState.CLOSED;
-          return [{ kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${peerText(m.message)}` }];
+          return [
+            { kind: 'refused', code: m.code, message: `the coordinator refused this worker: ${peerText(m.message)}` },
+          ];
         }
         return [{ kind: 'log', line: `coordinator reported ${peerText(m.code)}: ${peerText(m.message)}` }];
       case 'leave':
         this.stateValue = WorkerState.CLOSED;
         // Before the welcome verifies, anyone at the address can say "finished": only a
         // verified coordinator can end the worker's run (issue 17 item 4); a stranger's leave is a lost link.
-        if (!verified) return [{ kind: 'lost', message: `an unverified peer at the coordinator's address said leave (${peerText(m.reason)}); not trusted, reconnecting` }];
-        return [m.reason === 'finished' ? { kind: 'finished' } : { kind: 'lost', message: `coordinator left: ${peerText(m.reason)}` }];
+        if (!verified)
+          return [
+            {
+              kind: 'lost',
+              message: `an unverified peer at the coordinator's address said leave (${peerText(m.reason)}); not trusted, reconnecting`,
+            },
+          ];
+        return [
+          m.reason === 'finished'
+            ? { kind: 'finished' }
+            : { kind: 'lost', message: `coordinator left: ${peerText(m.reason)}` },
+        ];
       default:
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
     }
@@ -245,7 +316,11 @@ export class WorkerSession {
     const o = this.options;
     this.nonce = m.nonce;
     this.cnonce = createNonce();
-    this.binding = await bindingDigest({ dialled: o.dialled, coordinatorId: m.coordinatorId, certFingerprint: this.certFingerprint });
+    this.binding = await bindingDigest({
+      dialled: o.dialled,
+      coordinatorId: m.coordinatorId,
+      certFingerprint: this.certFingerprint,
+    });
     this.keys = await sessionKeys(o.tokenKey, this.nonce, this.cnonce, this.binding);
     const mac = await authMac(o.tokenKey, this.nonce, this.cnonce, this.binding);
     this.stateValue = WorkerState.AWAIT_WELCOME;
@@ -260,4 +335,3 @@ export class WorkerSession {
 function close(code: number, reason: string): CloseAction {
   return { kind: 'close', code: closeCode(code), reason: closeReason(reason) };
 }
-

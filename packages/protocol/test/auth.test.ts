@@ -22,7 +22,12 @@ const TOKEN = 'a-token-long-enough';
 
 /** scrypt(token) as node:crypto computes it: the reference for the pure-JS key. */
 function nodeTokenKey(token: string): Buffer {
-  return scryptSync(token, 'gradswarm-token-v2', TOKEN_KDF.dkLen, { N: TOKEN_KDF.N, r: TOKEN_KDF.r, p: TOKEN_KDF.p, maxmem: 64 * 1024 * 1024 });
+  return scryptSync(token, 'gradswarm-token-v2', TOKEN_KDF.dkLen, {
+    N: TOKEN_KDF.N,
+    r: TOKEN_KDF.r,
+    p: TOKEN_KDF.p,
+    maxmem: 64 * 1024 * 1024,
+  });
 }
 
 /** The binding digest computed by hand: SHA-256 of four length-prefixed parts. */
@@ -39,7 +44,12 @@ function nodeBinding(dialled: string, id: Uint8Array, cert: string): Buffer {
 describe('deriveTokenKey', () => {
   it('is scrypt(token, "gradswarm-token-v2", N 2^15, r 8, p 1): the auth MAC under it matches node:crypto', async () => {
     const binding = await bindingDigest({ dialled: 'ws://127.0.0.1:7733', coordinatorId, certFingerprint: '' });
-    const expected = createHmac('sha256', nodeTokenKey(TOKEN)).update('gradswarm-auth-v2').update(nonce).update(cnonce).update(binding).digest();
+    const expected = createHmac('sha256', nodeTokenKey(TOKEN))
+      .update('gradswarm-auth-v2')
+      .update(nonce)
+      .update(cnonce)
+      .update(binding)
+      .digest();
     expect(await authMac(await deriveTokenKey(TOKEN), nonce, cnonce, binding)).toEqual(new Uint8Array(expected));
   });
 
@@ -78,8 +88,18 @@ describe('authMac and welcomeMac', () => {
 
   it('are HMAC-SHA256(K, label ‖ nonces ‖ binding), the welcome with the nonces swapped', async () => {
     const k = nodeTokenKey(TOKEN);
-    const auth = createHmac('sha256', k).update('gradswarm-auth-v2').update(nonce).update(cnonce).update(binding).digest();
-    const welcome = createHmac('sha256', k).update('gradswarm-welcome-v2').update(cnonce).update(nonce).update(binding).digest();
+    const auth = createHmac('sha256', k)
+      .update('gradswarm-auth-v2')
+      .update(nonce)
+      .update(cnonce)
+      .update(binding)
+      .digest();
+    const welcome = createHmac('sha256', k)
+      .update('gradswarm-welcome-v2')
+      .update(cnonce)
+      .update(nonce)
+      .update(binding)
+      .digest();
     expect(await authMac(await key(), nonce, cnonce, binding)).toEqual(new Uint8Array(auth));
     expect(await welcomeMac(await key(), nonce, cnonce, binding)).toEqual(new Uint8Array(welcome));
   });
@@ -123,7 +143,9 @@ describe('normalizeDialled and normalizeFingerprint', () => {
 
 describe('weakTokenReason', () => {
   it('refuses a user-chosen token under 16 characters in one line naming the flag', () => {
-    expect(weakTokenReason('sunshine1', '--token')).toBe('--token must be at least 16 characters, got 9 - help: leave it out to have one generated');
+    expect(weakTokenReason('sunshine1', '--token')).toBe(
+      '--token must be at least 16 characters, got 9 - help: leave it out to have one generated',
+    );
     expect(weakTokenReason('sixteen-chars-ok', '--token')).toBeUndefined();
   });
 });

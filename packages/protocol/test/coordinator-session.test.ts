@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { CoordinatorState, DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, PROTOCOL_VERSION, type StepMessage } from '../src/index.js';
+import {
+  CoordinatorState,
+  DEFAULT_PROTOCOL_LIMITS,
+  encodeMessage,
+  handshakeLimits,
+  PROTOCOL_VERSION,
+  type StepMessage,
+} from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
-import { coordinatorSession, DATASET, decoded, joined, ofKind, onlySent, ready, sent, workerSession } from './fixtures/session-pair.js';
+import {
+  coordinatorSession,
+  DATASET,
+  decoded,
+  joined,
+  ofKind,
+  onlySent,
+  ready,
+  sent,
+  workerSession,
+} from './fixtures/session-pair.js';
 
 const utf8 = new TextEncoder();
 
@@ -13,12 +30,24 @@ function closeOf(actions: Awaited<ReturnType<Awaited<ReturnType<typeof coordinat
   return close;
 }
 
-const step: Omit<StepMessage, 't' | 'request'> = { step: 4, version: 4, weights: floats(23), epoch: 0, batch: 4, shards: [{ offset: 0, count: 5 }], reduce: 'each' };
+const step: Omit<StepMessage, 't' | 'request'> = {
+  step: 4,
+  version: 4,
+  weights: floats(23),
+  epoch: 0,
+  batch: 4,
+  shards: [{ offset: 0, count: 5 }],
+  reduce: 'each',
+};
 
 describe('CoordinatorSession 0 AWAIT_HELLO', () => {
   it('answers hello with a challenge of a fresh nonce and the coordinator id → AWAIT_AUTH', async () => {
     const c = await coordinatorSession();
-    const bytes = onlySent(await c.receive(encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'reference', label: 'x' })));
+    const bytes = onlySent(
+      await c.receive(
+        encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'reference', label: 'x' }),
+      ),
+    );
     const m = decoded(bytes);
     expect(m).toMatchObject({ t: 'challenge', coordinatorId: filled(16, 7) });
     expect(c.state).toBe(CoordinatorState.AWAIT_AUTH);
@@ -31,12 +60,20 @@ describe('CoordinatorSession 0 AWAIT_HELLO', () => {
     expect(decoded(onlySent(actions))).toMatchObject({ t: 'error', code: 'GS_ERR_PROTOCOL_UNEXPECTED' });
     expect(closeOf(actions).code).toBe(4005);
     expect(c.state).toBe(CoordinatorState.CLOSED);
-    expect(await c.receive(encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'r', label: '' }))).toEqual([]);
+    expect(
+      await c.receive(encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'r', label: '' })),
+    ).toEqual([]);
   });
 
   it('refuses another version with 4001, a text frame and non-msgpack with 1002', async () => {
     const v = await coordinatorSession();
-    expect(closeOf(await v.receive(encodeMessage({ t: 'hello', version: PROTOCOL_VERSION + 1, threads: 1, backend: 'r', label: '' }))).code).toBe(4001);
+    expect(
+      closeOf(
+        await v.receive(
+          encodeMessage({ t: 'hello', version: PROTOCOL_VERSION + 1, threads: 1, backend: 'r', label: '' }),
+        ),
+      ).code,
+    ).toBe(4001);
     const text = await coordinatorSession();
     const actions = await text.receive(utf8.encode('{"t":"hello"}'), false);
     expect(closeOf(actions)).toMatchObject({ code: 1002, reason: 'a text frame; messages are binary msgpack' });
@@ -46,7 +83,14 @@ describe('CoordinatorSession 0 AWAIT_HELLO', () => {
   it('cuts the close reason of a hello with a 1100-character non-ASCII label or backend to 123 bytes, and the error text to the label limit', async () => {
     for (const field of ['label', 'backend'] as const) {
       const c = await coordinatorSession();
-      const hello = { t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'reference', label: 'x', [field]: 'é'.repeat(1100) } as const;
+      const hello = {
+        t: 'hello',
+        version: PROTOCOL_VERSION,
+        threads: 1,
+        backend: 'reference',
+        label: 'x',
+        [field]: 'é'.repeat(1100),
+      } as const;
       const actions = await c.receive(encodeMessage(hello));
       const close = closeOf(actions);
       expect(close.code).toBe(4002);
@@ -59,7 +103,15 @@ describe('CoordinatorSession 0 AWAIT_HELLO', () => {
 
 describe('CoordinatorSession frame limits by phase (issue 17 item 1)', () => {
   /** A valid hello padded with an unknown field (ignored by the validator) to `bytes` or more. */
-  const bigHello = (bytes: number) => encodeMessage({ t: 'hello', version: PROTOCOL_VERSION, threads: 1, backend: 'reference', label: 'x', pad: new Uint8Array(bytes) } as never);
+  const bigHello = (bytes: number) =>
+    encodeMessage({
+      t: 'hello',
+      version: PROTOCOL_VERSION,
+      threads: 1,
+      backend: 'reference',
+      label: 'x',
+      pad: new Uint8Array(bytes),
+    } as never);
 
   it('refuses a hello above the handshake bound with TOO_BIG (1009), although the model limit is far larger', async () => {
     const c = await coordinatorSession();
@@ -80,7 +132,12 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
     const { coordinator, welcomeActions, workerActions } = await joined();
     expect(welcomeActions.map((a) => a.kind)).toEqual(['joined', 'send']);
     expect(ofKind(welcomeActions, 'joined')[0]).toMatchObject({ workerId: 1, hello: { label: 'w', threads: 2 } });
-    expect(decoded(onlySent(welcomeActions))).toMatchObject({ t: 'welcome', workerId: 1, chunkBytes: 100, heartbeatMs: 1000 });
+    expect(decoded(onlySent(welcomeActions))).toMatchObject({
+      t: 'welcome',
+      workerId: 1,
+      chunkBytes: 100,
+      heartbeatMs: 1000,
+    });
     expect(coordinator.state).toBe(CoordinatorState.JOINED);
     expect(workerActions.map((a) => a.kind)).toEqual(['welcome']);
   });
@@ -100,7 +157,9 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
     const w = await workerSession({ dialled: 'ws://127.0.0.1:9999' });
     const challenge = onlySent(await c.receive(onlySent(await w.open())));
     const actions = await c.receive(onlySent(await w.receive(challenge)));
-    expect(ofKind(actions, 'refused')[0].reason).toMatch(/^the worker dialled ws:\/\/127\.0\.0\.1:9999, not an address of this coordinator: a relay may stand between/);
+    expect(ofKind(actions, 'refused')[0].reason).toMatch(
+      /^the worker dialled ws:\/\/127\.0\.0\.1:9999, not an address of this coordinator: a relay may stand between/,
+    );
     expect(closeOf(actions).code).toBe(1008);
   });
 
@@ -111,7 +170,11 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
     const actions = await c.receive(onlySent(await w.receive(challenge)));
     expect(ofKind(actions, 'refused')[0]).toMatchObject({ code: 'GS_ERR_AUTH' });
     // The same certificate on both sides joins, with no address check.
-    const ok = await joined(await coordinatorSession({ certFingerprint: 'ab'.repeat(32), isOwnAddress: () => false }), await workerSession(), 'AB:'.repeat(31) + 'AB');
+    const ok = await joined(
+      await coordinatorSession({ certFingerprint: 'ab'.repeat(32), isOwnAddress: () => false }),
+      await workerSession(),
+      'AB:'.repeat(31) + 'AB',
+    );
     expect(ofKind(ok.welcomeActions, 'refused')).toEqual([]);
     expect(ok.workerActions.map((a) => a.kind)).toEqual(['welcome']);
   });
@@ -121,7 +184,9 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
     const w = await workerSession();
     const challenge = onlySent(await c.receive(onlySent(await w.open())));
     const actions = await c.receive(onlySent(await w.receive(challenge)));
-    expect(ofKind(actions, 'refused')[0].reason).toMatch(/needs kernel backend native everywhere; this worker uses reference - help: start it with GRADSWARM_KERNEL=native/);
+    expect(ofKind(actions, 'refused')[0].reason).toMatch(
+      /needs kernel backend native everywhere; this worker uses reference - help: start it with GRADSWARM_KERNEL=native/,
+    );
     expect(closeOf(actions).code).toBe(1008);
   });
 });
@@ -130,11 +195,19 @@ describe('CoordinatorSession 2 JOINED', () => {
   it('answers a signed data-request in range with the chunk', async () => {
     const { coordinator, worker } = await joined();
     const actions = await coordinator.receive(onlySent(await worker.requestChunk(100, 100)));
-    expect(decoded(onlySent(actions))).toMatchObject({ t: 'data-chunk', fingerprint: FP, offset: 100, bytes: DATASET.subarray(100, 200) });
+    expect(decoded(onlySent(actions))).toMatchObject({
+      t: 'data-chunk',
+      fingerprint: FP,
+      offset: 100,
+      bytes: DATASET.subarray(100, 200),
+    });
   });
 
   it('refuses a data-request outside the data set or above chunkBytes with 4002', async () => {
-    for (const [offset, length] of [[200, 100], [0, 101]]) {
+    for (const [offset, length] of [
+      [200, 100],
+      [0, 101],
+    ]) {
       const { coordinator, worker } = await joined();
       expect(closeOf(await coordinator.receive(onlySent(await worker.requestChunk(offset, length)))).code).toBe(4002);
     }
@@ -145,7 +218,9 @@ describe('CoordinatorSession 2 JOINED', () => {
     expect(admitted.map((a) => a.kind)).toEqual(['alive', 'admit']);
     expect(coordinator.state).toBe(CoordinatorState.READY);
     const other = await joined();
-    const actions = await other.coordinator.receive(onlySent(await other.worker.send({ t: 'ready', fingerprint: 'cd'.repeat(32) })));
+    const actions = await other.coordinator.receive(
+      onlySent(await other.worker.send({ t: 'ready', fingerprint: 'cd'.repeat(32) })),
+    );
     expect(closeOf(actions).code).toBe(4002);
   });
 
@@ -173,7 +248,16 @@ describe('CoordinatorSession 2 JOINED', () => {
 
   it('refuses a result before ready as UNEXPECTED (4005)', async () => {
     const { coordinator, worker } = await joined();
-    const result = { t: 'result', step: 0, request: 1, version: 0, grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 } as const;
+    const result = {
+      t: 'result',
+      step: 0,
+      request: 1,
+      version: 0,
+      grads: [floats(23)],
+      lossSums: [1],
+      counts: [5],
+      computeMs: 1,
+    } as const;
     expect(closeOf(await coordinator.receive(onlySent(await worker.send(result)))).code).toBe(4005);
   });
 });
@@ -184,7 +268,9 @@ describe('CoordinatorSession 3 READY', () => {
     const stepFrame = onlySent(await coordinator.sendStep(step));
     const [got] = ofKind(await worker.receive(stepFrame), 'step');
     expect(got.step).toMatchObject({ step: 4, request: 1, version: 4 });
-    const answer = onlySent(await worker.result(got.step, { grads: [floats(23)], lossSums: [2.5], counts: [5], computeMs: 3 }));
+    const answer = onlySent(
+      await worker.result(got.step, { grads: [floats(23)], lossSums: [2.5], counts: [5], computeMs: 3 }),
+    );
     const actions = await coordinator.receive(answer);
     expect(actions.map((a) => a.kind)).toEqual(['alive', 'result']);
     expect(ofKind(actions, 'result')[0].result).toMatchObject({ step: 4, request: 1, lossSums: [2.5] });
@@ -194,14 +280,32 @@ describe('CoordinatorSession 3 READY', () => {
   it('rejects a stale result (another request) with 4004 and a shape that does not fit with 4002 → CLOSED', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
-    const stale = await coordinator.receive(onlySent(await worker.result({ ...got.step, request: 9 }, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 })));
-    expect(ofKind(stale, 'rejected')[0].error.message).toBe('stale result for step 4 version 4 while step 4 version 4 was asked');
+    const stale = await coordinator.receive(
+      onlySent(
+        await worker.result(
+          { ...got.step, request: 9 },
+          { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 },
+        ),
+      ),
+    );
+    expect(ofKind(stale, 'rejected')[0].error.message).toBe(
+      'stale result for step 4 version 4 while step 4 version 4 was asked',
+    );
     expect(closeOf(stale).code).toBe(4004);
     expect(coordinator.state).toBe(CoordinatorState.CLOSED);
 
     const other = await ready();
     const [s] = ofKind(await other.worker.receive(onlySent(await other.coordinator.sendStep(step))), 'step');
-    const wrong = await other.coordinator.receive(onlySent(await other.worker.result(s.step, { grads: [floats(23), floats(23)], lossSums: [1, 1], counts: [3, 2], computeMs: 1 })));
+    const wrong = await other.coordinator.receive(
+      onlySent(
+        await other.worker.result(s.step, {
+          grads: [floats(23), floats(23)],
+          lossSums: [1, 1],
+          counts: [3, 2],
+          computeMs: 1,
+        }),
+      ),
+    );
     expect(closeOf(wrong).code).toBe(4002);
   });
 
@@ -210,25 +314,41 @@ describe('CoordinatorSession 3 READY', () => {
     const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
     const g = new Float32Array(23);
     g[7] = Number.NaN;
-    const actions = await coordinator.receive(onlySent(await worker.result(got.step, { grads: [new Uint8Array(g.buffer)], lossSums: [1], counts: [5], computeMs: 1 })));
-    expect(ofKind(actions, 'refused')[0].reason).toMatch(/result\.grads\[0\] holds a non-finite value \(NaN\) at float index 7/);
+    const actions = await coordinator.receive(
+      onlySent(
+        await worker.result(got.step, { grads: [new Uint8Array(g.buffer)], lossSums: [1], counts: [5], computeMs: 1 }),
+      ),
+    );
+    expect(ofKind(actions, 'refused')[0].reason).toMatch(
+      /result\.grads\[0\] holds a non-finite value \(NaN\) at float index 7/,
+    );
     expect(closeOf(actions).code).toBe(4003);
     // The worker's session checks the error's signature and logs it.
-    expect(ofKind(await worker.receive(sent(actions)[0]), 'log')[0].line).toMatch(/^coordinator reported GS_ERR_PROTOCOL_NON_FINITE/);
+    expect(ofKind(await worker.receive(sent(actions)[0]), 'log')[0].line).toMatch(
+      /^coordinator reported GS_ERR_PROTOCOL_NON_FINITE/,
+    );
   });
 
   it('turns leave into left and close 1000, an error into worker-error and close 1011', async () => {
     const a = await ready();
     const left = await a.coordinator.receive(onlySent(await a.worker.leave('worker stopped')));
-    expect(left).toEqual([{ kind: 'left', reason: 'worker stopped' }, { kind: 'close', code: 1000, reason: 'bye' }]);
+    expect(left).toEqual([
+      { kind: 'left', reason: 'worker stopped' },
+      { kind: 'close', code: 1000, reason: 'bye' },
+    ]);
     const b = await ready();
     const failed = await b.coordinator.receive(onlySent(await b.worker.fail('GS_ERR_THREAD_FAILED', 'boom')));
-    expect(failed).toEqual([{ kind: 'worker-error', code: 'GS_ERR_THREAD_FAILED', message: 'boom' }, { kind: 'close', code: 1011, reason: 'worker error' }]);
+    expect(failed).toEqual([
+      { kind: 'worker-error', code: 'GS_ERR_THREAD_FAILED', message: 'boom' },
+      { kind: 'close', code: 1011, reason: 'worker error' },
+    ]);
   });
 
   it('drops with the close code of the error table (step timeout 4006, silence 4007) and leaves with 1000', async () => {
     const a = await ready();
-    expect(await a.coordinator.drop('GS_ERR_STEP_TIMEOUT', 'missed the step deadline of 10 ms')).toEqual([{ kind: 'close', code: 4006, reason: 'missed the step deadline of 10 ms' }]);
+    expect(await a.coordinator.drop('GS_ERR_STEP_TIMEOUT', 'missed the step deadline of 10 ms')).toEqual([
+      { kind: 'close', code: 4006, reason: 'missed the step deadline of 10 ms' },
+    ]);
     expect(await a.coordinator.drop('GS_ERR_STEP_TIMEOUT', 'again')).toEqual([]);
     const b = await ready();
     expect((await b.coordinator.drop('GS_ERR_WORKER_LOST', 'é'.repeat(200)))[0]).toMatchObject({ code: 4007 });

@@ -61,7 +61,10 @@ describe('decodeMessage', () => {
       const bytes = encodeMessage(validStep());
       const limits = resolveProtocolLimits({ maxPayloadBytes: bytes.length });
       expect(decodeMessage(bytes, limits).t).toBe('step');
-      expectProtocolError(() => decodeMessage(bytes, resolveProtocolLimits({ maxPayloadBytes: bytes.length - 1 })), Code.TOO_BIG);
+      expectProtocolError(
+        () => decodeMessage(bytes, resolveProtocolLimits({ maxPayloadBytes: bytes.length - 1 })),
+        Code.TOO_BIG,
+      );
     });
   });
 
@@ -114,7 +117,11 @@ describe('decodeMessage', () => {
 
     it('survives valid messages with random bytes flipped: a ProtocolError or a valid message', () => {
       const next = random(3);
-      const originals = [encodeMessage(validStep()), encodeMessage(validResult()), encodeMessage(validMessages().welcome)];
+      const originals = [
+        encodeMessage(validStep()),
+        encodeMessage(validResult()),
+        encodeMessage(validMessages().welcome),
+      ];
       for (let i = 0; i < 3000; i++) {
         const bytes = originals[i % 3].slice();
         for (let k = 0; k < 1 + (i % 4); k++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);

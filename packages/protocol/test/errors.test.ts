@@ -28,7 +28,9 @@ describe('PROTOCOL_ERRORS', () => {
   });
 
   it('uses each close code once, so a close frame maps back to one code (a backend mismatch is a policy refusal, 1008, as auth)', () => {
-    const closeCodes = Object.entries(PROTOCOL_ERRORS).filter(([code]) => code !== 'GS_ERR_BACKEND_MISMATCH').map(([, i]) => i.closeCode);
+    const closeCodes = Object.entries(PROTOCOL_ERRORS)
+      .filter(([code]) => code !== 'GS_ERR_BACKEND_MISMATCH')
+      .map(([, i]) => i.closeCode);
     expect(new Set(closeCodes).size).toBe(closeCodes.length);
     expect(protocolErrorFromClose(1008, '')?.code).toBe('GS_ERR_AUTH');
   });

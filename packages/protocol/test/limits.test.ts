@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, hmacKey, limitsForModel, PROTOCOL_VERSION, resolveProtocolLimits, sealMessage, type Message, type ResultMessage, type StepMessage } from '../src/index.js';
+import {
+  DEFAULT_PROTOCOL_LIMITS,
+  encodeMessage,
+  handshakeLimits,
+  hmacKey,
+  limitsForModel,
+  PROTOCOL_VERSION,
+  resolveProtocolLimits,
+  sealMessage,
+  type Message,
+  type ResultMessage,
+  type StepMessage,
+} from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
 describe('DEFAULT_PROTOCOL_LIMITS', () => {
   it("is frozen and starts at ws's 100 MiB payload limit", () => {
-    expect(DEFAULT_PROTOCOL_LIMITS).toEqual({ maxPayloadBytes: 100 * MiB, maxShardsPerStep: 1024, maxLabelLength: 1024, maxChunkBytes: MiB });
+    expect(DEFAULT_PROTOCOL_LIMITS).toEqual({
+      maxPayloadBytes: 100 * MiB,
+      maxShardsPerStep: 1024,
+      maxLabelLength: 1024,
+      maxChunkBytes: MiB,
+    });
     expect(Object.isFrozen(DEFAULT_PROTOCOL_LIMITS)).toBe(true);
   });
 });
@@ -20,7 +37,9 @@ describe('resolveProtocolLimits', () => {
   describe('options', () => {
     it.each([0, -1, 1.5, Infinity, NaN])('refuses %s with RangeError', (bad) => {
       expect(() => resolveProtocolLimits({ maxPayloadBytes: bad })).toThrow(RangeError);
-      expect(() => resolveProtocolLimits({ maxPayloadBytes: bad })).toThrow(/^options.maxPayloadBytes must be a positive safe integer/);
+      expect(() => resolveProtocolLimits({ maxPayloadBytes: bad })).toThrow(
+        /^options.maxPayloadBytes must be a positive safe integer/,
+      );
     });
 
     it('refuses a non-number with TypeError', () => {
@@ -116,7 +135,14 @@ describe('handshakeLimits (issue 17 item 1)', () => {
         workerId: Number.MAX_SAFE_INTEGER,
         spec: { layers: [...Array(255).fill(65536), 1], hidden: 'sigmoid', output: 'softmax', loss: 'ce' },
         config: { seed: Number.MIN_SAFE_INTEGER, shuffle: true, blockRows: 65536 },
-        dataset: { fingerprint: 'f'.repeat(64), count: Number.MAX_SAFE_INTEGER, featureCount: 65536, classCount: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER, name: label },
+        dataset: {
+          fingerprint: 'f'.repeat(64),
+          count: Number.MAX_SAFE_INTEGER,
+          featureCount: 65536,
+          classCount: Number.MAX_SAFE_INTEGER,
+          bytes: Number.MAX_SAFE_INTEGER,
+          name: label,
+        },
         chunkBytes: DEFAULT_PROTOCOL_LIMITS.maxChunkBytes,
         heartbeatMs: 86_400_000,
       },

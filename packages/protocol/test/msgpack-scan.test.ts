@@ -28,7 +28,9 @@ describe('scanMessage', () => {
     const withExt = new Packr({ useRecords: false, moreTypes: true, structuredClone: true });
     for (const value of [new Date(0), new Set([1]), new Float32Array(2), new Error('x'), /re/]) {
       const err = expectProtocolError(() => scanMessage(Uint8Array.from(withExt.pack({ v: value }))), Code.MALFORMED);
-      expect(err.message).toMatch(/msgpack type 0x(c7|c8|c9|d4|d5|d6|d7|d8) is not allowed on the wire \(no extensions\)/);
+      expect(err.message).toMatch(
+        /msgpack type 0x(c7|c8|c9|d4|d5|d6|d7|d8) is not allowed on the wire \(no extensions\)/,
+      );
     }
     expectProtocolError(() => scanMessage(bytes(0x81, 0xa1, 0x74, 0xc1)), Code.MALFORMED); // 0xc1, never used
   });

@@ -27,6 +27,9 @@ describe('checkResultForStep', () => {
     const one: ResultMessage = { ...validResult(), grads: [floats(P)], lossSums: [1], counts: [9] };
     expectProtocolError(() => checkResultForStep(validStep(), one), Code.INVALID);
     expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), counts: [4, 5] }), Code.INVALID);
-    expectProtocolError(() => checkResultForStep({ ...validStep(), reduce: 'sum' }, { ...one, counts: [8] }), Code.INVALID);
+    expectProtocolError(
+      () => checkResultForStep({ ...validStep(), reduce: 'sum' }, { ...one, counts: [8] }),
+      Code.INVALID,
+    );
   });
 });

@@ -12,7 +12,18 @@ import {
   type WelcomeMessage,
 } from '../src/index.js';
 import { expectProtocolError } from './fixtures/assert.js';
-import { FP, LIMITS, P, filled, floats, pack, packWith, validMessages, validResult, validStep } from './fixtures/messages.js';
+import {
+  FP,
+  LIMITS,
+  P,
+  filled,
+  floats,
+  pack,
+  packWith,
+  validMessages,
+  validResult,
+  validStep,
+} from './fixtures/messages.js';
 
 const ctx = { parameterCount: P };
 const decode = (b: Uint8Array, limits: ProtocolLimits = LIMITS) => decodeMessage(b, limits, ctx);
@@ -75,7 +86,9 @@ describe('validateMessage', () => {
       expectProtocolError(() => decode(packWith(valid.hello, { backend: '' })), Code.INVALID);
       const small = resolveProtocolLimits({ maxLabelLength: 12 });
       expectProtocolError(() => decode(packWith(valid.hello, { label: 'x'.repeat(13) }), small), Code.INVALID);
-      expect((decode(packWith(valid.hello, { label: 'x'.repeat(12) }), small) as HelloMessage).label).toBe('x'.repeat(12));
+      expect((decode(packWith(valid.hello, { label: 'x'.repeat(12) }), small) as HelloMessage).label).toBe(
+        'x'.repeat(12),
+      );
     });
   });
 
@@ -86,7 +99,10 @@ describe('validateMessage', () => {
     });
 
     it('refuses a negative, zero or fractional count and says what it got', () => {
-      const err = expectProtocolError(() => decode(packWith(valid.step, { shards: [{ offset: 0, count: -1 }] })), Code.INVALID);
+      const err = expectProtocolError(
+        () => decode(packWith(valid.step, { shards: [{ offset: 0, count: -1 }] })),
+        Code.INVALID,
+      );
       expect(err.message).toBe(`step.shards[0].count must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got -1`);
       expectProtocolError(() => decode(packWith(valid.step, { shards: [{ offset: 0, count: 0 }] })), Code.INVALID);
       expectProtocolError(() => decode(packWith(valid.step, { epoch: 1.5 })), Code.INVALID);
@@ -113,7 +129,10 @@ describe('validateMessage', () => {
     });
 
     it('ignores unknown extra fields and returns only the known ones', () => {
-      const withProto = Object.assign(JSON.parse('{"__proto__": {"t": "step"}}') as object, valid.ready, { extra: 1, constructor: 'x' });
+      const withProto = Object.assign(JSON.parse('{"__proto__": {"t": "step"}}') as object, valid.ready, {
+        extra: 1,
+        constructor: 'x',
+      });
       const decoded = decode(pack(withProto));
       expect(decoded).toStrictEqual(valid.ready);
       expect(Object.keys(decoded)).toEqual(['t', 'fingerprint']);
@@ -179,7 +198,10 @@ describe('validateMessage', () => {
       const grads = [floats(P), gradWith(17, NaN)];
       const err = expectProtocolError(() => decode(packWith(validResult(), { grads })), Code.NON_FINITE);
       expect(err.message).toBe('result.grads[1] holds a non-finite value (NaN) at float index 17');
-      expectProtocolError(() => decode(packWith(validResult(), { grads: [gradWith(0, -Infinity), floats(P)] })), Code.NON_FINITE);
+      expectProtocolError(
+        () => decode(packWith(validResult(), { grads: [gradWith(0, -Infinity), floats(P)] })),
+        Code.NON_FINITE,
+      );
     });
 
     it('refuses a NaN or infinite loss sum as NON_FINITE, and a non-number one as INVALID', () => {
@@ -206,7 +228,13 @@ describe('validateMessage', () => {
     const withSpec = (spec: object) => packWith(welcome, { spec: { ...welcome.spec, ...spec } });
 
     it('refuses a spec with a zero or oversized layer, too few layers, or an unknown activation', () => {
-      for (const spec of [{ layers: [4, 0, 2] }, { layers: [4, 70000, 2] }, { layers: [4] }, { hidden: 'gelu' }, { layers: 'x' }]) {
+      for (const spec of [
+        { layers: [4, 0, 2] },
+        { layers: [4, 70000, 2] },
+        { layers: [4] },
+        { hidden: 'gelu' },
+        { layers: 'x' },
+      ]) {
         expectProtocolError(() => decode(withSpec(spec)), Code.INVALID);
       }
     });
@@ -225,7 +253,10 @@ describe('validateMessage', () => {
     it('refuses a chunk size above maxChunkBytes, and a config of the wrong shape', () => {
       const limits = resolveProtocolLimits({ maxChunkBytes: 1000 });
       expectProtocolError(() => decode(encodeMessage(welcome), limits), Code.INVALID);
-      expectProtocolError(() => decode(packWith(welcome, { config: { seed: 1, shuffle: 'yes', blockRows: 8 } })), Code.INVALID);
+      expectProtocolError(
+        () => decode(packWith(welcome, { config: { seed: 1, shuffle: 'yes', blockRows: 8 } })),
+        Code.INVALID,
+      );
       expectProtocolError(() => decode(packWith(welcome, { config: [1, true, 8] })), Code.INVALID);
     });
 
@@ -245,7 +276,10 @@ describe('validateMessage', () => {
 
     it('refuses a data request of zero bytes or more than maxChunkBytes', () => {
       expectProtocolError(() => decode(packWith(valid['data-request'], { length: 0 })), Code.INVALID);
-      expectProtocolError(() => decode(packWith(valid['data-request'], { length: LIMITS.maxChunkBytes + 1 })), Code.INVALID);
+      expectProtocolError(
+        () => decode(packWith(valid['data-request'], { length: LIMITS.maxChunkBytes + 1 })),
+        Code.INVALID,
+      );
     });
   });
 

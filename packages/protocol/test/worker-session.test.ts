@@ -1,22 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROTOCOL_LIMITS, encodeMessage, handshakeLimits, PROTOCOL_VERSION, WorkerState, type StepMessage } from '../src/index.js';
+import {
+  DEFAULT_PROTOCOL_LIMITS,
+  encodeMessage,
+  handshakeLimits,
+  PROTOCOL_VERSION,
+  WorkerState,
+  type StepMessage,
+} from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
-import { coordinatorSession, decoded, DIALLED, joined, ofKind, onlySent, ready, workerSession } from './fixtures/session-pair.js';
+import {
+  coordinatorSession,
+  decoded,
+  DIALLED,
+  joined,
+  ofKind,
+  onlySent,
+  ready,
+  workerSession,
+} from './fixtures/session-pair.js';
 
 const utf8 = new TextEncoder();
-const step: Omit<StepMessage, 't' | 'request'> = { step: 0, version: 0, weights: floats(23), epoch: 0, batch: 0, shards: [{ offset: 0, count: 5 }], reduce: 'sum' };
+const step: Omit<StepMessage, 't' | 'request'> = {
+  step: 0,
+  version: 0,
+  weights: floats(23),
+  epoch: 0,
+  batch: 0,
+  shards: [{ offset: 0, count: 5 }],
+  reduce: 'sum',
+};
 
 describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
   it('says hello on open with its version, threads, backend and label', async () => {
     const w = await workerSession();
-    expect(decoded(onlySent(await w.open()))).toEqual({ t: 'hello', version: PROTOCOL_VERSION, threads: 2, backend: 'reference', label: 'w' });
+    expect(decoded(onlySent(await w.open()))).toEqual({
+      t: 'hello',
+      version: PROTOCOL_VERSION,
+      threads: 2,
+      backend: 'reference',
+      label: 'w',
+    });
     expect(w.state).toBe(WorkerState.AWAIT_CHALLENGE);
   });
 
   it('answers the challenge with a 32-byte MAC, its cnonce and the address it dialled → AWAIT_WELCOME', async () => {
     const w = await workerSession();
     await w.open();
-    const auth = decoded(onlySent(await w.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }))));
+    const auth = decoded(
+      onlySent(await w.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }))),
+    );
     expect(auth).toMatchObject({ t: 'auth', dialled: DIALLED });
     expect(auth.t === 'auth' && [auth.mac.byteLength, auth.cnonce.byteLength]).toEqual([32, 32]);
     expect(w.state).toBe(WorkerState.AWAIT_WELCOME);
@@ -26,7 +58,9 @@ describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
     for (const code of ['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']) {
       const w = await workerSession();
       await w.open();
-      expect(await w.receive(encodeMessage({ t: 'error', code, message: 'no' }))).toEqual([{ kind: 'refused', code, message: 'the coordinator refused this worker: no' }]);
+      expect(await w.receive(encodeMessage({ t: 'error', code, message: 'no' }))).toEqual([
+        { kind: 'refused', code, message: 'the coordinator refused this worker: no' },
+      ]);
       expect(w.state).toBe(WorkerState.CLOSED);
     }
   });
@@ -57,7 +91,14 @@ describe('WorkerSession frame limits by phase (issue 17 item 1)', () => {
     const w = await workerSession();
     expect(w.currentLimits.maxPayloadBytes).toBe(handshakeLimits(DEFAULT_PROTOCOL_LIMITS).maxPayloadBytes);
     await w.open();
-    const actions = await w.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2), pad: new Uint8Array(64 * 1024) } as never));
+    const actions = await w.receive(
+      encodeMessage({
+        t: 'challenge',
+        nonce: filled(32, 1),
+        coordinatorId: filled(16, 2),
+        pad: new Uint8Array(64 * 1024),
+      } as never),
+    );
     expect(ofKind(actions, 'close')[0].code).toBe(1009);
     expect(w.state).toBe(WorkerState.CLOSED);
   });
@@ -69,12 +110,16 @@ describe('WorkerSession and a peer it has not verified (issue 17 item 4)', () =>
     await w.open();
     const early = await w.receive(encodeMessage({ t: 'leave', reason: 'finished' }));
     expect(early.map((a) => a.kind)).toEqual(['lost']);
-    expect(ofKind(early, 'lost')[0].message).toMatch(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/);
+    expect(ofKind(early, 'lost')[0].message).toMatch(
+      /^an unverified peer at the coordinator's address said leave \(finished\); not trusted/,
+    );
     const afterAuth = await workerSession();
     await afterAuth.open();
     await afterAuth.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }));
     expect(afterAuth.state).toBe(WorkerState.AWAIT_WELCOME);
-    expect((await afterAuth.receive(encodeMessage({ t: 'leave', reason: 'finished' }))).map((a) => a.kind)).toEqual(['lost']);
+    expect((await afterAuth.receive(encodeMessage({ t: 'leave', reason: 'finished' }))).map((a) => a.kind)).toEqual([
+      'lost',
+    ]);
   });
 });
 
@@ -95,7 +140,9 @@ describe('WorkerSession 1 AWAIT_WELCOME', () => {
     // it carries another MAC and another signature.
     const other = await joined();
     const actions = await w.receive(other.frames.welcome);
-    expect(ofKind(actions, 'refused')[0].message).toBe('the coordinator could not prove it knows the token - help: check --token and --connect');
+    expect(ofKind(actions, 'refused')[0].message).toBe(
+      'the coordinator could not prove it knows the token - help: check --token and --connect',
+    );
     expect(ofKind(actions, 'close')[0].code).toBe(1008);
   });
 });
@@ -113,13 +160,17 @@ describe('WorkerSession 2 PREPARING and 3 READY', () => {
 
   it('answers a signed heartbeat with a signed heartbeat', async () => {
     const { coordinator, worker } = await ready();
-    expect(decoded(onlySent(await worker.receive(onlySent(await coordinator.heartbeat(1)))))).toMatchObject({ t: 'heartbeat' });
+    expect(decoded(onlySent(await worker.receive(onlySent(await coordinator.heartbeat(1)))))).toMatchObject({
+      t: 'heartbeat',
+    });
   });
 
   it('hands over a step and echoes its step, request and version in the result', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
-    const result = decoded(onlySent(await worker.result(got.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 2 })));
+    const result = decoded(
+      onlySent(await worker.result(got.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 2 })),
+    );
     expect(result).toMatchObject({ t: 'result', step: 0, request: 1, version: 0 });
   });
 
@@ -137,9 +188,13 @@ describe('WorkerSession 2 PREPARING and 3 READY', () => {
 
   it('takes leave "finished" as the end, any other leave as a lost link', async () => {
     const a = await ready();
-    expect(await a.worker.receive(onlySent(await a.coordinator.leave('finished', 'run finished')))).toEqual([{ kind: 'finished' }]);
+    expect(await a.worker.receive(onlySent(await a.coordinator.leave('finished', 'run finished')))).toEqual([
+      { kind: 'finished' },
+    ]);
     const b = await ready();
-    expect(await b.worker.receive(onlySent(await b.coordinator.leave('interrupted', 'bye')))).toEqual([{ kind: 'lost', message: 'coordinator left: interrupted' }]);
+    expect(await b.worker.receive(onlySent(await b.coordinator.leave('interrupted', 'bye')))).toEqual([
+      { kind: 'lost', message: 'coordinator left: interrupted' },
+    ]);
   });
 
   it('gives up on a silent coordinator: close 4007 and lost, once', async () => {

@@ -4,7 +4,22 @@
  * `<rect data-bar>` carrying its series and category, with a hover title giving the value.
  * Values are non-negative quantities (times, bytes); a negative or missing value draws nothing.
  */
-import { CHART_HEIGHT, CHART_WIDTH, drawAxes, drawLegend, drawTitle, escapeXml, formatNumber, INK, makeFrame, niceTicks, px, scale, seriesColor, svgRoot } from './svg.js';
+import {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  drawAxes,
+  drawLegend,
+  drawTitle,
+  escapeXml,
+  formatNumber,
+  INK,
+  makeFrame,
+  niceTicks,
+  px,
+  scale,
+  seriesColor,
+  svgRoot,
+} from './svg.js';
 
 export interface BarSeries {
   readonly name: string;
@@ -45,7 +60,11 @@ export function barChart(options: BarChartOptions): string {
   const format = options.format ?? formatNumber;
   const cats = options.categories;
   const series = options.series.map((s, i) => ({ ...s, color: s.color ?? seriesColor(i) }));
-  const tops = cats.map((_, c) => (options.stacked ? series.reduce((sum, s) => sum + value(s.values[c]), 0) : Math.max(0, ...series.map((s) => value(s.values[c])))));
+  const tops = cats.map((_, c) =>
+    options.stacked
+      ? series.reduce((sum, s) => sum + value(s.values[c]), 0)
+      : Math.max(0, ...series.map((s) => value(s.values[c]))),
+  );
   // 8% headroom for the value labels above the tallest bar.
   const nice = niceTicks(0, (Math.max(0, ...tops) || 1) * (options.labels === false ? 1 : 1.08), 5);
   const sy = scale(0, nice.max, frame.bottom, frame.top);
@@ -76,16 +95,25 @@ export function barChart(options: BarChartOptions): string {
           `<rect data-bar="" data-series="${escapeXml(s.name)}" data-category="${escapeXml(cat)}" x="${px(x + (options.stacked ? 0 : 1))}" y="${px(y1)}" width="${px(Math.max(1, barWidth - (options.stacked ? 0 : 2)))}" height="${px(Math.max(0, y0 - y1))}" fill="${s.color}"><title>${escapeXml(title)}</title></rect>`,
         );
         if (!options.stacked && options.labels !== false && series.length <= 3 && cats.length * series.length <= 24) {
-          labels.push(`<text x="${px(x + barWidth / 2)}" y="${px(y1 - 4)}" font-size="10" text-anchor="middle" fill="${INK}">${escapeXml(format(v))}</text>`);
+          labels.push(
+            `<text x="${px(x + barWidth / 2)}" y="${px(y1 - 4)}" font-size="10" text-anchor="middle" fill="${INK}">${escapeXml(format(v))}</text>`,
+          );
         }
       }
       if (options.stacked) base += v;
     });
     if (options.stacked && options.labels !== false && base > 0) {
-      labels.push(`<text x="${px(center(c))}" y="${px(sy(base) - 5)}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(format(base))}</text>`);
+      labels.push(
+        `<text x="${px(center(c))}" y="${px(sy(base) - 5)}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(format(base))}</text>`,
+      );
     }
   });
   body.push(...labels);
-  body.push(drawLegend(frame, series.map((s) => ({ name: s.name, color: s.color, shape: 'box' }))));
+  body.push(
+    drawLegend(
+      frame,
+      series.map((s) => ({ name: s.name, color: s.color, shape: 'box' })),
+    ),
+  );
   return svgRoot(width, height, options.title, body.join(''));
 }

@@ -36,7 +36,8 @@ export function rampColor(t: number): string {
   const f = x - i;
   const a = RAMP[i];
   const b = RAMP[i + 1];
-  const channel = (k: number): number => Math.round(parseInt(a.slice(k, k + 2), 16) * (1 - f) + parseInt(b.slice(k, k + 2), 16) * f);
+  const channel = (k: number): number =>
+    Math.round(parseInt(a.slice(k, k + 2), 16) * (1 - f) + parseInt(b.slice(k, k + 2), 16) * f);
   return `#${[1, 3, 5].map((k) => channel(k).toString(16).padStart(2, '0')).join('')}`;
 }
 
@@ -61,11 +62,15 @@ export function heatmap(options: HeatmapOptions): string {
   const format = options.format ?? formatNumber;
   const normalise = options.normalise ?? 'row';
   const max = Math.max(0, ...options.values.flat().filter(Number.isFinite));
-  const out: string[] = [`<text class="chart-title" x="12" y="20" font-size="15" font-weight="600" fill="${INK}">${escapeXml(options.title)}</text>`];
+  const out: string[] = [
+    `<text class="chart-title" x="12" y="20" font-size="15" font-weight="600" fill="${INK}">${escapeXml(options.title)}</text>`,
+  ];
   options.values.forEach((row, r) => {
     const total = row.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
     const rowLabel = options.rowLabels?.[r] ?? String(r);
-    out.push(`<text x="${left - 6}" y="${px(top + r * cell + cell / 2 + 4)}" font-size="11" text-anchor="end" fill="${INK}">${escapeXml(rowLabel)}</text>`);
+    out.push(
+      `<text x="${left - 6}" y="${px(top + r * cell + cell / 2 + 4)}" font-size="11" text-anchor="end" fill="${INK}">${escapeXml(rowLabel)}</text>`,
+    );
     for (let c = 0; c < cols; c++) {
       const v = row[c];
       const share = !Number.isFinite(v) ? 0 : normalise === 'row' ? (total > 0 ? v / total : 0) : max > 0 ? v / max : 0;
@@ -74,24 +79,38 @@ export function heatmap(options: HeatmapOptions): string {
       const y = top + r * cell;
       const colLabel = options.colLabels?.[c] ?? String(c);
       const tip = `${options.yLabel} ${rowLabel}, ${options.xLabel} ${colLabel}: ${format(v)} (${formatPercent(share)})`;
-      out.push(`<rect data-cell="" x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${rampColor(t)}" stroke="#fff" stroke-width="1"><title>${escapeXml(tip)}</title></rect>`);
+      out.push(
+        `<rect data-cell="" x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${rampColor(t)}" stroke="#fff" stroke-width="1"><title>${escapeXml(tip)}</title></rect>`,
+      );
       if (cell >= 16) {
         const ink = t > 0.55 ? '#fff' : v === 0 ? '#b8b8b8' : INK;
-        out.push(`<text x="${px(x + cell / 2)}" y="${px(y + cell / 2 + 4)}" font-size="${cell >= 30 ? 12 : 9}" text-anchor="middle" fill="${ink}" pointer-events="none">${escapeXml(Number.isFinite(v) ? format(v) : '–')}</text>`);
+        out.push(
+          `<text x="${px(x + cell / 2)}" y="${px(y + cell / 2 + 4)}" font-size="${cell >= 30 ? 12 : 9}" text-anchor="middle" fill="${ink}" pointer-events="none">${escapeXml(Number.isFinite(v) ? format(v) : '–')}</text>`,
+        );
       }
     }
   });
   for (let c = 0; c < cols; c++) {
-    out.push(`<text x="${px(left + c * cell + cell / 2)}" y="${top + gridH + 16}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(options.colLabels?.[c] ?? String(c))}</text>`);
+    out.push(
+      `<text x="${px(left + c * cell + cell / 2)}" y="${top + gridH + 16}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(options.colLabels?.[c] ?? String(c))}</text>`,
+    );
   }
-  out.push(`<text x="${px(left + gridW / 2)}" y="${top + gridH + 40}" font-size="12" text-anchor="middle" fill="${INK}">${escapeXml(options.xLabel)}</text>`);
+  out.push(
+    `<text x="${px(left + gridW / 2)}" y="${top + gridH + 40}" font-size="12" text-anchor="middle" fill="${INK}">${escapeXml(options.xLabel)}</text>`,
+  );
   const cy = top + gridH / 2;
-  out.push(`<text x="22" y="${px(cy)}" font-size="12" text-anchor="middle" fill="${INK}" transform="rotate(-90 22 ${px(cy)})">${escapeXml(options.yLabel)}</text>`);
+  out.push(
+    `<text x="22" y="${px(cy)}" font-size="12" text-anchor="middle" fill="${INK}" transform="rotate(-90 22 ${px(cy)})">${escapeXml(options.yLabel)}</text>`,
+  );
   // Colour bar: the ramp from 0 (bottom) to 1 (top), ticks at round shares placed by gamma.
   const id = `ramp-${++gradientCount}`;
-  const stops = RAMP.map((color, i) => `<stop offset="${px((i / (RAMP.length - 1)) * 100)}%" stop-color="${color}"/>`).join('');
+  const stops = RAMP.map(
+    (color, i) => `<stop offset="${px((i / (RAMP.length - 1)) * 100)}%" stop-color="${color}"/>`,
+  ).join('');
   out.push(`<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
-  out.push(`<rect class="colour-bar" x="${barX}" y="${top}" width="14" height="${gridH}" fill="url(#${id})" stroke="#ccc"/>`);
+  out.push(
+    `<rect class="colour-bar" x="${barX}" y="${top}" width="14" height="${gridH}" fill="url(#${id})" stroke="#ccc"/>`,
+  );
   for (const share of gamma < 1 ? [0, 0.05, 0.25, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1]) {
     const y = top + gridH - share ** gamma * gridH;
     out.push(`<line x1="${barX + 14}" y1="${px(y)}" x2="${barX + 18}" y2="${px(y)}" stroke="${INK}"/>`);
@@ -99,6 +118,8 @@ export function heatmap(options: HeatmapOptions): string {
   }
   const scaleLabel = options.scaleLabel ?? (normalise === 'row' ? 'share of row' : 'share of max');
   const sy = top + gridH / 2;
-  out.push(`<text x="${barX + 66}" y="${px(sy)}" font-size="11" text-anchor="middle" fill="${INK}" transform="rotate(90 ${barX + 66} ${px(sy)})">${escapeXml(scaleLabel)}</text>`);
+  out.push(
+    `<text x="${barX + 66}" y="${px(sy)}" font-size="11" text-anchor="middle" fill="${INK}" transform="rotate(90 ${barX + 66} ${px(sy)})">${escapeXml(scaleLabel)}</text>`,
+  );
   return svgRoot(width, height, options.title, out.join(''));
 }

@@ -87,9 +87,15 @@ export function renderPage(options: PageOptions): string {
   const facts = options.facts?.length
     ? `<dl class="facts">${options.facts.map(([k, v]) => `<div class="fact"><dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd></div>`).join('')}</dl>`
     : '';
-  const nav = options.sections.length > 1 ? `<nav>${options.sections.map((s) => `<a href="#${escapeXml(s.id)}">${escapeXml(s.title)}</a>`).join('')}</nav>` : '';
+  const nav =
+    options.sections.length > 1
+      ? `<nav>${options.sections.map((s) => `<a href="#${escapeXml(s.id)}">${escapeXml(s.title)}</a>`).join('')}</nav>`
+      : '';
   const sections = options.sections
-    .map((s) => `<section id="${escapeXml(s.id)}"><h2>${escapeXml(s.title)}</h2>${s.intro ? `<p class="intro">${escapeXml(s.intro)}</p>` : ''}${s.body}</section>`)
+    .map(
+      (s) =>
+        `<section id="${escapeXml(s.id)}"><h2>${escapeXml(s.title)}</h2>${s.intro ? `<p class="intro">${escapeXml(s.intro)}</p>` : ''}${s.body}</section>`,
+    )
     .join('\n');
   return [
     '<!DOCTYPE html>',

@@ -59,22 +59,29 @@ export function imageGrid(options: ImageGridOptions): string {
   // Wide enough for the title (about 8.5 px per character at 15 px, semibold).
   const width = Math.max(MARGIN * 2 + columns * cellW - GAP, 260, Math.ceil(options.title.length * 8.5) + MARGIN * 2);
   const height = top + rows * cellH + MARGIN - GAP;
-  const out: string[] = [`<text class="chart-title" x="${MARGIN}" y="20" font-size="15" font-weight="600" fill="${INK}">${escapeXml(options.title)}</text>`];
+  const out: string[] = [
+    `<text class="chart-title" x="${MARGIN}" y="20" font-size="15" font-weight="600" fill="${INK}">${escapeXml(options.title)}</text>`,
+  ];
   if (options.note) out.push(`<text x="${MARGIN}" y="38" font-size="11" fill="#666">${escapeXml(options.note)}</text>`);
   const image = new Uint8Array(per);
   for (let i = 0; i < count; i++) {
     const x = MARGIN + (i % columns) * cellW;
     const y = top + Math.floor(i / columns) * cellH;
-    for (let j = 0; j < per; j++) image[j] = options.invert ? 255 - options.pixels[i * per + j] : options.pixels[i * per + j];
+    for (let j = 0; j < per; j++)
+      image[j] = options.invert ? 255 - options.pixels[i * per + j] : options.pixels[i * per + j];
     const tip = options.tooltips?.[i];
     out.push(
       `<image data-image="" href="${grayPngDataUrl(w, h, image)}" x="${px(x)}" y="${px(y)}" width="${tileW}" height="${tileH}" preserveAspectRatio="none" style="image-rendering:pixelated">${tip ? `<title>${escapeXml(tip)}</title>` : ''}</image>`,
     );
-    out.push(`<rect x="${px(x - 0.5)}" y="${px(y - 0.5)}" width="${tileW + 1}" height="${tileH + 1}" fill="none" stroke="#d0d0d0"/>`);
+    out.push(
+      `<rect x="${px(x - 0.5)}" y="${px(y - 0.5)}" width="${tileW + 1}" height="${tileH + 1}" fill="none" stroke="#d0d0d0"/>`,
+    );
     const caption = options.captions?.[i];
     if (caption !== undefined) {
       const c = typeof caption === 'string' ? { text: caption } : caption;
-      out.push(`<text x="${px(x + tileW / 2)}" y="${px(y + tileH + 12)}" font-size="11" text-anchor="middle" fill="${c.color ?? INK}">${escapeXml(c.text)}</text>`);
+      out.push(
+        `<text x="${px(x + tileW / 2)}" y="${px(y + tileH + 12)}" font-size="11" text-anchor="middle" fill="${c.color ?? INK}">${escapeXml(c.text)}</text>`,
+      );
     }
   }
   return svgRoot(width, height, options.title, out.join(''));

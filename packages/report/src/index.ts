@@ -5,7 +5,14 @@ export { defaultWindow, movingAverage } from './moving-average.js';
 export { renderScaleReport } from './scale-report.js';
 export { parseReportDocument, type ReportDocument } from './read-document.js';
 export type { ScaleBenchDocument, ScaleBenchResult } from './types.js';
-export { lineChart, thinPoints, type AxisOptions, type LineChartOptions, type LineSeries, type Point } from './line-chart.js';
+export {
+  lineChart,
+  thinPoints,
+  type AxisOptions,
+  type LineChartOptions,
+  type LineSeries,
+  type Point,
+} from './line-chart.js';
 export { barChart, type BarChartOptions, type BarSeries } from './bar-chart.js';
 export { heatmap, rampColor, type HeatmapOptions } from './heatmap.js';
 export { imageGrid, type Caption, type ImageGridOptions } from './image-grid.js';

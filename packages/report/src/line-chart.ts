@@ -4,7 +4,24 @@
  * axes with nice ticks. Long series are thinned to at most `maxPoints` per series, keeping
  * each bucket's lowest and highest value so spikes stay visible.
  */
-import { CHART_HEIGHT, CHART_WIDTH, decadeTicks, drawAxes, drawLegend, drawTitle, escapeXml, formatNumber, makeFrame, niceTicks, powerOfTwoTicks, px, scale, seriesColor, svgRoot, type LegendItem } from './svg.js';
+import {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  decadeTicks,
+  drawAxes,
+  drawLegend,
+  drawTitle,
+  escapeXml,
+  formatNumber,
+  makeFrame,
+  niceTicks,
+  powerOfTwoTicks,
+  px,
+  scale,
+  seriesColor,
+  svgRoot,
+  type LegendItem,
+} from './svg.js';
 
 export type Point = readonly [number, number];
 
@@ -117,8 +134,13 @@ export function lineChart(options: LineChartOptions): string {
   const frame = makeFrame(width, height);
   const yLog = options.y?.log10 === true;
   // On a log axis a point ≤ 0 has no place: it becomes a gap, as a NaN does.
-  const visible = (points: readonly Point[]): readonly Point[] => (yLog ? points.map(([x, y]): Point => [x, y > 0 ? y : NaN]) : points);
-  const series = options.series.map((s, i) => ({ ...s, color: s.color ?? seriesColor(i), points: thinPoints(visible(s.points), options.maxPoints ?? 2000) }));
+  const visible = (points: readonly Point[]): readonly Point[] =>
+    yLog ? points.map(([x, y]): Point => [x, y > 0 ? y : NaN]) : points;
+  const series = options.series.map((s, i) => ({
+    ...s,
+    color: s.color ?? seriesColor(i),
+    points: thinPoints(visible(s.points), options.maxPoints ?? 2000),
+  }));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const xr = axisRange(xs, options.x);
@@ -139,7 +161,9 @@ export function lineChart(options: LineChartOptions): string {
     }),
   );
   const clipId = `clip-${++clipCount}`;
-  body.push(`<clipPath id="${clipId}"><rect x="${px(frame.left - 4)}" y="${px(frame.top - 4)}" width="${px(frame.right - frame.left + 8)}" height="${px(frame.bottom - frame.top + 8)}"/></clipPath>`);
+  body.push(
+    `<clipPath id="${clipId}"><rect x="${px(frame.left - 4)}" y="${px(frame.top - 4)}" width="${px(frame.right - frame.left + 8)}" height="${px(frame.bottom - frame.top + 8)}"/></clipPath>`,
+  );
   body.push(`<g clip-path="url(#${clipId})">`);
   for (const s of series) {
     const stroke = `stroke="${s.color}" stroke-width="${s.strokeWidth ?? 2}" fill="none" stroke-linejoin="round" stroke-linecap="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}${s.opacity !== undefined ? ` stroke-opacity="${s.opacity}"` : ''}`;
@@ -150,12 +174,16 @@ export function lineChart(options: LineChartOptions): string {
     if (s.markers) {
       for (const [x, y] of s.points) {
         if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-        body.push(`<circle data-series="${escapeXml(s.name)}" cx="${px(sx(x))}" cy="${px(sy(y))}" r="3.5" fill="#fff" stroke="${s.color}" stroke-width="2"><title>${escapeXml(`${s.name}: ${xFormat(x)}, ${yFormat(y)}`)}</title></circle>`);
+        body.push(
+          `<circle data-series="${escapeXml(s.name)}" cx="${px(sx(x))}" cy="${px(sy(y))}" r="3.5" fill="#fff" stroke="${s.color}" stroke-width="2"><title>${escapeXml(`${s.name}: ${xFormat(x)}, ${yFormat(y)}`)}</title></circle>`,
+        );
       }
     }
   }
   body.push('</g>');
-  const legend: LegendItem[] = series.filter((s) => s.legend !== false).map((s) => ({ name: s.name, color: s.color, shape: s.dashed ? 'dashed' : 'line' }));
+  const legend: LegendItem[] = series
+    .filter((s) => s.legend !== false)
+    .map((s) => ({ name: s.name, color: s.color, shape: s.dashed ? 'dashed' : 'line' }));
   body.push(drawLegend(frame, legend));
   return svgRoot(width, height, options.title, body.join(''));
 }

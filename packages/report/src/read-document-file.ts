@@ -12,7 +12,9 @@ export function readReportDocument(path: string): ReportDocument {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read ${path}: ${fsReason(err)} - help: check the path`, { cause: err });
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot read ${path}: ${fsReason(err)} - help: check the path`, {
+      cause: err,
+    });
   }
   return parseReportDocument(text, path);
 }

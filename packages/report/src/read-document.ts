@@ -8,14 +8,18 @@ import type { MetricsDocument } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { ScaleBenchDocument } from './types.js';
 
-export type ReportDocument = { readonly kind: 'training'; readonly doc: MetricsDocument } | { readonly kind: 'scale'; readonly doc: ScaleBenchDocument };
+export type ReportDocument =
+  | { readonly kind: 'training'; readonly doc: MetricsDocument }
+  | { readonly kind: 'scale'; readonly doc: ScaleBenchDocument };
 
 const HELP = '- help: give a file written by train --metrics or the JSON line of bench scale --json';
 
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -39,7 +43,8 @@ export function parseReportDocument(text: string, source: string): ReportDocumen
   }
   if (value === null) throw bad(source, 'is not a JSON object');
   if (value.format === 'gradswarm-metrics') {
-    if (!Array.isArray(value.minibatchCost) || !Array.isArray(value.epochs)) throw bad(source, 'is a metrics document without minibatchCost or epochs arrays');
+    if (!Array.isArray(value.minibatchCost) || !Array.isArray(value.epochs))
+      throw bad(source, 'is a metrics document without minibatchCost or epochs arrays');
     return { kind: 'training', doc: value as unknown as MetricsDocument };
   }
   if (value.benchmark === 'scale') {
@@ -47,7 +52,13 @@ export function parseReportDocument(text: string, source: string): ReportDocumen
     return { kind: 'scale', doc: value as unknown as ScaleBenchDocument };
   }
   if (typeof value.format === 'string' || typeof value.benchmark === 'string') {
-    throw bad(source, `is a ${String(value.format ?? `${String(value.benchmark)} benchmark`)} document, not one a report is made from`);
+    throw bad(
+      source,
+      `is a ${String(value.format ?? `${String(value.benchmark)} benchmark`)} document, not one a report is made from`,
+    );
   }
-  throw bad(source, 'is neither a metrics document ("format": "gradswarm-metrics") nor a scale benchmark ("benchmark": "scale")');
+  throw bad(
+    source,
+    'is neither a metrics document ("format": "gradswarm-metrics") nor a scale benchmark ("benchmark": "scale")',
+  );
 }

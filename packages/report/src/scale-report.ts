@@ -20,7 +20,8 @@ import { lineChart, type LineSeries, type Point } from './line-chart.js';
 import { finite, formatBytes, formatNumber, formatPercent, niceTicks, REFERENCE, seriesColor } from './svg.js';
 import type { ScaleBenchDocument, ScaleBenchResult } from './types.js';
 
-const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]).filter((x) => x !== null && typeof x === 'object') : []);
+const list = <T>(v: unknown): T[] =>
+  Array.isArray(v) ? (v as T[]).filter((x) => x !== null && typeof x === 'object') : [];
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Category names of the results: the worker count, plus threads where counts repeat. */
@@ -41,20 +42,66 @@ function scalingCharts(results: readonly ScaleBenchResult[]): string[] {
   const label = (t: number): string => (groups.length > 1 ? `measured, ${plural(t, 'thread')} per worker` : 'measured');
   const maxWorkers = Math.max(1, ...results.map((r) => finite(r.workers)).filter(Number.isFinite));
   const speedups = results.map((r) => finite(r.speedup)).filter(Number.isFinite);
-  const speedup: LineSeries[] = groups.map(([t, rs], i) => ({ name: label(t), points: rs.map((r): Point => [finite(r.workers), finite(r.speedup)]), markers: true, color: seriesColor(i) }));
-  speedup.push({ name: 'ideal (speedup = workers)', points: [[0, 0], [maxWorkers, maxWorkers]], dashed: true, color: REFERENCE, strokeWidth: 1.5 });
-  const efficiency: LineSeries[] = groups.map(([t, rs], i) => ({ name: label(t), points: rs.map((r): Point => [finite(r.workers), finite(r.efficiency)]), markers: true, color: seriesColor(i) }));
-  efficiency.push({ name: 'ideal (100%)', points: [[0, 1], [maxWorkers, 1]], dashed: true, color: REFERENCE, strokeWidth: 1.5 });
-  const topEfficiency = niceTicks(0, Math.max(1.1, ...results.map((r) => finite(r.efficiency)).filter(Number.isFinite)), 5).max;
+  const speedup: LineSeries[] = groups.map(([t, rs], i) => ({
+    name: label(t),
+    points: rs.map((r): Point => [finite(r.workers), finite(r.speedup)]),
+    markers: true,
+    color: seriesColor(i),
+  }));
+  speedup.push({
+    name: 'ideal (speedup = workers)',
+    points: [
+      [0, 0],
+      [maxWorkers, maxWorkers],
+    ],
+    dashed: true,
+    color: REFERENCE,
+    strokeWidth: 1.5,
+  });
+  const efficiency: LineSeries[] = groups.map(([t, rs], i) => ({
+    name: label(t),
+    points: rs.map((r): Point => [finite(r.workers), finite(r.efficiency)]),
+    markers: true,
+    color: seriesColor(i),
+  }));
+  efficiency.push({
+    name: 'ideal (100%)',
+    points: [
+      [0, 1],
+      [maxWorkers, 1],
+    ],
+    dashed: true,
+    color: REFERENCE,
+    strokeWidth: 1.5,
+  });
+  const topEfficiency = niceTicks(
+    0,
+    Math.max(1.1, ...results.map((r) => finite(r.efficiency)).filter(Number.isFinite)),
+    5,
+  ).max;
   return [
     figure(
       'speedup',
-      lineChart({ title: 'Speedup against workers', xLabel: 'workers', yLabel: 'speedup (× one worker)', x: { min: 0, max: maxWorkers, integer: true }, y: { min: 0, max: Math.ceil(Math.max(maxWorkers, ...speedups)) }, series: speedup }),
+      lineChart({
+        title: 'Speedup against workers',
+        xLabel: 'workers',
+        yLabel: 'speedup (× one worker)',
+        x: { min: 0, max: maxWorkers, integer: true },
+        y: { min: 0, max: Math.ceil(Math.max(maxWorkers, ...speedups)) },
+        series: speedup,
+      }),
       'Samples/s relative to one worker; the dashed line is perfect scaling.',
     ),
     figure(
       'efficiency',
-      lineChart({ title: 'Parallel efficiency', xLabel: 'workers', yLabel: 'efficiency (speedup / workers)', x: { min: 0, max: maxWorkers, integer: true }, y: { min: 0, max: topEfficiency, format: (v) => formatPercent(v, 0) }, series: efficiency }),
+      lineChart({
+        title: 'Parallel efficiency',
+        xLabel: 'workers',
+        yLabel: 'efficiency (speedup / workers)',
+        x: { min: 0, max: maxWorkers, integer: true },
+        y: { min: 0, max: topEfficiency, format: (v) => formatPercent(v, 0) },
+        series: efficiency,
+      }),
       'How much of each added worker turns into throughput.',
     ),
   ];
@@ -62,7 +109,8 @@ function scalingCharts(results: readonly ScaleBenchResult[]): string[] {
 
 function stepTimeChart(results: readonly ScaleBenchResult[]): string {
   const step = results.map((r) => r.stepMs ?? ({} as Partial<ScaleBenchResult['stepMs']>));
-  const part = (key: 'computeMaxMs' | 'reduceUpdateMs' | 'communicationMs'): number[] => step.map((s) => Math.max(0, finite(s[key]) || 0));
+  const part = (key: 'computeMaxMs' | 'reduceUpdateMs' | 'communicationMs'): number[] =>
+    step.map((s) => Math.max(0, finite(s[key]) || 0));
   const compute = part('computeMaxMs');
   const reduce = part('reduceUpdateMs');
   const comm = part('communicationMs');
@@ -78,10 +126,20 @@ function stepTimeChart(results: readonly ScaleBenchResult[]): string {
   ];
   if (other.some((v) => v > 0)) series.push({ name: 'other', values: other });
   const means = step.map((s) => finite(s.computeMeanMs));
-  const meanNote = means.some(Number.isFinite) ? ` Mean compute per worker: ${means.map((m) => (Number.isFinite(m) ? `${formatNumber(m)} ms` : '–')).join(', ')}.` : '';
+  const meanNote = means.some(Number.isFinite)
+    ? ` Mean compute per worker: ${means.map((m) => (Number.isFinite(m) ? `${formatNumber(m)} ms` : '–')).join(', ')}.`
+    : '';
   return figure(
     'step-time',
-    barChart({ title: 'Where a step’s time goes', xLabel: 'workers', yLabel: 'ms per step', categories: categories(results), series, stacked: true, format: (v) => formatNumber(v) }),
+    barChart({
+      title: 'Where a step’s time goes',
+      xLabel: 'workers',
+      yLabel: 'ms per step',
+      categories: categories(results),
+      series,
+      stacked: true,
+      format: (v) => formatNumber(v),
+    }),
     `Mean time of one step, stacked; the number on top is the total.${meanNote}`,
   );
 }
@@ -118,15 +176,28 @@ function projectionChart(doc: ScaleBenchDocument): string {
   for (const [regime, rows, dashed] of regimes) {
     const links = [...new Set(rows.map((r) => finite(r.linkGbit)).filter(Number.isFinite))].sort((a, b) => a - b);
     links.forEach((link, i) => {
-      const points = rows.filter((r) => r.linkGbit === link).sort((a, b) => a.workers - b.workers).map((r): Point => [finite(r.workers), finite(r.efficiency)]);
+      const points = rows
+        .filter((r) => r.linkGbit === link)
+        .sort((a, b) => a.workers - b.workers)
+        .map((r): Point => [finite(r.workers), finite(r.efficiency)]);
       workers.push(...points.map((p) => p[0]).filter((w) => w > 0));
-      series.push({ name: `${formatNumber(link)} Gbit/s${regime}`, points, markers: true, dashed, color: seriesColor(i) });
+      series.push({
+        name: `${formatNumber(link)} Gbit/s${regime}`,
+        points,
+        markers: true,
+        dashed,
+        color: seriesColor(i),
+      });
     });
   }
   const lo = Math.min(...workers);
   const hi = Math.max(...workers);
   const log2 = hi / Math.max(lo, 1) >= 8;
-  const top = niceTicks(0, Math.max(0.1, ...series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite)), 5).max;
+  const top = niceTicks(
+    0,
+    Math.max(0.1, ...series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite)),
+    5,
+  ).max;
   return figure(
     'projection',
     lineChart({
@@ -146,13 +217,23 @@ function syntheticChart(doc: ScaleBenchDocument): string {
   const sizes = [...new Set(rows.map((r) => finite(r.parameters)).filter(Number.isFinite))].sort((a, b) => a - b);
   const series: LineSeries[] = sizes.map((p, i) => ({
     name: `${formatNumber(p)} parameters`,
-    points: rows.filter((r) => r.parameters === p).sort((a, b) => a.clients - b.clients).map((r): Point => [finite(r.clients), finite(r.stepsPerSecond)]),
+    points: rows
+      .filter((r) => r.parameters === p)
+      .sort((a, b) => a.clients - b.clients)
+      .map((r): Point => [finite(r.clients), finite(r.stepsPerSecond)]),
     markers: true,
     color: seriesColor(i),
   }));
   return figure(
     'synthetic',
-    lineChart({ title: 'Coordinator alone: steps/s with synthetic clients', xLabel: 'clients', yLabel: 'steps/s', x: { integer: true }, y: { min: 0 }, series }),
+    lineChart({
+      title: 'Coordinator alone: steps/s with synthetic clients',
+      xLabel: 'clients',
+      yLabel: 'steps/s',
+      x: { integer: true },
+      y: { min: 0 },
+      series,
+    }),
     'Clients that answer instantly: what the coordinator’s own loop sustains.',
   );
 }
@@ -160,7 +241,20 @@ function syntheticChart(doc: ScaleBenchDocument): string {
 function resultsTable(results: readonly ScaleBenchResult[]): string {
   const ms = (v: unknown): string => (Number.isFinite(finite(v)) ? finite(v).toFixed(2) : '–');
   return table(
-    ['workers', 'threads', 'samples/s', 'speedup', 'efficiency', 'step ms', 'compute max', 'compute mean', 'reduce + update', 'communication', 'sent/step', 'received/step'],
+    [
+      'workers',
+      'threads',
+      'samples/s',
+      'speedup',
+      'efficiency',
+      'step ms',
+      'compute max',
+      'compute mean',
+      'reduce + update',
+      'communication',
+      'sent/step',
+      'received/step',
+    ],
     results.map((r) => [
       String(r.workers),
       String(r.threads),
@@ -187,7 +281,10 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
   const results = list<ScaleBenchResult>(doc.results)
     .filter((r) => Number.isFinite(finite(r.workers)))
     .sort((a, b) => a.workers - b.workers || a.threads - b.threads);
-  const best = results.reduce<ScaleBenchResult | null>((b, r) => (b === null || finite(r.samplesPerSecond) > finite(b.samplesPerSecond) ? r : b), null);
+  const best = results.reduce<ScaleBenchResult | null>(
+    (b, r) => (b === null || finite(r.samplesPerSecond) > finite(b.samplesPerSecond) ? r : b),
+    null,
+  );
   const single = doc.singleNode;
   const facts: [string, string][] = [
     ['network', String(doc.network ?? '–')],
@@ -195,13 +292,39 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
     ['threads per worker', String(doc.threadsPerWorker ?? '–')],
     ['configurations', String(results.length)],
   ];
-  if (typeof doc.link === 'string') facts.push(['link', doc.link.startsWith('loopback') ? 'loopback' : (/shaped by ([^(]+)/.exec(doc.link)?.[1]?.trim() ?? doc.link)]);
-  if (best) facts.push(['best samples/s', `${Math.round(finite(best.samplesPerSecond)).toLocaleString('en-US')} (${plural(best.workers, 'worker')})`], ['its speedup', `${finite(best.speedup).toFixed(2)}×`]);
-  if (single && Number.isFinite(finite(single.samplesPerSecond))) facts.push(['single node', `${Math.round(single.samplesPerSecond).toLocaleString('en-US')} samples/s (${plural(single.threads, 'thread')})`]);
+  if (typeof doc.link === 'string')
+    facts.push([
+      'link',
+      doc.link.startsWith('loopback') ? 'loopback' : (/shaped by ([^(]+)/.exec(doc.link)?.[1]?.trim() ?? doc.link),
+    ]);
+  if (best)
+    facts.push(
+      [
+        'best samples/s',
+        `${Math.round(finite(best.samplesPerSecond)).toLocaleString('en-US')} (${plural(best.workers, 'worker')})`,
+      ],
+      ['its speedup', `${finite(best.speedup).toFixed(2)}×`],
+    );
+  if (single && Number.isFinite(finite(single.samplesPerSecond)))
+    facts.push([
+      'single node',
+      `${Math.round(single.samplesPerSecond).toLocaleString('en-US')} samples/s (${plural(single.threads, 'thread')})`,
+    ]);
   const sections: PageSection[] = results.length
     ? [
-        { id: 'scaling', title: 'Scaling', intro: 'Throughput as workers join, against perfect linear scaling.', body: figures(...scalingCharts(results)) },
-        { id: 'step', title: 'Step time and traffic', intro: 'What a step costs at each size: the slowest worker’s compute, the coordinator’s reduce and update, and time on the wire.', body: figures(stepTimeChart(results), bytesChart(results)) },
+        {
+          id: 'scaling',
+          title: 'Scaling',
+          intro: 'Throughput as workers join, against perfect linear scaling.',
+          body: figures(...scalingCharts(results)),
+        },
+        {
+          id: 'step',
+          title: 'Step time and traffic',
+          intro:
+            'What a step costs at each size: the slowest worker’s compute, the coordinator’s reduce and update, and time on the wire.',
+          body: figures(stepTimeChart(results), bytesChart(results)),
+        },
       ]
     : [{ id: 'scaling', title: 'Scaling', body: missing('speedup', 'The document holds no results.') }];
   const hasProjection = list(doc.projection).length > 0;
@@ -209,11 +332,22 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
   if (hasProjection || hasSynthetic) {
     sections.push({
       id: 'projection',
-      title: hasProjection && hasSynthetic ? 'Projection and coordinator throughput' : hasProjection ? 'Projection' : 'Coordinator throughput',
-      intro: `${hasProjection ? 'Expected throughput for more workers and other link speeds. ' : ''}${hasSynthetic ? 'The coordinator’s own ceiling, measured with synthetic clients.' : ''}`.trim(),
+      title:
+        hasProjection && hasSynthetic
+          ? 'Projection and coordinator throughput'
+          : hasProjection
+            ? 'Projection'
+            : 'Coordinator throughput',
+      intro:
+        `${hasProjection ? 'Expected throughput for more workers and other link speeds. ' : ''}${hasSynthetic ? 'The coordinator’s own ceiling, measured with synthetic clients.' : ''}`.trim(),
       body: figures(...(hasProjection ? [projectionChart(doc)] : []), ...(hasSynthetic ? [syntheticChart(doc)] : [])),
     });
   }
   if (results.length) sections.push({ id: 'results', title: 'Measurements', body: resultsTable(results) });
-  return renderPage({ title: 'gradswarm scale benchmark', subtitle: `${doc.network ?? 'network ?'}, batch ${doc.batchSize ?? '?'}, ${plural(finite(doc.threadsPerWorker) || 0, 'thread')} per worker`, facts, sections });
+  return renderPage({
+    title: 'gradswarm scale benchmark',
+    subtitle: `${doc.network ?? 'network ?'}, batch ${doc.batchSize ?? '?'}, ${plural(finite(doc.threadsPerWorker) || 0, 'thread')} per worker`,
+    facts,
+    sections,
+  });
 }

@@ -11,7 +11,18 @@
  */
 
 /** One colour per series, in order (Tableau 10: distinct, readable on white, colour-blind aware). */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'] as const;
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+] as const;
 /** Ink for axes, ticks and labels. */
 export const INK = '#333';
 /** Grid lines and other quiet reference marks. */
@@ -26,7 +37,10 @@ export function seriesColor(i: number): string {
 
 /** Escapes text for SVG/HTML content and attribute values. */
 export function escapeXml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** A finite number, or NaN for anything else (JSON writes NaN and ±Infinity as null). */
@@ -107,7 +121,8 @@ export function decadeTicks(min: number, max: number): { ticks: number[]; min: n
   const decades = Math.round(Math.log10(hi / lo));
   const steps = decades > 3 ? [1] : [1, 2, 5];
   const ticks: number[] = [];
-  for (let d = 0; d <= decades; d++) for (const m of steps) if (m === 1 || d < decades) ticks.push(Number((lo * 10 ** d * m).toPrecision(12)));
+  for (let d = 0; d <= decades; d++)
+    for (const m of steps) if (m === 1 || d < decades) ticks.push(Number((lo * 10 ** d * m).toPrecision(12)));
   return { ticks, min: lo, max: hi };
 }
 
@@ -139,7 +154,11 @@ export const CHART_WIDTH = 600;
 export const CHART_HEIGHT = 340;
 
 /** The frame of a chart of the given size, with room for title, legend, tick labels and axis titles. */
-export function makeFrame(width = CHART_WIDTH, height = CHART_HEIGHT, margin: Partial<{ left: number; top: number; right: number; bottom: number }> = {}): Frame {
+export function makeFrame(
+  width = CHART_WIDTH,
+  height = CHART_HEIGHT,
+  margin: Partial<{ left: number; top: number; right: number; bottom: number }> = {},
+): Frame {
   const m = { left: 68, top: 58, right: 24, bottom: 54, ...margin };
   return { width, height, left: m.left, top: m.top, right: width - m.right, bottom: height - m.bottom };
 }
@@ -179,23 +198,35 @@ export function drawLegend(frame: Frame, items: readonly LegendItem[]): string {
  * Axes of a plot area: horizontal grid lines at the y ticks (and vertical ones at the x ticks
  * when `xGrid`), the axis lines, tick labels and axis titles.
  */
-export function drawAxes(frame: Frame, axes: { xTicks: readonly Tick[]; yTicks: readonly Tick[]; xLabel: string; yLabel: string; xGrid?: boolean }): string {
+export function drawAxes(
+  frame: Frame,
+  axes: { xTicks: readonly Tick[]; yTicks: readonly Tick[]; xLabel: string; yLabel: string; xGrid?: boolean },
+): string {
   const { left, right, top, bottom } = frame;
   const out: string[] = ['<g class="axes">'];
   for (const t of axes.yTicks) {
     out.push(`<line x1="${px(left)}" y1="${px(t.at)}" x2="${px(right)}" y2="${px(t.at)}" stroke="${GRID}"/>`);
-    out.push(`<text x="${px(left - 8)}" y="${px(t.at + 4)}" font-size="11" text-anchor="end" fill="${INK}">${escapeXml(t.label)}</text>`);
+    out.push(
+      `<text x="${px(left - 8)}" y="${px(t.at + 4)}" font-size="11" text-anchor="end" fill="${INK}">${escapeXml(t.label)}</text>`,
+    );
   }
   for (const t of axes.xTicks) {
-    if (axes.xGrid) out.push(`<line x1="${px(t.at)}" y1="${px(top)}" x2="${px(t.at)}" y2="${px(bottom)}" stroke="${GRID}"/>`);
+    if (axes.xGrid)
+      out.push(`<line x1="${px(t.at)}" y1="${px(top)}" x2="${px(t.at)}" y2="${px(bottom)}" stroke="${GRID}"/>`);
     out.push(`<line x1="${px(t.at)}" y1="${px(bottom)}" x2="${px(t.at)}" y2="${px(bottom + 5)}" stroke="${INK}"/>`);
-    out.push(`<text x="${px(t.at)}" y="${px(bottom + 18)}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(t.label)}</text>`);
+    out.push(
+      `<text x="${px(t.at)}" y="${px(bottom + 18)}" font-size="11" text-anchor="middle" fill="${INK}">${escapeXml(t.label)}</text>`,
+    );
   }
   out.push(`<line x1="${px(left)}" y1="${px(bottom)}" x2="${px(right)}" y2="${px(bottom)}" stroke="${INK}"/>`);
   out.push(`<line x1="${px(left)}" y1="${px(top)}" x2="${px(left)}" y2="${px(bottom)}" stroke="${INK}"/>`);
-  out.push(`<text x="${px((left + right) / 2)}" y="${px(frame.height - 10)}" font-size="12" text-anchor="middle" fill="${INK}">${escapeXml(axes.xLabel)}</text>`);
+  out.push(
+    `<text x="${px((left + right) / 2)}" y="${px(frame.height - 10)}" font-size="12" text-anchor="middle" fill="${INK}">${escapeXml(axes.xLabel)}</text>`,
+  );
   const cy = (top + bottom) / 2;
-  out.push(`<text x="16" y="${px(cy)}" font-size="12" text-anchor="middle" fill="${INK}" transform="rotate(-90 16 ${px(cy)})">${escapeXml(axes.yLabel)}</text>`);
+  out.push(
+    `<text x="16" y="${px(cy)}" font-size="12" text-anchor="middle" fill="${INK}" transform="rotate(-90 16 ${px(cy)})">${escapeXml(axes.yLabel)}</text>`,
+  );
   out.push('</g>');
   return out.join('');
 }
@@ -208,5 +239,10 @@ export function svgRoot(width: number, height: number, label: string, body: stri
 /** A placeholder where a chart has no data: same frame, a centred note. */
 export function emptyChart(title: string, note: string, width = CHART_WIDTH, height = 120): string {
   const frame = makeFrame(width, height);
-  return svgRoot(width, height, title, `${drawTitle(frame, title)}<text x="${px(width / 2)}" y="${px(height / 2 + 10)}" font-size="13" text-anchor="middle" fill="${REFERENCE}">${escapeXml(note)}</text>`);
+  return svgRoot(
+    width,
+    height,
+    title,
+    `${drawTitle(frame, title)}<text x="${px(width / 2)}" y="${px(height / 2 + 10)}" font-size="13" text-anchor="middle" fill="${REFERENCE}">${escapeXml(note)}</text>`,
+  );
 }

@@ -40,12 +40,16 @@ export interface TrainingReportOptions {
 /** The class-name lookup of a page: a given or recorded name, else the class number. */
 type ClassName = (index: number) => string;
 
-const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const text = (v: unknown, fallback = '–'): string => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fallback);
+const record = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const text = (v: unknown, fallback = '–'): string =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : fallback;
 const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 /** An image set's pixels and geometry, or null when it holds no image. */
-function decodeImages(set: ImageSet | undefined): { pixels: Uint8Array; count: number; width: number; height: number } | null {
+function decodeImages(
+  set: ImageSet | undefined,
+): { pixels: Uint8Array; count: number; width: number; height: number } | null {
   if (!set || typeof set.pixels !== 'string') return null;
   const pixels = base64ToBytes(set.pixels);
   const size = finite(set.size) > 0 ? set.size : 0;
@@ -55,13 +59,19 @@ function decodeImages(set: ImageSet | undefined): { pixels: Uint8Array; count: n
   return { pixels, count, width: square ? set.width : size, height: square ? set.height : 1 };
 }
 
-function costSection(doc: MetricsDocument, epochs: readonly EpochRecord[], options: TrainingReportOptions): PageSection {
+function costSection(
+  doc: MetricsDocument,
+  epochs: readonly EpochRecord[],
+  options: TrainingReportOptions,
+): PageSection {
   const costs = list<unknown>(doc.minibatchCost).map(finite);
   const perMinibatch: Point[] = costs.map((c, i) => [i + 1, c]);
   const window = options.movingAverageWindow ?? defaultWindow(costs.length);
   const smoothed: Point[] = movingAverage(costs, window).map((c, i) => [i + 1, c]);
   const perEpoch: Point[] = epochs.map((e) => [finite(e.epoch) + 1, finite(e.cost)]);
-  const testCost: Point[] = epochs.filter((e) => Number.isFinite(finite(e.testCost))).map((e) => [e.epoch + 1, finite(e.testCost)]);
+  const testCost: Point[] = epochs
+    .filter((e) => Number.isFinite(finite(e.testCost)))
+    .map((e) => [e.epoch + 1, finite(e.testCost)]);
   const perEpochSeries = [{ name: 'training (mean of its minibatches)', points: perEpoch, markers: true }];
   if (testCost.length) perEpochSeries.push({ name: 'test set', points: testCost, markers: true });
   const y: AxisOptions = options.logScale ? { log10: true } : { min: 0 };
@@ -72,17 +82,45 @@ function costSection(doc: MetricsDocument, epochs: readonly EpochRecord[], optio
   ];
   const charts = [
     perMinibatch.length
-      ? figure('minibatch-cost', lineChart({ title: 'Cost per minibatch', xLabel: 'minibatch (step)', yLabel, x: { integer: true }, y, series: minibatchSeries }), `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`)
+      ? figure(
+          'minibatch-cost',
+          lineChart({
+            title: 'Cost per minibatch',
+            xLabel: 'minibatch (step)',
+            yLabel,
+            x: { integer: true },
+            y,
+            series: minibatchSeries,
+          }),
+          `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`,
+        )
       : missing('minibatch-cost', 'No minibatch costs recorded.'),
     perEpoch.length
-      ? figure('epoch-cost', lineChart({ title: 'Cost per epoch', xLabel: 'epoch', yLabel, x: { integer: true }, y, series: perEpochSeries }), 'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.')
+      ? figure(
+          'epoch-cost',
+          lineChart({
+            title: 'Cost per epoch',
+            xLabel: 'epoch',
+            yLabel,
+            x: { integer: true },
+            y,
+            series: perEpochSeries,
+          }),
+          'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.',
+        )
       : missing('epoch-cost', 'No epoch finished.'),
   ];
-  return { id: 'cost', title: 'Cost', intro: 'The cost J with its regularisation terms, for every minibatch and averaged per epoch.', body: figures(...charts) };
+  return {
+    id: 'cost',
+    title: 'Cost',
+    intro: 'The cost J with its regularisation terms, for every minibatch and averaged per epoch.',
+    body: figures(...charts),
+  };
 }
 
 function accuracyChart(epochs: readonly EpochRecord[]): string {
-  const pick = (key: 'trainAccuracy' | 'testAccuracy'): Point[] => epochs.filter((e) => Number.isFinite(finite(e[key]))).map((e) => [e.epoch + 1, finite(e[key])]);
+  const pick = (key: 'trainAccuracy' | 'testAccuracy'): Point[] =>
+    epochs.filter((e) => Number.isFinite(finite(e[key]))).map((e) => [e.epoch + 1, finite(e[key])]);
   const series = [
     { name: 'training set', points: pick('trainAccuracy'), markers: true, color: PALETTE[0] },
     { name: 'test set', points: pick('testAccuracy'), markers: true, color: PALETTE[1] },
@@ -90,7 +128,18 @@ function accuracyChart(epochs: readonly EpochRecord[]): string {
   const values = series.flatMap((s) => s.points.map((p) => p[1]));
   const low = Math.max(0, Math.floor(Math.min(...values, 1) * 20 - 0.5) / 20);
   return series.length
-    ? figure('accuracy', lineChart({ title: 'Accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', x: { integer: true }, y: { min: low, max: 1, format: (v) => formatPercent(v, 0) }, series }), series.length === 1 ? `Only the ${series[0].name} was evaluated.` : undefined)
+    ? figure(
+        'accuracy',
+        lineChart({
+          title: 'Accuracy per epoch',
+          xLabel: 'epoch',
+          yLabel: 'accuracy',
+          x: { integer: true },
+          y: { min: low, max: 1, format: (v) => formatPercent(v, 0) },
+          series,
+        }),
+        series.length === 1 ? `Only the ${series[0].name} was evaluated.` : undefined,
+      )
     : missing('accuracy', 'No epoch was evaluated (--eval-every 0 and the run ended early?).');
 }
 
@@ -105,7 +154,20 @@ function confusionChart(doc: MetricsDocument, name: ClassName): string {
   const right = matrix.reduce((a, row, i) => a + (Number.isFinite(row[i]) ? row[i] : 0), 0);
   const labels = matrix.map((_, i) => name(i));
   return matrix.length
-    ? figure('confusion', heatmap({ title: `Confusion matrix, ${on}`, xLabel: 'predicted class', yLabel: 'true class', values: matrix, rowLabels: labels, colLabels: labels, gamma: 0.5, scaleLabel: 'share of the true class' }), `${formatNumber(total)} samples, ${formatPercent(total > 0 ? right / total : NaN, 2)} on the diagonal. Colour: share of the row (square-root scale, so rare mistakes still show).`)
+    ? figure(
+        'confusion',
+        heatmap({
+          title: `Confusion matrix, ${on}`,
+          xLabel: 'predicted class',
+          yLabel: 'true class',
+          values: matrix,
+          rowLabels: labels,
+          colLabels: labels,
+          gamma: 0.5,
+          scaleLabel: 'share of the true class',
+        }),
+        `${formatNumber(total)} samples, ${formatPercent(total > 0 ? right / total : NaN, 2)} on the diagonal. Colour: share of the row (square-root scale, so rare mistakes still show).`,
+      )
     : missing('confusion', 'No confusion matrix recorded (the run ended before its final evaluation).');
 }
 
@@ -119,7 +181,10 @@ function perClassTable(doc: MetricsDocument, name: ClassName): string {
   const f = (v: number) => v.toFixed(4);
   const rows = r.classes.map((c, i) => [name(i), f(c.precision), f(c.recall), f(c.f1), String(c.support)]);
   const total = String(r.classes.reduce((a, c) => a + c.support, 0));
-  rows.push(['macro avg', f(r.macro.precision), f(r.macro.recall), f(r.macro.f1), total], ['weighted avg', f(r.weighted.precision), f(r.weighted.recall), f(r.weighted.f1), total]);
+  rows.push(
+    ['macro avg', f(r.macro.precision), f(r.macro.recall), f(r.macro.f1), total],
+    ['weighted avg', f(r.weighted.precision), f(r.weighted.recall), f(r.weighted.f1), total],
+  );
   return `<div data-table="per-class">${table(['class', 'precision', 'recall', 'F1', 'support'], rows)}</div>`;
 }
 
@@ -127,7 +192,8 @@ function accuracySection(doc: MetricsDocument, epochs: readonly EpochRecord[], n
   return {
     id: 'accuracy',
     title: 'Accuracy',
-    intro: 'Share of samples whose most likely class is the label, after each evaluated epoch; the final model’s confusion matrix, rows true classes, columns predicted ones; and per class: precision (of the samples predicted as the class, the share that are), recall (of the samples of the class, the share found) and their harmonic mean F1.',
+    intro:
+      'Share of samples whose most likely class is the label, after each evaluated epoch; the final model’s confusion matrix, rows true classes, columns predicted ones; and per class: precision (of the samples predicted as the class, the share that are), recall (of the samples of the class, the share found) and their harmonic mean F1.',
     body: figures(accuracyChart(epochs), confusionChart(doc, name)) + perClassTable(doc, name),
   };
 }
@@ -142,7 +208,18 @@ function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
   const trueLabels = list<number>(report?.misclassified?.labels);
   const predicted = list<number>(report?.misclassified?.predicted);
   const samplesBody = samples
-    ? figure('samples', imageGrid({ title: `${samples.count} training samples`, ...samples, invert: true, captions: sampleLabels.map(name), tooltips: sampleLabels.map((l) => `label ${name(l)}`), tile: samples.width >= 20 ? 48 : 44 }), `${samples.width}×${samples.height} pixels each, drawn dark on light; the label under each.`)
+    ? figure(
+        'samples',
+        imageGrid({
+          title: `${samples.count} training samples`,
+          ...samples,
+          invert: true,
+          captions: sampleLabels.map(name),
+          tooltips: sampleLabels.map((l) => `label ${name(l)}`),
+          tile: samples.width >= 20 ? 48 : 44,
+        }),
+        `${samples.width}×${samples.height} pixels each, drawn dark on light; the label under each.`,
+      )
     : missing('samples', 'No sample images recorded.');
   const wrongBody =
     wrong && wrong.count > 0 && trueLabels.length > 0
@@ -153,32 +230,73 @@ function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
             note: 'under each: true class → predicted class',
             ...wrong,
             invert: true,
-            captions: trueLabels.map((t, i) => ({ text: `${name(t)}→${predicted[i] === undefined ? '?' : name(predicted[i])}`, color: '#c03a2b' })),
-            tooltips: trueLabels.map((t, i) => `true ${name(t)}, predicted ${predicted[i] === undefined ? '?' : name(predicted[i])}`),
+            captions: trueLabels.map((t, i) => ({
+              text: `${name(t)}→${predicted[i] === undefined ? '?' : name(predicted[i])}`,
+              color: '#c03a2b',
+            })),
+            tooltips: trueLabels.map(
+              (t, i) => `true ${name(t)}, predicted ${predicted[i] === undefined ? '?' : name(predicted[i])}`,
+            ),
             tile: wrong.width >= 20 ? 48 : 44,
           }),
           `The first ${trueLabels.length} ${on} samples the trained model gets wrong.`,
         )
-      : missing('misclassified', report ? `No misclassified ${on} samples: every one was classified correctly.` : 'No misclassified samples recorded.');
+      : missing(
+          'misclassified',
+          report
+            ? `No misclassified ${on} samples: every one was classified correctly.`
+            : 'No misclassified samples recorded.',
+        );
   const units = weights?.count ?? 0;
   const weightsBody = weights
     ? figure(
         'first-layer',
-        imageGrid({ title: `First-layer weights: ${units} hidden units`, ...weights, columns: Math.min(units, Math.max(4, Math.ceil(Math.sqrt(units)))), tile: units <= 16 ? 72 : units <= 100 ? 56 : 40, tooltips: Array.from({ length: units }, (_, h) => `hidden unit ${h}`) }),
+        imageGrid({
+          title: `First-layer weights: ${units} hidden units`,
+          ...weights,
+          columns: Math.min(units, Math.max(4, Math.ceil(Math.sqrt(units)))),
+          tile: units <= 16 ? 72 : units <= 100 ? 56 : 40,
+          tooltips: Array.from({ length: units }, (_, h) => `hidden unit ${h}`),
+        }),
         'Each tile is one hidden unit’s incoming weights laid out like the input image, scaled to its own range: dark most negative, light most positive.',
       )
     : missing('first-layer', 'No first-layer weights recorded.');
   return [
     // Square inputs are images (digits); anything else is drawn as a strip of features.
-    { id: 'digits', title: (samples?.height ?? 1) > 1 ? 'Digits' : 'Samples', intro: 'What the network sees (the first training samples, after scaling) and where the trained network goes wrong.', body: figures(samplesBody, wrongBody) },
-    { id: 'weights', title: 'First-layer weights', intro: 'The input pattern each hidden unit responds to.', body: figures(weightsBody) },
+    {
+      id: 'digits',
+      title: (samples?.height ?? 1) > 1 ? 'Digits' : 'Samples',
+      intro:
+        'What the network sees (the first training samples, after scaling) and where the trained network goes wrong.',
+      body: figures(samplesBody, wrongBody),
+    },
+    {
+      id: 'weights',
+      title: 'First-layer weights',
+      intro: 'The input pattern each hidden unit responds to.',
+      body: figures(weightsBody),
+    },
   ];
 }
 
 function epochTable(epochs: readonly EpochRecord[]): PageSection {
   const pct = (v: unknown): string => (Number.isFinite(finite(v)) ? formatPercent(finite(v), 2) : '');
-  const rows = epochs.map((e) => [String(e.epoch + 1), finite(e.cost).toFixed(5), formatNumber(finite(e.learningRate)), pct(e.trainAccuracy), pct(e.testAccuracy), Number.isFinite(finite(e.testCost)) ? finite(e.testCost).toFixed(5) : '', (finite(e.trainingMs) / 1000).toFixed(2)]);
-  return { id: 'epochs', title: 'Per epoch', body: rows.length ? table(['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy', 'test cost', 'time (s)'], rows) : missing('epochs', 'No epoch finished.') };
+  const rows = epochs.map((e) => [
+    String(e.epoch + 1),
+    finite(e.cost).toFixed(5),
+    formatNumber(finite(e.learningRate)),
+    pct(e.trainAccuracy),
+    pct(e.testAccuracy),
+    Number.isFinite(finite(e.testCost)) ? finite(e.testCost).toFixed(5) : '',
+    (finite(e.trainingMs) / 1000).toFixed(2),
+  ]);
+  return {
+    id: 'epochs',
+    title: 'Per epoch',
+    body: rows.length
+      ? table(['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy', 'test cost', 'time (s)'], rows)
+      : missing('epochs', 'No epoch finished.'),
+  };
 }
 
 /** Header facts from the run configuration and summary, skipping what is absent. */
@@ -195,12 +313,28 @@ function facts(doc: MetricsDocument): [string, string][] {
     ['batch size', text(options.batchSize, '')],
     // Since issue 16 the summary's finalCost is the last epoch's mean, and finalCostEpoch names
     // that epoch; an older document's finalCost was the last minibatch's.
-    [Number.isFinite(finite(summary.finalCostEpoch)) ? `final cost (epoch ${finite(summary.finalCostEpoch)} mean)` : 'final cost', Number.isFinite(finite(summary.finalCost)) ? finite(summary.finalCost).toFixed(5) : ''],
+    [
+      Number.isFinite(finite(summary.finalCostEpoch))
+        ? `final cost (epoch ${finite(summary.finalCostEpoch)} mean)`
+        : 'final cost',
+      Number.isFinite(finite(summary.finalCost)) ? finite(summary.finalCost).toFixed(5) : '',
+    ],
     ['test cost', Number.isFinite(finite(summary.testCost)) ? finite(summary.testCost).toFixed(5) : ''],
-    ['train accuracy', Number.isFinite(finite(summary.trainAccuracy)) ? formatPercent(finite(summary.trainAccuracy), 2) : ''],
-    ['test accuracy', Number.isFinite(finite(summary.testAccuracy)) ? formatPercent(finite(summary.testAccuracy), 2) : ''],
+    [
+      'train accuracy',
+      Number.isFinite(finite(summary.trainAccuracy)) ? formatPercent(finite(summary.trainAccuracy), 2) : '',
+    ],
+    [
+      'test accuracy',
+      Number.isFinite(finite(summary.testAccuracy)) ? formatPercent(finite(summary.testAccuracy), 2) : '',
+    ],
     ['training time', Number.isFinite(finite(summary.seconds)) ? `${finite(summary.seconds).toFixed(1)} s` : ''],
-    ['samples/s', Number.isFinite(finite(summary.samplesPerSecond)) ? Math.round(finite(summary.samplesPerSecond)).toLocaleString('en-US') : ''],
+    [
+      'samples/s',
+      Number.isFinite(finite(summary.samplesPerSecond))
+        ? Math.round(finite(summary.samplesPerSecond)).toLocaleString('en-US')
+        : '',
+    ],
     ['backend', text(summary.backend ?? run.backend, '')],
     ['threads', text(summary.threads ?? run.threads, '')],
   ];
@@ -219,18 +353,31 @@ export function renderTrainingReport(doc: MetricsDocument, options: TrainingRepo
   const recorded = list<unknown>(record(doc.report).classNames);
   const names = options.classNames ?? (recorded.every((n) => typeof n === 'string') ? (recorded as string[]) : []);
   const name: ClassName = (i) => names[i] ?? String(i);
-  const epochs = list<EpochRecord>(doc.epochs).filter((e) => e !== null && typeof e === 'object' && Number.isFinite(finite(e.epoch)));
+  const epochs = list<EpochRecord>(doc.epochs).filter(
+    (e) => e !== null && typeof e === 'object' && Number.isFinite(finite(e.epoch)),
+  );
   const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
   const optionsRecord = record(run.options);
   const lr = Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
   // An sgd run (or one from before there was a choice) names its momentum; adam and adamw, which
   // ignore the momentum, name the optimizer instead.
-  const optimizer = optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw' ? `, ${optionsRecord.optimizer}` : '';
-  const momentum = optimizer !== '' ? optimizer : Number.isFinite(finite(optionsRecord.momentum)) ? `, momentum ${optionsRecord.momentum}` : '';
+  const optimizer =
+    optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw' ? `, ${optionsRecord.optimizer}` : '';
+  const momentum =
+    optimizer !== ''
+      ? optimizer
+      : Number.isFinite(finite(optionsRecord.momentum))
+        ? `, momentum ${optionsRecord.momentum}`
+        : '';
   return renderPage({
     title: 'gradswarm training report',
     subtitle: `${text(run.command, 'train')} on ${text(run.dataset)}${run.test ? ` (test: ${text(run.test)})` : ''}${lr}${momentum}${interrupted}`,
     facts: facts(doc),
-    sections: [costSection(doc, epochs, options), accuracySection(doc, epochs, name), ...imagesSection(doc, name), epochTable(epochs)],
+    sections: [
+      costSection(doc, epochs, options),
+      accuracySection(doc, epochs, name),
+      ...imagesSection(doc, name),
+      epochTable(epochs),
+    ],
   });
 }

@@ -13,7 +13,13 @@ export interface ScaleBenchResult {
   /** speedup / workers. */
   efficiency: number;
   /** Mean step time and where it went: computeMaxMs + reduceUpdateMs + communicationMs = totalMs. */
-  stepMs: { totalMs: number; computeMaxMs: number; computeMeanMs: number; reduceUpdateMs: number; communicationMs: number };
+  stepMs: {
+    totalMs: number;
+    computeMaxMs: number;
+    computeMeanMs: number;
+    reduceUpdateMs: number;
+    communicationMs: number;
+  };
   /** The coordinator's traffic per step. */
   bytesPerStep: { sent: number; received: number };
 }
@@ -31,7 +37,12 @@ export interface ScaleBenchDocument {
   /** Modelled throughput on faster or slower links. */
   projection?: Array<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
   /** The same model with a batch of `batchSize` per worker (the batch grows with the workers). */
-  projectionPerWorkerBatch?: ReadonlyArray<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number }>;
+  projectionPerWorkerBatch?: ReadonlyArray<{
+    workers: number;
+    linkGbit: number;
+    samplesPerSecond: number;
+    efficiency: number;
+  }>;
   /** The links the runs went over, e.g. "loopback (127.0.0.1), …". */
   link?: string;
   /** The coordinator alone against synthetic clients: steps/s and traffic by model size. */

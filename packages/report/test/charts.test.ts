@@ -45,7 +45,26 @@ describe('lineChart', () => {
   const base = { title: 'T', xLabel: 'x', yLabel: 'y' };
 
   it('draws one polyline per series with one coordinate pair per point', () => {
-    const svg = lineChart({ ...base, series: [{ name: 'a', points: [[1, 1], [2, 4], [3, 9]] }, { name: 'b', points: [[1, 2], [3, 2]] }] });
+    const svg = lineChart({
+      ...base,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 1],
+            [2, 4],
+            [3, 9],
+          ],
+        },
+        {
+          name: 'b',
+          points: [
+            [1, 2],
+            [3, 2],
+          ],
+        },
+      ],
+    });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(polylinePoints(svg, 'a')).toHaveLength(1);
     expect(polylinePoints(svg, 'a')[0]).toHaveLength(3);
@@ -53,17 +72,56 @@ describe('lineChart', () => {
   });
 
   it('breaks the line at a non-finite point', () => {
-    const svg = lineChart({ ...base, series: [{ name: 'a', points: [[1, 1], [2, NaN], [3, 2], [4, 3]] }] });
+    const svg = lineChart({
+      ...base,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 1],
+            [2, NaN],
+            [3, 2],
+            [4, 3],
+          ],
+        },
+      ],
+    });
     expect(polylinePoints(svg, 'a').map((p) => p.length)).toEqual([1, 2]);
   });
 
   it('puts a marker on every finite point when asked', () => {
-    const svg = lineChart({ ...base, series: [{ name: 'a', points: [[1, 1], [2, NaN], [3, 2]], markers: true }] });
+    const svg = lineChart({
+      ...base,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 1],
+            [2, NaN],
+            [3, 2],
+          ],
+          markers: true,
+        },
+      ],
+    });
     expect(count(svg, /<circle /g)).toBe(2);
   });
 
   it('lists each series in the legend, dashed ones with a dashed swatch', () => {
-    const svg = lineChart({ ...base, series: [{ name: 'measured', points: [[1, 1]] }, { name: 'ideal', points: [[0, 0], [4, 4]], dashed: true }] });
+    const svg = lineChart({
+      ...base,
+      series: [
+        { name: 'measured', points: [[1, 1]] },
+        {
+          name: 'ideal',
+          points: [
+            [0, 0],
+            [4, 4],
+          ],
+          dashed: true,
+        },
+      ],
+    });
     const legend = svg.slice(svg.indexOf('<g class="legend">'));
     expect(legend).toContain('>measured<');
     expect(legend).toContain('>ideal<');
@@ -71,7 +129,18 @@ describe('lineChart', () => {
   });
 
   it('places higher values higher on the page', () => {
-    const svg = lineChart({ ...base, series: [{ name: 'a', points: [[0, 0], [1, 10]] }] });
+    const svg = lineChart({
+      ...base,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [1, 10],
+          ],
+        },
+      ],
+    });
     const [p0, p1] = polylinePoints(svg, 'a')[0].map((p) => Number(p.split(',')[1]));
     expect(p1).toBeLessThan(p0);
   });
@@ -101,7 +170,11 @@ describe('barChart', () => {
 
   it('stacks bars so each stack is as tall as its total', () => {
     const svg = barChart({ ...base, series, stacked: true });
-    const bars = [...svg.matchAll(/<rect data-bar="" data-series="(\w+)" data-category="(\w+)" x="[^"]*" y="([^"]*)" width="[^"]*" height="([^"]*)"/g)];
+    const bars = [
+      ...svg.matchAll(
+        /<rect data-bar="" data-series="(\w+)" data-category="(\w+)" x="[^"]*" y="([^"]*)" width="[^"]*" height="([^"]*)"/g,
+      ),
+    ];
     expect(bars).toHaveLength(9);
     const heightOf = (cat: string): number => bars.filter((b) => b[2] === cat).reduce((a, b) => a + Number(b[4]), 0);
     // Totals 96 ms and 57 ms: the stacks are as tall as those in proportion.
@@ -151,7 +224,15 @@ describe('imageGrid', () => {
   };
 
   it('draws one image per sample, with captions', () => {
-    const svg = imageGrid({ title: 'G', pixels, count: 4, width: w, height: h, columns: 2, captions: ['a', 'b', 'c', 'd'] });
+    const svg = imageGrid({
+      title: 'G',
+      pixels,
+      count: 4,
+      width: w,
+      height: h,
+      columns: 2,
+      captions: ['a', 'b', 'c', 'd'],
+    });
     expect(count(svg, /<image data-image=""/g)).toBe(4);
     expect(svg).toContain('>d</text>');
   });

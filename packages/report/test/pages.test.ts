@@ -4,11 +4,20 @@ import { renderScaleReport } from '../src/scale-report.js';
 import { renderTrainingReport } from '../src/training-report.js';
 import type { ScaleBenchDocument } from '../src/types.js';
 
-const TRAINING_CHARTS = ['minibatch-cost', 'epoch-cost', 'accuracy', 'confusion', 'samples', 'misclassified', 'first-layer'];
+const TRAINING_CHARTS = [
+  'minibatch-cost',
+  'epoch-cost',
+  'accuracy',
+  'confusion',
+  'samples',
+  'misclassified',
+  'first-layer',
+];
 
 const charts = (html: string): string[] => [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
 const count = (html: string, re: RegExp): number => (html.match(re) ?? []).length;
-const base64 = (n: number, f: (i: number) => number): string => Buffer.from(Uint8Array.from({ length: n }, (_, i) => f(i))).toString('base64');
+const base64 = (n: number, f: (i: number) => number): string =>
+  Buffer.from(Uint8Array.from({ length: n }, (_, i) => f(i))).toString('base64');
 
 /** A small metrics document as `train --metrics` writes it: 2×2 images, 3 classes, 2 epochs. */
 function metricsDocument(): MetricsDocument {
@@ -16,19 +25,60 @@ function metricsDocument(): MetricsDocument {
   return {
     format: 'gradswarm-metrics',
     version: 1,
-    run: { command: 'train', dataset: 'csv:<b>data</b>.csv', test: null, spec: { layers: [4, 3, 3], hidden: 'relu', output: 'softmax', loss: 'ce' }, options: { batchSize: 10, learningRate: 0.05, momentum: 0.9 }, backend: 'reference', threads: 2 },
+    run: {
+      command: 'train',
+      dataset: 'csv:<b>data</b>.csv',
+      test: null,
+      spec: { layers: [4, 3, 3], hidden: 'relu', output: 'softmax', loss: 'ce' },
+      options: { batchSize: 10, learningRate: 0.05, momentum: 0.9 },
+      backend: 'reference',
+      threads: 2,
+    },
     minibatchCost: Array.from({ length: steps }, (_, i) => 1 / (i + 1)),
     minibatchEpoch: [0, 0, 0, 1, 1, 1],
     minibatchParticipants: Array.from({ length: steps }, () => ['thread 0']),
     minibatchTiming: [],
     epochs: [
-      { epoch: 0, cost: 0.6, learningRate: 0.05, trainAccuracy: 0.7, testAccuracy: 0.65, testCost: 0.7, trainingMs: 10 },
-      { epoch: 1, cost: 0.3, learningRate: 0.047, trainAccuracy: 0.9, testAccuracy: 0.85, testCost: 0.4, trainingMs: 20 },
+      {
+        epoch: 0,
+        cost: 0.6,
+        learningRate: 0.05,
+        trainAccuracy: 0.7,
+        testAccuracy: 0.65,
+        testCost: 0.7,
+        trainingMs: 10,
+      },
+      {
+        epoch: 1,
+        cost: 0.3,
+        learningRate: 0.047,
+        trainAccuracy: 0.9,
+        testAccuracy: 0.85,
+        testCost: 0.4,
+        trainingMs: 20,
+      },
     ],
-    summary: { trainAccuracy: 0.9, testAccuracy: 0.85, finalCost: 0.3, epochs: 2, seconds: 0.02, samplesPerSecond: 3000, backend: 'reference', threads: 2, layers: [4, 3, 3] },
+    summary: {
+      trainAccuracy: 0.9,
+      testAccuracy: 0.85,
+      finalCost: 0.3,
+      epochs: 2,
+      seconds: 0.02,
+      samplesPerSecond: 3000,
+      backend: 'reference',
+      threads: 2,
+      layers: [4, 3, 3],
+    },
     report: {
       samples: { size: 4, width: 2, height: 2, pixels: base64(5 * 4, (i) => i * 12), labels: [0, 1, 2, 0, 1] },
-      misclassified: { size: 4, width: 2, height: 2, pixels: base64(2 * 4, (i) => 255 - i), labels: [2, 1], predicted: [1, 0] },
+      misclassified: {
+        size: 4,
+        width: 2,
+        height: 2,
+        pixels: base64(2 * 4, (i) => 255 - i),
+        labels: [2, 1],
+        predicted: [1, 0],
+      },
       confusion: [
         [5, 0, 0],
         [1, 4, 0],
@@ -48,7 +98,13 @@ function scaleDocument(): ScaleBenchDocument {
     samplesPerSecond: 1e6 / total,
     speedup: 100 / total,
     efficiency: 100 / total / workers,
-    stepMs: { totalMs: total, computeMaxMs: total * 0.8, computeMeanMs: total * 0.75, reduceUpdateMs: total * 0.05, communicationMs: total * 0.15 },
+    stepMs: {
+      totalMs: total,
+      computeMaxMs: total * 0.8,
+      computeMeanMs: total * 0.75,
+      reduceUpdateMs: total * 0.05,
+      communicationMs: total * 0.15,
+    },
     bytesPerStep: { sent: 318_040 * workers, received: 318_120 * workers },
   });
   return {
@@ -58,8 +114,20 @@ function scaleDocument(): ScaleBenchDocument {
     threadsPerWorker: 2,
     results: [result(1, 100), result(2, 60), result(4, 45)],
     singleNode: { threads: 2, samplesPerSecond: 10_500 },
-    projection: [1, 10].flatMap((linkGbit) => [1, 2, 4, 8].map((workers) => ({ workers, linkGbit, samplesPerSecond: 10_000 * workers ** 0.6 * (linkGbit === 1 ? 0.8 : 1), efficiency: workers ** -0.4 }))),
-    synthetic: [1, 2, 4].map((clients) => ({ clients, parameters: 79_510, stepsPerSecond: 800 / clients, megabytesPerSecond: 500 })),
+    projection: [1, 10].flatMap((linkGbit) =>
+      [1, 2, 4, 8].map((workers) => ({
+        workers,
+        linkGbit,
+        samplesPerSecond: 10_000 * workers ** 0.6 * (linkGbit === 1 ? 0.8 : 1),
+        efficiency: workers ** -0.4,
+      })),
+    ),
+    synthetic: [1, 2, 4].map((clients) => ({
+      clients,
+      parameters: 79_510,
+      stepsPerSecond: 800 / clients,
+      megabytesPerSecond: 500,
+    })),
   };
 }
 
@@ -67,7 +135,10 @@ describe('renderTrainingReport', () => {
   it('names the momentum of an sgd run and the optimizer of an adam or adamw run in the subtitle', () => {
     const doc = metricsDocument();
     expect(renderTrainingReport(doc)).toContain(', η 0.05, momentum 0.9');
-    const adamw = { ...doc, run: { ...doc.run, options: { ...(doc.run.options as object), optimizer: 'adamw', weightDecay: 0.01 } } } as MetricsDocument;
+    const adamw = {
+      ...doc,
+      run: { ...doc.run, options: { ...(doc.run.options as object), optimizer: 'adamw', weightDecay: 0.01 } },
+    } as MetricsDocument;
     const html = renderTrainingReport(adamw);
     expect(html).toContain(', η 0.05, adamw');
     expect(html).not.toContain('momentum 0.9');
@@ -88,7 +159,8 @@ describe('renderTrainingReport', () => {
     const html = renderTrainingReport(metricsDocument());
     const minibatch = html.slice(html.indexOf('data-chart="minibatch-cost"'), html.indexOf('data-chart="epoch-cost"'));
     expect(minibatch.match(/points="([^"]*)"/)?.[1].split(' ')).toHaveLength(6);
-    const images = (chart: string): number => count(html.slice(html.indexOf(`data-chart="${chart}"`)).split('</figure>')[0], /<image /g);
+    const images = (chart: string): number =>
+      count(html.slice(html.indexOf(`data-chart="${chart}"`)).split('</figure>')[0], /<image /g);
     expect([images('samples'), images('misclassified'), images('first-layer')]).toEqual([5, 2, 3]);
     expect(html).toContain('>2→1</text>');
     expect(count(html, /<rect data-cell=""/g)).toBe(9);
@@ -116,7 +188,7 @@ describe('renderTrainingReport', () => {
     expect(count(html, /data-missing=/g)).toBe(7);
   });
 
-  it('names the final cost as the last epoch\'s mean and adds the test cost (issue 16 item 8)', () => {
+  it("names the final cost as the last epoch's mean and adds the test cost (issue 16 item 8)", () => {
     const doc = metricsDocument();
     doc.summary = { ...doc.summary, finalCost: 0.3, finalCostEpoch: 2, testCost: 0.4 };
     const html = renderTrainingReport(doc);
@@ -132,7 +204,13 @@ describe('renderTrainingReport', () => {
 
   it('says so when no sample was misclassified', () => {
     const doc = metricsDocument();
-    const html = renderTrainingReport({ ...doc, report: { ...doc.report!, misclassified: { size: 4, width: 2, height: 2, pixels: '', labels: [], predicted: [] } } });
+    const html = renderTrainingReport({
+      ...doc,
+      report: {
+        ...doc.report!,
+        misclassified: { size: 4, width: 2, height: 2, pixels: '', labels: [], predicted: [] },
+      },
+    });
     expect(charts(html)).not.toContain('misclassified');
     expect(html).toContain('every one was classified correctly');
   });
@@ -140,7 +218,14 @@ describe('renderTrainingReport', () => {
 
 describe('renderScaleReport', () => {
   it('renders speedup, efficiency, step time, bytes, projection and synthetic charts', () => {
-    expect(charts(renderScaleReport(scaleDocument()))).toEqual(['speedup', 'efficiency', 'step-time', 'bytes', 'projection', 'synthetic']);
+    expect(charts(renderScaleReport(scaleDocument()))).toEqual([
+      'speedup',
+      'efficiency',
+      'step-time',
+      'bytes',
+      'projection',
+      'synthetic',
+    ]);
   });
 
   it('draws the ideal line y = x next to the measured speedup', () => {
@@ -181,7 +266,9 @@ describe('renderScaleReport', () => {
 describe('renderTrainingReport: per-class figures, moving average, log scale, class names (issue 14)', () => {
   const perClassRows = (html: string): string[][] => {
     const table = /<div data-table="per-class">(.*?)<\/div>/.exec(html)?.[1] ?? '';
-    return [...table.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
+    return [...table.matchAll(/<tr>(.*?)<\/tr>/g)]
+      .slice(1)
+      .map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
   };
 
   it('tabulates precision, recall, F1 and support per class from the confusion matrix', () => {
@@ -213,10 +300,21 @@ describe('renderTrainingReport: per-class figures, moving average, log scale, cl
 
   it('names the classes where names are known, in the confusion matrix, the table and the captions', () => {
     const html = renderTrainingReport(metricsDocument(), { classNames: ['cat', 'dog', 'emu'] });
-    expect(perClassRows(html).map((r) => r[0]).slice(0, 3)).toEqual(['cat', 'dog', 'emu']);
+    expect(
+      perClassRows(html)
+        .map((r) => r[0])
+        .slice(0, 3),
+    ).toEqual(['cat', 'dog', 'emu']);
     expect(html).toContain('emu→dog');
     const recorded = metricsDocument();
-    const fromDoc = renderTrainingReport({ ...recorded, report: { ...recorded.report!, classNames: ['a', 'b', 'c'] } as MetricsDocument['report'] });
-    expect(perClassRows(fromDoc).map((r) => r[0]).slice(0, 3)).toEqual(['a', 'b', 'c']);
+    const fromDoc = renderTrainingReport({
+      ...recorded,
+      report: { ...recorded.report!, classNames: ['a', 'b', 'c'] } as MetricsDocument['report'],
+    });
+    expect(
+      perClassRows(fromDoc)
+        .map((r) => r[0])
+        .slice(0, 3),
+    ).toEqual(['a', 'b', 'c']);
   });
 });

@@ -18,7 +18,12 @@ function chunks(bytes: Uint8Array): Chunk[] {
   while (at < png.length) {
     const length = png.readUInt32BE(at);
     expect(at + 12 + length).toBeLessThanOrEqual(png.length);
-    out.push({ type: png.toString('ascii', at + 4, at + 8), data: png.subarray(at + 8, at + 8 + length), crc: png.readUInt32BE(at + 8 + length), covered: png.subarray(at + 4, at + 8 + length) });
+    out.push({
+      type: png.toString('ascii', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + length),
+      crc: png.readUInt32BE(at + 8 + length),
+      covered: png.subarray(at + 4, at + 8 + length),
+    });
     at += 12 + length;
   }
   return out;
@@ -62,7 +67,9 @@ describe('encodeGrayPng', () => {
     expect(raw.length).toBe(height * (width + 1));
     for (let y = 0; y < height; y++) {
       expect(raw[y * (width + 1)]).toBe(0);
-      expect([...raw.subarray(y * (width + 1) + 1, (y + 1) * (width + 1))]).toEqual([...pixels.subarray(y * width, (y + 1) * width)]);
+      expect([...raw.subarray(y * (width + 1) + 1, (y + 1) * (width + 1))]).toEqual([
+        ...pixels.subarray(y * width, (y + 1) * width),
+      ]);
     }
   });
 
@@ -88,6 +95,10 @@ describe('grayPngDataUrl', () => {
   it('is the base64 of the PNG behind a data:image/png prefix', () => {
     const url = grayPngDataUrl(2, 2, Uint8Array.of(0, 64, 128, 255));
     expect(url.startsWith('data:image/png;base64,')).toBe(true);
-    expect(Buffer.from(url.slice('data:image/png;base64,'.length), 'base64').equals(encodeGrayPng(2, 2, Uint8Array.of(0, 64, 128, 255)))).toBe(true);
+    expect(
+      Buffer.from(url.slice('data:image/png;base64,'.length), 'base64').equals(
+        encodeGrayPng(2, 2, Uint8Array.of(0, 64, 128, 255)),
+      ),
+    ).toBe(true);
   });
 });

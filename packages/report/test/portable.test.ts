@@ -39,7 +39,8 @@ describe('png under Node', () => {
 
 describe('base64', () => {
   it('encodes as Buffer does, for every padding length', () => {
-    for (const n of [0, 1, 2, 3, 4, 5, 784, 1001]) expect(bytesToBase64(bytes(n))).toBe(Buffer.from(bytes(n)).toString('base64'));
+    for (const n of [0, 1, 2, 3, 4, 5, 784, 1001])
+      expect(bytesToBase64(bytes(n))).toBe(Buffer.from(bytes(n)).toString('base64'));
   });
 
   it('decodes as Buffer does, with line breaks and the URL-safe alphabet', () => {

@@ -37,12 +37,16 @@ describe('parseReportDocument', () => {
   });
 
   it('refuses another kind of document, naming its format', () => {
-    expect(() => parseReportDocument('{"format":"gradswarm-mlp","version":1}', 'model.json')).toThrow(/model\.json is a gradswarm-mlp document/);
+    expect(() => parseReportDocument('{"format":"gradswarm-mlp","version":1}', 'model.json')).toThrow(
+      /model\.json is a gradswarm-mlp document/,
+    );
     expect(() => parseReportDocument('{"a":1}', 'a.json')).toThrow(/neither a metrics document/);
   });
 
   it('refuses a document without its arrays', () => {
-    expect(() => parseReportDocument('{"format":"gradswarm-metrics"}', 'm.json')).toThrow(/without minibatchCost or epochs/);
+    expect(() => parseReportDocument('{"format":"gradswarm-metrics"}', 'm.json')).toThrow(
+      /without minibatchCost or epochs/,
+    );
     expect(() => parseReportDocument('{"benchmark":"scale"}', 's.json')).toThrow(/without a results array/);
   });
 });

@@ -24,7 +24,12 @@ export interface ConnectFailure {
 /** How long a probe may take before it counts as telling nothing. */
 const PROBE_TIMEOUT_MS = 3000;
 
-const UNTRUSTED_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+const UNTRUSTED_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 /** OpenSSL's words for a TLS client that got plain text back. */
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|http request/i;
 
@@ -38,20 +43,46 @@ export function classifyConnectError(err: Error & { code?: string }, url: string
   const code = err.code ?? '';
   const message = err.message.split('\n')[0];
   if (secure && (code === 'EPROTO' || code.startsWith('ERR_SSL_')) && NOT_TLS.test(err.message)) {
-    return { kind: 'refused', message: `the coordinator at ${url} does not speak TLS (it answered in plain text) - help: connect with ${url.replace(/^wss:/, 'ws:')}` };
+    return {
+      kind: 'refused',
+      message: `the coordinator at ${url} does not speak TLS (it answered in plain text) - help: connect with ${url.replace(/^wss:/, 'ws:')}`,
+    };
   }
   if (UNTRUSTED_CODES.has(code)) {
-    if (caGiven) return { kind: 'refused', message: `the coordinator's TLS certificate is not the one given with --tls-ca (${message})`, probe: 'certificate' };
-    return { kind: 'refused', message: `cannot trust the coordinator's TLS certificate (${message}) - help: pass it with --tls-ca FILE` };
+    if (caGiven)
+      return {
+        kind: 'refused',
+        message: `the coordinator's TLS certificate is not the one given with --tls-ca (${message})`,
+        probe: 'certificate',
+      };
+    return {
+      kind: 'refused',
+      message: `cannot trust the coordinator's TLS certificate (${message}) - help: pass it with --tls-ca FILE`,
+    };
   }
-  if (code === 'CERT_HAS_EXPIRED') return { kind: 'refused', message: `the coordinator's TLS certificate has expired - help: make a new one for the coordinator's --tls-cert` };
+  if (code === 'CERT_HAS_EXPIRED')
+    return {
+      kind: 'refused',
+      message: `the coordinator's TLS certificate has expired - help: make a new one for the coordinator's --tls-cert`,
+    };
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return { kind: 'refused', message: `the coordinator's TLS certificate is not for the address dialled (${message}) - help: connect with a name or address the certificate holds` };
+    return {
+      kind: 'refused',
+      message: `the coordinator's TLS certificate is not for the address dialled (${message}) - help: connect with a name or address the certificate holds`,
+    };
   }
   if (!secure && message === 'socket hang up') return { kind: 'dropped', message, probe: 'tls' };
   const status = /^Unexpected server response: (\d+)$/.exec(message)?.[1];
-  if (status === '503') return { kind: 'dropped', message: 'the coordinator is busy (HTTP 503: too many connections not yet authenticated)' };
-  if (status === '404') return { kind: 'refused', message: `the coordinator has no worker endpoint at ${url} (HTTP 404) - help: connect to ws://HOST:PORT with no path` };
+  if (status === '503')
+    return {
+      kind: 'dropped',
+      message: 'the coordinator is busy (HTTP 503: too many connections not yet authenticated)',
+    };
+  if (status === '404')
+    return {
+      kind: 'refused',
+      message: `the coordinator has no worker endpoint at ${url} (HTTP 404) - help: connect to ws://HOST:PORT with no path`,
+    };
   return { kind: 'dropped', message };
 }
 
@@ -60,16 +91,27 @@ export function classifyConnectError(err: Error & { code?: string }, url: string
  * probe that finds nothing, comes back unchanged (without its probe).
  * @param ca the certificate given with --tls-ca, if any
  */
-export async function explainConnectFailure(failure: ConnectFailure, url: string, ca: string | Buffer | undefined): Promise<ConnectFailure> {
+export async function explainConnectFailure(
+  failure: ConnectFailure,
+  url: string,
+  ca: string | Buffer | undefined,
+): Promise<ConnectFailure> {
   if (!failure.probe) return failure;
   const plain = { kind: failure.kind, message: failure.message };
   const peer = await probeTls(url);
   if (failure.probe === 'tls') {
     if (!peer) return plain;
-    return { kind: 'refused', message: `the coordinator at ${url} speaks TLS - help: connect with ${url.replace(/^ws:/, 'wss:')} (and --tls-ca with its certificate if it is self-signed)` };
+    return {
+      kind: 'refused',
+      message: `the coordinator at ${url} speaks TLS - help: connect with ${url.replace(/^ws:/, 'wss:')} (and --tls-ca with its certificate if it is self-signed)`,
+    };
   }
   const given = ca === undefined ? null : certificateFingerprint(ca);
-  if (!peer || !given || peer === given) return { ...plain, message: `${failure.message} - help: pass the certificate the coordinator was started with (its --tls-cert)` };
+  if (!peer || !given || peer === given)
+    return {
+      ...plain,
+      message: `${failure.message} - help: pass the certificate the coordinator was started with (its --tls-cert)`,
+    };
   return {
     kind: 'refused',
     message: `the coordinator's TLS certificate (SHA-256 ${peer}) is not the one given with --tls-ca (SHA-256 ${given}) - help: pass the certificate the coordinator was started with (its --tls-cert)`,
@@ -102,7 +144,13 @@ function probeTls(url: string): Promise<string | null> {
   }
   return new Promise((resolve) => {
     const isName = /[a-z]/i.test(host) && !host.includes(':');
-    const socket = tlsConnect({ host, port, rejectUnauthorized: false, servername: isName ? host : undefined, timeout: PROBE_TIMEOUT_MS });
+    const socket = tlsConnect({
+      host,
+      port,
+      rejectUnauthorized: false,
+      servername: isName ? host : undefined,
+      timeout: PROBE_TIMEOUT_MS,
+    });
     const done = (fingerprint: string | null): void => {
       socket.destroy();
       resolve(fingerprint);

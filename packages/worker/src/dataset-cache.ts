@@ -18,7 +18,8 @@ export class DatasetCache {
   constructor(readonly dir: string) {}
 
   private path(fingerprint: string): string {
-    if (!FINGERPRINT.test(fingerprint)) throw new RangeError(`fingerprint must be 64 hex characters, got ${JSON.stringify(fingerprint)}`);
+    if (!FINGERPRINT.test(fingerprint))
+      throw new RangeError(`fingerprint must be 64 hex characters, got ${JSON.stringify(fingerprint)}`);
     return join(this.dir, `${fingerprint}.gsdata`);
   }
 

@@ -27,16 +27,23 @@ export function setFrameLimit(ws: WebSocket, maxPayloadBytes: number): void {
   if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1) {
     throw new RangeError(`maxPayloadBytes must be a positive safe integer, got ${maxPayloadBytes}`);
   }
-  const internals = ws as unknown as { _receiver?: LimitHolder | null; _extensions?: Record<string, LimitHolder | undefined> };
+  const internals = ws as unknown as {
+    _receiver?: LimitHolder | null;
+    _extensions?: Record<string, LimitHolder | undefined>;
+  };
   const receiver = internals._receiver;
   if (!receiver || typeof receiver._maxPayload !== 'number') {
-    throw new Error('cannot set the frame limit: this version of ws keeps no Receiver._maxPayload (setFrameLimit needs updating)');
+    throw new Error(
+      'cannot set the frame limit: this version of ws keeps no Receiver._maxPayload (setFrameLimit needs updating)',
+    );
   }
   receiver._maxPayload = maxPayloadBytes;
   const deflate = internals._extensions?.['permessage-deflate'];
   if (deflate !== undefined) {
     if (typeof deflate._maxPayload !== 'number') {
-      throw new Error('cannot set the frame limit: this version of ws keeps no PerMessageDeflate._maxPayload (setFrameLimit needs updating)');
+      throw new Error(
+        'cannot set the frame limit: this version of ws keeps no PerMessageDeflate._maxPayload (setFrameLimit needs updating)',
+      );
     }
     deflate._maxPayload = maxPayloadBytes;
   }

@@ -27,8 +27,17 @@ export default function computeShard(task: GradientTaskMessage): GradientTaskRes
   const version = Atomics.load(views.control, CONTROL_VERSION);
   const epoch = Atomics.load(views.control, CONTROL_EPOCH);
   if (version !== task.version || epoch !== task.epoch) {
-    throw new Error(`thread ${slot}: task for weights version ${task.version} epoch ${task.epoch}, but version ${version} epoch ${epoch} is published`);
+    throw new Error(
+      `thread ${slot}: task for weights version ${task.version} epoch ${task.epoch}, but version ${version} epoch ${epoch} is published`,
+    );
   }
-  const stats = gradientSum(backend, views.weights, views.data, { index: views.order, offset: task.offset, count: task.count }, grad, workspace);
+  const stats = gradientSum(
+    backend,
+    views.weights,
+    views.data,
+    { index: views.order, offset: task.offset, count: task.count },
+    grad,
+    workspace,
+  );
   return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
 }

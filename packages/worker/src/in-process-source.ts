@@ -2,7 +2,15 @@
  * A gradient source that computes on the calling thread: the single-process path and the
  * oracle the pooled and remote sources are compared with.
  */
-import { createWorkspace, gradientSum, type BackpropWorkspace, type GradientStats, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import {
+  createWorkspace,
+  gradientSum,
+  type BackpropWorkspace,
+  type GradientStats,
+  type KernelBackend,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
 import { nextTurn } from './next-turn.js';
 import { computeShardByShard } from './shard-compute.js';
 import type { GradientRequest, GradientSource, ShardStats, ShardTask } from './types.js';
@@ -28,7 +36,8 @@ export class InProcessSource implements GradientSource {
 
   constructor(options: InProcessSourceOptions) {
     const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
-    if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
+    if (!Number.isInteger(blockRows) || blockRows < 1)
+      throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
     this.kernel = options.backend;
     this.backend = options.backend.name;
     this.data = options.data;
@@ -48,7 +57,14 @@ export class InProcessSource implements GradientSource {
   private computeOne(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
     return new Promise((resolve, reject) => {
       try {
-        const stats = gradientSum(this.kernel, task.weights, this.data, { index: task.order, offset: task.offset, count: task.count }, grad, this.workspace);
+        const stats = gradientSum(
+          this.kernel,
+          task.weights,
+          this.data,
+          { index: task.order, offset: task.offset, count: task.count },
+          grad,
+          this.workspace,
+        );
         nextTurn(resolve, stats);
       } catch (err) {
         nextTurn(reject, err);

@@ -4,4 +4,15 @@ export { InProcessSource, DEFAULT_BLOCK_ROWS, type InProcessSourceOptions } from
 export { computeEach, computeSum, MIN_SAMPLES_PER_LANE, sumParts } from './lane-compute.js';
 export { nextTurn } from './next-turn.js';
 export { checkRequest, computeShard, computeShardByShard } from './shard-compute.js';
-export type { GradientMode, GradientReadyCallback, GradientRequest, GradientSource, GradientTaskMessage, GradientTaskResult, ShardRange, ShardStats, ShardTask, StepTask } from './types.js';
+export type {
+  GradientMode,
+  GradientReadyCallback,
+  GradientRequest,
+  GradientSource,
+  GradientTaskMessage,
+  GradientTaskResult,
+  ShardRange,
+  ShardStats,
+  ShardTask,
+  StepTask,
+} from './types.js';

@@ -64,7 +64,9 @@ export async function computeSum(
     const parts = sumParts(shard, lanes.length, minSamplesPerLane);
     const used = lanes.slice(0, parts.length);
     const runs = used.map((lane, i) =>
-      parts[i].count === 0 ? Promise.resolve({ lossSum: 0, count: 0 }) : computeShard(lane, { ...task, ...parts[i] }, scratch[i]),
+      parts[i].count === 0
+        ? Promise.resolve({ lossSum: 0, count: 0 })
+        : computeShard(lane, { ...task, ...parts[i] }, scratch[i]),
     );
     const stats = await Promise.all(runs);
     // Lane order, never arrival order.
@@ -80,7 +82,12 @@ export async function computeSum(
 }
 
 /** Every shard's gradient whole into grads[k]. */
-export async function computeEach(lanes: readonly GradientSource[], task: StepTask, shards: readonly ShardRange[], grads: readonly Float32Array[]): Promise<GradientStats[]> {
+export async function computeEach(
+  lanes: readonly GradientSource[],
+  task: StepTask,
+  shards: readonly ShardRange[],
+  grads: readonly Float32Array[],
+): Promise<GradientStats[]> {
   const groups = equalParts(shards.length, lanes.length);
   const results: GradientStats[] = new Array(shards.length);
   let next = 0;
@@ -88,7 +95,8 @@ export async function computeEach(lanes: readonly GradientSource[], task: StepTa
     lanes.map(async (lane, i) => {
       const first = next;
       next += groups[i];
-      for (let k = first; k < first + groups[i]; k++) results[k] = await computeShard(lane, { ...task, ...shards[k] }, grads[k]);
+      for (let k = first; k < first + groups[i]; k++)
+        results[k] = await computeShard(lane, { ...task, ...shards[k] }, grads[k]);
     }),
   );
   return results;

@@ -12,9 +12,22 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
-import { CONTROL_EPOCH, CONTROL_VERSION, createSharedState, viewSharedState, type SharedViews } from './shared-state.js';
+import {
+  CONTROL_EPOCH,
+  CONTROL_VERSION,
+  createSharedState,
+  viewSharedState,
+  type SharedViews,
+} from './shared-state.js';
 import { computeShardByShard } from './shard-compute.js';
-import type { GradientRequest, GradientSource, GradientTaskMessage, GradientTaskResult, ShardStats, ShardTask } from './types.js';
+import type {
+  GradientRequest,
+  GradientSource,
+  GradientTaskMessage,
+  GradientTaskResult,
+  ShardStats,
+  ShardTask,
+} from './types.js';
 
 /**
  * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
@@ -58,8 +71,10 @@ export class LocalPool {
   constructor(options: LocalPoolOptions) {
     const threads = options.threads ?? availableParallelism();
     const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new RangeError(`options.threads must be an integer in [1, 256], got ${threads}`);
-    if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+      throw new RangeError(`options.threads must be an integer in [1, 256], got ${threads}`);
+    if (!Number.isInteger(blockRows) || blockRows < 1)
+      throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
     this.threads = threads;
     this.backend = options.backend;
     const shared = createSharedState(options.spec, options.data, threads);
@@ -138,16 +153,23 @@ class ThreadLane implements GradientSource {
     // An idle lane posts at once (not a microtask later): the trainer may block this thread
     // computing its own shard right after handing the lanes theirs.
     const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));
-    const settled = run.catch(() => undefined).then(() => {
-      if (this.queue === settled) this.queue = null;
-    });
+    const settled = run
+      .catch(() => undefined)
+      .then(() => {
+        if (this.queue === settled) this.queue = null;
+      });
     this.queue = settled;
     return run;
   }
 
   private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     this.owner.publish(task);
-    const message: GradientTaskMessage = { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
+    const message: GradientTaskMessage = {
+      version: task.weightsVersion,
+      epoch: task.epoch,
+      offset: task.offset,
+      count: task.count,
+    };
     const bytes = this.owner.messageBytes;
     bytes.sent += serialize(message).byteLength;
     bytes.tasks++;
@@ -155,7 +177,11 @@ class ThreadLane implements GradientSource {
     try {
       result = (await this.pool.run(message)) as GradientTaskResult;
     } catch (err) {
-      throw new GradswarmError(ErrorCode.THREAD_FAILED, `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      throw new GradswarmError(
+        ErrorCode.THREAD_FAILED,
+        `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
     }
     bytes.received += serialize(result).byteLength;
     // The slot is this lane's alone and its task has finished, so reading it here is race-free.

@@ -113,18 +113,23 @@ export class WorkerClient {
 
   /** @throws RangeError for a bad thread count or URL */
   constructor(options: WorkerClientOptions) {
-    if (!/^wss?:\/\//.test(options.url)) throw new RangeError(`options.url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
-    if (typeof options.token !== 'string' || options.token.length === 0) throw new TypeError('options.token must be a non-empty string');
+    if (!/^wss?:\/\//.test(options.url))
+      throw new RangeError(`options.url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
+    if (typeof options.token !== 'string' || options.token.length === 0)
+      throw new TypeError('options.token must be a non-empty string');
     this.options = options;
     this.dialled = normalizeDialled(options.url);
     this.pin = options.tlsFingerprint === undefined ? undefined : normalizeFingerprint(options.tlsFingerprint);
     if (this.pin !== undefined && !/^[0-9a-f]{64}$/.test(this.pin)) {
-      throw new RangeError(`options.tlsFingerprint must be 64 hex digits (a SHA-256, colons allowed), got ${JSON.stringify(options.tlsFingerprint)}`);
+      throw new RangeError(
+        `options.tlsFingerprint must be 64 hex digits (a SHA-256, colons allowed), got ${JSON.stringify(options.tlsFingerprint)}`,
+      );
     }
     this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     this.backend = selectBackend(options.backend).name;
     this.threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError(`options.threads must be a positive integer, got ${this.threads}`);
+    if (!Number.isInteger(this.threads) || this.threads < 1)
+      throw new RangeError(`options.threads must be a positive integer, got ${this.threads}`);
   }
 
   /** Leaves the coordinator and ends run() after the current step. */
@@ -132,12 +137,15 @@ export class WorkerClient {
     this.stopped = true;
     const ws = this.socket;
     if (ws?.readyState === WebSocket.OPEN && this.current) {
-      void this.current.leave('worker stopped').then((actions) => {
-        for (const a of actions) {
-          if (a.kind === 'send' && ws.readyState === WebSocket.OPEN) ws.send(a.bytes);
-          else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
-        }
-      }, () => ws.terminate());
+      void this.current.leave('worker stopped').then(
+        (actions) => {
+          for (const a of actions) {
+            if (a.kind === 'send' && ws.readyState === WebSocket.OPEN) ws.send(a.bytes);
+            else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
+          }
+        },
+        () => ws.terminate(),
+      );
     }
   }
 
@@ -160,7 +168,11 @@ export class WorkerClient {
         }
         if (this.stopped) return { reason: 'stopped', message: 'worker stopped', steps: this.steps };
         if (Date.now() - lastWelcome > giveUp) {
-          return { reason: 'unreachable', message: `no coordinator at ${this.options.url} for ${Math.round(giveUp / 1000)} s (${outcome.message})`, steps: this.steps };
+          return {
+            reason: 'unreachable',
+            message: `no coordinator at ${this.options.url} for ${Math.round(giveUp / 1000)} s (${outcome.message})`,
+            steps: this.steps,
+          };
         }
         const wait = Math.min(delay, Math.max(0, giveUp - (Date.now() - lastWelcome)));
         this.log(`connection lost (${outcome.message}); reconnecting in ${wait} ms`);
@@ -175,7 +187,11 @@ export class WorkerClient {
   /** A failed connection explained by a probe of the port, when its error asks for one. */
   private async explain(outcome: SessionOutcome): Promise<SessionOutcome> {
     if (!outcome.probe || this.stopped) return outcome;
-    const failure = await explainConnectFailure({ kind: outcome.kind === 'refused' ? 'refused' : 'dropped', message: outcome.message, probe: outcome.probe }, this.options.url, this.options.ca);
+    const failure = await explainConnectFailure(
+      { kind: outcome.kind === 'refused' ? 'refused' : 'dropped', message: outcome.message, probe: outcome.probe },
+      this.options.url,
+      this.options.ca,
+    );
     return { kind: failure.kind, message: failure.message, welcomed: outcome.welcomed };
   }
 
@@ -190,7 +206,13 @@ export class WorkerClient {
       let certFingerprint = '';
       /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
       let inbox: Promise<void> = Promise.resolve();
-      const session = new WorkerSession({ tokenKey: this.tokenKey!, dialled: this.dialled, threads: this.threads, backend: this.backend, label: this.options.label ?? 'worker' });
+      const session = new WorkerSession({
+        tokenKey: this.tokenKey!,
+        dialled: this.dialled,
+        threads: this.threads,
+        backend: this.backend,
+        label: this.options.label ?? 'worker',
+      });
       this.current = session;
       const ws = new WebSocket(this.options.url, {
         // Until the coordinator is verified a frame may hold a handshake message only; the
@@ -206,10 +228,14 @@ export class WorkerClient {
       // The coordinator heartbeats every heartbeatMs; silence for three of them is a lost link
       // (a host that lost power or a cut cable sends no FIN). Checked in the next turn, after any
       // frames that waited behind this timer are counted.
-      const silence = setInterval(() => setImmediate(() => {
-        const quietMs = Date.now() - lastHeardMs;
-        if (!settled && quietMs > silenceLimitMs) void session.silent(quietMs).then(apply, fail);
-      }), SILENCE_CHECK_MS);
+      const silence = setInterval(
+        () =>
+          setImmediate(() => {
+            const quietMs = Date.now() - lastHeardMs;
+            if (!settled && quietMs > silenceLimitMs) void session.silent(quietMs).then(apply, fail);
+          }),
+        SILENCE_CHECK_MS,
+      );
       const finish = (kind: SessionOutcome['kind'], message: string, probe?: ConnectFailure['probe']): void => {
         if (settled) return;
         settled = true;
@@ -223,7 +249,10 @@ export class WorkerClient {
         const text = (err as Error)?.message ?? String(err);
         this.log(`worker error: ${text}`);
         if (settled) return;
-        void session.fail((err as { code?: string }).code ?? 'GS_ERR_WORKER', text).then(apply, () => undefined).finally(() => finish('dropped', text));
+        void session
+          .fail((err as { code?: string }).code ?? 'GS_ERR_WORKER', text)
+          .then(apply, () => undefined)
+          .finally(() => finish('dropped', text));
       };
       const apply = (actions: readonly WorkerAction[]): void => {
         for (const a of actions) {
@@ -244,10 +273,12 @@ export class WorkerClient {
                   pendingChunk = res;
                   void session.requestChunk(offset, length).then(apply, fail);
                 });
-              compute = compute.then(async () => {
-                await this.prepare(welcome, fetchChunk);
-                apply(await session.ready());
-              }).catch(fail);
+              compute = compute
+                .then(async () => {
+                  await this.prepare(welcome, fetchChunk);
+                  apply(await session.ready());
+                })
+                .catch(fail);
               break;
             }
             case 'chunk':
@@ -255,10 +286,12 @@ export class WorkerClient {
               break;
             case 'step': {
               const step = a.step;
-              compute = compute.then(async () => {
-                if (settled) return;
-                apply(await session.result(step, await this.serveStep(step)));
-              }).catch(fail);
+              compute = compute
+                .then(async () => {
+                  if (settled) return;
+                  apply(await session.result(step, await this.serveStep(step)));
+                })
+                .catch(fail);
               break;
             }
             case 'refused':
@@ -283,7 +316,10 @@ export class WorkerClient {
         if (typeof socket.getPeerCertificate !== 'function') return;
         certFingerprint = normalizeFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
         if (this.pin && certFingerprint !== this.pin) {
-          finish('refused', `the coordinator's TLS certificate has fingerprint ${certFingerprint}, not the pinned ${this.pin} - help: check --tls-fingerprint against the join command the coordinator printed`);
+          finish(
+            'refused',
+            `the coordinator's TLS certificate has fingerprint ${certFingerprint}, not the pinned ${this.pin} - help: check --tls-fingerprint against the join command the coordinator printed`,
+          );
         }
       });
       ws.on('open', () => void session.open(certFingerprint).then(apply, fail));
@@ -298,13 +334,18 @@ export class WorkerClient {
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         lastHeardMs = Date.now();
-        inbox = session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary).then(apply, fail);
+        inbox = session
+          .receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary)
+          .then(apply, fail);
       });
     });
   }
 
   /** Gets the data set (cache or download) and a thread pool for the welcomed run. */
-  private async prepare(welcome: WelcomeMessage, fetchChunk: (offset: number, length: number) => Promise<Uint8Array>): Promise<void> {
+  private async prepare(
+    welcome: WelcomeMessage,
+    fetchChunk: (offset: number, length: number) => Promise<Uint8Array>,
+  ): Promise<void> {
     this.welcome = welcome;
     const P = parameterCount(welcome.spec.layers);
     const { fingerprint, bytes: total } = welcome.dataset;
@@ -319,17 +360,30 @@ export class WorkerClient {
       bytes = new Uint8Array(total);
       for (let offset = 0; offset < total; ) {
         const chunk = await fetchChunk(offset, Math.min(welcome.chunkBytes, total - offset));
-        if (chunk.length === 0 || offset + chunk.length > total) throw new ProtocolError('GS_ERR_PROTOCOL_INVALID', 'the coordinator sent a data chunk of the wrong size');
+        if (chunk.length === 0 || offset + chunk.length > total)
+          throw new ProtocolError('GS_ERR_PROTOCOL_INVALID', 'the coordinator sent a data chunk of the wrong size');
         bytes.set(chunk, offset);
         offset += chunk.length;
       }
-      if (fingerprintBytes(bytes) !== fingerprint) throw new ProtocolError('GS_ERR_PROTOCOL_INVALID', `the downloaded data set does not match fingerprint ${fingerprint}`);
+      if (fingerprintBytes(bytes) !== fingerprint)
+        throw new ProtocolError(
+          'GS_ERR_PROTOCOL_INVALID',
+          `the downloaded data set does not match fingerprint ${fingerprint}`,
+        );
       cache?.put(fingerprint, bytes);
-      this.log(`downloaded data set ${fingerprint.slice(0, 12)} (${(total / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      this.log(
+        `downloaded data set ${fingerprint.slice(0, 12)} (${(total / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
     }
     const data = decodeDataset(bytes, `data set ${fingerprint}`);
     await this.pool?.close();
-    this.pool = new LocalPool({ spec: welcome.spec, data, backend: this.backend, threads: this.threads, blockRows: welcome.config.blockRows });
+    this.pool = new LocalPool({
+      spec: welcome.spec,
+      data,
+      backend: this.backend,
+      threads: this.threads,
+      blockRows: welcome.config.blockRows,
+    });
     this.poolKey = key;
     this.weights = new Float32Array(P);
     this.version = -1;
@@ -341,7 +395,9 @@ export class WorkerClient {
     const welcome = this.welcome!;
     if (this.order?.epoch !== epoch) {
       const n = welcome.dataset.count;
-      const values = welcome.config.shuffle ? epochPermutation(welcome.config.seed, epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
+      const values = welcome.config.shuffle
+        ? epochPermutation(welcome.config.seed, epoch, n)
+        : Uint32Array.from({ length: n }, (_, i) => i);
       this.order = { epoch, values };
     }
     return this.order.values;
@@ -352,17 +408,28 @@ export class WorkerClient {
     return this.scratch.slice(0, n);
   }
 
-  private async serveStep(step: StepMessage): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>> {
+  private async serveStep(
+    step: StepMessage,
+  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
     if (step.weights) {
       this.weights.set(bytesToFloat32(step.weights));
       this.version = step.version;
     } else if (step.version !== this.version) {
-      throw new ProtocolError('GS_ERR_PROTOCOL_STALE', `step ${step.step} needs weights version ${step.version} but this worker holds ${this.version}`);
+      throw new ProtocolError(
+        'GS_ERR_PROTOCOL_STALE',
+        `step ${step.step} needs weights version ${step.version} but this worker holds ${this.version}`,
+      );
     }
     const started = performance.now();
-    const task = { weightsVersion: step.version, weights: this.weights, epoch: step.epoch, batch: step.batch, order: this.orderFor(step.epoch) };
+    const task = {
+      weightsVersion: step.version,
+      weights: this.weights,
+      epoch: step.epoch,
+      batch: step.batch,
+      order: this.orderFor(step.epoch),
+    };
     let grads: Float32Array[];
     let stats: GradientStats[];
     if (step.reduce === 'sum') {

@@ -11,8 +11,12 @@ import type { GradientSource, GradientRequest, ShardStats, ShardTask } from './t
  */
 export function checkRequest(request: GradientRequest): void {
   const want = request.mode === 'each' ? request.shards.length : 1;
-  if (request.mode !== 'each' && request.mode !== 'sum') throw new RangeError(`request.mode must be each or sum, got ${String(request.mode)}`);
-  if (request.grads.length !== want) throw new RangeError(`${request.mode === 'each' ? 'an' : 'a'} ${request.mode} request over ${request.shards.length} shards needs ${want} gradient buffers, got ${request.grads.length}`);
+  if (request.mode !== 'each' && request.mode !== 'sum')
+    throw new RangeError(`request.mode must be each or sum, got ${String(request.mode)}`);
+  if (request.grads.length !== want)
+    throw new RangeError(
+      `${request.mode === 'each' ? 'an' : 'a'} ${request.mode} request over ${request.shards.length} shards needs ${want} gradient buffers, got ${request.grads.length}`,
+    );
 }
 
 /**
@@ -21,7 +25,10 @@ export function checkRequest(request: GradientRequest): void {
  * result and each further one into a scratch buffer added on, in shard order. Reports each
  * buffer ready when it is final.
  */
-export async function computeShardByShard(request: GradientRequest, computeOne: (task: ShardTask, grad: Float32Array) => Promise<ShardStats>): Promise<ShardStats[]> {
+export async function computeShardByShard(
+  request: GradientRequest,
+  computeOne: (task: ShardTask, grad: Float32Array) => Promise<ShardStats>,
+): Promise<ShardStats[]> {
   checkRequest(request);
   const { task, shards, grads, onReady } = request;
   if (request.mode === 'each') {

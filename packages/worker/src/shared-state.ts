@@ -67,7 +67,13 @@ export function viewSharedState(d: SharedStateDescriptor): SharedViews {
   const P = d.parameterCount;
   const grads = new Float32Array(d.grads);
   return {
-    data: { features: new Float32Array(d.features), labels: new Int32Array(d.labels), count: d.count, featureCount: d.featureCount, classCount: d.classCount },
+    data: {
+      features: new Float32Array(d.features),
+      labels: new Int32Array(d.labels),
+      count: d.count,
+      featureCount: d.featureCount,
+      classCount: d.classCount,
+    },
     weights: new Float32Array(d.weights),
     order: new Uint32Array(d.order),
     control: new Int32Array(d.control),

@@ -12,15 +12,24 @@ afterEach(async () => {
 
 /** A server with a 1000-byte limit on 127.0.0.1 and one client of it, both open. */
 async function pair(clientOptions: WebSocket.ClientOptions = {}): Promise<{ server: WebSocket; client: WebSocket }> {
-  wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1000, perMessageDeflate: clientOptions.perMessageDeflate !== undefined });
+  wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    maxPayload: 1000,
+    perMessageDeflate: clientOptions.perMessageDeflate !== undefined,
+  });
   await new Promise<void>((resolve) => wss!.once('listening', () => resolve()));
   const server = new Promise<WebSocket>((resolve) => wss!.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { maxPayload: 1000, ...clientOptions });
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, {
+    maxPayload: 1000,
+    ...clientOptions,
+  });
   await new Promise<void>((resolve, reject) => client.once('open', resolve).once('error', reject));
   return { server: await server, client };
 }
 
-const received = (ws: WebSocket): Promise<number> => new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data.byteLength)));
+const received = (ws: WebSocket): Promise<number> =>
+  new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data.byteLength)));
 const closed = (ws: WebSocket): Promise<number> => new Promise((resolve) => ws.once('close', (code) => resolve(code)));
 
 describe('setFrameLimit', () => {
@@ -33,7 +42,7 @@ describe('setFrameLimit', () => {
     expect(await code).toBe(1009);
   });
 
-  it('raises one connection\'s limit on the server and on the client side', async () => {
+  it("raises one connection's limit on the server and on the client side", async () => {
     const { server, client } = await pair();
     setFrameLimit(server, 5000);
     setFrameLimit(client, 5000);

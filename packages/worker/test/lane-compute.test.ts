@@ -52,7 +52,14 @@ describe('computeSum', () => {
 
   it('leaves lanes without samples out when a shard is smaller than the lanes', async () => {
     const out = new Float32Array(P);
-    const stats = await computeSum(lanes, task, [{ offset: 0, count: 2 }], out, lanes.map(() => new Float32Array(P)), 1);
+    const stats = await computeSum(
+      lanes,
+      task,
+      [{ offset: 0, count: 2 }],
+      out,
+      lanes.map(() => new Float32Array(P)),
+      1,
+    );
     expect(stats.count).toBe(2);
   });
 

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { initializeParameters, parameterCount, referenceBackend, Rng, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import {
+  initializeParameters,
+  parameterCount,
+  referenceBackend,
+  Rng,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
 import { InProcessSource } from '../src/in-process-source.js';
 import { computeShard } from '../src/shard-compute.js';
 import { LocalPool } from '../src/local-pool.js';
@@ -32,8 +39,12 @@ describe('LocalPool', () => {
 
   describe('options', () => {
     it('refuses a thread count that is not a positive integer', () => {
-      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 0 })).toThrow('options.threads must be an integer in [1, 256], got 0');
-      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 1.5 })).toThrow(RangeError);
+      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 0 })).toThrow(
+        'options.threads must be an integer in [1, 256], got 0',
+      );
+      expect(() => new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 1.5 })).toThrow(
+        RangeError,
+      );
     });
   });
 
@@ -62,7 +73,11 @@ describe('LocalPool', () => {
     const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
     const order = new Rng(4).permutation(60);
     const base = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order };
-    const shards = [{ offset: 0, count: 20 }, { offset: 20, count: 25 }, { offset: 45, count: 15 }];
+    const shards = [
+      { offset: 0, count: 20 },
+      { offset: 20, count: 25 },
+      { offset: 45, count: 15 },
+    ];
     const lane = pool.lanes[0];
     const got = shards.map(() => new Float32Array(base.weights.length));
     const stats = await Promise.all(shards.map((s, i) => computeShard(lane, { ...base, ...s }, got[i])));
@@ -83,9 +98,21 @@ describe('LocalPool', () => {
     const lane = pool.lanes[0];
     const g = new Float32Array(w.length);
     const e = new Float32Array(w.length);
-    await computeShard(lane, { weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 }, g);
+    await computeShard(
+      lane,
+      { weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(1).permutation(12), offset: 0, count: 6 },
+      g,
+    );
     const w1 = w.map((x) => x * 0.5);
-    const task = { weightsVersion: 1, weights: w1, epoch: 1, batch: 0, order: new Rng(2).permutation(12), offset: 0, count: 6 };
+    const task = {
+      weightsVersion: 1,
+      weights: w1,
+      epoch: 1,
+      batch: 0,
+      order: new Rng(2).permutation(12),
+      offset: 0,
+      count: 6,
+    };
     await computeShard(lane, task, g);
     await computeShard(oracle, task, e);
     expect(Buffer.from(g.buffer)).toEqual(Buffer.from(e.buffer));
@@ -93,14 +120,34 @@ describe('LocalPool', () => {
 
   it("fails the call with the thread's own error message when a thread throws", async () => {
     pool = new LocalPool({ spec, data: randomData(10), backend: 'reference', threads: 2 });
-    const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(10), offset: 8, count: 5 };
-    await expect(computeShard(pool.lanes[1], task, new Float32Array(weights().length))).rejects.toThrow(/thread 1 failed: sample selection runs past the end of the index/);
+    const task = {
+      weightsVersion: 0,
+      weights: weights(),
+      epoch: 0,
+      batch: 0,
+      order: new Rng(1).permutation(10),
+      offset: 8,
+      count: 5,
+    };
+    await expect(computeShard(pool.lanes[1], task, new Float32Array(weights().length))).rejects.toThrow(
+      /thread 1 failed: sample selection runs past the end of the index/,
+    );
   });
 
   it('passes tens of bytes per task through postMessage, whatever the model size', async () => {
     pool = new LocalPool({ spec, data: randomData(30), backend: 'reference', threads: 2 });
-    const task = { weightsVersion: 0, weights: weights(), epoch: 0, batch: 0, order: new Rng(1).permutation(30), offset: 0, count: 15 };
-    await Promise.all(pool.lanes.map((lane, i) => computeShard(lane, { ...task, offset: 15 * i }, new Float32Array(weights().length))));
+    const task = {
+      weightsVersion: 0,
+      weights: weights(),
+      epoch: 0,
+      batch: 0,
+      order: new Rng(1).permutation(30),
+      offset: 0,
+      count: 15,
+    };
+    await Promise.all(
+      pool.lanes.map((lane, i) => computeShard(lane, { ...task, offset: 15 * i }, new Float32Array(weights().length))),
+    );
     const { sent, received, tasks } = pool.messageBytes;
     expect(tasks).toBe(2);
     expect((sent + received) / tasks).toBeLessThan(128);

@@ -28,7 +28,13 @@ describe('GradientSource#compute', () => {
   it('each: every shard whole into its own buffer, as computeShard computes it alone, and reports each buffer ready', async () => {
     const grads = shards.map(() => new Float32Array(P));
     const ready: Array<[number, number, number]> = [];
-    const stats = await source.compute({ task, shards, mode: 'each', grads, onReady: (b, from, to) => ready.push([b, from, to]) });
+    const stats = await source.compute({
+      task,
+      shards,
+      mode: 'each',
+      grads,
+      onReady: (b, from, to) => ready.push([b, from, to]),
+    });
     expect(stats.map((s) => s.count)).toEqual([7, 12, 5]);
     for (let k = 0; k < shards.length; k++) {
       const alone = new Float32Array(P);
@@ -36,7 +42,11 @@ describe('GradientSource#compute', () => {
       expect(bits(grads[k])).toEqual(bits(alone));
       expect(stats[k].lossSum).toBe(s.lossSum);
     }
-    expect(ready).toEqual([[0, 0, P], [1, 0, P], [2, 0, P]]);
+    expect(ready).toEqual([
+      [0, 0, P],
+      [1, 0, P],
+      [2, 0, P],
+    ]);
   });
 
   it('sum: one gradient, the shards added in shard order, reported ready once', async () => {
@@ -54,7 +64,9 @@ describe('GradientSource#compute', () => {
   });
 
   it('rejects a request whose buffers do not fit its mode', async () => {
-    await expect(source.compute({ task, shards, mode: 'each', grads: [new Float32Array(P)] })).rejects.toThrow('an each request over 3 shards needs 3 gradient buffers, got 1');
+    await expect(source.compute({ task, shards, mode: 'each', grads: [new Float32Array(P)] })).rejects.toThrow(
+      'an each request over 3 shards needs 3 gradient buffers, got 1',
+    );
     await expect(source.compute({ task, shards, mode: 'sum', grads: [] })).rejects.toThrow(RangeError);
   });
 });

@@ -11,7 +11,14 @@ import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
-import { assertCanShape, formatScaleReport, MAX_NAMESPACES, parseLinkSpec, runScaleBench, type ScaleOptions } from '@gradswarm/bench';
+import {
+  assertCanShape,
+  formatScaleReport,
+  MAX_NAMESPACES,
+  parseLinkSpec,
+  runScaleBench,
+  type ScaleOptions,
+} from '@gradswarm/bench';
 import { renderScaleReport } from '@gradswarm/report';
 import { writeFileAtomic } from '@gradswarm/data/node';
 
@@ -43,19 +50,43 @@ const MAX_WORKERS = 64;
 const MAX_SYNTHETIC = 1024;
 
 const scaleFlags = {
-  workers: { type: 'string', default: '1,2', describe: 'worker counts W to measure, must include 1 (0: none, e.g. with --synthetic only)' },
+  workers: {
+    type: 'string',
+    default: '1,2',
+    describe: 'worker counts W to measure, must include 1 (0: none, e.g. with --synthetic only)',
+  },
   threads: { type: 'number', default: 1, describe: 'threads per worker' },
   layers: { type: 'string', default: '512', describe: 'hidden layer sizes (or all sizes), as train --layers' },
   'batch-size': { type: 'number', default: 1000, describe: 'samples per step, split equally over the workers' },
   dataset: { type: 'string', default: 'mnist', describe: 'training data, as train --dataset' },
-  warmup: { type: 'number', default: 5, describe: 'leading steps of each run not measured (≥ 1: the first carries the data download)' },
+  warmup: {
+    type: 'number',
+    default: 5,
+    describe: 'leading steps of each run not measured (≥ 1: the first carries the data download)',
+  },
   steps: { type: 'number', default: 30, describe: 'measured steps per run' },
   repeat: { type: 'number', default: 1, describe: 'runs per configuration; the fastest is kept' },
-  netem: { type: 'string', describe: 'shape every link, e.g. "rate=1gbit,delay=0.2ms": each process in its own network namespace (root)' },
+  netem: {
+    type: 'string',
+    describe: 'shape every link, e.g. "rate=1gbit,delay=0.2ms": each process in its own network namespace (root)',
+  },
   synthetic: { type: 'string', describe: 'coordinator capacity with K synthetic clients, e.g. 1,8,32,128' },
-  'synthetic-layers': { type: 'string', default: '128,1200', describe: 'hidden size of each --synthetic model, comma-separated (256-64: two layers); 128: ~100k, 1200: ~1M parameters' },
-  'synthetic-steps': { type: 'number', default: 10, describe: 'measured steps of each --synthetic run (after --warmup)' },
-  'single-node': { type: 'boolean', default: true, describe: 'also measure train with workers × threads threads (--no-single-node to skip)' },
+  'synthetic-layers': {
+    type: 'string',
+    default: '128,1200',
+    describe:
+      'hidden size of each --synthetic model, comma-separated (256-64: two layers); 128: ~100k, 1200: ~1M parameters',
+  },
+  'synthetic-steps': {
+    type: 'number',
+    default: 10,
+    describe: 'measured steps of each --synthetic run (after --warmup)',
+  },
+  'single-node': {
+    type: 'boolean',
+    default: true,
+    describe: 'also measure train with workers × threads threads (--no-single-node to skip)',
+  },
   json: { type: 'boolean', default: false, describe: 'print the result document as one JSON line instead of tables' },
   report: { type: 'string', describe: 'write a self-contained HTML report here' },
   out: { type: 'string', describe: 'also write the result document (JSON) here' },
@@ -74,31 +105,60 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
   positive('steps', args.steps);
   positive('repeat', args.repeat);
   positive('synthetic-steps', args.syntheticSteps);
-  const workers = String(args.workers).trim() === '0' ? [] : [...new Set(parseIntList('workers', args.workers, '1,2,4'))].sort((a, b) => a - b);
-  if (workers.length > 0 && workers[0] !== 1) throw new UsageError(`--workers must include 1, since speedup is over one worker; got "${args.workers}" - help: e.g. --workers 1,2,4`);
-  if (workers.some((w) => w > MAX_WORKERS)) throw new UsageError(`--workers must be at most ${MAX_WORKERS} per run, got "${args.workers}"`);
-  if (workers.some((w) => w > args.batchSize)) throw new UsageError(`--workers must not exceed --batch-size ${args.batchSize} (every worker needs a sample), got "${args.workers}"`);
-  const synthetic = args.synthetic === undefined ? [] : [...new Set(parseIntList('synthetic', args.synthetic, '1,8,32,128'))].sort((a, b) => a - b);
+  const workers =
+    String(args.workers).trim() === '0'
+      ? []
+      : [...new Set(parseIntList('workers', args.workers, '1,2,4'))].sort((a, b) => a - b);
+  if (workers.length > 0 && workers[0] !== 1)
+    throw new UsageError(
+      `--workers must include 1, since speedup is over one worker; got "${args.workers}" - help: e.g. --workers 1,2,4`,
+    );
+  if (workers.some((w) => w > MAX_WORKERS))
+    throw new UsageError(`--workers must be at most ${MAX_WORKERS} per run, got "${args.workers}"`);
+  if (workers.some((w) => w > args.batchSize))
+    throw new UsageError(
+      `--workers must not exceed --batch-size ${args.batchSize} (every worker needs a sample), got "${args.workers}"`,
+    );
+  const synthetic =
+    args.synthetic === undefined
+      ? []
+      : [...new Set(parseIntList('synthetic', args.synthetic, '1,8,32,128'))].sort((a, b) => a - b);
   if (synthetic.some((k) => k > Math.min(MAX_SYNTHETIC, args.batchSize))) {
-    throw new UsageError(`--synthetic must be at most ${Math.min(MAX_SYNTHETIC, args.batchSize)} clients (≤ ${MAX_SYNTHETIC} and ≤ --batch-size), got "${args.synthetic}"`);
+    throw new UsageError(
+      `--synthetic must be at most ${Math.min(MAX_SYNTHETIC, args.batchSize)} clients (≤ ${MAX_SYNTHETIC} and ≤ --batch-size), got "${args.synthetic}"`,
+    );
   }
   // One model per comma; a model of several hidden layers joins them with '-' (256-64).
-  const syntheticLayers = String(args.syntheticLayers).split(',').map((s) => s.trim());
+  const syntheticLayers = String(args.syntheticLayers)
+    .split(',')
+    .map((s) => s.trim());
   if (syntheticLayers.some((l) => !/^[1-9]\d*(-[1-9]\d*)*$/.test(l))) {
-    throw new UsageError(`--synthetic-layers must be hidden sizes, one model per comma (256-64 for two layers), got "${args.syntheticLayers}" - help: e.g. --synthetic-layers 128,1200`);
+    throw new UsageError(
+      `--synthetic-layers must be hidden sizes, one model per comma (256-64 for two layers), got "${args.syntheticLayers}" - help: e.g. --synthetic-layers 128,1200`,
+    );
   }
   parseIntList('layers', args.layers, '512 (hidden sizes) or 784,512,10');
-  if (workers.length === 0 && synthetic.length === 0) throw new UsageError('--workers 0 without --synthetic measures nothing - help: give --workers 1,2 or --synthetic 1,8');
+  if (workers.length === 0 && synthetic.length === 0)
+    throw new UsageError(
+      '--workers 0 without --synthetic measures nothing - help: give --workers 1,2 or --synthetic 1,8',
+    );
   let link;
   if (args.netem !== undefined) {
     link = parseLinkSpec(args.netem);
-    if (workers.length === 0) throw new UsageError('--netem shapes the links of worker processes, and --workers 0 starts none - help: give --workers 1,2');
-    if (workers[workers.length - 1] >= MAX_NAMESPACES) throw new UsageError(`--netem supports at most ${MAX_NAMESPACES - 1} workers`);
+    if (workers.length === 0)
+      throw new UsageError(
+        '--netem shapes the links of worker processes, and --workers 0 starts none - help: give --workers 1,2',
+      );
+    if (workers[workers.length - 1] >= MAX_NAMESPACES)
+      throw new UsageError(`--netem supports at most ${MAX_NAMESPACES - 1} workers`);
     assertCanShape();
   }
   const cores = availableParallelism();
   const most = (workers[workers.length - 1] ?? 0) * args.threads;
-  if (most > cores) log(`bench: note: ${most} worker threads on ${cores} cores share them; separate machines would not (see the projection)`);
+  if (most > cores)
+    log(
+      `bench: note: ${most} worker threads on ${cores} cores share them; separate machines would not (see the projection)`,
+    );
   return {
     workers,
     threads: args.threads,
@@ -141,15 +201,11 @@ function scaleCommand(setExitCode: (code: number) => void): CommandModule<object
     command: 'scale',
     describe: 'scale-out: samples/s, speedup and where each step’s time goes, for 1…W worker processes',
     builder: (y: Argv) =>
-      examples(
-        y
-        .options(scaleFlags),
-        [
-          ['$0 bench scale --workers 1,2,4', 'loopback, one thread per worker'],
-          ['$0 bench scale --netem "rate=1gbit,delay=0.2ms"', 'shaped links in network namespaces (root)'],
-          ['$0 bench scale --workers 0 --synthetic 1,8,32,128', 'coordinator capacity only'],
-        ],
-      ) as unknown as Argv<ScaleArgs>,
+      examples(y.options(scaleFlags), [
+        ['$0 bench scale --workers 1,2,4', 'loopback, one thread per worker'],
+        ['$0 bench scale --netem "rate=1gbit,delay=0.2ms"', 'shaped links in network namespaces (root)'],
+        ['$0 bench scale --workers 0 --synthetic 1,8,32,128', 'coordinator capacity only'],
+      ]) as unknown as Argv<ScaleArgs>,
     handler: async (args) => setExitCode(await runScale(args)),
   };
 }

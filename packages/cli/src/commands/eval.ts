@@ -27,11 +27,20 @@ interface EvalArgs {
 
 /** The cost flags without their defaults, so eval can tell a flag given from the model's stored value. */
 const evalCostFlags = Object.fromEntries(
-  Object.entries(costFlags).map(([name, flag]) => [name, { ...flag, default: undefined, describe: `${flag.describe} [the model file's, else ${String(flag.default)}]` }]),
+  Object.entries(costFlags).map(([name, flag]) => [
+    name,
+    { ...flag, default: undefined, describe: `${flag.describe} [the model file's, else ${String(flag.default)}]` },
+  ]),
 ) as unknown as typeof costFlags;
 
 async function run(args: EvalArgs): Promise<number> {
-  const given = Object.fromEntries(Object.entries({ l1: args.l1, l2: args.l2, reduction: args.reduction as CostOptions['reduction'] | undefined }).filter(([, v]) => v !== undefined));
+  const given = Object.fromEntries(
+    Object.entries({
+      l1: args.l1,
+      l2: args.l2,
+      reduction: args.reduction as CostOptions['reduction'] | undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
   // Precedence: flags given, then the model file's cost, then the flags' (the trainer's) defaults.
   const defaults = { l1: costFlags.l1.default, l2: costFlags.l2.default, reduction: costFlags.reduction.default };
   resolveCostOptions({ ...defaults, ...given }); // bad flags are refused before any file is read
@@ -39,18 +48,26 @@ async function run(args: EvalArgs): Promise<number> {
   const cost = resolveCostOptions({ ...defaults, ...model.cost, ...given });
   const raw = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), role: 'test' });
   if (model.trainedOn && fingerprint(raw) === model.trainedOn.fingerprint) {
-    process.stderr.write(`gradswarm: warning: ${args.dataset} is the data ${args.model} was trained on (same fingerprint): these are training figures, not a test - help: evaluate on held-out data\n`);
+    process.stderr.write(
+      `gradswarm: warning: ${args.dataset} is the data ${args.model} was trained on (same fingerprint): these are training figures, not a test - help: evaluate on held-out data\n`,
+    );
   }
   const inputs = model.spec.layers[0];
   const outputs = model.spec.layers[model.spec.layers.length - 1];
   if (raw.featureCount !== inputs) {
-    throw new UsageError(`${args.model} takes ${inputs} inputs but ${args.dataset} has ${raw.featureCount} features - help: evaluate on the kind of data the model was trained on`);
+    throw new UsageError(
+      `${args.model} takes ${inputs} inputs but ${args.dataset} has ${raw.featureCount} features - help: evaluate on the kind of data the model was trained on`,
+    );
   }
   // The scaling the model was trained with travels in the model file.
   const s = model.scaling;
-  const data = s ? { ...raw, ...applyScaler({ kind: s.kind, featureCount: inputs, offset: s.offset, factor: s.factor }, raw) } : raw;
+  const data = s
+    ? { ...raw, ...applyScaler({ kind: s.kind, featureCount: inputs, offset: s.offset, factor: s.factor }, raw) }
+    : raw;
   if (data.classCount > outputs) {
-    throw new UsageError(`${args.dataset} has labels up to ${data.classCount - 1} but ${args.model} has only ${outputs} outputs`);
+    throw new UsageError(
+      `${args.dataset} has labels up to ${data.classCount - 1} but ${args.model} has only ${outputs} outputs`,
+    );
   }
   const ev = evaluate(selectBackend(args.kernel), model.spec, model.params, data, cost);
   const lines = [
@@ -62,7 +79,8 @@ async function run(args: EvalArgs): Promise<number> {
   const report = classificationReport(ev.confusion);
   const names = ev.confusion.map((_, i) => model.classNames?.[i] ?? String(i));
   const width = Math.max(12, ...names.map((n) => n.length));
-  const figures = (m: { precision: number; recall: number; f1: number }) => [m.precision, m.recall, m.f1].map((v) => v.toFixed(4).padStart(10)).join('');
+  const figures = (m: { precision: number; recall: number; f1: number }) =>
+    [m.precision, m.recall, m.f1].map((v) => v.toFixed(4).padStart(10)).join('');
   lines.push(
     `${'per class:'.padEnd(width + 2)}${['precision', 'recall', 'f1', 'support'].map((h) => h.padStart(10)).join('')}`,
     ...report.classes.map((c, i) => `  ${names[i].padEnd(width)}${figures(c)}${String(c.support).padStart(10)}`),
@@ -71,8 +89,14 @@ async function run(args: EvalArgs): Promise<number> {
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) {
-    const perClass = report.classes.map((c, i) => ({ class: i, ...(model.classNames ? { name: names[i] } : {}), ...c }));
-    process.stdout.write(`${JSON.stringify({ cost: ev.cost, accuracy: ev.accuracy, confusion: ev.confusion, samples: ev.samples, perClass, macro: report.macro, weighted: report.weighted })}\n`);
+    const perClass = report.classes.map((c, i) => ({
+      class: i,
+      ...(model.classNames ? { name: names[i] } : {}),
+      ...c,
+    }));
+    process.stdout.write(
+      `${JSON.stringify({ cost: ev.cost, accuracy: ev.accuracy, confusion: ev.confusion, samples: ev.samples, perClass, macro: report.macro, weighted: report.weighted })}\n`,
+    );
   }
   return EXIT_OK;
 }
@@ -83,19 +107,25 @@ export function evalCommand(setExitCode: (code: number) => void): CommandModule<
     describe: 'evaluate a saved model on a data set: cost, accuracy, confusion matrix, per-class precision/recall/F1',
     builder: (y: Argv) =>
       examples(
-        y
-        .options({
+        y.options({
           model: { type: 'string', demandOption: true, describe: 'model file written by train --out' },
-          dataset: { type: 'string', demandOption: true, describe: 'mnist | idx:DIR | idx:IMAGES,LABELS | csv:FILE | digits:FILE (idx:DIR prefers t10k files)' },
+          dataset: {
+            type: 'string',
+            demandOption: true,
+            describe: 'mnist | idx:DIR | idx:IMAGES,LABELS | csv:FILE | digits:FILE (idx:DIR prefers t10k files)',
+          },
           'label-column': { type: 'string', describe: 'csv: label column: first | last | 0-based N [last]' },
           header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]' },
-          json: { type: 'boolean', default: false, describe: 'also print {"cost","accuracy","confusion","samples","perClass","macro","weighted"} as the last line' },
+          json: {
+            type: 'boolean',
+            default: false,
+            describe:
+              'also print {"cost","accuracy","confusion","samples","perClass","macro","weighted"} as the last line',
+          },
           kernel: { type: 'string', describe: KERNEL_DESCRIBE },
           ...evalCostFlags,
         }),
-        [
-          ['$0 eval --model model.json --dataset idx:../shared/data/mnist', 'test a model on the MNIST t10k set'],
-        ],
+        [['$0 eval --model model.json --dataset idx:../shared/data/mnist', 'test a model on the MNIST t10k set']],
       ) as unknown as Argv<EvalArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };

@@ -39,7 +39,12 @@ export function exportCommand(setExitCode: (code: number) => void): CommandModul
           format: { choices: ['onnx'], default: 'onnx', describe: 'output format' },
           out: { type: 'string', demandOption: true, describe: 'file to write, e.g. model.onnx' },
         }),
-        [['$0 export --model model.json --format onnx --out model.onnx', 'for onnxruntime, ONNX tools and other frameworks']],
+        [
+          [
+            '$0 export --model model.json --format onnx --out model.onnx',
+            'for onnxruntime, ONNX tools and other frameworks',
+          ],
+        ],
       ) as unknown as Argv<ExportArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };

@@ -2,7 +2,15 @@
  * `gradswarm gradcheck`: backprop against centred differences in float64 on a small random
  * network and random data; exits 1 on a "problem".
  */
-import { gradientCheck, initializeParameters, parameterCount, resolveCostOptions, Rng, selectBackend, type LabeledSamples } from '@gradswarm/core';
+import {
+  gradientCheck,
+  initializeParameters,
+  parameterCount,
+  resolveCostOptions,
+  Rng,
+  selectBackend,
+  type LabeledSamples,
+} from '@gradswarm/core';
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
 import { KERNEL_DESCRIBE, costFlags } from '../flags.js';
@@ -30,7 +38,10 @@ async function run(args: GradcheckArgs): Promise<number> {
   const sizes = parseIntList('layers', args.layers);
   if (sizes.length < 2) throw new UsageError('--layers must give at least the input and output sizes, e.g. 4,5,3');
   const parameters = sizes.slice(1).reduce((sum, n, i) => sum + n * (sizes[i] + 1), 0);
-  if (parameters > 20000) throw new UsageError(`--layers ${args.layers} has ${parameters} parameters; the check evaluates the cost twice per parameter - help: use a network under 20000 parameters`);
+  if (parameters > 20000)
+    throw new UsageError(
+      `--layers ${args.layers} has ${parameters} parameters; the check evaluates the cost twice per parameter - help: use a network under 20000 parameters`,
+    );
   const spec = modelSpecFromArgs({ ...args, layers: args.layers }, sizes[0], sizes[sizes.length - 1]);
   const rng = new Rng(args.seed);
   const inputs = sizes[0];
@@ -50,7 +61,10 @@ async function run(args: GradcheckArgs): Promise<number> {
   process.stdout.write(
     `gradient check of ${spec.layers.join('-')} ${spec.hidden}/${spec.output}+${spec.loss} (${params.length} parameters, ${args.samples} samples, ${backend.name}): relative error ${result.relativeError.toExponential(3)} -> ${result.verdict}\n`,
   );
-  if (args.json) process.stdout.write(`${JSON.stringify({ relativeError: result.relativeError, verdict: result.verdict, parameters: params.length })}\n`);
+  if (args.json)
+    process.stdout.write(
+      `${JSON.stringify({ relativeError: result.relativeError, verdict: result.verdict, parameters: params.length })}\n`,
+    );
   return result.verdict === 'problem' ? EXIT_FAILURE : EXIT_OK;
 }
 

@@ -30,7 +30,8 @@ interface InfoArgs {
   kernel?: string;
 }
 
-const kib = (bytes: number): string => (bytes <= 0 ? 'unknown' : bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes / 1024} KiB`);
+const kib = (bytes: number): string =>
+  bytes <= 0 ? 'unknown' : bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes / 1024} KiB`;
 
 async function run(args: InfoArgs): Promise<number> {
   const backend = selectBackend(args.kernel);
@@ -51,11 +52,20 @@ async function run(args: InfoArgs): Promise<number> {
       autotune = `measured now (${tuned.gflops} GFLOP/s on a 784-512-10 step's products), cached in ${tuningCachePath()}`;
     }
     // What a run started now uses: the override, the (new) cached result, or the caches' own.
-    blocking = overridden ? kernelBlocking(isa) : args.autotune === false ? blockingFromCaches(caches) : (cachedBlocking(key) ?? blockingFromCaches(caches));
+    blocking = overridden
+      ? kernelBlocking(isa)
+      : args.autotune === false
+        ? blockingFromCaches(caches)
+        : (cachedBlocking(key) ?? blockingFromCaches(caches));
   }
   const info = {
     cpu: cpuModelName() || 'unknown',
-    caches: { l1dBytes: caches.l1dBytes, l2Bytes: caches.l2Bytes, l3Bytes: caches.l3Bytes, l3PerCoreBytes: caches.l3PerCoreBytes },
+    caches: {
+      l1dBytes: caches.l1dBytes,
+      l2Bytes: caches.l2Bytes,
+      l3Bytes: caches.l3Bytes,
+      l3PerCoreBytes: caches.l3PerCoreBytes,
+    },
     backend: backend.name,
     nativeIsas: nativeIsas(),
     blocking: blocking && { mc: blocking.mc, kc: blocking.kc, nc: blocking.nc, source: blocking.source },
@@ -82,7 +92,10 @@ export function infoCommand(setExitCode: (code: number) => void): CommandModule<
     describe: 'show the CPU, caches, kernel backend, GEMM blocking and threads (autotunes on first use)',
     builder: (y: Argv) =>
       y.options({
-        autotune: { type: 'boolean', describe: 'measure the GEMM blocking again (--no-autotune: do not measure) [on first use]' },
+        autotune: {
+          type: 'boolean',
+          describe: 'measure the GEMM blocking again (--no-autotune: do not measure) [on first use]',
+        },
         json: { type: 'boolean', default: false, describe: 'also print the facts as one JSON line' },
         kernel: { type: 'string', describe: 'kernel backend [auto]' },
       }) as unknown as Argv<InfoArgs>,

@@ -32,7 +32,11 @@ function run(args: ReportArgs): number {
     throw new UsageError(`--moving-average must be a positive whole number of minibatches, got ${args.movingAverage}`);
   }
   const classNames = args.classNames?.split(',').map((n) => n.trim());
-  const options = { logScale: args.logScale, ...(args.movingAverage ? { movingAverageWindow: args.movingAverage } : {}), ...(classNames ? { classNames } : {}) };
+  const options = {
+    logScale: args.logScale,
+    ...(args.movingAverage ? { movingAverageWindow: args.movingAverage } : {}),
+    ...(classNames ? { classNames } : {}),
+  };
   const html = source.kind === 'training' ? renderTrainingReport(source.doc, options) : renderScaleReport(source.doc);
   writeFileAtomic(out, html);
   process.stderr.write(`${source.kind} report written to ${out}\n`);
@@ -46,16 +50,29 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
     builder: (y: Argv) =>
       examples(
         y
-        .positional('file', { type: 'string', describe: 'metrics.json from train/coordinator --metrics, or the JSON of bench scale --json' })
-        .options({
-          out: { type: 'string', describe: 'the HTML file to write [FILE with .html for .json]' },
-          'log-scale': { type: 'boolean', default: false, describe: 'training report: cost charts on a log scale' },
-          'moving-average': { type: 'number', describe: 'training report: minibatches in the moving average of the cost [about 1/50 of the run]' },
-          'class-names': { type: 'string', describe: 'training report: class names, comma-separated, e.g. T-shirt,Trouser,… [recorded names, else 0, 1, …]' },
-        }),
+          .positional('file', {
+            type: 'string',
+            describe: 'metrics.json from train/coordinator --metrics, or the JSON of bench scale --json',
+          })
+          .options({
+            out: { type: 'string', describe: 'the HTML file to write [FILE with .html for .json]' },
+            'log-scale': { type: 'boolean', default: false, describe: 'training report: cost charts on a log scale' },
+            'moving-average': {
+              type: 'number',
+              describe: 'training report: minibatches in the moving average of the cost [about 1/50 of the run]',
+            },
+            'class-names': {
+              type: 'string',
+              describe:
+                'training report: class names, comma-separated, e.g. T-shirt,Trouser,… [recorded names, else 0, 1, …]',
+            },
+          }),
         [
           ['$0 report metrics.json --out report.html', 'the training report of a run'],
-          ['$0 report metrics.json --log-scale --moving-average 50', 'cost on a log scale, smoothed over 50 minibatches'],
+          [
+            '$0 report metrics.json --log-scale --moving-average 50',
+            'cost on a log scale, smoothed over 50 minibatches',
+          ],
           ['$0 report scale.json --out scale.html', 'the scale benchmark report'],
         ],
       ) as unknown as Argv<ReportArgs>,

@@ -31,10 +31,18 @@ function defaultCacheDir(): string {
 
 async function run(args: WorkerArgs): Promise<number> {
   const token = args.token ?? process.env.GRADSWARM_TOKEN;
-  if (!token) throw new UsageError('--token is required (or $GRADSWARM_TOKEN) - help: copy the join command the coordinator printed');
-  if (!/^wss?:\/\/[^/]+/.test(args.connect)) throw new UsageError(`--connect must be a ws:// or wss:// address, got "${args.connect}" - help: e.g. --connect ws://10.0.0.5:7733`);
-  if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1)) throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
-  if (!(Number.isInteger(args.giveUpAfter) && args.giveUpAfter >= 0)) throw new UsageError(`--give-up-after must be a non-negative integer (ms), got ${args.giveUpAfter}`);
+  if (!token)
+    throw new UsageError(
+      '--token is required (or $GRADSWARM_TOKEN) - help: copy the join command the coordinator printed',
+    );
+  if (!/^wss?:\/\/[^/]+/.test(args.connect))
+    throw new UsageError(
+      `--connect must be a ws:// or wss:// address, got "${args.connect}" - help: e.g. --connect ws://10.0.0.5:7733`,
+    );
+  if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1))
+    throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
+  if (!(Number.isInteger(args.giveUpAfter) && args.giveUpAfter >= 0))
+    throw new UsageError(`--give-up-after must be a non-negative integer (ms), got ${args.giveUpAfter}`);
   let ca: Buffer | undefined;
   if (args.tlsCa !== undefined) {
     try {
@@ -43,10 +51,16 @@ async function run(args: WorkerArgs): Promise<number> {
       throw new GradswarmError(ErrorCode.DATA_IO, `cannot read --tls-ca ${args.tlsCa}: ${fsReason(err)}`);
     }
   }
-  if (args.tlsFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(args.tlsFingerprint.replace(/:/g, '').toLowerCase())) {
-    throw new UsageError(`--tls-fingerprint must be the certificate's SHA-256 as 64 hex digits (colons allowed), got "${args.tlsFingerprint}" - help: copy it from the join command the coordinator printed`);
+  if (
+    args.tlsFingerprint !== undefined &&
+    !/^[0-9a-f]{64}$/.test(args.tlsFingerprint.replace(/:/g, '').toLowerCase())
+  ) {
+    throw new UsageError(
+      `--tls-fingerprint must be the certificate's SHA-256 as 64 hex digits (colons allowed), got "${args.tlsFingerprint}" - help: copy it from the join command the coordinator printed`,
+    );
   }
-  if (args.tlsFingerprint !== undefined && !args.connect.startsWith('wss://')) throw new UsageError('--tls-fingerprint needs a wss:// address in --connect');
+  if (args.tlsFingerprint !== undefined && !args.connect.startsWith('wss://'))
+    throw new UsageError('--tls-fingerprint needs a wss:// address in --connect');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const client = new WorkerClient({
     url: args.connect,
@@ -92,21 +106,37 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
     describe: 'join a coordinator and compute gradients with this machine’s threads',
     builder: (y: Argv) =>
       examples(
-        y
-        .options({
-          connect: { type: 'string', demandOption: true, describe: 'coordinator address, ws://host:port or wss://host:port' },
+        y.options({
+          connect: {
+            type: 'string',
+            demandOption: true,
+            describe: 'coordinator address, ws://host:port or wss://host:port',
+          },
           token: { type: 'string', describe: 'the coordinator’s token [$GRADSWARM_TOKEN]' },
           threads: { type: 'number', describe: 'threads to compute with [number of cores]' },
-          'data-cache': { type: 'string', default: defaultCacheDir(), describe: 'directory of downloaded data sets, by fingerprint ("none": keep in memory)' },
-          'tls-ca': { type: 'string', describe: 'PEM certificate to trust for wss:// (e.g. the coordinator’s self-signed one)' },
-          'tls-fingerprint': { type: 'string', describe: 'trust only the wss:// certificate with this SHA-256 fingerprint (hex, as the join command prints it)' },
+          'data-cache': {
+            type: 'string',
+            default: defaultCacheDir(),
+            describe: 'directory of downloaded data sets, by fingerprint ("none": keep in memory)',
+          },
+          'tls-ca': {
+            type: 'string',
+            describe: 'PEM certificate to trust for wss:// (e.g. the coordinator’s self-signed one)',
+          },
+          'tls-fingerprint': {
+            type: 'string',
+            describe:
+              'trust only the wss:// certificate with this SHA-256 fingerprint (hex, as the join command prints it)',
+          },
           label: { type: 'string', describe: 'name shown in the coordinator’s logs [host name]' },
           kernel: { type: 'string', describe: KERNEL_DESCRIBE },
-          'give-up-after': { type: 'number', default: 60_000, describe: 'ms without reaching the coordinator before giving up' },
+          'give-up-after': {
+            type: 'number',
+            default: 60_000,
+            describe: 'ms without reaching the coordinator before giving up',
+          },
         }),
-        [
-          ['$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator'],
-        ],
+        [['$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator']],
       ) as unknown as Argv<WorkerArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };

@@ -6,7 +6,13 @@ import type { ElementwiseActivation } from '../activations.js';
 import type { LossName, OutputActivation } from '../types.js';
 
 /** The C side's number of each element-wise activation. */
-export const ACTIVATION_CODE: Readonly<Record<ElementwiseActivation, number>> = { identity: 0, sigmoid: 1, tanh: 2, relu: 3, swish: 4 };
+export const ACTIVATION_CODE: Readonly<Record<ElementwiseActivation, number>> = {
+  identity: 0,
+  sigmoid: 1,
+  tanh: 2,
+  relu: 3,
+  swish: 4,
+};
 
 /** The code of an output/loss pair (losses.ts VALID_OUTPUT_LOSS), or -1 for a pair the C side lacks. */
 export function lossCode(output: OutputActivation, loss: LossName): number {

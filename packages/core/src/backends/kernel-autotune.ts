@@ -9,7 +9,15 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createNativeBackend, nativeIsas } from './native.js';
-import { blockingFromCaches, cpuModelName, KERNEL_TUNING_ENV_VAR, parseKernelTuning, readCpuCaches, type CpuCaches, type KernelBlocking } from './kernel-tuning.js';
+import {
+  blockingFromCaches,
+  cpuModelName,
+  KERNEL_TUNING_ENV_VAR,
+  parseKernelTuning,
+  readCpuCaches,
+  type CpuCaches,
+  type KernelBlocking,
+} from './kernel-tuning.js';
 
 const CACHE_FORMAT = 'gradswarm-kernel-tuning';
 const CACHE_VERSION = 1;
@@ -44,7 +52,8 @@ export function tuningKey(isa: string, caches: CpuCaches = readCpuCaches(), mode
 function readCache(path: string): CacheFile {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-    if (parsed.format === CACHE_FORMAT && parsed.version === CACHE_VERSION && typeof parsed.entries === 'object') return parsed;
+    if (parsed.format === CACHE_FORMAT && parsed.version === CACHE_VERSION && typeof parsed.entries === 'object')
+      return parsed;
   } catch {
     // missing or unreadable: start afresh (the cache only saves time)
   }
@@ -104,7 +113,11 @@ const STEP_PRODUCTS: Array<[number, number, number, boolean, boolean]> = [
  * each kept) and returns the fastest with its GFLOP/s. Takes about a second per round on a core
  * at 60 GFLOP/s.
  */
-export function autotuneBlocking(isa: string = nativeIsas()[0], rounds = 3, caches: CpuCaches = readCpuCaches()): TunedBlocking {
+export function autotuneBlocking(
+  isa: string = nativeIsas()[0],
+  rounds = 3,
+  caches: CpuCaches = readCpuCaches(),
+): TunedBlocking {
   const candidates = autotuneCandidates(blockingFromCaches(caches));
   const backends = candidates.map((b) => createNativeBackend(isa, { minWork: 0, blocking: b }));
   if (backends.some((b) => b === null)) throw new Error(`native-${isa} is not available here`);
@@ -126,7 +139,13 @@ export function autotuneBlocking(isa: string = nativeIsas()[0], rounds = 3, cach
   let win = 0;
   for (let i = 1; i < best.length; i++) if (best[i] < best[win]) win = i;
   const w = candidates[win];
-  return { mc: w.mc, kc: w.kc, nc: w.nc, gflops: Math.round(flops / best[win] / 1e8) / 10, measuredAt: new Date().toISOString() };
+  return {
+    mc: w.mc,
+    kc: w.kc,
+    nc: w.nc,
+    gflops: Math.round(flops / best[win] / 1e8) / 10,
+    measuredAt: new Date().toISOString(),
+  };
 }
 
 const chosen = new Map<string, KernelBlocking>();
@@ -140,7 +159,10 @@ export function kernelBlocking(isa: string): KernelBlocking {
   if (b === undefined) {
     const env = process.env[KERNEL_TUNING_ENV_VAR];
     const caches = readCpuCaches();
-    b = env !== undefined ? parseKernelTuning(env, () => caches) : (cachedBlocking(tuningKey(isa, caches)) ?? blockingFromCaches(caches));
+    b =
+      env !== undefined
+        ? parseKernelTuning(env, () => caches)
+        : (cachedBlocking(tuningKey(isa, caches)) ?? blockingFromCaches(caches));
     chosen.set(isa, b);
   }
   return b;

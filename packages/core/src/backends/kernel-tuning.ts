@@ -122,7 +122,11 @@ export function parseKernelTuning(text: string, caches: () => CpuCaches = readCp
   const t = text.trim();
   if (t === 'default') return DEFAULT_BLOCKING;
   if (t === 'caches' || t === '') return blockingFromCaches(caches());
-  const out: Record<'mc' | 'kc' | 'nc', number> = { mc: DEFAULT_BLOCKING.mc, kc: DEFAULT_BLOCKING.kc, nc: DEFAULT_BLOCKING.nc };
+  const out: Record<'mc' | 'kc' | 'nc', number> = {
+    mc: DEFAULT_BLOCKING.mc,
+    kc: DEFAULT_BLOCKING.kc,
+    nc: DEFAULT_BLOCKING.nc,
+  };
   for (const part of t.split(',')) {
     const m = /^\s*(mc|kc|nc)\s*=\s*(\d+)\s*$/.exec(part);
     const value = m ? Number(m[2]) : NaN;

@@ -19,18 +19,110 @@ import { referenceBackend } from './reference.js';
 
 /** The addon's kernel functions (argument lists as the KernelBackend methods, activations as codes). */
 interface NativeKernels {
-  gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, c: FloatArray, cOff: number, ldc: number, acc: boolean): void;
-  biasActivation(z: FloatArray, a: FloatArray, rows: number, cols: number, bias: FloatArray, biasOff: number, biasStride: number, act: number): void;
+  gemm(
+    tA: boolean,
+    tB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: FloatArray,
+    aOff: number,
+    lda: number,
+    b: FloatArray,
+    bOff: number,
+    ldb: number,
+    c: FloatArray,
+    cOff: number,
+    ldc: number,
+    acc: boolean,
+  ): void;
+  biasActivation(
+    z: FloatArray,
+    a: FloatArray,
+    rows: number,
+    cols: number,
+    bias: FloatArray,
+    biasOff: number,
+    biasStride: number,
+    act: number,
+  ): void;
   mulActivationPrime(act: number, delta: FloatArray, z: FloatArray, a: FloatArray, length: number): void;
   addColumnSums(m: FloatArray, rows: number, cols: number, out: FloatArray, outOff: number, outStride: number): void;
-  gatherRows(source: Float32Array, cols: number, index: Uint32Array, indexOff: number, rows: number, dest: FloatArray): void;
-  denseForward(rows: number, nIn: number, nOut: number, x: FloatArray, params: FloatArray, offset: number, z: FloatArray, out: FloatArray, act: number): void;
-  denseBackward(rows: number, nIn: number, nOut: number, delta: FloatArray, x: FloatArray, zIn: FloatArray | null, params: FloatArray, offset: number, grad: FloatArray, deltaIn: FloatArray | null, act: number, accumulate: boolean): void;
-  outputLoss(kind: number, z: FloatArray, a: FloatArray, delta: FloatArray | null, rows: number, k: number, labels: Int32Array, rowIndex: Uint32Array | null, rowIndexOffset: number): number;
+  gatherRows(
+    source: Float32Array,
+    cols: number,
+    index: Uint32Array,
+    indexOff: number,
+    rows: number,
+    dest: FloatArray,
+  ): void;
+  denseForward(
+    rows: number,
+    nIn: number,
+    nOut: number,
+    x: FloatArray,
+    params: FloatArray,
+    offset: number,
+    z: FloatArray,
+    out: FloatArray,
+    act: number,
+  ): void;
+  denseBackward(
+    rows: number,
+    nIn: number,
+    nOut: number,
+    delta: FloatArray,
+    x: FloatArray,
+    zIn: FloatArray | null,
+    params: FloatArray,
+    offset: number,
+    grad: FloatArray,
+    deltaIn: FloatArray | null,
+    act: number,
+    accumulate: boolean,
+  ): void;
+  outputLoss(
+    kind: number,
+    z: FloatArray,
+    a: FloatArray,
+    delta: FloatArray | null,
+    rows: number,
+    k: number,
+    labels: Int32Array,
+    rowIndex: Uint32Array | null,
+    rowIndexOffset: number,
+  ): number;
   sumGradients(parts: readonly Float32Array[], out: Float32Array): void;
-  finishGradient(rows: Int32Array, params: Float32Array, grad: Float32Array, l1: number, l2: number, scale: number, sums: Float64Array): void;
-  sgdStep(params: Float32Array, grad: Float32Array, velocity: Float32Array, lr: number, momentum: number, nesterov: boolean): void;
-  adamStep(params: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, decay: number): void;
+  finishGradient(
+    rows: Int32Array,
+    params: Float32Array,
+    grad: Float32Array,
+    l1: number,
+    l2: number,
+    scale: number,
+    sums: Float64Array,
+  ): void;
+  sgdStep(
+    params: Float32Array,
+    grad: Float32Array,
+    velocity: Float32Array,
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+  ): void;
+  adamStep(
+    params: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    c1: number,
+    c2: number,
+    decay: number,
+  ): void;
 }
 
 interface NativeAddon {
@@ -43,7 +135,10 @@ interface NativeAddon {
 }
 
 /** Where node-gyp puts the addon, relative to this file in src/backends or dist/backends. */
-const ADDON_PATHS = ['../../native/build/Release/gradswarm_kernels.node', '../../native/build/Debug/gradswarm_kernels.node'];
+const ADDON_PATHS = [
+  '../../native/build/Release/gradswarm_kernels.node',
+  '../../native/build/Debug/gradswarm_kernels.node',
+];
 
 /**
  * Multiply-adds below which a call stays in TypeScript. An N-API call with a dozen arguments costs
@@ -79,8 +174,10 @@ export function nativeIsas(): string[] {
 /** Why `native-<isa>` cannot be used here, or null if it can. */
 export function nativeUnavailableReason(isa?: string): string | null {
   const loaded = loadAddon();
-  if (!loaded) return `the addon did not load (${loadError}) - help: build it with "npm run build:native -w @gradswarm/core" (needs a C compiler), or use auto`;
-  if (isa !== undefined && !loaded.isas().includes(isa)) return `this CPU lacks ${isa === 'avx2' ? 'AVX2/FMA' : isa} - help: use native or auto`;
+  if (!loaded)
+    return `the addon did not load (${loadError}) - help: build it with "npm run build:native -w @gradswarm/core" (needs a C compiler), or use auto`;
+  if (isa !== undefined && !loaded.isas().includes(isa))
+    return `this CPU lacks ${isa === 'avx2' ? 'AVX2/FMA' : isa} - help: use native or auto`;
   return null;
 }
 
@@ -126,16 +223,47 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
       k.gatherRows(source, cols, index, indexOff, rows, dest);
     },
     denseForward(rows, nIn, nOut, x, params, offset, z, out, activation) {
-      if (rows * nIn * nOut < minWork) composedDenseForward(ref, rows, nIn, nOut, x, params, offset, z, out, activation);
+      if (rows * nIn * nOut < minWork)
+        composedDenseForward(ref, rows, nIn, nOut, x, params, offset, z, out, activation);
       else k.denseForward(rows, nIn, nOut, x, params, offset, z, out, ACTIVATION_CODE[activation]);
     },
     denseBackward(rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate) {
-      if (rows * nIn * nOut < minWork) composedDenseBackward(ref, rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, activation, accumulate);
-      else k.denseBackward(rows, nIn, nOut, delta, x, zIn, params, offset, grad, deltaIn, ACTIVATION_CODE[activation], accumulate);
+      if (rows * nIn * nOut < minWork)
+        composedDenseBackward(
+          ref,
+          rows,
+          nIn,
+          nOut,
+          delta,
+          x,
+          zIn,
+          params,
+          offset,
+          grad,
+          deltaIn,
+          activation,
+          accumulate,
+        );
+      else
+        k.denseBackward(
+          rows,
+          nIn,
+          nOut,
+          delta,
+          x,
+          zIn,
+          params,
+          offset,
+          grad,
+          deltaIn,
+          ACTIVATION_CODE[activation],
+          accumulate,
+        );
     },
     outputLoss(output, loss, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset) {
       const kind = lossCode(output, loss);
-      if (kind < 0 || rows * cols < minWork / 16) return outputLoss(output, loss, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
+      if (kind < 0 || rows * cols < minWork / 16)
+        return outputLoss(output, loss, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
       return k.outputLoss(kind, z, a, delta, rows, cols, labels, rowIndex, rowIndexOffset);
     },
     // The step update: no small-call threshold, these run once per step over every parameter.

@@ -9,9 +9,12 @@ import type { Platform } from './platform.js';
 export const platform: Platform = {
   nativeIsas: () => [],
   createNativeBackend: () => null,
-  nativeUnavailableReason: () => 'the native addon runs only under Node - help: use wasm (createWasmBackend({ bytes })) or reference',
+  nativeUnavailableReason: () =>
+    'the native addon runs only under Node - help: use wasm (createWasmBackend({ bytes })) or reference',
   readWasmKernels: () => {
-    throw new Error('this runtime reads no files - help: fetch wasm/gradswarm_kernels.wasm and pass its bytes, createWasmBackend({ bytes })');
+    throw new Error(
+      'this runtime reads no files - help: fetch wasm/gradswarm_kernels.wasm and pass its bytes, createWasmBackend({ bytes })',
+    );
   },
   kernelFromEnv: () => undefined,
 };

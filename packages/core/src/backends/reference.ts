@@ -36,7 +36,20 @@ function gemm(
 }
 
 /** C += A·Bᵀ: dot products along contiguous rows; 2×2 blocks reuse each loaded value twice. */
-function gemmNT(m: number, n: number, k: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, c: FloatArray, cOff: number, ldc: number): void {
+function gemmNT(
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+): void {
   let i = 0;
   for (; i + 1 < m; i += 2) {
     const a0 = aOff + i * lda;
@@ -94,7 +107,21 @@ function gemmNT(m: number, n: number, k: number, a: FloatArray, aOff: number, ld
  * C += op(A)·B with B row-major: each row of C gets rank-1 updates from rows of B, four at a
  * time so every load and store of C serves four multiply-adds.
  */
-function gemmXN(transA: boolean, m: number, n: number, k: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, c: FloatArray, cOff: number, ldc: number): void {
+function gemmXN(
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+): void {
   // Element (i, p) of op(A).
   const rs = transA ? 1 : lda;
   const ps = transA ? lda : 1;
@@ -122,7 +149,21 @@ function gemmXN(transA: boolean, m: number, n: number, k: number, a: FloatArray,
 }
 
 /** C += op(A)·Bᵀ for the remaining case (transA with transB): rarely used, kept simple. */
-function gemmXT(transA: boolean, m: number, n: number, k: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, c: FloatArray, cOff: number, ldc: number): void {
+function gemmXT(
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  lda: number,
+  b: FloatArray,
+  bOff: number,
+  ldb: number,
+  c: FloatArray,
+  cOff: number,
+  ldc: number,
+): void {
   const rs = transA ? 1 : lda;
   const ps = transA ? lda : 1;
   for (let i = 0; i < m; i++) {
@@ -151,7 +192,14 @@ function biasActivation(
   activateArray(activation, z, a, rows * cols);
 }
 
-function addColumnSums(m: FloatArray, rows: number, cols: number, out: FloatArray, outOffset: number, outStride: number): void {
+function addColumnSums(
+  m: FloatArray,
+  rows: number,
+  cols: number,
+  out: FloatArray,
+  outOffset: number,
+  outStride: number,
+): void {
   for (let j = 0; j < cols; j++) {
     let s = 0;
     for (let r = 0; r < rows; r++) s += m[r * cols + j];
@@ -159,7 +207,14 @@ function addColumnSums(m: FloatArray, rows: number, cols: number, out: FloatArra
   }
 }
 
-function gatherRows(source: Float32Array, cols: number, index: Uint32Array, indexOffset: number, rows: number, dest: FloatArray): void {
+function gatherRows(
+  source: Float32Array,
+  cols: number,
+  index: Uint32Array,
+  indexOffset: number,
+  rows: number,
+  dest: FloatArray,
+): void {
   for (let r = 0; r < rows; r++) {
     const from = index[indexOffset + r] * cols;
     dest.set(source.subarray(from, from + cols), r * cols);

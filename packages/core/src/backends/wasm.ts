@@ -29,13 +29,61 @@ interface WasmExports {
   _initialize(): void;
   gs_alloc(bytes: number): number;
   gs_free(ptr: number): void;
-  gs_gemm(f64: number, tA: number, tB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number): number;
+  gs_gemm(
+    f64: number,
+    tA: number,
+    tB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    acc: number,
+  ): number;
   gs_bias_activation(f64: number, z: number, a: number, rows: number, cols: number, bias: number, act: number): void;
   gs_mul_activation_prime(f64: number, act: number, d: number, z: number, a: number, n: number): void;
   gs_column_sums(f64: number, m: number, rows: number, cols: number, out: number): void;
-  gs_dense_forward(f64: number, rows: number, nIn: number, nOut: number, x: number, w: number, bias: number, z: number, out: number, act: number): number;
-  gs_dense_backward(f64: number, rows: number, nIn: number, nOut: number, delta: number, x: number, zIn: number, w: number, g: number, deltaIn: number, act: number, acc: number, tmp: number): number;
-  gs_output_loss(f64: number, kind: number, z: number, a: number, delta: number, rows: number, k: number, labels: number): number;
+  gs_dense_forward(
+    f64: number,
+    rows: number,
+    nIn: number,
+    nOut: number,
+    x: number,
+    w: number,
+    bias: number,
+    z: number,
+    out: number,
+    act: number,
+  ): number;
+  gs_dense_backward(
+    f64: number,
+    rows: number,
+    nIn: number,
+    nOut: number,
+    delta: number,
+    x: number,
+    zIn: number,
+    w: number,
+    g: number,
+    deltaIn: number,
+    act: number,
+    acc: number,
+    tmp: number,
+  ): number;
+  gs_output_loss(
+    f64: number,
+    kind: number,
+    z: number,
+    a: number,
+    delta: number,
+    rows: number,
+    k: number,
+    labels: number,
+  ): number;
 }
 
 /** Multiply-adds below which a call stays in TypeScript (the copies cost more than the work). */
@@ -71,11 +119,18 @@ export function wasmUnavailableReason(): string | null {
   return compile() ? null : `the WebAssembly kernels did not load (${compileError}) - help: use native or reference`;
 }
 
-
-function need(array: FloatArray | Int32Array, name: string, offset: number, rows: number, cols: number, ld: number): void {
+function need(
+  array: FloatArray | Int32Array,
+  name: string,
+  offset: number,
+  rows: number,
+  cols: number,
+  ld: number,
+): void {
   if (rows === 0 || cols === 0) return;
   if (ld < cols) throw new RangeError(`${name} leading dimension is smaller than its row length`);
-  if (offset < 0 || offset + (rows - 1) * ld + cols > array.length) throw new RangeError(`${name} is too short for its shape and offset`);
+  if (offset < 0 || offset + (rows - 1) * ld + cols > array.length)
+    throw new RangeError(`${name} is too short for its shape and offset`);
 }
 
 /** Operands laid out one after another in one reusable block of module memory. */
@@ -106,7 +161,8 @@ class Arena {
 
   /** Copies `length` elements at ptr back to to[offset …). */
   give(ptr: number, length: number, to: FloatArray, offset = 0): void {
-    if (length > 0) to.set(view(this.x, to).subarray(ptr / to.BYTES_PER_ELEMENT, ptr / to.BYTES_PER_ELEMENT + length), offset);
+    if (length > 0)
+      to.set(view(this.x, to).subarray(ptr / to.BYTES_PER_ELEMENT, ptr / to.BYTES_PER_ELEMENT + length), offset);
   }
 }
 
@@ -121,8 +177,10 @@ function floatKind(...arrays: Array<FloatArray | null>): number {
   const is64 = arrays[0] instanceof Float64Array;
   for (const a of arrays) {
     if (a === null) continue;
-    if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new TypeError('matrices must be Float32Array or Float64Array');
-    if (a instanceof Float64Array !== is64) throw new TypeError('matrices of one call must all be Float32Array or all Float64Array');
+    if (!(a instanceof Float32Array || a instanceof Float64Array))
+      throw new TypeError('matrices must be Float32Array or Float64Array');
+    if (a instanceof Float64Array !== is64)
+      throw new TypeError('matrices of one call must all be Float32Array or all Float64Array');
   }
   return is64 ? 1 : 0;
 }
@@ -151,7 +209,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
   const backend: KernelBackend = {
     name: 'wasm-simd',
     gemm(tA, tB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate) {
-      if (m * n * k < minWork || m === 0 || n === 0) return ref.gemm(tA, tB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+      if (m * n * k < minWork || m === 0 || n === 0)
+        return ref.gemm(tA, tB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
       const f64 = floatKind(a, b, c);
       const [ar, ac, br, bc] = [tA ? k : m, tA ? m : k, tB ? n : k, tB ? k : n];
       need(a, 'a', aOff, ar, ac, lda);
@@ -163,7 +222,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       const pa = arena.take(aLen, size, a, aOff);
       const pb = arena.take(bLen, size, b, bOff);
       const pc = arena.take(cLen, size, c, cOff);
-      if (x.gs_gemm(f64, +tA, +tB, m, n, k, pa, lda, pb, ldb, pc, ldc, +accumulate) !== 0) throw new RangeError('wasm-simd: out of memory');
+      if (x.gs_gemm(f64, +tA, +tB, m, n, k, pa, lda, pb, ldb, pc, ldc, +accumulate) !== 0)
+        throw new RangeError('wasm-simd: out of memory');
       arena.give(pc, cLen, c, cOff);
     },
     biasActivation(z, a, rows, cols, bias, biasOff, biasStride, activation) {
@@ -187,7 +247,12 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     mulActivationPrime(activation, delta, z, a, length) {
       if (length < minWork / 4) return ref.mulActivationPrime(activation, delta, z, a, length);
       const f64 = floatKind(delta, z, a);
-      for (const [arr, name] of [[delta, 'delta'], [z, 'z'], [a, 'a']] as const) need(arr, name, 0, 1, length, length);
+      for (const [arr, name] of [
+        [delta, 'delta'],
+        [z, 'z'],
+        [a, 'a'],
+      ] as const)
+        need(arr, name, 0, 1, length, length);
       const size = delta.BYTES_PER_ELEMENT;
       arena.begin(3 * length * size + 256);
       const [pd, pz, pa] = [arena.take(length, size, delta), arena.take(length, size, z), arena.take(length, size, a)];
@@ -209,7 +274,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     },
     gatherRows: ref.gatherRows,
     denseForward(rows, nIn, nOut, xs, params, offset, z, out, activation) {
-      if (rows * nIn * nOut < minWork || rows === 0 || nOut === 0) return composedDenseForward(ref, rows, nIn, nOut, xs, params, offset, z, out, activation);
+      if (rows * nIn * nOut < minWork || rows === 0 || nOut === 0)
+        return composedDenseForward(ref, rows, nIn, nOut, xs, params, offset, z, out, activation);
       const f64 = floatKind(xs, params, z, out);
       const ldw = nIn + 1;
       need(xs, 'x', 0, rows, nIn, nIn);
@@ -226,12 +292,28 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       for (let j = 0; j < nOut; j++) mem[pb / size + j] = params[offset + j * ldw];
       const pz = arena.take(zLen, size);
       const po = out === z ? pz : arena.take(zLen, size);
-      if (x.gs_dense_forward(f64, rows, nIn, nOut, px, pw, pb, pz, po, ACTIVATION_CODE[activation]) !== 0) throw new RangeError('wasm-simd: out of memory');
+      if (x.gs_dense_forward(f64, rows, nIn, nOut, px, pw, pb, pz, po, ACTIVATION_CODE[activation]) !== 0)
+        throw new RangeError('wasm-simd: out of memory');
       arena.give(pz, zLen, z);
       if (out !== z) arena.give(po, zLen, out);
     },
     denseBackward(rows, nIn, nOut, delta, xs, zIn, params, offset, grad, deltaIn, activation, accumulate) {
-      if (rows * nIn * nOut < minWork || nOut === 0) return composedDenseBackward(ref, rows, nIn, nOut, delta, xs, zIn, params, offset, grad, deltaIn, activation, accumulate);
+      if (rows * nIn * nOut < minWork || nOut === 0)
+        return composedDenseBackward(
+          ref,
+          rows,
+          nIn,
+          nOut,
+          delta,
+          xs,
+          zIn,
+          params,
+          offset,
+          grad,
+          deltaIn,
+          activation,
+          accumulate,
+        );
       if (deltaIn !== null && zIn === null) throw new TypeError('zIn must be given with deltaIn');
       const f64 = floatKind(delta, xs, zIn, params, grad, deltaIn);
       const ldw = nIn + 1;
@@ -253,13 +335,31 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       const pg = arena.take(wLen, size, accumulate ? grad : undefined, offset);
       const pdIn = deltaIn !== null ? arena.take(xLen, size) : 0;
       const tmp = arena.take(nOut, size);
-      if (x.gs_dense_backward(f64, rows, nIn, nOut, pd, px, pzIn, pw, pg, pdIn, ACTIVATION_CODE[activation], +accumulate, tmp) !== 0) throw new RangeError('wasm-simd: out of memory');
+      if (
+        x.gs_dense_backward(
+          f64,
+          rows,
+          nIn,
+          nOut,
+          pd,
+          px,
+          pzIn,
+          pw,
+          pg,
+          pdIn,
+          ACTIVATION_CODE[activation],
+          +accumulate,
+          tmp,
+        ) !== 0
+      )
+        throw new RangeError('wasm-simd: out of memory');
       arena.give(pg, wLen, grad, offset);
       if (deltaIn !== null) arena.give(pdIn, xLen, deltaIn);
     },
     outputLoss(output, loss, z, a, delta, rows, k, labels, rowIndex, rowIndexOffset) {
       const kind = lossCode(output, loss);
-      if (kind < 0 || rows * k < minWork / 16) return outputLoss(output, loss, z, a, delta, rows, k, labels, rowIndex, rowIndexOffset);
+      if (kind < 0 || rows * k < minWork / 16)
+        return outputLoss(output, loss, z, a, delta, rows, k, labels, rowIndex, rowIndexOffset);
       const f64 = floatKind(z, a, delta);
       need(z, 'z', 0, rows, k, k);
       need(a, 'a', 0, rows, k, k);
@@ -275,7 +375,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       for (let r = 0; r < rows; r++) {
         const at = rowIndex === null ? rowIndexOffset + r : rowIndex[rowIndexOffset + r];
         const label = labels[at];
-        if (!(label >= 0 && label < k)) throw new RangeError('labels holds a class outside [0, k) or rowIndex points past the last label');
+        if (!(label >= 0 && label < k))
+          throw new RangeError('labels holds a class outside [0, k) or rowIndex points past the last label');
         y[r] = label;
       }
       const total = x.gs_output_loss(f64, kind, pz, pa, pdl, rows, k, py);

@@ -46,9 +46,14 @@ export class AdamOptimizer implements Optimizer {
   ) {
     if (!inUnit(options.beta1)) throw new RangeError(`options.beta1 must be in [0, 1), got ${options.beta1}`);
     if (!inUnit(options.beta2)) throw new RangeError(`options.beta2 must be in [0, 1), got ${options.beta2}`);
-    if (!(Number.isFinite(options.eps) && options.eps > 0)) throw new RangeError(`options.eps must be a finite number > 0, got ${options.eps}`);
-    if (!(Number.isFinite(options.weightDecay) && options.weightDecay >= 0)) throw new RangeError(`options.weightDecay must be a finite number >= 0, got ${options.weightDecay}`);
-    if (name === 'adam' && options.weightDecay !== 0) throw new RangeError('options.weightDecay is for adamw (decoupled weight decay); adam takes L2 through options.l2');
+    if (!(Number.isFinite(options.eps) && options.eps > 0))
+      throw new RangeError(`options.eps must be a finite number > 0, got ${options.eps}`);
+    if (!(Number.isFinite(options.weightDecay) && options.weightDecay >= 0))
+      throw new RangeError(`options.weightDecay must be a finite number >= 0, got ${options.weightDecay}`);
+    if (name === 'adam' && options.weightDecay !== 0)
+      throw new RangeError(
+        'options.weightDecay is for adamw (decoupled weight decay); adam takes L2 through options.l2',
+      );
     this.buffers = { m: new Float32Array(size), v: new Float32Array(size) };
     this.beta1 = options.beta1;
     this.beta2 = options.beta2;
@@ -85,7 +90,11 @@ export class AdamOptimizer implements Optimizer {
   }
 
   state(): OptimizerState {
-    return { name: this.name, stepCount: this.stepCount, buffers: { m: this.buffers.m.slice(), v: this.buffers.v.slice() } };
+    return {
+      name: this.name,
+      stepCount: this.stepCount,
+      buffers: { m: this.buffers.m.slice(), v: this.buffers.v.slice() },
+    };
   }
 
   restore(state: OptimizerState): void {

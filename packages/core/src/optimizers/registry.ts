@@ -11,7 +11,11 @@ import { SgdOptimizer } from './sgd.js';
  * @param backend runs the optimizer's C step when it has one (same bits; null: TypeScript)
  * @throws RangeError for an unknown name or a value out of range
  */
-export function createOptimizer(size: number, options: OptimizerOptions, backend: KernelBackend | null = null): Optimizer {
+export function createOptimizer(
+  size: number,
+  options: OptimizerOptions,
+  backend: KernelBackend | null = null,
+): Optimizer {
   switch (options.name) {
     case 'sgd':
       return new SgdOptimizer(size, options, backend);
@@ -19,7 +23,8 @@ export function createOptimizer(size: number, options: OptimizerOptions, backend
     case 'adamw':
       return new AdamOptimizer(size, options.name, options, backend);
     default:
-      throw new RangeError(`options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.name)}`);
+      throw new RangeError(
+        `options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.name)}`,
+      );
   }
 }
-
