@@ -153,8 +153,12 @@ describe('output paths (issue 16 item 1)', () => {
           if (phase === 0 && /^checkpoint at step \d+ written to /m.test(stderr)) {
             phase = 1;
             // Moved away in one step (a checkpoint may be being written into it), then a file in its place.
+            // The run is held still meanwhile: its next checkpoint would otherwise recreate the directory
+            // between the two (a race that made this setup fail about one run in six).
+            child.kill('SIGSTOP');
             void rename(ckpt, `${ckpt}-moved`)
               .then(() => writeFile(ckpt, 'in the way'))
+              .then(() => void child.kill('SIGCONT'))
               .catch((err: unknown) => {
                 failed = err;
                 child.kill('SIGKILL');
