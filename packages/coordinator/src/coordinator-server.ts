@@ -234,7 +234,9 @@ export class CoordinatorServer {
             break;
           }
           case 'admit':
-            o.membership.admit(worker!);
+            // A frame ws refused (1009) may end the connection while the session still works on `ready`:
+            // a worker that is gone must not be admitted after its departure.
+            if (!ended) o.membership.admit(worker!);
             break;
           case 'alive':
             worker?.alive();
