@@ -13,19 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { arg, loadCore, root } from './bench-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
-const core = {
-  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
-  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
-};
+const core = await loadCore();
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-kernels.json'));
 // Every backend that loads here, once each (`native` and `wasm` are aliases of a precise name).

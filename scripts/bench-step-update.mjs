@@ -9,15 +9,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, loadCore, root } from './bench-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const core = await import(join(root, 'packages/core/dist/index.js'));
+const core = await loadCore();
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const repeat = Number(arg('repeat', '5'));
 const iterations = Number(arg('iterations', '200'));
 const outPath = arg('out', join(root, 'bench-results/bench-step-update.json'));

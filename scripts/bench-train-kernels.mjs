@@ -18,21 +18,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { arg, cli, loadCore, loadData, root } from './bench-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'packages/cli/bin/gradswarm.js');
-// The main entry and the Node-only native subpath (createNativeBackend, measureCpuClockHz, NATIVE_MIN_WORK).
-const core = {
-  ...(await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)),
-  ...(await import(pathToFileURL(join(root, 'packages/core/dist/native.js')).href)),
-};
-const data = await import(pathToFileURL(join(root, 'packages/data/dist/index.js')).href);
+const core = await loadCore();
+const data = await loadData();
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-train-kernels.json'));
 // Every backend that loads here, by its precise name (`native` and `wasm` are aliases).
