@@ -26,6 +26,12 @@ function hasOpenssl(): boolean {
 }
 const NO_OPENSSL = !hasOpenssl();
 
+/** `gradswarm worker` on one thread against `url`, with its data cache in `dir` and the given trust flags. */
+function startWorker(url: string, dir: string, giveUpAfterMs: number, extra: string[]): ReturnType<typeof start> {
+  const flags = ['--connect', url, '--token', TOKEN, ...extra, '--give-up-after', String(giveUpAfterMs)];
+  return start(['worker', ...flags, '--threads', '1', '--data-cache', join(dir, 'cache')]);
+}
+
 /** A self-signed certificate for 127.0.0.1 and localhost. */
 function makeCertificate(certPath: string, keyPath: string): void {
   execFileSync(
@@ -102,21 +108,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
 
   it('turns away a worker pinning another fingerprint with one line naming both, before it says anything', async () => {
     const wrong = 'ab'.repeat(32);
-    const w = start([
-      'worker',
-      '--connect',
-      c.url,
-      '--token',
-      TOKEN,
-      '--tls-fingerprint',
-      wrong,
-      '--give-up-after',
-      '2000',
-      '--threads',
-      '1',
-      '--data-cache',
-      join(dir, 'cache'),
-    ]);
+    const w = startWorker(c.url, dir, 2000, ['--tls-fingerprint', wrong]);
     expect(await w.exited, w.stderr()).toBe(2);
     const lines = w
       .stderr()
@@ -138,19 +130,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
   });
 
   it('turns away a worker without --tls-ca with a certificate error and a non-zero exit, while the coordinator waits on', async () => {
-    const w = start([
-      'worker',
-      '--connect',
-      c.url,
-      '--token',
-      TOKEN,
-      '--give-up-after',
-      '2000',
-      '--threads',
-      '1',
-      '--data-cache',
-      join(dir, 'cache'),
-    ]);
+    const w = startWorker(c.url, dir, 2000, []);
     const code = await w.exited;
     expect(code, w.stderr()).not.toBeNull();
     expect(code, w.stderr()).not.toBe(0);
@@ -164,23 +144,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     const fp = opensslFingerprint(certPath)
       .replace(/(..)(?!$)/g, '$1:')
       .toUpperCase();
-    const w = start([
-      'worker',
-      '--connect',
-      c.url,
-      '--token',
-      TOKEN,
-      '--tls-fingerprint',
-      fp,
-      '--give-up-after',
-      '5000',
-      '--threads',
-      '1',
-      '--label',
-      'pinned-worker',
-      '--data-cache',
-      join(dir, 'cache'),
-    ]);
+    const w = startWorker(c.url, dir, 5000, ['--tls-fingerprint', fp, '--label', 'pinned-worker']);
     expect(await c.exited, c.stderr()).toBe(0);
     expect(await w.exited, w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(/the run is finished/);
@@ -218,23 +182,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://'
   });
 
   it('lets a worker with --tls-ca join over wss:// and serve the run to its end; both exit 0', async () => {
-    const w = start([
-      'worker',
-      '--connect',
-      c.url,
-      '--token',
-      TOKEN,
-      '--tls-ca',
-      certPath,
-      '--give-up-after',
-      '5000',
-      '--threads',
-      '1',
-      '--label',
-      'tls-worker',
-      '--data-cache',
-      join(dir, 'cache'),
-    ]);
+    const w = startWorker(c.url, dir, 5000, ['--tls-ca', certPath, '--label', 'tls-worker']);
     expect(await c.exited, c.stderr()).toBe(0);
     expect(await w.exited, w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(/the run is finished/);
