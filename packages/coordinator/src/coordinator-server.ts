@@ -18,6 +18,8 @@ import {
   deriveTokenKey,
   handshakeLimits,
   normalizeFingerprint,
+  PEER_HANDSHAKE_MAX_BYTES,
+  PEER_PATH,
   ProtocolErrorCode,
   type CoordinatorAction,
   type HmacKey,
@@ -26,7 +28,7 @@ import {
   type WireDatasetDescriptor,
   type WireTrainingConfig,
 } from '@gradswarm/protocol';
-import { frameLimit, setFrameLimit } from '@gradswarm/worker/node';
+import { frameLimit, PeerEndpoint, setFrameLimit } from '@gradswarm/worker/node';
 import type { WebSocket } from 'ws';
 import { addressKey } from './connection-limits.js';
 import type { CoordinatorListener } from './coordinator-listener.js';
@@ -69,6 +71,8 @@ export class CoordinatorServer {
   private heartbeat: NodeJS.Timeout | null = null;
   /** Bytes of WebSocket messages sent to and received from workers since the start. */
   readonly traffic = { sentBytes: 0, receivedBytes: 0 };
+  /** Chain peer links from the last worker of each chain (the `/peer` path); null until start(). */
+  peers: PeerEndpoint | null = null;
   /** Set by close(): departures are then the run's end, not news. */
   private closing = false;
 
@@ -93,6 +97,18 @@ export class CoordinatorServer {
         (ws, req) => this.onConnection(ws, req),
       ),
     );
+    // The last worker of a chain dials /peer and authenticates with the run token (peer-link.ts).
+    // Chain links are plain ws for now: with TLS every worker is served by the star.
+    if (!listener.url().startsWith('wss:')) {
+      const peers = PeerEndpoint.forConnections({ tokenKey: this.tokenKey, log: this.options.log });
+      peers.setParameterCount(this.options.parameterCount);
+      this.peers = peers;
+      this.removeRoutes.push(
+        listener.routes.upgrade(PEER_PATH, { maxPayloadBytes: PEER_HANDSHAKE_MAX_BYTES }, (ws) => {
+          void peers.accept(ws).then((kept) => kept && listener.admit(ws));
+        }),
+      );
+    }
     listener.ref();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -139,6 +155,7 @@ export class CoordinatorServer {
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     for (const ws of this.sockets) ws.terminate();
     for (const remove of this.removeRoutes.splice(0)) remove();
+    await this.peers?.close();
     await this.options.listener.close();
   }
 
@@ -217,6 +234,7 @@ export class CoordinatorServer {
                 void session.sendStep(step).then(apply, fail),
               close: (code: ProtocolErrorCodeValue, reason: string) =>
                 void session.drop(code, reason).then(apply, fail),
+              abandon: () => void session.abandon().then(apply, fail),
               dropped: (reason: string) => {
                 o.log(`worker ${id} dropped: ${reason}; ${Math.max(0, o.membership.ready().length - 1)} ready`);
                 if (worker) o.membership.dropping(worker, reason);
@@ -236,7 +254,9 @@ export class CoordinatorServer {
           case 'admit':
             // A frame ws refused (1009) may end the connection while the session still works on `ready`:
             // a worker that is gone must not be admitted after its departure.
-            if (!ended) o.membership.admit(worker!);
+            if (ended) break;
+            if (a.peer) worker!.peerUrl = peerUrl(a.peer.host ?? req.socket.remoteAddress ?? '', a.peer.port);
+            o.membership.admit(worker!);
             break;
           case 'alive':
             worker?.alive();
@@ -325,4 +345,10 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   } catch {
     ws.terminate();
   }
+}
+
+/** The ws:// URL of a worker's chain peer endpoint (IPv6 in brackets; IPv4-mapped addresses as IPv4). */
+function peerUrl(host: string, port: number): string {
+  const h = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return `ws://${h.includes(':') ? `[${h}]` : h}:${port}/`;
 }

@@ -19,7 +19,9 @@ import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { ConnectionLimitsOptions } from './connection-limits.js';
 import { listen, type CoordinatorListener } from './coordinator-listener.js';
 import { CoordinatorServer } from './coordinator-server.js';
+import { ChainSource, DEFAULT_CHAIN_CHUNK_FLOATS } from './chain-source.js';
 import { Membership } from './membership.js';
+import { RemoteWorker } from './remote-worker.js';
 import { RunEvents, type EpochEvaluation } from './run-events.js';
 import { buildStatusDocument, type RunPhase, type StatusDocument } from './status-document.js';
 import type { TlsMaterial } from './tls-material.js';
@@ -39,6 +41,14 @@ export interface NetworkOptions extends ConnectionLimitsOptions {
   readonly chunkBytes?: number;
   /** Departed workers /status keeps listing, the most recent ones [100]. */
   readonly maxDepartedWorkers?: number;
+  /**
+   * How the gradients of remote workers are reduced [chain]: `chain` along the workers that
+   * listen for peers (architecture §8; the others, and all of them under TLS, by the star);
+   * `star`: every gradient to the coordinator.
+   */
+  readonly topology?: 'chain' | 'star';
+  /** Floats per chain chunk frame [DEFAULT_CHAIN_CHUNK_FLOATS]. */
+  readonly chainChunkFloats?: number;
 }
 
 export interface CoordinatorOptions {
@@ -155,7 +165,30 @@ export class Coordinator {
       log: this.options.log,
     });
     await this.server.start();
+    this.planChains(net);
     return this.server.url();
+  }
+
+  /** With the chain topology, each step's listening workers form a chain (chain-source.ts). */
+  private planChains(net: NetworkOptions): void {
+    const peers = this.server?.peers;
+    if ((net.topology ?? 'chain') !== 'chain') return;
+    if (!peers) {
+      this.options.log('chain peer links do not use TLS yet: with --tls-cert every worker is served by the star');
+      return;
+    }
+    const chunkFloats = net.chainChunkFloats ?? DEFAULT_CHAIN_CHUNK_FLOATS;
+    const whole = this.trainer.options.reproducible !== undefined;
+    let round = 0;
+    this.membership.setChain((sources) => {
+      const members = sources.filter((s): s is RemoteWorker => s instanceof RemoteWorker && s.peerUrl !== null);
+      if (members.length === 0) return null;
+      return {
+        members,
+        source: (chained, counts) =>
+          new ChainSource(chained as RemoteWorker[], counts, peers, ++round, chunkFloats, whole),
+      };
+    });
   }
 
   /** Resolves once `count` remote workers are ready (stop() rejects it). */

@@ -18,7 +18,7 @@ import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { PROTOCOL_ERRORS, ProtocolErrorCode } from '@gradswarm/protocol';
 import type { GradientSource } from '@gradswarm/worker';
 import { RemoteWorker } from './remote-worker.js';
-import type { SourceProvider } from './source-provider.js';
+import type { ChainPlan, SourceProvider } from './source-provider.js';
 
 /** Close code of a worker dropped because a recomputation disagreed with its result (docs/errors.md). */
 export const RESULT_DISAGREES_CLOSE_CODE = PROTOCOL_ERRORS.GS_ERR_RESULT_DISAGREES.closeCode;
@@ -57,6 +57,7 @@ export class Membership implements SourceProvider {
   private current: MembershipRound | null = null;
   /** Admitted workers not yet seen departed, in join order. */
   private readonly workers: RemoteWorker[] = [];
+  private chainPlan: ((sources: readonly GradientSource[]) => ChainPlan | null) | null = null;
   /** Departed workers, oldest first, at most maxDepartedWorkers. */
   private readonly history: RemoteWorker[] = [];
   private readonly maxDepartedWorkers: number;
@@ -137,6 +138,15 @@ export class Membership implements SourceProvider {
           : ProtocolErrorCode.REJECTED;
       source.drop(code, (error as Error)?.message ?? String(error));
     }
+  }
+
+  /** Plans the chain of each step (the coordinator sets it when the topology is chain). */
+  setChain(plan: ((sources: readonly GradientSource[]) => ChainPlan | null) | null): void {
+    this.chainPlan = plan;
+  }
+
+  chain(sources: readonly GradientSource[]): ChainPlan | null {
+    return this.chainPlan?.(sources) ?? null;
   }
 
   /** Only this machine's own lanes are trusted; remote workers' results are screened. */

@@ -16,6 +16,7 @@ import {
   type ProtocolErrorCodeValue,
   type ResultMessage,
   type StepMessage,
+  type WireChainRole,
 } from '@gradswarm/protocol';
 import {
   checkRequest,
@@ -37,6 +38,18 @@ export interface WorkerLink {
   close(code: ProtocolErrorCodeValue, reason: string): void;
   /** Logs that the worker was dropped and why (one line). */
   dropped(reason: string): void;
+  /** Stops waiting for the step in flight: its result, if it still comes, is ignored. */
+  abandon(): void;
+}
+
+/** A chain round this worker could not finish, and the worker it blames (-1: none). */
+export class ChainRoundFailed extends GradswarmError {
+  constructor(
+    message: string,
+    readonly blame: number,
+  ) {
+    super(ErrorCode.WORKER_LOST, message);
+  }
 }
 
 interface Pending {
@@ -53,6 +66,8 @@ export class RemoteWorker implements GradientSource {
   samplesPerSecond = 0;
   lastSeenMs = Date.now();
   stepsServed = 0;
+  /** ws:// URL of its chain peer endpoint; null: it does not listen (`--no-listen`), the star serves it. */
+  peerUrl: string | null = null;
   private heldVersion = -1;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -80,6 +95,28 @@ export class RemoteWorker implements GradientSource {
     return Promise.resolve();
   }
 
+  /**
+   * Its part in a chain round (chain-source.ts): a step message naming its neighbours; the
+   * weights and the sum travel over peer links, the result brings the shards' statistics.
+   */
+  computeChain(
+    task: StepTask,
+    shards: readonly ShardRange[],
+    reduce: GradientMode,
+    chain: WireChainRole,
+  ): Promise<ShardStats[]> {
+    return this.enqueue(task, shards, [], reduce, chain);
+  }
+
+  /** Gives up the request in flight without blaming the worker (its chain round was re-planned). */
+  abandon(err: Error): void {
+    // Whatever it holds after a broken round, the next step sends it the weights.
+    this.heldVersion = -1;
+    if (!this.pending) return;
+    this.failPending(err);
+    this.link.abandon();
+  }
+
   /** The connection heard from the worker (any signed message). */
   alive(): void {
     this.lastSeenMs = Date.now();
@@ -92,6 +129,13 @@ export class RemoteWorker implements GradientSource {
   onResult(result: ResultMessage): void {
     const p = this.pending;
     if (!p) return;
+    if (result.failed !== undefined) {
+      this.heldVersion = -1;
+      clearTimeout(p.timer);
+      this.pending = null;
+      p.reject(new ChainRoundFailed(`${this.label}: ${result.failed}`, result.blame ?? -1));
+      return;
+    }
     result.grads.forEach((bytes, k) => p.grads[k].set(bytesToFloat32(bytes)));
     const samples = result.counts.reduce((a, b) => a + b, 0);
     if (result.computeMs > 0) this.samplesPerSecond = samples / (result.computeMs / 1000);
@@ -145,8 +189,9 @@ export class RemoteWorker implements GradientSource {
     shards: readonly ShardRange[],
     grads: readonly Float32Array[],
     reduce: GradientMode,
+    chain?: WireChainRole,
   ): Promise<ShardStats[]> {
-    const run = this.queue.then(() => this.request(task, shards, grads, reduce));
+    const run = this.queue.then(() => this.request(task, shards, grads, reduce, chain));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -156,7 +201,9 @@ export class RemoteWorker implements GradientSource {
     shards: readonly ShardRange[],
     grads: readonly Float32Array[],
     reduce: GradientMode,
+    chain?: WireChainRole,
   ): Promise<ShardStats[]> {
+    if (reduce === 'fold') return Promise.reject(new RangeError(`${this.label} does not take fold requests`));
     if (this.state !== 'READY') {
       return Promise.reject(
         new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} (${this.name}) is no longer connected`),
@@ -172,7 +219,8 @@ export class RemoteWorker implements GradientSource {
       this.pending = { grads, resolve, reject, timer };
       // A view on the trainer's weights, not a copy: send() encodes it at once, and the weights
       // change only after every result of the step is in.
-      const weights = this.heldVersion === version ? undefined : float32ToBytes(task.weights);
+      // A chain step's weights come over the peer links.
+      const weights = chain || this.heldVersion === version ? undefined : float32ToBytes(task.weights);
       // The wire step is the trainer's global step: in synchronous SGD the weights version is the
       // number of optimizer steps taken before this one.
       this.link.sendStep({
@@ -183,8 +231,9 @@ export class RemoteWorker implements GradientSource {
         batch: task.batch,
         shards: shards.map((s) => ({ offset: s.offset, count: s.count })),
         reduce,
+        ...(chain ? { chain } : {}),
       });
-      // The worker keeps what it was sent; if the step fails it is dropped anyway.
+      // The worker keeps what it was sent; if the step fails it is dropped anyway (or, in a chain, abandoned).
       this.heldVersion = version;
     });
   }

@@ -33,6 +33,11 @@ export interface StepPlan {
    * shards are reassigned. Absent: results are taken as they come.
    */
   readonly screen?: ResultScreen;
+  /**
+   * Filled by runStep: shards whose gradient is inside another shard's buffer (a `fold` source
+   * wrote the sum of its shards into its first shard's buffer). The reducer skips them.
+   */
+  readonly folded?: Set<number>;
 }
 
 export interface SchedulerEvents {
@@ -64,6 +69,7 @@ export async function runStep(
 ): Promise<GradientStats[]> {
   const results: GradientStats[] = new Array(plan.shards.length);
   const computedBy: ComputedBy[] = new Array(plan.shards.length);
+  let foldedStep = false;
 
   // A source failed recoverably (or its result was refuted): drop it, split its shards over the others.
   const reassign = async (source: GradientSource, err: unknown, indices: readonly number[]): Promise<void> => {
@@ -102,7 +108,7 @@ export async function runStep(
       };
       // One shard in sum mode is that shard's gradient in its own buffer: either way every
       // buffer k of the request is shard indices[k]'s. A sum is whole only from one thread.
-      const mode = plan.whole || indices.length > 1 ? 'each' : 'sum';
+      const mode = source.folds ? 'fold' : plan.whole || indices.length > 1 ? 'each' : 'sum';
       const onReady =
         events.onGradientReady &&
         ((k: number, from: number, to: number) => events.onGradientReady!(indices[k], from, to));
@@ -110,9 +116,13 @@ export async function runStep(
         task: plan.task,
         shards: indices.map((i) => plan.shards[i]),
         mode,
-        grads: indices.map((i) => plan.grads[i]),
-        ...(onReady ? { onReady } : {}),
+        grads: mode === 'fold' ? [plan.grads[indices[0]]] : indices.map((i) => plan.grads[i]),
+        ...(onReady && mode !== 'fold' ? { onReady } : {}),
       });
+      if (mode === 'fold') {
+        foldedStep = true;
+        for (const i of indices.slice(1)) plan.folded?.add(i);
+      }
       indices.forEach(
         (i, k) => (
           (results[i] = note(stats[k])), (computedBy[i] = { source, whole: mode === 'each' || source.threads === 1 })
@@ -132,7 +142,8 @@ export async function runStep(
   };
 
   await Promise.all(plan.assignment.map(({ source, shards }) => runGroup(source, shards)));
-  if (plan.screen)
+  // A folded step has no per-shard gradients here to screen, only their sum (architecture §8).
+  if (plan.screen && !foldedStep)
     await checkStepResults(
       { task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy },
       { screen: plan.screen, provider, reassign },

@@ -26,6 +26,18 @@ export interface SourceProvider {
    * boundary, after active()). Membership counts its rounds here.
    */
   beginStep?(step: number, sources: readonly GradientSource[]): void;
+  /**
+   * Optional: which of a step's sources reduce along a chain (architecture §8), in chain order,
+   * and a way to make the round's source from the shards each holds. null: no chain this step.
+   */
+  chain?(sources: readonly GradientSource[]): ChainPlan | null;
+}
+
+/** The sources of a step that form a chain, and the round's gradient source over them. */
+export interface ChainPlan {
+  readonly members: readonly GradientSource[];
+  /** @param counts shards per member (each ≥ 1), in member order */
+  source(members: readonly GradientSource[], counts: readonly number[]): GradientSource;
 }
 
 /** Codes of errors after which a shard is recomputed elsewhere (a lost or misbehaving remote worker). */

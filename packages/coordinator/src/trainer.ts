@@ -327,6 +327,9 @@ export class Trainer {
       await this.provider.waitForSource();
       sources = this.provider.active();
     }
+    // Chain members come first, in chain order; the coordinator adds the others' shards to the total last.
+    const chain = this.provider.chain?.(sources) ?? null;
+    if (chain) sources = [...chain.members, ...sources.filter((s) => !chain.members.includes(s))];
     this.provider.beginStep?.(this.position.step, sources);
     const weights = this.shardWeights(sources);
     // Default mode: one shard per source. Reproducible: S virtual shards whatever the sources.
@@ -349,14 +352,25 @@ export class Trainer {
     const participants: string[] = new Array(shards.length);
     const computeMs: number[] = [];
     groups.forEach((g, s) => g.forEach((i) => (participants[i] = sources[s].label)));
+    const assignment = sources.map((source, s) => ({ source, shards: groups[s] }));
+    const chained = chain ? assignment.slice(0, chain.members.length).filter((a) => a.shards.length > 0) : [];
+    if (chained.length > 0) {
+      const round = chain!.source(
+        chained.map((a) => a.source),
+        chained.map((a) => a.shards.length),
+      );
+      assignment.splice(0, chain!.members.length, { source: round, shards: chained.flatMap((a) => a.shards) });
+    }
+    const folded = new Set<number>();
     const stats: GradientStats[] = await runStep(
       {
         task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order },
         shards,
         grads,
-        assignment: sources.map((source, s) => ({ source, shards: groups[s] })),
+        assignment,
         whole: this.options.reproducible !== undefined,
         screen: this.screen,
+        folded,
       },
       this.provider,
       {
@@ -378,7 +392,12 @@ export class Trainer {
       },
     );
     const reduceStarted = performance.now();
-    const total = await this.reducer.reduce({ step: this.position.step, grads, stats, total: this.grad });
+    const total = await this.reducer.reduce({
+      step: this.position.step,
+      grads: folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i)),
+      stats,
+      total: this.grad,
+    });
     const diverged = (value: number): GradswarmError =>
       new GradswarmError(
         ErrorCode.NON_FINITE,

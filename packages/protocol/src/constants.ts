@@ -60,3 +60,6 @@ export const TOKEN_CHARS = 43;
 
 /** Longest heartbeat interval a welcome may announce (one day). */
 export const MAX_HEARTBEAT_MS = 24 * 60 * 60 * 1000;
+
+/** The coordinator's HTTP path for chain peer links: the last worker of a chain sends the total there. */
+export const PEER_PATH = '/peer';

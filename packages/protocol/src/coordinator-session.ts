@@ -94,6 +94,8 @@ export class CoordinatorSession {
   private receivedSeq = 0;
   private requestId = 0;
   private pending: StepMessage | null = null;
+  /** Requests up to this id were given up on (abandon()); their late results are ignored. */
+  private abandonedRequest = 0;
 
   /** Before the worker is authenticated, a frame may hold a hello or an auth and nothing more. */
   private readonly earlyLimits: ProtocolLimits;
@@ -134,6 +136,15 @@ export class CoordinatorSession {
     });
   }
 
+  /** The coordinator no longer waits for the step in flight; its result, if it comes, is ignored. */
+  abandon(): Promise<CoordinatorAction[]> {
+    return this.queue.run(async () => {
+      if (this.pending) this.abandonedRequest = this.pending.request;
+      this.pending = null;
+      return [];
+    });
+  }
+
   /**
    * Asks the ready worker for a step; the session gives it the next request id and remembers
    * it, so only a result for this step is accepted.
@@ -152,6 +163,7 @@ export class CoordinatorSession {
         batch: step.batch,
         shards: step.shards,
         reduce: step.reduce,
+        ...(step.chain ? { chain: step.chain } : {}),
       };
       this.pending = message;
       return [await this.signed(message)];
@@ -237,9 +249,17 @@ export class CoordinatorSession {
         if (m.fingerprint !== o.offer.dataset.fingerprint)
           throw new ProtocolError(ProtocolErrorCode.INVALID, 'ready for another data set');
         this.stateValue = CoordinatorState.READY;
-        return [{ kind: 'alive' }, { kind: 'admit' }];
+        return [
+          { kind: 'alive' },
+          m.peerPort === undefined
+            ? { kind: 'admit' }
+            : { kind: 'admit', peer: { port: m.peerPort, ...(m.peerHost ? { host: m.peerHost } : {}) } },
+        ];
       case 'result': {
         const step = this.pending;
+        // The answer to a request the coordinator gave up on (a chain round it re-planned): too late to matter.
+        if (m.request <= this.abandonedRequest && (step === null || m.request < step.request))
+          return [{ kind: 'alive' }];
         try {
           checkResultForStep(step, m);
         } catch (err) {

@@ -4,8 +4,14 @@ export type { AuthMessage, ChallengeMessage, DataChunkMessage, DataRequestMessag
 export type { HeartbeatMessage, HelloMessage } from './messages.js';
 export type { LeaveMessage, Message, MessageType, ReadyMessage, ResultMessage, StepMessage } from './messages.js';
 export type { WelcomeMessage } from './messages.js';
-export type { WireDatasetDescriptor, WireShard, WireTrainingConfig } from './messages.js';
+export type { WireChainRole, WireDatasetDescriptor, WireShard, WireTrainingConfig } from './messages.js';
+export { CHUNK_HEADER_BYTES, ChunkKind, decodeChunk, encodeChunk, frameChunk, isChunkFrame } from './chain-frame.js';
+export { signChunk } from './chain-frame.js';
+export type { ChunkFrame, ChunkHeader, ChunkKindValue } from './chain-frame.js';
+export { PEER_HANDSHAKE_MAX_BYTES, PeerDialerHandshake, PeerListenerHandshake } from './peer-handshake.js';
+export type { PeerLinkKeys } from './peer-handshake.js';
 export { CLOSE_REASON_MAX_BYTES, COORDINATOR_ID_BYTES, MAC_BYTES, MIN_TOKEN_CHARS, NONCE_BYTES } from './constants.js';
+export { PEER_PATH } from './constants.js';
 export { CLOSE_NORMAL, CLOSE_PEER_ERROR, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode } from './errors.js';
 export { protocolErrorFromClose } from './errors.js';
 export type { ProtocolErrorCodeValue, ProtocolErrorInfo } from './errors.js';

@@ -102,6 +102,10 @@ export interface DataChunkMessage {
 export interface ReadyMessage {
   readonly t: 'ready';
   readonly fingerprint: string;
+  /** The port of this worker's chain peer endpoint; absent: it cannot be reached (`--no-listen`), the star serves it. */
+  readonly peerPort?: number;
+  /** The host its peers dial (`--advertise-host`); absent: the address the coordinator sees. */
+  readonly peerHost?: string;
 }
 
 /** One run of the epoch's sample order to compute: positions [offset, offset + count). */
@@ -124,6 +128,27 @@ export interface StepMessage {
   readonly shards: readonly WireShard[];
   /** `each`: return every shard's gradient whole (reproducible mode); `sum`: one summed gradient. */
   readonly reduce: 'each' | 'sum';
+  /**
+   * Present: this step is reduced along the chain (architecture §8). The weights arrive in chunk
+   * frames from `next` (not in this message), the worker adds its shards' gradients (`reduce` says
+   * how it computes them: each whole and added in shard order, or its threads pre-summed) to the
+   * running sum from `prev` and sends it on to `next`; its result carries statistics only.
+   */
+  readonly chain?: WireChainRole;
+}
+
+/** A worker's place in one chain round. */
+export interface WireChainRole {
+  /** The coordinator's id of this attempt at the step; chunk frames carry it. */
+  readonly round: number;
+  /** Worker id of the predecessor whose running sum this worker adds to; -1: this worker is the head. */
+  readonly prev: number;
+  /** Worker id of the successor; -1: the coordinator (this worker is the last of the chain). */
+  readonly nextId: number;
+  /** ws:// URL of the successor's peer endpoint; absent for the coordinator (its `/peer` path). */
+  readonly next?: string;
+  /** Floats per chunk frame. */
+  readonly chunkFloats: number;
 }
 
 export interface ResultMessage {
@@ -131,13 +156,23 @@ export interface ResultMessage {
   readonly step: number;
   readonly request: number;
   readonly version: number;
-  /** One float32 gradient per shard (reduce `each`) or exactly one (reduce `sum`). */
+  /**
+   * One float32 gradient per shard (reduce `each`) or exactly one (reduce `sum`); none for a
+   * chain step, whose gradient went along the chain (lossSums and counts as for `reduce`).
+   */
   readonly grads: readonly Uint8Array[];
   /** Σℓ per entry of `grads`. */
   readonly lossSums: readonly number[];
   /** Sample count per entry of `grads`. */
   readonly counts: readonly number[];
   readonly computeMs: number;
+  /**
+   * A chain step this worker could not finish (a peer link failed, a chunk was refused): why,
+   * with no statistics. `blame` is the worker id it holds responsible (-1: none, e.g. it was cut
+   * off by a peer that refused it); the coordinator re-plans the step over the survivors.
+   */
+  readonly failed?: string;
+  readonly blame?: number;
 }
 
 export interface HeartbeatMessage {

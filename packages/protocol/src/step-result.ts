@@ -30,9 +30,28 @@ export function checkResultForStep(step: StepMessage | null, result: ResultMessa
       `stale result for step ${result.step} version ${result.version} while ${asked}`,
     );
   }
+  if (result.failed !== undefined) {
+    if (step.chain === undefined)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `reported a failed chain step ${step.step}, which was not a chain step`,
+      );
+    return;
+  }
   const expected =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((sum, s) => sum + s.count, 0)];
-  if (result.grads.length !== expected.length) {
+  if (step.chain !== undefined) {
+    if (result.grads.length !== 0)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `returned gradients for chain step ${step.step}, whose sum goes along the chain`,
+      );
+    if (result.counts.length !== expected.length)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `returned ${result.counts.length} shard statistics, ${expected.length} were asked (chain step ${step.step})`,
+      );
+  } else if (result.grads.length !== expected.length) {
     throw new ProtocolError(
       ProtocolErrorCode.INVALID,
       `returned ${result.grads.length} gradients, ${expected.length} were asked (step ${step.step}, reduce '${step.reduce}')`,

@@ -33,6 +33,7 @@ import {
   type MessageType,
   type ResultMessage,
   type StepMessage,
+  type WireChainRole,
   type WireShard,
 } from './messages.js';
 import { validateWelcome } from './validate-welcome.js';
@@ -127,7 +128,16 @@ const VALIDATORS: Validators = {
     offset: integer(own(o, 'offset'), 'data-chunk.offset'),
     bytes: bytes(own(o, 'bytes'), 'data-chunk.bytes', { minLength: 1, maxLength: limits.maxChunkBytes }),
   }),
-  ready: (o) => ({ t: 'ready', fingerprint: fingerprint(own(o, 'fingerprint'), 'ready.fingerprint') }),
+  ready: (o, limits) => {
+    const rawPort = own(o, 'peerPort');
+    const rawHost = own(o, 'peerHost');
+    return {
+      t: 'ready',
+      fingerprint: fingerprint(own(o, 'fingerprint'), 'ready.fingerprint'),
+      ...(rawPort === undefined ? {} : { peerPort: integer(rawPort, 'ready.peerPort', 1, 65535) }),
+      ...(rawHost === undefined ? {} : { peerHost: string(rawHost, 'ready.peerHost', limits.maxLabelLength, 1) }),
+    };
+  },
   step: validateStep,
   result: validateResult,
   heartbeat: (o) => ({ t: 'heartbeat', timeMs: finiteNumber(own(o, 'timeMs'), 'heartbeat.timeMs', 0) }),
@@ -156,19 +166,54 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
   });
   const reduce = oneOf(own(o, 'reduce'), 'step.reduce', REDUCE_MODES);
   if (weights !== undefined) assertFiniteFloats(weights, 'step.weights');
-  return weights === undefined
-    ? { t: 'step', step, request, version, epoch, batch, shards, reduce }
-    : { t: 'step', step, request, version, weights, epoch, batch, shards, reduce };
+  const rawChain = own(o, 'chain');
+  const chain = rawChain === undefined ? undefined : validateChainRole(map(rawChain, 'step.chain'), limits);
+  return {
+    t: 'step',
+    step,
+    request,
+    version,
+    ...(weights === undefined ? {} : { weights }),
+    epoch,
+    batch,
+    shards,
+    reduce,
+    ...(chain === undefined ? {} : { chain }),
+  };
+}
+
+function validateChainRole(m: Fields, limits: ProtocolLimits): WireChainRole {
+  const nextId = integer(own(m, 'nextId'), 'step.chain.nextId', -1, 0x7fffffff);
+  const rawNext = own(m, 'next');
+  const next = rawNext === undefined ? undefined : string(rawNext, 'step.chain.next', limits.maxLabelLength, 1);
+  if (next !== undefined && !/^wss?:\/\//.test(next)) throw invalid('step.chain.next', 'a ws:// or wss:// URL', next);
+  if ((next === undefined) !== (nextId === -1))
+    throw invalid('step.chain.next', 'a URL exactly when nextId names a worker', next);
+  return {
+    round: integer(own(m, 'round'), 'step.chain.round', 0, 0xffffffff),
+    prev: integer(own(m, 'prev'), 'step.chain.prev', -1, 0x7fffffff),
+    nextId,
+    ...(next === undefined ? {} : { next }),
+    chunkFloats: integer(own(m, 'chunkFloats'), 'step.chain.chunkFloats', 1, 1 << 20),
+  };
 }
 
 function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): ResultMessage {
   const step = integer(own(o, 'step'), 'result.step');
   const request = integer(own(o, 'request'), 'result.request');
   const version = integer(own(o, 'version'), 'result.version');
-  const rawGrads = array(own(o, 'grads'), 'result.grads', 1, limits.maxShardsPerStep);
+  const rawGrads = array(own(o, 'grads'), 'result.grads', 0, limits.maxShardsPerStep);
+  const rawFailed = own(o, 'failed');
+  if (rawFailed !== undefined) {
+    const failed = string(rawFailed, 'result.failed', limits.maxLabelLength, 1);
+    const blame = integer(own(o, 'blame'), 'result.blame', -1, 0x7fffffff);
+    const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
+    return { t: 'result', step, request, version, grads: [], lossSums: [], counts: [], computeMs, failed, blame };
+  }
+  // No gradients: a chain step's statistics, one per shard (each) or one (sum); checkResultForStep checks which.
   const n = rawGrads.length;
-  const rawLossSums = array(own(o, 'lossSums'), 'result.lossSums', n, n);
-  const rawCounts = array(own(o, 'counts'), 'result.counts', n, n);
+  const rawLossSums = array(own(o, 'lossSums'), 'result.lossSums', Math.max(n, 1), n || limits.maxShardsPerStep);
+  const rawCounts = array(own(o, 'counts'), 'result.counts', rawLossSums.length, rawLossSums.length);
   const grads = rawGrads.map((g, i) => floatBytes(g, `result.grads[${i}]`, ctx.parameterCount));
   for (let i = 1; i < n; i++) {
     if (grads[i].byteLength !== grads[0].byteLength) {

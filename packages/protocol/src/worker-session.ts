@@ -155,18 +155,20 @@ export class WorkerSession {
   }
 
   /** The data set is here: ready {fingerprint} → READY. */
-  ready(): Promise<WorkerAction[]> {
+  /** @param peer where this worker's chain peers reach it (none: `--no-listen`, served by the star) */
+  ready(peer?: { readonly port: number; readonly host?: string }): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.PREPARING) return [];
       this.stateValue = WorkerState.READY;
-      return [await this.signed({ t: 'ready', fingerprint: this.fingerprint })];
+      const where = peer ? { peerPort: peer.port, ...(peer.host ? { peerHost: peer.host } : {}) } : {};
+      return [await this.signed({ t: 'ready', fingerprint: this.fingerprint, ...where })];
     });
   }
 
   /** The answer to `step` (its step, request and version are copied in). */
   result(
     step: StepMessage,
-    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>,
+    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>,
   ): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.READY) return [];
@@ -179,6 +181,7 @@ export class WorkerSession {
         lossSums: result.lossSums,
         counts: result.counts,
         computeMs: result.computeMs,
+        ...(result.failed === undefined ? {} : { failed: result.failed, blame: result.blame ?? -1 }),
       };
       return [await this.signed(message)];
     });

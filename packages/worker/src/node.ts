@@ -4,3 +4,6 @@ export { DatasetCache, fingerprintBytes } from './dataset-cache.js';
 export { frameLimit, setFrameLimit } from './frame-limit.js';
 export { LocalPool, type LocalPoolOptions, type MessageBytes } from './local-pool.js';
 export { WorkerClient, type WorkerClientOptions, type WorkerExit, type WorkerExitReason } from './remote-client.js';
+export { ChainMember, type ChainComputed } from './chain-member.js';
+export { PeerEndpoint, type PeerEndpointOptions } from './peer-endpoint.js';
+export { acceptPeer, dialPeer, MAX_CHUNK_FRAME_BYTES, PeerLink, PeerLinkError } from './peer-link.js';

@@ -19,12 +19,14 @@ import {
   float32ToBytes,
   normalizeDialled,
   normalizeFingerprint,
+  PEER_PATH,
   ProtocolError,
   WorkerSession,
   type HmacKey,
   type ResultMessage,
   type StepMessage,
   type WelcomeMessage,
+  type WireChainRole,
   type WorkerAction,
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
@@ -33,6 +35,9 @@ import { DatasetCache, fingerprintBytes } from './dataset-cache.js';
 import { setFrameLimit } from './frame-limit.js';
 import { computeEach, computeSum } from './lane-compute.js';
 import { LocalPool } from './local-pool.js';
+import { ChainMember } from './chain-member.js';
+import { PeerEndpoint } from './peer-endpoint.js';
+import { PeerLinkError } from './peer-link.js';
 
 export interface WorkerClientOptions {
   /** ws:// or wss:// address of the coordinator. */
@@ -56,6 +61,15 @@ export interface WorkerClientOptions {
   /** First reconnect delay [500 ms]; doubles up to reconnectMaxMs [10 000 ms]. */
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
+  /**
+   * Port of this worker's chain peer endpoint [0: any free port]; null: do not listen
+   * (`--no-listen`: a worker behind NAT, served by the star).
+   */
+  readonly peerPort?: number | null;
+  /** Address the peer endpoint binds [0.0.0.0]. */
+  readonly peerBindHost?: string;
+  /** Host name or address chain peers dial (`--advertise-host`) [the address the coordinator sees]. */
+  readonly advertiseHost?: string;
   /** Give up after this long without a welcome from the coordinator [60 000 ms]. */
   readonly giveUpAfterMs?: number;
   readonly log?: (line: string) => void;
@@ -110,6 +124,8 @@ export class WorkerClient {
   private readonly pin: string | undefined;
   private stopped = false;
   private steps = 0;
+  private peers: PeerEndpoint | null = null;
+  private chain: ChainMember | null = null;
 
   /** @throws RangeError for a bad thread count or URL */
   constructor(options: WorkerClientOptions) {
@@ -158,6 +174,17 @@ export class WorkerClient {
     let lastWelcome = Date.now();
     // scrypt once per process (and token), not per connection.
     this.tokenKey = await deriveTokenKey(this.options.token);
+    if (this.options.peerPort !== null && this.options.url.startsWith('ws://')) {
+      this.peers = await PeerEndpoint.open({
+        host: this.options.peerBindHost,
+        port: this.options.peerPort ?? 0,
+        tokenKey: this.tokenKey,
+        log: this.log,
+      });
+      const peerUrl = new URL(this.options.url);
+      peerUrl.pathname = PEER_PATH;
+      this.chain = new ChainMember(this.peers, this.tokenKey, peerUrl.toString());
+    }
     try {
       for (;;) {
         const outcome = await this.explain(await this.session());
@@ -180,6 +207,8 @@ export class WorkerClient {
         delay = Math.min(delay * 2, max);
       }
     } finally {
+      this.chain?.close();
+      await this.peers?.close();
       await this.pool?.close();
     }
   }
@@ -276,7 +305,13 @@ export class WorkerClient {
               compute = compute
                 .then(async () => {
                   await this.prepare(welcome, fetchChunk);
-                  apply(await session.ready());
+                  const peer = this.peers
+                    ? {
+                        port: this.peers.port,
+                        ...(this.options.advertiseHost ? { host: this.options.advertiseHost } : {}),
+                      }
+                    : undefined;
+                  apply(await session.ready(peer));
                 })
                 .catch(fail);
               break;
@@ -286,6 +321,8 @@ export class WorkerClient {
               break;
             case 'step': {
               const step = a.step;
+              // A step while a chain round is in flight means the coordinator gave that round up.
+              this.chain?.abort(`the coordinator moved on to step ${step.step + 1}`);
               compute = compute
                 .then(async () => {
                   if (settled) return;
@@ -386,6 +423,7 @@ export class WorkerClient {
     });
     this.poolKey = key;
     this.weights = new Float32Array(P);
+    this.peers?.setParameterCount(P);
     this.version = -1;
     this.order = null;
     this.scratch = [];
@@ -410,9 +448,10 @@ export class WorkerClient {
 
   private async serveStep(
     step: StepMessage,
-  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>> {
+  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
+    if (step.chain) return this.serveChainStep(step, step.chain);
     if (step.weights) {
       this.weights.set(bytesToFloat32(step.weights));
       this.version = step.version;
@@ -423,6 +462,48 @@ export class WorkerClient {
       );
     }
     const started = performance.now();
+    const { grads, stats } = await this.computeShards(step);
+    this.steps++;
+    return {
+      grads: grads.map((g) => float32ToBytes(g)),
+      lossSums: stats.map((s) => s.lossSum),
+      counts: stats.map((s) => s.count),
+      computeMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * A chain step (chain-member.ts): the weights come from the successor, the gradients go into
+   * the running sum; the result holds the statistics, or why the round failed and whom it blames.
+   */
+  private async serveChainStep(
+    step: StepMessage,
+    role: WireChainRole,
+  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>> {
+    if (!this.chain)
+      throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a chain step for a worker that does not listen for peers');
+    let computeMs = 0;
+    this.version = -1; // the weights are overwritten as they arrive
+    try {
+      const stats = await this.chain.run(this.welcome!.workerId, role, this.weights, async () => {
+        this.version = step.version;
+        const started = performance.now();
+        const computed = await this.computeShards(step);
+        computeMs = performance.now() - started;
+        return computed;
+      });
+      this.steps++;
+      return { grads: [], lossSums: stats.map((s) => s.lossSum), counts: stats.map((s) => s.count), computeMs };
+    } catch (err) {
+      if (!(err instanceof PeerLinkError)) throw err;
+      this.version = -1;
+      return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame };
+    }
+  }
+
+  /** The step's shards at the weights held: each whole, or summed over the threads. */
+  private async computeShards(step: StepMessage): Promise<{ grads: Float32Array[]; stats: GradientStats[] }> {
+    const pool = this.pool!;
     const task = {
       weightsVersion: step.version,
       weights: this.weights,
@@ -441,13 +522,7 @@ export class WorkerClient {
       grads = this.buffers(step.shards.length);
       stats = await computeEach(pool.lanes, task, step.shards, grads);
     }
-    this.steps++;
-    return {
-      grads: grads.map((g) => float32ToBytes(g)),
-      lossSums: stats.map((s) => s.lossSum),
-      counts: stats.map((s) => s.count),
-      computeMs: performance.now() - started,
-    };
+    return { grads, stats };
   }
 }
 

@@ -11,8 +11,8 @@ import type { GradientSource, GradientRequest, ShardStats, ShardTask } from './t
  */
 export function checkRequest(request: GradientRequest): void {
   const want = request.mode === 'each' ? request.shards.length : 1;
-  if (request.mode !== 'each' && request.mode !== 'sum')
-    throw new RangeError(`request.mode must be each or sum, got ${String(request.mode)}`);
+  if (request.mode !== 'each' && request.mode !== 'sum' && request.mode !== 'fold')
+    throw new RangeError(`request.mode must be each, sum or fold, got ${String(request.mode)}`);
   if (request.grads.length !== want)
     throw new RangeError(
       `${request.mode === 'each' ? 'an' : 'a'} ${request.mode} request over ${request.shards.length} shards needs ${want} gradient buffers, got ${request.grads.length}`,

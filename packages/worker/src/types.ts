@@ -46,8 +46,11 @@ export interface ShardTask {
  *         in shard order);
  *   sum   one gradient, the sum over all the shards in shard order; a source may split each shard
  *         over its threads and pre-sum them (default mode: fewer bytes on the wire).
+ *   fold  one gradient: the shards' whole gradients added one after the other in shard order,
+ *         exactly the bits of `each` followed by that sum, with statistics per shard. Only a
+ *         source with `folds` takes it: a chain of machines, which sums on the way (architecture §8).
  */
-export type GradientMode = 'each' | 'sum';
+export type GradientMode = 'each' | 'sum' | 'fold';
 
 /**
  * Told that values [from, to) of gradient buffer `buffer` of a request are final and will not
@@ -77,6 +80,8 @@ export interface GradientSource {
   readonly backend: string;
   /** Threads it computes with. */
   readonly threads: number;
+  /** Whether it takes `fold` requests (a chain of machines); absent: it does not. */
+  readonly folds?: boolean;
   /**
    * Computes a request's gradients into its buffers and resolves with the statistics: one per
    * shard for `each`, one (the sums) for `sum`. Rejects if the computation fails; the shards are

@@ -23,6 +23,7 @@ interface CoordinatorArgs extends TrainingArgs {
   minWorkers: number;
   stepTimeout: number;
   heartbeatInterval: number;
+  topology: 'chain' | 'star';
   tlsCert?: string;
   tlsKey?: string;
   handshakeTimeout: number;
@@ -67,6 +68,13 @@ const networkFlags = {
     type: 'number',
     default: DEFAULT_RUN_OPTIONS.network.heartbeatIntervalMs,
     describe: 'ms between heartbeats; 3 missed drop the worker',
+    group: 'Network:',
+  },
+  topology: {
+    choices: ['chain', 'star'] as const,
+    default: 'chain' as const,
+    describe:
+      'chain: gradients summed along the workers that listen for peers, ~2·4P bytes per worker per step; star: every gradient to the coordinator',
     group: 'Network:',
   },
   'tls-cert': { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)', group: 'Network:' },
@@ -153,6 +161,7 @@ async function run(args: CoordinatorArgs): Promise<number> {
       token,
       stepTimeoutMs: args.stepTimeout,
       heartbeatIntervalMs: args.heartbeatInterval,
+      topology: args.topology,
       tls,
       ...limits,
     },

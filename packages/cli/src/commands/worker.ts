@@ -23,6 +23,9 @@ interface WorkerArgs {
   label?: string;
   kernel?: string;
   giveUpAfter: number;
+  peerPort: number;
+  listen: boolean;
+  advertiseHost?: string;
 }
 
 function defaultCacheDir(): string {
@@ -61,8 +64,14 @@ async function run(args: WorkerArgs): Promise<number> {
   }
   if (args.tlsFingerprint !== undefined && !args.connect.startsWith('wss://'))
     throw new UsageError('--tls-fingerprint needs a wss:// address in --connect');
+  if (!(Number.isInteger(args.peerPort) && args.peerPort >= 0 && args.peerPort <= 65535))
+    throw new UsageError(`--peer-port must be a port number 0-65535 (0: any free port), got ${args.peerPort}`);
+  if (args.advertiseHost !== undefined && !/^[\w.:[\]-]+$/.test(args.advertiseHost))
+    throw new UsageError(`--advertise-host must be a host name or address, got "${args.advertiseHost}"`);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const client = new WorkerClient({
+    peerPort: args.listen ? args.peerPort : null,
+    ...(args.advertiseHost ? { advertiseHost: args.advertiseHost } : {}),
     url: args.connect,
     token,
     threads: args.threads,
@@ -130,6 +139,21 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
           },
           label: { type: 'string', describe: 'name shown in the coordinator’s logs [host name]' },
           kernel: { type: 'string', describe: KERNEL_DESCRIBE },
+          'peer-port': {
+            type: 'number',
+            default: 0,
+            describe: 'port for chain peer links from the previous worker of the chain (0: any free port)',
+          },
+          listen: {
+            type: 'boolean',
+            default: true,
+            describe:
+              'accept chain peer links; --no-listen (NAT, firewall): the coordinator serves this worker by the star',
+          },
+          'advertise-host': {
+            type: 'string',
+            describe: 'host name or address chain peers dial [the address the coordinator sees]',
+          },
           'give-up-after': {
             type: 'number',
             default: 60_000,

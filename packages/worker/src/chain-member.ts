@@ -1,0 +1,125 @@
+/**
+ * A worker's part in one chain round (architecture §8). The weights of the step arrive from the
+ * successor chunk by chunk and are passed on to the predecessor as they come; then the worker
+ * computes its shards and, chunk by chunk, adds them to the running sum from its predecessor
+ * (the head starts it) and sends the result on to its successor:
+ *   running[c] = prev[c] + g_a[c] + g_{a+1}[c] + …   (float adds, one shard after the other)
+ * so the total that reaches the coordinator is the left-to-right sum in shard order, the star's
+ * bits whatever the number of workers. Chunks pipeline: every link of the chain is busy at once.
+ */
+import type { GradientStats } from '@gradswarm/core';
+import { ChunkKind, type ChunkFrame, type HmacKey, type WireChainRole } from '@gradswarm/protocol';
+import type { PeerEndpoint } from './peer-endpoint.js';
+import { dialPeer, PeerLinkError, type PeerLink } from './peer-link.js';
+
+export interface ChainComputed {
+  /** The worker's gradients, to be added in this order (its shards each whole, or one pre-summed). */
+  readonly grads: readonly Float32Array[];
+  readonly stats: readonly GradientStats[];
+}
+
+export class ChainMember {
+  /** Links this worker dialled, by successor URL (kept while the chain keeps its order). */
+  private readonly dialled = new Map<string, PeerLink>();
+  private current: { round: number; links: PeerLink[] } | null = null;
+  private chunk = new Float32Array(0);
+
+  /**
+   * @param coordinatorPeerUrl where the last worker of a chain sends the total (the coordinator's /peer)
+   */
+  constructor(
+    private readonly endpoint: PeerEndpoint,
+    private readonly tokenKey: HmacKey,
+    private readonly coordinatorPeerUrl: string,
+  ) {}
+
+  /**
+   * Runs one round: weights in (into `weights`), `compute`, sums out.
+   * @throws PeerLinkError naming whom it blames when a link or a chunk fails
+   */
+  async run(
+    selfId: number,
+    role: WireChainRole,
+    weights: Float32Array,
+    compute: () => Promise<ChainComputed>,
+  ): Promise<readonly GradientStats[]> {
+    const P = weights.length;
+    const [next, prev] = await Promise.all([
+      this.linkTo(role.next ?? this.coordinatorPeerUrl, selfId, role.nextId, P),
+      role.prev >= 0 ? this.endpoint.linkFrom(role.prev) : Promise.resolve(null),
+    ]);
+    this.current = { round: role.round, links: prev ? [next, prev] : [next] };
+    try {
+      const forwarded: Promise<void>[] = [];
+      for (let offset = 0; offset < P; offset += role.chunkFloats) {
+        const frame = expect(await next.next(ChunkKind.WEIGHTS, role.round), offset, role.chunkFloats, P, next);
+        weights.set(frame.floats, offset);
+        if (prev) forwarded.push(quiet(prev.send(ChunkKind.WEIGHTS, role.round, offset, frame.floats)));
+      }
+      const { grads, stats } = await compute();
+      if (this.chunk.length < role.chunkFloats) this.chunk = new Float32Array(role.chunkFloats);
+      const sent: Promise<void>[] = [];
+      for (let offset = 0; offset < P; offset += role.chunkFloats) {
+        const n = Math.min(role.chunkFloats, P - offset);
+        // One chunk buffer for the whole round: send() copies it into the frame at once.
+        const out = this.chunk.subarray(0, n);
+        let first = 0;
+        if (prev) out.set(expect(await prev.next(ChunkKind.SUM, role.round), offset, role.chunkFloats, P, prev).floats);
+        else {
+          out.set(grads[0].subarray(offset, offset + n));
+          first = 1;
+        }
+        for (let j = first; j < grads.length; j++) {
+          const g = grads[j];
+          for (let i = 0; i < n; i++) out[i] += g[offset + i];
+        }
+        sent.push(quiet(next.send(ChunkKind.SUM, role.round, offset, out)));
+      }
+      await Promise.all([...forwarded, ...sent]);
+      return stats;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Gives up the round in flight (the coordinator asked for something else): its waits end. */
+  abort(reason: string): void {
+    const c = this.current;
+    if (!c) return;
+    for (const link of c.links) link.abort(c.round, new PeerLinkError(reason, -1));
+  }
+
+  close(): void {
+    for (const link of this.dialled.values()) link.close(1001, 'worker stopping');
+    this.dialled.clear();
+  }
+
+  private async linkTo(url: string, selfId: number, remoteId: number, P: number): Promise<PeerLink> {
+    const have = this.dialled.get(url);
+    if (have?.open && have.remoteId === remoteId) return have;
+    have?.close(1000, 'replaced');
+    const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P);
+    this.dialled.set(url, link);
+    return link;
+  }
+}
+
+/** A send still in flight when the round fails must not end the process as an unhandled rejection; it is awaited later. */
+function quiet(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** The chunk must be the next one in order: [offset, offset + min(chunk, P − offset)). */
+function expect(frame: ChunkFrame, offset: number, chunkFloats: number, P: number, from: PeerLink): ChunkFrame {
+  const count = Math.min(chunkFloats, P - offset);
+  if (frame.offset !== offset || frame.count !== count) {
+    const why = `a chunk of ${frame.count} floats at ${frame.offset}, expected ${count} at ${offset}`;
+    from.close(4002, why);
+    throw new PeerLinkError(
+      `refused ${why} from ${from.remoteId < 0 ? 'the coordinator' : `worker ${from.remoteId}`}`,
+      from.remoteId,
+    );
+  }
+  return frame;
+}

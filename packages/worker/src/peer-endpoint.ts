@@ -1,0 +1,135 @@
+/**
+ * A worker's chain peer endpoint (`worker --peer-port`): a WebSocket server its predecessor in the
+ * chain dials. Each accepted connection is authenticated with the run token (peer-link.ts) and
+ * kept by the dialer's worker id, for as many steps as the chain keeps its order; a new link from
+ * the same id replaces the old one.
+ */
+import type { HmacKey } from '@gradswarm/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { acceptPeer, PEER_HANDSHAKE_TIMEOUT_MS, PeerLinkError, type PeerLink } from './peer-link.js';
+
+export interface PeerEndpointOptions {
+  /** Address to bind [0.0.0.0: peers on other machines dial it]. */
+  readonly host?: string;
+  /** Port to listen on [0: any free port]. */
+  readonly port?: number;
+  readonly tokenKey: HmacKey;
+  readonly log: (line: string) => void;
+}
+
+export class PeerEndpoint {
+  private readonly links = new Map<number, PeerLink>();
+  private readonly waiting = new Map<number, Array<(link: PeerLink) => void>>();
+  private parameterCount = 0;
+
+  /** @param server its own server (a worker's); null: connections come from elsewhere (the coordinator's /peer route) */
+  private constructor(
+    private readonly server: WebSocketServer | null,
+    private readonly options: PeerEndpointOptions,
+  ) {
+    server?.on('connection', (ws: WebSocket) => void this.accept(ws));
+  }
+
+  /** An endpoint fed by `accept` (the coordinator's /peer route on its own HTTP server). */
+  static forConnections(options: PeerEndpointOptions): PeerEndpoint {
+    return new PeerEndpoint(null, options);
+  }
+
+  /**
+   * Listens on the port.
+   * @throws Error with one line naming the port if it cannot be bound
+   */
+  static async open(options: PeerEndpointOptions): Promise<PeerEndpoint> {
+    const host = options.host ?? '0.0.0.0';
+    const server = new WebSocketServer({ host, port: options.port ?? 0, perMessageDeflate: false, maxPayload: 512 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `--peer-port ${options.port} is taken on ${host} - help: pick another port, or 0 for any free one`
+              : `cannot listen for chain peers on ${host}:${options.port ?? 0}: ${err.message}`,
+          ),
+        ),
+      );
+    });
+    return new PeerEndpoint(server, options);
+  }
+
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** The model's parameter count: chunks must fit it (set at each welcome). */
+  setParameterCount(P: number): void {
+    if (P !== this.parameterCount) for (const link of this.links.values()) link.close(1000, 'the model changed');
+    this.parameterCount = P;
+  }
+
+  /**
+   * The link from predecessor `id`, waiting for it to be dialled.
+   * @throws PeerLinkError (blaming `id`) if it does not come within the handshake deadline
+   */
+  async linkFrom(id: number, timeoutMs = PEER_HANDSHAKE_TIMEOUT_MS * 2): Promise<PeerLink> {
+    const have = this.links.get(id);
+    if (have?.open) return have;
+    return new Promise<PeerLink>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiting.get(id) ?? [];
+        this.waiting.set(
+          id,
+          list.filter((f) => f !== got),
+        );
+        reject(new PeerLinkError(`worker ${id} did not open its chain link within ${timeoutMs} ms`, id));
+      }, timeoutMs);
+      const got = (link: PeerLink): void => {
+        clearTimeout(timer);
+        resolve(link);
+      };
+      this.waiting.set(id, [...(this.waiting.get(id) ?? []), got]);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.links.values()) link.close(1001, 'worker stopping');
+    this.links.clear();
+    const server = this.server;
+    if (!server) return;
+    for (const ws of server.clients) ws.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Authenticates a connection a predecessor opened and keeps its link; resolves true if it was kept. */
+  async accept(ws: WebSocket): Promise<boolean> {
+    if (this.parameterCount === 0) {
+      ws.close(1013, 'this worker has not joined a run yet');
+      return false;
+    }
+    let link: PeerLink;
+    try {
+      link = await acceptPeer(ws, this.options.tokenKey, this.parameterCount);
+    } catch (err) {
+      this.options.log(`refused a chain peer: ${(err as Error).message}`);
+      return false;
+    }
+    const old = this.links.get(link.remoteId);
+    if (old && old !== link && old.open) old.close(1000, 'replaced by a new link');
+    this.links.set(link.remoteId, link);
+    for (const resolve of this.waiting.get(link.remoteId) ?? []) resolve(link);
+    this.waiting.delete(link.remoteId);
+    return true;
+  }
+
+  /** Bytes of chunk frames over the links accepted so far (sent, received). */
+  traffic(): { sentBytes: number; receivedBytes: number } {
+    let sentBytes = 0;
+    let receivedBytes = 0;
+    for (const link of this.links.values()) {
+      sentBytes += link.sentBytes;
+      receivedBytes += link.receivedBytes;
+    }
+    return { sentBytes, receivedBytes };
+  }
+}
