@@ -180,8 +180,12 @@ export class Coordinator {
     const chunkFloats = net.chainChunkFloats ?? DEFAULT_CHAIN_CHUNK_FLOATS;
     const whole = this.trainer.options.reproducible !== undefined;
     let round = 0;
+    let order = '';
     this.membership.setChain((sources) => {
       const members = sources.filter((s): s is RemoteWorker => s instanceof RemoteWorker && s.peerUrl !== null);
+      const now = members.map((m) => `worker ${m.id}`).join(' → ');
+      if (now !== order && members.length > 0) this.options.log(`chain: ${now} → coordinator`);
+      order = now;
       if (members.length === 0) return null;
       return {
         members,
@@ -223,7 +227,13 @@ export class Coordinator {
         },
         onStep: async (info) => {
           this.inFlight = false;
-          const t = this.server?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+          // The coordinator's link traffic and its chain peer links' (the total in, the weights out).
+          const session = this.server?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+          const chain = this.server?.peers?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+          const t = {
+            sentBytes: session.sentBytes + chain.sentBytes,
+            receivedBytes: session.receivedBytes + chain.receivedBytes,
+          };
           const traffic = {
             sentBytes: t.sentBytes - this.trafficAtStep.sentBytes,
             receivedBytes: t.receivedBytes - this.trafficAtStep.receivedBytes,

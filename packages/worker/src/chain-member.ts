@@ -10,7 +10,7 @@
 import type { GradientStats } from '@gradswarm/core';
 import { ChunkKind, type ChunkFrame, type HmacKey, type WireChainRole } from '@gradswarm/protocol';
 import type { PeerEndpoint } from './peer-endpoint.js';
-import { dialPeer, PeerLinkError, type PeerLink } from './peer-link.js';
+import { dialPeer, PeerLinkError, type PeerLink, type PeerTraffic } from './peer-link.js';
 
 export interface ChainComputed {
   /** The worker's gradients, to be added in this order (its shards each whole, or one pre-summed). */
@@ -23,6 +23,8 @@ export class ChainMember {
   private readonly dialled = new Map<string, PeerLink>();
   private current: { round: number; links: PeerLink[] } | null = null;
   private chunk = new Float32Array(0);
+  /** Bytes of chunk frames over the links this worker dialled (its endpoint counts the others). */
+  readonly traffic: PeerTraffic = { sentBytes: 0, receivedBytes: 0 };
 
   /**
    * @param coordinatorPeerUrl where the last worker of a chain sends the total (the coordinator's /peer)
@@ -98,7 +100,7 @@ export class ChainMember {
     const have = this.dialled.get(url);
     if (have?.open && have.remoteId === remoteId) return have;
     have?.close(1000, 'replaced');
-    const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P);
+    const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P, this.traffic);
     this.dialled.set(url, link);
     return link;
   }

@@ -6,4 +6,4 @@ export { LocalPool, type LocalPoolOptions, type MessageBytes } from './local-poo
 export { WorkerClient, type WorkerClientOptions, type WorkerExit, type WorkerExitReason } from './remote-client.js';
 export { ChainMember, type ChainComputed } from './chain-member.js';
 export { PeerEndpoint, type PeerEndpointOptions } from './peer-endpoint.js';
-export { acceptPeer, dialPeer, MAX_CHUNK_FRAME_BYTES, PeerLink, PeerLinkError } from './peer-link.js';
+export { acceptPeer, dialPeer, MAX_CHUNK_FRAME_BYTES, PeerLink, PeerLinkError, type PeerTraffic } from './peer-link.js';

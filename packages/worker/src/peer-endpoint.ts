@@ -6,7 +6,7 @@
  */
 import type { HmacKey } from '@gradswarm/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { acceptPeer, PEER_HANDSHAKE_TIMEOUT_MS, PeerLinkError, type PeerLink } from './peer-link.js';
+import { acceptPeer, PEER_HANDSHAKE_TIMEOUT_MS, PeerLinkError, type PeerLink, type PeerTraffic } from './peer-link.js';
 
 export interface PeerEndpointOptions {
   /** Address to bind [0.0.0.0: peers on other machines dial it]. */
@@ -21,6 +21,8 @@ export class PeerEndpoint {
   private readonly links = new Map<number, PeerLink>();
   private readonly waiting = new Map<number, Array<(link: PeerLink) => void>>();
   private parameterCount = 0;
+  /** Bytes of chunk frames over every link this endpoint accepted. */
+  readonly traffic: PeerTraffic = { sentBytes: 0, receivedBytes: 0 };
 
   /** @param server its own server (a worker's); null: connections come from elsewhere (the coordinator's /peer route) */
   private constructor(
@@ -109,7 +111,7 @@ export class PeerEndpoint {
     }
     let link: PeerLink;
     try {
-      link = await acceptPeer(ws, this.options.tokenKey, this.parameterCount);
+      link = await acceptPeer(ws, this.options.tokenKey, this.parameterCount, this.traffic);
     } catch (err) {
       this.options.log(`refused a chain peer: ${(err as Error).message}`);
       return false;
@@ -120,16 +122,5 @@ export class PeerEndpoint {
     for (const resolve of this.waiting.get(link.remoteId) ?? []) resolve(link);
     this.waiting.delete(link.remoteId);
     return true;
-  }
-
-  /** Bytes of chunk frames over the links accepted so far (sent, received). */
-  traffic(): { sentBytes: number; receivedBytes: number } {
-    let sentBytes = 0;
-    let receivedBytes = 0;
-    for (const link of this.links.values()) {
-      sentBytes += link.sentBytes;
-      receivedBytes += link.receivedBytes;
-    }
-    return { sentBytes, receivedBytes };
   }
 }

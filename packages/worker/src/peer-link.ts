@@ -35,6 +35,12 @@ export const MAX_CHUNK_FRAME_BYTES = 32 + 4 * MAX_CHUNK_FLOATS + 32;
 /** A dial or a handshake that takes longer fails. */
 export const PEER_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Bytes of chunk frames, summed over links (a worker's, an endpoint's). */
+export interface PeerTraffic {
+  sentBytes: number;
+  receivedBytes: number;
+}
+
 export class PeerLinkError extends Error {
   /** @param blame worker id held responsible (-1: none) */
   constructor(
@@ -75,10 +81,12 @@ export class PeerLink {
     readonly remoteId: number,
     private readonly parameterCount: number,
     private readonly describe: string,
+    private readonly counter: PeerTraffic = { sentBytes: 0, receivedBytes: 0 },
   ) {
     ws.on('message', (data: Buffer) => {
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       this.receivedBytes += bytes.byteLength;
+      this.counter.receivedBytes += bytes.byteLength;
       this.reading = this.reading.then(() => this.read(bytes));
     });
     ws.on('close', (code, reason) => {
@@ -96,6 +104,7 @@ export class PeerLink {
   take(frames: readonly Uint8Array[]): void {
     for (const bytes of frames) {
       this.receivedBytes += bytes.byteLength;
+      this.counter.receivedBytes += bytes.byteLength;
       this.reading = this.reading.then(() => this.read(bytes));
     }
   }
@@ -113,6 +122,7 @@ export class PeerLink {
       if (this.failure) throw this.failure;
       const frame = await signChunk(unsigned, this.sendKey);
       this.sentBytes += frame.byteLength;
+      this.counter.sentBytes += frame.byteLength;
       await new Promise<void>((resolve, reject) =>
         this.ws.send(frame, (err) =>
           err ? reject(new PeerLinkError(`sending to ${this.describe}: ${err.message}`, this.remoteId)) : resolve(),
@@ -249,6 +259,7 @@ export async function dialPeer(
   from: number,
   remoteId: number,
   parameterCount: number,
+  counter?: PeerTraffic,
 ): Promise<PeerLink> {
   const describe = remoteId < 0 ? 'the coordinator' : `worker ${remoteId}`;
   const ws = new WebSocket(url, {
@@ -268,7 +279,15 @@ export async function dialPeer(
     const { auth, keys } = await handshake.challenge(await queue.next('challenge'));
     setFrameLimit(ws, MAX_CHUNK_FRAME_BYTES);
     ws.send(auth);
-    const link = new PeerLink(ws, keys.dialerToListener, keys.listenerToDialer, remoteId, parameterCount, describe);
+    const link = new PeerLink(
+      ws,
+      keys.dialerToListener,
+      keys.listenerToDialer,
+      remoteId,
+      parameterCount,
+      describe,
+      counter,
+    );
     link.take(queue.release());
     return link;
   } catch (err) {
@@ -282,7 +301,12 @@ export async function dialPeer(
  * the coordinator's /peer path). A failed handshake closes the connection with the error's code.
  * @returns the link and the dialer's worker id
  */
-export async function acceptPeer(ws: WebSocket, tokenKey: HmacKey, parameterCount: number): Promise<PeerLink> {
+export async function acceptPeer(
+  ws: WebSocket,
+  tokenKey: HmacKey,
+  parameterCount: number,
+  counter?: PeerTraffic,
+): Promise<PeerLink> {
   ws.binaryType = 'nodebuffer';
   const handshake = new PeerListenerHandshake(tokenKey);
   const queue = new FrameQueue(ws);
@@ -300,6 +324,7 @@ export async function acceptPeer(ws: WebSocket, tokenKey: HmacKey, parameterCoun
       handshake.from,
       parameterCount,
       describe,
+      counter,
     );
     link.take(queue.release());
     return link;

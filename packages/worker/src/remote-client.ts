@@ -82,6 +82,10 @@ export interface WorkerExit {
   readonly message: string;
   /** Step messages served over the worker's whole life. */
   readonly steps: number;
+  /** Of those, the chain rounds it finished, and the chunk-frame bytes over its peer links. */
+  readonly chainSteps: number;
+  readonly chainSentBytes: number;
+  readonly chainReceivedBytes: number;
 }
 
 interface SessionOutcome {
@@ -124,6 +128,7 @@ export class WorkerClient {
   private readonly pin: string | undefined;
   private stopped = false;
   private steps = 0;
+  private chainSteps = 0;
   private peers: PeerEndpoint | null = null;
   private chain: ChainMember | null = null;
 
@@ -188,17 +193,17 @@ export class WorkerClient {
     try {
       for (;;) {
         const outcome = await this.explain(await this.session());
-        if (outcome.kind !== 'dropped') return { reason: outcome.kind, message: outcome.message, steps: this.steps };
+        if (outcome.kind !== 'dropped') return { reason: outcome.kind, message: outcome.message, ...this.served() };
         if (outcome.welcomed) {
           delay = initial;
           lastWelcome = Date.now();
         }
-        if (this.stopped) return { reason: 'stopped', message: 'worker stopped', steps: this.steps };
+        if (this.stopped) return { reason: 'stopped', message: 'worker stopped', ...this.served() };
         if (Date.now() - lastWelcome > giveUp) {
           return {
             reason: 'unreachable',
             message: `no coordinator at ${this.options.url} for ${Math.round(giveUp / 1000)} s (${outcome.message})`,
-            steps: this.steps,
+            ...this.served(),
           };
         }
         const wait = Math.min(delay, Math.max(0, giveUp - (Date.now() - lastWelcome)));
@@ -211,6 +216,17 @@ export class WorkerClient {
       await this.peers?.close();
       await this.pool?.close();
     }
+  }
+
+  private served(): Pick<WorkerExit, 'steps' | 'chainSteps' | 'chainSentBytes' | 'chainReceivedBytes'> {
+    const dialled = this.chain?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+    const accepted = this.peers?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+    return {
+      steps: this.steps,
+      chainSteps: this.chainSteps,
+      chainSentBytes: dialled.sentBytes + accepted.sentBytes,
+      chainReceivedBytes: dialled.receivedBytes + accepted.receivedBytes,
+    };
   }
 
   /** A failed connection explained by a probe of the port, when its error asks for one. */
@@ -493,6 +509,7 @@ export class WorkerClient {
         return computed;
       });
       this.steps++;
+      this.chainSteps++;
       return { grads: [], lossSums: stats.map((s) => s.lossSum), counts: stats.map((s) => s.count), computeMs };
     } catch (err) {
       if (!(err instanceof PeerLinkError)) throw err;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
-import { WorkerClient } from '@gradswarm/worker/node';
+import { WorkerClient, type WorkerExit } from '@gradswarm/worker/node';
 import type { Argv, CommandModule } from 'yargs';
 import { KERNEL_DESCRIBE } from '../flags.js';
 import { examples } from '../help-layout.js';
@@ -91,7 +91,7 @@ async function run(args: WorkerArgs): Promise<number> {
     const exit = await client.run();
     switch (exit.reason) {
       case 'finished':
-        log(`worker: the run is finished (${exit.steps} steps served)`);
+        log(`worker: the run is finished (${exit.steps} steps served${chainText(exit)})`);
         return EXIT_OK;
       case 'stopped':
         log(`worker: stopped after ${exit.steps} steps`);
@@ -164,4 +164,11 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
       ) as unknown as Argv<WorkerArgs>,
     handler: async (args) => setExitCode(await run(args)),
   };
+}
+
+/** ", 12 on the chain: 3256512 bytes sent, 3256512 received per chain step over peer links" (nothing without chain steps). */
+function chainText(exit: WorkerExit): string {
+  if (exit.chainSteps === 0) return '';
+  const per = (bytes: number): number => Math.round(bytes / exit.chainSteps);
+  return `, ${exit.chainSteps} on the chain: ${per(exit.chainSentBytes)} bytes sent, ${per(exit.chainReceivedBytes)} received per chain step over peer links`;
 }

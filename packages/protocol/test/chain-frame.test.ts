@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CHUNK_HEADER_BYTES,
+  ChunkKind,
+  decodeChunk,
+  encodeChunk,
+  hmacKey,
+  isChunkFrame,
+  MAC_BYTES,
+  ProtocolError,
+} from '../src/index.js';
+
+const key = () => hmacKey(new Uint8Array(32).fill(7));
+const otherKey = () => hmacKey(new Uint8Array(32).fill(8));
+const header = { kind: ChunkKind.SUM, seq: 1, round: 9, offset: 4, parameterCount: 10 } as const;
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProtocolError);
+    return (err as ProtocolError).code;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('chain chunk frames', () => {
+  it('round-trips the header and the floats, and starts with a byte msgpack never uses', async () => {
+    const floats = Float32Array.of(1.5, -2, 3.25);
+    const frame = await encodeChunk(header, floats, await key());
+    expect(frame.byteLength).toBe(CHUNK_HEADER_BYTES + 12 + MAC_BYTES);
+    expect(isChunkFrame(frame)).toBe(true);
+    expect(frame[0]).toBe(0xc1);
+    const got = await decodeChunk(frame, await key(), 1, 10);
+    expect({ ...got, floats: Array.from(got.floats) }).toEqual({
+      kind: ChunkKind.SUM,
+      seq: 1,
+      round: 9,
+      offset: 4,
+      count: 3,
+      parameterCount: 10,
+      floats: [1.5, -2, 3.25],
+    });
+  });
+
+  it('refuses a frame signed with another key, out of sequence, or with a flipped bit', async () => {
+    const frame = await encodeChunk(header, Float32Array.of(1, 2), await key());
+    expect(await refusal(decodeChunk(frame, await otherKey(), 1, 10))).toBe('GS_ERR_AUTH');
+    expect(await refusal(decodeChunk(frame, await key(), 2, 10))).toBe('GS_ERR_AUTH');
+    const flipped = frame.slice();
+    flipped[CHUNK_HEADER_BYTES] ^= 1;
+    expect(await refusal(decodeChunk(flipped, await key(), 1, 10))).toBe('GS_ERR_AUTH');
+  });
+
+  it('refuses NaN and Infinity, naming the float', async () => {
+    const frame = await encodeChunk(header, Float32Array.of(1, Number.NaN), await key());
+    await expect(decodeChunk(frame, await key(), 1, 10)).rejects.toThrow(/non-finite value \(NaN\) at float 5/);
+    const inf = await encodeChunk(header, Float32Array.of(Number.POSITIVE_INFINITY), await key());
+    expect(await refusal(decodeChunk(inf, await key(), 1, 10))).toBe('GS_ERR_PROTOCOL_NON_FINITE');
+  });
+
+  it('refuses a frame whose length, range or model does not fit', async () => {
+    const k = await key();
+    const frame = await encodeChunk(header, Float32Array.of(1, 2), k);
+    // Cut short: the declared count no longer matches the bytes.
+    expect(await refusal(decodeChunk(frame.subarray(0, frame.byteLength - 4), k, 1, 10))).toBe(
+      'GS_ERR_PROTOCOL_INVALID',
+    );
+    expect(await refusal(decodeChunk(frame, k, 1, 11))).toBe('GS_ERR_PROTOCOL_INVALID');
+    expect(() => encodeChunk({ ...header, offset: 9 }, Float32Array.of(1, 2), k)).rejects.toThrow(RangeError);
+    expect(isChunkFrame(Uint8Array.of(0x85))).toBe(false);
+  });
+});

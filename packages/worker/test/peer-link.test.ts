@@ -1,0 +1,131 @@
+/** Chain peer links over real sockets on 127.0.0.1: authentication, chunks both ways, refusals. */
+import { ChunkKind, deriveTokenKey, frameChunk, signChunk } from '@gradswarm/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChainMember } from '../src/chain-member.js';
+import { PeerEndpoint } from '../src/peer-endpoint.js';
+import { dialPeer, PeerLinkError, type PeerLink } from '../src/peer-link.js';
+
+const TOKEN = 'peer-link-test-token-0123';
+const P = 10;
+const open: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+async function endpoint(token = TOKEN): Promise<{ ep: PeerEndpoint; url: string; logs: string[] }> {
+  const logs: string[] = [];
+  const ep = await PeerEndpoint.open({
+    host: '127.0.0.1',
+    tokenKey: await deriveTokenKey(token),
+    log: (l) => logs.push(l),
+  });
+  ep.setParameterCount(P);
+  open.push(ep);
+  return { ep, url: `ws://127.0.0.1:${ep.port}/`, logs };
+}
+
+describe('chain peer links', () => {
+  it('carries chunks both ways in order and counts their bytes', async () => {
+    const { ep, url } = await endpoint();
+    const dialled = await dialPeer(url, await deriveTokenKey(TOKEN), 4, 9, P);
+    open.push({ close: () => dialled.close(1000, 'done') });
+    const accepted = await ep.linkFrom(4);
+    await dialled.send(ChunkKind.SUM, 1, 0, Float32Array.of(1, 2, 3));
+    await dialled.send(ChunkKind.SUM, 1, 3, Float32Array.of(4));
+    await accepted.send(ChunkKind.WEIGHTS, 1, 0, Float32Array.of(5));
+    expect(Array.from((await accepted.next(ChunkKind.SUM, 1)).floats)).toEqual([1, 2, 3]);
+    expect((await accepted.next(ChunkKind.SUM, 1)).offset).toBe(3);
+    expect(Array.from((await dialled.next(ChunkKind.WEIGHTS, 1)).floats)).toEqual([5]);
+    expect(ep.traffic.receivedBytes).toBe(2 * 64 + 16);
+  });
+
+  it('drops chunks of an older round and keeps those of the next', async () => {
+    const { ep, url } = await endpoint();
+    const dialled = await dialPeer(url, await deriveTokenKey(TOKEN), 1, 2, P);
+    open.push({ close: () => dialled.close(1000, 'done') });
+    const accepted = await ep.linkFrom(1);
+    await dialled.send(ChunkKind.SUM, 1, 0, Float32Array.of(1));
+    await dialled.send(ChunkKind.SUM, 3, 0, Float32Array.of(3));
+    await dialled.send(ChunkKind.SUM, 2, 0, Float32Array.of(2));
+    expect(Array.from((await accepted.next(ChunkKind.SUM, 2)).floats)).toEqual([2]);
+    expect(Array.from((await accepted.next(ChunkKind.SUM, 3)).floats)).toEqual([3]);
+  });
+
+  it('refuses a peer with a wrong token, on both sides', async () => {
+    const { url, logs } = await endpoint();
+    await expect(dialPeer(url, await deriveTokenKey(`${TOKEN}-wrong`), 1, 2, P)).rejects.toThrow(
+      /cannot open the chain link to worker 2.*does not hold this run token/,
+    );
+    const other = await endpoint(`${TOKEN}-other`);
+    await expect(dialPeer(other.url, await deriveTokenKey(TOKEN), 1, 2, P)).rejects.toBeInstanceOf(PeerLinkError);
+    expect(logs.join('\n') + other.logs.join('\n')).toMatch(/refused a chain peer/);
+  });
+
+  it('refuses a chunk with NaN, closing the link with 4003 and blaming its sender', async () => {
+    const { ep, url } = await endpoint();
+    const dialled = await dialPeer(url, await deriveTokenKey(TOKEN), 6, 7, P);
+    const accepted = await ep.linkFrom(6);
+    const waiting = accepted.next(ChunkKind.SUM, 1);
+    await dialled.send(ChunkKind.SUM, 1, 0, Float32Array.of(1, Number.NaN));
+    const err = (await waiting.catch((e) => e)) as PeerLinkError;
+    expect(err).toBeInstanceOf(PeerLinkError);
+    expect(err.message).toMatch(/refused a chunk from worker 6: .*non-finite value \(NaN\) at float 1/);
+    expect(err.blame).toBe(6);
+    const far = (await dialled.next(ChunkKind.WEIGHTS, 1).catch((e) => e)) as PeerLinkError;
+    expect(far.message).toMatch(/closed \(4003/);
+    expect(far.blame).toBe(-1);
+  });
+
+  it('refuses a chunk of the wrong length (its header names more floats than it holds)', async () => {
+    const { ep, url } = await endpoint();
+    const key = await deriveTokenKey(TOKEN);
+    const dialled = await dialPeer(url, key, 2, 3, P);
+    const accepted = await ep.linkFrom(2);
+    const waiting = accepted.next(ChunkKind.SUM, 1);
+    // Reach into the socket: a well-signed frame cut short cannot be made through send().
+    const ws = (dialled as unknown as { ws: { send(b: Uint8Array): void }; sendKey: CryptoKey }).ws;
+    const frame = await signChunk(
+      frameChunk({ kind: ChunkKind.SUM, seq: 1, round: 1, offset: 0, parameterCount: P }, Float32Array.of(1, 2)),
+      (dialled as unknown as { sendKey: Awaited<ReturnType<typeof deriveTokenKey>> }).sendKey,
+    );
+    ws.send(frame.subarray(0, frame.byteLength - 4));
+    expect(((await waiting.catch((e) => e)) as Error).message).toMatch(/chunk frame: .* bytes, but 2 floats need/);
+  });
+
+  it('runs a two-member chain into a sink whose total is the left-to-right sum in shard order', async () => {
+    const key = await deriveTokenKey(TOKEN);
+    const sink = await endpoint(); // stands in for the coordinator's /peer
+    const a = await endpoint();
+    const b = await endpoint();
+    const ma = new ChainMember(a.ep, key, sink.url);
+    const mb = new ChainMember(b.ep, key, sink.url);
+    open.push({ close: () => ma.close() }, { close: () => mb.close() });
+    const g = [0.1, 0.2, 0.3].map((x) => Float32Array.from({ length: P }, (_, i) => x * (i + 1) + 1e-7 * i));
+    const weights = Float32Array.from({ length: P }, (_, i) => i / 3);
+    const wa = new Float32Array(P);
+    const wb = new Float32Array(P);
+    const role = { round: 5, chunkFloats: 4 };
+    const runA = ma.run(1, { ...role, prev: -1, nextId: 2, next: b.url }, wa, async () => ({
+      grads: [g[0], g[1]],
+      stats: [
+        { lossSum: 1, count: 1 },
+        { lossSum: 2, count: 1 },
+      ],
+    }));
+    const runB = mb.run(2, { ...role, prev: 1, nextId: -1 }, wb, async () => ({
+      grads: [g[2]],
+      stats: [{ lossSum: 3, count: 1 }],
+    }));
+    const tail: PeerLink = await sink.ep.linkFrom(2);
+    for (let o = 0; o < P; o += 4) await tail.send(ChunkKind.WEIGHTS, 5, o, weights.subarray(o, Math.min(P, o + 4)));
+    const total = new Float32Array(P);
+    for (let o = 0; o < P; o += 4) total.set((await tail.next(ChunkKind.SUM, 5)).floats, o);
+    expect((await runA).map((s) => s.lossSum)).toEqual([1, 2]);
+    expect((await runB).map((s) => s.lossSum)).toEqual([3]);
+    const expected = g[0].slice();
+    for (const x of [g[1], g[2]]) for (let i = 0; i < P; i++) expected[i] += x[i];
+    expect(Buffer.from(total.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(Array.from(wa)).toEqual(Array.from(weights));
+    expect(Array.from(wb)).toEqual(Array.from(weights));
+  });
+});
