@@ -67,7 +67,7 @@ describe('chain chunk frames', () => {
       'GS_ERR_PROTOCOL_INVALID',
     );
     expect(await refusal(decodeChunk(frame, k, 1, 11))).toBe('GS_ERR_PROTOCOL_INVALID');
-    expect(() => encodeChunk({ ...header, offset: 9 }, Float32Array.of(1, 2), k)).rejects.toThrow(RangeError);
+    await expect(encodeChunk({ ...header, offset: 9 }, Float32Array.of(1, 2), k)).rejects.toThrow(RangeError);
     expect(isChunkFrame(Uint8Array.of(0x85))).toBe(false);
   });
 });

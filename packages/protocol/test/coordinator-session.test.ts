@@ -309,6 +309,33 @@ describe('CoordinatorSession 3 READY', () => {
     expect(closeOf(wrong).code).toBe(4002);
   });
 
+  it('admits a worker with the peer endpoint its ready message names', async () => {
+    const pair = await joined();
+    const admitted = await pair.coordinator.receive(onlySent(await pair.worker.ready({ port: 7744, host: 'w1.lan' })));
+    expect(ofKind(admitted, 'admit')[0].peer).toEqual({ port: 7744, host: 'w1.lan' });
+    const plain = await ready();
+    expect(ofKind(plain.admitted, 'admit')[0].peer).toBeUndefined();
+  });
+
+  it('carries a chain role to the worker, and ignores the late answer to an abandoned request', async () => {
+    const { coordinator, worker } = await ready();
+    const chain = { round: 2, prev: 1, nextId: 5, next: 'ws://10.0.0.5:7000/', chunkFloats: 8 };
+    const [first] = ofKind(await worker.receive(onlySent(await coordinator.sendStep({ ...step, chain }))), 'step');
+    expect(first.step.chain).toEqual(chain);
+    await coordinator.abandon();
+    const [second] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
+    const late = await coordinator.receive(
+      onlySent(
+        await worker.result(first.step, { grads: [], lossSums: [], counts: [], computeMs: 0, failed: 'cut', blame: 1 }),
+      ),
+    );
+    expect(late.map((a) => a.kind)).toEqual(['alive']);
+    const answer = await coordinator.receive(
+      onlySent(await worker.result(second.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 })),
+    );
+    expect(answer.map((a) => a.kind)).toEqual(['alive', 'result']);
+  });
+
   it('refuses a NaN gradient with GS_ERR_PROTOCOL_NON_FINITE, a signed error and close 4003', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');

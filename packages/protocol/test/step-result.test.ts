@@ -32,4 +32,35 @@ describe('checkResultForStep', () => {
       Code.INVALID,
     );
   });
+
+  describe('chain steps', () => {
+    const chainStep = (): StepMessage => ({
+      ...validStep(),
+      chain: { round: 3, prev: -1, nextId: -1, chunkFloats: 4 },
+    });
+
+    it('accepts statistics without gradients, one per shard', () => {
+      const stats: ResultMessage = { ...validResult(), grads: [] };
+      expect(() => checkResultForStep(chainStep(), stats)).not.toThrow();
+    });
+
+    it('refuses gradients on a chain step and the wrong number of statistics as INVALID', () => {
+      expectProtocolError(() => checkResultForStep(chainStep(), validResult()), Code.INVALID);
+      const short: ResultMessage = { ...validResult(), grads: [], lossSums: [1], counts: [4] };
+      expectProtocolError(() => checkResultForStep(chainStep(), short), Code.INVALID);
+    });
+
+    it('accepts a failed round only for a chain step', () => {
+      const failed: ResultMessage = {
+        ...validResult(),
+        grads: [],
+        lossSums: [],
+        counts: [],
+        failed: 'link cut',
+        blame: 2,
+      };
+      expect(() => checkResultForStep(chainStep(), failed)).not.toThrow();
+      expectProtocolError(() => checkResultForStep(validStep(), failed), Code.INVALID);
+    });
+  });
 });
