@@ -21,7 +21,7 @@ export interface ChainComputed {
 export class ChainMember {
   /** Links this worker dialled, by successor URL (kept while the chain keeps its order). */
   private readonly dialled = new Map<string, PeerLink>();
-  private current: { round: number; links: PeerLink[] } | null = null;
+  private current: { round: number; links: PeerLink[]; abortSetup: (err: Error) => void } | null = null;
   private chunk = new Float32Array(0);
   /** Bytes of chunk frames over the links this worker dialled (its endpoint counts the others). */
   readonly traffic: PeerTraffic = { sentBytes: 0, receivedBytes: 0 };
@@ -46,11 +46,22 @@ export class ChainMember {
     compute: () => Promise<ChainComputed>,
   ): Promise<readonly GradientStats[]> {
     const P = weights.length;
-    const [next, prev] = await Promise.all([
-      this.linkTo(role.next ?? this.coordinatorPeerUrl, selfId, role.nextId, P),
-      role.prev >= 0 ? this.endpoint.linkFrom(role.prev) : Promise.resolve(null),
-    ]);
-    this.current = { round: role.round, links: prev ? [next, prev] : [next] };
+    // An abort while the links are still being set up ends the wait too.
+    let abortSetup: (err: Error) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => (abortSetup = reject));
+    aborted.catch(() => undefined);
+    this.current = { round: role.round, links: [], abortSetup };
+    const [next, prev] = await Promise.race([
+      Promise.all([
+        this.linkTo(role.next ?? this.coordinatorPeerUrl, selfId, role.nextId, P),
+        role.prev >= 0 ? this.endpoint.linkFrom(role.prev) : Promise.resolve(null),
+      ]),
+      aborted,
+    ]).catch((err) => {
+      this.current = null;
+      throw err;
+    });
+    this.current = { round: role.round, links: prev ? [next, prev] : [next], abortSetup };
     try {
       const forwarded: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
@@ -88,7 +99,9 @@ export class ChainMember {
   abort(reason: string): void {
     const c = this.current;
     if (!c) return;
-    for (const link of c.links) link.abort(c.round, new PeerLinkError(reason, -1));
+    const err = new PeerLinkError(reason, -1);
+    c.abortSetup(err);
+    for (const link of c.links) link.abort(c.round, err);
   }
 
   close(): void {
