@@ -14,7 +14,7 @@ const data: LabeledSamples = {
   featureCount: 3,
   classCount: 2,
 };
-const link = { sendStep: () => undefined, close: () => undefined, dropped: () => undefined };
+const link = { sendStep: () => undefined, close: () => undefined, dropped: () => undefined, abandon: () => undefined };
 
 describe('Membership rounds', () => {
   it('numbers rounds, ranks and world size, and starts a new round only when the participants change at a step boundary', () => {

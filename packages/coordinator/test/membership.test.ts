@@ -6,7 +6,12 @@ import { DEFAULT_MAX_DEPARTED_WORKERS, Membership } from '../src/membership.js';
 import { RemoteWorker, type WorkerLink } from '../src/remote-worker.js';
 import { buildStatusDocument, type RunStatus } from '../src/status-document.js';
 
-const link: WorkerLink = { sendStep: () => undefined, close: () => undefined, dropped: () => undefined };
+const link: WorkerLink = {
+  sendStep: () => undefined,
+  close: () => undefined,
+  dropped: () => undefined,
+  abandon: () => undefined,
+};
 const join = (m: Membership, name: string): RemoteWorker => {
   const w = new RemoteWorker(m.allocateId(), name, 1, 'reference', link, 1000);
   m.admit(w);

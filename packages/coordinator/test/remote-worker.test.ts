@@ -16,7 +16,7 @@ function worker(): { w: RemoteWorker; sent: SentStep[] } {
     'w',
     2,
     'reference',
-    { sendStep: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined },
+    { sendStep: (m) => void sent.push(m), close: () => undefined, dropped: () => undefined, abandon: () => undefined },
     60_000,
   );
   w.state = 'READY';

@@ -83,7 +83,7 @@ describe('chain peer links', () => {
     const accepted = await ep.linkFrom(2);
     const waiting = accepted.next(ChunkKind.SUM, 1);
     // Reach into the socket: a well-signed frame cut short cannot be made through send().
-    const ws = (dialled as unknown as { ws: { send(b: Uint8Array): void }; sendKey: CryptoKey }).ws;
+    const ws = (dialled as unknown as { ws: { send(b: Uint8Array): void } }).ws;
     const frame = await signChunk(
       frameChunk({ kind: ChunkKind.SUM, seq: 1, round: 1, offset: 0, parameterCount: P }, Float32Array.of(1, 2)),
       (dialled as unknown as { sendKey: Awaited<ReturnType<typeof deriveTokenKey>> }).sendKey,
