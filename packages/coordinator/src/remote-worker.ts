@@ -53,6 +53,8 @@ export class RemoteWorker implements GradientSource {
   samplesPerSecond = 0;
   lastSeenMs = Date.now();
   stepsServed = 0;
+  /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
+  readonly payload = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -92,7 +94,10 @@ export class RemoteWorker implements GradientSource {
   onResult(result: ResultMessage): void {
     const p = this.pending;
     if (!p) return;
-    result.grads.forEach((bytes, k) => p.grads[k].set(bytesToFloat32(bytes)));
+    result.grads.forEach((bytes, k) => {
+      p.grads[k].set(bytesToFloat32(bytes));
+      this.payload.receivedBytes += bytes.byteLength;
+    });
     const samples = result.counts.reduce((a, b) => a + b, 0);
     if (result.computeMs > 0) this.samplesPerSecond = samples / (result.computeMs / 1000);
     this.stepsServed++;
@@ -173,6 +178,7 @@ export class RemoteWorker implements GradientSource {
       // A view on the trainer's weights, not a copy: send() encodes it at once, and the weights
       // change only after every result of the step is in.
       const weights = this.heldVersion === version ? undefined : float32ToBytes(task.weights);
+      this.payload.sentBytes += weights?.byteLength ?? 0;
       // The wire step is the trainer's global step: in synchronous SGD the weights version is the
       // number of optimizer steps taken before this one.
       this.link.sendStep({
