@@ -97,9 +97,9 @@ function phaseCharts(snap: DashboardSnapshot): string[] {
     x: { integer: true },
     y: { min: 0 },
     series: [
-      { name: 'whole step', points: at((p) => p.totalMs), color: PALETTE[0] },
-      { name: 'compute (slowest)', points: at((p) => p.computeMs), color: PALETTE[1] },
-      { name: 'communication/wait', points: at((p) => p.waitMs), color: PALETTE[3] },
+      { name: 'step', points: at((p) => p.totalMs), color: PALETTE[0] },
+      { name: 'compute', points: at((p) => p.computeMs), color: PALETTE[1] },
+      { name: 'wait', points: at((p) => p.waitMs), color: PALETTE[3] },
       { name: 'reduce+update', points: at((p) => p.reduceUpdateMs), color: PALETTE[2] },
     ],
     ...CHART,
@@ -114,7 +114,11 @@ function phaseCharts(snap: DashboardSnapshot): string[] {
     ...CHART,
   });
   return [
-    figure('step-time', stepTime, `The last ${snap.phases.length} steps; compute and wait are the slowest source's.`),
+    figure(
+      'step-time',
+      stepTime,
+      `The last ${snap.phases.length} steps: the whole step; the slowest source's compute and its wait (the link and queues: its wall time less its compute); summing and the optimizer update.`,
+    ),
     figure('samples-per-second', rate),
   ];
 }
