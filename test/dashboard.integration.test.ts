@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, REPO_ROOT } from './helpers/cli.js';
-import { httpGetText, launchCoordinator, type CoordinatorProcess } from './helpers/coordinator.js';
+import { launchCoordinator, type CoordinatorProcess } from './helpers/coordinator.js';
 import { killAll, startWorker, type Running } from './helpers/processes.js';
 import { parsePrometheusText } from './helpers/prometheus-text.js';
 
@@ -53,7 +53,7 @@ async function look(page: Page): Promise<Look> {
     step: document.querySelector('[data-fact="step"] dd')?.textContent ?? '',
     workers: document.querySelector('[data-table="workers"] tbody')?.textContent ?? '',
     views: Number(document.body.dataset.views ?? 0),
-    charts: [...document.querySelectorAll('[data-chart]')].map((el) => {
+    charts: Array.from(document.querySelectorAll('[data-chart]')).map((el) => {
       const box = el.querySelector('svg')!.getBoundingClientRect();
       return { name: el.getAttribute('data-chart') ?? '', width: box.width, height: box.height };
     }),
@@ -121,7 +121,7 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('the live dashboard, /metrics and --tr
         expect(chart.height, chart.name).toBeGreaterThan(50);
       }
       const rows = await page.$$eval('[data-table="workers"] tbody tr', (trs) =>
-        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+        trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')),
       );
       expect(rows).toHaveLength(2);
       for (const [label, row] of [

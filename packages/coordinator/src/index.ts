@@ -32,12 +32,7 @@ export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHo
 export type { TrainerState, TrainResult } from './trainer.js';
 export { DEFAULT_TRAINING_OPTIONS, optimizerOptionsOf, resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
-export {
-  addDashboardRoutes,
-  DASHBOARD_EVENTS_PATH,
-  METRICS_PATH,
-  type DashboardRoutesOptions,
-} from './dashboard-routes.js';
+export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
 export { ReadAccess } from './read-access.js';
 export { flagStragglers, RunObserver, type DashboardSnapshot, type WorkerRow } from './run-observer.js';
