@@ -243,3 +243,30 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('the live dashboard, /metrics and --tr
     expect(doc.traceEvents.filter((e) => e.ph === 'i' && e.name === 'joined')).toHaveLength(2);
   });
 });
+
+describe('the strict Prometheus text reader of this test', () => {
+  it('reads a well-formed exposition and refuses every kind of fault', () => {
+    const good =
+      '# HELP a_total A.\n# TYPE a_total counter\na_total{k="v\\"x"} 3\n\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 4\nh_count 2\n';
+    const families = parsePrometheusText(good);
+    expect(families.get('a_total')?.samples[0]).toEqual({ name: 'a_total', labels: { k: 'v"x' }, value: 3 });
+    expect(families.get('h')?.samples).toHaveLength(4);
+    const bad: Array<[string, RegExp]> = [
+      ['# TYPE a counter\na 1', /newline/],
+      ['a 1\n', /no TYPE line/],
+      ['# TYPE a gauge\na one\n', /bad value/],
+      ['# TYPE a gauge\na{k=v} 1\n', /not quoted/],
+      ['# TYPE a gauge\na 1\na 2\n', /twice/],
+      ['# TYPE a gauge\na{1k="v"} 1\n', /bad label name/],
+      ['# TYPE a sometype\n', /unknown type/],
+      [
+        '# TYPE h histogram\nh_bucket{le="2"} 1\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+        /ascend/,
+      ],
+      ['# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n', /cumulative/],
+      ['# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n', /_count 3/],
+      ['# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n', /\+Inf/],
+    ];
+    for (const [text, error] of bad) expect(() => parsePrometheusText(text), text).toThrow(error);
+  });
+});
