@@ -1,5 +1,5 @@
 /**
- * Where a run writes (--out, --metrics, --report: files; --checkpoint: a directory), checked
+ * Where a run writes (--out, --metrics, --report, --trace: files; --checkpoint: a directory), checked
  * before the first step: a run must never train to the end and then find it cannot save. Each
  * path is refused up front if it names the wrong kind of thing (a directory as --out, a file as
  * --checkpoint), lies on a pseudo file system (/proc, /sys: Node's recursive mkdir spins there
@@ -25,9 +25,10 @@ export function outputPathsOf(args: {
   out?: string;
   metrics?: string;
   report?: string;
+  trace?: string;
   checkpoint?: string;
 }): OutputPath[] {
-  const files = (['out', 'metrics', 'report'] as const)
+  const files = (['out', 'metrics', 'report', 'trace'] as const)
     .filter((flag) => args[flag] !== undefined)
     .map((flag): OutputPath => ({ flag, path: args[flag]!, kind: 'file' }));
   return args.checkpoint === undefined

@@ -26,6 +26,7 @@ import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
+import { checkObservabilityArgs, observe, type TraceArgs } from './observability.js';
 import { loadTrainingData, type LoadedData } from './load-data.js';
 import { modelSpecFromArgs } from './model-spec.js';
 import { checkOutputPaths, outputPathsOf, writeModelSomewhere } from './output-paths.js';
@@ -36,7 +37,7 @@ import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from '@gradswarm/data/node';
 
 /** The parsed flags both commands share (yargs camelCase). */
-export interface TrainingArgs {
+export interface TrainingArgs extends TraceArgs {
   dataset: string;
   test?: string;
   testFraction: number;
@@ -87,6 +88,8 @@ export interface TrainingArgs {
 export interface NetworkRun {
   readonly network: NetworkOptions;
   readonly minWorkers: number;
+  /** Tokens that may read the dashboard and /metrics (the run token, and --dashboard-token). */
+  readonly dashboardTokens: readonly string[];
   /** Printed once the server listens: how to join. */
   readonly announce: (url: string) => void;
 }
@@ -265,6 +268,7 @@ export async function runTraining(
   const options = trainingOptions(args);
   const resolved = resolveTrainingOptions(options); // throws on a bad option before any thread starts
   positiveInteger('threads', args.threads, command === 'coordinator');
+  checkObservabilityArgs(args);
   const backend = selectBackend(args.kernel);
   // Before the data loads and long before training ends: a run must not find out at the end that it cannot save.
   checkOutputPaths(outputPathsOf(args));
@@ -304,6 +308,14 @@ export async function runTraining(
     log,
   });
   const { coordinator, pool } = run;
+  const observability = observe(
+    coordinator,
+    args,
+    threads,
+    log,
+    listener && net ? { listener, tokens: net.dashboardTokens } : undefined,
+  );
+  let traced = true;
   const trainer = coordinator.trainer;
   const o = trainer.options;
   for (const line of data.description) log(line);
@@ -394,6 +406,7 @@ export async function runTraining(
     } finally {
       bar.stop();
       progress = null;
+      traced = observability.finish(stepsTaken() > 0);
       await run.close(result && !result.interrupted ? 'finished' : 'coordinator stopped');
     }
 
@@ -457,6 +470,6 @@ export async function runTraining(
     process.stdout.write(summaryText(summary, cost, net !== undefined));
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     if (result.interrupted) return EXIT_INTERRUPTED;
-    return written ? EXIT_OK : EXIT_FAILURE;
+    return written && traced ? EXIT_OK : EXIT_FAILURE;
   }
 }

@@ -84,7 +84,7 @@ export class Coordinator {
   readonly trainer: Trainer;
   readonly membership: Membership;
   readonly limits: ProtocolLimits;
-  /** The run's typed events (run-events.ts): step, epoch, joined, left, dropped, reassigned. */
+  /** The run's typed events (run-events.ts): step, epoch, joined, left, dropped, reassigned, stepStart, measured. */
   readonly events = new RunEvents();
   private server: CoordinatorServer | null = null;
   private phase: RunPhase = 'starting';
@@ -92,6 +92,8 @@ export class Coordinator {
   private readonly minibatchCost: number[];
   /** True while a step is being computed (between the trainer's start of a step and onStep). */
   private inFlight = false;
+  /** The step being computed (0-based), for the `measured` events. */
+  private stepInFlight = 0;
   private trafficAtStep = { sentBytes: 0, receivedBytes: 0 };
   /** Bytes the coordinator sent and received during the last step. */
   lastTraffic = { sentBytes: 0, receivedBytes: 0 };
@@ -193,6 +195,9 @@ export class Coordinator {
           new ChainSource(chained as RemoteWorker[], counts, peers, ++round, chunkFloats, whole),
       };
     });
+  /** Kernel backend of the local lanes. */
+  get backend(): string {
+    return this.options.backend;
   }
 
   /** Resolves once `count` remote workers are ready (stop() rejects it). */
@@ -222,8 +227,16 @@ export class Coordinator {
           this.events.emit('epoch', { ...info, evaluation });
           await hooks.onEpoch?.(info);
         },
-        onStepStart: () => {
+        onStepStart: (step) => {
           this.inFlight = true;
+          this.stepInFlight = step;
+          this.events.emit('stepStart', { step, atMs: performance.now() });
+          hooks.onStepStart?.(step);
+        },
+        onMeasured: (source, samples, wallMs, computeMs) => {
+          const atMs = performance.now();
+          this.events.emit('measured', { step: this.stepInFlight, source, samples, wallMs, computeMs, atMs });
+          hooks.onMeasured?.(source, samples, wallMs, computeMs);
         },
         onStep: async (info) => {
           this.inFlight = false;

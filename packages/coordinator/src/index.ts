@@ -16,7 +16,7 @@ export type { MembershipRound } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
 export { RunEvents, type DroppedEvent, type EpochEvaluation, type EpochEvent, type JoinedEvent } from './run-events.js';
 export type { LeftEvent, ReassignedEvent, RunEventMap, RunEventType } from './run-events.js';
-export type { StepEvent, Unsubscribe } from './run-events.js';
+export type { MeasuredEvent, StepEvent, StepStartEvent, Unsubscribe } from './run-events.js';
 export { reduceStats, StarReducer, type ReductionInput, type Reducer } from './reducer.js';
 export { collectReportData, type ImageSet, type ReportData } from './report-data.js';
 export { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
@@ -32,3 +32,8 @@ export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHo
 export type { TrainerState, TrainResult } from './trainer.js';
 export { DEFAULT_TRAINING_OPTIONS, optimizerOptionsOf, resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
+export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
+export { PrometheusMetrics } from './prometheus-metrics.js';
+export { ReadAccess } from './read-access.js';
+export { flagStragglers, RunObserver, type DashboardSnapshot, type WorkerRow } from './run-observer.js';
+export { TraceRecorder, type TraceDocument, type TraceEvent, type TraceOptions } from './trace-recorder.js';

@@ -68,6 +68,8 @@ export class RemoteWorker implements GradientSource {
   stepsServed = 0;
   /** ws:// URL of its chain peer endpoint; null: it does not listen (`--no-listen`), the star serves it. */
   peerUrl: string | null = null;
+  /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
+  readonly payload = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -136,7 +138,10 @@ export class RemoteWorker implements GradientSource {
       p.reject(new ChainRoundFailed(`${this.label}: ${result.failed}`, result.blame ?? -1));
       return;
     }
-    result.grads.forEach((bytes, k) => p.grads[k].set(bytesToFloat32(bytes)));
+    result.grads.forEach((bytes, k) => {
+      p.grads[k].set(bytesToFloat32(bytes));
+      this.payload.receivedBytes += bytes.byteLength;
+    });
     const samples = result.counts.reduce((a, b) => a + b, 0);
     if (result.computeMs > 0) this.samplesPerSecond = samples / (result.computeMs / 1000);
     this.stepsServed++;
@@ -221,6 +226,7 @@ export class RemoteWorker implements GradientSource {
       // change only after every result of the step is in.
       // A chain step's weights come over the peer links.
       const weights = chain || this.heldVersion === version ? undefined : float32ToBytes(task.weights);
+      this.payload.sentBytes += weights?.byteLength ?? 0;
       // The wire step is the trainer's global step: in synchronous SGD the weights version is the
       // number of optimizer steps taken before this one.
       this.link.sendStep({

@@ -58,6 +58,29 @@ export interface ReassignedEvent {
   readonly to: readonly GradientSource[];
 }
 
+/** A step began (before it asks for the active sources). */
+export interface StepStartEvent {
+  /** Global 0-based step. */
+  readonly step: number;
+  /** performance.now() as it began. */
+  readonly atMs: number;
+}
+
+/**
+ * A source finished its shards of a step (the scheduler's onMeasured): `wallMs` from the request
+ * to the result, of which `computeMs` computing as the source reports it (the rest is the link
+ * and queues). Several per step; a reassigned shard gives its new source one more.
+ */
+export interface MeasuredEvent {
+  readonly step: number;
+  readonly source: GradientSource;
+  readonly samples: number;
+  readonly wallMs: number;
+  readonly computeMs: number;
+  /** performance.now() as the result was in. */
+  readonly atMs: number;
+}
+
 /** Every event of a run, by type. */
 export interface RunEventMap {
   step: StepEvent;
@@ -66,6 +89,8 @@ export interface RunEventMap {
   left: LeftEvent;
   dropped: DroppedEvent;
   reassigned: ReassignedEvent;
+  stepStart: StepStartEvent;
+  measured: MeasuredEvent;
 }
 
 export type RunEventType = keyof RunEventMap;

@@ -30,7 +30,8 @@ export interface PageOptions {
 /** Allows inline styles and data: images only: the page cannot reach the network. */
 const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 
-const CSS = `
+/** The reports' stylesheet (the dashboard page uses it too). */
+export const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #222; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "DejaVu Sans", Arial, sans-serif; }

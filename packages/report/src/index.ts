@@ -18,3 +18,5 @@ export { heatmap, rampColor, type HeatmapOptions } from './heatmap.js';
 export { imageGrid, type Caption, type ImageGridOptions } from './image-grid.js';
 export { encodeGrayPng, grayPngDataUrl, PNG_SIGNATURE } from './png.js';
 export { base64ToBytes, bytesToBase64 } from './base64.js';
+export { renderDashboardView } from './dashboard.js';
+export { renderDashboardPage } from './dashboard-page.js';

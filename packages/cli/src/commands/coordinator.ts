@@ -13,6 +13,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help-layout.js';
 import { UsageError } from '../errors.js';
 import { listenUrls } from '../listen-addresses.js';
+import { dashboardFlags } from '../observability.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
 import { trainFlags } from './train.js';
 
@@ -20,6 +21,7 @@ interface CoordinatorArgs extends TrainingArgs {
   host: string;
   port: number;
   token?: string;
+  dashboardToken?: string;
   minWorkers: number;
   stepTimeout: number;
   heartbeatInterval: number;
@@ -135,6 +137,9 @@ async function run(args: CoordinatorArgs): Promise<number> {
     throw new UsageError('--tls-cert and --tls-key go together - help: give both PEM files');
   const weak = args.token === undefined ? undefined : weakTokenReason(args.token, '--token');
   if (weak !== undefined) throw new UsageError(weak);
+  const weakDashboard =
+    args.dashboardToken === undefined ? undefined : weakTokenReason(args.dashboardToken, '--dashboard-token');
+  if (weakDashboard !== undefined) throw new UsageError(weakDashboard);
   if (args.threads === 0 && args.minWorkers === 0)
     throw new UsageError(
       '--local-threads 0 with --min-workers 0 would have nobody to compute - help: set --min-workers 1 or more',
@@ -166,6 +171,7 @@ async function run(args: CoordinatorArgs): Promise<number> {
       ...limits,
     },
     minWorkers: args.minWorkers,
+    dashboardTokens: args.dashboardToken === undefined ? [token] : [token, args.dashboardToken],
     announce: (listening) => {
       // The fingerprint lets a worker pin this very certificate (--tls-fingerprint), CA or not.
       const ca = tls ? ` --tls-ca ${args.tlsCert} --tls-fingerprint ${certificateFingerprint(tls.cert)}` : '';
@@ -173,7 +179,7 @@ async function run(args: CoordinatorArgs): Promise<number> {
       const [url, ...others] = listenUrls(listening, args.host);
       const also = others.length > 0 ? `; also ${others.join(', ')}` : '';
       process.stderr.write(
-        `coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`,
+        `coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\ndashboard: ${url.replace(/^ws/, 'http')}/#token=${args.dashboardToken ?? token} (GET /metrics with "Authorization: Bearer <token>")\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`,
       );
     },
   });
@@ -187,7 +193,12 @@ export function coordinatorCommand(setExitCode: (code: number) => void): Command
       examples(
         y
           // Machines differ (threads, CPUs), so shards follow measured throughput by default here.
-          .options({ ...trainFlags, balance: { ...trainFlags.balance, default: 'throughput' }, ...networkFlags })
+          .options({
+            ...trainFlags,
+            balance: { ...trainFlags.balance, default: 'throughput' },
+            ...networkFlags,
+            ...dashboardFlags,
+          })
           .alias('local-threads', 'threads'),
         [
           [

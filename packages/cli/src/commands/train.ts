@@ -14,6 +14,7 @@ import {
   outputFlags,
   parallelFlags,
 } from '../flags.js';
+import { traceFlags } from '../observability.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
 
 /** Every flag of `train`; `coordinator` adds its network flags to these. */
@@ -25,6 +26,7 @@ export const trainFlags = {
   ...parallelFlags,
   ...checkpointFlags,
   ...outputFlags,
+  ...traceFlags,
 };
 
 export function trainCommand(setExitCode: (code: number) => void): CommandModule<object, TrainingArgs> {
