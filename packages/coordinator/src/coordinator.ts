@@ -195,6 +195,8 @@ export class Coordinator {
           new ChainSource(chained as RemoteWorker[], counts, peers, ++round, chunkFloats, whole),
       };
     });
+  }
+
   /** Kernel backend of the local lanes. */
   get backend(): string {
     return this.options.backend;
