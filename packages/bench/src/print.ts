@@ -53,8 +53,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
     out.push(
       markdownTable(
         [
-          ...(severalSeries ? ['series'] : []),
-          'batch',
+          ...(severalSeries ? ['series', 'batch'] : []),
           'workers',
           'threads',
           'samples/s',
@@ -71,8 +70,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
           'vs train',
         ],
         doc.results.map((r) => [
-          ...(severalSeries ? [seriesOf(r)] : []),
-          int(r.samplesPerStep),
+          ...(severalSeries ? [seriesOf(r), int(r.samplesPerStep)] : []),
           String(r.workers),
           String(r.threads),
           int(r.samplesPerSecond),
@@ -88,7 +86,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
           r.singleNodeSamplesPerSecond === undefined ? '–' : int(r.singleNodeSamplesPerSecond),
           r.vsSingleNode === undefined ? '–' : r.vsSingleNode.toFixed(2),
         ]),
-        `${severalSeries ? 'l' : ''}${'r'.repeat(15)}`,
+        `${severalSeries ? 'lr' : ''}${'r'.repeat(14)}`,
       ),
     );
   }

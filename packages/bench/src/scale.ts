@@ -142,7 +142,10 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       for (const s of series) {
         for (const w of o.workers) {
           const settings = { ...base, batchSize: batchOf(s, w) };
-          const tag = `${s.topology ?? 'default'}-${s.scaling}-w${w}-r${r}`;
+          // Plain "w2-r1" for the one default series, as before the series existed (log names).
+          const prefix =
+            series.length === 1 && s.topology === undefined ? '' : `${s.topology ?? 'default'}-${s.scaling}-`;
+          const tag = `${prefix}w${w}-r${r}`;
           const { measured, layers, parameters, backend } = await runWorkers(group, settings, w, o.threads, {
             topology,
             cgroups,
