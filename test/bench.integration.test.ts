@@ -278,10 +278,10 @@ describe('gradswarm bench scale', () => {
       ]);
       expect(r.code, r.stderr).toBe(0);
       const doc = lastJsonLine<
-        Doc & {
+        Omit<Doc, 'results'> & {
           dilation: number;
           cpuPerWorker: number;
-          results: (Doc['results'][number] & {
+          results: (Row & {
             series: string;
             samplesPerStep: number;
             undilated: { stepMs: { totalMs: number } };
