@@ -315,6 +315,14 @@ describe('gradswarm bench scale', () => {
   it('refuses bad flags with one line and exit 2', async () => {
     expectUsageError(await runCli(['bench', 'scale', '--workers', '2,4']), /--workers must include 1/);
     expectUsageError(
+      await runCli(['bench', 'scale', '--scaling', 'weak']),
+      /--scaling weak needs --per-worker-batch B/,
+    );
+    expectUsageError(
+      await runCli(['bench', 'scale', '--cpu-per-worker', '0']),
+      /--cpu-per-worker must be a number of cores/,
+    );
+    expectUsageError(
       await runCli(['bench', 'scale', '--netem', 'rate=fast']),
       /--netem rate must be a positive number with a unit/,
     );
