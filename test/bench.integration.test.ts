@@ -61,6 +61,21 @@ const NETEM_SKIP_REASON = !IS_ROOT
     : '';
 if (NETEM_SKIP_REASON) console.warn(`skipping the bench --netem test: ${NETEM_SKIP_REASON}`);
 
+/** The bench's cgroups (gradswarm-bench-PID) under every cgroup hierarchy of /proc/self/mountinfo. */
+const benchCgroups = (): string[] =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(' ')[4])
+    .flatMap((dir) => {
+      try {
+        return readdirSync(dir)
+          .filter((n) => n.startsWith('gradswarm-bench-'))
+          .map((n) => join(dir, n));
+      } catch {
+        return [];
+      }
+    });
 const namespaces = (): string[] =>
   HAS_IP
     ? execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
@@ -239,8 +254,74 @@ describe('gradswarm bench scale', () => {
     },
   );
 
+  it.skipIf(NETEM_SKIP_REASON !== '')(
+    'emulates a cluster: a cgroup quota per process with shaped links, strong and weak rows, undilated figures, no cgroup left',
+    async () => {
+      const cgroupsBefore = benchCgroups();
+      const r = await runCli([
+        'bench',
+        'scale',
+        '--workers',
+        '1,2',
+        ...SMALL,
+        '--per-worker-batch',
+        '50',
+        '--steps',
+        '4',
+        '--warmup',
+        '2',
+        '--cpu-per-worker',
+        '0.5',
+        '--netem',
+        'rate=100mbit',
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = lastJsonLine<
+        Omit<Doc, 'results'> & {
+          dilation: number;
+          cpuPerWorker: number;
+          results: (Row & {
+            series: string;
+            samplesPerStep: number;
+            undilated: { stepMs: { totalMs: number } };
+            efficiencyVsTrain: number;
+          })[];
+          chainFit: { parameters: { notes: string[] } };
+          chainProjectionPerWorkerBatch: { workers: number; batchSize: number }[];
+        }
+      >(r.stdout);
+      expect(r.stderr).toMatch(/0\.5 cores per process \(cgroup v[12] /);
+      expect(doc.cpuPerWorker).toBe(0.5);
+      expect(doc.dilation).toBe(2);
+      expect(doc.results.map((x) => [x.series, x.workers, x.samplesPerStep])).toEqual([
+        ['strong', 1, 200],
+        ['strong', 2, 200],
+        ['weak', 1, 50],
+        ['weak', 2, 100],
+      ]);
+      for (const x of doc.results) {
+        expect(x.undilated.stepMs.totalMs).toBeCloseTo(x.stepMs.totalMs / 2, 2);
+        expect(x.efficiencyVsTrain).toBeGreaterThan(0);
+      }
+      // No --topology given: no chain rows, so the chain model says it is not fitted.
+      expect(doc.chainFit.parameters.notes.join(' ')).toMatch(/not fitted/);
+      expect(doc.chainProjectionPerWorkerBatch[0]).toMatchObject({ workers: 16, batchSize: 800 });
+      expect(namespaces()).toEqual([]);
+      expect(benchCgroups()).toEqual(cgroupsBefore);
+    },
+  );
+
   it('refuses bad flags with one line and exit 2', async () => {
     expectUsageError(await runCli(['bench', 'scale', '--workers', '2,4']), /--workers must include 1/);
+    expectUsageError(
+      await runCli(['bench', 'scale', '--scaling', 'weak']),
+      /--scaling weak needs --per-worker-batch B/,
+    );
+    expectUsageError(
+      await runCli(['bench', 'scale', '--cpu-per-worker', '0']),
+      /--cpu-per-worker must be a number of cores/,
+    );
     expectUsageError(
       await runCli(['bench', 'scale', '--netem', 'rate=fast']),
       /--netem rate must be a positive number with a unit/,

@@ -34,6 +34,10 @@ export interface CoordinatorRunOptions {
   readonly netns?: string;
   /** A name for files and messages, e.g. "w2-r1". */
   readonly tag: string;
+  /** More coordinator flags (e.g. --topology chain). */
+  readonly extraArgs?: readonly string[];
+  /** Called with the coordinator's pid at spawn (its CPU-limited cgroup). */
+  readonly place?: (pid: number) => void;
 }
 
 export interface CoordinatorRunResult {
@@ -100,8 +104,9 @@ export async function startCoordinatorRun(group: ProcessGroup, o: CoordinatorRun
     metricsPath,
     '--json',
     '--no-progress',
+    ...(o.extraArgs ?? []),
   ];
-  const c = group.startCli(`${o.tag}-coordinator`, args, { netns: o.netns });
+  const c = group.startCli(`${o.tag}-coordinator`, args, { netns: o.netns, place: o.place });
   const [, url] = await c.waitFor(/coordinator listening on (wss?:\/\/\S+)/, LISTEN_TIMEOUT_MS);
   const [, backend] = await c.waitFor(/kernel backend: ([^;\s]+)/, LISTEN_TIMEOUT_MS);
   return {

@@ -11,6 +11,8 @@ export {
   type LinkModel,
   type Observation,
 } from './model.js';
+export { assertCanLimitCpu, checkCpuCores, CpuCgroups, findCpuCgroupRoot, parseMountInfo } from './cgroup.js';
+export { DEFAULT_CHUNK_BYTES, fitChainModel, predictChainStep, projectChain } from './chain-model.js';
 export { ProcessGroup, RunningProcess, type ExitStatus } from './processes.js';
 export {
   ResultEncoder,

@@ -41,6 +41,8 @@ export interface LinkModel {
 /** One measured run as the model reads it. */
 export interface Observation {
   readonly kind: 'workers' | 'synthetic';
+  /** The --topology the run passed, if any (the star model is fitted to the others). */
+  readonly topology?: string;
   /** W real workers, or K synthetic clients. */
   readonly workers: number;
   /** Threads per worker (synthetic: 0, they compute nothing). */

@@ -3,7 +3,8 @@
  * into README as they are) for the measured rows, the coordinator-capacity runs, the model's
  * check against the measurements, and the projection — the last one labelled as such.
  */
-import type { ProjectionPoint, ScaleBenchDocument } from './types.js';
+import type { ChainProjectionPoint } from './chain-model.js';
+import type { ProjectionPoint, ScaleBenchDocument, ScaleResult } from './types.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fixed = (x: number, digits = 1): string => x.toFixed(digits);
@@ -35,6 +36,14 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
   out.push(
     `${doc.warmupSteps} warm-up + ${doc.measuredSteps}${syntheticSteps} measured steps per run, best of ${doc.repeat}; ${doc.machine.cpus} cores (${doc.machine.cpuModel}), node ${doc.machine.node}`,
   );
+  const dilation = doc.dilation ?? 1;
+  if (doc.cpuPerWorker !== undefined)
+    out.push(
+      `cpu: every worker, the coordinator and train limited to ${doc.cpuPerWorker} cores each (cgroup): dilation ${fixed(dilation, 2)} (1/F), so the run is ${fixed(dilation, 2)}× slower than the 1-core machines on ${fixed(dilation, 2)}× faster links it emulates; "undilated" = measured time / ${fixed(dilation, 2)}`,
+    );
+  const seriesOf = (r: ScaleResult): string => r.series ?? r.scaling ?? 'strong';
+  const severalSeries =
+    new Set(doc.results.map(seriesOf)).size > 1 || doc.results.some((r) => r.topology !== undefined);
   if (doc.results.length > 0) {
     out.push(
       '',
@@ -44,6 +53,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
     out.push(
       markdownTable(
         [
+          ...(severalSeries ? ['series', 'batch'] : []),
           'workers',
           'threads',
           'samples/s',
@@ -60,6 +70,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
           'vs train',
         ],
         doc.results.map((r) => [
+          ...(severalSeries ? [seriesOf(r), int(r.samplesPerStep)] : []),
           String(r.workers),
           String(r.threads),
           int(r.samplesPerSecond),
@@ -75,7 +86,43 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
           r.singleNodeSamplesPerSecond === undefined ? '–' : int(r.singleNodeSamplesPerSecond),
           r.vsSingleNode === undefined ? '–' : r.vsSingleNode.toFixed(2),
         ]),
-        'rrrrrrrrrrrrrr',
+        `${severalSeries ? 'lr' : ''}${'r'.repeat(14)}`,
+      ),
+    );
+  }
+  if (doc.results.some((r) => r.undilated !== undefined || r.efficiencyVsTrain !== undefined)) {
+    out.push(
+      '',
+      `Undilated (the emulated machines: times / ${fixed(dilation, 2)}, samples/s × ${fixed(dilation, 2)}); efficiency vs train = samples/s / (W × train on one ${doc.cpuPerWorker ?? ''}-core cgroup at the batch one worker has):`,
+      '',
+    );
+    out.push(
+      markdownTable(
+        [
+          ...(severalSeries ? ['series'] : []),
+          'workers',
+          'samples/s',
+          'step ms',
+          'compute max',
+          'reduce+update',
+          'comm/wait',
+          'efficiency vs W=1',
+          'train samples/s (measured)',
+          'efficiency vs train',
+        ],
+        doc.results.map((r) => [
+          ...(severalSeries ? [seriesOf(r)] : []),
+          String(r.workers),
+          r.undilated ? int(r.undilated.samplesPerSecond) : '–',
+          r.undilated ? fixed(r.undilated.stepMs.totalMs) : '–',
+          r.undilated ? fixed(r.undilated.stepMs.computeMaxMs) : '–',
+          r.undilated ? fixed(r.undilated.stepMs.reduceUpdateMs) : '–',
+          r.undilated ? fixed(r.undilated.stepMs.communicationMs) : '–',
+          pct(r.efficiency),
+          r.trainSamplesPerSecond === undefined ? '–' : int(r.trainSamplesPerSecond),
+          r.efficiencyVsTrain === undefined ? '–' : pct(r.efficiencyVsTrain),
+        ]),
+        `${severalSeries ? 'l' : ''}${'r'.repeat(9)}`,
       ),
     );
   }
@@ -136,7 +183,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
     );
     out.push('  communication = max(messaging, bytes through the coordinator’s link / rate) + round trip');
     for (const note of p.notes) out.push(`  note: ${note}`);
-    out.push('', 'Model against measurement (step time):', '');
+    out.push('', `Model against measurement (step time${dilation !== 1 ? ', undilated' : ''}):`, '');
     out.push(
       markdownTable(
         ['run', 'workers', 'link', 'parameters', 'measured ms', 'model ms', 'error'],
@@ -171,7 +218,70 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
     );
     out.push(projectionTable(doc.projectionPerWorkerBatch));
   }
+  formatChain(doc, out);
   return `${out.join('\n')}\n`;
+}
+
+/** The chain model: its constants, its check per measured chain run, and its projections. */
+function formatChain(doc: ScaleBenchDocument, out: string[]): void {
+  if (!doc.chainFit) return;
+  const p = doc.chainFit.parameters;
+  out.push('', 'Chain model (pipelined chunks both ways, DESIGN §8):');
+  out.push(
+    `  step = compute + update + (2·⌈4P/c⌉ + 2(W−1))·(α + c·β) + 2W·δ; c = ${int(p.chunkBytes)} bytes, α ${fixed(p.alphaChunkMs * 1000, 1)} µs/chunk, β = 8/rate + ${fixed(p.betaCpuByteMs * 1e6, 3)} ns/byte CPU, update ${fixed(p.updatePerParameterMs * 1e6, 2)} ns/parameter`,
+  );
+  for (const note of p.notes) out.push(`  note: ${note}`);
+  if (doc.chainFit.checks.length > 0) {
+    out.push('', 'Chain model against measurement (step time):', '');
+    out.push(
+      markdownTable(
+        ['workers', 'link', 'measured ms', 'model ms', 'error'],
+        doc.chainFit.checks.map((c) => [
+          String(c.workers),
+          c.network,
+          fixed(c.measuredStepMs),
+          fixed(c.predictedStepMs),
+          signedPct(c.relativeError),
+        ]),
+        'rlrrr',
+      ),
+    );
+  }
+  const machines = `one worker per machine, ${p.projectionHopLatencyMs} ms per hop; step ms = compute + update + chunks·(α + c·β) + hop latency`;
+  if (doc.chainProjection && doc.chainProjection.length > 0) {
+    out.push(
+      '',
+      `PROJECTION, not a measurement: the chain model, batch ${doc.batchSize} split over the workers, ${machines}:`,
+      '',
+    );
+    out.push(chainProjectionTable(doc.chainProjection));
+  }
+  if (doc.chainProjectionPerWorkerBatch && doc.chainProjectionPerWorkerBatch.length > 0) {
+    const b = doc.chainProjectionPerWorkerBatch[0].batchSize / doc.chainProjectionPerWorkerBatch[0].workers;
+    out.push('', `PROJECTION, not a measurement: the chain model with ${int(b)} samples per worker, ${machines}:`, '');
+    out.push(chainProjectionTable(doc.chainProjectionPerWorkerBatch));
+  }
+}
+
+function chainProjectionTable(points: readonly ChainProjectionPoint[]): string {
+  const links = [...new Set(points.map((p) => p.linkGbit))];
+  const workers = [...new Set(points.map((p) => p.workers))];
+  return markdownTable(
+    ['workers', ...links.flatMap((g) => [`${g} Gbit/s: samples/s`, 'efficiency', 'step ms'])],
+    workers.map((w) => [
+      String(w),
+      ...links.flatMap((g) => {
+        const p = points.find((x) => x.workers === w && x.linkGbit === g)!;
+        const s = p.stepMs;
+        return [
+          int(p.samplesPerSecond),
+          pct(p.efficiency),
+          `${fixed(s.totalMs)} = ${fixed(s.computeMs)} + ${fixed(s.updateMs)} + ${fixed(s.communicationMs)}`,
+        ];
+      }),
+    ]),
+    'r'.repeat(1 + 3 * links.length),
+  );
 }
 
 /** Workers down, one group of columns per link rate. */

@@ -142,6 +142,11 @@ export interface StartOptions {
   readonly netns?: string;
   /** Extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Called with the child's pid right after spawn (before it has run any of node), e.g. to move
+   * it into a CPU-limited cgroup; a throw kills the child and propagates.
+   */
+  readonly place?: (pid: number) => void;
 }
 
 /** The children one benchmark started; ends them all, and only them. */
@@ -164,6 +169,14 @@ export class ProcessGroup {
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const run = new RunningProcess(name, child);
     this.running.add(run);
+    if (options.place && child.pid !== undefined) {
+      try {
+        options.place(child.pid);
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+      }
+    }
     void run.exited.then((status) => {
       this.running.delete(run);
       if (this.logDir === undefined) return;

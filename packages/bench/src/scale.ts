@@ -2,40 +2,59 @@
  * `gradswarm bench scale`: how much faster training is with more workers, and where each step's
  * time goes. In order:
  *   1. (--netem) build the namespace star for the most workers asked (netem.ts);
- *   2. per repeat, per W: a real coordinator process (--local-threads 0, equal shards) and W
- *      worker processes with t threads each; warm-up steps dropped, the rest measured from the
+ *   (--cpu-per-worker F) make one cgroup of F cores per process (cgroup.ts): the run then
+ *      emulates 1-core machines 1/F times slower, and reports undilated figures (testbed.ts);
+ *   2. per repeat, per series (each --topology, strong and/or weak scaling), per W: a real
+ *      coordinator process (--local-threads 0, equal shards) and W worker processes with t
+ *      threads each (worker-run.ts); warm-up steps dropped, the rest measured from the
  *      coordinator's metrics file (measure.ts); the fastest repeat of each W is kept;
- *   3. `train` with W·t threads on one node, the same way (single-node.ts);
+ *   3. `train` on one node, the same way (single-node.ts): with W·t threads and no quota, or,
+ *      with --cpu-per-worker, with t threads under the same quota (one emulated machine);
  *   4. (--synthetic) coordinator capacity with K protocol-complete clients (synthetic.ts);
- *   5. the α–β model fitted to all of it, its check against each run, and its projection to
- *      8-256 workers at 1 and 10 Gbit/s (model.ts).
- * Every child process and namespace is removed on the way out: on success, on failure, and on
- * SIGINT/SIGTERM (then exit 130).
+ *   5. the star's α–β model (model.ts) and the chain's pipelined model (chain-model.ts) fitted
+ *      to the runs of their topology, checked against each, and projected to 16-256 workers at
+ *      1 and 10 Gbit/s.
+ * Every child process, namespace and cgroup is removed on the way out: on success, on failure,
+ * and on SIGINT/SIGTERM (then exit 130).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CpuCgroups, findCpuCgroupRoot } from './cgroup.js';
+import type { RunSettings } from './coordinator-run.js';
 import { EXIT_INTERRUPTED } from './errors.js';
-import { startCoordinatorRun, type RunSettings } from './coordinator-run.js';
-import { measureRun, scaleResults, stepSampleCounts } from './measure.js';
-import { checkFit, fitCostModel, project, type LinkModel, type Observation } from './model.js';
-import { COORDINATOR_ADDRESS, namespaceOf, NetnsTopology, type LinkSpec } from './netem.js';
+import { scaleResults } from './measure.js';
+import type { LinkModel } from './model.js';
+import { NetnsTopology, type LinkSpec } from './netem.js';
 import { ProcessGroup } from './processes.js';
+import { fitModels, type MeasuredSeries } from './scale-models.js';
 import { runSingleNode } from './single-node.js';
 import { runSynthetic } from './synthetic.js';
+import { allSeries, batchForRun, dilationOf, seriesLabel, undilateStep, type Scaling, type Series } from './testbed.js';
 import type { MeasuredRun, ScaleBenchDocument, ScaleResult, SingleNodeResult, SyntheticResult } from './types.js';
+import { runWorkers } from './worker-run.js';
 
 export interface ScaleOptions {
   /** Worker counts; must include 1 unless empty (then only --synthetic runs). */
   readonly workers: readonly number[];
   readonly threads: number;
   readonly layers: string;
+  /** The global batch of the strong-scaling rows. */
   readonly batchSize: number;
   readonly dataset: string;
   readonly warmup: number;
   readonly steps: number;
   readonly repeat: number;
   readonly link?: LinkSpec;
+  /** Cores of every process's cgroup (--cpu-per-worker); undefined: no quota. */
+  readonly cpuPerWorker?: number;
+  /** Samples per worker of the weak-scaling rows (--per-worker-batch). */
+  readonly perWorkerBatch?: number;
+  readonly scalings: readonly Scaling[];
+  /** Each is passed as `coordinator --topology T`; undefined: the flag is not passed. */
+  readonly topologies: readonly (string | undefined)[];
+  /** Chunk size of the chain model (--chunk-bytes). */
+  readonly chunkBytes: number;
   readonly singleNode: boolean;
   readonly synthetic: readonly number[];
   readonly syntheticLayers: readonly string[];
@@ -51,8 +70,7 @@ export interface ScaleOptions {
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-/** Time workers get to exit by themselves after the coordinator has. */
-const WORKER_GRACE_MS = 10_000;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Runs the whole benchmark and returns its document. @throws BenchError, UsageError */
 export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument> {
@@ -60,9 +78,13 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
   if (o.logDir !== undefined) mkdirSync(o.logDir, { recursive: true });
   const group = new ProcessGroup(o.cliBin, o.logDir);
   let topology: NetnsTopology | null = null;
+  let cgroups: CpuCgroups | null = null;
   const cleanUp = (): void => {
     group.killAll();
     topology?.destroy();
+    const left = cgroups?.destroy() ?? [];
+    if (left.length > 0) o.log(`bench: could not remove the cgroups ${left.join(', ')} - help: rmdir them`);
+    cgroups = null;
     rmSync(workDir, { recursive: true, force: true });
   };
   const onSignal = (): void => {
@@ -74,7 +96,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
   process.once('SIGTERM', onSignal);
   process.once('exit', cleanUp);
   try {
-    const settings: RunSettings = {
+    const base: RunSettings = {
       layers: o.layers,
       batchSize: o.batchSize,
       dataset: o.dataset,
@@ -82,6 +104,11 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       steps: o.steps,
       workDir,
     };
+    const dilation = dilationOf(o.cpuPerWorker);
+    if (o.cpuPerWorker !== undefined) {
+      cgroups = CpuCgroups.create(o.cpuPerWorker, findCpuCgroupRoot());
+      o.log(`bench: ${cgroups.describe()}; the run is ${dilation.toFixed(2)}× slower than the machines it emulates`);
+    }
     if (o.link && o.workers.length > 0) {
       topology = NetnsTopology.create(o.link, Math.max(...o.workers));
       o.log(`bench: ${topology.describe()}`);
@@ -89,36 +116,65 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
     const linkText = topology ? topology.describe() : 'loopback (127.0.0.1), one process per worker';
     const linkModel: LinkModel | null = o.link
       ? {
-          gbit: o.link.rateBitsPerSecond === undefined ? undefined : o.link.rateBitsPerSecond / 1e9,
+          ...(o.link.rateBitsPerSecond === undefined ? {} : { gbit: o.link.rateBitsPerSecond / 1e9 }),
           roundTripMs: 4 * (o.link.delayMs ?? 0),
         }
       : null;
 
-    const best = new Map<number, MeasuredRun>();
-    const singles = new Map<number, number>();
-    let model = { layers: [] as number[], parameters: 0, backend: 'unknown' };
-    const totals = [...new Set(o.workers.map((w) => w * o.threads))];
-    for (let r = 1; r <= o.repeat; r++) {
+    const series = o.workers.length > 0 ? allSeries(o.topologies, o.scalings) : [];
+    const batchOf = (s: Series, w: number): number => batchForRun(s.scaling, w, o.batchSize, o.perWorkerBatch);
+    const best = new Map<Series, Map<number, MeasuredRun>>(series.map((s) => [s, new Map()]));
+    // Single-node `train` by "threads@batch": samples/s, the best of the repeats.
+    const singles = new Map<string, number>();
+    const trainKey = (threads: number, batch: number): string => `${threads}@${batch}`;
+    // Without a quota: W·t threads at each run's batch. With one: t threads (one emulated
+    // machine) at the batch one worker has, under the same quota.
+    const trainRuns = new Map<string, { threads: number; batch: number }>();
+    for (const s of series)
       for (const w of o.workers) {
-        const { measured, layers, parameters, backend } = await runWorkers(
-          group,
-          settings,
-          w,
-          o.threads,
-          topology,
-          `w${w}-r${r}`,
-        );
-        model = { layers, parameters, backend };
-        o.log(
-          `bench: ${w} worker${w === 1 ? '' : 's'} × ${o.threads} thread${o.threads === 1 ? '' : 's'} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s, ${measured.stepMs.totalMs.toFixed(1)} ms/step`,
-        );
-        if (!best.has(w) || measured.samplesPerSecond > best.get(w)!.samplesPerSecond) best.set(w, measured);
+        const run = cgroups
+          ? { threads: o.threads, batch: s.scaling === 'weak' ? o.perWorkerBatch! : o.batchSize }
+          : { threads: w * o.threads, batch: batchOf(s, w) };
+        trainRuns.set(trainKey(run.threads, run.batch), run);
+      }
+    let model = { layers: [] as number[], parameters: 0, backend: 'unknown' };
+    for (let r = 1; r <= o.repeat; r++) {
+      for (const s of series) {
+        for (const w of o.workers) {
+          const settings = { ...base, batchSize: batchOf(s, w) };
+          // Plain "w2-r1" for the one default series, as before the series existed (log names).
+          const prefix =
+            series.length === 1 && s.topology === undefined ? '' : `${s.topology ?? 'default'}-${s.scaling}-`;
+          const tag = `${prefix}w${w}-r${r}`;
+          const { measured, layers, parameters, backend } = await runWorkers(group, settings, w, o.threads, {
+            topology,
+            cgroups,
+            coordinatorArgs: s.topology === undefined ? [] : ['--topology', s.topology],
+            tag,
+          });
+          model = { layers, parameters, backend };
+          o.log(
+            `bench: ${seriesLabel(s)}, ${plural(w, 'worker')} × ${plural(o.threads, 'thread')}, batch ${settings.batchSize} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s, ${measured.stepMs.totalMs.toFixed(1)} ms/step`,
+          );
+          const kept = best.get(s)!;
+          if (!kept.has(w) || measured.samplesPerSecond > kept.get(w)!.samplesPerSecond) kept.set(w, measured);
+        }
       }
       if (!o.singleNode) continue;
-      for (const t of totals) {
-        const measured = await runSingleNode(group, settings, t, `single-t${t}-r${r}`);
-        o.log(`bench: train --threads ${t} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s`);
-        singles.set(t, Math.max(singles.get(t) ?? 0, measured.samplesPerSecond));
+      for (const [key, t] of trainRuns) {
+        const place = cgroups ? (pid: number) => cgroups!.place(pid, 'train') : undefined;
+        const settings = { ...base, batchSize: t.batch };
+        const measured = await runSingleNode(
+          group,
+          settings,
+          t.threads,
+          `single-t${t.threads}-b${t.batch}-r${r}`,
+          place,
+        );
+        o.log(
+          `bench: train --threads ${t.threads} --batch-size ${t.batch}${cgroups ? ` (${o.cpuPerWorker} cores)` : ''} (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s`,
+        );
+        singles.set(key, Math.max(singles.get(key) ?? 0, measured.samplesPerSecond));
       }
     }
 
@@ -129,13 +185,13 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
         for (let r = 1; r <= o.repeat; r++) {
           const { coordinatorLog: _log, ...result } = await runSynthetic(
             group,
-            { ...settings, steps: o.syntheticSteps },
+            { ...base, steps: o.syntheticSteps },
             k,
             layers,
             `syn-k${k}-l${layers.replace(/\D+/g, '_')}-r${r}`,
           );
           o.log(
-            `bench: ${k} synthetic client${k === 1 ? '' : 's'}, ${fmt(result.parameters)} parameters (run ${r}/${o.repeat}): ${result.stepsPerSecond.toFixed(1)} steps/s, ${result.megabytesPerSecond.toFixed(0)} MB/s`,
+            `bench: ${plural(k, 'synthetic client')}, ${fmt(result.parameters)} parameters (run ${r}/${o.repeat}): ${result.stepsPerSecond.toFixed(1)} steps/s, ${result.megabytesPerSecond.toFixed(0)} MB/s`,
           );
           if (!kept || result.stepsPerSecond > kept.stepsPerSecond) kept = result;
         }
@@ -145,81 +201,93 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       }
     }
 
-    const results: ScaleResult[] = best.size > 0 ? scaleResults(best, o.threads, singles) : [];
-    const observations: Observation[] = [
-      ...results.map((r) => ({
-        kind: 'workers' as const,
-        workers: r.workers,
-        threads: r.threads,
-        samplesPerStep: r.samplesPerStep,
-        parameters: model.parameters,
-        link: linkModel,
-        network: o.link?.text ?? 'loopback',
-        stepMs: r.stepMs,
-        bytesPerStep: r.bytesPerStep,
-      })),
-      ...synthetic.map((s) => ({
-        kind: 'synthetic' as const,
-        workers: s.clients,
-        threads: 0,
-        samplesPerStep: o.batchSize,
-        parameters: s.parameters,
-        link: null,
-        network: 'loopback',
-        stepMs: s.stepMs,
-        bytesPerStep: s.bytesPerStep,
-      })),
-    ];
-    const cores = availableParallelism();
-    const fitted = results.length > 0 ? fitCostModel(observations, cores) : null;
-    const largest = results[results.length - 1];
-    const singleNodeRuns: SingleNodeResult[] = [...singles]
-      .sort((a, b) => a[0] - b[0])
-      .map(([threads, samplesPerSecond]) => ({ threads, samplesPerSecond }));
+    const measuredSeries: MeasuredSeries[] = series.map((s) => {
+      const runs = best.get(s)!;
+      // Without a quota, each row's own W·t-thread `train` (vsSingleNode), as before.
+      const sameThreads = new Map<number, number>();
+      if (!cgroups)
+        for (const w of runs.keys()) {
+          const rate = singles.get(trainKey(w * o.threads, batchOf(s, w)));
+          if (rate !== undefined) sameThreads.set(w * o.threads, rate);
+        }
+      const train = cgroups
+        ? singles.get(trainKey(o.threads, s.scaling === 'weak' ? o.perWorkerBatch! : o.batchSize))
+        : undefined;
+      const rows: ScaleResult[] = scaleResults(runs, o.threads, sameThreads).map((row) => ({
+        ...row,
+        ...(s.topology === undefined ? {} : { topology: s.topology }),
+        scaling: s.scaling,
+        series: seriesLabel(s),
+        ...(cgroups
+          ? {
+              undilated: {
+                samplesPerSecond: row.samplesPerSecond * dilation,
+                stepMs: undilateStep(row.stepMs, dilation),
+              },
+            }
+          : {}),
+        ...(train === undefined
+          ? {}
+          : {
+              trainSamplesPerSecond: train,
+              efficiencyVsTrain: train > 0 ? row.samplesPerSecond / (row.workers * train) : 0,
+            }),
+      }));
+      return { series: s, rows };
+    });
+    const results = measuredSeries.flatMap((m) => m.rows);
+    const models = fitModels({
+      series: measuredSeries,
+      synthetic,
+      parameters: model.parameters,
+      link: linkModel,
+      network: o.link?.text ?? 'loopback',
+      dilation,
+      // Each process has a quota of its own: no sharing of cores to correct for.
+      cores: cgroups ? Number.POSITIVE_INFINITY : availableParallelism(),
+      batchSize: o.batchSize,
+      perWorkerBatch: o.perWorkerBatch ?? o.batchSize,
+      threads: o.threads,
+      chunkBytes: o.chunkBytes,
+    });
+    const first = measuredSeries[0]?.rows ?? [];
+    const largest = first[first.length - 1];
+    const largestTrain =
+      largest && !cgroups ? singles.get(trainKey(largest.workers * o.threads, o.batchSize)) : undefined;
+    const singleNodeRuns: SingleNodeResult[] = [...trainRuns]
+      .filter(([key]) => singles.has(key))
+      .map(([key, t]) => ({ threads: t.threads, samplesPerSecond: singles.get(key)! }));
     return {
       benchmark: 'scale',
       network: model.layers.join('-'),
       batchSize: o.batchSize,
       threadsPerWorker: o.threads,
       results,
-      ...(largest && singles.has(largest.workers * o.threads)
-        ? {
-            singleNode: {
-              threads: largest.workers * o.threads,
-              samplesPerSecond: singles.get(largest.workers * o.threads)!,
-            },
-          }
+      ...(largest && largestTrain !== undefined
+        ? { singleNode: { threads: largest.workers * o.threads, samplesPerSecond: largestTrain } }
         : {}),
-      ...(fitted
-        ? {
-            projection: project(fitted, {
-              samplesPerStep: o.batchSize,
-              parameters: model.parameters,
-              threads: o.threads,
-            }),
-          }
-        : {}),
-      ...(fitted
-        ? {
-            projectionPerWorkerBatch: project(fitted, {
-              samplesPerStep: o.batchSize,
-              parameters: model.parameters,
-              threads: o.threads,
-              perWorkerBatch: true,
-            }),
-          }
-        : {}),
+      ...models,
       ...(synthetic.length > 0 ? { synthetic } : {}),
       link: linkText,
+      ...(o.cpuPerWorker === undefined ? {} : { cpuPerWorker: o.cpuPerWorker }),
+      dilation,
+      ...(o.perWorkerBatch === undefined ? {} : { perWorkerBatch: o.perWorkerBatch }),
+      chunkBytes: o.chunkBytes,
+      ...(cgroups
+        ? {
+            trainUnderQuota: [...trainRuns]
+              .filter(([key]) => singles.has(key))
+              .map(([key, t]) => ({ batchSize: t.batch, threads: t.threads, samplesPerSecond: singles.get(key)! })),
+          }
+        : {}),
       model: { ...model, dataset: o.dataset },
       warmupSteps: o.warmup,
       measuredSteps: o.steps,
       ...(synthetic.length > 0 ? { syntheticMeasuredSteps: o.syntheticSteps } : {}),
       repeat: o.repeat,
       ...(singleNodeRuns.length > 0 ? { singleNodeRuns } : {}),
-      ...(fitted ? { fit: { parameters: fitted, checks: checkFit(fitted, observations, cores) } } : {}),
       machine: {
-        cpus: cores,
+        cpus: availableParallelism(),
         cpuModel: cpus()[0]?.model ?? 'unknown',
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
@@ -232,55 +300,5 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
     process.off('SIGTERM', onSignal);
     process.off('exit', cleanUp);
     cleanUp();
-  }
-}
-
-/** One distributed run: a coordinator and W worker processes (in namespaces with --netem). */
-async function runWorkers(
-  group: ProcessGroup,
-  settings: RunSettings,
-  workers: number,
-  threads: number,
-  topology: NetnsTopology | null,
-  tag: string,
-) {
-  const run = await startCoordinatorRun(group, {
-    settings,
-    minWorkers: workers,
-    tag,
-    ...(topology ? { host: COORDINATOR_ADDRESS, netns: namespaceOf(0) } : {}),
-  });
-  const started = Array.from({ length: workers }, (_, i) =>
-    group.startCli(
-      `${tag}-worker${i + 1}`,
-      [
-        'worker',
-        '--connect',
-        run.url,
-        '--threads',
-        String(threads),
-        '--data-cache',
-        join(settings.workDir, 'data-cache'),
-        '--give-up-after',
-        '30000',
-        '--label',
-        `bench-${i + 1}`,
-      ],
-      { env: { GRADSWARM_TOKEN: run.token }, ...(topology ? { netns: namespaceOf(i + 1) } : {}) },
-    ),
-  );
-  try {
-    const outcome = await run.finish(started);
-    const samples = stepSampleCounts(outcome.trainCount, settings.batchSize, outcome.timing.length);
-    const workerBackend =
-      /^worker \d+ \([^,]*, \d+ threads?, ([^)]+)\) joined/m.exec(outcome.stderr)?.[1] ?? outcome.backend;
-    return {
-      measured: measureRun(outcome.timing, settings.warmup, samples),
-      layers: outcome.layers,
-      parameters: outcome.parameters,
-      backend: workerBackend,
-    };
-  } finally {
-    await group.settle(started, WORKER_GRACE_MS);
   }
 }

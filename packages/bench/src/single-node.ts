@@ -17,7 +17,8 @@ import { childFailure, type ProcessGroup } from './processes.js';
 import type { MeasuredRun } from './types.js';
 
 /**
- * Runs `train --threads T` for warm-up + measured steps and measures it.
+ * Runs `train --threads T` for warm-up + measured steps and measures it (in a CPU-limited cgroup
+ * when `place` moves it into one).
  * @throws BenchError if `train` fails; UsageError with its own message if it refuses a flag
  */
 export async function runSingleNode(
@@ -25,6 +26,7 @@ export async function runSingleNode(
   settings: RunSettings,
   threads: number,
   tag: string,
+  place?: (pid: number) => void,
 ): Promise<MeasuredRun> {
   const metricsPath = join(settings.workDir, `metrics-${tag}.json`);
   const args = [
@@ -50,7 +52,7 @@ export async function runSingleNode(
     '--json',
     '--no-progress',
   ];
-  const run = group.startCli(`${tag}-train`, args);
+  const run = group.startCli(`${tag}-train`, args, { place });
   const status = await run.exited;
   if (status.code !== 0) throw childFailure(run.name, status, run.stderr());
   const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;

@@ -5,6 +5,9 @@
  * milliseconds per step, means over the measured steps.
  */
 import type { ScaleBenchDocument as ReportScaleDocument, ScaleBenchResult } from '@gradswarm/report';
+import type { FitCheck, TestbedDocumentFields, TestbedRowFields } from './testbed-types.js';
+
+export type { FitCheck } from './testbed-types.js';
 
 type ReportSyntheticRow = NonNullable<ReportScaleDocument['synthetic']>[number];
 type ReportProjectionRow = NonNullable<ReportScaleDocument['projection']>[number];
@@ -39,7 +42,9 @@ export interface MeasuredRun {
 }
 
 /** One row of the scale-out table: W real worker processes (speedup over W = 1, efficiency = speedup / W). */
-export interface ScaleResult extends ScaleBenchResult {
+export interface ScaleResult
+  extends Omit<ScaleBenchResult, 'undilated' | 'efficiencyVsTrain' | 'series'>,
+    TestbedRowFields {
   readonly measuredSteps: number;
   readonly samplesPerStep: number;
   /** `train` on one node with workers × threads threads, when measured. */
@@ -83,18 +88,6 @@ export interface ProjectionPoint extends ReportProjectionRow {
   };
 }
 
-/** How a measured point compares with what the fitted model says of it. */
-export interface FitCheck {
-  readonly kind: 'workers' | 'synthetic';
-  readonly workers: number;
-  readonly network: string;
-  readonly parameters: number;
-  readonly measuredStepMs: number;
-  readonly predictedStepMs: number;
-  /** (predicted − measured) / measured. */
-  readonly relativeError: number;
-}
-
 /** The fitted constants of the α–β model (README "Scale-out" explains each). */
 export interface CostModelParameters {
   /** Compute per sample (ms) of one worker with `threadsPerWorker` threads, from the W = 1 run. */
@@ -116,7 +109,9 @@ export interface CostModelParameters {
 }
 
 /** `network` is the layer sizes ("784-512-10"), as in the README's tables; `link` the wires. */
-export interface ScaleBenchDocument extends ReportScaleDocument {
+export interface ScaleBenchDocument
+  extends Omit<ReportScaleDocument, 'cpuPerWorker' | 'dilation'>,
+    TestbedDocumentFields {
   results: ScaleResult[];
   projection?: ProjectionPoint[];
   synthetic?: SyntheticResult[];

@@ -12,7 +12,9 @@
  *   projection   modelled parallel efficiency by link speed, batch split and batch per worker
  *                (only when the document has `projection`)
  *   synthetic    coordinator steps/s against synthetic clients (only with `synthetic`)
- * followed by a table of the measurements. Missing optional parts are left out.
+ * followed by a table of the measurements (with a CPU quota also undilated: as on the emulated
+ * machines). Rows of several series (weak/strong scaling, topologies) get a line each. Missing
+ * optional parts are left out.
  */
 import { barChart } from './bar-chart.js';
 import { figure, figures, missing, renderPage, table, type PageSection } from './html.js';
@@ -24,22 +26,34 @@ const list = <T>(v: unknown): T[] =>
   Array.isArray(v) ? (v as T[]).filter((x) => x !== null && typeof x === 'object') : [];
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Category names of the results: the worker count, plus threads where counts repeat. */
+const seriesName = (r: ScaleBenchResult): string => (typeof r.series === 'string' ? r.series : '');
+
+/** Category names of the results: the worker count, plus series and threads where counts repeat. */
 function categories(results: readonly ScaleBenchResult[]): string[] {
   const repeated = new Set(results.map((r) => r.workers)).size < results.length;
-  return results.map((r) => (repeated ? `${r.workers}×${r.threads}t` : String(r.workers)));
+  const threads = new Set(results.map((r) => r.threads)).size > 1;
+  return results.map((r) => {
+    if (!repeated) return String(r.workers);
+    const s = seriesName(r);
+    return `${s ? `${s} ` : ''}${r.workers}${threads || !s ? `×${r.threads}t` : ''}`;
+  });
 }
 
-/** The results grouped by threads per worker, each group ordered by workers. */
-function byThreads(results: readonly ScaleBenchResult[]): [number, ScaleBenchResult[]][] {
-  const groups = new Map<number, ScaleBenchResult[]>();
-  for (const r of results) groups.set(r.threads, [...(groups.get(r.threads) ?? []), r]);
+/** The results grouped by series and threads per worker, each group ordered by workers. */
+function byThreads(results: readonly ScaleBenchResult[]): [string, ScaleBenchResult[]][] {
+  const groups = new Map<string, ScaleBenchResult[]>();
+  const threads = new Set(results.map((r) => r.threads)).size > 1;
+  for (const r of results) {
+    const s = seriesName(r);
+    const key = [s, threads || !s ? `${plural(r.threads, 'thread')} per worker` : ''].filter(Boolean).join(', ');
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
   return [...groups.entries()].map(([t, rs]) => [t, rs.sort((a, b) => a.workers - b.workers)]);
 }
 
 function scalingCharts(results: readonly ScaleBenchResult[]): string[] {
   const groups = byThreads(results);
-  const label = (t: number): string => (groups.length > 1 ? `measured, ${plural(t, 'thread')} per worker` : 'measured');
+  const label = (t: string): string => (groups.length > 1 ? `measured, ${t}` : 'measured');
   const maxWorkers = Math.max(1, ...results.map((r) => finite(r.workers)).filter(Number.isFinite));
   const speedups = results.map((r) => finite(r.speedup)).filter(Number.isFinite);
   const speedup: LineSeries[] = groups.map(([t, rs], i) => ({
@@ -240,8 +254,14 @@ function syntheticChart(doc: ScaleBenchDocument): string {
 
 function resultsTable(results: readonly ScaleBenchResult[]): string {
   const ms = (v: unknown): string => (Number.isFinite(finite(v)) ? finite(v).toFixed(2) : '–');
+  const int = (v: unknown): string =>
+    Number.isFinite(finite(v)) ? Math.round(finite(v)).toLocaleString('en-US') : '–';
+  const series = results.some((r) => seriesName(r) !== '');
+  const undilated = results.some((r) => r.undilated !== undefined);
+  const vsTrain = results.some((r) => r.efficiencyVsTrain !== undefined);
   return table(
     [
+      ...(series ? ['series'] : []),
       'workers',
       'threads',
       'samples/s',
@@ -254,8 +274,11 @@ function resultsTable(results: readonly ScaleBenchResult[]): string {
       'communication',
       'sent/step',
       'received/step',
+      ...(undilated ? ['undilated samples/s', 'undilated step ms'] : []),
+      ...(vsTrain ? ['efficiency vs train'] : []),
     ],
     results.map((r) => [
+      ...(series ? [seriesName(r)] : []),
       String(r.workers),
       String(r.threads),
       Number.isFinite(finite(r.samplesPerSecond)) ? Math.round(r.samplesPerSecond).toLocaleString('en-US') : '–',
@@ -268,6 +291,8 @@ function resultsTable(results: readonly ScaleBenchResult[]): string {
       ms(r.stepMs?.communicationMs),
       formatBytes(finite(r.bytesPerStep?.sent)),
       formatBytes(finite(r.bytesPerStep?.received)),
+      ...(undilated ? [int(r.undilated?.samplesPerSecond), ms(r.undilated?.stepMs?.totalMs)] : []),
+      ...(vsTrain ? [formatPercent(finite(r.efficiencyVsTrain), 0)] : []),
     ]),
   );
 }
@@ -280,7 +305,7 @@ function resultsTable(results: readonly ScaleBenchResult[]): string {
 export function renderScaleReport(doc: ScaleBenchDocument): string {
   const results = list<ScaleBenchResult>(doc.results)
     .filter((r) => Number.isFinite(finite(r.workers)))
-    .sort((a, b) => a.workers - b.workers || a.threads - b.threads);
+    .sort((a, b) => seriesName(a).localeCompare(seriesName(b)) || a.workers - b.workers || a.threads - b.threads);
   const best = results.reduce<ScaleBenchResult | null>(
     (b, r) => (b === null || finite(r.samplesPerSecond) > finite(b.samplesPerSecond) ? r : b),
     null,
@@ -297,6 +322,15 @@ export function renderScaleReport(doc: ScaleBenchDocument): string {
       'link',
       doc.link.startsWith('loopback') ? 'loopback' : (/shaped by ([^(]+)/.exec(doc.link)?.[1]?.trim() ?? doc.link),
     ]);
+  const dilation = finite(doc.dilation);
+  if (Number.isFinite(finite(doc.cpuPerWorker)) && Number.isFinite(dilation))
+    facts.push(
+      ['CPU per process', `${finite(doc.cpuPerWorker)} cores (cgroup)`],
+      [
+        'dilation',
+        `${dilation.toFixed(2)}× slower than the emulated machines (undilated = measured time / ${dilation.toFixed(2)})`,
+      ],
+    );
   if (best)
     facts.push(
       [

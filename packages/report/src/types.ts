@@ -22,6 +22,12 @@ export interface ScaleBenchResult {
   };
   /** The coordinator's traffic per step. */
   bytesPerStep: { sent: number; received: number };
+  /** The row's series when a run measures several ("weak", "chain, strong"); rows of one series share a line. */
+  series?: string;
+  /** With a CPU quota (dilation D): the figures on the emulated machines, samples/s × D and times / D. */
+  undilated?: { samplesPerSecond: number; stepMs: { totalMs: number } };
+  /** samples/s over workers × `train` on one emulated machine (the same CPU quota). */
+  efficiencyVsTrain?: number;
 }
 
 /** What `bench scale --json` prints (one line) and `report` renders. */
@@ -45,6 +51,10 @@ export interface ScaleBenchDocument {
   }>;
   /** The links the runs went over, e.g. "loopback (127.0.0.1), …". */
   link?: string;
+  /** Cores of each process's cgroup (bench scale --cpu-per-worker F). */
+  cpuPerWorker?: number;
+  /** 1/F: how many times slower than the machines it emulates the run was (1: no quota). */
+  dilation?: number;
   /** The coordinator alone against synthetic clients: steps/s and traffic by model size. */
   synthetic?: Array<{ clients: number; parameters: number; stepsPerSecond: number; megabytesPerSecond: number }>;
 }

@@ -256,6 +256,29 @@ describe('renderScaleReport', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
+  it('states the dilation of a CPU-quota run, draws a line per series and tabulates undilated figures', () => {
+    const base = scaleDocument();
+    const rows = base.results.flatMap((r) =>
+      ['strong', 'weak'].map((series) => ({
+        ...r,
+        series,
+        undilated: { samplesPerSecond: r.samplesPerSecond * 5, stepMs: { totalMs: r.stepMs.totalMs / 5 } },
+        efficiencyVsTrain: r.efficiency * 0.9,
+      })),
+    );
+    const html = renderScaleReport({ ...base, results: rows, cpuPerWorker: 0.2, dilation: 5 });
+    expect(html).toContain('0.2 cores (cgroup)');
+    expect(html).toContain('5.00× slower than the emulated machines');
+    const speedup = html.slice(html.indexOf('data-chart="speedup"')).split('</figure>')[0];
+    expect(speedup).toContain('data-series="measured, strong"');
+    expect(speedup).toContain('data-series="measured, weak"');
+    const table = html.slice(html.indexOf('undilated samples/s'));
+    expect(table).toContain('efficiency vs train');
+    // W = 2: 1e6/60 samples/s measured, × 5 undilated; 60 ms / 5.
+    expect(table).toContain(Math.round(5e6 / 60).toLocaleString('en-US'));
+    expect(table).toContain('12.00');
+  });
+
   it('renders a page with a note when there are no results', () => {
     const html = renderScaleReport({ ...scaleDocument(), results: [], projection: undefined, synthetic: undefined });
     expect(charts(html)).toEqual([]);

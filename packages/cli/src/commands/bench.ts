@@ -12,7 +12,10 @@ import { examples } from '../help-layout.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { parseIntList } from '../parse.js';
 import {
+  assertCanLimitCpu,
   assertCanShape,
+  checkCpuCores,
+  DEFAULT_CHUNK_BYTES,
   formatScaleReport,
   MAX_NAMESPACES,
   parseLinkSpec,
@@ -32,6 +35,11 @@ interface ScaleArgs {
   steps: number;
   repeat: number;
   netem?: string;
+  cpuPerWorker?: number;
+  perWorkerBatch?: number;
+  scaling?: string;
+  topology?: string;
+  chunkBytes: number;
   synthetic?: string;
   syntheticLayers: string;
   syntheticSteps: number;
@@ -69,6 +77,29 @@ const scaleFlags = {
   netem: {
     type: 'string',
     describe: 'shape every link, e.g. "rate=1gbit,delay=0.2ms": each process in its own network namespace (root)',
+  },
+  'cpu-per-worker': {
+    type: 'number',
+    describe:
+      'limit every worker, the coordinator and train to F cores, each in its own cgroup (root): with --netem rate=R they emulate 1-core machines on R/F links, 1/F times slower',
+  },
+  'per-worker-batch': {
+    type: 'number',
+    describe:
+      'weak scaling: B samples per worker, a global batch of B·W (runs beside the strong-scaling --batch-size rows)',
+  },
+  scaling: {
+    type: 'string',
+    describe: 'which rows to run: strong, weak or strong,weak [strong; strong,weak with --per-worker-batch]',
+  },
+  topology: {
+    type: 'string',
+    describe: 'pass coordinator --topology T for each T of the list, side by side (e.g. chain,star) [not passed]',
+  },
+  'chunk-bytes': {
+    type: 'number',
+    default: DEFAULT_CHUNK_BYTES,
+    describe: 'chunk size the chain cost model assumes, bytes',
   },
   synthetic: { type: 'string', describe: 'coordinator capacity with K synthetic clients, e.g. 1,8,32,128' },
   'synthetic-layers': {
@@ -153,9 +184,52 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
       throw new UsageError(`--netem supports at most ${MAX_NAMESPACES - 1} workers`);
     assertCanShape();
   }
+  if (args.perWorkerBatch !== undefined) positive('per-worker-batch', args.perWorkerBatch);
+  positive('chunk-bytes', args.chunkBytes, 4);
+  const scalingText = args.scaling ?? (args.perWorkerBatch === undefined ? 'strong' : 'strong,weak');
+  const scalings = [
+    ...new Set(
+      String(scalingText)
+        .split(',')
+        .map((s) => s.trim()),
+    ),
+  ];
+  if (scalings.length === 0 || scalings.some((s) => s !== 'strong' && s !== 'weak'))
+    throw new UsageError(`--scaling takes strong, weak or strong,weak, got "${scalingText}"`);
+  if (scalings.includes('weak') && args.perWorkerBatch === undefined)
+    throw new UsageError(
+      '--scaling weak needs --per-worker-batch B (samples per worker) - help: e.g. --per-worker-batch 1000',
+    );
+  // The coordinator's --topology is passed only when asked for, so the bench runs against a
+  // coordinator without the flag too.
+  const topologies =
+    args.topology === undefined
+      ? [undefined]
+      : [
+          ...new Set(
+            String(args.topology)
+              .split(',')
+              .map((s) => s.trim()),
+          ),
+        ];
+  if (topologies.some((t) => t !== undefined && !/^[a-z][a-z-]*$/.test(t)))
+    throw new UsageError(`--topology takes a list of topologies, e.g. chain,star; got "${args.topology}"`);
   const cores = availableParallelism();
+  if (args.cpuPerWorker !== undefined) {
+    checkCpuCores(args.cpuPerWorker);
+    if (workers.length === 0)
+      throw new UsageError(
+        '--cpu-per-worker limits worker processes, and --workers 0 starts none - help: give --workers 1,2',
+      );
+    assertCanLimitCpu();
+    const demand = ((workers[workers.length - 1] ?? 0) + 1) * args.cpuPerWorker;
+    if (demand > cores)
+      log(
+        `bench: note: ${workers[workers.length - 1]} workers and the coordinator at ${args.cpuPerWorker} cores each ask for ${demand.toFixed(1)} of ${cores} cores: the quotas cannot all be met, so the largest runs are slower than the machines they emulate`,
+      );
+  }
   const most = (workers[workers.length - 1] ?? 0) * args.threads;
-  if (most > cores)
+  if (args.cpuPerWorker === undefined && most > cores)
     log(
       `bench: note: ${most} worker threads on ${cores} cores share them; separate machines would not (see the projection)`,
     );
@@ -169,6 +243,11 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
     steps: args.steps,
     repeat: args.repeat,
     link,
+    ...(args.cpuPerWorker === undefined ? {} : { cpuPerWorker: args.cpuPerWorker }),
+    ...(args.perWorkerBatch === undefined ? {} : { perWorkerBatch: args.perWorkerBatch }),
+    scalings: scalings as ('strong' | 'weak')[],
+    topologies,
+    chunkBytes: args.chunkBytes,
     singleNode: args.singleNode,
     synthetic,
     syntheticLayers: synthetic.length > 0 ? syntheticLayers.map((l) => l.replaceAll('-', ',')) : [],
@@ -205,6 +284,10 @@ function scaleCommand(setExitCode: (code: number) => void): CommandModule<object
         ['$0 bench scale --workers 1,2,4', 'loopback, one thread per worker'],
         ['$0 bench scale --netem "rate=1gbit,delay=0.2ms"', 'shaped links in network namespaces (root)'],
         ['$0 bench scale --workers 0 --synthetic 1,8,32,128', 'coordinator capacity only'],
+        [
+          '$0 bench scale --workers 1,2,4,8 --cpu-per-worker 0.2 --netem rate=200mbit --per-worker-batch 1000',
+          '1-core machines on 1 Gbit/s links, 5× slowed down (root)',
+        ],
       ]) as unknown as Argv<ScaleArgs>,
     handler: async (args) => setExitCode(await runScale(args)),
   };
