@@ -5,6 +5,7 @@
  * every rank; a worker whose WORLD_SIZE is not rank 0's is refused, naming both.
  */
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli } from './helpers/cli.js';
@@ -84,6 +85,23 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
         `gradswarm: error: launch: rank ${rank}/3 (torchrun): no token - help: set GRADSWARM_TOKEN or pass --token-file FILE on every rank, the same secret everywhere (e.g. openssl rand -hex 32)`,
       );
     });
+  });
+
+  it('tells rank 0 to pass --port when MASTER_PORT is taken (torchrun’s agent may hold it)', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+    try {
+      const port = (holder.address() as { port: number }).port;
+      const r = await runWithEnv(['launch', ...REPRODUCIBLE], torchrun(0, 2, port, { GRADSWARM_TOKEN: TOKEN }));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `rank 0/2 \\(torchrun\\): cannot listen on 0\\.0\\.0\\.0:${port}: the port is in use .* - help: torchrun's agent may hold MASTER_PORT; give every rank the same free --port`,
+        ),
+      );
+    } finally {
+      holder.close();
+    }
   });
 
   it('refuses a worker whose WORLD_SIZE is not rank 0’s, naming both; one with the right size then joins', async () => {

@@ -83,6 +83,31 @@ async function runRankZero(args: LaunchArgs, id: LaunchIdentity, token: string, 
     throw new UsageError(`--min-workers ${minWorkers} is more than the ${id.worldSize - 1} other ranks of the job`);
   if (args.threads === 0 && minWorkers === 0)
     throw new UsageError(`${who}: --threads 0 with no worker to wait for would have nobody to compute`);
+  try {
+    return await trainAsRankZero(args, id, token, who, minWorkers);
+  } catch (err) {
+    // torchrun's own agent may hold MASTER_PORT (its static rendezvous store): say what to do instead.
+    if (
+      err instanceof GradswarmError &&
+      err.code === ErrorCode.LISTEN &&
+      id.source === 'torchrun' &&
+      args.port === undefined
+    )
+      throw new GradswarmError(
+        ErrorCode.LISTEN,
+        `${who}: ${err.message.replace(/ - help: .*$/, '')} - help: torchrun's agent may hold MASTER_PORT; give every rank the same free --port`,
+      );
+    throw err;
+  }
+}
+
+function trainAsRankZero(
+  args: LaunchArgs,
+  id: LaunchIdentity,
+  token: string,
+  who: string,
+  minWorkers: number,
+): Promise<number> {
   return runTraining(args, 'coordinator', availableParallelism(), {
     network: {
       host: args.host,
