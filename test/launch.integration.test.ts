@@ -42,8 +42,16 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
     const ranks = await Promise.all(
       [0, 1, 2].map((rank) =>
         runWithEnv(
-          // Rank 2 is told not to read the data itself: it downloads it from rank 0 instead.
-          ['launch', ...REPRODUCIBLE, '--out', out, '--data-cache', cache, ...(rank === 2 ? ['--no-local-data'] : [])],
+          // Rank 2's own copy is another split (another --test-fraction): it must download rank 0's.
+          [
+            'launch',
+            ...REPRODUCIBLE,
+            '--out',
+            out,
+            '--data-cache',
+            cache,
+            ...(rank === 2 ? ['--test-fraction', '0.3'] : []),
+          ],
           torchrun(rank, 3, port, { GRADSWARM_TOKEN: TOKEN }),
         ),
       ),
@@ -58,18 +66,26 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
       /rank 1\/3 \(torchrun\): data set [0-9a-f]{12}: this machine's copy matches, nothing to download/,
     );
     expect(ranks[1].stderr).not.toMatch(/downloaded data set/);
+    expect(ranks[2].stderr).toMatch(/rank 2\/3 \(torchrun\): data set [0-9a-f]{12}: this machine's copy differs/);
     expect(ranks[2].stderr).toMatch(/rank 2\/3 \(torchrun\): downloaded data set/);
     for (const r of ranks.slice(1)) expect(r.stderr).toMatch(/the run is finished/);
   });
 
-  it('reads the token from --token-file as well (a trailing newline dropped)', async () => {
+  it('reads the token from --token-file as well (a trailing newline dropped); --no-local-data downloads', async () => {
     const tokenFile = join(dir, 'token');
     await import('node:fs/promises').then((fs) => fs.writeFile(tokenFile, `${TOKEN}\n`));
     const port = await freePort();
     const ranks = await Promise.all(
-      [0, 1].map((rank) => runWithEnv(['launch', ...REPRODUCIBLE, '--token-file', tokenFile], torchrun(rank, 2, port))),
+      [0, 1].map((rank) =>
+        runWithEnv(
+          ['launch', ...REPRODUCIBLE, '--token-file', tokenFile, '--no-local-data', '--data-cache', 'none'],
+          torchrun(rank, 2, port),
+        ),
+      ),
     );
     for (const r of ranks) expect(r.code, r.stderr).toBe(0);
+    expect(ranks[1].stderr).toMatch(/rank 1\/2 \(torchrun\): downloaded data set/);
+    expect(ranks[1].stderr).not.toMatch(/this machine's copy/);
   });
 
   it('stops every rank at once without a token, with one line saying where to put it', async () => {
