@@ -6,6 +6,8 @@
  * the test is skipped with a warning saying why.
  */
 import { spawnSync } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +44,8 @@ describe.skipIf(NO_DIGITS)('gradswarm launch under Slurm', () => {
     expect(t.code, t.stderr).toBe(0);
     const out = join(dir, 'srun.json');
     const port = await freePort();
+    // Rank 0 listens only where the workers dial it: the address of the node name Slurm gives (loopback here).
+    const { address } = await lookup(hostname().split('.')[0]);
     const r = await runWithEnv(
       [
         '--ntasks=3',
@@ -53,6 +57,8 @@ describe.skipIf(NO_DIGITS)('gradswarm launch under Slurm', () => {
         ...REPRODUCIBLE,
         '--port',
         String(port),
+        '--host',
+        address,
         '--out',
         out,
       ],

@@ -14,6 +14,8 @@ import { freePort, launchEnv, runWithEnv } from './helpers/launch.js';
 const TOKEN = 'launch-integration-token-0123456789';
 const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3'];
 const REPRODUCIBLE = [...RUN, '--reproducible', '6', '--threads', '1', '--no-progress'];
+// Rank 0 listens on loopback only: every rank of these tests is on this machine.
+const LAUNCH = ['launch', ...REPRODUCIBLE, '--host', '127.0.0.1'];
 
 function torchrun(rank: number, worldSize: number, port: number, extra: Record<string, string> = {}) {
   return launchEnv({
@@ -43,15 +45,7 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
       [0, 1, 2].map((rank) =>
         runWithEnv(
           // Rank 2's own copy is another split (another --test-fraction): it must download rank 0's.
-          [
-            'launch',
-            ...REPRODUCIBLE,
-            '--out',
-            out,
-            '--data-cache',
-            cache,
-            ...(rank === 2 ? ['--test-fraction', '0.3'] : []),
-          ],
+          [...LAUNCH, '--out', out, '--data-cache', cache, ...(rank === 2 ? ['--test-fraction', '0.3'] : [])],
           torchrun(rank, 3, port, { GRADSWARM_TOKEN: TOKEN }),
         ),
       ),
@@ -78,7 +72,7 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
     const ranks = await Promise.all(
       [0, 1].map((rank) =>
         runWithEnv(
-          ['launch', ...REPRODUCIBLE, '--token-file', tokenFile, '--no-local-data', '--data-cache', 'none'],
+          [...LAUNCH, '--token-file', tokenFile, '--no-local-data', '--data-cache', 'none'],
           torchrun(rank, 2, port),
         ),
       ),
@@ -91,9 +85,7 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
   it('stops every rank at once without a token, with one line saying where to put it', async () => {
     const port = await freePort();
     const ranks = await Promise.all(
-      [0, 1, 2].map((rank) =>
-        runWithEnv(['launch', ...REPRODUCIBLE], torchrun(rank, 3, port), { killAfterMs: 30_000 }),
-      ),
+      [0, 1, 2].map((rank) => runWithEnv([...LAUNCH], torchrun(rank, 3, port), { killAfterMs: 30_000 })),
     );
     ranks.forEach((r, rank) => {
       expect(r.code, r.stderr).toBe(2);
@@ -105,14 +97,14 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
 
   it('tells rank 0 to pass --port when MASTER_PORT is taken (torchrun’s agent may hold it)', async () => {
     const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     try {
       const port = (holder.address() as { port: number }).port;
-      const r = await runWithEnv(['launch', ...REPRODUCIBLE], torchrun(0, 2, port, { GRADSWARM_TOKEN: TOKEN }));
+      const r = await runWithEnv([...LAUNCH], torchrun(0, 2, port, { GRADSWARM_TOKEN: TOKEN }));
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(
         new RegExp(
-          `rank 0/2 \\(torchrun\\): cannot listen on 0\\.0\\.0\\.0:${port}: the port is in use .* - help: torchrun's agent may hold MASTER_PORT; give every rank the same free --port`,
+          `rank 0/2 \\(torchrun\\): cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .* - help: torchrun's agent may hold MASTER_PORT; give every rank the same free --port`,
         ),
       );
     } finally {
@@ -123,13 +115,13 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
   it('refuses a worker whose WORLD_SIZE is not rank 0’s, naming both; one with the right size then joins', async () => {
     const port = await freePort();
     const env = (rank: number, size: number) => torchrun(rank, size, port, { GRADSWARM_TOKEN: TOKEN });
-    const rank0 = runWithEnv(['launch', ...REPRODUCIBLE], env(0, 2));
-    const wrong = await runWithEnv(['launch', ...REPRODUCIBLE], env(1, 3));
+    const rank0 = runWithEnv([...LAUNCH], env(0, 2));
+    const wrong = await runWithEnv([...LAUNCH], env(1, 3));
     expect(wrong.code, wrong.stderr).toBe(2);
     expect(wrong.stderr).toMatch(
       /the coordinator refused this worker: this worker was launched with WORLD_SIZE=3 but rank 0 with WORLD_SIZE=2 - help: start every rank with the same WORLD_SIZE/,
     );
-    const right = await runWithEnv(['launch', ...REPRODUCIBLE], env(1, 2));
+    const right = await runWithEnv([...LAUNCH], env(1, 2));
     expect(right.code, right.stderr).toBe(0);
     const zero = await rank0;
     expect(zero.code, zero.stderr).toBe(0);
