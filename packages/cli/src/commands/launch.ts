@@ -14,7 +14,7 @@ import { encodeDataset } from '@gradswarm/data';
 import { weakTokenReason } from '@gradswarm/protocol';
 import { WorkerClient } from '@gradswarm/worker/node';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../errors.js';
+import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { examples } from '../help-layout.js';
 import { listenUrls } from '../listen-addresses.js';
 import { loadTrainingData } from '../load-data.js';
@@ -168,7 +168,7 @@ async function runWorkerRank(args: LaunchArgs, id: LaunchIdentity, token: string
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (!up) return 130;
+  if (!up) return EXIT_INTERRUPTED;
   const client = new WorkerClient({
     url,
     token,
