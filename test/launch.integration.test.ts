@@ -95,6 +95,15 @@ describe.skipIf(NO_DIGITS)('gradswarm launch with torchrun-style variables', () 
     });
   });
 
+  it('stops a worker rank at once on a bad training flag, without waiting for rank 0', async () => {
+    const port = await freePort();
+    const r = await runWithEnv([...LAUNCH, '--epochs', '0'], torchrun(1, 2, port, { GRADSWARM_TOKEN: TOKEN }), {
+      killAfterMs: 30_000,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe('gradswarm: error: --epochs must be a positive integer, got 0');
+  });
+
   it('tells rank 0 to pass --port when MASTER_PORT is taken (torchrun’s agent may hold it)', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
+import { resolveTrainingOptions } from '@gradswarm/coordinator';
 import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { encodeDataset } from '@gradswarm/data';
 import { weakTokenReason } from '@gradswarm/protocol';
@@ -18,7 +19,7 @@ import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { examples } from '../help-layout.js';
 import { listenUrls } from '../listen-addresses.js';
 import { loadTrainingData } from '../load-data.js';
-import { runTraining, type TrainingArgs } from '../run-training.js';
+import { runTraining, type TrainingArgs, trainingOptions } from '../run-training.js';
 import { networkFlags } from './coordinator.js';
 import { type LaunchIdentity, resolveLaunchIdentity } from './launch-env.js';
 import { waitForRankZero } from './launch-wait.js';
@@ -189,6 +190,8 @@ async function run(args: LaunchArgs): Promise<number> {
   const who = `launch: rank ${id.rank}/${id.worldSize} (${id.source})`;
   const token = readLaunchToken(args.tokenFile, process.env, who);
   checkFlags(args);
+  // Every rank checks the training flags, so a typo stops the whole job at once, not only rank 0.
+  resolveTrainingOptions(trainingOptions(args));
   return id.rank === 0 ? runRankZero(args, id, token, who) : runWorkerRank(args, id, token, who);
 }
 
