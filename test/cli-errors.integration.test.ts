@@ -42,7 +42,7 @@ describe('gradswarm', () => {
     });
 
     it('refuses to run without a command', async () => {
-      expectUsageError(await runCli([]), /name a command: train, coordinator, worker, eval/);
+      expectUsageError(await runCli([]), /name a command: train, coordinator, worker, launch, eval/);
     });
 
     it('refuses an unknown flag before doing any work', async () => {

@@ -10,6 +10,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
 import { infoCommand } from './commands/info.js';
+import { launchCommand } from './commands/launch.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(trainCommand(setExitCode))
     .command(coordinatorCommand(setExitCode))
     .command(workerCommand(setExitCode))
+    .command(launchCommand(setExitCode))
     .command(evalCommand(setExitCode))
     .command(predictCommand(setExitCode))
     .command(exportCommand(setExitCode))
@@ -43,7 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     .command(benchCommand(setExitCode))
     .command(reportCommand(setExitCode))
     .command(infoCommand(setExitCode))
-    .demandCommand(1, 'name a command: train, coordinator, worker, eval, predict, export, gradcheck, bench or report')
+    .demandCommand(
+      1,
+      'name a command: train, coordinator, worker, launch, eval, predict, export, gradcheck, bench or report',
+    )
     .strict()
     .recommendCommands()
     .help()

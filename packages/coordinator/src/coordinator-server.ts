@@ -52,6 +52,10 @@ export interface CoordinatorServerOptions {
   readonly heartbeatIntervalMs: number;
   /** When set (reproducible mode), workers must use this kernel backend. */
   readonly requireBackend?: string;
+  /** `gradswarm launch`: the job's world size, checked against each worker's hello. */
+  readonly worldSize?: number;
+  /** Names of this machine beyond its own (isOwnAddress), e.g. launch's rendezvous host. */
+  readonly ownHosts?: readonly string[];
   readonly chunkBytes: number;
   /** The body of GET /status. */
   readonly status: () => StatusDocument;
@@ -198,8 +202,9 @@ export class CoordinatorServer {
       },
       dataset: o.dataset.bytes,
       requireBackend: o.requireBackend,
+      worldSize: o.worldSize,
       isOwnAddress: (dialled) =>
-        isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '']),
+        isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '', ...(o.ownHosts ?? [])]),
       allocateId: () => o.membership.allocateId(),
     });
     this.sessions.set(ws, session);

@@ -49,6 +49,10 @@ export interface NetworkOptions extends ConnectionLimitsOptions {
   readonly topology?: 'chain' | 'star';
   /** Floats per chain chunk frame [DEFAULT_CHAIN_CHUNK_FLOATS]. */
   readonly chainChunkFloats?: number;
+  /** `gradswarm launch`: the job's world size; a worker that says another one is refused. */
+  readonly worldSize?: number;
+  /** More names of this machine a worker may have dialled (launch's rendezvous host, e.g. a Kubernetes Service). */
+  readonly ownHosts?: readonly string[];
 }
 
 export interface CoordinatorOptions {
@@ -162,6 +166,8 @@ export class Coordinator {
       stepTimeoutMs: net.stepTimeoutMs,
       heartbeatIntervalMs: net.heartbeatIntervalMs,
       requireBackend: o.reproducible !== undefined ? this.options.backend : undefined,
+      worldSize: net.worldSize,
+      ownHosts: net.ownHosts,
       chunkBytes: net.chunkBytes ?? DEFAULT_CHUNK_BYTES,
       status: () => this.status(),
       log: this.options.log,

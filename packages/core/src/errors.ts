@@ -35,6 +35,8 @@ export const ErrorCode = {
   RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
   /** A worker's kernel backend differs from the coordinator's in reproducible mode. */
   BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
+  /** `gradswarm launch`: a worker's WORLD_SIZE differs from rank 0's (the worker is refused, close 1008). */
+  WORLD_SIZE_MISMATCH: 'GS_ERR_WORLD_SIZE_MISMATCH',
   /** A checkpoint cannot be written, read, or does not belong to this run. */
   CHECKPOINT: 'GS_ERR_CHECKPOINT',
   /** A benchmark could not measure: a child process it started failed, or its output could not be read. */

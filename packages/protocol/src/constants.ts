@@ -19,6 +19,9 @@ export const DATASET_HEADER_BYTES = 12;
 /** Most threads a worker may announce in `hello`. */
 export const MAX_THREADS = 1024;
 
+/** Largest world size a worker may announce in `hello` (`gradswarm launch`). */
+export const MAX_WORLD_SIZE = 1_000_000;
+
 /** Most layer sizes a model spec on the wire may list (input and output included). */
 export const MAX_SPEC_LAYERS = 256;
 

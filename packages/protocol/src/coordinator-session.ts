@@ -75,6 +75,8 @@ export interface CoordinatorSessionOptions {
   readonly dataset: Uint8Array;
   /** Reproducible mode: the kernel backend every worker must use. */
   readonly requireBackend?: string;
+  /** `gradswarm launch`: the job's world size; a worker whose hello says another one is refused. */
+  readonly worldSize?: number;
   /**
    * Whether the address a worker says it dialled (`normalizeDialled` form) is one of ours. Asked
    * on plain ws only: on wss the certificate in the binding already tells a relay apart.
@@ -320,6 +322,13 @@ export class CoordinatorSession {
       throw new ProtocolError(
         ProtocolErrorCode.BACKEND_MISMATCH,
         `reproducible mode needs kernel backend ${o.requireBackend} everywhere; this worker uses ${hello.backend} - help: start it with GRADSWARM_KERNEL=${o.requireBackend}`,
+      );
+    }
+    // After the MAC: only a holder of the token learns the coordinator's world size.
+    if (o.worldSize !== undefined && hello.worldSize !== undefined && hello.worldSize !== o.worldSize) {
+      throw new ProtocolError(
+        ProtocolErrorCode.WORLD_SIZE_MISMATCH,
+        `this worker was launched with WORLD_SIZE=${hello.worldSize} but rank 0 with WORLD_SIZE=${o.worldSize} - help: start every rank with the same WORLD_SIZE`,
       );
     }
     this.keys = await sessionKeys(o.tokenKey, nonce, m.cnonce, binding);

@@ -26,6 +26,8 @@ export const ProtocolErrorCode = {
   UNEXPECTED: 'GS_ERR_PROTOCOL_UNEXPECTED',
   /** Reproducible mode: the worker's kernel backend is not the coordinator's (core's code). */
   BACKEND_MISMATCH: 'GS_ERR_BACKEND_MISMATCH',
+  /** `gradswarm launch`: the worker's WORLD_SIZE is not the coordinator's (core's code). */
+  WORLD_SIZE_MISMATCH: 'GS_ERR_WORLD_SIZE_MISMATCH',
   /** The worker missed the step deadline (core's code). */
   STEP_TIMEOUT: 'GS_ERR_STEP_TIMEOUT',
   /** The peer said nothing for 3 heartbeat intervals: the link is taken as lost (core's code). */
@@ -69,6 +71,7 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
     meaning: 'a message type not allowed in the current state, e.g. a step before welcome',
   },
   GS_ERR_BACKEND_MISMATCH: { closeCode: 1008, meaning: 'reproducible mode: the worker uses another kernel backend' },
+  GS_ERR_WORLD_SIZE_MISMATCH: { closeCode: 1008, meaning: "launch: the worker's world size is not the coordinator's" },
   GS_ERR_STEP_TIMEOUT: { closeCode: 4006, meaning: 'the worker missed the step deadline' },
   GS_ERR_WORKER_LOST: { closeCode: 4007, meaning: 'the peer sent nothing for three heartbeat intervals' },
   GS_ERR_WORKER_REJECTED: {

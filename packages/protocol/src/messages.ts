@@ -36,6 +36,11 @@ export interface HelloMessage {
   readonly backend: string;
   /** Free text for logs (host name, "synthetic", …). */
   readonly label: string;
+  /**
+   * Optional: the job's world size as this worker's launcher says it (`gradswarm launch`); a
+   * coordinator started with another one refuses it (GS_ERR_WORLD_SIZE_MISMATCH). Absent: any.
+   */
+  readonly worldSize?: number;
 }
 
 export interface ChallengeMessage {

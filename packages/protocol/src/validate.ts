@@ -8,7 +8,14 @@
  * fields only.
  */
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { COORDINATOR_ID_BYTES, MAC_BYTES, MAX_PARAMETER_COUNT, MAX_THREADS, NONCE_BYTES } from './constants.js';
+import {
+  COORDINATOR_ID_BYTES,
+  MAC_BYTES,
+  MAX_PARAMETER_COUNT,
+  MAX_THREADS,
+  MAX_WORLD_SIZE,
+  NONCE_BYTES,
+} from './constants.js';
 import {
   array,
   bytes,
@@ -96,12 +103,15 @@ const VALIDATORS: Validators = {
           `this side speaks version ${PROTOCOL_VERSION} - help: upgrade the older side`,
       );
     }
+    const worldSize = own(o, 'worldSize');
     return {
       t: 'hello',
       version,
       threads: integer(own(o, 'threads'), 'hello.threads', 1, MAX_THREADS),
       backend: string(own(o, 'backend'), 'hello.backend', limits.maxLabelLength, 1),
       label: string(own(o, 'label'), 'hello.label', limits.maxLabelLength),
+      // Optional, so workers that do not send it still join: the version stays 2.
+      ...(worldSize === undefined ? {} : { worldSize: integer(worldSize, 'hello.worldSize', 1, MAX_WORLD_SIZE) }),
     };
   },
   challenge: (o) => ({

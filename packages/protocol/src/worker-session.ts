@@ -59,6 +59,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set([
   ProtocolErrorCode.AUTH,
   ProtocolErrorCode.VERSION,
   ProtocolErrorCode.BACKEND_MISMATCH,
+  ProtocolErrorCode.WORLD_SIZE_MISMATCH,
 ]);
 
 export interface WorkerSessionOptions {
@@ -69,6 +70,8 @@ export interface WorkerSessionOptions {
   readonly threads: number;
   readonly backend: string;
   readonly label: string;
+  /** The job's world size, sent in hello for the coordinator to check (`gradswarm launch`) [not sent]. */
+  readonly worldSize?: number;
   /** Largest number of shards a step may carry [DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep]. */
   readonly maxShardsPerStep?: number;
 }
@@ -117,6 +120,7 @@ export class WorkerSession {
             threads: o.threads,
             backend: o.backend,
             label: o.label,
+            ...(o.worldSize === undefined ? {} : { worldSize: o.worldSize }),
           }),
         },
       ];

@@ -191,6 +191,37 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
   });
 });
 
+describe('CoordinatorSession world size (gradswarm launch)', () => {
+  it('refuses a worker whose hello names another world size with GS_ERR_WORLD_SIZE_MISMATCH, close 1008, both sizes named', async () => {
+    const c = await coordinatorSession({ worldSize: 3 });
+    const w = await workerSession({ worldSize: 4 });
+    const challenge = onlySent(await c.receive(onlySent(await w.open())));
+    const actions = await c.receive(onlySent(await w.receive(challenge)));
+    expect(ofKind(actions, 'refused')[0]).toMatchObject({ code: 'GS_ERR_WORLD_SIZE_MISMATCH' });
+    expect(ofKind(actions, 'refused')[0].reason).toMatch(/launched with WORLD_SIZE=4 but rank 0 with WORLD_SIZE=3/);
+    expect(closeOf(actions).code).toBe(1008);
+  });
+
+  it('welcomes the same world size, and a worker or coordinator that names none', async () => {
+    for (const [c, w] of [
+      [3, 3],
+      [3, undefined],
+      [undefined, 4],
+    ] as const) {
+      const ok = await joined(await coordinatorSession({ worldSize: c }), await workerSession({ worldSize: w }));
+      expect(ofKind(ok.welcomeActions, 'refused'), `coordinator ${c}, worker ${w}`).toEqual([]);
+    }
+  });
+
+  it('checks the token before the world size: a wrong token hears GS_ERR_AUTH, not the size', async () => {
+    const c = await coordinatorSession({ worldSize: 3 });
+    const w = await workerSession({ worldSize: 4, token: 'another-token-of-enough-length-0123' });
+    const challenge = onlySent(await c.receive(onlySent(await w.open())));
+    const actions = await c.receive(onlySent(await w.receive(challenge)));
+    expect(ofKind(actions, 'refused')[0]).toMatchObject({ code: 'GS_ERR_AUTH' });
+  });
+});
+
 describe('CoordinatorSession 2 JOINED', () => {
   it('answers a signed data-request in range with the chunk', async () => {
     const { coordinator, worker } = await joined();

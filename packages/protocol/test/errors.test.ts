@@ -15,6 +15,7 @@ describe('PROTOCOL_ERRORS', () => {
       GS_ERR_PROTOCOL_STALE: 4004,
       GS_ERR_PROTOCOL_UNEXPECTED: 4005,
       GS_ERR_BACKEND_MISMATCH: 1008,
+      GS_ERR_WORLD_SIZE_MISMATCH: 1008,
       GS_ERR_STEP_TIMEOUT: 4006,
       GS_ERR_WORKER_LOST: 4007,
       GS_ERR_WORKER_REJECTED: 4000,
@@ -29,7 +30,7 @@ describe('PROTOCOL_ERRORS', () => {
 
   it('uses each close code once, so a close frame maps back to one code (a backend mismatch is a policy refusal, 1008, as auth)', () => {
     const closeCodes = Object.entries(PROTOCOL_ERRORS)
-      .filter(([code]) => code !== 'GS_ERR_BACKEND_MISMATCH')
+      .filter(([code]) => code !== 'GS_ERR_BACKEND_MISMATCH' && code !== 'GS_ERR_WORLD_SIZE_MISMATCH')
       .map(([, i]) => i.closeCode);
     expect(new Set(closeCodes).size).toBe(closeCodes.length);
     expect(protocolErrorFromClose(1008, '')?.code).toBe('GS_ERR_AUTH');

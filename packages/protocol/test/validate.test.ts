@@ -80,6 +80,13 @@ describe('validateMessage', () => {
       expectProtocolError(() => decode(packWith(valid.hello, { version: undefined })), Code.INVALID);
     });
 
+    it('takes an optional worldSize (launch) and refuses one that is not a positive integer', () => {
+      expect((decode(packWith(valid.hello, { worldSize: 3 })) as HelloMessage).worldSize).toBe(3);
+      expect(decode(packWith(valid.hello, {}))).not.toHaveProperty('worldSize');
+      for (const worldSize of [0, -1, 2.5, '3', 1_000_001])
+        expectProtocolError(() => decode(packWith(valid.hello, { worldSize })), Code.INVALID);
+    });
+
     it('refuses a wrongly typed field, zero threads and an overlong label', () => {
       expectProtocolError(() => decode(packWith(valid.hello, { threads: '4' })), Code.INVALID);
       expectProtocolError(() => decode(packWith(valid.hello, { threads: 0 })), Code.INVALID);

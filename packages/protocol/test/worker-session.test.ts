@@ -54,8 +54,13 @@ describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
     expect(w.state).toBe(WorkerState.AWAIT_WELCOME);
   });
 
-  it('stops for good on an error with a refusal code (auth, version, backend)', async () => {
-    for (const code of ['GS_ERR_AUTH', 'GS_ERR_PROTOCOL_VERSION', 'GS_ERR_BACKEND_MISMATCH']) {
+  it('stops for good on an error with a refusal code (auth, version, backend, world size)', async () => {
+    for (const code of [
+      'GS_ERR_AUTH',
+      'GS_ERR_PROTOCOL_VERSION',
+      'GS_ERR_BACKEND_MISMATCH',
+      'GS_ERR_WORLD_SIZE_MISMATCH',
+    ]) {
       const w = await workerSession();
       await w.open();
       expect(await w.receive(encodeMessage({ t: 'error', code, message: 'no' }))).toEqual([

@@ -51,6 +51,13 @@ export interface WorkerClientOptions {
   readonly label?: string;
   /** Directory of cached data sets; none: keep downloads in memory only. */
   readonly dataCacheDir?: string;
+  /**
+   * This machine's own encoding of the data set (`encodeDataset`), e.g. read from a shared file
+   * system by `gradswarm launch`: used instead of a download when its fingerprint is the run's.
+   */
+  readonly localDataset?: Uint8Array;
+  /** The job's world size, sent in hello; a coordinator started with another refuses this worker. */
+  readonly worldSize?: number;
   /** PEM certificate(s) to trust for wss:// (e.g. a self-signed coordinator certificate). */
   readonly ca?: string | Buffer;
   /**
@@ -257,6 +264,7 @@ export class WorkerClient {
         threads: this.threads,
         backend: this.backend,
         label: this.options.label ?? 'worker',
+        worldSize: this.options.worldSize,
       });
       this.current = session;
       const ws = new WebSocket(this.options.url, {
@@ -405,9 +413,17 @@ export class WorkerClient {
     const key = `${fingerprint}|${JSON.stringify(welcome.spec)}|${welcome.config.blockRows}`;
     if (this.pool && this.poolKey === key) return;
     const cache = this.options.dataCacheDir ? new DatasetCache(this.options.dataCacheDir) : null;
-    let bytes = cache?.get(fingerprint) ?? null;
+    const local = this.options.localDataset;
+    const localMatches = local !== undefined && fingerprintBytes(local) === fingerprint;
+    if (local && !localMatches)
+      this.log(`data set ${fingerprint.slice(0, 12)}: this machine's copy differs (another file or flags)`);
+    let bytes = localMatches ? local! : (cache?.get(fingerprint) ?? null);
     if (bytes) {
-      this.log(`data set ${fingerprint.slice(0, 12)} found in the cache`);
+      this.log(
+        localMatches
+          ? `data set ${fingerprint.slice(0, 12)}: this machine's copy matches, nothing to download`
+          : `data set ${fingerprint.slice(0, 12)} found in the cache`,
+      );
     } else {
       const started = performance.now();
       bytes = new Uint8Array(total);

@@ -36,7 +36,7 @@ interface CoordinatorArgs extends TrainingArgs {
 /** Default port of `gradswarm coordinator`. */
 export const DEFAULT_PORT = 7733;
 
-const networkFlags = {
+export const networkFlags = {
   host: {
     type: 'string',
     default: DEFAULT_RUN_OPTIONS.network.host,

@@ -28,7 +28,8 @@ interface WorkerArgs {
   advertiseHost?: string;
 }
 
-function defaultCacheDir(): string {
+/** Where downloaded data sets are kept by default (XDG cache). */
+export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gradswarm', 'datasets');
 }
 
@@ -83,10 +84,22 @@ async function run(args: WorkerArgs): Promise<number> {
     giveUpAfterMs: args.giveUpAfter,
     log,
   });
+  return serveUntilDone(client, args.connect, log);
+}
+
+/**
+ * Runs a built WorkerClient to its end (SIGINT/SIGTERM stop it after the current step) and
+ * resolves with the exit code; `launch`'s worker ranks use it too.
+ */
+export async function serveUntilDone(
+  client: WorkerClient,
+  connect: string,
+  log: (line: string) => void,
+): Promise<number> {
   const onSignal = (): void => client.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  log(`worker: joining ${args.connect}`);
+  log(`worker: joining ${connect}`);
   try {
     const exit = await client.run();
     switch (exit.reason) {
