@@ -128,6 +128,9 @@ export async function createRun(options: RunOptions): Promise<Run> {
       local,
       backend: backend.name,
       updateBackend: backend,
+      // A local run's pool threads share each step's update with this thread (same bits); a
+      // coordinator's weights also go to remote workers, so its buffers stay its own.
+      updateHelpers: computeHere ? (pool?.helpers ?? null) : null,
       network: o.network,
       listener: o.listener,
       checkpoint: o.checkpoint,

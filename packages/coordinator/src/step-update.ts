@@ -1,0 +1,150 @@
+/**
+ * Steps 3-5 of a training step (trainer.ts): the reduction of the shard gradients, the
+ * regularisation and scaling (core's finishGradient) and one optimizer step. Alone this thread
+ * does all three in turn; with a local pool's threads as helpers (SliceHelpers) each thread
+ * takes one slice of the parameters (core's step-slices.ts) and does all three on it, with the
+ * same bits: every element's arithmetic and the shard order are unchanged, and the penalty's
+ * sum over all weights is added row by row in order on this thread.
+ */
+import {
+  costFromPenaltySums,
+  costScale,
+  finishGradient,
+  penaltyFromRowSums,
+  runStepSlice,
+  stepSlices,
+  weightRows,
+  type CostOptions,
+  type GradientStats,
+  type KernelBackend,
+  type Optimizer,
+  type OptimizerStepPlan,
+  type StepSlice,
+  type StepSliceJob,
+} from '@gradswarm/core';
+import type { SliceHelpers } from '@gradswarm/worker';
+import { reduceStats, StarReducer, type Reducer } from './reducer.js';
+
+export interface UpdateInput {
+  readonly step: number;
+  /** The shard gradients in shard order; grads[0] is `total`. */
+  readonly grads: readonly Float32Array[];
+  readonly stats: readonly GradientStats[];
+  readonly total: Float32Array;
+  readonly params: Float32Array;
+  /** The batch's sample count (m). */
+  readonly count: number;
+  readonly learningRate: number;
+  /**
+   * Called with a non-finite Σℓ or J before any parameter changes; it returns the error
+   * thrown (a diverged step must leave the weights as they were).
+   */
+  readonly diverged: (value: number) => Error;
+}
+
+export class StepUpdate {
+  private readonly slices: readonly StepSlice[];
+  private readonly rowSums: Float64Array;
+
+  /**
+   * @param helpers threads that take a slice each next to this one; null: this thread alone.
+   *   With helpers, every buffer the update touches (params, the gradients, the optimizer's
+   *   state) must come from helpers.allocate.
+   */
+  constructor(
+    private readonly layers: readonly number[],
+    private readonly cost: CostOptions,
+    private readonly optimizer: Optimizer,
+    private readonly reducer: Reducer,
+    private readonly backend: KernelBackend | null,
+    private readonly helpers: SliceHelpers | null,
+  ) {
+    this.slices = helpers ? stepSlices(layers, helpers.count + 1) : [];
+    this.rowSums = helpers ? helpers.allocateFloat64(weightRows(layers).length) : new Float64Array(0);
+  }
+
+  /** Reduces, finishes and steps; resolves with the batch's cost J. */
+  async apply(input: UpdateInput): Promise<number> {
+    if (!this.helpers) return this.serial(input);
+    // The star's sum is folded into the slices; another reducer delivers the total itself.
+    const star = this.reducer instanceof StarReducer;
+    const total = star
+      ? reduceStats(input.stats)
+      : await this.reducer.reduce({ step: input.step, grads: input.grads, stats: input.stats, total: input.total });
+    if (!Number.isFinite(total.lossSum)) throw input.diverged(total.lossSum);
+    const parts = star ? input.grads : null;
+    const scale = costScale(this.cost, input.count);
+    const { l1, l2 } = this.cost;
+    if (l1 === 0 && l2 === 0) {
+      // No penalty: J is known before the slices run, so they finish and step in one go.
+      const cost = costFromPenaltySums(total.lossSum, 0, 0, this.cost, scale);
+      if (!Number.isFinite(cost)) throw input.diverged(cost);
+      await this.runSlices(input, parts, true, this.optimizer.planStep(input.learningRate));
+      return cost;
+    }
+    await this.runSlices(input, parts, true, null);
+    const [squares, absolutes] = penaltyFromRowSums(this.rowSums, l1, l2);
+    const cost = costFromPenaltySums(total.lossSum, squares, absolutes, this.cost, scale);
+    if (!Number.isFinite(cost)) throw input.diverged(cost);
+    await this.runSlices(input, null, false, this.optimizer.planStep(input.learningRate));
+    return cost;
+  }
+
+  private async serial(input: UpdateInput): Promise<number> {
+    const total = await this.reducer.reduce({
+      step: input.step,
+      grads: input.grads,
+      stats: input.stats,
+      total: input.total,
+    });
+    // Checked before the step: it changes the weights in place, and a diverged step must leave them as they were.
+    if (!Number.isFinite(total.lossSum)) throw input.diverged(total.lossSum);
+    const cost = finishGradient(
+      this.layers,
+      input.params,
+      input.total,
+      total.lossSum,
+      input.count,
+      this.cost,
+      this.backend,
+    );
+    if (!Number.isFinite(cost)) throw input.diverged(cost);
+    this.optimizer.step(input.params, input.total, input.learningRate);
+    return cost;
+  }
+
+  /** The helpers' slices posted first, then this thread's (the last), then the helpers awaited. */
+  private async runSlices(
+    input: UpdateInput,
+    parts: readonly Float32Array[] | null,
+    finish: boolean,
+    plan: OptimizerStepPlan | null,
+  ): Promise<void> {
+    const helpers = this.helpers!;
+    const job = (slice: StepSlice): StepSliceJob => ({
+      slice,
+      layers: this.layers,
+      parts,
+      total: input.total,
+      params: input.params,
+      finish,
+      l1: this.cost.l1,
+      l2: this.cost.l2,
+      scale: costScale(this.cost, input.count),
+      rowSums: this.rowSums,
+      plan,
+      buffers: this.optimizer.buffers,
+    });
+    const running = this.slices
+      .slice(0, helpers.count)
+      .map((slice, h) => (slice.to > slice.from ? helpers.run(h, job(slice)) : Promise.resolve()));
+    try {
+      runStepSlice(job(this.slices[helpers.count]), this.backend);
+    } finally {
+      // Every helper done before returning, even when this thread's slice failed.
+      const settled = await Promise.allSettled(running);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+  }
+}
