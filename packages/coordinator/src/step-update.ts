@@ -4,16 +4,15 @@
  * does all three in turn; with a local pool's threads as helpers (SliceHelpers) each thread
  * takes one slice of the parameters (core's step-slices.ts) and does all three on it, with the
  * same bits: every element's arithmetic and the shard order are unchanged, and the penalty's
- * sum over all weights is added row by row in order on this thread.
+ * sum over all weights is taken whole on this thread, in finishGradient's order.
  */
 import {
   costFromPenaltySums,
   costScale,
   finishGradient,
-  penaltyFromRowSums,
+  penaltySums,
   runStepSlice,
   stepSlices,
-  weightRows,
   type CostOptions,
   type GradientStats,
   type KernelBackend,
@@ -44,7 +43,6 @@ export interface UpdateInput {
 
 export class StepUpdate {
   private readonly slices: readonly StepSlice[];
-  private readonly rowSums: Float64Array;
 
   /**
    * @param helpers threads that take a slice each next to this one; null: this thread alone.
@@ -60,7 +58,6 @@ export class StepUpdate {
     private readonly helpers: SliceHelpers | null,
   ) {
     this.slices = helpers ? stepSlices(layers, helpers.count + 1) : [];
-    this.rowSums = helpers ? helpers.allocateFloat64(weightRows(layers).length) : new Float64Array(0);
   }
 
   /** Reduces, finishes and steps; resolves with the batch's cost J. */
@@ -74,19 +71,12 @@ export class StepUpdate {
     if (!Number.isFinite(total.lossSum)) throw input.diverged(total.lossSum);
     const parts = star ? input.grads : null;
     const scale = costScale(this.cost, input.count);
-    const { l1, l2 } = this.cost;
-    if (l1 === 0 && l2 === 0) {
-      // No penalty: J is known before the slices run, so they finish and step in one go.
-      const cost = costFromPenaltySums(total.lossSum, 0, 0, this.cost, scale);
-      if (!Number.isFinite(cost)) throw input.diverged(cost);
-      await this.runSlices(input, parts, true, this.optimizer.planStep(input.learningRate));
-      return cost;
-    }
-    await this.runSlices(input, parts, true, null);
-    const [squares, absolutes] = penaltyFromRowSums(this.rowSums, l1, l2);
+    // J before any slice runs, its penalty whole in finishGradient's order: a non-finite J
+    // leaves the weights as they were, and each slice then finishes and steps in one go.
+    const [squares, absolutes] = penaltySums(this.layers, input.params, this.cost.l1, this.cost.l2);
     const cost = costFromPenaltySums(total.lossSum, squares, absolutes, this.cost, scale);
     if (!Number.isFinite(cost)) throw input.diverged(cost);
-    await this.runSlices(input, null, false, this.optimizer.planStep(input.learningRate));
+    await this.runSlices(input, parts, this.optimizer.planStep(input.learningRate));
     return cost;
   }
 
@@ -117,8 +107,7 @@ export class StepUpdate {
   private async runSlices(
     input: UpdateInput,
     parts: readonly Float32Array[] | null,
-    finish: boolean,
-    plan: OptimizerStepPlan | null,
+    plan: OptimizerStepPlan,
   ): Promise<void> {
     const helpers = this.helpers!;
     const job = (slice: StepSlice): StepSliceJob => ({
@@ -127,11 +116,10 @@ export class StepUpdate {
       parts,
       total: input.total,
       params: input.params,
-      finish,
+      finish: true,
       l1: this.cost.l1,
       l2: this.cost.l2,
       scale: costScale(this.cost, input.count),
-      rowSums: this.rowSums,
       plan,
       buffers: this.optimizer.buffers,
     });

@@ -3,13 +3,14 @@
  * it (issue 11 item 5): each slice sums its range of the shard gradients in shard order,
  * regularises and scales it (finishGradient) and applies the optimizer step (applyStepPlan).
  * Every element's arithmetic is the one a whole step does, so the bits are the same for any
- * slicing. The one sum over all parameters, the regularisation penalty, is kept exact by
- * slicing on weight-row boundaries, recording each row's Σw² and Σ|w|, and adding the rows in
- * order afterwards, as finishGradient adds them.
+ * slicing. The one sum over all parameters, the regularisation penalty, is not sliced: the
+ * caller takes it whole, in finishGradient's order, before the slices run (penaltySums), which
+ * also lets it refuse a non-finite J before any weight changes.
  */
-import { finishGradientRows, weightRows } from './cost.js';
+import { finishGradientRows, rowAbsolutes, rowSquares, weightRows } from './cost.js';
 import { sumGradients } from './gradient-sum.js';
 import type { KernelBackend } from './kernel-backend.js';
+import type { FloatArray } from './types.js';
 import { applyStepPlan, type OptimizerStepPlan } from './optimizers/step-plan.js';
 
 /** A slice: parameters [from, to), which are exactly the weight rows [rowFrom, rowTo). */
@@ -56,17 +57,14 @@ export interface StepSliceJob {
   readonly l1: number;
   readonly l2: number;
   readonly scale: number;
-  /** Σw² and Σ|w| of row q at [2q] and [2q + 1], written for the slice's rows when regularised. */
-  readonly rowSums: Float64Array;
   /** The optimizer step applied after finishing; null: none in this job. */
   readonly plan: OptimizerStepPlan | null;
   /** The optimizer's state buffers (whole; the slice's range is updated). */
   readonly buffers: Readonly<Record<string, Float32Array>>;
 }
 
-const rowPair = new Float64Array(2);
-/** One row rebased to start at 0: its bias at 0, its weights [1, length). */
-const oneRow = Int32Array.of(1, 1);
+/** Receives a slice's penalty sums, which nobody reads. */
+const unused = new Float64Array(2);
 
 /** Runs a job on this thread: sum, finish, step over its slice, in that order. */
 export function runStepSlice(job: StepSliceJob, backend: KernelBackend | null = null): void {
@@ -81,40 +79,29 @@ export function runStepSlice(job: StepSliceJob, backend: KernelBackend | null = 
   }
   if (job.finish) {
     // finishGradientRows takes rows that tile its arrays from 0 (the native kernel checks),
-    // so it is given the slice's (or the row's) range with the rows rebased onto it.
-    const rows = weightRows(job.layers);
-    if (job.l1 === 0 && job.l2 === 0) {
-      // No penalty: one call over the slice's rows.
-      const local = rows.slice(2 * slice.rowFrom, 2 * slice.rowTo);
-      for (let i = 0; i < local.length; i++) local[i] -= slice.from;
-      const w = params.subarray(slice.from, slice.to);
-      finishGradientRows(local, w, total.subarray(slice.from, slice.to), 0, 0, job.scale, rowPair, backend);
-    } else {
-      for (let q = slice.rowFrom; q < slice.rowTo; q++) {
-        const from = rows[2 * q] - 1;
-        const to = rows[2 * q + 1];
-        oneRow[1] = to - from;
-        const w = params.subarray(from, to);
-        finishGradientRows(oneRow, w, total.subarray(from, to), job.l1, job.l2, job.scale, rowPair, backend);
-        job.rowSums[2 * q] = rowPair[0];
-        job.rowSums[2 * q + 1] = rowPair[1];
-      }
-    }
+    // so it is given the slice's range with the rows rebased onto it. Its penalty sums are
+    // not needed: the caller took them whole, before any slice ran (penaltySums).
+    const local = weightRows(job.layers).slice(2 * slice.rowFrom, 2 * slice.rowTo);
+    for (let i = 0; i < local.length; i++) local[i] -= slice.from;
+    const w = params.subarray(slice.from, slice.to);
+    finishGradientRows(local, w, total.subarray(slice.from, slice.to), job.l1, job.l2, job.scale, unused, backend);
   }
   if (job.plan) applyStepPlan(job.plan, job.buffers, params, total, slice.from, slice.to, backend);
 }
 
 /**
- * Σw² and Σ|w| from per-row sums, added row by row from 0 as finishGradient adds them; zeros
- * when there is no penalty (the rows were not recorded).
+ * Σw² and Σ|w| over the non-bias weights, in finishGradient's order (row by row from 0, each row
+ * as rowSquares and rowAbsolutes take it; Σ|w| only with l1), so J computed from them before
+ * the slices run is finishGradient's J; zeros without a penalty.
  */
-export function penaltyFromRowSums(rowSums: Float64Array, l1: number, l2: number): [number, number] {
+export function penaltySums(layers: readonly number[], params: FloatArray, l1: number, l2: number): [number, number] {
   if (l1 === 0 && l2 === 0) return [0, 0];
+  const rows = weightRows(layers);
   let sq = 0;
   let abs = 0;
-  for (let q = 0; q < rowSums.length; q += 2) {
-    sq += rowSums[q];
-    abs += rowSums[q + 1];
+  for (let q = 0; q < rows.length; q += 2) {
+    sq += rowSquares(params, rows[q], rows[q + 1]);
+    if (l1 !== 0) abs += rowAbsolutes(params, rows[q], rows[q + 1]);
   }
   return [sq, abs];
 }

@@ -101,7 +101,6 @@ export class LocalPool {
     this.helpers = {
       count: threads,
       allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)),
-      allocateFloat64: (length) => new Float64Array(new SharedArrayBuffer(length * 8)),
       run: (helper, job) => this.runSlice(helper, job),
     };
   }

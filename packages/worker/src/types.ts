@@ -118,8 +118,6 @@ export interface SliceHelpers {
   readonly count: number;
   /** A zeroed Float32Array every helper thread can read and write. */
   allocate(length: number): Float32Array;
-  /** A zeroed Float64Array every helper thread can read and write. */
-  allocateFloat64(length: number): Float64Array;
   /** Runs `job` on helper `helper` (0 ≤ helper < count); rejects if the thread fails. */
   run(helper: number, job: StepSliceJob): Promise<void>;
 }
