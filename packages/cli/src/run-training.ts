@@ -71,6 +71,7 @@ export interface TrainingArgs {
   steps?: number;
   reproducible?: number;
   balance: string;
+  poolUpdate?: boolean;
   out?: string;
   metrics?: string;
   report?: string;
@@ -296,6 +297,7 @@ export async function runTraining(
     training: options,
     threads,
     backend,
+    poolUpdate: args.poolUpdate === true,
     network: net?.network,
     listener,
     checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },

@@ -9,7 +9,9 @@
 import {
   costFromPenaltySums,
   costScale,
+  ErrorCode,
   finishGradient,
+  GradswarmError,
   penaltySums,
   runStepSlice,
   stepSlices,
@@ -34,11 +36,17 @@ export interface UpdateInput {
   /** The batch's sample count (m). */
   readonly count: number;
   readonly learningRate: number;
-  /**
-   * Called with a non-finite Σℓ or J before any parameter changes; it returns the error
-   * thrown (a diverged step must leave the weights as they were).
-   */
-  readonly diverged: (value: number) => Error;
+  /** For the message when the step diverges: the 0-based epoch and the run's --lr. */
+  readonly epoch: number;
+  readonly optionLearningRate: number;
+}
+
+/** A non-finite Σℓ or J, thrown before any weight changes (a diverged step leaves them as they were). */
+function diverged(value: number, input: UpdateInput): GradswarmError {
+  return new GradswarmError(
+    ErrorCode.NON_FINITE,
+    `the cost became ${value} at epoch ${input.epoch + 1} - help: lower --lr (now ${input.optionLearningRate}) or check the data for extreme values`,
+  );
 }
 
 export class StepUpdate {
@@ -68,14 +76,14 @@ export class StepUpdate {
     const total = star
       ? reduceStats(input.stats)
       : await this.reducer.reduce({ step: input.step, grads: input.grads, stats: input.stats, total: input.total });
-    if (!Number.isFinite(total.lossSum)) throw input.diverged(total.lossSum);
+    if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum, input);
     const parts = star ? input.grads : null;
     const scale = costScale(this.cost, input.count);
     // J before any slice runs, its penalty whole in finishGradient's order: a non-finite J
     // leaves the weights as they were, and each slice then finishes and steps in one go.
     const [squares, absolutes] = penaltySums(this.layers, input.params, this.cost.l1, this.cost.l2);
     const cost = costFromPenaltySums(total.lossSum, squares, absolutes, this.cost, scale);
-    if (!Number.isFinite(cost)) throw input.diverged(cost);
+    if (!Number.isFinite(cost)) throw diverged(cost, input);
     await this.runSlices(input, parts, this.optimizer.planStep(input.learningRate));
     return cost;
   }
@@ -88,7 +96,7 @@ export class StepUpdate {
       total: input.total,
     });
     // Checked before the step: it changes the weights in place, and a diverged step must leave them as they were.
-    if (!Number.isFinite(total.lossSum)) throw input.diverged(total.lossSum);
+    if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum, input);
     const cost = finishGradient(
       this.layers,
       input.params,
@@ -98,7 +106,7 @@ export class StepUpdate {
       this.cost,
       this.backend,
     );
-    if (!Number.isFinite(cost)) throw input.diverged(cost);
+    if (!Number.isFinite(cost)) throw diverged(cost, input);
     this.optimizer.step(input.params, input.total, input.learningRate);
     return cost;
   }

@@ -16,8 +16,6 @@
  */
 import {
   createOptimizer,
-  ErrorCode,
-  GradswarmError,
   initializeParameters,
   learningRateAt,
   parameterCount,
@@ -408,20 +406,9 @@ export class Trainer {
       },
     );
     const reduceStarted = performance.now();
-    const cost = await this.update.apply({
-      step: this.position.step,
-      grads: folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i)),
-      stats,
-      total: this.grad,
-      params: this.params,
-      count,
-      learningRate,
-      diverged: (value) =>
-        new GradswarmError(
-          ErrorCode.NON_FINITE,
-          `the cost became ${value} at epoch ${epoch + 1} - help: lower --lr (now ${this.options.learningRate}) or check the data for extreme values`,
-        ),
-    });
+    const reduced = folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i));
+    const input = { step: this.position.step, grads: reduced, stats, total: this.grad, params: this.params, count };
+    const cost = await this.update.apply({ ...input, learningRate, epoch, optionLearningRate: this.options.learningRate });
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }
