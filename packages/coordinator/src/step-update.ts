@@ -134,13 +134,16 @@ export class StepUpdate {
     const running = this.slices
       .slice(0, helpers.count)
       .map((slice, h) => (slice.to > slice.from ? helpers.run(h, job(slice)) : Promise.resolve()));
+    let here: { readonly error: unknown } | null = null;
     try {
       runStepSlice(job(this.slices[helpers.count]), this.backend);
-    } finally {
-      // Every helper done before returning, even when this thread's slice failed.
-      const settled = await Promise.allSettled(running);
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } catch (error) {
+      here = { error };
     }
+    // Every helper done before returning, even when this thread's slice failed.
+    const settled = await Promise.allSettled(running);
+    if (here) throw here.error;
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
