@@ -408,7 +408,12 @@ export class Trainer {
     const reduceStarted = performance.now();
     const reduced = folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i));
     const input = { step: this.position.step, grads: reduced, stats, total: this.grad, params: this.params, count };
-    const cost = await this.update.apply({ ...input, learningRate, epoch, optionLearningRate: this.options.learningRate });
+    const cost = await this.update.apply({
+      ...input,
+      learningRate,
+      epoch,
+      optionLearningRate: this.options.learningRate,
+    });
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }
