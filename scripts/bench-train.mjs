@@ -9,15 +9,21 @@
 //
 //   node scripts/bench-train.mjs [--threads 1,2] [--repeat 2] [--epochs 1] [--out bench-results/bench-train.json]
 //                                [--configs 784-100-10:100,784-100-10:1000,784-512-10:100,784-512-10:1000]
+//                                [--cli path/to/other/packages/cli/bin/gradswarm.js] [--train-args "--pool-update"]
+// --cli runs another build (another checkout's CLI; data and output stay this checkout's), to
+// compare two versions in alternate runs on a shared machine.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { arg, cli, root } from './bench-common.mjs';
+import { arg, cli as ownCli, root } from './bench-common.mjs';
 
 const threadCounts = arg('threads', Array.from({ length: availableParallelism() }, (_, i) => i + 1).join(','))
   .split(',')
   .map(Number);
+const cli = arg('cli', ownCli);
+// More `train` flags for every run, space-separated.
+const trainArgs = arg('train-args', '').split(' ').filter(Boolean);
 const repeat = Number(arg('repeat', '2'));
 const epochs = arg('epochs', '1');
 const outPath = arg('out', join(root, 'bench-results/bench-train.json'));
@@ -59,6 +65,7 @@ function runOnce(config, threads) {
     '--no-progress',
     '--metrics',
     metricsPath,
+    ...trainArgs,
   ];
   const out = execFileSync(process.execPath, args, {
     cwd: root,

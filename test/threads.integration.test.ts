@@ -52,6 +52,33 @@ describe('gradswarm train --threads', () => {
     expect((await readFile(a)).equals(await readFile(b))).toBe(true);
   });
 
+  it.skipIf(NO_DIGITS)(
+    'writes the same model file with --pool-update as without: default mode, 2 and 3 threads, and reproducible mode against 1 thread',
+    async () => {
+      const file = async (name: string, args: string[]): Promise<Buffer> => {
+        const out = join(dir, `pool-${name}.json`);
+        const r = await runCli([...base, '--l1', '0.001', ...args, '--out', out]);
+        expect(r.code, r.stderr).toBe(0);
+        return readFile(out);
+      };
+      for (const threads of ['2', '3']) {
+        const alone = await file(`alone-${threads}`, ['--threads', threads]);
+        expect((await file(`shared-${threads}`, ['--threads', threads, '--pool-update'])).equals(alone)).toBe(true);
+      }
+      const one = await file('rep-1', ['--threads', '1', '--reproducible', '4', '--optimizer', 'adam']);
+      const two = await file('rep-2', [
+        '--threads',
+        '2',
+        '--reproducible',
+        '4',
+        '--optimizer',
+        'adam',
+        '--pool-update',
+      ]);
+      expect(two.equals(one)).toBe(true);
+    },
+  );
+
   it.skipIf(NO_DIGITS)('agrees across thread counts in default mode to 1e-5 relative on the final cost', async () => {
     const costs: number[] = [];
     for (const threads of [1, 3]) {

@@ -167,6 +167,13 @@ export const parallelFlags = {
     describe: 'shard sizes: equal (repeatable bit for bit) or by measured samples/s per thread',
     group: 'Parallel:',
   },
+  'pool-update': {
+    type: 'boolean',
+    default: false,
+    describe:
+      "train: the pool's threads share each step's gradient sum and update, a slice of the parameters each (same bits; one more thread hand-off per step)",
+    group: 'Parallel:',
+  },
 } as const satisfies Record<string, Options>;
 
 export const outputFlags = {

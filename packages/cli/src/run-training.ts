@@ -72,6 +72,7 @@ export interface TrainingArgs extends TraceArgs {
   steps?: number;
   reproducible?: number;
   balance: string;
+  poolUpdate?: boolean;
   out?: string;
   metrics?: string;
   report?: string;
@@ -300,6 +301,7 @@ export async function runTraining(
     training: options,
     threads,
     backend,
+    poolUpdate: args.poolUpdate === true,
     network: net?.network,
     listener,
     checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },

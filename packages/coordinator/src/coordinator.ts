@@ -14,7 +14,7 @@
 import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { encodeDataset } from '@gradswarm/data';
 import { limitsForModel, type ProtocolLimits } from '@gradswarm/protocol';
-import { DEFAULT_BLOCK_ROWS, type GradientSource } from '@gradswarm/worker';
+import { DEFAULT_BLOCK_ROWS, type GradientSource, type SliceHelpers } from '@gradswarm/worker';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { ConnectionLimitsOptions } from './connection-limits.js';
 import { listen, type CoordinatorListener } from './coordinator-listener.js';
@@ -67,6 +67,8 @@ export interface CoordinatorOptions {
   readonly backend: string;
   /** Runs the per-step update's C kernels when it has them (sumGradients, finishGradient, the optimizer step; the bits are the same without). */
   readonly updateBackend?: KernelBackend | null;
+  /** A local pool's threads, to share each step's reduction and update (the same bits). */
+  readonly updateHelpers?: SliceHelpers | null;
   readonly network?: NetworkOptions;
   /** The network's socket, bound early with listen(network); start() opens one when absent. */
   readonly listener?: CoordinatorListener;
@@ -126,6 +128,8 @@ export class Coordinator {
       this.membership,
       options.training,
       options.updateBackend ?? null,
+      undefined,
+      options.updateHelpers ?? null,
     );
     this.limits = limitsForModel(parameterCount(options.spec.layers), MAX_SHARDS_PER_STEP);
     this.minibatchCost = options.resume ? [...options.resume.minibatchCost] : [];

@@ -48,6 +48,12 @@ export interface RunOptions {
   /** This machine's compute threads (0 only with a network). */
   readonly threads: number;
   readonly backend: KernelBackend;
+  /**
+   * A local run's pool threads share each step's reduction and update with this thread, one
+   * slice of the parameters each (the same bits) [false]. It costs one more hand-off to the
+   * threads and back per step, which a busy machine makes slow (README, bench-train).
+   */
+  readonly poolUpdate?: boolean;
   /** Serve remote workers; absent: a local run. */
   readonly network?: RunNetworkOptions;
   /** The network's socket, bound early with listen(); start() opens one when absent. */
@@ -128,6 +134,9 @@ export async function createRun(options: RunOptions): Promise<Run> {
       local,
       backend: backend.name,
       updateBackend: backend,
+      // A local run's pool threads share each step's update with this thread (same bits); a
+      // coordinator's weights also go to remote workers, so its buffers stay its own.
+      updateHelpers: computeHere && o.poolUpdate ? (pool?.helpers ?? null) : null,
       network: o.network,
       listener: o.listener,
       checkpoint: o.checkpoint,

@@ -9,14 +9,13 @@
  *   4. regularise once and divide by the batch size (core's finishGradient);
  *   5. one optimizer step with the decayed learning rate (core's Optimizer: sgd, adam, adamw)
  *      → version k+1.
+ * Steps 3-5 are step-update.ts's: on this thread, or shared with a local pool's threads, one
+ * slice of the parameters each.
  * The loop never cares where a shard is computed: this process, a thread pool or a remote
  * machine are all GradientSources. Its state after any step can be saved and resumed exactly.
  */
 import {
   createOptimizer,
-  ErrorCode,
-  finishGradient,
-  GradswarmError,
   initializeParameters,
   learningRateAt,
   parameterCount,
@@ -30,10 +29,11 @@ import {
   type OptimizerState,
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
-import type { GradientSource, ShardRange } from '@gradswarm/worker';
+import type { GradientSource, ShardRange, SliceHelpers } from '@gradswarm/worker';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
+import { StepUpdate } from './step-update.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
 import {
   optimizerOptionsOf,
@@ -135,6 +135,8 @@ export class Trainer {
   private readonly data: LabeledSamples;
   private readonly provider: SourceProvider;
   private readonly grad: Float32Array;
+  private readonly allocate: (length: number) => Float32Array;
+  private readonly update: StepUpdate;
   private readonly shardGrads: Float32Array[] = [];
   private readonly throughput = new WeakMap<GradientSource, number>();
   /** Recent accepted shard results: untrusted sources' results are screened against them. */
@@ -148,6 +150,8 @@ export class Trainer {
    * @param updateBackend runs the per-step update's C kernels when it has them (sumGradients,
    *   finishGradient, the optimizer's step; the same bits as without)
    * @param reducer sums each step's shard gradients [a StarReducer on updateBackend]
+   * @param helpers a local pool's threads, which then share each step's reduction and update
+   *   (step-update.ts; the same bits), its buffers in their shared memory
    * @throws TypeError / RangeError for bad options or a spec that does not fit the data
    */
   constructor(
@@ -155,8 +159,9 @@ export class Trainer {
     data: LabeledSamples,
     sources: readonly GradientSource[] | SourceProvider,
     options: TrainingOptions = {},
-    private readonly updateBackend: KernelBackend | null = null,
+    updateBackend: KernelBackend | null = null,
     reducer?: Reducer,
+    helpers: SliceHelpers | null = null,
   ) {
     this.spec = validateModelSpec(spec);
     this.options = resolveTrainingOptions(options);
@@ -171,7 +176,8 @@ export class Trainer {
     const P = parameterCount(this.spec.layers);
     this.data = data;
     this.provider = Array.isArray(sources) ? new StaticSourceProvider(sources) : (sources as SourceProvider);
-    this.params = new Float32Array(P);
+    this.allocate = helpers ? (n) => helpers.allocate(n) : (n) => new Float32Array(n);
+    this.params = this.allocate(P);
     initializeParameters(
       this.spec.layers,
       this.options.init,
@@ -179,9 +185,17 @@ export class Trainer {
       this.params,
       this.options.initEpsilon,
     );
-    this.optimizer = createOptimizer(P, optimizerOptionsOf(this.options), updateBackend);
+    this.optimizer = createOptimizer(P, optimizerOptionsOf(this.options), updateBackend, this.allocate);
     this.reducer = reducer ?? new StarReducer(updateBackend);
-    this.grad = new Float32Array(P);
+    this.update = new StepUpdate(
+      this.spec.layers,
+      this.options.cost,
+      this.optimizer,
+      this.reducer,
+      updateBackend,
+      helpers,
+    );
+    this.grad = this.allocate(P);
     const o = this.options;
     this.batches = minibatchBounds(
       data.count,
@@ -309,7 +323,7 @@ export class Trainer {
 
   private gradBuffers(n: number): Float32Array[] {
     while (this.shardGrads.length < n)
-      this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : new Float32Array(this.grad.length));
+      this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : this.allocate(this.grad.length));
     return this.shardGrads.slice(0, n);
   }
 
@@ -392,30 +406,14 @@ export class Trainer {
       },
     );
     const reduceStarted = performance.now();
-    const total = await this.reducer.reduce({
-      step: this.position.step,
-      grads: folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i)),
-      stats,
-      total: this.grad,
+    const reduced = folded.size === 0 ? grads : grads.filter((_, i) => !folded.has(i));
+    const input = { step: this.position.step, grads: reduced, stats, total: this.grad, params: this.params, count };
+    const cost = await this.update.apply({
+      ...input,
+      learningRate,
+      epoch,
+      optionLearningRate: this.options.learningRate,
     });
-    const diverged = (value: number): GradswarmError =>
-      new GradswarmError(
-        ErrorCode.NON_FINITE,
-        `the cost became ${value} at epoch ${epoch + 1} - help: lower --lr (now ${this.options.learningRate}) or check the data for extreme values`,
-      );
-    // Checked before the step: it changes the weights in place, and a diverged step must leave them as they were.
-    if (!Number.isFinite(total.lossSum)) throw diverged(total.lossSum);
-    const cost = finishGradient(
-      this.spec.layers,
-      this.params,
-      this.grad,
-      total.lossSum,
-      count,
-      this.options.cost,
-      this.updateBackend,
-    );
-    if (!Number.isFinite(cost)) throw diverged(cost);
-    this.optimizer.step(this.params, this.grad, learningRate);
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }
 }

@@ -119,7 +119,7 @@ export function regularizationPenalty(layers: readonly number[], params: FloatAr
   return (l2 / 2) * sq + (l1 / 2) * abs;
 }
 
-/** Σw² and Σ|w| from a backend's finishGradient (reused: this runs once per step). */
+/** Σw² and Σ|w| from finishGradientRows (reused: this runs once per step). */
 const penaltySums = new Float64Array(2);
 
 /**
@@ -138,13 +138,49 @@ export function finishGradient(
   options: CostOptions,
   backend: KernelBackend | null = null,
 ): number {
-  const { l1, l2, reduction } = options;
-  const scale = reduction === 'mean' ? 1 / m : 1;
-  const rows = weightRows(layers);
+  const { l1, l2 } = options;
+  const scale = costScale(options, m);
+  finishGradientRows(weightRows(layers), params, grad, l1, l2, scale, penaltySums, backend);
+  return costFromPenaltySums(lossSum, penaltySums[0], penaltySums[1], options, scale);
+}
+
+/** The factor finishGradient scales by: 1/m for the mean reduction, 1 for the sum. */
+export function costScale(options: CostOptions, m: number): number {
+  return options.reduction === 'mean' ? 1 / m : 1;
+}
+
+/** J from Σℓ and the penalty sums Σw², Σ|w|: finishGradient's closing expression. */
+export function costFromPenaltySums(
+  lossSum: number,
+  squares: number,
+  absolutes: number,
+  options: CostOptions,
+  scale: number,
+): number {
+  const { l1, l2 } = options;
+  return (lossSum + ((l2 / 2) * squares + (l1 / 2) * absolutes)) * scale;
+}
+
+/**
+ * finishGradient's work over the weight rows `rows` (pairs [start, end) as weightRows gives,
+ * each row's bias at start − 1): every element of those rows, and the penalty sums Σw² and Σ|w|
+ * over them, added row by row from 0, into sums[0] and sums[1]. Each element depends only on
+ * itself, so rows can be finished in any grouping with the same bits; the sums only if the
+ * caller adds the groups' sums row by row in order (step-slices.ts does, from one row each).
+ */
+export function finishGradientRows(
+  rows: Int32Array,
+  params: FloatArray,
+  grad: FloatArray,
+  l1: number,
+  l2: number,
+  scale: number,
+  sums: Float64Array,
+  backend: KernelBackend | null = null,
+): void {
   if (backend?.finishGradient && params instanceof Float32Array && grad instanceof Float32Array) {
-    backend.finishGradient(rows, params, grad, l1, l2, scale, penaltySums);
-    // The closing expression below, on the same sums.
-    return (lossSum + ((l2 / 2) * penaltySums[0] + (l1 / 2) * penaltySums[1])) * scale;
+    backend.finishGradient(rows, params, grad, l1, l2, scale, sums);
+    return;
   }
   const half = l1 / 2;
   // Same per-element arithmetic as (g + λ2·w + (λ1/2)·sign(w))·scale, row by row; the penalty's
@@ -170,7 +206,8 @@ export function finishGradient(
       abs += rowAbsolutes(params, start, end);
     }
   }
-  return (lossSum + ((l2 / 2) * sq + (l1 / 2) * abs)) * scale;
+  sums[0] = sq;
+  sums[1] = abs;
 }
 
 /** J for a batch given Σℓ over its m samples. */

@@ -19,6 +19,8 @@ export * from './optimizer.js';
 export { AdamOptimizer, type AdamOptions } from './optimizers/adam.js';
 export { createOptimizer } from './optimizers/registry.js';
 export { SgdOptimizer } from './optimizers/sgd.js';
+export { applyStepPlan, type OptimizerStepPlan } from './optimizers/step-plan.js';
+export * from './step-slices.js';
 export * from './predict.js';
 export * from './reasons.js';
 export * from './rng.js';

@@ -9,6 +9,7 @@
  * implementation.
  * With a kernel backend that has the optimizer's C step, that runs instead, with the same bits.
  */
+import type { OptimizerStepPlan } from './optimizers/step-plan.js';
 
 /** The optimizers `--optimizer` offers. */
 export const OPTIMIZER_NAMES = Object.freeze(['sgd', 'adam', 'adamw'] as const);
@@ -34,6 +35,11 @@ export interface Optimizer {
    * @throws RangeError if params or grad is not as long as the state
    */
   step(params: Float32Array, grad: Float32Array, learningRate: number): void;
+  /**
+   * Counts one step and returns its numbers, for a caller that applies them itself with
+   * applyStepPlan, a range of the parameters at a time; step() is planStep plus one whole range.
+   */
+  planStep(learningRate: number): OptimizerStepPlan;
   /** A copy of the state. */
   state(): OptimizerState;
   /**

@@ -1,11 +1,12 @@
 /**
  * The Piscina task file: the thread side of a local pool. A thin adapter around core's
- * gradientSum over the shared buffers; the same function every other worker calls.
+ * gradientSum over the shared buffers, the same function every other worker calls; and around
+ * core's runStepSlice, this thread's share of a step's reduction and update.
  */
 import { workerData } from 'node:worker_threads';
-import { createWorkspace, gradientSum, selectBackend } from '@gradswarm/core';
+import { createWorkspace, gradientSum, runStepSlice, selectBackend } from '@gradswarm/core';
 import { CONTROL_EPOCH, CONTROL_VERSION, viewSharedState, type SharedStateDescriptor } from './shared-state.js';
-import type { GradientTaskMessage, GradientTaskResult } from './types.js';
+import type { GradientTaskMessage, GradientTaskResult, SliceTaskMessage } from './types.js';
 
 interface ThreadData {
   readonly shared: SharedStateDescriptor;
@@ -20,8 +21,17 @@ const backend = selectBackend(backendName);
 const workspace = createWorkspace(shared.spec, blockRows);
 const grad = views.slot(slot);
 
+/** A gradient task (Σ∇ℓ of a shard into this thread's slot) or a slice of a step's update. */
+export default function runTask(task: GradientTaskMessage | SliceTaskMessage): GradientTaskResult | null {
+  if ('kind' in task) {
+    runStepSlice(task.job, backend);
+    return null;
+  }
+  return computeShard(task);
+}
+
 /** Computes Σ∇ℓ of a shard into this thread's gradient slot. */
-export default function computeShard(task: GradientTaskMessage): GradientTaskResult {
+function computeShard(task: GradientTaskMessage): GradientTaskResult {
   const started = performance.now();
   // The coordinator publishes before dispatching; a mismatch means a scheduling bug, never stale math.
   const version = Atomics.load(views.control, CONTROL_VERSION);

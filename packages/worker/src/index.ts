@@ -14,5 +14,7 @@ export type {
   ShardRange,
   ShardStats,
   ShardTask,
+  SliceHelpers,
+  SliceTaskMessage,
   StepTask,
 } from './types.js';

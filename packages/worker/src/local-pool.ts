@@ -27,6 +27,8 @@ import type {
   GradientTaskResult,
   ShardStats,
   ShardTask,
+  SliceHelpers,
+  SliceTaskMessage,
 } from './types.js';
 
 /**
@@ -61,6 +63,8 @@ export class LocalPool {
   readonly backend: string;
   readonly lanes: readonly GradientSource[];
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
+  /** The threads as helpers for the step's reduction and update, one slice each. */
+  readonly helpers: SliceHelpers;
   private readonly views: SharedViews;
   private readonly pools: Piscina[];
   private publishedVersion = -1;
@@ -94,6 +98,28 @@ export class LocalPool {
       lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot)));
     }
     this.lanes = lanes;
+    this.helpers = {
+      count: threads,
+      allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)),
+      run: (helper, job) => this.runSlice(helper, job),
+    };
+  }
+
+  /**
+   * Helper `helper`'s slice of a step's update on its thread. The trainer asks only once every
+   * gradient of the step is in, so the lane's thread is idle and its queue empty.
+   */
+  private async runSlice(helper: number, job: SliceTaskMessage['job']): Promise<void> {
+    const message: SliceTaskMessage = { kind: 'slice', job };
+    try {
+      await this.pools[helper].run(message);
+    } catch (err) {
+      throw new GradswarmError(
+        ErrorCode.THREAD_FAILED,
+        `thread ${helper} failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   /** Makes the task's weights version and epoch order visible to every thread (once each). */

@@ -4,7 +4,7 @@
  * Piscina pool's lanes or a remote machine behind the same one method, `compute`, whose mode
  * says whether each shard comes back whole or all are summed.
  */
-import type { GradientStats } from '@gradswarm/core';
+import type { GradientStats, StepSliceJob } from '@gradswarm/core';
 
 /** A shard's statistics, plus the time the source spent computing it when it knows. */
 export interface ShardStats extends GradientStats {
@@ -106,4 +106,24 @@ export interface GradientTaskResult {
   readonly lossSum: number;
   readonly count: number;
   readonly computeMs: number;
+}
+
+/**
+ * Threads that take slices of a step's reduction and update (core's step-slices.ts) next to the
+ * calling thread: a local pool's. The buffers a slice touches must come from `allocate` (shared
+ * memory), so every thread sees the same values.
+ */
+export interface SliceHelpers {
+  /** Threads that can take a slice. */
+  readonly count: number;
+  /** A zeroed Float32Array every helper thread can read and write. */
+  allocate(length: number): Float32Array;
+  /** Runs `job` on helper `helper` (0 ≤ helper < count); rejects if the thread fails. */
+  run(helper: number, job: StepSliceJob): Promise<void>;
+}
+
+/** What a pool thread receives to run a slice of a step's update. */
+export interface SliceTaskMessage {
+  readonly kind: 'slice';
+  readonly job: StepSliceJob;
 }

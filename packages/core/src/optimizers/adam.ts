@@ -12,6 +12,7 @@
  */
 import type { KernelBackend } from '../kernel-backend.js';
 import { checkOptimizerState, checkStepLengths, type Optimizer, type OptimizerState } from '../optimizer.js';
+import { applyStepPlan, type OptimizerStepPlan } from './step-plan.js';
 
 export interface AdamOptions {
   readonly beta1: number;
@@ -43,6 +44,7 @@ export class AdamOptimizer implements Optimizer {
     readonly name: 'adam' | 'adamw',
     options: AdamOptions,
     private readonly backend: KernelBackend | null = null,
+    allocate: (length: number) => Float32Array = (n) => new Float32Array(n),
   ) {
     if (!inUnit(options.beta1)) throw new RangeError(`options.beta1 must be in [0, 1), got ${options.beta1}`);
     if (!inUnit(options.beta2)) throw new RangeError(`options.beta2 must be in [0, 1), got ${options.beta2}`);
@@ -54,7 +56,7 @@ export class AdamOptimizer implements Optimizer {
       throw new RangeError(
         'options.weightDecay is for adamw (decoupled weight decay); adam takes L2 through options.l2',
       );
-    this.buffers = { m: new Float32Array(size), v: new Float32Array(size) };
+    this.buffers = { m: allocate(size), v: allocate(size) };
     this.beta1 = options.beta1;
     this.beta2 = options.beta2;
     this.eps = options.eps;
@@ -62,31 +64,26 @@ export class AdamOptimizer implements Optimizer {
   }
 
   step(params: Float32Array, grad: Float32Array, learningRate: number): void {
-    const { m, v } = this.buffers;
-    checkStepLengths(m.length, params, grad);
+    checkStepLengths(this.buffers.m.length, params, grad);
+    applyStepPlan(this.planStep(learningRate), this.buffers, params, grad, 0, params.length, this.backend);
+  }
+
+  planStep(learningRate: number): OptimizerStepPlan {
     this.stepCount++;
     this.beta1Power *= this.beta1;
     this.beta2Power *= this.beta2;
     const { beta1, beta2, eps } = this;
-    const c1 = 1 - this.beta1Power;
-    const c2 = 1 - this.beta2Power;
-    // Exactly 1 for adam, and w·1 is w.
-    const decay = 1 - learningRate * this.weightDecay;
-    if (this.backend?.adamStep) {
-      this.backend.adamStep(params, grad, m, v, learningRate, beta1, beta2, eps, c1, c2, decay);
-      return;
-    }
-    const ob1 = 1 - beta1;
-    const ob2 = 1 - beta2;
-    for (let i = 0; i < m.length; i++) {
-      const g = grad[i];
-      // Math.fround: the value of `m[i] = x` is x itself, not the float32 stored.
-      const mi = Math.fround(beta1 * m[i] + ob1 * g);
-      const vi = Math.fround(beta2 * v[i] + ob2 * (g * g));
-      m[i] = mi;
-      v[i] = vi;
-      params[i] = params[i] * decay - learningRate * (mi / c1 / (Math.sqrt(vi / c2) + eps));
-    }
+    return {
+      name: this.name,
+      learningRate,
+      beta1,
+      beta2,
+      eps,
+      correction1: 1 - this.beta1Power,
+      correction2: 1 - this.beta2Power,
+      // Exactly 1 for adam, and w·1 is w.
+      decay: 1 - learningRate * this.weightDecay,
+    };
   }
 
   state(): OptimizerState {

@@ -6,6 +6,7 @@
  */
 import type { KernelBackend } from '../kernel-backend.js';
 import { checkOptimizerState, checkStepLengths, type Optimizer, type OptimizerState } from '../optimizer.js';
+import { applyStepPlan, type OptimizerStepPlan } from './step-plan.js';
 
 export class SgdOptimizer implements Optimizer {
   readonly name = 'sgd';
@@ -22,34 +23,24 @@ export class SgdOptimizer implements Optimizer {
     size: number,
     options: { readonly momentum: number; readonly nesterov: boolean },
     private readonly backend: KernelBackend | null = null,
+    allocate: (length: number) => Float32Array = (n) => new Float32Array(n),
   ) {
     if (!(options.momentum >= 0 && options.momentum < 1)) {
       throw new RangeError(`options.momentum must be in [0, 1), got ${options.momentum}`);
     }
-    this.buffers = { velocity: new Float32Array(size) };
+    this.buffers = { velocity: allocate(size) };
     this.momentum = options.momentum;
     this.nesterov = options.nesterov;
   }
 
   step(params: Float32Array, grad: Float32Array, learningRate: number): void {
-    const v = this.buffers.velocity;
-    checkStepLengths(v.length, params, grad);
+    checkStepLengths(this.buffers.velocity.length, params, grad);
+    applyStepPlan(this.planStep(learningRate), this.buffers, params, grad, 0, params.length, this.backend);
+  }
+
+  planStep(learningRate: number): OptimizerStepPlan {
     this.stepCount++;
-    const alpha = this.momentum;
-    if (this.backend?.sgdStep) {
-      this.backend.sgdStep(params, grad, v, learningRate, alpha, this.nesterov);
-    } else if (this.nesterov) {
-      for (let i = 0; i < v.length; i++) {
-        const g = learningRate * grad[i];
-        v[i] = alpha * v[i] + g;
-        params[i] -= alpha * v[i] + g;
-      }
-    } else {
-      for (let i = 0; i < v.length; i++) {
-        v[i] = alpha * v[i] + learningRate * grad[i];
-        params[i] -= v[i];
-      }
-    }
+    return { name: 'sgd', learningRate, momentum: this.momentum, nesterov: this.nesterov };
   }
 
   state(): OptimizerState {
