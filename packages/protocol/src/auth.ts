@@ -23,6 +23,7 @@ import {
   TOKEN_CHARS,
   WELCOME_MAC_LABEL,
 } from './constants.js';
+import { sessionKey, type SessionKey } from './session-key.js';
 
 const subtle = (): typeof globalThis.crypto.subtle => globalThis.crypto.subtle;
 
@@ -147,8 +148,8 @@ export function welcomeMac(
 
 /** The two session keys of one connection: worker→coordinator and coordinator→worker. */
 export interface SessionKeys {
-  readonly workerToCoordinator: HmacKey;
-  readonly coordinatorToWorker: HmacKey;
+  readonly workerToCoordinator: SessionKey;
+  readonly coordinatorToWorker: SessionKey;
 }
 
 /** Derives the connection's session keys from the token key, both nonces and the binding. */
@@ -162,7 +163,7 @@ export async function sessionKeys(
     labelled(key, SESSION_W2C_LABEL, nonce, cnonce, binding),
     labelled(key, SESSION_C2W_LABEL, nonce, cnonce, binding),
   ]);
-  const [workerToCoordinator, coordinatorToWorker] = await Promise.all([hmacKey(w2c), hmacKey(c2w)]);
+  const [workerToCoordinator, coordinatorToWorker] = await Promise.all([sessionKey(w2c), sessionKey(c2w)]);
   return { workerToCoordinator, coordinatorToWorker };
 }
 

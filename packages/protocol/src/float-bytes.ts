@@ -39,18 +39,8 @@ export function bytesToFloat32(b: Uint8Array, what = 'bytes'): Float32Array {
   return new Float32Array(b.slice().buffer);
 }
 
-/**
- * Index of the first NaN or ±Infinity in `a`, or -1 if every value is finite.
- * @param a the floats to scan
- */
-export function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    // x − x is 0 for every finite x and NaN for NaN and ±Infinity; one compare per value.
-    if (v - v !== 0) return i;
-  }
-  return -1;
-}
+/** The first NaN or ±Infinity: the native addon's scan under Node, a JS loop elsewhere (core finite.ts). */
+export { firstNonFinite } from '@gradswarm/core';
 
 /**
  * A copy of `bytes` with every 4-byte group reversed (little- ↔ big-endian). Internal; exported

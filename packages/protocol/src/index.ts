@@ -28,6 +28,7 @@ export { normalizeDialled, normalizeFingerprint, type ConnectionBinding, type Hm
 export type { SessionKeys } from './auth.js';
 export { deriveTokenKey, TOKEN_KDF, weakTokenReason } from './kdf.js';
 export { openSealed, sealMessage } from './seal.js';
+export { macOf, sessionKey, useSyncHmac, type SessionKey } from './session-key.js';
 export { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 export type { CloseAction, CoordinatorAction, SendAction, WorkerAction } from './session-actions.js';
 export { CoordinatorSession, CoordinatorState, type CoordinatorSessionOptions } from './coordinator-session.js';

@@ -6,12 +6,13 @@
  * being last makes its value the frame's final 32 bytes. The sequence number stops a replayed,
  * dropped or reordered message; the direction's own key stops a reflected one.
  */
-import { hmac, verifyMac, type HmacKey } from './auth.js';
+import { verifyMac } from './auth.js';
 import { MAC_BYTES } from './constants.js';
 import type { DecodedFrame } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import type { Message } from './messages.js';
+import { macOf, type SessionKey } from './session-key.js';
 
 /** msgpack of the key "sig" and a bin8 header of 32 bytes: what precedes the MAC in a sealed frame. */
 const SIG_HEADER = Uint8Array.of(0xa3, 0x73, 0x69, 0x67, 0xc4, MAC_BYTES);
@@ -21,11 +22,11 @@ const SIG_HEADER = Uint8Array.of(0xa3, 0x73, 0x69, 0x67, 0xc4, MAC_BYTES);
  * @param key the session key of the sending direction
  * @param seq the sender's next sequence number (≥ 1)
  */
-export async function sealMessage(message: Message, key: HmacKey, seq: number): Promise<Uint8Array> {
+export async function sealMessage(message: Message, key: SessionKey, seq: number): Promise<Uint8Array> {
   // The spread keeps the message's field order; `n` and `sig` come last, `sig` very last.
   const bytes = encodeMessage({ ...message, n: seq, sig: new Uint8Array(MAC_BYTES) } as unknown as Message);
   const body = bytes.subarray(0, bytes.byteLength - MAC_BYTES);
-  bytes.set(await hmac(key, body), body.byteLength);
+  bytes.set(await macOf(key, [body]), body.byteLength);
   return bytes;
 }
 
@@ -39,7 +40,7 @@ export async function sealMessage(message: Message, key: HmacKey, seq: number): 
 export async function openSealed(
   frame: Uint8Array,
   decoded: DecodedFrame,
-  key: HmacKey,
+  key: SessionKey,
   expectedSeq: number,
 ): Promise<void> {
   const { message, seq, sig } = decoded;
@@ -57,7 +58,7 @@ export async function openSealed(
   if (end < SIG_HEADER.byteLength || !verifyMac(SIG_HEADER, header) || !verifyMac(sig, frame.subarray(end))) {
     throw new ProtocolError(ProtocolErrorCode.AUTH, `'${message.t}' message whose signature is not its last field`);
   }
-  if (!verifyMac(await hmac(key, frame.subarray(0, end)), sig)) {
+  if (!verifyMac(await macOf(key, [frame.subarray(0, end)]), sig)) {
     throw new ProtocolError(
       ProtocolErrorCode.AUTH,
       `'${message.t}' message whose signature does not verify (tampered with, or not from the authenticated peer)`,

@@ -3,7 +3,7 @@ import {
   DEFAULT_PROTOCOL_LIMITS,
   encodeMessage,
   handshakeLimits,
-  hmacKey,
+  sessionKey,
   limitsForModel,
   PROTOCOL_VERSION,
   resolveProtocolLimits,
@@ -91,7 +91,7 @@ describe('limitsForModel', () => {
       reduce: 'each',
     };
     // Every message after auth also carries n and sig (seal.ts).
-    const key = await hmacKey(new Uint8Array(32));
+    const key = await sessionKey(new Uint8Array(32));
     expect((await sealMessage(result, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
     expect((await sealMessage(step, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
     expect(encodeMessage(result).length).toBeGreaterThan(limits.maxPayloadBytes - 64 * 1024 - 1024);

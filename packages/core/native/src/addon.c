@@ -392,6 +392,45 @@ static napi_value js_dependent_adds(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * firstNonFinite(a: Float32Array): the index of the first NaN or ±Infinity in a, or -1. The wire
+ * checks every received weight and gradient with it (protocol validate.ts, tensor-frame.ts); the
+ * exponent test on the bits is exact and needs no floating-point compare, so -ffast-math cannot
+ * fold it away. Blocks of 64 are OR-reduced first so the common all-finite case is branch-free.
+ */
+static napi_value js_first_non_finite(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = NULL;
+  bool is_typed = false;
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "firstNonFinite: expected a Float32Array");
+    return NULL;
+  }
+  const uint32_t* bits = (const uint32_t*)data;
+  const uint32_t exponent = 0x7f800000u;
+  int64_t found = -1;
+  size_t i = 0;
+  for (; i + 64 <= length; i += 64) {
+    uint32_t all = 0;
+    for (size_t j = 0; j < 64; j++) all |= (uint32_t)((bits[i + j] & exponent) == exponent);
+    if (all) break;
+  }
+  for (; i < length; i++) {
+    if ((bits[i] & exponent) == exponent) {
+      found = (int64_t)i;
+      break;
+    }
+  }
+  napi_create_int64(env, found, &result);
+  return result;
+}
+
 static void free_instance(napi_env env, void* data, void* hint) {
   (void)env, (void)hint;
   gs_instance* inst = (gs_instance*)data;
@@ -417,5 +456,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "kernels", fn);
   napi_create_function(env, "dependentAdds", NAPI_AUTO_LENGTH, js_dependent_adds, NULL, &fn);
   napi_set_named_property(env, exports, "dependentAdds", fn);
+  napi_create_function(env, "firstNonFinite", NAPI_AUTO_LENGTH, js_first_non_finite, NULL, &fn);
+  napi_set_named_property(env, exports, "firstNonFinite", fn);
   return exports;
 }

@@ -132,6 +132,8 @@ interface NativeAddon {
   kernels(isa: string, mc?: number, kc?: number, nc?: number): NativeKernels;
   /** Runs n dependent integer adds (one per cycle); false where it cannot. */
   dependentAdds(n: number): boolean;
+  /** Index of the first NaN or ±Infinity in `a`, or -1 (absent in an addon built before it). */
+  firstNonFinite?(a: Float32Array): number;
 }
 
 /** Where node-gyp puts the addon, relative to this file in src/backends or dist/backends. */
@@ -291,4 +293,11 @@ export function measureCpuClockHz(repeat = 5): number | null {
     best = Math.max(best, adds / (Number(process.hrtime.bigint() - started) / 1e9));
   }
   return best;
+}
+
+/** The addon's finiteness scan (`firstNonFinite` in addon.c), or null without the addon. */
+export function nativeFirstNonFinite(): ((a: Float32Array) => number) | null {
+  const loaded = loadAddon();
+  const scan = loaded?.firstNonFinite;
+  return scan ? (a) => scan.call(loaded, a) : null;
 }

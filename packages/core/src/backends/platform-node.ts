@@ -3,11 +3,12 @@
  * read from disk, and $GRADSWARM_KERNEL from process.env; the native GEMM's blocking from this
  * machine's caches or $GRADSWARM_KERNEL_TUNING (kernel-tuning.ts, kernel-autotune.ts). See platform.ts.
  */
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KERNEL_ENV_VAR } from '../constants.js';
 import { kernelBlocking } from './kernel-autotune.js';
-import { createNativeBackend, nativeIsas, nativeUnavailableReason } from './native.js';
-import type { Platform } from './platform.js';
+import { createNativeBackend, nativeFirstNonFinite, nativeIsas, nativeUnavailableReason } from './native.js';
+import type { Platform, SyncHmacSha256 } from './platform.js';
 
 /** The committed module, relative to this file in src/backends or dist/backends. */
 const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
@@ -19,4 +20,17 @@ export const platform: Platform = {
   nativeUnavailableReason,
   readWasmKernels: () => readFileSync(WASM_URL),
   kernelFromEnv: () => process.env[KERNEL_ENV_VAR],
+  nativeFirstNonFinite,
+  syncHmacSha256: () => nodeHmacSha256,
+};
+
+/**
+ * node:crypto's HMAC: synchronous, so sealing a multi-megabyte message costs the hash and not
+ * Web Crypto's copy of the input plus a trip through the thread pool (protocol seal.ts).
+ */
+const nodeHmacSha256: SyncHmacSha256 = (key, parts) => {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 };

@@ -17,4 +17,6 @@ export const platform: Platform = {
     );
   },
   kernelFromEnv: () => undefined,
+  nativeFirstNonFinite: () => null,
+  syncHmacSha256: () => null,
 };

@@ -7,6 +7,9 @@
  */
 import type { KernelBackend } from '../kernel-backend.js';
 
+/** HMAC-SHA256 of the concatenation of `parts` under the raw key `key`, computed synchronously. */
+export type SyncHmacSha256 = (key: Uint8Array, parts: readonly Uint8Array[]) => Uint8Array;
+
 export interface Platform {
   /** Instruction sets the native addon offers here, best first; [] without it. */
   nativeIsas(): string[];
@@ -18,4 +21,8 @@ export interface Platform {
   readWasmKernels(): Uint8Array;
   /** The backend $GRADSWARM_KERNEL names, if the runtime has an environment and it is set. */
   kernelFromEnv(): string | undefined;
+  /** The native addon's scan for the first non-finite float32, or null (then finite.ts scans in JS). */
+  nativeFirstNonFinite(): ((a: Float32Array) => number) | null;
+  /** A synchronous HMAC-SHA256 (node:crypto), or null where only the asynchronous Web Crypto exists. */
+  syncHmacSha256(): SyncHmacSha256 | null;
 }
