@@ -179,6 +179,14 @@ async function run(args: CoordinatorArgs): Promise<number> {
   });
 }
 
+/** Every flag of `coordinator` (--config checks its keys against these). */
+export const coordinatorFlags = {
+  ...trainFlags,
+  balance: { ...trainFlags.balance, default: 'throughput' },
+  ...networkFlags,
+  'local-threads': { alias: 'threads' },
+} as const;
+
 export function coordinatorCommand(setExitCode: (code: number) => void): CommandModule<object, CoordinatorArgs> {
   return {
     command: 'coordinator',
@@ -187,7 +195,7 @@ export function coordinatorCommand(setExitCode: (code: number) => void): Command
       examples(
         y
           // Machines differ (threads, CPUs), so shards follow measured throughput by default here.
-          .options({ ...trainFlags, balance: { ...trainFlags.balance, default: 'throughput' }, ...networkFlags })
+          .options({ ...trainFlags, balance: coordinatorFlags.balance, ...networkFlags })
           .alias('local-threads', 'threads'),
         [
           [
