@@ -86,7 +86,10 @@ describe('--validation-fraction and --early-stop', () => {
       await runCli(['train', '--validation-fraction', '1.5']),
       /--validation-fraction must be in \(0, 1\), got 1.5/,
     );
-    expectUsageError(await runCli(['train', '--validation-fraction', '0.1', '--early-stop', '0']), /--early-stop must be a positive integer/);
+    expectUsageError(
+      await runCli(['train', '--validation-fraction', '0.1', '--early-stop', '0']),
+      /--early-stop must be a positive integer/,
+    );
   });
 });
 
@@ -95,7 +98,10 @@ describe('--config FILE', () => {
     const csv = join(dir, 'blobs.csv');
     await writeBlobsCsv(csv, { rows: 300 });
     const yaml = join(dir, 'run.yaml');
-    await writeFile(yaml, `# a comment\nepochs: 4\nbatch-size: 30\nseed: 7\nlayers: [6]\nschedule: cosine\nprogress: false\n`);
+    await writeFile(
+      yaml,
+      `# a comment\nepochs: 4\nbatch-size: 30\nseed: 7\nlayers: [6]\nschedule: cosine\nprogress: false\n`,
+    );
     const json = join(dir, 'run.json');
     await writeFile(json, JSON.stringify({ epochs: 4, batchSize: 30, seed: 7, layers: '6', schedule: 'cosine' }));
     for (const [file, order] of [
@@ -103,7 +109,8 @@ describe('--config FILE', () => {
       [json, 'config first'],
     ] as const) {
       const typed = ['--epochs', '2', '--dataset', `csv:${csv}`, '--json', '--metrics', join(dir, 'm.json')];
-      const args = order === 'flag first' ? ['train', ...typed, '--config', file] : ['train', '--config', file, ...typed];
+      const args =
+        order === 'flag first' ? ['train', ...typed, '--config', file] : ['train', '--config', file, ...typed];
       const result = await runCli(args);
       expect(result.code, result.stderr).toBe(0);
       const summary = lastJsonLine<{ epochs: number; layers: number[] }>(result.stdout);
@@ -124,7 +131,10 @@ describe('--config FILE', () => {
     expectUsageError(await runCli(['train', '--config', bad]), /bad\.yaml: not valid JSON or YAML/);
     expectUsageError(await runCli(['train', '--config', join(dir, 'none.json')]), /cannot read it \(no such file\)/);
     await writeFile(bad, 'schedule: sometimes\n');
-    expectUsageError(await runCli(['train', '--config', bad]), /--schedule got "sometimes", Choices: "inverse", "compound", "step", "cosine"/);
+    expectUsageError(
+      await runCli(['train', '--config', bad]),
+      /--schedule got "sometimes", Choices: "inverse", "compound", "step", "cosine"/,
+    );
   });
 });
 

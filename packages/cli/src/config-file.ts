@@ -26,7 +26,9 @@ function configPathOf(argv: readonly string[]): string | undefined {
 /** One config value as the text of a `--key=value` argument, checked against the flag's type. */
 function argumentOf(file: string, key: string, value: unknown, flag: Options): string[] {
   const wrong = (what: string): UsageError =>
-    new UsageError(`--config ${file}: "${key}" must be ${what}, got ${JSON.stringify(value)} - help: write it as on the command line`);
+    new UsageError(
+      `--config ${file}: "${key}" must be ${what}, got ${JSON.stringify(value)} - help: write it as on the command line`,
+    );
   if (flag.type === 'boolean') {
     if (typeof value !== 'boolean') throw wrong('true or false');
     return [value ? `--${key}` : `--no-${key}`];
@@ -78,10 +80,7 @@ export function expandConfigFile(argv: readonly string[], flags: Record<string, 
   for (const [rawKey, value] of Object.entries(doc as Record<string, unknown>)) {
     const named = kebab(rawKey);
     // An alias (decay-kind for schedule) names its flag too.
-    const key =
-      names.find((n) => n === named) ??
-      names.find((n) => [flags[n].alias].flat().includes(named)) ??
-      named;
+    const key = names.find((n) => n === named) ?? names.find((n) => [flags[n].alias].flat().includes(named)) ?? named;
     const flag = flags[key];
     if (flag === undefined || key === 'config') {
       const near = names.filter((n) => n.startsWith(key.slice(0, 3))).slice(0, 3);

@@ -46,7 +46,8 @@ export const dataFlags = {
   header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]', group: 'Data:' },
   'class-names': {
     type: 'string',
-    describe: 'names of the classes 0, 1, … for the model file, e.g. cat,dog,bird (a CSV with string labels names its own)',
+    describe:
+      'names of the classes 0, 1, … for the model file, e.g. cat,dog,bird (a CSV with string labels names its own)',
     group: 'Data:',
   },
 } as const satisfies Record<string, Options>;
@@ -152,7 +153,11 @@ export const optimizerFlags = {
     describe: '--schedule step: epochs (or steps, by --decay-unit) between two multiplications by --gamma',
     group: 'Optimizer:',
   },
-  gamma: { type: 'number', describe: `--schedule step: the factor γ in (0, 1] [${DEFAULT_GAMMA}]`, group: 'Optimizer:' },
+  gamma: {
+    type: 'number',
+    describe: `--schedule step: the factor γ in (0, 1] [${DEFAULT_GAMMA}]`,
+    group: 'Optimizer:',
+  },
   'warmup-steps': {
     type: 'number',
     default: 0,
@@ -167,7 +172,7 @@ export const optimizerFlags = {
   'early-stop': {
     type: 'number',
     describe:
-      'stop after PATIENCE epochs without a lower validation cost, and keep the best epoch\'s model (needs --validation-fraction)',
+      "stop after PATIENCE epochs without a lower validation cost, and keep the best epoch's model (needs --validation-fraction)",
     group: 'Optimizer:',
   },
   seed: {
@@ -228,7 +233,8 @@ export const outputFlags = {
   kernel: { type: 'string', describe: KERNEL_DESCRIBE, group: 'Output:' },
   config: {
     type: 'string',
-    describe: 'read flags from this JSON or YAML file (keys are the flag names, e.g. batch-size); flags given override it',
+    describe:
+      'read flags from this JSON or YAML file (keys are the flag names, e.g. batch-size); flags given override it',
     group: 'Output:',
   },
 } as const satisfies Record<string, Options>;

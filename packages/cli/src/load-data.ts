@@ -93,7 +93,9 @@ function imageShapeOf(spec: string, featureCount: number): ModelImageShape | und
   const kind = spec.trim().split(':')[0];
   const side = Math.round(Math.sqrt(featureCount));
   const square = side * side === featureCount;
-  return (kind === 'mnist' || kind === 'idx' || kind === 'digits') && square ? { width: side, height: side } : undefined;
+  return (kind === 'mnist' || kind === 'idx' || kind === 'digits') && square
+    ? { width: side, height: side }
+    : undefined;
 }
 
 /** Splits `part` by `fraction`, refusing a split that leaves a side empty. */

@@ -422,14 +422,7 @@ export async function runTraining(
     log,
     stop: () => run.stop(),
     quitNow: () => {
-      writeWhatIsSafe(
-        args,
-        stepsTaken(),
-        trainer.state().step,
-        () => model(trainer.params),
-        coordinator,
-        log,
-      );
+      writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => model(trainer.params), coordinator, log);
       progress?.stop();
       process.exit(EXIT_INTERRUPTED);
     },

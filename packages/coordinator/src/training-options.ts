@@ -171,14 +171,18 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     throw new RangeError(`options.decayUnit must be epoch or step, got ${String(options.decayUnit)}`);
   }
   if (options.decayKind !== undefined && !DECAY_KINDS.includes(options.decayKind)) {
-    throw new RangeError(`options.decayKind must be one of ${DECAY_KINDS.join(', ')}, got ${String(options.decayKind)}`);
+    throw new RangeError(
+      `options.decayKind must be one of ${DECAY_KINDS.join(', ')}, got ${String(options.decayKind)}`,
+    );
   }
   checkNumber('stepSize', options.stepSize, isPositiveInt, 'a positive integer');
   checkNumber('gamma', options.gamma, (x) => x > 0 && x <= 1, 'in (0, 1]');
   checkNumber('warmupSteps', options.warmupSteps, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
   const isStep = options.decayKind === 'step';
   if (isStep && options.stepSize === undefined) {
-    throw new RangeError('options.decayKind step needs options.stepSize - help: e.g. options.stepSize 5 (epochs between drops, or steps with options.decayUnit step)');
+    throw new RangeError(
+      'options.decayKind step needs options.stepSize - help: e.g. options.stepSize 5 (epochs between drops, or steps with options.decayUnit step)',
+    );
   }
   if (!isStep && (options.stepSize !== undefined || options.gamma !== undefined)) {
     throw new RangeError(

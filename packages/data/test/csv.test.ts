@@ -154,11 +154,13 @@ describe('readCsv', () => {
       expect(d.classCount).toBe(3);
       const err = formatError(() => parseCsv('1,dog\n2,cow\n', 't.csv', { classNames: ['cat', 'dog'] }));
       expect(err.message).toBe(
-        "t.csv: line 2, column 2 (index 1): label \"cow\" is not one of the training set's classes (cat, dog)",
+        't.csv: line 2, column 2 (index 1): label "cow" is not one of the training set\'s classes (cat, dog)',
       );
       // Integer labels with names given (a model named by --class-names) are read by number.
       expect([...parseCsv('1,1\n2,0\n', 'n.csv', { classNames: ['cat', 'dog'] }).labels]).toEqual([1, 0]);
-      expect(formatError(() => parseCsv('1,dog\n2,\n', 'e.csv')).message).toContain('line 2, column 2 (index 1): the label is an empty field');
+      expect(formatError(() => parseCsv('1,dog\n2,\n', 'e.csv')).message).toContain(
+        'line 2, column 2 (index 1): the label is an empty field',
+      );
     });
 
     it('refuses an empty file', () => {
