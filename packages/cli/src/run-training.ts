@@ -7,14 +7,7 @@
  * (output-paths.ts); a run that took no step writes nothing.
  */
 import { availableParallelism } from 'node:os';
-import {
-  evaluate,
-  MAX_CONFUSION_CLASSES,
-  modelToJson,
-  selectBackend,
-  type CostOptions,
-  type ModelSpec,
-} from '@gradswarm/core';
+import { evaluate, MAX_CONFUSION_CLASSES, selectBackend, type ModelSpec } from '@gradswarm/core';
 import {
   checkResumable,
   collectReportData,
@@ -32,6 +25,7 @@ import { minibatchBounds } from '@gradswarm/data';
 import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { EarlyStopping } from './early-stop.js';
+import { modelText } from './model-file.js';
 import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
 import { loadTrainingData, type LoadedData } from './load-data.js';
@@ -187,29 +181,6 @@ export function defaultTrainThreads(cores: number, options: ResolvedTrainingOpti
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-
-/**
- * The model file's text: the weights with what eval and predict need to know of the training
- * (model-metadata.ts): the scaling, the cost options, the class names, the image geometry and
- * the data set's name and fingerprint.
- */
-function modelText(spec: ModelSpec, params: Float32Array, data: LoadedData, args: TrainingArgs, cost: CostOptions) {
-  const scaling =
-    data.scaler.kind === 'none'
-      ? undefined
-      : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
-  const outputs = spec.layers[spec.layers.length - 1];
-  return modelToJson({
-    spec,
-    params,
-    scaling,
-    cost: { l1: cost.l1, l2: cost.l2, reduction: cost.reduction },
-    // A one-class CSV still gets two outputs; names are written only when there is one per output.
-    ...(data.classNames?.length === outputs ? { classNames: data.classNames } : {}),
-    ...(data.image ? { image: data.image } : {}),
-    trainedOn: { name: args.dataset, fingerprint: data.datasetFingerprint },
-  });
-}
 
 /** Refuses more classes than an evaluation can hold (its confusion matrix is classes²). */
 function checkClassCount(data: LoadedData): void {
@@ -380,7 +351,7 @@ export async function runTraining(
   // With --early-stop the best validation epoch's weights are the model (also when interrupted).
   const kept = (params: Float32Array): Float32Array =>
     (args.earlyStop !== undefined && validation?.best?.params) || params;
-  const model = (params: Float32Array) => modelText(spec, kept(params), data, args, o.cost);
+  const model = (params: Float32Array) => modelText(spec, kept(params), data, args.dataset, o.cost);
   const firstStep = resume?.state.step ?? 0;
   const stepsTaken = (): number => trainer.state().step - firstStep;
   let last: FinalEvaluation | null = null;
