@@ -225,7 +225,19 @@ describe('gradswarm train', () => {
         const result = await runCli(['train', ...smallDigits('12,7'), '--epochs', '1', '--out', out]);
         expect(result.code, result.stderr).toBe(0);
         const model = JSON.parse(await readFile(out, 'utf8')) as ModelFile;
-        expect(Object.keys(model)).toEqual(['format', 'version', 'layers', 'hidden', 'output', 'loss', 'weights']);
+        // The training's metadata (model-metadata.ts) sits between the spec and the weights.
+        expect(Object.keys(model)).toEqual([
+          'format',
+          'version',
+          'layers',
+          'hidden',
+          'output',
+          'loss',
+          'cost',
+          'image',
+          'trainedOn',
+          'weights',
+        ]);
         expect(model.format).toBe('gradswarm-mlp');
         expect(model.version).toBe(1);
         expect(model.layers).toEqual([64, 12, 7, 10]);

@@ -2,7 +2,7 @@
  * Flag definitions shared by commands. yargs flags map 1:1 onto option names (camelCase).
  * Defaults shown in --help are the trainer's own defaults.
  */
-import { DEFAULT_TRAINING_OPTIONS } from '@gradswarm/coordinator';
+import { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS } from '@gradswarm/coordinator';
 import { knownBackends } from '@gradswarm/core';
 import type { Options } from 'yargs';
 
@@ -44,6 +44,12 @@ export const dataFlags = {
   },
   'label-column': { type: 'string', describe: 'csv: label column: first | last | 0-based N [last]', group: 'Data:' },
   header: { type: 'string', describe: 'csv: first row is a header: auto | yes | no [auto]', group: 'Data:' },
+  'class-names': {
+    type: 'string',
+    describe:
+      'names of the classes 0, 1, … for the model file, e.g. cat,dog,bird (a CSV with string labels names its own)',
+    group: 'Data:',
+  },
 } as const satisfies Record<string, Options>;
 
 export const modelFlags = {
@@ -134,10 +140,39 @@ export const optimizerFlags = {
     describe: 't of the decay counts epochs or steps',
     group: 'Optimizer:',
   },
-  'decay-kind': {
-    choices: ['inverse', 'compound'],
+  schedule: {
+    choices: ['inverse', 'compound', 'step', 'cosine'],
+    alias: 'decay-kind',
     default: D.decayKind,
-    describe: "compound: Raschka's per-epoch division",
+    describe:
+      "learning-rate schedule: inverse η0/(1+d·t); compound: Raschka's per-epoch division; step: η0·γ^⌊t/step-size⌋; cosine: η0·(1+cos(πt/T))/2 over the run",
+    group: 'Optimizer:',
+  },
+  'step-size': {
+    type: 'number',
+    describe: '--schedule step: epochs (or steps, by --decay-unit) between two multiplications by --gamma',
+    group: 'Optimizer:',
+  },
+  gamma: {
+    type: 'number',
+    describe: `--schedule step: the factor γ in (0, 1] [${DEFAULT_GAMMA}]`,
+    group: 'Optimizer:',
+  },
+  'warmup-steps': {
+    type: 'number',
+    default: 0,
+    describe: 'scale η linearly from 1/W to 1 over the first W steps (0: no warm-up)',
+    group: 'Optimizer:',
+  },
+  'validation-fraction': {
+    type: 'number',
+    describe: 'hold this fraction of the training set out (seeded) and report its cost every epoch',
+    group: 'Optimizer:',
+  },
+  'early-stop': {
+    type: 'number',
+    describe:
+      "stop after PATIENCE epochs without a lower validation cost, and keep the best epoch's model (needs --validation-fraction)",
     group: 'Optimizer:',
   },
   seed: {
@@ -203,6 +238,12 @@ export const outputFlags = {
     group: 'Output:',
   },
   kernel: { type: 'string', describe: KERNEL_DESCRIBE, group: 'Output:' },
+  config: {
+    type: 'string',
+    describe:
+      'read flags from this JSON or YAML file (keys are the flag names, e.g. batch-size); flags given override it',
+    group: 'Output:',
+  },
 } as const satisfies Record<string, Options>;
 
 export const checkpointFlags = {

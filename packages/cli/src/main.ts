@@ -3,9 +3,9 @@
  * and exit codes (2: bad usage or input, 1: failure at run time, 130: interrupted).
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import { benchCommand } from './commands/bench.js';
-import { coordinatorCommand } from './commands/coordinator.js';
+import { coordinatorCommand, coordinatorFlags } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
@@ -13,7 +13,8 @@ import { infoCommand } from './commands/info.js';
 import { launchCommand } from './commands/launch.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
-import { trainCommand } from './commands/train.js';
+import { trainCommand, trainFlags } from './commands/train.js';
+import { expandConfigFile } from './config-file.js';
 import { workerCommand } from './commands/worker.js';
 import { describeError, EXIT_OK, UsageError } from './errors.js';
 import { fixGluedColumns } from './help-layout.js';
@@ -24,8 +25,18 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** The commands that take --config, with their flags. */
+const CONFIG_FLAGS: Record<string, Record<string, Options>> = { train: trainFlags, coordinator: coordinatorFlags };
+
 /** Runs the CLI on `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    const flags = CONFIG_FLAGS[argv[0] ?? ''];
+    if (flags) argv = expandConfigFile(argv, flags);
+  } catch (err) {
+    process.stderr.write(`gradswarm: error: ${describeError(err).line}\n`);
+    return describeError(err).exitCode;
+  }
   let exitCode = EXIT_OK;
   const setExitCode = (code: number): void => {
     exitCode = code;

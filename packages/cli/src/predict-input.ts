@@ -120,7 +120,8 @@ function readCsvInput(path: string, model: Model, csv: CsvOptions): PredictInput
       `${path} has ${columns} columns but the model takes ${inputs} inputs - help: give ${inputs} feature columns, optionally plus the label column`,
     );
   }
-  const samples = readCsv(path, csv);
+  // String labels map by the model's class names, as the training file's did.
+  const samples = readCsv(path, model.classNames ? { ...csv, classNames: model.classNames } : csv);
   return {
     kind: 'csv',
     features: samples.features,

@@ -7,7 +7,7 @@
  * (output-paths.ts); a run that took no step writes nothing.
  */
 import { availableParallelism } from 'node:os';
-import { evaluate, MAX_CONFUSION_CLASSES, modelToJson, selectBackend, type ModelSpec } from '@gradswarm/core';
+import { evaluate, MAX_CONFUSION_CLASSES, selectBackend, type ModelSpec } from '@gradswarm/core';
 import {
   checkResumable,
   collectReportData,
@@ -24,6 +24,8 @@ import {
 import { minibatchBounds } from '@gradswarm/data';
 import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
+import { EarlyStopping } from './early-stop.js';
+import { modelText } from './model-file.js';
 import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
 import { checkObservabilityArgs, observe, type TraceArgs } from './observability.js';
@@ -66,7 +68,14 @@ export interface TrainingArgs extends TraceArgs {
   weightDecay?: number;
   decay: number;
   decayUnit: string;
-  decayKind: string;
+  schedule: string;
+  stepSize?: number;
+  gamma?: number;
+  warmupSteps: number;
+  validationFraction?: number;
+  earlyStop?: number;
+  classNames?: string;
+  config?: string;
   seed: number;
   threads?: number;
   steps?: number;
@@ -107,6 +116,17 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
     positiveInteger(flag, args[flag === 'batch-size' ? 'batchSize' : flag]);
   }
   positiveInteger('eval-every', args.evalEvery, true);
+  positiveInteger('early-stop', args.earlyStop);
+  if (args.earlyStop !== undefined && args.validationFraction === undefined) {
+    throw new UsageError(
+      '--early-stop needs a validation set to watch - help: add --validation-fraction, e.g. --validation-fraction 0.1',
+    );
+  }
+  if (args.earlyStop !== undefined && args.resume) {
+    throw new UsageError(
+      '--early-stop cannot --resume: the best model so far is not in the checkpoint - help: resume without --early-stop',
+    );
+  }
   positiveInteger('checkpoint-every', args.checkpointEvery, true);
   if (args.batchSize !== undefined && args.minibatches !== undefined) {
     throw new UsageError('--batch-size and --minibatches are exclusive - help: give one of them');
@@ -127,7 +147,10 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
     weightDecay: args.weightDecay,
     decay: args.decay,
     decayUnit: args.decayUnit as TrainingOptions['decayUnit'],
-    decayKind: args.decayKind as TrainingOptions['decayKind'],
+    decayKind: args.schedule as TrainingOptions['decayKind'],
+    stepSize: args.stepSize,
+    gamma: args.gamma,
+    warmupSteps: args.warmupSteps,
     l1: args.l1,
     l2: args.l2,
     reduction: args.reduction as TrainingOptions['reduction'],
@@ -162,15 +185,6 @@ export function defaultTrainThreads(cores: number, options: ResolvedTrainingOpti
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-
-/** The model file's text, with the scaling it was trained with. */
-function modelText(spec: ModelSpec, params: Float32Array, data: LoadedData): string {
-  const scaling =
-    data.scaler.kind === 'none'
-      ? undefined
-      : { kind: data.scaler.kind, offset: [...data.scaler.offset], factor: [...data.scaler.factor] };
-  return modelToJson({ spec, params, scaling });
-}
 
 /** Refuses more classes than an evaluation can hold (its confusion matrix is classes²). */
 function checkClassCount(data: LoadedData): void {
@@ -286,6 +300,8 @@ export async function runTraining(
     scale: args.scale as 'none',
     labelColumn: args.labelColumn,
     header: args.header,
+    validationFraction: args.validationFraction,
+    classNames: args.classNames,
     seed: args.seed,
   });
   checkClassCount(data);
@@ -345,6 +361,11 @@ export async function runTraining(
     done: resume?.state.step ?? 0,
   });
   const finalCost = new FinalCostTracker();
+  const validation = data.validation ? new EarlyStopping(args.earlyStop) : null;
+  // With --early-stop the best validation epoch's weights are the model (also when interrupted).
+  const kept = (params: Float32Array): Float32Array =>
+    (args.earlyStop !== undefined && validation?.best?.params) || params;
+  const model = (params: Float32Array) => modelText(spec, kept(params), data, args.dataset, o.cost);
   const firstStep = resume?.state.step ?? 0;
   const stepsTaken = (): number => trainer.state().step - firstStep;
   let last: FinalEvaluation | null = null;
@@ -368,21 +389,25 @@ export async function runTraining(
     const acc = ev
       ? `, train ${pct(ev.trainAccuracy)}${ev.testAccuracy !== undefined ? `, test ${pct(ev.testAccuracy)}` : ''}`
       : '';
-    bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}`, ev?.testAccuracy);
+    let held = '';
+    if (validation && data.validation) {
+      const cost = evaluate(backend, spec, info.params, data.validation, o.cost).cost;
+      const stop = validation.observe(info.epoch, cost, info.params);
+      held = `, validation cost ${cost.toFixed(5)}`;
+      if (stop && info.epoch + 1 < o.epochs) {
+        const best = validation.best!;
+        trainer.endAfterEpoch();
+        held += ` - early stop: no lower validation cost for ${args.earlyStop} epochs; keeping epoch ${best.epoch + 1} (${best.cost.toFixed(5)})`;
+      }
+    }
+    bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}${held}`, ev?.testAccuracy);
   });
 
   const interrupts = new Interrupts({
     log,
     stop: () => run.stop(),
     quitNow: () => {
-      writeWhatIsSafe(
-        args,
-        stepsTaken(),
-        trainer.state().step,
-        () => modelText(spec, trainer.params, data),
-        coordinator,
-        log,
-      );
+      writeWhatIsSafe(args, stepsTaken(), trainer.state().step, () => model(trainer.params), coordinator, log);
       progress?.stop();
       process.exit(EXIT_INTERRUPTED);
     },
@@ -425,12 +450,17 @@ export async function runTraining(
 
   function finish(result: Awaited<ReturnType<Coordinator['run']>>): number {
     if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
-    // An interrupted run is evaluated now; a finished one was evaluated after its last epoch.
+    const params = kept(result.params);
+    const best = validation?.best;
+    if (args.earlyStop !== undefined && best)
+      log(`model of epoch ${best.epoch + 1} kept: the lowest validation cost, ${best.cost.toFixed(5)}`);
+    // An interrupted run is evaluated now; a finished one was evaluated after its last epoch
+    // (unless early stopping keeps another epoch's weights).
     const finalEval: FinalEvaluation =
-      !result.interrupted && last
+      !result.interrupted && last && params === result.params
         ? last
         : (() => {
-            const ev = evaluateAll(result.params);
+            const ev = evaluateAll(params);
             return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
           })();
     // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
@@ -454,20 +484,19 @@ export async function runTraining(
     recorder.setSummary({ ...summary });
     {
       const evaluated = data.test ?? data.train;
-      const ev = evaluate(backend, spec, result.params, evaluated, o.cost);
-      recorder.setReport(
-        collectReportData(
-          spec.layers,
-          result.params,
-          data.train,
-          evaluated,
-          ev.predictions,
-          ev.confusion,
-          data.test ? 'test' : 'train',
-        ),
+      const ev = evaluate(backend, spec, params, evaluated, o.cost);
+      const report = collectReportData(
+        spec.layers,
+        params,
+        data.train,
+        evaluated,
+        ev.predictions,
+        ev.confusion,
+        data.test ? 'test' : 'train',
       );
+      recorder.setReport(data.classNames ? { ...report, classNames: data.classNames } : report);
     }
-    const written = writeOutputs(args, () => modelText(spec, result.params, data), recorder, result.interrupted, log);
+    const written = writeOutputs(args, () => model(result.params), recorder, result.interrupted, log);
 
     process.stdout.write(summaryText(summary, cost, net !== undefined));
     if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -30,7 +30,13 @@ export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
 export type { TrainerState, TrainResult } from './trainer.js';
-export { DEFAULT_TRAINING_OPTIONS, optimizerOptionsOf, resolveTrainingOptions } from './training-options.js';
+export {
+  DEFAULT_GAMMA,
+  DEFAULT_TRAINING_OPTIONS,
+  lrScheduleOf,
+  optimizerOptionsOf,
+  resolveTrainingOptions,
+} from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';

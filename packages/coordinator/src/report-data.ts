@@ -26,6 +26,8 @@ export interface ReportData {
   readonly confusionOn: 'test' | 'train';
   /** W_1[:, 1:] as one image per hidden unit, each scaled to 0..255 by its own range. */
   readonly firstLayer: ImageSet;
+  /** One name per class where the training knew them (--class-names, a CSV's string labels). */
+  readonly classNames?: readonly string[];
 }
 
 /** Side of the square image a feature vector forms, or 0 if it is not square. */

@@ -36,6 +36,7 @@ import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js'
 import { StepUpdate } from './step-update.js';
 import { StaticSourceProvider, type SourceProvider } from './source-provider.js';
 import {
+  lrScheduleOf,
   optimizerOptionsOf,
   resolveTrainingOptions,
   type ResolvedTrainingOptions,
@@ -143,6 +144,8 @@ export class Trainer {
   private readonly screen = new ResultScreen();
   private position = { epoch: 0, batch: 0, step: 0, samplesSeen: 0, trainingMs: 0, lastCost: Number.NaN };
   private stopRequested = false;
+  /** Set by endAfterEpoch: the run ends at the next epoch boundary, finished, not interrupted. */
+  private endRequested = false;
 
   /**
    * @param data the training samples every source computes on
@@ -240,12 +243,20 @@ export class Trainer {
     this.stopRequested = true;
   }
 
+  /**
+   * Makes the epoch under way (or just ended, when called from onEpoch) the run's last, as if
+   * the plan had no more (early stopping): run() resolves with interrupted = false.
+   */
+  endAfterEpoch(): void {
+    this.endRequested = true;
+  }
+
   /** Runs from the current position to the end of the last epoch. */
   async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
     const o = this.options;
     const n = this.data.count;
     const pos = this.position;
-    while (pos.epoch < o.epochs && !this.stopRequested && pos.step < (o.maxSteps ?? Infinity)) {
+    while (pos.epoch < o.epochs && !this.stopRequested && !this.endRequested && pos.step < (o.maxSteps ?? Infinity)) {
       const epoch = pos.epoch;
       const order = o.shuffle ? epochPermutation(o.seed, epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
       let costSum = 0;
@@ -254,11 +265,7 @@ export class Trainer {
         hooks.onStepStart?.(pos.step);
         const started = performance.now();
         const { start, count } = this.batches[pos.batch];
-        const learningRate = learningRateAt(
-          { learningRate: o.learningRate, decay: o.decay, decayUnit: o.decayUnit, decayKind: o.decayKind },
-          epoch,
-          pos.step,
-        );
+        const learningRate = learningRateAt(lrScheduleOf(o, this.batches.length), epoch, pos.step);
         const { cost, participants, computeMs, reduceUpdateMs } = await this.step(
           epoch,
           pos.batch,

@@ -3,6 +3,7 @@
  * and the resolved, validated, frozen form the trainer runs on (ResolvedTrainingOptions).
  */
 import {
+  DECAY_KINDS,
   INIT_NAMES,
   OPTIMIZER_NAMES,
   resolveCostOptions,
@@ -10,6 +11,7 @@ import {
   type DecayKind,
   type DecayUnit,
   type InitName,
+  type LrScheduleOptions,
   type OptimizerName,
   type OptimizerOptions,
 } from '@gradswarm/core';
@@ -37,7 +39,14 @@ export interface TrainingOptions {
   weightDecay?: number;
   decay?: number;
   decayUnit?: DecayUnit;
+  /** The schedule: inverse (default), compound, step or cosine (core's lr-schedule.ts). */
   decayKind?: DecayKind;
+  /** step schedule: decay units between two multiplications by gamma (required by step). */
+  stepSize?: number;
+  /** step schedule: the factor γ in (0, 1] [0.1]. */
+  gamma?: number;
+  /** Global steps of linear learning-rate warm-up [0]. */
+  warmupSteps?: number;
   l1?: number;
   l2?: number;
   reduction?: CostOptions['reduction'];
@@ -76,6 +85,11 @@ export interface ResolvedTrainingOptions {
   readonly decay: number;
   readonly decayUnit: DecayUnit;
   readonly decayKind: DecayKind;
+  /** Set for the step schedule only; undefined fields keep older checkpoints' options equal. */
+  readonly stepSize: number | undefined;
+  readonly gamma: number | undefined;
+  /** Undefined when there is no warm-up (0). */
+  readonly warmupSteps: number | undefined;
   readonly cost: CostOptions;
   readonly init: InitName;
   readonly initEpsilon: number;
@@ -116,6 +130,9 @@ export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
   shuffle: true,
 });
 
+/** γ of the step schedule when none is given (PyTorch's StepLR default). */
+export const DEFAULT_GAMMA = 0.1;
+
 function checkNumber(name: string, v: unknown, ok: (x: number) => boolean, constraint: string): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || Number.isNaN(v))
@@ -153,8 +170,24 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   if (options.decayUnit !== undefined && options.decayUnit !== 'epoch' && options.decayUnit !== 'step') {
     throw new RangeError(`options.decayUnit must be epoch or step, got ${String(options.decayUnit)}`);
   }
-  if (options.decayKind !== undefined && options.decayKind !== 'inverse' && options.decayKind !== 'compound') {
-    throw new RangeError(`options.decayKind must be inverse or compound, got ${String(options.decayKind)}`);
+  if (options.decayKind !== undefined && !DECAY_KINDS.includes(options.decayKind)) {
+    throw new RangeError(
+      `options.decayKind must be one of ${DECAY_KINDS.join(', ')}, got ${String(options.decayKind)}`,
+    );
+  }
+  checkNumber('stepSize', options.stepSize, isPositiveInt, 'a positive integer');
+  checkNumber('gamma', options.gamma, (x) => x > 0 && x <= 1, 'in (0, 1]');
+  checkNumber('warmupSteps', options.warmupSteps, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
+  const isStep = options.decayKind === 'step';
+  if (isStep && options.stepSize === undefined) {
+    throw new RangeError(
+      'options.decayKind step needs options.stepSize - help: e.g. options.stepSize 5 (epochs between drops, or steps with options.decayUnit step)',
+    );
+  }
+  if (!isStep && (options.stepSize !== undefined || options.gamma !== undefined)) {
+    throw new RangeError(
+      `options.${options.stepSize !== undefined ? 'stepSize' : 'gamma'} is for the step schedule - help: set options.decayKind step or leave it out`,
+    );
   }
   if (options.init !== undefined && !INIT_NAMES.includes(options.init)) {
     throw new RangeError(`options.init must be one of ${INIT_NAMES.join(', ')}, got ${String(options.init)}`);
@@ -207,6 +240,9 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     decay: options.decay ?? d.decay,
     decayUnit: options.decayUnit ?? d.decayUnit,
     decayKind: options.decayKind ?? d.decayKind,
+    stepSize: isStep ? options.stepSize : undefined,
+    gamma: isStep ? (options.gamma ?? DEFAULT_GAMMA) : undefined,
+    warmupSteps: options.warmupSteps ? options.warmupSteps : undefined,
     cost,
     init: options.init ?? d.init,
     initEpsilon: options.initEpsilon ?? d.initEpsilon,
@@ -228,5 +264,22 @@ export function optimizerOptionsOf(options: ResolvedTrainingOptions): OptimizerO
     beta2: options.beta2 ?? 0,
     eps: options.eps ?? 0,
     weightDecay: options.weightDecay ?? 0,
+  };
+}
+
+/**
+ * The learning-rate schedule the resolved options describe.
+ * @param batchesPerEpoch minibatches per epoch (the cosine schedule's length in steps)
+ */
+export function lrScheduleOf(options: ResolvedTrainingOptions, batchesPerEpoch: number): LrScheduleOptions {
+  return {
+    learningRate: options.learningRate,
+    decay: options.decay,
+    decayUnit: options.decayUnit,
+    decayKind: options.decayKind,
+    stepSize: options.stepSize,
+    gamma: options.gamma,
+    cosineUnits: options.decayUnit === 'epoch' ? options.epochs : options.epochs * batchesPerEpoch,
+    warmupSteps: options.warmupSteps,
   };
 }

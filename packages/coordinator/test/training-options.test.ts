@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optimizerOptionsOf, resolveTrainingOptions } from '../src/training-options.js';
+import { lrScheduleOf, optimizerOptionsOf, resolveTrainingOptions } from '../src/training-options.js';
 
 describe('resolveTrainingOptions', () => {
   describe('optimizer', () => {
@@ -52,6 +52,38 @@ describe('resolveTrainingOptions', () => {
       );
       expect(() => resolveTrainingOptions({ optimizer: 'adamw', nesterov: true })).toThrow(
         'options.nesterov is for sgd, not adamw - help: leave options.nesterov out',
+      );
+    });
+  });
+
+  describe('learning-rate schedule (issue 14 item 4)', () => {
+    it('adds no field to the options of a run without the new settings (old checkpoints still match)', () => {
+      const keys = Object.keys(JSON.parse(JSON.stringify(resolveTrainingOptions({ warmupSteps: 0 }))));
+      for (const key of ['stepSize', 'gamma', 'warmupSteps']) expect(keys).not.toContain(key);
+    });
+
+    it('resolves step with its γ default, cosine over the run, and warm-up', () => {
+      const step = resolveTrainingOptions({ decayKind: 'step', stepSize: 4 });
+      expect([step.stepSize, step.gamma]).toEqual([4, 0.1]);
+      const cosine = resolveTrainingOptions({ decayKind: 'cosine', epochs: 5, warmupSteps: 10 });
+      expect(lrScheduleOf(cosine, 30)).toMatchObject({ decayKind: 'cosine', cosineUnits: 5, warmupSteps: 10 });
+      const bySteps = resolveTrainingOptions({ decayKind: 'cosine', epochs: 5, decayUnit: 'step' });
+      expect(lrScheduleOf(bySteps, 30).cosineUnits).toBe(150);
+    });
+
+    it('refuses step without a step size, step settings on another schedule, and bad values', () => {
+      expect(() => resolveTrainingOptions({ decayKind: 'step' })).toThrow(
+        /options.decayKind step needs options.stepSize/,
+      );
+      expect(() => resolveTrainingOptions({ gamma: 0.5 })).toThrow('options.gamma is for the step schedule');
+      expect(() => resolveTrainingOptions({ decayKind: 'step', stepSize: 2, gamma: 1.5 })).toThrow(
+        'options.gamma must be in (0, 1], got 1.5',
+      );
+      expect(() => resolveTrainingOptions({ warmupSteps: -1 })).toThrow(
+        'options.warmupSteps must be a non-negative integer',
+      );
+      expect(() => resolveTrainingOptions({ decayKind: 'linear' as never })).toThrow(
+        'options.decayKind must be one of inverse, compound, step, cosine, got linear',
       );
     });
   });

@@ -1,8 +1,12 @@
 /**
  * Labelled samples from a CSV file, plain or gzip: one sample per non-blank line, one column
- * holding the class label (a non-negative integer), every other column a feature (a finite
- * decimal number, taken as it is; rescale with {@link fitScaler}). An optional header row is
- * skipped. Every refusal names the file and the 1-based line number.
+ * holding the class label, every other column a feature (a finite decimal number, taken as it
+ * is; rescale with {@link fitScaler}). An optional header row is skipped. Every refusal names the
+ * file and the 1-based line number.
+ * Labels are non-negative integers, or names (`setosa`, `cat`): a file with any label that is no
+ * such integer has string labels, mapped to classes 0, 1, … in sorted order (scikit-learn's
+ * LabelEncoder) and returned as `classNames`. A test file takes the training file's names
+ * (options.classNames), so both map a name to the same class.
  */
 import { DataFormatError, type LabeledSamples } from '@gradswarm/core';
 import { MAX_CLASS_COUNT, MIN_CLASS_COUNT } from './constants.js';
@@ -16,6 +20,16 @@ export interface CsvOptions {
   labelColumn?: 'first' | 'last' | number;
   /** Whether the first row is a header; 'auto' = yes if a feature field of it is not a number. ['auto'] */
   header?: 'auto' | boolean;
+  /**
+   * The class names to map string labels by (a training set's): a file whose labels are not all
+   * integers must use only these names.
+   */
+  classNames?: readonly string[];
+}
+
+/** Labelled samples read from a CSV file; `classNames` is set when its labels are names. */
+export interface CsvSamples extends LabeledSamples {
+  readonly classNames?: readonly string[];
 }
 
 /** {@link CsvOptions} with every field filled in. */
@@ -58,18 +72,19 @@ export function resolveCsvOptions(options: CsvOptions = {}): ResolvedCsvOptions 
  *   number of columns, a non-numeric feature, a label that is not a non-negative integer, or a
  *   label far above all the others (see checkLabelSpread)
  */
-export function readCsv(path: string, options: CsvOptions = {}): LabeledSamples {
+export function readCsv(path: string, options: CsvOptions = {}): CsvSamples {
   const resolved = resolveCsvOptions(options);
   const text = new TextDecoder().decode(readFileBytes(path));
-  return parseCsv(text, path, resolved);
+  return parseCsv(text, path, { ...resolved, classNames: options.classNames });
 }
 
 /**
  * Parses CSV text; {@link readCsv} without the file. `path` is only named in messages.
  * @throws as {@link readCsv}
  */
-export function parseCsv(text: string, path: string, options: CsvOptions = {}): LabeledSamples {
+export function parseCsv(text: string, path: string, options: CsvOptions = {}): CsvSamples {
   const { labelColumn, header } = resolveCsvOptions(options);
+  const givenNames = options.classNames;
   const rows = csvRows(text);
   const first = rows.next();
   if (first.done) throw new DataFormatError(`${path}: file is empty (no data rows)`);
@@ -88,9 +103,10 @@ export function parseCsv(text: string, path: string, options: CsvOptions = {}): 
   const capacity = lineCountBound(text);
   const features = new Float32Array(capacity * featureCount);
   const labels = new Int32Array(capacity);
+  // Each row's label text and line, kept until the end decides between integers and names.
+  const labelTexts: string[] = [];
+  const labelLines: number[] = [];
   let count = 0;
-  let maxLabel = -1;
-  let maxLabelLine = 0;
   const parseRow = (row: CsvRow): void => {
     const { line, fields } = row;
     if (fields.length !== columnCount) {
@@ -107,22 +123,65 @@ export function parseCsv(text: string, path: string, options: CsvOptions = {}): 
       }
       features[out++] = value;
     }
-    const label = parseLabel(fields[labelIndex]);
-    if (label === undefined) {
-      throw new DataFormatError(
-        `${path}: line ${line}, column ${labelIndex + 1} (index ${labelIndex}): label ${quote(fields[labelIndex])} ` +
-          `is not an integer in [0, ${MAX_CLASS_COUNT - 1}]`,
-      );
-    }
-    labels[count++] = label;
-    if (label > maxLabel) {
-      maxLabel = label;
-      maxLabelLine = line;
-    }
+    labelTexts.push(fields[labelIndex]);
+    labelLines.push(line);
+    count++;
   };
   if (!isHeader(first.value, labelIndex, header)) parseRow(first.value);
   for (const row of rows) parseRow(row);
   if (count === 0) throw new DataFormatError(`${path}: no data rows (only a header)`);
+  // With the training set's names given, a file whose labels are all names maps by them; one
+  // with integer labels (a model named by --class-names) is read by number as ever.
+  const given = givenNames === undefined ? undefined : new Set(givenNames);
+  const allNumbers = labelTexts.every((t) => parseDecimal(t) !== undefined);
+  const numeric = given === undefined ? allNumbers : !labelTexts.every((t) => given.has(t)) && allNumbers;
+  if (!numeric) {
+    const names = givenNames ?? [...new Set(labelTexts)].sort();
+    if (names.length > MAX_CLASS_COUNT) {
+      throw new DataFormatError(
+        `${path}: ${names.length} different string labels; at most ${MAX_CLASS_COUNT} classes are taken`,
+      );
+    }
+    const classOf = new Map(names.map((n, i) => [n, i]));
+    for (let i = 0; i < count; i++) {
+      if (labelTexts[i] === '') {
+        throw new DataFormatError(
+          `${path}: line ${labelLines[i]}, column ${labelIndex + 1} (index ${labelIndex}): the label is an empty field`,
+        );
+      }
+      const c = classOf.get(labelTexts[i]);
+      if (c === undefined) {
+        throw new DataFormatError(
+          `${path}: line ${labelLines[i]}, column ${labelIndex + 1} (index ${labelIndex}): label ${quote(labelTexts[i])} is not one of the training set's classes (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`,
+        );
+      }
+      labels[i] = c;
+    }
+    return {
+      features: features.slice(0, count * featureCount),
+      labels: labels.slice(0, count),
+      count,
+      featureCount,
+      classCount: Math.max(MIN_CLASS_COUNT, names.length),
+      classNames: names,
+    };
+  }
+  let maxLabel = -1;
+  let maxLabelLine = 0;
+  for (let i = 0; i < count; i++) {
+    const label = parseLabel(labelTexts[i]);
+    if (label === undefined) {
+      throw new DataFormatError(
+        `${path}: line ${labelLines[i]}, column ${labelIndex + 1} (index ${labelIndex}): label ${quote(labelTexts[i])} ` +
+          `is not an integer in [0, ${MAX_CLASS_COUNT - 1}]`,
+      );
+    }
+    labels[i] = label;
+    if (label > maxLabel) {
+      maxLabel = label;
+      maxLabelLine = labelLines[i];
+    }
+  }
   checkLabelSpread(labels.subarray(0, count), maxLabel, maxLabelLine, path);
   return {
     features: features.slice(0, count * featureCount),

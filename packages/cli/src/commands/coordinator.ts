@@ -185,6 +185,14 @@ async function run(args: CoordinatorArgs): Promise<number> {
   });
 }
 
+/** Every flag of `coordinator` (--config checks its keys against these). */
+export const coordinatorFlags = {
+  ...trainFlags,
+  balance: { ...trainFlags.balance, default: 'throughput' },
+  ...networkFlags,
+  'local-threads': { alias: 'threads' },
+} as const;
+
 export function coordinatorCommand(setExitCode: (code: number) => void): CommandModule<object, CoordinatorArgs> {
   return {
     command: 'coordinator',
@@ -195,7 +203,7 @@ export function coordinatorCommand(setExitCode: (code: number) => void): Command
           // Machines differ (threads, CPUs), so shards follow measured throughput by default here.
           .options({
             ...trainFlags,
-            balance: { ...trainFlags.balance, default: 'throughput' },
+            balance: coordinatorFlags.balance,
             ...networkFlags,
             ...dashboardFlags,
           })

@@ -46,7 +46,9 @@ async function run(args: EvalArgs): Promise<number> {
   resolveCostOptions({ ...defaults, ...given }); // bad flags are refused before any file is read
   const model = readModel(args.model);
   const cost = resolveCostOptions({ ...defaults, ...model.cost, ...given });
-  const raw = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), role: 'test' });
+  // A CSV's string labels map by the model's class names, as the training file's did.
+  const byName = model.classNames ? { classNames: model.classNames } : {};
+  const raw = loadDataset(args.dataset, { ...csvOptionsFromFlags(args), ...byName, role: 'test' });
   if (model.trainedOn && fingerprint(raw) === model.trainedOn.fingerprint) {
     process.stderr.write(
       `gradswarm: warning: ${args.dataset} is the data ${args.model} was trained on (same fingerprint): these are training figures, not a test - help: evaluate on held-out data\n`,
