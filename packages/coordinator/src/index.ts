@@ -1,6 +1,5 @@
 export { checkResumable, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE, CHECKPOINT_VERSION } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
-export { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 export { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, HANDSHAKE_TIMEOUT_CLOSE_CODE } from './connection-limits.js';
 export { resolveConnectionLimits, type ConnectionLimitsOptions } from './connection-limits.js';
 export type { ResolvedConnectionLimitsOptions } from './connection-limits.js';
@@ -9,6 +8,7 @@ export { createRun, DEFAULT_RUN_OPTIONS, resolveRunOptions, type ResolvedRunOpti
 export type { RunNetworkOptions, RunOptions } from './create-run.js';
 export { AUTH_BANNED_HTTP_STATUS, CoordinatorListener, listen, type ListenOptions } from './coordinator-listener.js';
 export { readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
+export { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute } from './http-routes.js';
 export type { UpgradeHandler, UpgradeRouteOptions } from './http-routes.js';
 export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions } from './membership.js';
@@ -30,16 +30,11 @@ export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
 export type { TrainerState, TrainResult } from './trainer.js';
-export {
-  DEFAULT_GAMMA,
-  DEFAULT_TRAINING_OPTIONS,
-  lrScheduleOf,
-  optimizerOptionsOf,
-  resolveTrainingOptions,
-} from './training-options.js';
+export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptionsOf } from './training-options.js';
+export { resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
-export { PrometheusMetrics } from './prometheus-metrics.js';
 export { ReadAccess } from './read-access.js';
+export { PrometheusMetrics } from './prometheus-metrics.js';
 export { flagStragglers, RunObserver, type DashboardSnapshot, type WorkerRow } from './run-observer.js';
 export { TraceRecorder, type TraceDocument, type TraceEvent, type TraceOptions } from './trace-recorder.js';
