@@ -262,7 +262,7 @@ async function runWorkers(
         '--data-cache',
         join(settings.workDir, 'data-cache'),
         '--give-up-after',
-        '30000',
+        '30s',
         '--label',
         `bench-${i + 1}`,
       ],
