@@ -72,7 +72,10 @@ export class SendQueue {
   }
 
   private pump(): void {
-    if (this.ws.readyState !== this.ws.OPEN) return this.clear();
+    if (this.ws.readyState !== this.ws.OPEN) {
+      this.clear();
+      return;
+    }
     const buffered = this.ws.bufferedAmount;
     const now = Date.now();
     if (buffered < this.lastBuffered) this.lastProgressMs = now;
@@ -84,7 +87,10 @@ export class SendQueue {
       this.lastBuffered = this.ws.bufferedAmount;
       this.lastProgressMs = now;
     }
-    if (this.queue.length === 0) return this.stopTimer();
+    if (this.queue.length === 0) {
+      this.stopTimer();
+      return;
+    }
     if (now - this.lastProgressMs > this.options.drainDeadlineMs) {
       this.giveUp(
         `it read nothing for ${Math.round((now - this.lastProgressMs) / 1000)} s with ${this.ws.bufferedAmount + this.queuedBytes} bytes waiting`,
