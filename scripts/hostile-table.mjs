@@ -58,7 +58,7 @@ try {
       ],
       { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20 },
     );
-    for (const m of `${run.stdout}`.matchAll(/^CHAOS (\S+) (\d+)/gm))
+    for (const m of `${run.stdout}${run.stderr}`.matchAll(/^CHAOS (\S+) (\d+)/gm))
       chaos.set(m[1], (chaos.get(m[1]) ?? 0) + Number(m[2]));
     const report = JSON.parse(readFileSync(out, 'utf8'));
     for (const file of report.testResults) {

@@ -166,7 +166,8 @@ describe('chaos (issue 17 item 9)', () => {
     const second = start(['coordinator', '--no-progress', ...flags, '--resume']);
     await second.waitFor(/^resuming at epoch \d+, step \d+/m);
     expect(await second.exited, second.stderr()).toBe(0);
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    expect(codes, workers.map((w) => w.stderr()).join('\n----\n')).toEqual([0, 0]);
     expect(second.stderr()).toMatch(/^worker \d+ \(r1[^\n]*joined/m);
     console.log('CHAOS sigkill-coordinator-resume 1');
     await expectReference('resumed');
