@@ -152,7 +152,7 @@ describe('chaos (issue 17 item 9)', () => {
       '--checkpoint',
       ckpt,
       '--checkpoint-every',
-      '50',
+      '20',
       '--port',
       String(port),
     ]);
@@ -160,12 +160,17 @@ describe('chaos (issue 17 item 9)', () => {
     await first.waitFor(/^coordinator listening/m);
     const url = `ws://127.0.0.1:${port}`;
     const workers = ['r1', 'r2'].map((l) => startWorker(url, TOKEN, [...workerFlags(l), '--give-up-after', '1m']));
-    await first.waitFor(/^checkpoint at step \d+ written[\s\S]*checkpoint at step \d+ written/m);
+    // Killed at its first checkpoint (step 20 of 240), well before the end: a run that finished
+    // first would leave nothing to resume.
+    await first.waitFor(/^checkpoint at step \d+ written/m);
     first.child.kill('SIGKILL');
-    await first.exited;
+    expect(await first.exited, 'the first coordinator ended before it was killed').toBeNull();
+    // Both workers must still be there, retrying, for the resumed run (it waits for two).
+    for (const w of workers) expect(running(w), w.stderr()).toBe(true);
     const second = start(['coordinator', '--no-progress', ...flags, '--resume']);
     await second.waitFor(/^resuming at epoch \d+, step \d+/m);
-    expect(await second.exited, second.stderr()).toBe(0);
+    const ended = await Promise.race([second.exited, sleep(120_000).then(() => 'still running after 120 s')]);
+    expect(ended, `${second.stderr()}\n----\n${workers.map((w) => w.stderr()).join('\n----\n')}`).toBe(0);
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes, workers.map((w) => w.stderr()).join('\n----\n')).toEqual([0, 0]);
     expect(second.stderr()).toMatch(/^worker \d+ \(r1[^\n]*joined/m);

@@ -409,7 +409,10 @@ export class WorkerClient {
       ws.on('error', (err: Error & { code?: string }) => {
         // A wrong scheme or certificate will not get better by retrying (connect-errors.ts).
         const failure = classifyConnectError(err, this.options.url, this.options.ca !== undefined);
-        finish(failure.kind, failure.message, failure.probe);
+        // A coordinator restarted with --resume listens before its worker route exists (it loads
+        // the data in between): a 404 from an address that welcomed this worker before is retried.
+        const starting = this.welcome !== null && /server response: 404\b/.test(err.message);
+        finish(starting ? 'dropped' : failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => {
         const why = `closed ${code}${reason.length ? ` ${peerText(reason.toString())}` : ''}`;
