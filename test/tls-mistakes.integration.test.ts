@@ -93,7 +93,7 @@ describe.skipIf(NO_OPENSSL)('gradswarm worker with the wrong scheme or certifica
       '--token',
       TOKEN,
       '--give-up-after',
-      '10000',
+      '10s',
       '--threads',
       '1',
       '--data-cache',

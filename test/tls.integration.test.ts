@@ -28,7 +28,7 @@ const NO_OPENSSL = !hasOpenssl();
 
 /** `gradswarm worker` on one thread against `url`, with its data cache in `dir` and the given trust flags. */
 function startWorker(url: string, dir: string, giveUpAfterMs: number, extra: string[]): ReturnType<typeof start> {
-  const flags = ['--connect', url, '--token', TOKEN, ...extra, '--give-up-after', String(giveUpAfterMs)];
+  const flags = ['--connect', url, '--token', TOKEN, ...extra, '--give-up-after', `${giveUpAfterMs}ms`];
   return start(['worker', ...flags, '--threads', '1', '--data-cache', join(dir, 'cache')]);
 }
 

@@ -79,4 +79,33 @@ describe('gradswarm worker on a coordinator link that fails quietly', () => {
       expect.stringMatching(/^an unverified peer at the coordinator's address said leave \(finished\); not trusted/),
     );
   });
+
+  it('stops after three sessions in a row that its own checks end, with the reason (issue 17 item 4)', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['stale'], 1000);
+    const lines: string[] = [];
+    const exit = await worker(fake.url, lines).run();
+    expect(exit.reason, lines.join('\n')).toBe('failed');
+    expect(exit.message).toMatch(
+      /^gave up after 3 sessions in a row ended by this worker's own error: step 0 needs weights version 5 but this worker holds -1$/,
+    );
+    expect(fake.connections()).toBe(3);
+  });
+
+  it('gives up at --give-up-after on a coordinator that welcomes and cuts the link at once, again and again (issue 17 item 4)', async () => {
+    fake = await startFakeCoordinator(TOKEN, ['cut'], 1000);
+    const lines: string[] = [];
+    const client = new WorkerClient({
+      url: fake.url,
+      token: TOKEN,
+      threads: 1,
+      log: (l) => void lines.push(l),
+      reconnectInitialMs: 50,
+      reconnectMaxMs: 100,
+      giveUpAfterMs: 1500,
+    });
+    const exit = await client.run();
+    expect(exit.reason, lines.join('\n')).toBe('unreachable');
+    expect(exit.message).toMatch(/^no coordinator at ws:\/\/127\.0\.0\.1:\d+ for 2 s \(closed 1006\)$/);
+    expect(fake.connections()).toBeGreaterThan(1);
+  });
 });

@@ -306,6 +306,8 @@ export async function joinAsFake(
   backend: string,
   label: string,
   ca?: string | Buffer,
+  /** Send `ready` after the welcome [true]; without it the fake stays JOINED and may ask for data chunks. */
+  sendReady = true,
 ): Promise<FakeWorker> {
   const conn = await RawConnection.open(url, { ca });
   const session = new WorkerSession({
@@ -325,6 +327,6 @@ export async function joinAsFake(
   await conn.next('challenge');
   const welcome = await welcomed;
   await conn.next('welcome');
-  conn.apply(await session.ready());
+  if (sendReady) conn.apply(await session.ready());
   return { conn, welcome, session };
 }

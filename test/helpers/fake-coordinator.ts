@@ -6,6 +6,9 @@
  *              (a host that lost power behind a cut link)
  *   'hostile'  answers hello with an unsigned `error` whose code is 1500 non-ASCII characters
  *   'stranger' answers hello with an unsigned leave 'finished' (anyone at the address can)
+ *   'stale'    handshake, data set, ready, then a step for weights it never sent (the worker's own
+ *              check fails it, the same way on every connection)
+ *   'cut'      handshake, data set, ready, then the socket is cut at once
  *   'flood'    answers hello with a valid challenge padded to 1 MiB (an unknown field), a frame
  *              far above what a worker accepts before it has verified the coordinator
  * Every close the worker sends is recorded.
@@ -23,7 +26,7 @@ import {
 } from '@gradswarm/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export type FakeBehaviour = 'normal' | 'silent' | 'hostile' | 'flood' | 'stranger';
+export type FakeBehaviour = 'normal' | 'silent' | 'hostile' | 'flood' | 'stranger' | 'stale' | 'cut';
 
 export interface FakeCoordinator {
   readonly url: string;
@@ -124,6 +127,11 @@ export async function startFakeCoordinator(
           admittedDone.add(n);
           admittedWaiters.get(n)?.();
           if (behaviour === 'normal') void session.leave('finished', 'run finished').then(apply);
+          if (behaviour === 'cut') ws.terminate();
+          if (behaviour === 'stale') {
+            const shards = [{ offset: 0, count: 10 }];
+            void session.sendStep({ step: 0, version: 5, epoch: 0, batch: 0, shards, reduce: 'each' }).then(apply);
+          }
         }
       }
     };

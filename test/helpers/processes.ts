@@ -71,7 +71,7 @@ export async function startCoordinator(args: readonly string[]): Promise<Running
 
 /** Starts a worker for `url`. */
 export function startWorker(url: string, token: string, args: readonly string[] = []): Running {
-  return start(['worker', '--connect', url, '--token', token, '--give-up-after', '5000', ...args]);
+  return start(['worker', '--connect', url, '--token', token, '--give-up-after', '5s', ...args]);
 }
 
 /** Kills every process these helpers started and that is still running. */

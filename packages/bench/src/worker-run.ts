@@ -50,7 +50,7 @@ export async function runWorkers(
         '--data-cache',
         join(settings.workDir, 'data-cache'),
         '--give-up-after',
-        '30000',
+        '30s',
         '--label',
         `bench-${i + 1}`,
       ],

@@ -83,3 +83,21 @@ export function requireFinite(flag: string, value: number): number {
     throw new UsageError(`--${flag} must be a number, got "${value}"`);
   return value;
 }
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A length of time in `unit` unless the text names its own: "10" (in `unit`), "90s", "1.5m",
+ * "500ms", "2h" → milliseconds.
+ * @throws UsageError naming the flag, what was typed and the accepted forms
+ */
+export function parseDurationMs(flag: string, text: string | number, unit: 'ms' | 's' | 'm' | 'h'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(String(text));
+  const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2] ?? unit] : Number.NaN;
+  if (!Number.isFinite(ms) || ms > Number.MAX_SAFE_INTEGER) {
+    throw new UsageError(
+      `--${flag} must be a length of time (a number in ${unit === 'm' ? 'minutes' : unit}, or with ms, s, m or h), got "${text}" - help: e.g. --${flag} 10 or --${flag} 90s`,
+    );
+  }
+  return Math.round(ms);
+}

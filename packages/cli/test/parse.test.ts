@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIntList, resolveLayers } from '../src/parse.js';
+import { parseDurationMs, parseIntList, resolveLayers } from '../src/parse.js';
 import { describeError, EXIT_FAILURE, EXIT_USAGE, UsageError } from '../src/errors.js';
 import { DataFormatError, ErrorCode, GradswarmError } from '@gradswarm/core';
 
@@ -73,5 +73,26 @@ describe('describeError', () => {
 
   it('asks for a stack trace only for unexpected errors', () => {
     expect(describeError(new Error('boom')).line).toBeNull();
+  });
+});
+
+describe('parseDurationMs', () => {
+  it('reads a bare number in the given unit and a number with its own unit', () => {
+    expect(parseDurationMs('give-up-after', '10', 'm')).toBe(600_000);
+    expect(parseDurationMs('give-up-after', 1.5, 'm')).toBe(90_000);
+    expect(parseDurationMs('give-up-after', '90s', 'm')).toBe(90_000);
+    expect(parseDurationMs('give-up-after', '500ms', 'm')).toBe(500);
+    expect(parseDurationMs('give-up-after', '2h', 'm')).toBe(7_200_000);
+    expect(parseDurationMs('give-up-after', '0', 'm')).toBe(0);
+  });
+
+  it('refuses anything else with one line naming the flag and what was typed', () => {
+    for (const bad of ['', 'ten', '-1', '5 minutes', '1e3', 'Infinity']) {
+      expect(() => parseDurationMs('give-up-after', bad, 'm')).toThrow(
+        new RegExp(
+          `^--give-up-after must be a length of time \\(a number in minutes, or with ms, s, m or h\\), got "${bad}"`,
+        ),
+      );
+    }
   });
 });

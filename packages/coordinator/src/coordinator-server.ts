@@ -20,6 +20,7 @@ import {
   normalizeFingerprint,
   PEER_HANDSHAKE_MAX_BYTES,
   PEER_PATH,
+  PROTOCOL_ERRORS,
   ProtocolErrorCode,
   type CoordinatorAction,
   type HmacKey,
@@ -36,6 +37,7 @@ import { sendJson, type RemoveRoute } from './http-routes.js';
 import type { Membership } from './membership.js';
 import { isOwnAddress } from './own-address.js';
 import { RemoteWorker } from './remote-worker.js';
+import { SendQueue } from './send-queue.js';
 import type { StatusDocument } from './status-document.js';
 
 export interface CoordinatorServerOptions {
@@ -68,6 +70,8 @@ export const WORKER_PATH = '/';
 export class CoordinatorServer {
   private readonly sockets = new Set<WebSocket>();
   private readonly sessions = new Map<WebSocket, CoordinatorSession>();
+  /** Every send goes through its connection's queue: sent as the peer drains (send-queue.ts). */
+  private readonly queues = new Map<WebSocket, SendQueue>();
   /** Names this process in every challenge (part of the connection binding). */
   private readonly coordinatorId = createCoordinatorId();
   private tokenKey: HmacKey | null = null;
@@ -147,7 +151,7 @@ export class CoordinatorServer {
           session.leave(reason, reason === 'finished' ? 'run finished' : reason).then(
             (actions) => {
               for (const a of actions) {
-                if (a.kind === 'send' && ws.readyState === ws.OPEN) ws.send(a.bytes);
+                if (a.kind === 'send') this.queues.get(ws)?.send(a.bytes);
                 else if (a.kind === 'close') closeQuietly(ws, a.code, a.reason);
               }
             },
@@ -175,7 +179,7 @@ export class CoordinatorServer {
         for (const a of actions) {
           if (a.kind !== 'send' || ws.readyState !== ws.OPEN) continue;
           this.traffic.sentBytes += a.bytes.byteLength;
-          ws.send(a.bytes);
+          this.queues.get(ws)?.send(a.bytes);
         }
       });
     }
@@ -209,6 +213,20 @@ export class CoordinatorServer {
     });
     this.sessions.set(ws, session);
     let worker: RemoteWorker | null = null;
+    const out = new SendQueue(ws, {
+      ...sendBounds(o.parameterCount, o.chunkBytes),
+      drainDeadlineMs: 3 * o.heartbeatIntervalMs,
+      // A close frame would wait behind what the peer does not read: the socket is cut.
+      onStuck: (reason) => {
+        const code = PROTOCOL_ERRORS[ProtocolErrorCode.NOT_READING].closeCode;
+        o.log(`dropped ${worker ? worker.label : peer} (${ProtocolErrorCode.NOT_READING}, ${code}): ${reason}`);
+        ended = true;
+        session.closed();
+        if (worker) o.membership.departed(worker, 'DROPPED', reason, true);
+        ws.terminate();
+      },
+    });
+    this.queues.set(ws, out);
     /** Set once the connection's end has been told to the membership (or needs not be). */
     let ended = false;
     /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
@@ -219,7 +237,7 @@ export class CoordinatorServer {
           case 'send':
             if (ws.readyState !== ws.OPEN) break;
             this.traffic.sentBytes += a.bytes.byteLength;
-            ws.send(a.bytes);
+            out.send(a.bytes);
             break;
           case 'close':
             ended = true;
@@ -319,6 +337,8 @@ export class CoordinatorServer {
     ws.on('close', (code, reason) => {
       this.sockets.delete(ws);
       this.sessions.delete(ws);
+      this.queues.delete(ws);
+      out.clear();
       // After every frame before the close was read: a `leave` just before it says why.
       void inbox.then(() => {
         const state = session.state;
@@ -339,6 +359,22 @@ export class CoordinatorServer {
     });
   }
 }
+
+/**
+ * What may wait for one peer: ws's own buffer up to one step's weights (4 bytes a parameter) and
+ * a few chunks, and behind it as much again. An honest worker has one step or one chunk request
+ * outstanding, so only a peer that asks without reading ever meets the bound.
+ */
+export function sendBounds(
+  parameterCount: number,
+  chunkBytes: number,
+): { highWaterBytes: number; maxQueuedBytes: number } {
+  const bytes = 4 * parameterCount + 4 * chunkBytes + SEND_SLACK_BYTES;
+  return { highWaterBytes: bytes, maxQueuedBytes: bytes };
+}
+
+/** Room for heartbeats and message headers on top of the weights and chunks. */
+const SEND_SLACK_BYTES = 1 << 20;
 
 /** TCP keepalive idle time on every worker connection. */
 const TCP_KEEPALIVE_MS = 10_000;

@@ -47,6 +47,8 @@ export const ErrorCode = {
   TLS: 'GS_ERR_TLS',
   /** An unauthenticated connection did not authenticate within the handshake deadline (close code 4008). */
   HANDSHAKE_TIMEOUT: 'GS_ERR_HANDSHAKE_TIMEOUT',
+  /** A peer that did not read what was sent to it within the drain deadline (close code 4009). */
+  NOT_READING: 'GS_ERR_PEER_NOT_READING',
   /** Too many unauthenticated connections, in total or from one address (HTTP 503 at the upgrade). */
   CONNECTION_LIMIT: 'GS_ERR_CONNECTION_LIMIT',
   /** An address banned for a while after too many failed authentications in a row (HTTP 429 at the upgrade). */

@@ -38,6 +38,8 @@ export const ProtocolErrorCode = {
   HANDSHAKE_TIMEOUT: 'GS_ERR_HANDSHAKE_TIMEOUT',
   /** A worker's result disagreed with its recomputation elsewhere (core's code). */
   RESULT_DISAGREES: 'GS_ERR_RESULT_DISAGREES',
+  /** The peer did not read what was sent to it within the drain deadline, or let too much pile up (core's code). */
+  NOT_READING: 'GS_ERR_PEER_NOT_READING',
 } as const;
 
 export type ProtocolErrorCodeValue = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
@@ -85,6 +87,10 @@ export const PROTOCOL_ERRORS: Readonly<Record<ProtocolErrorCodeValue, ProtocolEr
   GS_ERR_RESULT_DISAGREES: {
     closeCode: 4020,
     meaning: "a worker's result disagreed with its recomputation by another source",
+  },
+  GS_ERR_PEER_NOT_READING: {
+    closeCode: 4009,
+    meaning: 'the peer did not read what was sent to it within the drain deadline (send-queue.ts)',
   },
 });
 

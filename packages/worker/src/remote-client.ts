@@ -82,7 +82,8 @@ export interface WorkerClientOptions {
   readonly log?: (line: string) => void;
 }
 
-export type WorkerExitReason = 'finished' | 'refused' | 'stopped' | 'unreachable';
+/** `failed`: sessions kept ending by this worker's own error (a bad chunk, an absurd step), so retrying would loop. */
+export type WorkerExitReason = 'finished' | 'refused' | 'stopped' | 'unreachable' | 'failed';
 
 export interface WorkerExit {
   readonly reason: WorkerExitReason;
@@ -99,6 +100,13 @@ interface SessionOutcome {
   readonly kind: 'finished' | 'refused' | 'dropped' | 'stopped';
   readonly message: string;
   readonly welcomed: boolean;
+  /**
+   * The session did work worth retrying for: it served a step, or it was welcomed and lived
+   * three heartbeat intervals without an error of this worker's own (an idle wait for others).
+   */
+  readonly productive?: boolean;
+  /** This worker's own check ended it (not the link, not the coordinator's close). */
+  readonly ownError?: boolean;
   /** A probe that can say more about a failed connection (connect-errors.ts). */
   readonly probe?: ConnectFailure['probe'];
 }
@@ -109,6 +117,11 @@ const SILENT_HEARTBEATS = 3;
 const PRE_WELCOME_SILENCE_MS = 30_000;
 /** How often the silence deadline is checked. */
 const SILENCE_CHECK_MS = 250;
+/**
+ * Sessions in a row that may end by this worker's own error before it stops: the same welcome,
+ * chunk or step would fail the same way (a worker once re-downloaded a data set 38 times in 20 s).
+ */
+const MAX_FAILED_SESSIONS = 3;
 /** TCP keepalive idle time on the connection to the coordinator. */
 const TCP_KEEPALIVE_MS = 10_000;
 
@@ -184,6 +197,7 @@ export class WorkerClient {
     const giveUp = this.options.giveUpAfterMs ?? 60_000;
     let delay = initial;
     let lastWelcome = Date.now();
+    let failedSessions = 0;
     // scrypt once per process (and token), not per connection.
     this.tokenKey = await deriveTokenKey(this.options.token);
     if (this.options.peerPort !== null && this.options.url.startsWith('ws://')) {
@@ -201,11 +215,21 @@ export class WorkerClient {
       for (;;) {
         const outcome = await this.explain(await this.session());
         if (outcome.kind !== 'dropped') return { reason: outcome.kind, message: outcome.message, ...this.served() };
-        if (outcome.welcomed) {
+        // Only a session that did some good restarts the clock: one welcomed and then cut at once,
+        // again and again, must not keep the worker retrying forever.
+        if (outcome.productive) {
           delay = initial;
           lastWelcome = Date.now();
         }
+        failedSessions = outcome.ownError && !outcome.productive ? failedSessions + 1 : 0;
         if (this.stopped) return { reason: 'stopped', message: 'worker stopped', ...this.served() };
+        if (failedSessions >= MAX_FAILED_SESSIONS) {
+          return {
+            reason: 'failed',
+            message: `gave up after ${failedSessions} sessions in a row ended by this worker's own error: ${outcome.message}`,
+            ...this.served(),
+          };
+        }
         if (Date.now() - lastWelcome > giveUp) {
           return {
             reason: 'unreachable',
@@ -244,13 +268,16 @@ export class WorkerClient {
       this.options.url,
       this.options.ca,
     );
-    return { kind: failure.kind, message: failure.message, welcomed: outcome.welcomed };
+    return { ...outcome, kind: failure.kind, message: failure.message };
   }
 
   private session(): Promise<SessionOutcome> {
     return new Promise((resolve) => {
       let welcomed = false;
       let settled = false;
+      let ownError = false;
+      const startedMs = Date.now();
+      const stepsBefore = this.steps;
       let compute = Promise.resolve();
       let pendingChunk: ((bytes: Uint8Array) => void) | null = null;
       let lastHeardMs = Date.now();
@@ -295,13 +322,16 @@ export class WorkerClient {
         clearInterval(silence);
         session.closed();
         pendingChunk = null;
-        resolve({ kind, message, welcomed, probe });
+        const productive =
+          this.steps > stepsBefore || (welcomed && !ownError && Date.now() - startedMs >= silenceLimitMs);
+        resolve({ kind, message, welcomed, probe, productive, ownError });
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       };
       const fail = (err: unknown): void => {
         const text = (err as Error)?.message ?? String(err);
         this.log(`worker error: ${text}`);
         if (settled) return;
+        ownError = true;
         void session
           .fail((err as { code?: string }).code ?? 'GS_ERR_WORKER', text)
           .then(apply, () => undefined)
@@ -387,7 +417,10 @@ export class WorkerClient {
       ws.on('error', (err: Error & { code?: string }) => {
         // A wrong scheme or certificate will not get better by retrying (connect-errors.ts).
         const failure = classifyConnectError(err, this.options.url, this.options.ca !== undefined);
-        finish(failure.kind, failure.message, failure.probe);
+        // A coordinator restarted with --resume listens before its worker route exists (it loads
+        // the data in between): a 404 from an address that welcomed this worker before is retried.
+        const starting = this.welcome !== null && /server response: 404\b/.test(err.message);
+        finish(starting ? 'dropped' : failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => {
         const why = `closed ${code}${reason.length ? ` ${peerText(reason.toString())}` : ''}`;
@@ -439,7 +472,12 @@ export class WorkerClient {
           'GS_ERR_PROTOCOL_INVALID',
           `the downloaded data set does not match fingerprint ${fingerprint}`,
         );
-      cache?.put(fingerprint, bytes);
+      try {
+        cache?.put(fingerprint, bytes);
+      } catch (err) {
+        // A full or read-only cache must not cost a re-download per reconnect: train from memory.
+        this.log(`data set ${fingerprint.slice(0, 12)} not cached (${(err as Error).message}); kept in memory`);
+      }
       this.log(
         `downloaded data set ${fingerprint.slice(0, 12)} (${(total / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
       );

@@ -12,6 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { KERNEL_DESCRIBE } from '../flags.js';
 import { examples } from '../help-layout.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '../errors.js';
+import { parseDurationMs } from '../parse.js';
 
 interface WorkerArgs {
   connect: string;
@@ -22,7 +23,7 @@ interface WorkerArgs {
   tlsFingerprint?: string;
   label?: string;
   kernel?: string;
-  giveUpAfter: number;
+  giveUpAfter: string;
   peerPort: number;
   listen: boolean;
   advertiseHost?: string;
@@ -45,8 +46,7 @@ async function run(args: WorkerArgs): Promise<number> {
     );
   if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1))
     throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
-  if (!(Number.isInteger(args.giveUpAfter) && args.giveUpAfter >= 0))
-    throw new UsageError(`--give-up-after must be a non-negative integer (ms), got ${args.giveUpAfter}`);
+  const giveUpAfterMs = parseDurationMs('give-up-after', args.giveUpAfter, 'm');
   let ca: Buffer | undefined;
   if (args.tlsCa !== undefined) {
     try {
@@ -81,7 +81,7 @@ async function run(args: WorkerArgs): Promise<number> {
     dataCacheDir: args.dataCache === 'none' ? undefined : args.dataCache,
     ca,
     tlsFingerprint: args.tlsFingerprint,
-    giveUpAfterMs: args.giveUpAfter,
+    giveUpAfterMs,
     log,
   });
   return serveUntilDone(client, args.connect, log);
@@ -112,6 +112,9 @@ export async function serveUntilDone(
       case 'refused':
         log(`gradswarm: error: ${exit.message}`);
         return EXIT_USAGE;
+      case 'failed':
+        log(`gradswarm: error: ${exit.message}`);
+        return EXIT_FAILURE;
       default:
         log(`gradswarm: error: ${exit.message} - help: check --connect and that the coordinator runs`);
         return EXIT_FAILURE;
@@ -168,9 +171,10 @@ export function workerCommand(setExitCode: (code: number) => void): CommandModul
             describe: 'host name or address chain peers dial [the address the coordinator sees]',
           },
           'give-up-after': {
-            type: 'number',
-            default: 60_000,
-            describe: 'ms without reaching the coordinator before giving up',
+            type: 'string',
+            // Long enough for a coordinator to be restarted with --resume after a crash.
+            default: '10',
+            describe: 'minutes without a coordinator to serve before giving up (or 90s, 500ms, 1h)',
           },
         }),
         [['$0 worker --connect ws://10.0.0.5:7733 --token T', 'join a coordinator']],
