@@ -58,6 +58,8 @@ describe('SyntheticClient', () => {
       label: 'real-worker',
       log: () => undefined,
       giveUpAfterMs: 5_000,
+      // Both served by the star: a step with chain shards is not screened shard by shard (architecture §8).
+      peerPort: null,
     });
     const realRun = real.run();
     await c.waitForWorkers(1);

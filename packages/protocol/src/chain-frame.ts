@@ -11,12 +11,13 @@
  *   16 u32  floats in this chunk (≥ 1)
  *   20 u32  P, the parameter count
  *   24 u64  0
- *   32 …    the floats (float32 LE); then 32 bytes HMAC-SHA256(link key of the direction, bytes 0 … end of floats)
+ *   32 …    the floats (float32 LE); then 32 bytes HMAC-SHA256(link key of the direction, bytes 0 … end of floats), by the runtime's synchronous HMAC where it has one (session-key.ts)
  */
-import { hmac, verifyMac, type HmacKey } from './auth.js';
+import { verifyMac } from './auth.js';
 import { MAC_BYTES } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { bytesToFloat32, firstNonFinite, float32ToBytes } from './float-bytes.js';
+import { macOf, type SessionKey } from './session-key.js';
 
 export const CHUNK_FRAME_MAGIC = 0xc1;
 export const CHUNK_HEADER_BYTES = 32;
@@ -46,7 +47,7 @@ export function isChunkFrame(bytes: Uint8Array): boolean {
 export async function encodeChunk(
   header: Omit<ChunkHeader, 'count'>,
   floats: Float32Array,
-  key: HmacKey,
+  key: SessionKey,
 ): Promise<Uint8Array> {
   return signChunk(frameChunk(header, floats), key);
 }
@@ -76,9 +77,9 @@ export function frameChunk(header: Omit<ChunkHeader, 'count'>, floats: Float32Ar
 }
 
 /** Writes the MAC of a frame made by frameChunk into its last 32 bytes; returns the frame. */
-export async function signChunk(frame: Uint8Array, key: HmacKey): Promise<Uint8Array> {
+export async function signChunk(frame: Uint8Array, key: SessionKey): Promise<Uint8Array> {
   const bodyBytes = frame.byteLength - MAC_BYTES;
-  frame.set(await hmac(key, frame.subarray(0, bodyBytes)), bodyBytes);
+  frame.set(await macOf(key, [frame.subarray(0, bodyBytes)]), bodyBytes);
   return frame;
 }
 
@@ -90,7 +91,7 @@ export async function signChunk(frame: Uint8Array, key: HmacKey): Promise<Uint8A
  */
 export async function decodeChunk(
   frame: Uint8Array,
-  key: HmacKey,
+  key: SessionKey,
   expectedSeq: number,
   parameterCount: number,
 ): Promise<ChunkFrame> {
@@ -107,7 +108,7 @@ export async function decodeChunk(
   const bodyBytes = CHUNK_HEADER_BYTES + 4 * count;
   if (frame.byteLength !== bodyBytes + MAC_BYTES)
     throw bad(`${frame.byteLength} bytes, but ${count} floats need ${bodyBytes + MAC_BYTES}`);
-  const mac = await hmac(key, frame.subarray(0, bodyBytes));
+  const mac = await macOf(key, [frame.subarray(0, bodyBytes)]);
   if (!verifyMac(mac, frame.subarray(bodyBytes)))
     throw new ProtocolError(
       ProtocolErrorCode.AUTH,

@@ -8,7 +8,8 @@
  * after which each direction has its own key (HMAC of a label and both nonces) that signs every
  * chunk frame (chain-frame.ts). A wrong MAC closes the link with 1008 (GS_ERR_AUTH).
  */
-import { createNonce, hmac, hmacKey, verifyMac, type HmacKey } from './auth.js';
+import { createNonce, hmac, verifyMac, type HmacKey } from './auth.js';
+import { sessionKey, type SessionKey } from './session-key.js';
 import { MAC_BYTES, NONCE_BYTES } from './constants.js';
 import { packr, unpackr } from './codec.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
@@ -23,8 +24,8 @@ const LISTENER_KEY_LABEL = 'gradswarm-peer-l2d-v1';
 
 /** The two directions' keys of one authenticated peer link. */
 export interface PeerLinkKeys {
-  readonly dialerToListener: HmacKey;
-  readonly listenerToDialer: HmacKey;
+  readonly dialerToListener: SessionKey;
+  readonly listenerToDialer: SessionKey;
 }
 
 const utf8 = new TextEncoder();
@@ -54,7 +55,7 @@ async function linkKeys(key: HmacKey, nonce: Uint8Array, cnonce: Uint8Array): Pr
     mac(key, DIALER_KEY_LABEL, nonce, cnonce),
     mac(key, LISTENER_KEY_LABEL, nonce, cnonce),
   ]);
-  const [dialerToListener, listenerToDialer] = await Promise.all([hmacKey(d2l), hmacKey(l2d)]);
+  const [dialerToListener, listenerToDialer] = await Promise.all([sessionKey(d2l), sessionKey(l2d)]);
   return { dialerToListener, listenerToDialer };
 }
 

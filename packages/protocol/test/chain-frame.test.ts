@@ -4,14 +4,14 @@ import {
   ChunkKind,
   decodeChunk,
   encodeChunk,
-  hmacKey,
+  sessionKey,
   isChunkFrame,
   MAC_BYTES,
   ProtocolError,
 } from '../src/index.js';
 
-const key = () => hmacKey(new Uint8Array(32).fill(7));
-const otherKey = () => hmacKey(new Uint8Array(32).fill(8));
+const key = () => sessionKey(new Uint8Array(32).fill(7));
+const otherKey = () => sessionKey(new Uint8Array(32).fill(8));
 const header = { kind: ChunkKind.SUM, seq: 1, round: 9, offset: 4, parameterCount: 10 } as const;
 
 async function refusal(p: Promise<unknown>): Promise<string> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deriveTokenKey, hmac, PeerDialerHandshake, PeerListenerHandshake } from '../src/index.js';
+import { deriveTokenKey, macOf, PeerDialerHandshake, PeerListenerHandshake } from '../src/index.js';
+
+const hmac = async (k: Parameters<typeof macOf>[0], data: Uint8Array) => macOf(k, [data]);
 
 const TOKEN = 'peer-handshake-test-token';
 

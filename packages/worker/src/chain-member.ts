@@ -88,7 +88,8 @@ export class ChainMember {
         }
         sent.push(quiet(next.send(ChunkKind.SUM, role.round, offset, out)));
       }
-      await Promise.all([...forwarded, ...sent]);
+      // A peer that stopped reading (SIGSTOP) never completes a send: an abort must end this wait too.
+      await Promise.race([Promise.all([...forwarded, ...sent]), aborted]);
       return stats;
     } finally {
       this.current = null;

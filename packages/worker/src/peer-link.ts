@@ -22,6 +22,7 @@ import {
   type ChunkFrame,
   type ChunkKindValue,
   type HmacKey,
+  type SessionKey,
   type PeerLinkKeys,
 } from '@gradswarm/protocol';
 import { peerText } from '@gradswarm/core';
@@ -76,8 +77,8 @@ export class PeerLink {
    */
   constructor(
     private readonly ws: WebSocket,
-    private readonly sendKey: HmacKey,
-    private readonly recvKey: HmacKey,
+    private readonly sendKey: SessionKey,
+    private readonly recvKey: SessionKey,
     readonly remoteId: number,
     private readonly parameterCount: number,
     private readonly describe: string,

@@ -1,5 +1,5 @@
 /** Chain peer links over real sockets on 127.0.0.1: authentication, chunks both ways, refusals. */
-import { ChunkKind, deriveTokenKey, frameChunk, signChunk } from '@gradswarm/protocol';
+import { ChunkKind, deriveTokenKey, frameChunk, signChunk, type SessionKey } from '@gradswarm/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChainMember } from '../src/chain-member.js';
 import { PeerEndpoint } from '../src/peer-endpoint.js';
@@ -86,7 +86,7 @@ describe('chain peer links', () => {
     const ws = (dialled as unknown as { ws: { send(b: Uint8Array): void } }).ws;
     const frame = await signChunk(
       frameChunk({ kind: ChunkKind.SUM, seq: 1, round: 1, offset: 0, parameterCount: P }, Float32Array.of(1, 2)),
-      (dialled as unknown as { sendKey: Awaited<ReturnType<typeof deriveTokenKey>> }).sendKey,
+      (dialled as unknown as { sendKey: SessionKey }).sendKey,
     );
     ws.send(frame.subarray(0, frame.byteLength - 4));
     expect(((await waiting.catch((e) => e)) as Error).message).toMatch(/chunk frame: .* bytes, but 2 floats need/);
