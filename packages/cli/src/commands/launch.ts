@@ -6,6 +6,7 @@
  * copy of the data set when that copy's fingerprint is the run's. The token is the same on every
  * rank, from GRADSWARM_TOKEN or --token-file; without one every rank stops at once.
  */
+import { parseDurationMs } from '../parse.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
@@ -34,7 +35,7 @@ interface LaunchArgs extends TrainingArgs {
   minWorkers?: number;
   stepTimeout: number;
   heartbeatInterval: number;
-  giveUpAfter: number;
+  giveUpAfter: string;
   dataCache: string;
   localData: boolean;
 }
@@ -74,8 +75,7 @@ function checkFlags(args: LaunchArgs): void {
   }
   if (args.minWorkers !== undefined && !(Number.isInteger(args.minWorkers) && args.minWorkers >= 0))
     throw new UsageError(`--min-workers must be a non-negative integer, got ${args.minWorkers}`);
-  if (!(Number.isInteger(args.giveUpAfter) && args.giveUpAfter >= 0))
-    throw new UsageError(`--give-up-after must be a non-negative integer (ms), got ${args.giveUpAfter}`);
+  parseDurationMs('give-up-after', args.giveUpAfter, 'm');
 }
 
 async function runRankZero(args: LaunchArgs, id: LaunchIdentity, token: string, who: string): Promise<number> {
@@ -157,6 +157,7 @@ async function runWorkerRank(args: LaunchArgs, id: LaunchIdentity, token: string
     throw new UsageError(`--threads must be a positive integer on a worker rank, got ${args.threads}`);
   const host = isIP(id.rendezvousHost) === 6 ? `[${id.rendezvousHost}]` : id.rendezvousHost;
   const url = `ws://${host}:${id.port}`;
+  const giveUpAfterMs = parseDurationMs('give-up-after', args.giveUpAfter, 'm');
   let stopped = false;
   const onSignal = (): void => {
     stopped = true;
@@ -165,7 +166,7 @@ async function runWorkerRank(args: LaunchArgs, id: LaunchIdentity, token: string
   process.once('SIGTERM', onSignal);
   let up: boolean;
   try {
-    up = await waitForRankZero(`http://${host}:${id.port}/status`, args.giveUpAfter, () => stopped);
+    up = await waitForRankZero(`http://${host}:${id.port}/status`, giveUpAfterMs, () => stopped);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -180,7 +181,7 @@ async function runWorkerRank(args: LaunchArgs, id: LaunchIdentity, token: string
     dataCacheDir: args.dataCache === 'none' ? undefined : args.dataCache,
     localDataset: localCopy(args, log),
     worldSize: id.worldSize,
-    giveUpAfterMs: args.giveUpAfter,
+    giveUpAfterMs,
     log,
   });
   return serveUntilDone(client, url, log);
@@ -222,9 +223,9 @@ export function launchCommand(setExitCode: (code: number) => void): CommandModul
     'step-timeout': networkFlags['step-timeout'],
     'heartbeat-interval': networkFlags['heartbeat-interval'],
     'give-up-after': {
-      type: 'number',
-      default: 120_000,
-      describe: 'worker ranks: ms without reaching rank 0 before giving up',
+      type: 'string',
+      default: '10',
+      describe: 'worker ranks: how long without reaching rank 0 before giving up (minutes, or 90s, 500ms, 1h)',
       group: 'Network:',
     },
     'data-cache': {
