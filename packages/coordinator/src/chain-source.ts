@@ -102,7 +102,11 @@ export class ChainSource implements GradientSource {
     for (const p of parts) p.catch(() => undefined);
     try {
       const [, ...stats] = await Promise.all([streamed, ...parts]);
-      return stats.flat();
+      // The members compute at once: the round's compute time is the slowest member's, reported once.
+      const computeMs = Math.max(0, ...stats.map((m) => m[0]?.computeMs ?? 0));
+      return stats
+        .flat()
+        .map(({ lossSum, count }, k) => (k === 0 ? { lossSum, count, computeMs } : { lossSum, count }));
     } catch (err) {
       // The members whose links broke report within moments; the one they blame is the culprit
       // (a member that was refused blames nobody, its neighbour names it).
