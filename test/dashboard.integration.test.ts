@@ -70,6 +70,9 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('the live dashboard, /metrics and --tr
     dir = await makeTempDir();
     c = await launchCoordinator([
       ...RUN,
+      // Per-worker bytes are the coordinator's link payload; chain workers' peer traffic is not reported to it yet.
+      '--topology',
+      'star',
       '--local-threads',
       '0',
       '--min-workers',

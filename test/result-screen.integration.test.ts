@@ -159,6 +159,9 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator screening results in default m
     dir = await makeTempDir();
     c = await launchCoordinator([
       ...DEFAULT_RUN,
+      // The star keeps the shard order this test names (the chain puts chained workers first).
+      '--topology',
+      'star',
       '--local-threads',
       '1',
       '--min-workers',

@@ -32,6 +32,8 @@ export class ChainSource implements GradientSource {
   readonly label: string;
   readonly backend: string;
   readonly threads: number;
+  /** Per member, after a round that succeeded: its samples and compute time. */
+  lastMeasures: Array<{ readonly source: GradientSource; readonly samples: number; readonly computeMs: number }> = [];
 
   /**
    * @param members the chain in shard order
@@ -104,6 +106,11 @@ export class ChainSource implements GradientSource {
       const [, ...stats] = await Promise.all([streamed, ...parts]);
       // The members compute at once: the round's compute time is the slowest member's, reported once.
       const computeMs = Math.max(0, ...stats.map((m) => m[0]?.computeMs ?? 0));
+      this.lastMeasures = this.members.map((source, i) => ({
+        source,
+        samples: stats[i].reduce((n, s) => n + s.count, 0),
+        computeMs: stats[i][0]?.computeMs ?? 0,
+      }));
       return stats
         .flat()
         .map(({ lossSum, count }, k) => (k === 0 ? { lossSum, count, computeMs } : { lossSum, count }));

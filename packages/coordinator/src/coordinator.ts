@@ -247,7 +247,9 @@ export class Coordinator {
         },
         onMeasured: (source, samples, wallMs, computeMs) => {
           const atMs = performance.now();
-          this.events.emit('measured', { step: this.stepInFlight, source, samples, wallMs, computeMs, atMs });
+          // A chain round is one source to the scheduler; observers see its members, each with its own figures.
+          const measures = source instanceof ChainSource ? source.lastMeasures : [{ source, samples, computeMs }];
+          for (const m of measures) this.events.emit('measured', { step: this.stepInFlight, ...m, wallMs, atMs });
           hooks.onMeasured?.(source, samples, wallMs, computeMs);
         },
         onStep: async (info) => {

@@ -35,6 +35,11 @@ export interface StepResults {
   readonly grads: readonly Float32Array[];
   readonly results: GradientStats[];
   readonly computedBy: ComputedBy[];
+  /**
+   * Shards whose gradients this process never saw one by one (a chain folded them into one sum,
+   * architecture §8): neither screened nor used as references; the others are screened as usual.
+   */
+  readonly folded?: ReadonlySet<number>;
 }
 
 /** What checking needs from the scheduler. */
@@ -53,7 +58,9 @@ interface Recomputed extends ShardResult {
 /** Checks a step's results in place (see the overview); resolves once every shard is accepted. */
 export async function checkStepResults(step: StepResults, ctx: CheckContext): Promise<void> {
   const trusted = (s: GradientSource): boolean => ctx.provider.trusted?.(s) ?? true;
-  if (step.computedBy.every((c) => trusted(c.source))) return;
+  const folded = step.folded ?? new Set<number>();
+  const seen = (i: number): boolean => !folded.has(i);
+  if (step.computedBy.every((c, i) => !seen(i) || trusted(c.source))) return;
   const log = (line: string): void => ctx.provider.log?.(line);
   const stepNo = step.task.weightsVersion + 1;
   // Shards a recomputation confirmed, or that could not be settled (those are not remembered).
@@ -71,8 +78,8 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
     for (const i of mine) summaries[i] = summarize({ grad: step.grads[i], ...step.results[i] });
   };
   for (;;) {
-    const references = ctx.screen.references(summaries);
-    const open = (i: number): boolean => !cleared.has(i) && !trusted(step.computedBy[i].source);
+    const references = ctx.screen.references(summaries.filter((_, i) => seen(i)));
+    const open = (i: number): boolean => seen(i) && !cleared.has(i) && !trusted(step.computedBy[i].source);
     let suspect = -1;
     let why = '';
     for (let i = 0; i < step.shards.length && suspect < 0; i++) {
@@ -80,15 +87,17 @@ export async function checkStepResults(step: StepResults, ctx: CheckContext): Pr
       if (verdict !== null) [suspect, why] = [i, verdict];
     }
     if (suspect < 0) {
-      const culprit = overflowCulprit(
-        step.results.map((r) => r.lossSum),
-        summaries,
+      const visible = step.shards.flatMap((_, i) => (seen(i) ? [i] : []));
+      const at = overflowCulprit(
+        visible.map((i) => step.results[i].lossSum),
+        visible.map((i) => summaries[i]),
       );
+      const culprit = at >= 0 ? visible[at] : -1;
       if (culprit >= 0 && open(culprit))
         [suspect, why] = [culprit, "the step's sums overflow and this shard holds their largest term"];
     }
     if (suspect < 0) {
-      ctx.screen.accept(summaries.filter((_, i) => !unsettled.has(i)));
+      ctx.screen.accept(summaries.filter((_, i) => seen(i) && !unsettled.has(i)));
       return;
     }
     const sender = step.computedBy[suspect].source;

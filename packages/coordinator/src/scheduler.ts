@@ -69,7 +69,8 @@ export async function runStep(
 ): Promise<GradientStats[]> {
   const results: GradientStats[] = new Array(plan.shards.length);
   const computedBy: ComputedBy[] = new Array(plan.shards.length);
-  let foldedStep = false;
+  /** Every shard of a fold that succeeded (its first holds the sum of them all). */
+  const foldedShards = new Set<number>();
 
   // A source failed recoverably (or its result was refuted): drop it, split its shards over the others.
   const reassign = async (source: GradientSource, err: unknown, indices: readonly number[]): Promise<void> => {
@@ -120,7 +121,7 @@ export async function runStep(
         ...(onReady && mode !== 'fold' ? { onReady } : {}),
       });
       if (mode === 'fold') {
-        foldedStep = true;
+        for (const i of indices) foldedShards.add(i);
         for (const i of indices.slice(1)) plan.folded?.add(i);
       }
       indices.forEach(
@@ -142,10 +143,11 @@ export async function runStep(
   };
 
   await Promise.all(plan.assignment.map(({ source, shards }) => runGroup(source, shards)));
-  // A folded step has no per-shard gradients here to screen, only their sum (architecture §8).
-  if (plan.screen && !foldedStep)
+  // Folded shards have no per-shard gradient here to screen, only their sum (architecture §8);
+  // the star-served shards of the same step are screened as always.
+  if (plan.screen)
     await checkStepResults(
-      { task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy },
+      { task: plan.task, shards: plan.shards, grads: plan.grads, results, computedBy, folded: foldedShards },
       { screen: plan.screen, provider, reassign },
     );
   return results;
