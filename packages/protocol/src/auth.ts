@@ -24,6 +24,7 @@ import {
   WELCOME_MAC_LABEL,
 } from './constants.js';
 import { sessionKey, type SessionKey } from './session-key.js';
+import { concatBytes } from './concat-bytes.js';
 
 const subtle = (): typeof globalThis.crypto.subtle => globalThis.crypto.subtle;
 
@@ -105,7 +106,7 @@ export async function bindingDigest(b: ConnectionBinding): Promise<Uint8Array> {
     utf8.encode(normalizeFingerprint(b.certFingerprint)),
   ];
   return new Uint8Array(
-    await subtle().digest('SHA-256', concat(parts.flatMap((p) => [lengthPrefix(p.byteLength), p]))),
+    await subtle().digest('SHA-256', concatBytes(parts.flatMap((p) => [lengthPrefix(p.byteLength), p]))),
   );
 }
 
@@ -196,19 +197,9 @@ function labelled(
       throw new RangeError(`${what} must be ${n} bytes, got ${got}`);
     }
   }
-  return hmac(key, concat([utf8.encode(label), first, second, binding]));
+  return hmac(key, concatBytes([utf8.encode(label), first, second, binding]));
 }
 
 function lengthPrefix(n: number): Uint8Array {
   return Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

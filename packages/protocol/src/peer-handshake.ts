@@ -13,6 +13,7 @@ import { sessionKey, type SessionKey } from './session-key.js';
 import { MAC_BYTES, NONCE_BYTES } from './constants.js';
 import { packr, unpackr } from './codec.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { concatBytes } from './concat-bytes.js';
 
 /** Largest handshake frame (the three messages are ~100 bytes). */
 export const PEER_HANDSHAKE_MAX_BYTES = 512;
@@ -36,18 +37,8 @@ function idBytes(id: number): Uint8Array {
   return b;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 function mac(key: HmacKey, label: string, ...parts: Uint8Array[]): Promise<Uint8Array> {
-  return hmac(key, concat([utf8.encode(label), ...parts]));
+  return hmac(key, concatBytes([utf8.encode(label), ...parts]));
 }
 
 async function linkKeys(key: HmacKey, nonce: Uint8Array, cnonce: Uint8Array): Promise<PeerLinkKeys> {

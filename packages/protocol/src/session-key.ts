@@ -6,6 +6,7 @@
  * pool: sealing a 4 MB message took about 14 ms with it, against 1.4 ms to encode it.
  */
 import { syncHmacSha256, type SyncHmacSha256 } from '@gradswarm/core';
+import { concatBytes } from './concat-bytes.js';
 
 /** A Web Crypto HMAC-SHA256 key (a CryptoKey), typed without the DOM library (as auth.ts HmacKey). */
 type HmacKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
@@ -41,14 +42,4 @@ export function macOf(k: SessionKey, parts: readonly Uint8Array[]): Uint8Array |
   if (syncHmac) return syncHmac(k.raw, parts);
   const data = parts.length === 1 ? parts[0] : concatBytes(parts);
   return globalThis.crypto.subtle.sign('HMAC', k.key, data).then((mac) => new Uint8Array(mac));
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
