@@ -21,7 +21,7 @@
  * different chunk sizes or models; with one chunk size the per-chunk cost is all α (noted).
  */
 import { nonNegativeLeastSquares } from './least-squares.js';
-import { PROJECTED_LINKS_GBIT, type LinkModel } from './model.js';
+import { PROJECTED_LINKS_GBIT, projectOver, type LinkModel } from './model.js';
 import type { ChainModelParameters, ChainProjectionPoint, ChainStepMs } from './testbed-types.js';
 import type { CostModelParameters, FitCheck, StepBreakdown } from './types.js';
 
@@ -180,21 +180,7 @@ export function projectChain(
   workers: readonly number[] = CHAIN_PROJECTED_WORKERS,
   linksGbit: readonly number[] = PROJECTED_LINKS_GBIT,
 ): ChainProjectionPoint[] {
-  const batch = (w: number): number => (q.perWorkerBatch ? q.samplesPerStep * w : q.samplesPerStep);
-  return linksGbit.flatMap((gbit) => {
-    const link = { gbit, roundTripMs: 2 * m.projectionHopLatencyMs };
-    const oneRate = (q.samplesPerStep * 1000) / predictChainStep(m, { ...q, workers: 1, link }).totalMs;
-    return workers.map((w) => {
-      const stepMs = predictChainStep(m, { ...q, samplesPerStep: batch(w), workers: w, link });
-      const samplesPerSecond = (batch(w) * 1000) / stepMs.totalMs;
-      return {
-        workers: w,
-        linkGbit: gbit,
-        batchSize: batch(w),
-        samplesPerSecond,
-        efficiency: samplesPerSecond / (w * oneRate),
-        stepMs,
-      };
-    });
-  });
+  return projectOver(q, workers, linksGbit, 2 * m.projectionHopLatencyMs, (step, link) =>
+    predictChainStep(m, { ...q, ...step, link }),
+  );
 }

@@ -217,12 +217,39 @@ export function project(
   workers: readonly number[] = PROJECTED_WORKERS,
   linksGbit: readonly number[] = PROJECTED_LINKS_GBIT,
 ): ProjectionPoint[] {
+  return projectOver(q, workers, linksGbit, m.projectionRoundTripMs, (step, link) =>
+    predictStep(m, { ...q, ...step, link }),
+  );
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * The projection loop both cost models share: per link rate and worker count, the predicted
+ * step of `predict`, samples/s, and efficiency against W times the one-worker prediction.
+ */
+export function projectOver<S extends { readonly totalMs: number }>(
+  q: { readonly samplesPerStep: number; readonly perWorkerBatch?: boolean },
+  workers: readonly number[],
+  linksGbit: readonly number[],
+  roundTripMs: number,
+  predict: (step: { samplesPerStep: number; workers: number }, link: LinkModel) => S,
+): Array<{
+  workers: number;
+  linkGbit: number;
+  batchSize: number;
+  samplesPerSecond: number;
+  efficiency: number;
+  stepMs: S;
+}> {
   const batch = (w: number): number => (q.perWorkerBatch ? q.samplesPerStep * w : q.samplesPerStep);
   return linksGbit.flatMap((gbit) => {
-    const link = { gbit, roundTripMs: m.projectionRoundTripMs };
-    const oneRate = (q.samplesPerStep * 1000) / predictStep(m, { ...q, workers: 1, link }).totalMs;
+    const link = { gbit, roundTripMs };
+    const oneRate = (q.samplesPerStep * 1000) / predict({ samplesPerStep: q.samplesPerStep, workers: 1 }, link).totalMs;
     return workers.map((w) => {
-      const stepMs = predictStep(m, { ...q, samplesPerStep: batch(w), workers: w, link });
+      const stepMs = predict({ samplesPerStep: batch(w), workers: w }, link);
       const samplesPerSecond = (batch(w) * 1000) / stepMs.totalMs;
       return {
         workers: w,
@@ -234,8 +261,4 @@ export function project(
       };
     });
   });
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }

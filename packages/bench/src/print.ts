@@ -264,28 +264,19 @@ function formatChain(doc: ScaleBenchDocument, out: string[]): void {
 }
 
 function chainProjectionTable(points: readonly ChainProjectionPoint[]): string {
-  const links = [...new Set(points.map((p) => p.linkGbit))];
-  const workers = [...new Set(points.map((p) => p.workers))];
-  return markdownTable(
-    ['workers', ...links.flatMap((g) => [`${g} Gbit/s: samples/s`, 'efficiency', 'step ms'])],
-    workers.map((w) => [
-      String(w),
-      ...links.flatMap((g) => {
-        const p = points.find((x) => x.workers === w && x.linkGbit === g)!;
-        const s = p.stepMs;
-        return [
-          int(p.samplesPerSecond),
-          pct(p.efficiency),
-          `${fixed(s.totalMs)} = ${fixed(s.computeMs)} + ${fixed(s.updateMs)} + ${fixed(s.communicationMs)}`,
-        ];
-      }),
-    ]),
-    'r'.repeat(1 + 3 * links.length),
-  );
+  return linkColumnsTable(points, (s) => s.updateMs);
 }
 
 /** Workers down, one group of columns per link rate. */
 function projectionTable(points: readonly ProjectionPoint[]): string {
+  return linkColumnsTable(points, (s) => s.reduceUpdateMs);
+}
+
+/** A projection's rows: workers down, samples/s, efficiency and the step's sum per link rate. */
+function linkColumnsTable<S extends { totalMs: number; computeMs: number; communicationMs: number }>(
+  points: ReadonlyArray<{ workers: number; linkGbit: number; samplesPerSecond: number; efficiency: number; stepMs: S }>,
+  updateMs: (s: S) => number,
+): string {
   const links = [...new Set(points.map((p) => p.linkGbit))];
   const workers = [...new Set(points.map((p) => p.workers))];
   return markdownTable(
@@ -298,7 +289,7 @@ function projectionTable(points: readonly ProjectionPoint[]): string {
         return [
           int(p.samplesPerSecond),
           pct(p.efficiency),
-          `${fixed(s.totalMs)} = ${fixed(s.computeMs)} + ${fixed(s.reduceUpdateMs)} + ${fixed(s.communicationMs)}`,
+          `${fixed(s.totalMs)} = ${fixed(s.computeMs)} + ${fixed(updateMs(s))} + ${fixed(s.communicationMs)}`,
         ];
       }),
     ]),
