@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, SHARED_DATA_MISSING } from './helpers/cli.js';
+import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
 import { getStatus, httpGetText, launchCoordinator, type CoordinatorProcess } from './helpers/coordinator.js';
 import { killAll, start } from './helpers/processes.js';
 
@@ -188,5 +188,53 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://'
     expect(w.stderr()).toMatch(/the run is finished/);
     expect(c.stderr()).toMatch(/^worker 1 \(tls-worker, 1 thread, [^)]+\) joined/m);
     expect(c.stderr()).not.toMatch(/^refused /m);
+  });
+});
+
+describe.skipIf(NO_OPENSSL || NO_DIGITS)('the chain reduction under --tls-cert', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir();
+  });
+  afterAll(async () => {
+    killAll();
+    await removeTempDir(dir);
+  });
+
+  it('chains two workers over wss:// peer links (one trusting the CA, one pinning) with the bits of train --reproducible 4', async () => {
+    const certPath = join(dir, 'cert.pem');
+    makeCertificate(certPath, join(dir, 'key.pem'));
+    const ref = join(dir, 'ref.json');
+    const t = await runCli(['train', ...RUN, '--reproducible', '4', '--threads', '1', '--out', ref, '--no-progress']);
+    expect(t.code, t.stderr).toBe(0);
+    const out = join(dir, 'chain.json');
+    const c = await launchCoordinator([
+      ...RUN,
+      '--reproducible',
+      '4',
+      '--tls-cert',
+      certPath,
+      '--tls-key',
+      join(dir, 'key.pem'),
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '2',
+      '--token',
+      TOKEN,
+      '--out',
+      out,
+    ]);
+    const workers = [
+      startWorker(c.url, dir, 5000, ['--tls-ca', certPath]),
+      startWorker(c.url, dir, 5000, ['--tls-fingerprint', opensslFingerprint(certPath)]),
+    ];
+    expect(await c.exited, c.stderr()).toBe(0);
+    for (const w of workers) expect(await w.exited, w.stderr()).toBe(0);
+    expect(c.stderr()).toMatch(/^chain: worker \d → worker \d → coordinator$/m);
+    expect(c.stderr()).not.toMatch(/served by the star|refused a chain peer|chain round .*failed/);
+    // Both workers sent partial sums along the chain, not results to the coordinator.
+    for (const w of workers) expect(w.stderr()).toMatch(/\d+ on the chain: [1-9]\d* bytes sent/);
+    expect((await readFile(out)).equals(await readFile(ref))).toBe(true);
   });
 });

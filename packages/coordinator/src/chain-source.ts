@@ -75,6 +75,7 @@ export class ChainSource implements GradientSource {
         prev: i > 0 ? this.members[i - 1].id : -1,
         nextId: next ? next.id : -1,
         ...(next ? { next: next.peerUrl! } : {}),
+        ...(next?.peerFingerprint ? { nextFingerprint: next.peerFingerprint } : {}),
         chunkFloats: this.chunkFloats,
       });
     });

@@ -105,9 +105,9 @@ export class CoordinatorServer {
         (ws, req) => this.onConnection(ws, req),
       ),
     );
-    // The last worker of a chain dials /peer and authenticates with the run token (peer-link.ts).
-    // Chain links are plain ws for now: with TLS every worker is served by the star.
-    if (!listener.url().startsWith('wss:')) {
+    // The last worker of a chain dials /peer and authenticates with the run token (peer-link.ts);
+    // under TLS it is this listener's wss://, trusted as the worker trusts the coordinator.
+    {
       const peers = PeerEndpoint.forConnections({ tokenKey: this.tokenKey, log: this.options.log });
       peers.setParameterCount(this.options.parameterCount);
       this.peers = peers;
@@ -165,6 +165,10 @@ export class CoordinatorServer {
     for (const remove of this.removeRoutes.splice(0)) remove();
     await this.peers?.close();
     await this.options.listener.close();
+  }
+
+  private listenerIsTls(): boolean {
+    return this.options.listener.url().startsWith('wss:');
   }
 
   private beat(): void {
@@ -278,7 +282,15 @@ export class CoordinatorServer {
             // A frame ws refused (1009) may end the connection while the session still works on `ready`:
             // a worker that is gone must not be admitted after its departure.
             if (ended) break;
-            if (a.peer) worker!.peerUrl = peerUrl(a.peer.host ?? req.socket.remoteAddress ?? '', a.peer.port);
+            if (a.peer) {
+              const tls = this.listenerIsTls();
+              // Under TLS a worker that did not say which certificate its endpoint has cannot be
+              // dialled safely: the star serves it (an older worker, or one that could not make one).
+              if (!tls || a.peer.fingerprint) {
+                worker!.peerUrl = peerUrl(a.peer.host ?? req.socket.remoteAddress ?? '', a.peer.port, tls);
+                worker!.peerFingerprint = a.peer.fingerprint ?? null;
+              }
+            }
             o.membership.admit(worker!);
             break;
           case 'alive':
@@ -388,8 +400,8 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
-/** The ws:// URL of a worker's chain peer endpoint (IPv6 in brackets; IPv4-mapped addresses as IPv4). */
-function peerUrl(host: string, port: number): string {
+/** The ws:// (wss:// under TLS) URL of a worker's chain peer endpoint (IPv6 in brackets; IPv4-mapped addresses as IPv4). */
+function peerUrl(host: string, port: number, tls: boolean): string {
   const h = host.startsWith('::ffff:') ? host.slice(7) : host;
-  return `ws://${h.includes(':') ? `[${h}]` : h}:${port}/`;
+  return `${tls ? 'wss' : 'ws'}://${h.includes(':') ? `[${h}]` : h}:${port}/`;
 }

@@ -185,10 +185,7 @@ export class Coordinator {
   private planChains(net: NetworkOptions): void {
     const peers = this.server?.peers;
     if ((net.topology ?? 'chain') !== 'chain') return;
-    if (!peers) {
-      this.options.log('chain peer links do not use TLS yet: with --tls-cert every worker is served by the star');
-      return;
-    }
+    if (!peers) return;
     const chunkFloats = net.chainChunkFloats ?? DEFAULT_CHAIN_CHUNK_FLOATS;
     const whole = this.trainer.options.reproducible !== undefined;
     let round = 0;

@@ -66,8 +66,10 @@ export class RemoteWorker implements GradientSource {
   samplesPerSecond = 0;
   lastSeenMs = Date.now();
   stepsServed = 0;
-  /** ws:// URL of its chain peer endpoint; null: it does not listen (`--no-listen`), the star serves it. */
+  /** ws:// (wss:// under TLS) URL of its chain peer endpoint; null: it does not listen (`--no-listen`), the star serves it. */
   peerUrl: string | null = null;
+  /** Under TLS: the SHA-256 of its endpoint's certificate, which its predecessor pins. */
+  peerFingerprint: string | null = null;
   /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
   readonly payload = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;

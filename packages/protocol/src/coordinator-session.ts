@@ -255,7 +255,14 @@ export class CoordinatorSession {
           { kind: 'alive' },
           m.peerPort === undefined
             ? { kind: 'admit' }
-            : { kind: 'admit', peer: { port: m.peerPort, ...(m.peerHost ? { host: m.peerHost } : {}) } },
+            : {
+                kind: 'admit',
+                peer: {
+                  port: m.peerPort,
+                  ...(m.peerHost ? { host: m.peerHost } : {}),
+                  ...(m.peerFingerprint ? { fingerprint: m.peerFingerprint } : {}),
+                },
+              },
         ];
       case 'result': {
         const step = this.pending;

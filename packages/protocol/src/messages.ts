@@ -111,6 +111,12 @@ export interface ReadyMessage {
   readonly peerPort?: number;
   /** The host its peers dial (`--advertise-host`); absent: the address the coordinator sees. */
   readonly peerHost?: string;
+  /**
+   * SHA-256 of its peer endpoint's TLS certificate (64 lowercase hex digits), under a TLS run: the
+   * endpoint serves wss:// with a certificate the worker made for itself, and its predecessor pins
+   * this fingerprint, learnt over the authenticated coordinator link (architecture §8).
+   */
+  readonly peerFingerprint?: string;
 }
 
 /** One run of the epoch's sample order to compute: positions [offset, offset + count). */
@@ -150,8 +156,10 @@ export interface WireChainRole {
   readonly prev: number;
   /** Worker id of the successor; -1: the coordinator (this worker is the last of the chain). */
   readonly nextId: number;
-  /** ws:// URL of the successor's peer endpoint; absent for the coordinator (its `/peer` path). */
+  /** ws:// or wss:// URL of the successor's peer endpoint; absent for the coordinator (its `/peer` path). */
   readonly next?: string;
+  /** With a wss:// `next`: the SHA-256 its certificate must have (the successor's `ready.peerFingerprint`). */
+  readonly nextFingerprint?: string;
   /** Floats per chunk frame. */
   readonly chunkFloats: number;
 }

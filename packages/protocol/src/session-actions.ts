@@ -28,7 +28,11 @@ export type CoordinatorAction =
   /** The worker is authenticated and was given `workerId`; the welcome follows. */
   | { readonly kind: 'joined'; readonly workerId: number; readonly hello: HelloMessage }
   /** The worker holds the data set: admit it to the membership. */
-  | { readonly kind: 'admit'; readonly peer?: { readonly port: number; readonly host?: string } }
+  | {
+      readonly kind: 'admit';
+      /** Where its chain peers reach it; `fingerprint`: its endpoint's TLS certificate, under a TLS run. */
+      readonly peer?: { readonly port: number; readonly host?: string; readonly fingerprint?: string };
+    }
   /** A result that answers the step in flight (already checked with checkResultForStep). */
   | { readonly kind: 'result'; readonly result: ResultMessage; readonly step: StepMessage }
   /** A result that does not answer the step in flight: drop the worker with `error`. */

@@ -141,11 +141,13 @@ const VALIDATORS: Validators = {
   ready: (o, limits) => {
     const rawPort = own(o, 'peerPort');
     const rawHost = own(o, 'peerHost');
+    const rawPin = own(o, 'peerFingerprint');
     return {
       t: 'ready',
       fingerprint: fingerprint(own(o, 'fingerprint'), 'ready.fingerprint'),
       ...(rawPort === undefined ? {} : { peerPort: integer(rawPort, 'ready.peerPort', 1, 65535) }),
       ...(rawHost === undefined ? {} : { peerHost: string(rawHost, 'ready.peerHost', limits.maxLabelLength, 1) }),
+      ...(rawPin === undefined ? {} : { peerFingerprint: certificatePin(rawPin, 'ready.peerFingerprint') }),
     };
   },
   step: validateStep,
@@ -199,11 +201,16 @@ function validateChainRole(m: Fields, limits: ProtocolLimits): WireChainRole {
   if (next !== undefined && !/^wss?:\/\//.test(next)) throw invalid('step.chain.next', 'a ws:// or wss:// URL', next);
   if ((next === undefined) !== (nextId === -1))
     throw invalid('step.chain.next', 'a URL exactly when nextId names a worker', next);
+  const rawPin = own(m, 'nextFingerprint');
+  const nextFingerprint = rawPin === undefined ? undefined : certificatePin(rawPin, 'step.chain.nextFingerprint');
+  if ((nextFingerprint !== undefined) !== (next?.startsWith('wss://') === true))
+    throw invalid('step.chain.nextFingerprint', 'a certificate SHA-256 exactly when next is a wss:// URL', rawPin);
   return {
     round: integer(own(m, 'round'), 'step.chain.round', 0, 0xffffffff),
     prev: integer(own(m, 'prev'), 'step.chain.prev', -1, 0x7fffffff),
     nextId,
     ...(next === undefined ? {} : { next }),
+    ...(nextFingerprint === undefined ? {} : { nextFingerprint }),
     chunkFloats: integer(own(m, 'chunkFloats'), 'step.chain.chunkFloats', 1, 1 << 20),
   };
 }
@@ -263,4 +270,11 @@ function assertFiniteFloats(b: Uint8Array, path: string): void {
       `${path} holds a non-finite value (${floats[i]}) at float index ${i}`,
     );
   }
+}
+
+/** A certificate's SHA-256 as 64 lowercase hex digits (how peers pin each other's TLS endpoints). */
+function certificatePin(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
+    throw invalid(field, 'a SHA-256 of 64 lowercase hex digits', value);
+  return value;
 }

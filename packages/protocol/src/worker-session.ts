@@ -160,11 +160,21 @@ export class WorkerSession {
 
   /** The data set is here: ready {fingerprint} → READY. */
   /** @param peer where this worker's chain peers reach it (none: `--no-listen`, served by the star) */
-  ready(peer?: { readonly port: number; readonly host?: string }): Promise<WorkerAction[]> {
+  ready(peer?: {
+    readonly port: number;
+    readonly host?: string;
+    readonly fingerprint?: string;
+  }): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.PREPARING) return [];
       this.stateValue = WorkerState.READY;
-      const where = peer ? { peerPort: peer.port, ...(peer.host ? { peerHost: peer.host } : {}) } : {};
+      const where = peer
+        ? {
+            peerPort: peer.port,
+            ...(peer.host ? { peerHost: peer.host } : {}),
+            ...(peer.fingerprint ? { peerFingerprint: peer.fingerprint } : {}),
+          }
+        : {};
       return [await this.signed({ t: 'ready', fingerprint: this.fingerprint, ...where })];
     });
   }

@@ -185,6 +185,34 @@ describe('validateMessage', () => {
     it("refuses a reduce mode other than 'each' or 'sum'", () => {
       expectProtocolError(() => decode(packWith(valid.step, { reduce: 'mean' })), Code.INVALID);
     });
+
+    it('takes a wss:// successor with the SHA-256 its certificate must have, and refuses a pin without wss:// or wss:// without a pin', () => {
+      const pin = 'ab'.repeat(32);
+      const role = { round: 2, prev: -1, nextId: 4, next: 'wss://10.0.0.2:7001/', chunkFloats: 16 };
+      const m = decode(packWith(valid.step, { chain: { ...role, nextFingerprint: pin } }));
+      expect(m.t === 'step' && m.chain?.nextFingerprint).toBe(pin);
+      const unpinned = () => decode(packWith(valid.step, { chain: role }));
+      expect(expectProtocolError(unpinned, Code.INVALID).message).toMatch(
+        /^step\.chain\.nextFingerprint is missing \(must be a certificate SHA-256/,
+      );
+      const plain = { ...role, next: 'ws://10.0.0.2:7001/', nextFingerprint: pin };
+      expectProtocolError(() => decode(packWith(valid.step, { chain: plain })), Code.INVALID);
+      const upper = { ...role, nextFingerprint: pin.toUpperCase() };
+      expectProtocolError(() => decode(packWith(valid.step, { chain: upper })), Code.INVALID);
+    });
+  });
+
+  describe('ready', () => {
+    it("takes the peer endpoint's certificate SHA-256 and refuses one that is not 64 lowercase hex digits", () => {
+      const pin = '0f'.repeat(32);
+      const m = decode(packWith(valid.ready, { peerPort: 7001, peerFingerprint: pin }));
+      expect(m.t === 'ready' && m.peerFingerprint).toBe(pin);
+      for (const bad of ['0f'.repeat(31), 'zz'.repeat(32), 7])
+        expectProtocolError(
+          () => decode(packWith(valid.ready, { peerPort: 7001, peerFingerprint: bad })),
+          Code.INVALID,
+        );
+    });
   });
 
   describe('result', () => {

@@ -11,6 +11,7 @@ import type { GradientStats } from '@gradswarm/core';
 import { ChunkKind, type ChunkFrame, type HmacKey, type WireChainRole } from '@gradswarm/protocol';
 import type { PeerEndpoint } from './peer-endpoint.js';
 import { dialPeer, PeerLinkError, type PeerLink, type PeerTraffic } from './peer-link.js';
+import type { PeerTrust } from './peer-tls.js';
 
 export interface ChainComputed {
   /** The worker's gradients, to be added in this order (its shards each whole, or one pre-summed). */
@@ -28,11 +29,13 @@ export class ChainMember {
 
   /**
    * @param coordinatorPeerUrl where the last worker of a chain sends the total (the coordinator's /peer)
+   * @param coordinatorTrust under TLS: how the coordinator's certificate is trusted (as on the control link)
    */
   constructor(
     private readonly endpoint: PeerEndpoint,
     private readonly tokenKey: HmacKey,
     private readonly coordinatorPeerUrl: string,
+    private readonly coordinatorTrust?: PeerTrust,
   ) {}
 
   /**
@@ -53,7 +56,15 @@ export class ChainMember {
     this.current = { round: role.round, links: [], abortSetup };
     const [next, prev] = await Promise.race([
       Promise.all([
-        this.linkTo(role.next ?? this.coordinatorPeerUrl, selfId, role.nextId, P),
+        role.next
+          ? this.linkTo(
+              role.next,
+              selfId,
+              role.nextId,
+              P,
+              role.nextFingerprint ? { pin: role.nextFingerprint } : undefined,
+            )
+          : this.linkTo(this.coordinatorPeerUrl, selfId, role.nextId, P, this.coordinatorTrust),
         role.prev >= 0 ? this.endpoint.linkFrom(role.prev) : Promise.resolve(null),
       ]),
       aborted,
@@ -110,12 +121,14 @@ export class ChainMember {
     this.dialled.clear();
   }
 
-  private async linkTo(url: string, selfId: number, remoteId: number, P: number): Promise<PeerLink> {
-    const have = this.dialled.get(url);
+  private async linkTo(url: string, selfId: number, remoteId: number, P: number, trust?: PeerTrust): Promise<PeerLink> {
+    // A successor restarted on the same address has a new certificate: the pin is part of the key.
+    const key = trust?.pin ? `${url} ${trust.pin}` : url;
+    const have = this.dialled.get(key);
     if (have?.open && have.remoteId === remoteId) return have;
     have?.close(1000, 'replaced');
-    const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P, this.traffic);
-    this.dialled.set(url, link);
+    const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P, this.traffic, trust);
+    this.dialled.set(key, link);
     return link;
   }
 }

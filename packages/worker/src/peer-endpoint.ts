@@ -4,8 +4,10 @@
  * kept by the dialer's worker id, for as many steps as the chain keeps its order; a new link from
  * the same id replaces the old one.
  */
+import { createServer, type Server } from 'node:https';
 import type { HmacKey } from '@gradswarm/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { PeerCertificate } from './peer-tls.js';
 import { acceptPeer, PEER_HANDSHAKE_TIMEOUT_MS, PeerLinkError, type PeerLink, type PeerTraffic } from './peer-link.js';
 
 export interface PeerEndpointOptions {
@@ -15,6 +17,8 @@ export interface PeerEndpointOptions {
   readonly port?: number;
   readonly tokenKey: HmacKey;
   readonly log: (line: string) => void;
+  /** Serve wss:// with this certificate (a TLS run); absent: ws://. */
+  readonly tls?: PeerCertificate;
 }
 
 export class PeerEndpoint {
@@ -28,6 +32,7 @@ export class PeerEndpoint {
   private constructor(
     private readonly server: WebSocketServer | null,
     private readonly options: PeerEndpointOptions,
+    private readonly https: Server | null = null,
   ) {
     server?.on('connection', (ws: WebSocket) => void this.accept(ws));
   }
@@ -43,10 +48,16 @@ export class PeerEndpoint {
    */
   static async open(options: PeerEndpointOptions): Promise<PeerEndpoint> {
     const host = options.host ?? '0.0.0.0';
-    const server = new WebSocketServer({ host, port: options.port ?? 0, perMessageDeflate: false, maxPayload: 512 });
+    const port = options.port ?? 0;
+    const https = options.tls ? createServer({ cert: options.tls.cert, key: options.tls.key }) : null;
+    const server = https
+      ? new WebSocketServer({ server: https, perMessageDeflate: false, maxPayload: 512 })
+      : new WebSocketServer({ host, port, perMessageDeflate: false, maxPayload: 512 });
+    const listening = https ?? server;
+    https?.listen(port, host);
     await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve());
-      server.once('error', (err: NodeJS.ErrnoException) =>
+      listening.once('listening', () => resolve());
+      listening.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           new Error(
             err.code === 'EADDRINUSE'
@@ -56,11 +67,16 @@ export class PeerEndpoint {
         ),
       );
     });
-    return new PeerEndpoint(server, options);
+    return new PeerEndpoint(server, options, https);
+  }
+
+  /** The SHA-256 of the certificate it serves wss:// with; undefined: it serves ws://. */
+  get fingerprint(): string | undefined {
+    return this.options.tls?.fingerprint;
   }
 
   get port(): number {
-    const address = this.server?.address();
+    const address = this.https ? this.https.address() : this.server?.address();
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
@@ -101,6 +117,11 @@ export class PeerEndpoint {
     if (!server) return;
     for (const ws of server.clients) ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    const https = this.https;
+    if (https) {
+      https.closeAllConnections();
+      await new Promise<void>((resolve) => https.close(() => resolve()));
+    }
   }
 
   /** Authenticates a connection a predecessor opened and keeps its link; resolves true if it was kept. */

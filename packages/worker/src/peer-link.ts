@@ -28,6 +28,7 @@ import {
 import { peerText } from '@gradswarm/core';
 import WebSocket from 'ws';
 import { setFrameLimit } from './frame-limit.js';
+import { dialTlsOptions, openPinned, type PeerTrust } from './peer-tls.js';
 
 /** Largest chunk a link accepts, in floats (4 MiB of floats). */
 export const MAX_CHUNK_FLOATS = 1 << 20;
@@ -252,7 +253,9 @@ class FrameQueue {
  * Dials a chain successor's peer endpoint and authenticates.
  * @param from this worker's id (as the coordinator numbered it)
  * @param remoteId the successor's id (-1: the coordinator)
- * @throws PeerLinkError (blaming the successor) if it cannot be reached or does not hold the token
+ * @param trust for a wss:// URL: the certificate it must have (pinned) or the CA it must chain to
+ * @throws PeerLinkError (blaming the successor) if it cannot be reached, shows another certificate,
+ *   or does not hold the token
  */
 export async function dialPeer(
   url: string,
@@ -261,19 +264,18 @@ export async function dialPeer(
   remoteId: number,
   parameterCount: number,
   counter?: PeerTraffic,
+  trust?: PeerTrust,
 ): Promise<PeerLink> {
   const describe = remoteId < 0 ? 'the coordinator' : `worker ${remoteId}`;
   const ws = new WebSocket(url, {
     maxPayload: PEER_HANDSHAKE_MAX_BYTES,
     perMessageDeflate: false,
     handshakeTimeout: PEER_HANDSHAKE_TIMEOUT_MS,
+    ...(url.startsWith('wss:') ? dialTlsOptions(trust) : {}),
   });
   ws.binaryType = 'nodebuffer';
   try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    await openPinned(ws, url.startsWith('wss:') ? trust : undefined);
     const handshake = new PeerDialerHandshake(tokenKey, from);
     const queue = new FrameQueue(ws);
     ws.send(handshake.hello());

@@ -38,6 +38,7 @@ import { LocalPool } from './local-pool.js';
 import type { WorkerClientOptions, WorkerExit } from './worker-client-options.js';
 import { ChainMember } from './chain-member.js';
 import { PeerEndpoint } from './peer-endpoint.js';
+import { makePeerCertificate } from './peer-tls.js';
 import { PeerLinkError } from './peer-link.js';
 
 export type { WorkerClientOptions, WorkerExit, WorkerExitReason } from './worker-client-options.js';
@@ -146,16 +147,23 @@ export class WorkerClient {
     let failedSessions = 0;
     // scrypt once per process (and token), not per connection.
     this.tokenKey = await deriveTokenKey(this.options.token);
-    if (this.options.peerPort !== null && this.options.url.startsWith('ws://')) {
+    if (this.options.peerPort !== null) {
+      const tls = this.options.url.startsWith('wss://');
       this.peers = await PeerEndpoint.open({
         host: this.options.peerBindHost,
         port: this.options.peerPort ?? 0,
         tokenKey: this.tokenKey,
         log: this.log,
+        ...(tls ? { tls: await makePeerCertificate() } : {}),
       });
       const peerUrl = new URL(this.options.url);
       peerUrl.pathname = PEER_PATH;
-      this.chain = new ChainMember(this.peers, this.tokenKey, peerUrl.toString());
+      const trust = tls
+        ? this.pin
+          ? { pin: this.pin }
+          : { ...(this.options.ca ? { ca: this.options.ca } : {}) }
+        : undefined;
+      this.chain = new ChainMember(this.peers, this.tokenKey, peerUrl.toString(), trust);
     }
     try {
       for (;;) {
@@ -309,6 +317,7 @@ export class WorkerClient {
                     ? {
                         port: this.peers.port,
                         ...(this.options.advertiseHost ? { host: this.options.advertiseHost } : {}),
+                        ...(this.peers.fingerprint ? { fingerprint: this.peers.fingerprint } : {}),
                       }
                     : undefined;
                   apply(await session.ready(peer));
