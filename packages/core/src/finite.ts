@@ -4,9 +4,9 @@
  * Also the runtime's synchronous HMAC, which the wire protocol uses when there is one.
  */
 import { platform } from '#platform';
-import type { SyncHmacSha256 } from './backends/platform.js';
+import type { SyncAesGmac, SyncHmacSha256 } from './backends/platform.js';
 
-export type { SyncHmacSha256 } from './backends/platform.js';
+export type { SyncAesGmac, SyncHmacSha256 } from './backends/platform.js';
 
 let nativeScan: ((a: Float32Array) => number) | null | undefined;
 
@@ -32,4 +32,9 @@ export function firstNonFiniteJs(a: Float32Array): number {
 /** node:crypto's synchronous HMAC-SHA256 under Node, null elsewhere (use Web Crypto there). */
 export function syncHmacSha256(): SyncHmacSha256 | null {
   return platform.syncHmacSha256();
+}
+
+/** node:crypto's synchronous AES-GCM tag under Node, null elsewhere (use Web Crypto there). */
+export function syncAesGmac(): SyncAesGmac | null {
+  return platform.syncAesGmac();
 }

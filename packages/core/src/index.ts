@@ -10,7 +10,14 @@ export * from './gradient-sum.js';
 export type { KernelBackend } from './kernel-backend.js';
 export * from './kernels.js';
 export { referenceBackend } from './backends/reference.js';
-export { firstNonFinite, firstNonFiniteJs, syncHmacSha256, type SyncHmacSha256 } from './finite.js';
+export {
+  firstNonFinite,
+  firstNonFiniteJs,
+  syncAesGmac,
+  syncHmacSha256,
+  type SyncAesGmac,
+  type SyncHmacSha256,
+} from './finite.js';
 export * from './losses.js';
 export * from './lr-schedule.js';
 export * from './metrics.js';

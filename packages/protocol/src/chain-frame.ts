@@ -11,13 +11,15 @@
  *   16 u32  floats in this chunk (≥ 1)
  *   20 u32  P, the parameter count
  *   24 u64  0
- *   32 …    the floats (float32 LE); then 32 bytes HMAC-SHA256(link key of the direction, bytes 0 … end of floats), by the runtime's synchronous HMAC where it has one (session-key.ts)
+ *   32 …    the floats (float32 LE); then the 16-byte GMAC of bytes 0 … end of floats under the link
+ *           direction's key, the sequence number its nonce (chunk-mac.ts)
  */
-import { verifyMac } from './auth.js';
-import { MAC_BYTES } from './constants.js';
+import { CHUNK_MAC_BYTES, chunkMacOf, chunkMacVerifies } from './chunk-mac.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { bytesToFloat32, firstNonFinite, float32ToBytes } from './float-bytes.js';
-import { macOf, type SessionKey } from './session-key.js';
+import type { SessionKey } from './session-key.js';
+
+const MAC_BYTES = CHUNK_MAC_BYTES;
 
 export const CHUNK_FRAME_MAGIC = 0xc1;
 export const CHUNK_HEADER_BYTES = 32;
@@ -76,10 +78,11 @@ export function frameChunk(header: Omit<ChunkHeader, 'count'>, floats: Float32Ar
   return frame;
 }
 
-/** Writes the MAC of a frame made by frameChunk into its last 32 bytes; returns the frame. */
+/** Writes the MAC of a frame made by frameChunk into its last 16 bytes; returns the frame. */
 export async function signChunk(frame: Uint8Array, key: SessionKey): Promise<Uint8Array> {
   const bodyBytes = frame.byteLength - MAC_BYTES;
-  frame.set(await macOf(key, [frame.subarray(0, bodyBytes)]), bodyBytes);
+  const seq = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true);
+  frame.set(await chunkMacOf(key, seq, frame.subarray(0, bodyBytes)), bodyBytes);
   return frame;
 }
 
@@ -108,8 +111,7 @@ export async function decodeChunk(
   const bodyBytes = CHUNK_HEADER_BYTES + 4 * count;
   if (frame.byteLength !== bodyBytes + MAC_BYTES)
     throw bad(`${frame.byteLength} bytes, but ${count} floats need ${bodyBytes + MAC_BYTES}`);
-  const mac = await macOf(key, [frame.subarray(0, bodyBytes)]);
-  if (!verifyMac(mac, frame.subarray(bodyBytes)))
+  if (!(await chunkMacVerifies(key, seq, frame.subarray(0, bodyBytes), frame.subarray(bodyBytes))))
     throw new ProtocolError(
       ProtocolErrorCode.AUTH,
       'chunk frame whose MAC does not verify (not from the authenticated peer)',

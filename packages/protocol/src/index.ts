@@ -7,6 +7,7 @@ export type { WelcomeMessage } from './messages.js';
 export type { WireChainRole, WireDatasetDescriptor, WireShard, WireTrainingConfig } from './messages.js';
 export { CHUNK_HEADER_BYTES, ChunkKind, decodeChunk, encodeChunk, frameChunk, isChunkFrame } from './chain-frame.js';
 export { signChunk } from './chain-frame.js';
+export { CHUNK_MAC_BYTES, chunkMacOf, useSyncGmac } from './chunk-mac.js';
 export type { ChunkFrame, ChunkHeader, ChunkKindValue } from './chain-frame.js';
 export { PEER_HANDSHAKE_MAX_BYTES, PeerDialerHandshake, PeerListenerHandshake } from './peer-handshake.js';
 export type { PeerLinkKeys } from './peer-handshake.js';

@@ -1,12 +1,15 @@
+import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  chunkMacOf,
+  useSyncGmac,
   CHUNK_HEADER_BYTES,
   ChunkKind,
   decodeChunk,
   encodeChunk,
   sessionKey,
   isChunkFrame,
-  MAC_BYTES,
+  CHUNK_MAC_BYTES,
   ProtocolError,
 } from '../src/index.js';
 
@@ -28,7 +31,7 @@ describe('chain chunk frames', () => {
   it('round-trips the header and the floats, and starts with a byte msgpack never uses', async () => {
     const floats = Float32Array.of(1.5, -2, 3.25);
     const frame = await encodeChunk(header, floats, await key());
-    expect(frame.byteLength).toBe(CHUNK_HEADER_BYTES + 12 + MAC_BYTES);
+    expect(frame.byteLength).toBe(CHUNK_HEADER_BYTES + 12 + CHUNK_MAC_BYTES);
     expect(isChunkFrame(frame)).toBe(true);
     expect(frame[0]).toBe(0xc1);
     const got = await decodeChunk(frame, await key(), 1, 10);
@@ -69,5 +72,38 @@ describe('chain chunk frames', () => {
     expect(await refusal(decodeChunk(frame, k, 1, 11))).toBe('GS_ERR_PROTOCOL_INVALID');
     await expect(encodeChunk({ ...header, offset: 9 }, Float32Array.of(1, 2), k)).rejects.toThrow(RangeError);
     expect(isChunkFrame(Uint8Array.of(0x85))).toBe(false);
+  });
+
+  it('signs with the AES-256-GCM tag of header and floats, its nonce the sequence number, which GCM decryption accepts', async () => {
+    const k = await key();
+    const frame = await encodeChunk({ ...header, seq: 5 }, Float32Array.of(1, 2), k);
+    const body = frame.subarray(0, frame.byteLength - CHUNK_MAC_BYTES);
+    const iv = new Uint8Array(12);
+    iv[0] = 5;
+    iv.set(new TextEncoder().encode('gschunk1'), 4);
+    // An independent check: OpenSSL's GCM decryption of an empty ciphertext authenticates the tag.
+    const d = createDecipheriv('aes-256-gcm', new Uint8Array(32).fill(7), iv);
+    d.setAAD(body);
+    d.setAuthTag(frame.subarray(frame.byteLength - CHUNK_MAC_BYTES));
+    expect(() => d.final()).not.toThrow();
+    // The same bytes under another sequence number get another tag: the nonce is in use.
+    expect(Buffer.from(await chunkMacOf(k, 6, body)).equals(Buffer.from(await chunkMacOf(k, 5, body)))).toBe(false);
+    expect(() => chunkMacOf(k, 0, body)).toThrow(RangeError);
+  });
+
+  it('gives the same tag through Web Crypto as through the synchronous path', async () => {
+    const k = await key();
+    const body = new Uint8Array(1000).map((_, i) => i * 7);
+    const syncTag = await chunkMacOf(k, 3, body);
+    const before = useSyncGmac(null);
+    try {
+      const webTag = await chunkMacOf(k, 3, body);
+      expect(Array.from(webTag)).toEqual(Array.from(syncTag));
+      const frame = await encodeChunk(header, Float32Array.of(4, 5), k);
+      useSyncGmac(before);
+      expect(Array.from((await decodeChunk(frame, k, 1, 10)).floats)).toEqual([4, 5]);
+    } finally {
+      useSyncGmac(before);
+    }
   });
 });

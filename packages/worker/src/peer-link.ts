@@ -10,6 +10,8 @@
  * nobody (-1) when the far end closed the link on purpose, which it does when it refused us.
  */
 import {
+  CHUNK_HEADER_BYTES,
+  CHUNK_MAC_BYTES,
   decodeChunk,
   frameChunk,
   signChunk,
@@ -33,7 +35,7 @@ import { dialTlsOptions, openPinned, type PeerTrust } from './peer-tls.js';
 /** Largest chunk a link accepts, in floats (4 MiB of floats). */
 export const MAX_CHUNK_FLOATS = 1 << 20;
 /** Bytes of the largest chunk frame: header, floats, MAC. */
-export const MAX_CHUNK_FRAME_BYTES = 32 + 4 * MAX_CHUNK_FLOATS + 32;
+export const MAX_CHUNK_FRAME_BYTES = CHUNK_HEADER_BYTES + 4 * MAX_CHUNK_FLOATS + CHUNK_MAC_BYTES;
 /** A dial or a handshake that takes longer fails. */
 export const PEER_HANDSHAKE_TIMEOUT_MS = 10_000;
 

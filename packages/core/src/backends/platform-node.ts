@@ -3,12 +3,12 @@
  * read from disk, and $GRADSWARM_KERNEL from process.env; the native GEMM's blocking from this
  * machine's caches or $GRADSWARM_KERNEL_TUNING (kernel-tuning.ts, kernel-autotune.ts). See platform.ts.
  */
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KERNEL_ENV_VAR } from '../constants.js';
 import { kernelBlocking } from './kernel-autotune.js';
 import { createNativeBackend, nativeFirstNonFinite, nativeIsas, nativeUnavailableReason } from './native.js';
-import type { Platform, SyncHmacSha256 } from './platform.js';
+import type { Platform, SyncAesGmac, SyncHmacSha256 } from './platform.js';
 
 /** The committed module, relative to this file in src/backends or dist/backends. */
 const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
@@ -22,6 +22,16 @@ export const platform: Platform = {
   kernelFromEnv: () => process.env[KERNEL_ENV_VAR],
   nativeFirstNonFinite,
   syncHmacSha256: () => nodeHmacSha256,
+  syncAesGmac: () => nodeAesGmac,
+};
+
+/** node:crypto's AES-256-GCM over additional data only: with AES-NI about 13× faster than its HMAC-SHA256. */
+const nodeAesGmac: SyncAesGmac = (key, iv, data) => {
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(data);
+  c.final();
+  const tag = c.getAuthTag();
+  return new Uint8Array(tag.buffer, tag.byteOffset, tag.byteLength);
 };
 
 /**

@@ -19,4 +19,5 @@ export const platform: Platform = {
   kernelFromEnv: () => undefined,
   nativeFirstNonFinite: () => null,
   syncHmacSha256: () => null,
+  syncAesGmac: () => null,
 };

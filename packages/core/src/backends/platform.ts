@@ -10,6 +10,12 @@ import type { KernelBackend } from '../kernel-backend.js';
 /** HMAC-SHA256 of the concatenation of `parts` under the raw key `key`, computed synchronously. */
 export type SyncHmacSha256 = (key: Uint8Array, parts: readonly Uint8Array[]) => Uint8Array;
 
+/**
+ * The 16-byte AES-256-GCM tag of `data` as additional data with no plaintext (GMAC, NIST SP 800-38D)
+ * under the raw 32-byte `key` and the 12-byte `iv`, computed synchronously.
+ */
+export type SyncAesGmac = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array;
+
 export interface Platform {
   /** Instruction sets the native addon offers here, best first; [] without it. */
   nativeIsas(): string[];
@@ -25,4 +31,6 @@ export interface Platform {
   nativeFirstNonFinite(): ((a: Float32Array) => number) | null;
   /** A synchronous HMAC-SHA256 (node:crypto), or null where only the asynchronous Web Crypto exists. */
   syncHmacSha256(): SyncHmacSha256 | null;
+  /** A synchronous AES-GCM tag (node:crypto), or null where only the asynchronous Web Crypto exists. */
+  syncAesGmac(): SyncAesGmac | null;
 }
