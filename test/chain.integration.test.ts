@@ -82,6 +82,19 @@ describe.skipIf(NO_DIGITS)('chain reduction', () => {
     expect(r.model.equals(reference)).toBe(true);
   });
 
+  it('moves a worker its predecessor cannot reach to the star, without dropping it, byte-identical', async () => {
+    // Both advertise a host that does not resolve; only a worker with a predecessor is ever
+    // dialled, so one of them (whichever is second) is found unreachable and moved to the star.
+    const unreachable = ['--advertise-host', 'peer.invalid'];
+    const r = await coordinatorRun(dir, 'unreachable', [...SMALL, '--reproducible', '6'], [unreachable, unreachable]);
+    expect(
+      r.log.match(/cannot be reached by its chain peers .*ENOTFOUND.*: the star serves it from now on/g),
+    ).toHaveLength(1);
+    expect(r.log).toMatch(/^chain: worker \d → coordinator$/m);
+    expect(r.log).not.toMatch(/dropped|lost/);
+    expect(r.model.equals(reference)).toBe(true);
+  });
+
   it('--topology star reduces at the coordinator, with the same bits', async () => {
     const r = await coordinatorRun(dir, 'star', [...SMALL, '--reproducible', '6', '--topology', 'star'], [[], []]);
     expect(r.log).not.toMatch(/chain:/);

@@ -27,8 +27,16 @@ export const DEFAULT_CHAIN_CHUNK_FLOATS = 1 << 14;
 /** How long a failed round waits for the other members' reports before it decides whom to blame. */
 const BLAME_GRACE_MS = 1000;
 
-function blameOf(err: unknown): number {
-  return err instanceof ChainRoundFailed || err instanceof PeerLinkError ? err.blame : -1;
+interface Blame {
+  readonly id: number;
+  /** Its peer endpoint could not be reached at all: it is moved to the star, not dropped. */
+  readonly unreachable: boolean;
+}
+
+function blameOf(err: unknown): Blame {
+  return err instanceof ChainRoundFailed || err instanceof PeerLinkError
+    ? { id: err.blame, unreachable: err.unreachable }
+    : { id: -1, unreachable: false };
 }
 
 export class ChainSource implements GradientSource {
@@ -51,6 +59,7 @@ export class ChainSource implements GradientSource {
     private readonly round: number,
     private readonly chunkFloats: number,
     private readonly whole: boolean,
+    private readonly log: (line: string) => void = () => undefined,
   ) {
     this.label = `chain(${members.map((m) => m.id).join('→')})`;
     this.backend = members[0]?.backend ?? '';
@@ -127,8 +136,8 @@ export class ChainSource implements GradientSource {
         new Promise<null>((resolve) => setTimeout(() => resolve(null), BLAME_GRACE_MS)),
       ]);
       const blamed = (outcomes ?? [])
-        .map((o) => (o.status === 'rejected' ? blameOf(o.reason) : -1))
-        .find((id) => id >= 0);
+        .map((o) => (o.status === 'rejected' ? blameOf(o.reason) : null))
+        .find((b) => b !== null && b.id >= 0);
       throw this.failRound(err, blamed ?? blameOf(err));
     }
   }
@@ -137,11 +146,19 @@ export class ChainSource implements GradientSource {
     return Promise.resolve();
   }
 
-  /** Drops whom the failure blames, abandons everyone else's request, and says why. */
-  private failRound(err: unknown, blame: number): GradswarmError {
-    const culprit = this.members.find((m) => m.id === blame);
+  /**
+   * Drops whom the failure blames (or, if its endpoint could not be reached at all, serves it by
+   * the star from now on: a worker behind NAT or a firewall that did not say --no-listen),
+   * abandons everyone else's request, and says why.
+   */
+  private failRound(err: unknown, blame: Blame): GradswarmError {
+    const culprit = this.members.find((m) => m.id === blame.id);
     const reason = (err as Error)?.message ?? String(err);
-    if (culprit) culprit.drop(ProtocolErrorCode.REJECTED, `chain round ${this.round}: ${reason}`);
+    if (culprit && blame.unreachable) {
+      culprit.peerUrl = null;
+      culprit.peerFingerprint = null;
+      this.log(`${culprit.label} cannot be reached by its chain peers (${reason}): the star serves it from now on`);
+    } else if (culprit) culprit.drop(ProtocolErrorCode.REJECTED, `chain round ${this.round}: ${reason}`);
     const failure = new GradswarmError(ErrorCode.WORKER_LOST, `${this.label} round ${this.round} failed: ${reason}`);
     for (const m of this.members) m.abandon(failure);
     return failure;

@@ -199,7 +199,7 @@ export class Coordinator {
       return {
         members,
         source: (chained, counts) =>
-          new ChainSource(chained as RemoteWorker[], counts, peers, ++round, chunkFloats, whole),
+          new ChainSource(chained as RemoteWorker[], counts, peers, ++round, chunkFloats, whole, this.options.log),
       };
     });
   }

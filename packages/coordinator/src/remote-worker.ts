@@ -44,9 +44,11 @@ export interface WorkerLink {
 
 /** A chain round this worker could not finish, and the worker it blames (-1: none). */
 export class ChainRoundFailed extends GradswarmError {
+  /** @param unreachable the blamed worker's peer endpoint could not be reached at all */
   constructor(
     message: string,
     readonly blame: number,
+    readonly unreachable = false,
   ) {
     super(ErrorCode.WORKER_LOST, message);
   }
@@ -137,7 +139,9 @@ export class RemoteWorker implements GradientSource {
       this.heldVersion = -1;
       clearTimeout(p.timer);
       this.pending = null;
-      p.reject(new ChainRoundFailed(`${this.label}: ${result.failed}`, result.blame ?? -1));
+      p.reject(
+        new ChainRoundFailed(`${this.label}: ${result.failed}`, result.blame ?? -1, result.unreachable === true),
+      );
       return;
     }
     result.grads.forEach((bytes, k) => {

@@ -186,6 +186,12 @@ export interface ResultMessage {
    */
   readonly failed?: string;
   readonly blame?: number;
+  /**
+   * With `failed`: the blamed successor's peer endpoint could not be reached at all (refused,
+   * unknown host, no route, timed out), rather than misbehaving on a link: the coordinator moves
+   * it to the star instead of dropping it.
+   */
+  readonly unreachable?: boolean;
 }
 
 export interface HeartbeatMessage {

@@ -18,6 +18,7 @@ import {
 } from './constants.js';
 import {
   array,
+  boolean,
   bytes,
   describe,
   finiteNumber,
@@ -225,7 +226,21 @@ function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContex
     const failed = string(rawFailed, 'result.failed', limits.maxLabelLength, 1);
     const blame = integer(own(o, 'blame'), 'result.blame', -1, 0x7fffffff);
     const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
-    return { t: 'result', step, request, version, grads: [], lossSums: [], counts: [], computeMs, failed, blame };
+    const rawUnreachable = own(o, 'unreachable');
+    const unreachable = rawUnreachable === undefined ? false : boolean(rawUnreachable, 'result.unreachable');
+    return {
+      t: 'result',
+      step,
+      request,
+      version,
+      grads: [],
+      lossSums: [],
+      counts: [],
+      computeMs,
+      failed,
+      blame,
+      ...(unreachable ? { unreachable } : {}),
+    };
   }
   // No gradients: a chain step's statistics, one per shard (each) or one (sum); checkResultForStep checks which.
   const n = rawGrads.length;

@@ -182,7 +182,7 @@ export class WorkerSession {
   /** The answer to `step` (its step, request and version are copied in). */
   result(
     step: StepMessage,
-    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>,
+    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>,
   ): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.READY) return [];
@@ -196,6 +196,7 @@ export class WorkerSession {
         counts: result.counts,
         computeMs: result.computeMs,
         ...(result.failed === undefined ? {} : { failed: result.failed, blame: result.blame ?? -1 }),
+        ...(result.failed !== undefined && result.unreachable ? { unreachable: true } : {}),
       };
       return [await this.signed(message)];
     });

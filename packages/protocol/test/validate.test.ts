@@ -202,6 +202,17 @@ describe('validateMessage', () => {
     });
   });
 
+  describe('failed chain result', () => {
+    const failed = { grads: [], lossSums: [], counts: [], failed: 'cannot open the chain link', blame: 2 };
+    it('carries whether the blamed successor could not be reached at all, and refuses a non-boolean', () => {
+      const m = decode(packWith(valid.result, { ...failed, unreachable: true }));
+      expect(m.t === 'result' && m.unreachable).toBe(true);
+      const plain = decode(packWith(valid.result, failed));
+      expect(plain.t === 'result' && 'unreachable' in plain).toBe(false);
+      expectProtocolError(() => decode(packWith(valid.result, { ...failed, unreachable: 1 })), Code.INVALID);
+    });
+  });
+
   describe('ready', () => {
     it("takes the peer endpoint's certificate SHA-256 and refuses one that is not 64 lowercase hex digits", () => {
       const pin = '0f'.repeat(32);

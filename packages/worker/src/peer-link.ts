@@ -46,13 +46,33 @@ export interface PeerTraffic {
 }
 
 export class PeerLinkError extends Error {
-  /** @param blame worker id held responsible (-1: none) */
+  /**
+   * @param blame worker id held responsible (-1: none)
+   * @param unreachable the blamed peer's endpoint could not be reached at all (no connection was made)
+   */
   constructor(
     message: string,
     readonly blame: number,
+    readonly unreachable = false,
   ) {
     super(message);
   }
+}
+
+/** Errors of a dial that never reached the far end (as opposed to one it refused or broke off). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+
+function isUnreachable(err: unknown, opened: boolean): boolean {
+  if (opened) return false;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return (code !== undefined && UNREACHABLE_CODES.has(code)) || /Opening handshake has timed out/.test(String(err));
 }
 
 interface Waiter {
@@ -276,8 +296,10 @@ export async function dialPeer(
     ...(url.startsWith('wss:') ? dialTlsOptions(trust) : {}),
   });
   ws.binaryType = 'nodebuffer';
+  let opened = false;
   try {
     await openPinned(ws, url.startsWith('wss:') ? trust : undefined);
+    opened = true;
     const handshake = new PeerDialerHandshake(tokenKey, from);
     const queue = new FrameQueue(ws);
     ws.send(handshake.hello());
@@ -297,7 +319,11 @@ export async function dialPeer(
     return link;
   } catch (err) {
     ws.terminate();
-    throw new PeerLinkError(`cannot open the chain link to ${describe} at ${url}: ${(err as Error).message}`, remoteId);
+    throw new PeerLinkError(
+      `cannot open the chain link to ${describe} at ${url}: ${(err as Error).message}`,
+      remoteId,
+      isUnreachable(err, opened),
+    );
   }
 }
 

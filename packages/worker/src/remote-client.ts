@@ -473,7 +473,7 @@ export class WorkerClient {
 
   private async serveStep(
     step: StepMessage,
-  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>> {
+  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
     if (step.chain) return this.serveChainStep(step, step.chain);
@@ -504,7 +504,7 @@ export class WorkerClient {
   private async serveChainStep(
     step: StepMessage,
     role: WireChainRole,
-  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>> {
+  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>> {
     if (!this.chain)
       throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a chain step for a worker that does not listen for peers');
     let computeMs = 0;
@@ -523,7 +523,8 @@ export class WorkerClient {
     } catch (err) {
       if (!(err instanceof PeerLinkError)) throw err;
       this.version = -1;
-      return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame };
+      const unreachable = err.unreachable ? { unreachable: true } : {};
+      return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame, ...unreachable };
     }
   }
 
