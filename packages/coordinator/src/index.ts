@@ -34,6 +34,7 @@ export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptions
 export { resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
+export { addJoinRoutes, JOIN_CSP, JOIN_PAGE_PATH, type JoinFile, type JoinRoutesOptions } from './join-routes.js';
 export { ReadAccess } from './read-access.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
 export { flagStragglers, RunObserver, type DashboardSnapshot, type WorkerRow } from './run-observer.js';

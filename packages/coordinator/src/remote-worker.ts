@@ -17,6 +17,7 @@ import {
   type ResultMessage,
   type StepMessage,
   type WireChainRole,
+  type WorkerAgent,
 } from '@gradswarm/protocol';
 import {
   checkRequest,
@@ -68,6 +69,8 @@ export class RemoteWorker implements GradientSource {
   stepsServed = 0;
   /** ws:// URL of its chain peer endpoint; null: it does not listen (`--no-listen`), the star serves it. */
   peerUrl: string | null = null;
+  /** What runs it (`hello.agent`): a `gradswarm worker` process or a browser tab. */
+  agent: WorkerAgent = 'node';
   /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
   readonly payload = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;
