@@ -247,7 +247,12 @@ export class BrowserClient {
     const store = this.o.store ?? new DatasetStore();
     let bytes = await store.get(fingerprint);
     if (bytes) {
-      this.show({ state: 'downloading', text: `data set ${fingerprint.slice(0, 12)} found in this browser's cache`, downloadedBytes: total, datasetBytes: total });
+      this.show({
+        state: 'downloading',
+        text: `data set ${fingerprint.slice(0, 12)} found in this browser's cache`,
+        downloadedBytes: total,
+        datasetBytes: total,
+      });
     } else {
       bytes = new Uint8Array(total);
       for (let offset = 0; offset < total; ) {
@@ -256,7 +261,12 @@ export class BrowserClient {
           throw new Error('the coordinator sent a data chunk of the wrong size');
         bytes.set(chunk, offset);
         offset += chunk.length;
-        this.show({ state: 'downloading', text: `downloading data set ${fingerprint.slice(0, 12)}`, downloadedBytes: offset, datasetBytes: total });
+        this.show({
+          state: 'downloading',
+          text: `downloading data set ${fingerprint.slice(0, 12)}`,
+          downloadedBytes: offset,
+          datasetBytes: total,
+        });
       }
       if (!(await matchesFingerprint(fingerprint, bytes)))
         throw new Error(`the downloaded data set does not match fingerprint ${fingerprint}`);

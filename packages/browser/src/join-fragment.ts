@@ -38,7 +38,10 @@ export const MAX_TAB_THREADS = 64;
  * How many Web Workers compute: `?threads=N` if given, else navigator.hardwareConcurrency.
  * @returns the count, or a one-line reason why `?threads` is wrong
  */
-export function threadsFor(search: string, hardwareConcurrency: number | undefined): number | { readonly error: string } {
+export function threadsFor(
+  search: string,
+  hardwareConcurrency: number | undefined,
+): number | { readonly error: string } {
   const given = new URLSearchParams(search).get('threads');
   if (given === null) {
     const n = Number.isInteger(hardwareConcurrency) && hardwareConcurrency! >= 1 ? hardwareConcurrency! : 1;

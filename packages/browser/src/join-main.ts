@@ -56,4 +56,6 @@ async function main(): Promise<void> {
   await client.run();
 }
 
-main().catch((err: unknown) => show({ state: 'stopped', text: `this tab failed: ${(err as Error)?.message ?? String(err)}` }));
+main().catch((err: unknown) =>
+  show({ state: 'stopped', text: `this tab failed: ${(err as Error)?.message ?? String(err)}` }),
+);

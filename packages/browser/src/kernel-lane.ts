@@ -30,7 +30,10 @@ export class KernelLane implements GradientSource {
   readonly threads = 1;
   backend = 'wasm-simd';
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (r: ShardStats) => void; reject: (e: Error) => void; grad: Float32Array }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: ShardStats) => void; reject: (e: Error) => void; grad: Float32Array }
+  >();
   private nextId = 1;
   private heldVersion = -1;
   private heldOrder: Uint32Array | null = null;

@@ -42,7 +42,11 @@ export function loadJoinAssets(certFingerprint: string): JoinAssets {
     files: [
       { path: JOIN_APP_PATH, contentType: js, bytes: read(join(BUNDLE_DIR, 'app.js')) },
       { path: JOIN_LANE_PATH, contentType: js, bytes: read(join(BUNDLE_DIR, 'lane.js')) },
-      { path: JOIN_WASM_PATH, contentType: 'application/wasm', bytes: read(join(core, 'wasm', 'gradswarm_kernels.wasm')) },
+      {
+        path: JOIN_WASM_PATH,
+        contentType: 'application/wasm',
+        bytes: read(join(core, 'wasm', 'gradswarm_kernels.wasm')),
+      },
     ],
   };
 }

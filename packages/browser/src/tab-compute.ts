@@ -8,7 +8,13 @@
  */
 import { parameterCount, type GradientStats } from '@gradswarm/core';
 import { epochPermutation } from '@gradswarm/data';
-import { bytesToFloat32, float32ToBytes, type ResultMessage, type StepMessage, type WelcomeMessage } from '@gradswarm/protocol';
+import {
+  bytesToFloat32,
+  float32ToBytes,
+  type ResultMessage,
+  type StepMessage,
+  type WelcomeMessage,
+} from '@gradswarm/protocol';
 import { computeEach, computeSum } from '@gradswarm/worker';
 import { KernelLane } from './kernel-lane.js';
 
@@ -43,7 +49,13 @@ export class TabCompute {
     this.order = null;
     if (this.key === key && this.lanes.length > 0) return;
     await this.close();
-    const o = { scriptUrl: this.laneUrl, spec: welcome.spec, blockRows: welcome.config.blockRows, wasm: this.wasm, data };
+    const o = {
+      scriptUrl: this.laneUrl,
+      spec: welcome.spec,
+      blockRows: welcome.config.blockRows,
+      wasm: this.wasm,
+      data,
+    };
     this.lanes = Array.from({ length: this.threads }, (_, slot) => new KernelLane({ ...o, slot }));
     await Promise.all(this.lanes.map((l) => l.ready));
     this.key = key;
@@ -99,7 +111,9 @@ export class TabCompute {
     const w = this.welcome!;
     if (this.order?.epoch !== epoch) {
       const n = w.dataset.count;
-      const values = w.config.shuffle ? epochPermutation(w.config.seed, epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
+      const values = w.config.shuffle
+        ? epochPermutation(w.config.seed, epoch, n)
+        : Uint32Array.from({ length: n }, (_, i) => i);
       this.order = { epoch, values };
     }
     return this.order.values;

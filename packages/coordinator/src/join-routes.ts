@@ -53,7 +53,11 @@ export function addJoinRoutes(o: JoinRoutesOptions): RemoveRoute {
     }),
     ...o.files.map((f) =>
       o.routes.get(f.path, (_req, res) => {
-        res.writeHead(200, { 'content-type': f.contentType, 'content-length': f.bytes.byteLength, ...SECURITY_HEADERS });
+        res.writeHead(200, {
+          'content-type': f.contentType,
+          'content-length': f.bytes.byteLength,
+          ...SECURITY_HEADERS,
+        });
         res.end(f.bytes);
       }),
     ),

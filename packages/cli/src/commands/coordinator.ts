@@ -180,7 +180,9 @@ async function run(args: CoordinatorArgs): Promise<number> {
       const also = others.length > 0 ? `; also ${others.join(', ')}` : '';
       const pin = tls ? `&tls-fingerprint=${normalizeFingerprint(certificateFingerprint(tls.cert))}` : '';
       const tabs =
-        args.reproducible !== undefined && args.kernel !== 'wasm' ? ' (a --reproducible run takes tabs only with --kernel wasm)' : '';
+        args.reproducible !== undefined && args.kernel !== 'wasm'
+          ? ' (a --reproducible run takes tabs only with --kernel wasm)'
+          : '';
       process.stderr.write(
         `coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\ndashboard: ${url.replace(/^ws/, 'http')}/#token=${args.dashboardToken ?? token} (GET /metrics with "Authorization: Bearer <token>")\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\njoin from a browser: ${url.replace(/^ws/, 'http')}/join#token=${token}${pin}${tabs}\n`,
       );
