@@ -17,14 +17,14 @@ export interface JoinPageOptions {
   readonly certFingerprint: string;
 }
 
-const escape = (s: string): string =>
+const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The page's HTML. */
 export function renderJoinPage(o: JoinPageOptions): string {
   const fp = o.certFingerprint.replace(/:/g, '').toLowerCase();
   const tls = fp
-    ? `<p>Coordinator certificate SHA-256: <code id="cert">${escape(fp.match(/../g)!.join(':'))}</code> — compare it with the one the coordinator printed.</p>`
+    ? `<p>Coordinator certificate SHA-256: <code id="cert">${escapeHtml(fp.match(/../g)!.join(':'))}</code> — compare it with the one the coordinator printed.</p>`
     : '<p>Plain WebSocket (no TLS): the token is never sent, but the traffic is not encrypted.</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>gradswarm: join as a worker</title>
@@ -35,7 +35,7 @@ h1{font-size:1.3rem}#state{font-weight:600}[data-state=refused] #state,[data-sta
 [data-state=finished] #state{color:#1e6b34}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}
 dt{color:#5b6272}dd{margin:0;font-variant-numeric:tabular-nums}progress{width:100%}code{word-break:break-all}
 </style></head>
-<body data-state="starting" data-cert-fingerprint="${escape(fp)}">
+<body data-state="starting" data-cert-fingerprint="${escapeHtml(fp)}">
 <h1>gradswarm: this tab joins the run as a worker</h1>
 <p>State: <span id="state">starting</span> — <span id="detail">loading the script</span></p>
 <progress id="download" max="1" value="0"></progress>

@@ -5,7 +5,7 @@ describe('parseJoinFragment', () => {
   it('reads the token and an optional certificate pin, URL-decoded, with or without the #', () => {
     expect(parseJoinFragment('#token=abc%2Bdef')).toEqual({ token: 'abc+def' });
     expect(parseJoinFragment('token=t')).toEqual({ token: 't' });
-    const pin = 'AB:'.repeat(31) + 'AB';
+    const pin = `${'AB:'.repeat(31)}AB`;
     expect(parseJoinFragment(`#token=t&tls-fingerprint=${pin}`)).toEqual({
       token: 't',
       tlsFingerprint: 'ab'.repeat(32),
