@@ -6,6 +6,7 @@
 import { BrowserClient, type TabProgress } from './browser-client.js';
 import { parseJoinFragment, threadsFor } from './join-fragment.js';
 import { JOIN_LANE_PATH, JOIN_WASM_PATH } from './join-page.js';
+import { macsSynchronousFromNowOn } from './leave-now.js';
 import { TabCompute } from './tab-compute.js';
 
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
@@ -50,7 +51,10 @@ async function main(): Promise<void> {
     compute: new TabCompute(threads, JOIN_LANE_PATH, wasm),
     onProgress: show,
   });
-  const leave = (): void => client.stop();
+  const leave = (): void => {
+    macsSynchronousFromNowOn();
+    client.stop();
+  };
   addEventListener('pagehide', leave);
   addEventListener('beforeunload', leave);
   await client.run();
