@@ -4,8 +4,8 @@
 // threads and one worker, the tab (headless Chromium, Debian's `chromium`, through
 // playwright-core; /join?threads=N) or the Node process, both with the wasm kernels; the rate is
 // the coordinator's own (samples / training time, after the worker holds the data set). Runs
-// alternate (Node, tab, Node, tab, …) and the best of --repeat is kept, because this machine is
-// shared and noisy: compare the ratio, not the absolute numbers.
+// alternate (Node, tab, Node, tab, …); the best of --repeat and the ratio of the medians are
+// reported, because this machine is shared and noisy: compare the ratios, not the absolute numbers.
 //
 //   node scripts/bench-browser.mjs [--threads 1,2] [--repeat 3] [--layers 128] [--batch-size 1000]
 //                                  [--epochs 1] [--out bench-results/bench-browser.json]

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli } from './helpers/cli.js';
+import { DIGITS_SPEC, makeTempDir, NO_DIGITS, REPO_ROOT, removeTempDir, runCli } from './helpers/cli.js';
 import { getStatus } from './helpers/coordinator.js';
 import { launchChromium, NO_CHROMIUM } from './helpers/chromium.js';
 import { killAll, startCoordinator, startWorker, type Running } from './helpers/processes.js';
@@ -131,6 +131,9 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('a browser tab joins as a worker', () 
       expect(Number(await tab.textContent('#steps'))).toBeGreaterThan(0);
     }
     expect(await tabs[1].textContent('#threads')).toBe('2');
+    // GRADSWARM_WRITE_DOCS_SCREENSHOT=1 writes the README's picture of a tab that served a run.
+    if (process.env.GRADSWARM_WRITE_DOCS_SCREENSHOT === '1')
+      await tabs[1].screenshot({ path: join(REPO_ROOT, 'docs', 'join-page.png'), fullPage: true });
     expect((await readFile(out)).equals(expected)).toBe(true);
   });
 
