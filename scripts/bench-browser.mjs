@@ -100,6 +100,8 @@ async function run(browser, kind, threads) {
   return summary.samplesPerSecond;
 }
 
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -123,6 +125,7 @@ try {
       nodeSamplesPerSecond: best.node,
       browserSamplesPerSecond: best.browser,
       ratio: best.browser / best.node,
+      medianRatio: median(all.browser) / median(all.node),
       runs: all,
     });
   }
@@ -141,11 +144,13 @@ const doc = {
 };
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
-console.log(`| threads | Node worker, samples/s | browser tab, samples/s | tab / Node |`);
-console.log(`|--:|--:|--:|--:|`);
+console.log(
+  '| threads | Node worker, samples/s (best) | browser tab, samples/s (best) | tab / Node, best | tab / Node, medians |',
+);
+console.log('|--:|--:|--:|--:|--:|');
 for (const r of rows)
   console.log(
-    `| ${r.threads} | ${Math.round(r.nodeSamplesPerSecond)} | ${Math.round(r.browserSamplesPerSecond)} | ${r.ratio.toFixed(2)} |`,
+    `| ${r.threads} | ${Math.round(r.nodeSamplesPerSecond)} | ${Math.round(r.browserSamplesPerSecond)} | ${r.ratio.toFixed(2)} | ${r.medianRatio.toFixed(2)} |`,
   );
 console.log(
   `load average (1 min): ${doc.loadAverage1m.before.toFixed(2)} before, ${doc.loadAverage1m.after.toFixed(2)} after; ${doc.cpu}`,

@@ -75,6 +75,12 @@ export class KernelLane implements GradientSource {
     this.worker.postMessage({ kind: 'init', spec: o.spec, blockRows: o.blockRows, wasm: o.wasm, data: o.data });
   }
 
+  /** Sends the weights and the order with the next task whatever their numbers (a new session may be another run). */
+  forget(): void {
+    this.heldVersion = -1;
+    this.heldOrder = null;
+  }
+
   compute(request: GradientRequest): Promise<ShardStats[]> {
     return computeShardByShard(request, (task, grad) => this.computeOne(task, grad));
   }

@@ -47,7 +47,11 @@ export class TabCompute {
     const key = `${welcome.dataset.fingerprint}|${JSON.stringify(welcome.spec)}|${welcome.config.blockRows}`;
     this.version = -1;
     this.order = null;
-    if (this.key === key && this.lanes.length > 0) return;
+    if (this.key === key && this.lanes.length > 0) {
+      // Version numbers start again in another run of the same model and data.
+      for (const lane of this.lanes) lane.forget();
+      return;
+    }
     await this.close();
     const o = {
       scriptUrl: this.laneUrl,
