@@ -173,6 +173,47 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('a browser tab joins as a worker', () 
     expect((await readFile(out)).equals(expected)).toBe(true);
   });
 
+  it('reconnects with backoff to a coordinator restarted with --resume, the data set from IndexedDB', async () => {
+    const epochs = 40;
+    const expected = await reference('resumed', epochs);
+    const out = join(dir, 'resumed.json');
+    const common = [
+      ...RUN,
+      '--epochs',
+      String(epochs),
+      ...REPRODUCIBLE,
+      '--local-threads',
+      '0',
+      '--min-workers',
+      '1',
+      '--token',
+      TOKEN,
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--out',
+      out,
+    ];
+    const c = await startCoordinator(common);
+    const url = await joinUrl(c);
+    const tab = await newPage();
+    await tab.goto(withThreads(url, 1));
+    await untilStep(c.url.replace(/^ws/, 'http'), 10);
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(130);
+    await untilState(tab, /reconnecting/);
+    expect(await tab.evaluate(() => document.body.dataset.datasetFrom)).toBe('download');
+    const port = new URL(c.url).port;
+    const r = await startCoordinator([...common, '--resume', '--port', port]);
+    expect(await r.exited, r.stderr()).toBe(0);
+    expect(r.stderr()).toMatch(/resuming at epoch \d+, step \d+/);
+    expect(r.stderr()).toMatch(/worker 1 \(browser [^)]*\) joined/);
+    const end = await untilState(tab, /finished|refused|stopped/);
+    expect(end.state, end.detail).toBe('finished');
+    // The second session took the data set from IndexedDB, by its fingerprint.
+    expect(await tab.evaluate(() => document.body.dataset.datasetFrom)).toBe('cache');
+    expect((await readFile(out)).equals(expected)).toBe(true);
+  });
+
   it.skipIf(!hasOpenssl())('joins over HTTPS and shows the certificate fingerprint it binds', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');

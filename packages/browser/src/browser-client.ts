@@ -30,6 +30,8 @@ export interface TabProgress {
   readonly samplesPerSecond: number;
   readonly downloadedBytes: number;
   readonly datasetBytes: number;
+  /** Where the last session's data set came from: this browser's IndexedDB, or the coordinator. */
+  readonly datasetFrom?: 'cache' | 'download';
 }
 
 export interface BrowserClientOptions {
@@ -250,6 +252,7 @@ export class BrowserClient {
       this.show({
         state: 'downloading',
         text: `data set ${fingerprint.slice(0, 12)} found in this browser's cache`,
+        datasetFrom: 'cache',
         downloadedBytes: total,
         datasetBytes: total,
       });
@@ -264,6 +267,7 @@ export class BrowserClient {
         this.show({
           state: 'downloading',
           text: `downloading data set ${fingerprint.slice(0, 12)}`,
+          datasetFrom: 'download',
           downloadedBytes: offset,
           datasetBytes: total,
         });

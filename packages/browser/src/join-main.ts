@@ -13,6 +13,7 @@ const $ = (id: string): HTMLElement => document.getElementById(id)!;
 
 function show(p: Pick<TabProgress, 'state' | 'text'> & Partial<TabProgress>): void {
   document.body.dataset.state = p.state;
+  if (p.datasetFrom) document.body.dataset.datasetFrom = p.datasetFrom;
   $('state').textContent = p.state;
   $('detail').textContent = p.text;
   if (p.steps !== undefined) $('steps').textContent = String(p.steps);
