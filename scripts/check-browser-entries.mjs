@@ -23,6 +23,7 @@ export const BROWSER_ENTRIES = Object.freeze([
   '@gradswarm/protocol',
   '@gradswarm/worker',
   '@gradswarm/report',
+  '@gradswarm/browser',
 ]);
 
 /** Built-ins an entry may import for now, and why. */

@@ -25,12 +25,14 @@ export const PACKAGE_DEPENDENCIES = Object.freeze({
   data: ['core'],
   protocol: ['core'],
   worker: ['core', 'data', 'protocol'],
+  // browser: a tab as a worker (the /join page); the cli serves its bundle.
+  browser: ['core', 'data', 'protocol', 'worker'],
   coordinator: ['core', 'data', 'protocol', 'worker'],
   // report renders the coordinator's documents (type-only imports: it stays browser-safe).
   report: ['core', 'coordinator'],
   // bench's synthetic-client test runs a real WorkerClient beside its synthetic one.
   bench: ['core', 'data', 'protocol', 'worker', 'coordinator', 'report'],
-  cli: ['core', 'data', 'protocol', 'worker', 'coordinator', 'report', 'bench'],
+  cli: ['core', 'data', 'protocol', 'worker', 'coordinator', 'report', 'bench', 'browser'],
 });
 
 export const SCOPE = '@gradswarm/';

@@ -4,8 +4,10 @@
  * the Chrome trace file of `--trace` (`train` and `coordinator`). All of them follow the run's
  * events; none changes what the run computes.
  */
+import { loadJoinAssets } from '@gradswarm/browser/node';
 import {
   addDashboardRoutes,
+  addJoinRoutes,
   type Coordinator,
   type CoordinatorListener,
   PrometheusMetrics,
@@ -105,6 +107,14 @@ export function observe(
       render: renderDashboardView,
       log,
     });
+    // A browser tab joins at /join (issue 13 item 4); the page binds the certificate it came over.
+    const join = loadJoinAssets(net.listener.certificateFingerprint ?? '');
+    const removeJoin = addJoinRoutes({ routes: net.listener.routes, page: join.page, files: join.files });
+    const removeDashboard = removeRoutes;
+    removeRoutes = () => {
+      removeDashboard();
+      removeJoin();
+    };
   }
   return {
     finish: (write) => {

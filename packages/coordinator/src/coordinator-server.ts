@@ -276,6 +276,7 @@ export class CoordinatorServer {
               link,
               o.stepTimeoutMs,
             );
+            worker.agent = a.hello.agent ?? 'node';
             break;
           }
           case 'admit':

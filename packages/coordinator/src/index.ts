@@ -12,7 +12,6 @@ export { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 export { HttpRoutes, sendJson, type HttpHandler, type HttpMethod, type RemoveRoute } from './http-routes.js';
 export type { UpgradeHandler, UpgradeRouteOptions } from './http-routes.js';
 export { DEFAULT_MAX_DEPARTED_WORKERS, Membership, type MembershipOptions } from './membership.js';
-export type { MembershipRound } from './membership.js';
 export { MetricsRecorder, type EpochRecord, type MetricsDocument, type StepRecord } from './metrics-recorder.js';
 export { RunEvents, type DroppedEvent, type EpochEvaluation, type EpochEvent, type JoinedEvent } from './run-events.js';
 export type { LeftEvent, ReassignedEvent, RunEventMap, RunEventType } from './run-events.js';
@@ -34,6 +33,7 @@ export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptions
 export { resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
+export { addJoinRoutes, JOIN_CSP, JOIN_PAGE_PATH, type JoinFile, type JoinRoutesOptions } from './join-routes.js';
 export { ReadAccess } from './read-access.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
 export { flagStragglers, RunObserver, type DashboardSnapshot, type WorkerRow } from './run-observer.js';

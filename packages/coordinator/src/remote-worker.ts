@@ -17,6 +17,7 @@ import {
   type ResultMessage,
   type StepMessage,
   type WireChainRole,
+  type WorkerAgent,
 } from '@gradswarm/protocol';
 import {
   checkRequest,
@@ -72,6 +73,8 @@ export class RemoteWorker implements GradientSource {
   peerUrl: string | null = null;
   /** Under TLS: the SHA-256 of its endpoint's certificate, which its predecessor pins. */
   peerFingerprint: string | null = null;
+  /** What runs it (`hello.agent`): a `gradswarm worker` process or a browser tab. */
+  agent: WorkerAgent = 'node';
   /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
   readonly payload = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;

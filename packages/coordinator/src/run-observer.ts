@@ -10,6 +10,7 @@
  * median of the workers taking part (flagStragglers), once each has STRAGGLER_MIN_RESULTS results.
  */
 import type { GradientSource } from '@gradswarm/worker';
+import type { WorkerAgent } from '@gradswarm/protocol';
 import type { Coordinator } from './coordinator.js';
 import { RemoteWorker, type RemoteWorkerState } from './remote-worker.js';
 import type { RunEvents, Unsubscribe } from './run-events.js';
@@ -30,8 +31,8 @@ export const MEMBERSHIP_LOG_ENTRIES = 100;
 /** One worker of the dashboard's table. */
 export interface WorkerRow {
   readonly label: string;
-  /** thread: this machine's pool; node: a `gradswarm worker` process (browser: a tab, later). */
-  readonly kind: 'thread' | 'node';
+  /** thread: this machine's pool; node: a `gradswarm worker` process; browser: a tab (/join). */
+  readonly kind: 'thread' | WorkerAgent;
   readonly threads: number;
   readonly backend: string;
   readonly samplesPerSecond: number;
@@ -230,7 +231,7 @@ export class RunObserver {
       return {
         ...common,
         label: `${w.label} (${w.name})`,
-        kind: 'node' as const,
+        kind: w.agent,
         threads: w.threads,
         backend: w.backend,
         samplesPerSecond: w.samplesPerSecond,

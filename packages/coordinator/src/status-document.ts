@@ -8,6 +8,7 @@
  * `maxDepartedWorkers`, see membership.ts), so the document stays small under churn;
  * `workersAdmitted` and `workersDeparted` count every one since the start.
  */
+import type { WorkerAgent } from '@gradswarm/protocol';
 import type { RemoteWorker, RemoteWorkerState } from './remote-worker.js';
 
 export const STATUS_FORMAT = 'gradswarm-status';
@@ -28,6 +29,8 @@ export interface WorkerStatus {
   /** READY takes shards; DROPPED and LEFT are departed. */
   readonly state: RemoteWorkerState;
   readonly threads: number;
+  /** What runs it: node (`gradswarm worker`) or browser (a tab that opened /join). */
+  readonly kind: WorkerAgent;
   /** Its kernel backend. */
   readonly backend: string;
   /** Moving average over its recent results, rounded. */
@@ -120,6 +123,7 @@ export function buildStatusDocument(
       name: w.name,
       state: w.state,
       threads: w.threads,
+      kind: w.agent,
       backend: w.backend,
       samplesPerSecond: Math.round(w.samplesPerSecond),
       stepsServed: w.stepsServed,

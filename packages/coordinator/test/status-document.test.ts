@@ -45,6 +45,7 @@ const WORKER_FIELDS: Record<keyof WorkerStatus, string> = {
   name: 'string',
   state: 'string',
   threads: 'number',
+  kind: 'string',
   backend: 'string',
   samplesPerSecond: 'number',
   stepsServed: 'number',
@@ -139,6 +140,7 @@ describe('GET /status (StatusDocument)', () => {
       name: 'status-worker',
       state: 'READY',
       threads: 1,
+      kind: 'node',
       stepsServed: result.steps,
     });
     await coordinator.close('finished');

@@ -1,5 +1,5 @@
 // Public surface of @gradswarm/protocol: re-exports only.
-export { MESSAGE_TYPES, PROTOCOL_VERSION } from './messages.js';
+export { MESSAGE_TYPES, PROTOCOL_VERSION, WORKER_AGENTS, type WorkerAgent } from './messages.js';
 export type { AuthMessage, ChallengeMessage, DataChunkMessage, DataRequestMessage, ErrorMessage } from './messages.js';
 export type { HeartbeatMessage, HelloMessage } from './messages.js';
 export type { LeaveMessage, Message, MessageType, ReadyMessage, ResultMessage, StepMessage } from './messages.js';

@@ -41,7 +41,17 @@ export interface HelloMessage {
    * coordinator started with another one refuses it (GS_ERR_WORLD_SIZE_MISMATCH). Absent: any.
    */
   readonly worldSize?: number;
+  /**
+   * Optional: what runs the worker, for the dashboard and /status: `node` (`gradswarm worker`)
+   * or `browser` (a tab that opened /join). Absent: node.
+   */
+  readonly agent?: WorkerAgent;
 }
+
+/** What runs a remote worker (`hello.agent`). */
+export type WorkerAgent = 'node' | 'browser';
+/** Every value `hello.agent` may take. */
+export const WORKER_AGENTS: readonly WorkerAgent[] = ['node', 'browser'];
 
 export interface ChallengeMessage {
   readonly t: 'challenge';

@@ -37,8 +37,10 @@ import { assertLimits, type ProtocolLimits } from './limits.js';
 import {
   MESSAGE_TYPES,
   PROTOCOL_VERSION,
+  WORKER_AGENTS,
   type Message,
   type MessageType,
+  type WorkerAgent,
   type ResultMessage,
   type StepMessage,
   type WireChainRole,
@@ -105,6 +107,12 @@ const VALIDATORS: Validators = {
       );
     }
     const worldSize = own(o, 'worldSize');
+    const agent = own(o, 'agent');
+    if (agent !== undefined && !WORKER_AGENTS.includes(agent as WorkerAgent))
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `hello.agent must be one of ${WORKER_AGENTS.join(', ')}, got ${JSON.stringify(String(agent)).slice(0, 40)}`,
+      );
     return {
       t: 'hello',
       version,
@@ -113,6 +121,7 @@ const VALIDATORS: Validators = {
       label: string(own(o, 'label'), 'hello.label', limits.maxLabelLength),
       // Optional, so workers that do not send it still join: the version stays 2.
       ...(worldSize === undefined ? {} : { worldSize: integer(worldSize, 'hello.worldSize', 1, MAX_WORLD_SIZE) }),
+      ...(agent === undefined ? {} : { agent: agent as WorkerAgent }),
     };
   },
   challenge: (o) => ({

@@ -36,6 +36,7 @@ import { encodeMessage } from './encode.js';
 import { CLOSE_NORMAL, PROTOCOL_ERRORS, ProtocolError, ProtocolErrorCode } from './errors.js';
 import { DEFAULT_PROTOCOL_LIMITS, handshakeLimits, limitsForModel, type ProtocolLimits } from './limits.js';
 import { PROTOCOL_VERSION, type Message, type MessageType, type ResultMessage, type StepMessage } from './messages.js';
+import type { WorkerAgent } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, WorkerAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
@@ -72,6 +73,8 @@ export interface WorkerSessionOptions {
   readonly label: string;
   /** The job's world size, sent in hello for the coordinator to check (`gradswarm launch`) [not sent]. */
   readonly worldSize?: number;
+  /** What runs this worker, sent as `hello.agent` [not sent: node]. */
+  readonly agent?: WorkerAgent;
   /** Largest number of shards a step may carry [DEFAULT_PROTOCOL_LIMITS.maxShardsPerStep]. */
   readonly maxShardsPerStep?: number;
 }
@@ -121,6 +124,7 @@ export class WorkerSession {
             backend: o.backend,
             label: o.label,
             ...(o.worldSize === undefined ? {} : { worldSize: o.worldSize }),
+            ...(o.agent === undefined ? {} : { agent: o.agent }),
           }),
         },
       ];

@@ -80,6 +80,13 @@ describe('validateMessage', () => {
       expectProtocolError(() => decode(packWith(valid.hello, { version: undefined })), Code.INVALID);
     });
 
+    it('takes an optional agent (node or browser) and refuses any other', () => {
+      expect((decode(packWith(valid.hello, { agent: 'browser' })) as HelloMessage).agent).toBe('browser');
+      expect(decode(packWith(valid.hello, {}))).not.toHaveProperty('agent');
+      for (const agent of ['Browser', 'deno', 1, ''])
+        expectProtocolError(() => decode(packWith(valid.hello, { agent })), Code.INVALID);
+    });
+
     it('takes an optional worldSize (launch) and refuses one that is not a positive integer', () => {
       expect((decode(packWith(valid.hello, { worldSize: 3 })) as HelloMessage).worldSize).toBe(3);
       expect(decode(packWith(valid.hello, {}))).not.toHaveProperty('worldSize');

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_RUN_OPTIONS } from '@gradswarm/coordinator';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { certificateFingerprint } from '@gradswarm/coordinator';
-import { generateToken, weakTokenReason } from '@gradswarm/protocol';
+import { generateToken, normalizeFingerprint, weakTokenReason } from '@gradswarm/protocol';
 import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help-layout.js';
 import { UsageError } from '../errors.js';
@@ -178,8 +178,13 @@ async function run(args: CoordinatorArgs): Promise<number> {
       // On 0.0.0.0 or :: the machine's own addresses stand in for the wildcard, the likeliest first.
       const [url, ...others] = listenUrls(listening, args.host);
       const also = others.length > 0 ? `; also ${others.join(', ')}` : '';
+      const pin = tls ? `&tls-fingerprint=${normalizeFingerprint(certificateFingerprint(tls.cert))}` : '';
+      const tabs =
+        args.reproducible !== undefined && args.kernel !== 'wasm'
+          ? ' (a --reproducible run takes tabs only with --kernel wasm)'
+          : '';
       process.stderr.write(
-        `coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\ndashboard: ${url.replace(/^ws/, 'http')}/#token=${args.dashboardToken ?? token} (GET /metrics with "Authorization: Bearer <token>")\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\n`,
+        `coordinator listening on ${url} (GET ${url.replace(/^ws/, 'http')}/status)${also}\ndashboard: ${url.replace(/^ws/, 'http')}/#token=${args.dashboardToken ?? token} (GET /metrics with "Authorization: Bearer <token>")\njoin with: gradswarm worker --connect ${url} --token ${token}${ca}\njoin from a browser: ${url.replace(/^ws/, 'http')}/join#token=${token}${pin}${tabs}\n`,
       );
     },
   });
