@@ -28,11 +28,22 @@ export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProv
 export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument } from './status-document.js';
 export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
-export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
-export type { TrainerState, TrainResult } from './trainer.js';
-export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptionsOf } from './training-options.js';
+export { outcomeText, Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
+export type { FullBatchOutcome, TrainerState, TrainResult } from './trainer.js';
+export {
+  DEFAULT_GAMMA,
+  DEFAULT_MAX_ITERATIONS,
+  DEFAULT_TRAINING_OPTIONS,
+  lrScheduleOf,
+  optimizerOptionsOf,
+} from './training-options.js';
 export { resolveTrainingOptions } from './training-options.js';
-export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
+export type {
+  ResolvedFullBatchOptions,
+  ResolvedTrainingOptions,
+  TrainerOptimizerName,
+  TrainingOptions,
+} from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
 export { ReadAccess } from './read-access.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
