@@ -502,7 +502,10 @@ export async function runTraining(
             return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
           })();
     // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
-    const cost = finalCost.result() ?? {
+    // A full-batch run's cost is J at its last point, not a mean over an epoch's minibatches.
+    const cost = (result.fullBatch
+      ? { cost: result.finalCost, epoch: result.epochsCompleted, complete: true }
+      : finalCost.result()) ?? {
       cost: result.finalCost,
       epoch: result.epochsCompleted,
       complete: true,
@@ -518,6 +521,11 @@ export async function runTraining(
       workers: coordinator.membership.admittedCount,
       reproducible: o.reproducible ?? null,
       poolBytes: pool?.messageBytes,
+      fullBatch: result.fullBatch && {
+        optimizer: o.optimizer,
+        iterations: result.fullBatch.iterations,
+        evaluations: result.fullBatch.evaluations,
+      },
     });
     recorder.setSummary({ ...summary });
     {
