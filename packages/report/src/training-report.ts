@@ -69,10 +69,12 @@ function costSection(
   const window = options.movingAverageWindow ?? defaultWindow(costs.length);
   const smoothed: Point[] = movingAverage(costs, window).map((c, i) => [i + 1, c]);
   const perEpoch: Point[] = epochs.map((e) => [finite(e.epoch) + 1, finite(e.cost)]);
-  const testCost: Point[] = epochs
-    .filter((e) => Number.isFinite(finite(e.testCost)))
-    .map((e) => [e.epoch + 1, finite(e.testCost)]);
+  const costOf = (key: 'testCost' | 'validationCost'): Point[] =>
+    epochs.filter((e) => Number.isFinite(finite(e[key]))).map((e) => [e.epoch + 1, finite(e[key])]);
+  const testCost = costOf('testCost');
+  const validationCost = costOf('validationCost');
   const perEpochSeries = [{ name: 'training (mean of its minibatches)', points: perEpoch, markers: true }];
+  if (validationCost.length) perEpochSeries.push({ name: 'validation set', points: validationCost, markers: true });
   if (testCost.length) perEpochSeries.push({ name: 'test set', points: testCost, markers: true });
   const y: AxisOptions = options.logScale ? { log10: true } : { min: 0 };
   const yLabel = options.logScale ? 'cost J (log scale)' : 'cost J';
@@ -106,7 +108,7 @@ function costSection(
             y,
             series: perEpochSeries,
           }),
-          'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.',
+          `Mean of the epoch’s minibatch costs${validationCost.length ? '; the held-out validation set’s cost' : ''}; the test cost where the epoch was evaluated.`,
         )
       : missing('epoch-cost', 'No epoch finished.'),
   ];
@@ -281,20 +283,25 @@ function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
 
 function epochTable(epochs: readonly EpochRecord[]): PageSection {
   const pct = (v: unknown): string => (Number.isFinite(finite(v)) ? formatPercent(finite(v), 2) : '');
+  const cost = (v: unknown): string => (Number.isFinite(finite(v)) ? finite(v).toFixed(5) : '');
+  // The validation column only for a run that held a validation set out.
+  const validated = epochs.some((e) => Number.isFinite(finite(e.validationCost)));
   const rows = epochs.map((e) => [
     String(e.epoch + 1),
     finite(e.cost).toFixed(5),
     formatNumber(finite(e.learningRate)),
     pct(e.trainAccuracy),
     pct(e.testAccuracy),
-    Number.isFinite(finite(e.testCost)) ? finite(e.testCost).toFixed(5) : '',
+    ...(validated ? [cost(e.validationCost)] : []),
+    cost(e.testCost),
     (finite(e.trainingMs) / 1000).toFixed(2),
   ]);
+  const head = ['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy'];
   return {
     id: 'epochs',
     title: 'Per epoch',
     body: rows.length
-      ? table(['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy', 'test cost', 'time (s)'], rows)
+      ? table([...head, ...(validated ? ['validation cost'] : []), 'test cost', 'time (s)'], rows)
       : missing('epochs', 'No epoch finished.'),
   };
 }

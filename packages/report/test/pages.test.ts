@@ -181,6 +181,17 @@ describe('renderTrainingReport', () => {
     expect(html).toContain('Confusion matrix, training set');
   });
 
+  it('draws the validation cost per epoch and adds its column when a validation set was held out', () => {
+    const doc = metricsDocument();
+    expect(renderTrainingReport(doc)).not.toContain('validation');
+    const epochs = doc.epochs.map((e, i) => ({ ...e, validationCost: [0.8123, 0.5456][i] }));
+    const html = renderTrainingReport({ ...doc, epochs });
+    expect(html).toContain('data-series="validation set"');
+    expect(html).toContain('<th>validation cost</th>');
+    expect(html).toContain('<td>0.81230</td>');
+    expect(html).toContain('<td>0.54560</td>');
+  });
+
   it('shows notes instead of charts for a document without report data or epochs', () => {
     const { report: _r, ...doc } = metricsDocument();
     const html = renderTrainingReport({ ...doc, epochs: [], summary: {} } as MetricsDocument);
