@@ -9,7 +9,6 @@
  */
 import { createMinimizer, isFullBatchOptimizer, normInf, type MinimizerStatus } from '@gradswarm/core';
 import type { ResolvedTrainingOptions } from './training-options.js';
-import type { StepTiming, TrainerHooks, TrainResult } from './trainer.js';
 
 /** How a full-batch run ended (scipy's message, with its counters). */
 export interface FullBatchOutcome {
@@ -29,6 +28,30 @@ export interface EvaluationReport {
   readonly reduceUpdateMs: number;
 }
 
+/** One iteration, as the trainer turns it into its step and epoch events. */
+export interface IterationReport {
+  /** 0-based. */
+  readonly iteration: number;
+  /** J after the iteration. */
+  readonly cost: number;
+  /** The line search's α. */
+  readonly stepLength: number;
+  /** Evaluations so far, and in this iteration (the first iteration's include the starting point's). */
+  readonly evaluations: number;
+  readonly evaluationsInIteration: number;
+  /** The last evaluation's sources, in shard order. */
+  readonly participants: readonly string[];
+  readonly timing: { readonly totalMs: number; readonly computeMs: readonly number[]; readonly reduceUpdateMs: number };
+}
+
+/** Called around each iteration; the host's position has advanced past it before onStep. */
+export interface FullBatchLoopHooks {
+  onStepStart(step: number): void;
+  onStep(report: IterationReport): Promise<void>;
+  /** After onStep, with the epoch (= iteration) counted. */
+  onEpoch(report: IterationReport): Promise<void>;
+}
+
 /** The trainer's side of the loop. */
 export interface FullBatchHost {
   readonly options: ResolvedTrainingOptions;
@@ -45,7 +68,7 @@ export interface FullBatchHost {
     lastCost: number;
   };
   /** J and ∇J (into grad) at params over the whole training set, as one step with this weights version. */
-  evaluate(weightsVersion: number, hooks: TrainerHooks): Promise<EvaluationReport>;
+  evaluate(weightsVersion: number): Promise<EvaluationReport>;
   /** stop() or endAfterEpoch() was called. */
   stopping(): { stop: boolean; end: boolean };
 }
@@ -62,11 +85,14 @@ export function outcomeText(name: string, outcome: FullBatchOutcome, cost: numbe
   return `${name}: ${why}; cost ${cost.toFixed(6)}, ${outcome.iterations} iterations, ${outcome.evaluations} evaluations of the cost and gradient, |gradient|max ${outcome.gradientNorm.toExponential(2)}`;
 }
 
-/** Runs a full-batch optimizer from the host's params to the end; the params then hold its point. */
+/**
+ * Runs a full-batch optimizer from the host's params to the end; the params then hold its
+ * point and the position its counters.
+ */
 export async function runFullBatch(
   host: FullBatchHost,
-  hooks: TrainerHooks,
-): Promise<TrainResult & { fullBatch: FullBatchOutcome }> {
+  hooks: FullBatchLoopHooks,
+): Promise<{ readonly outcome: FullBatchOutcome; readonly cost: number }> {
   const o = host.options;
   const settings = o.fullBatch!;
   if (!isFullBatchOptimizer(o.optimizer)) throw new RangeError(`${o.optimizer} is not a full-batch optimizer`);
@@ -75,7 +101,7 @@ export async function runFullBatch(
   let iteration = { participants: [] as string[], computeMs: [] as number[], reduceUpdateMs: 0, evaluations: 0 };
   const objective = async (x: Float64Array, grad: Float64Array): Promise<number> => {
     host.params.set(x);
-    const report = await host.evaluate(version++, hooks);
+    const report = await host.evaluate(version++);
     for (let i = 0; i < grad.length; i++) grad[i] = host.grad[i];
     iteration.participants = [...report.participants];
     iteration.computeMs.push(...report.computeMs);
@@ -94,7 +120,7 @@ export async function runFullBatch(
     else if (settings.maxEvaluations !== undefined && minimizer.evaluations >= settings.maxEvaluations)
       reason = 'max-evaluations';
     if (reason !== null) break;
-    hooks.onStepStart?.(pos.step);
+    hooks.onStepStart(pos.step);
     const started = performance.now();
     // The starting point's evaluation counts to the first iteration's time and samples.
     if (first) await minimizer.start();
@@ -106,42 +132,27 @@ export async function runFullBatch(
     if (status !== 'running') reason = status;
     if (minimizer.iterations === pos.step) break; // no step taken (converged at the start, or stalled)
     pos.lastCost = minimizer.cost;
-    const timing: StepTiming = { totalMs, computeMs: iteration.computeMs, reduceUpdateMs: iteration.reduceUpdateMs };
-    const epoch = pos.step;
-    await hooks.onStep?.({
-      epoch,
-      batch: 0,
-      batchesPerEpoch: 1,
-      step: epoch,
+    const report: IterationReport = {
+      iteration: pos.step,
       cost: minimizer.cost,
-      learningRate: minimizer.stepLength,
-      samples: host.sampleCount * iteration.evaluations,
-      participants: iteration.participants,
-      timing,
-      samplesSeen: pos.samplesSeen,
-      trainingMs: pos.trainingMs,
+      stepLength: minimizer.stepLength,
       evaluations: minimizer.evaluations,
-    });
+      evaluationsInIteration: iteration.evaluations,
+      participants: iteration.participants,
+      timing: { totalMs, computeMs: iteration.computeMs, reduceUpdateMs: iteration.reduceUpdateMs },
+    };
     iteration = { participants: [], computeMs: [], reduceUpdateMs: 0, evaluations: 0 };
     pos.step++;
+    await hooks.onStep(report);
     pos.epoch++;
-    await hooks.onEpoch?.({ epoch, cost: minimizer.cost, params: host.params, trainingMs: pos.trainingMs });
+    await hooks.onEpoch(report);
   }
   if (Number.isNaN(pos.lastCost)) pos.lastCost = minimizer.cost;
-  const { stop } = host.stopping();
-  return {
-    params: host.params,
-    epochsCompleted: pos.epoch,
-    steps: pos.step,
-    finalCost: minimizer.cost,
-    samplesSeen: pos.samplesSeen,
-    trainingMs: pos.trainingMs,
-    interrupted: stop && reason === 'stopped',
-    fullBatch: {
-      reason: reason ?? 'stopped',
-      iterations: minimizer.iterations,
-      evaluations: minimizer.evaluations,
-      gradientNorm: normInf(minimizer.gradient),
-    },
+  const outcome: FullBatchOutcome = {
+    reason: reason ?? 'stopped',
+    iterations: minimizer.iterations,
+    evaluations: minimizer.evaluations,
+    gradientNorm: normInf(minimizer.gradient),
   };
+  return { outcome, cost: minimizer.cost };
 }

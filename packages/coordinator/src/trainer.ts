@@ -327,21 +327,48 @@ export class Trainer {
   }
 
   /** A full-batch optimizer's run (full-batch-run.ts): each evaluation a step over all samples. */
-  private runFullBatch(hooks: TrainerHooks): Promise<TrainResult> {
+  private async runFullBatch(hooks: TrainerHooks): Promise<TrainResult> {
     const n = this.data.count;
     const order = Uint32Array.from({ length: n }, (_, i) => i);
-    return runFullBatch(
+    const pos = this.position;
+    const { outcome, cost } = await runFullBatch(
       {
         options: this.options,
         params: this.params,
         grad: this.grad,
         sampleCount: n,
-        position: this.position,
-        evaluate: (version, h) => this.step(0, 0, order, 0, n, 0, h, version),
+        position: pos,
+        evaluate: (version) => this.step(0, 0, order, 0, n, 0, hooks, version),
         stopping: () => ({ stop: this.stopRequested, end: this.endRequested }),
       },
-      hooks,
+      {
+        onStepStart: (step) => hooks.onStepStart?.(step),
+        onStep: async (r) => {
+          const { participants, timing, evaluations } = r;
+          const at = { epoch: r.iteration, batch: 0, batchesPerEpoch: 1, step: r.iteration, participants, timing };
+          const counts = { samples: n * r.evaluationsInIteration, samplesSeen: pos.samplesSeen, evaluations };
+          await hooks.onStep?.({
+            ...at,
+            ...counts,
+            cost: r.cost,
+            learningRate: r.stepLength,
+            trainingMs: pos.trainingMs,
+          });
+        },
+        onEpoch: async (r) =>
+          hooks.onEpoch?.({ epoch: r.iteration, cost: r.cost, params: this.params, trainingMs: pos.trainingMs }),
+      },
     );
+    return {
+      params: this.params,
+      epochsCompleted: pos.epoch,
+      steps: pos.step,
+      finalCost: cost,
+      samplesSeen: pos.samplesSeen,
+      trainingMs: pos.trainingMs,
+      interrupted: this.stopRequested && outcome.reason === 'stopped',
+      fullBatch: outcome,
+    };
   }
 
   /**
