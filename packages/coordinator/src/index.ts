@@ -30,20 +30,9 @@ export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { outcomeText, Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
 export type { FullBatchOutcome, TrainerState, TrainResult } from './trainer.js';
-export {
-  DEFAULT_GAMMA,
-  DEFAULT_MAX_ITERATIONS,
-  DEFAULT_TRAINING_OPTIONS,
-  lrScheduleOf,
-  optimizerOptionsOf,
-} from './training-options.js';
-export { resolveTrainingOptions } from './training-options.js';
-export type {
-  ResolvedFullBatchOptions,
-  ResolvedTrainingOptions,
-  TrainerOptimizerName,
-  TrainingOptions,
-} from './training-options.js';
+export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptionsOf } from './training-options.js';
+export { DEFAULT_MAX_ITERATIONS, resolveTrainingOptions } from './training-options.js';
+export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
 export { ReadAccess } from './read-access.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
