@@ -408,7 +408,7 @@ export async function runTraining(
   run.events.on('step', (info) => {
     finalCost.step(info.epoch, info.cost);
     evaluations = info.evaluations ?? 0;
-    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9), evaluations);
   });
   run.events.on('reassigned', ({ source, shards, to }) =>
     log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
