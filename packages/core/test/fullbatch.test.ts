@@ -137,6 +137,23 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s', (name) => {
     expect(Math.max(...g.map(Math.abs))).toBeLessThanOrEqual(1e-4);
   });
 
+  it('takes every step where the strong Wolfe conditions hold (c1 1e-4, c2 of the method)', async () => {
+    const { objective, x0 } = smallNetwork();
+    const m = make[name](objective, x0);
+    const c2 = name === 'cg' ? 0.4 : 0.9;
+    await m.start();
+    for (let k = 0; k < 12 && m.status === 'running'; k++) {
+      const [x, g, cost] = [Float64Array.from(m.x), Float64Array.from(m.gradient), m.cost];
+      await m.iterate();
+      const alpha = m.stepLength;
+      const d = m.x.map((v, i) => (v - x[i]) / alpha);
+      const slope0 = dot(g, d);
+      expect(slope0).toBeLessThan(0);
+      expect(m.cost).toBeLessThanOrEqual(cost + 1e-4 * alpha * slope0);
+      expect(Math.abs(dot(m.gradient, d))).toBeLessThanOrEqual(c2 * Math.abs(slope0) * (1 + 1e-9));
+    }
+  });
+
   it('repeats itself bit for bit', async () => {
     const run = async () => {
       const { objective, x0 } = smallNetwork();
