@@ -125,7 +125,7 @@ export async function runFullBatch(
     // The starting point's evaluation counts to the first iteration's time and samples.
     if (first) await minimizer.start();
     first = false;
-    const status = minimizer.status === 'running' ? await minimizer.iterate() : minimizer.status;
+    const status = minimizer.status === 'running' ? await minimizer.iterate(settings.maxEvaluations) : minimizer.status;
     host.params.set(minimizer.x);
     const totalMs = performance.now() - started;
     pos.trainingMs += totalMs;

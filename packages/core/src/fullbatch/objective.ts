@@ -53,8 +53,12 @@ export interface FullBatchMinimizer {
   readonly status: MinimizerStatus;
   /** Evaluates J and ∇J at the starting point; call once before iterate(). */
   start(): Promise<void>;
-  /** One iteration; resolves with the status after it. */
-  iterate(): Promise<MinimizerStatus>;
+  /**
+   * One iteration; resolves with the status after it.
+   * @param evaluationLimit the run's limit on evaluations: tnc takes fewer Hessian-vector
+   *   products to stay within it where it can (a line search still needs its trials)
+   */
+  iterate(evaluationLimit?: number): Promise<MinimizerStatus>;
 }
 
 /** a·b, accumulated in float64. */

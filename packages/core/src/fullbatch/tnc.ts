@@ -85,7 +85,7 @@ export class TruncatedNewton implements FullBatchMinimizer {
   }
 
   /** p ≈ −H⁻¹·g by truncated linear CG (r = −g − H·p, v the CG direction). */
-  private async newtonDirection(): Promise<void> {
+  private async newtonDirection(maxInner: number): Promise<void> {
     const { p, r, v, hv } = this;
     const g = this.gradient;
     const gNorm = Math.sqrt(dot(g, g));
@@ -95,7 +95,8 @@ export class TruncatedNewton implements FullBatchMinimizer {
     for (let i = 0; i < g.length; i++) r[i] = -g[i];
     v.set(r);
     let rr = dot(r, r);
-    for (let k = 0; k < this.maxInner; k++) {
+    if (maxInner < 1) p.set(r); // no products to spare: steepest descent
+    for (let k = 0; k < maxInner; k++) {
       await this.hessianTimes(v, xNorm);
       const curvature = dot(v, hv);
       if (!(curvature > 0)) {
@@ -115,9 +116,10 @@ export class TruncatedNewton implements FullBatchMinimizer {
     }
   }
 
-  async iterate(): Promise<MinimizerStatus> {
+  async iterate(evaluationLimit = Number.POSITIVE_INFINITY): Promise<MinimizerStatus> {
     if (this.status !== 'running') return this.status;
-    await this.newtonDirection();
+    // One evaluation kept for the line search's first trial.
+    await this.newtonDirection(Math.min(this.maxInner, evaluationLimit - this.evaluations - 1));
     // A non-descent direction (noise in the products) falls back on −g.
     if (!(dot(this.p, this.gradient) < 0)) for (let i = 0; i < this.p.length; i++) this.p[i] = -this.gradient[i];
     const steepest = this.p.every((v, i) => v === -this.gradient[i]);
