@@ -82,19 +82,22 @@ function costSection(
     { name: 'cost of the minibatch', points: perMinibatch, strokeWidth: 1.2, color: PALETTE[0], opacity: 0.45 },
     { name: `moving average of ${window}`, points: smoothed, strokeWidth: 2, color: PALETTE[1] },
   ];
+  const fullBatch = isFullBatch(doc);
   const charts = [
     perMinibatch.length
       ? figure(
           'minibatch-cost',
           lineChart({
-            title: 'Cost per minibatch',
-            xLabel: 'minibatch (step)',
+            title: fullBatch ? 'Cost per iteration (whole training set)' : 'Cost per minibatch',
+            xLabel: fullBatch ? 'iteration' : 'minibatch (step)',
             yLabel,
             x: { integer: true },
             y,
             series: minibatchSeries,
           }),
-          `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`,
+          fullBatch
+            ? `${costs.length} iterations, ${list<unknown>(doc.minibatchEvaluations).at(-1) ?? ''} evaluations of the cost and gradient over the whole training set; J after each iteration, and its trailing mean over ${window}.`
+            : `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`,
         )
       : missing('minibatch-cost', 'No minibatch costs recorded.'),
     perEpoch.length
@@ -281,7 +284,12 @@ function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
   ];
 }
 
-function epochTable(epochs: readonly EpochRecord[]): PageSection {
+/** A run of cg, lbfgs or tnc: a step is an iteration over the whole set, its "learning rate" the step length. */
+function isFullBatch(doc: MetricsDocument): boolean {
+  return Array.isArray(doc.minibatchEvaluations);
+}
+
+function epochTable(epochs: readonly EpochRecord[], fullBatch: boolean): PageSection {
   const pct = (v: unknown): string => (Number.isFinite(finite(v)) ? formatPercent(finite(v), 2) : '');
   const cost = (v: unknown): string => (Number.isFinite(finite(v)) ? finite(v).toFixed(5) : '');
   // The validation column only for a run that held a validation set out.
@@ -296,10 +304,12 @@ function epochTable(epochs: readonly EpochRecord[]): PageSection {
     cost(e.testCost),
     (finite(e.trainingMs) / 1000).toFixed(2),
   ]);
-  const head = ['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy'];
+  const head = fullBatch
+    ? ['iteration', 'cost', 'step length α', 'train accuracy', 'test accuracy']
+    : ['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy'];
   return {
     id: 'epochs',
-    title: 'Per epoch',
+    title: fullBatch ? 'Per iteration' : 'Per epoch',
     body: rows.length
       ? table([...head, ...(validated ? ['validation cost'] : []), 'test cost', 'time (s)'], rows)
       : missing('epochs', 'No epoch finished.'),
@@ -365,11 +375,17 @@ export function renderTrainingReport(doc: MetricsDocument, options: TrainingRepo
   );
   const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
   const optionsRecord = record(run.options);
-  const lr = Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
+  const fullBatch = isFullBatch(doc);
+  const lr =
+    !fullBatch && Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
   // An sgd run (or one from before there was a choice) names its momentum; adam and adamw, which
-  // ignore the momentum, name the optimizer instead.
+  // ignore the momentum, name the optimizer instead, as do the full-batch ones, which have no η.
   const optimizer =
-    optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw' ? `, ${optionsRecord.optimizer}` : '';
+    optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw'
+      ? `, ${optionsRecord.optimizer}`
+      : fullBatch
+        ? `, ${text(optionsRecord.optimizer, 'full-batch')} (full batch)`
+        : '';
   const momentum =
     optimizer !== ''
       ? optimizer
@@ -384,7 +400,7 @@ export function renderTrainingReport(doc: MetricsDocument, options: TrainingRepo
       costSection(doc, epochs, options),
       accuracySection(doc, epochs, name),
       ...imagesSection(doc, name),
-      epochTable(epochs),
+      epochTable(epochs, fullBatch),
     ],
   });
 }
