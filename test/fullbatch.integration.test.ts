@@ -118,13 +118,22 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
   });
 
   it.each(['cg', 'lbfgs'])(
-    '%s --reproducible writes byte-identical models for 1, 2 and 3 threads and for 1 and 2 workers',
+    '%s --reproducible writes byte-identical models for 1, 2 and 3 threads (and --pool-update) and for 1 and 2 workers',
     async (optimizer) => {
       const flags = [...EX4, '--optimizer', optimizer, '--max-iter', '12', '--reproducible', '6'];
       const models: Buffer[] = [];
-      for (const threads of [1, 2, 3]) {
-        const out = join(dir, `${optimizer}-t${threads}.json`);
-        const r = await runCli(['train', ...flags, '--threads', String(threads), '--out', out]);
+      // Two threads twice: the second with --pool-update, whose threads then hold the buffers.
+      for (const [threads, extra] of [[1], [2], [3], [2, '--pool-update']] as const) {
+        const out = join(dir, `${optimizer}-t${threads}${extra ?? ''}.json`);
+        const r = await runCli([
+          'train',
+          ...flags,
+          '--threads',
+          String(threads),
+          ...(extra ? [extra] : []),
+          '--out',
+          out,
+        ]);
         expect(r.code, r.stderr).toBe(0);
         models.push(await readFile(out));
       }
