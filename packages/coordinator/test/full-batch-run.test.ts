@@ -79,11 +79,17 @@ describe('Trainer with a full-batch optimizer', () => {
     },
   );
 
-  it('reproducible mode: the same weights for 1 and 3 sources, bit for bit', async () => {
-    const one = await train('lbfgs', 1);
-    const three = await train('lbfgs', 3);
-    expect(bytes(three.result.params).equals(bytes(one.result.params))).toBe(true);
-  });
+  it.each(['cg', 'lbfgs', 'tnc'] as const)(
+    '%s, reproducible: the same weights for 1, 2 and 3 sources, bit for bit',
+    async (optimizer) => {
+      const one = await train(optimizer, 1);
+      for (const count of [2, 3]) {
+        const other = await train(optimizer, count);
+        expect(other.result.fullBatch).toEqual(one.result.fullBatch);
+        expect(bytes(other.result.params).equals(bytes(one.result.params)), `${count} sources`).toBe(true);
+      }
+    },
+  );
 
   it('stops at maxEvaluations and early when endAfterEpoch is called', async () => {
     const capped = await train('cg', 2, { maxEvaluations: 5 });
