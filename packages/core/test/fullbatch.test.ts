@@ -154,6 +154,21 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s', (name) => {
     }
   });
 
+  it('stalls, keeping its point, when no step along its direction lowers J (a gradient of the wrong sign)', async () => {
+    const wrong: Objective = async (x, grad) => {
+      grad[0] = -2 * x[0];
+      grad[1] = -2 * x[1];
+      return x[0] * x[0] + x[1] * x[1];
+    };
+    const m = make[name](wrong, Float64Array.of(1, -2));
+    await m.start();
+    expect(await m.iterate()).toBe('stalled');
+    expect([...m.x]).toEqual([1, -2]);
+    expect(m.cost).toBe(5);
+    expect(m.iterations).toBe(0);
+    expect(await m.iterate()).toBe('stalled');
+  });
+
   it('repeats itself bit for bit', async () => {
     const run = async () => {
       const { objective, x0 } = smallNetwork();
