@@ -2,8 +2,8 @@
  * Flag definitions shared by commands. yargs flags map 1:1 onto option names (camelCase).
  * Defaults shown in --help are the trainer's own defaults.
  */
-import { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS } from '@gradswarm/coordinator';
-import { knownBackends } from '@gradswarm/core';
+import { DEFAULT_GAMMA, DEFAULT_MAX_ITERATIONS, DEFAULT_TRAINING_OPTIONS } from '@gradswarm/coordinator';
+import { DEFAULT_FULL_BATCH_OPTIONS, knownBackends } from '@gradswarm/core';
 import type { Options } from 'yargs';
 
 const D = DEFAULT_TRAINING_OPTIONS;
@@ -115,10 +115,31 @@ export const optimizerFlags = {
   momentum: { type: 'number', default: D.momentum, describe: 'momentum α in [0, 1)', group: 'Optimizer:' },
   nesterov: { type: 'boolean', default: D.nesterov, describe: 'Nesterov momentum', group: 'Optimizer:' },
   optimizer: {
-    choices: ['sgd', 'adam', 'adamw'],
+    choices: ['sgd', 'adam', 'adamw', 'cg', 'lbfgs', 'tnc'],
     default: D.optimizer,
     describe:
-      'sgd (momentum), adam, or adamw (Adam with decoupled weight decay); adam and adamw want a smaller --lr, e.g. 0.001',
+      'sgd (momentum), adam, or adamw (Adam with decoupled weight decay): one step per minibatch, adam and adamw want a smaller --lr, e.g. 0.001; full-batch, each step by a line search over the whole training set: cg (Polak-Ribière, as scipy fmin_cg), lbfgs, tnc (truncated Newton)',
+    group: 'Optimizer:',
+  },
+  'max-iter': {
+    type: 'number',
+    alias: 'max-iterations',
+    describe: `cg, lbfgs, tnc: iterations at most, instead of --epochs [${DEFAULT_MAX_ITERATIONS}]`,
+    group: 'Optimizer:',
+  },
+  'max-evaluations': {
+    type: 'number',
+    describe: "cg, lbfgs, tnc: stop after this many evaluations of the cost and gradient (scipy's maxfun) [no limit]",
+    group: 'Optimizer:',
+  },
+  gtol: {
+    type: 'number',
+    describe: `cg, lbfgs, tnc: stop when the largest gradient component is at most this [${DEFAULT_FULL_BATCH_OPTIONS.gtol}]`,
+    group: 'Optimizer:',
+  },
+  history: {
+    type: 'number',
+    describe: `lbfgs: correction pairs kept [${DEFAULT_FULL_BATCH_OPTIONS.history}]`,
     group: 'Optimizer:',
   },
   beta1: { type: 'number', describe: `adam, adamw: first-moment decay β1 in [0, 1) [${D.beta1}]`, group: 'Optimizer:' },

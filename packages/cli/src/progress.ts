@@ -13,6 +13,8 @@ export interface ProgressOptions {
   readonly totalSteps: number;
   readonly epochs: number;
   readonly enabled: boolean;
+  /** What the bar counts its rounds in: epochs, or a full-batch optimizer's iterations [epoch]. */
+  readonly unit?: string;
   /** Steps already done (a resumed run). */
   readonly done?: number;
   /** Where lines and the bar go [process.stderr]. */
@@ -33,8 +35,7 @@ export class Progress {
         ? new cliProgress.MultiBar(
             {
               stream: this.stream,
-              format:
-                'epoch {epochNo}/{epochs} {bar} {percentage}% | cost {cost} | {rate} samples/s | test {testAcc} | eta {eta_formatted}',
+              format: `${options.unit ?? 'epoch'} {epochNo}/{epochs} {bar} {percentage}% | cost {cost}${options.unit === 'iteration' ? ' | {evaluations} evaluations' : ''} | {rate} samples/s | test {testAcc} | eta {eta_formatted}`,
               hideCursor: true,
               clearOnComplete: true,
               etaBuffer: 50,
@@ -54,6 +55,7 @@ export class Progress {
       cost: '-',
       rate: '-',
       testAcc: '-',
+      evaluations: 0,
     });
   }
 
@@ -68,8 +70,10 @@ export class Progress {
     }
   }
 
-  step(epoch: number, cost: number, samplesPerSecond: number): void {
+  /** @param evaluations a full-batch run's evaluations of J and ∇J so far */
+  step(epoch: number, cost: number, samplesPerSecond: number, evaluations = 0): void {
     this.bar?.increment(1, {
+      evaluations,
       epochNo: epoch + 1,
       cost: cost.toFixed(4),
       rate: Math.round(samplesPerSecond).toLocaleString('en-US'),

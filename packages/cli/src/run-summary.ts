@@ -30,6 +30,8 @@ export interface RunSummary {
   readonly postMessageBytesPerStep: number;
   readonly layers: readonly number[];
   readonly interrupted: boolean;
+  /** Full-batch optimizers: the optimizer, its iterations and its evaluations of J and ∇J. */
+  readonly fullBatch?: { readonly optimizer: string; readonly iterations: number; readonly evaluations: number };
 }
 
 export interface SummaryInput {
@@ -49,6 +51,7 @@ export interface SummaryInput {
   readonly reproducible: number | null;
   /** Bytes posted to and from pool threads, if there is a pool. */
   readonly poolBytes?: { readonly sent: number; readonly received: number };
+  readonly fullBatch?: RunSummary['fullBatch'];
 }
 
 /** Builds the summary, field order as the `--json` line has always had it (new fields after finalCost). */
@@ -72,6 +75,7 @@ export function buildRunSummary(i: SummaryInput): RunSummary {
     postMessageBytesPerStep: i.poolBytes && steps > 0 ? (i.poolBytes.sent + i.poolBytes.received) / steps : 0,
     layers: i.spec.layers,
     interrupted: i.result.interrupted,
+    ...(i.fullBatch ? { fullBatch: i.fullBatch } : {}),
   };
 }
 
@@ -86,8 +90,13 @@ export function summaryText(s: RunSummary, cost: FinalCost, networked: boolean):
   const rate = Math.round(s.samplesPerSecond).toLocaleString('en-US');
   const who = `${s.threads} local thread${s.threads === 1 ? '' : 's'}${networked ? `, ${s.workers} worker${s.workers === 1 ? '' : 's'}` : ''}`;
   const testCost = s.testCost === null ? '' : `; test cost ${s.testCost.toFixed(5)}`;
+  const fb = s.fullBatch;
+  const length = fb
+    ? `by ${fb.optimizer}, ${fb.iterations} iterations and ${fb.evaluations} evaluations of the cost and gradient,`
+    : `for ${s.epochs} epochs`;
+  const final = fb ? `${s.finalCost.toFixed(5)} (at the last iteration)` : describeFinalCost(cost);
   return (
-    `trained ${s.layers.join('-')} for ${s.epochs} epochs in ${s.seconds.toFixed(1)} s (${rate} samples/s, ${s.backend}, ${who})\n` +
-    `final cost ${describeFinalCost(cost)}${testCost}; train accuracy ${pct(s.trainAccuracy)}${s.testAccuracy === null ? '' : `; test accuracy ${pct(s.testAccuracy)}`}\n`
+    `trained ${s.layers.join('-')} ${length} in ${s.seconds.toFixed(1)} s (${rate} samples/s, ${s.backend}, ${who})\n` +
+    `final cost ${final}${testCost}; train accuracy ${pct(s.trainAccuracy)}${s.testAccuracy === null ? '' : `; test accuracy ${pct(s.testAccuracy)}`}\n`
   );
 }

@@ -7,7 +7,7 @@
  * (output-paths.ts); a run that took no step writes nothing.
  */
 import { availableParallelism } from 'node:os';
-import { evaluate, MAX_CONFUSION_CLASSES, selectBackend, type ModelSpec } from '@gradswarm/core';
+import { evaluate, isFullBatchOptimizer, MAX_CONFUSION_CLASSES, selectBackend, type ModelSpec } from '@gradswarm/core';
 import {
   checkResumable,
   collectReportData,
@@ -16,6 +16,7 @@ import {
   listen,
   loadCheckpoint,
   MetricsRecorder,
+  outcomeText,
   resolveTrainingOptions,
   type NetworkOptions,
   type ResolvedTrainingOptions,
@@ -25,6 +26,7 @@ import { minibatchBounds } from '@gradswarm/data';
 import { MIN_SAMPLES_PER_LANE } from '@gradswarm/worker';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from './errors.js';
 import { EarlyStopping } from './early-stop.js';
+import { checkFullBatchFlags } from './full-batch-flags.js';
 import { modelText } from './model-file.js';
 import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
@@ -62,6 +64,10 @@ export interface TrainingArgs extends TraceArgs {
   momentum: number;
   nesterov: boolean;
   optimizer: string;
+  maxIter?: number;
+  maxEvaluations?: number;
+  gtol?: number;
+  history?: number;
   beta1?: number;
   beta2?: number;
   eps?: number;
@@ -133,6 +139,27 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
   }
   if (args.resume && args.checkpoint === undefined)
     throw new UsageError('--resume needs --checkpoint DIR - help: point it at the directory of the earlier run');
+  checkFullBatchFlags(args);
+  for (const flag of ['max-iter', 'max-evaluations', 'history'] as const)
+    positiveInteger(flag, args[flag === 'max-iter' ? 'maxIter' : flag === 'history' ? 'history' : 'maxEvaluations']);
+  if (isFullBatchOptimizer(args.optimizer)) {
+    // The minibatch flags' defaults are not passed on (checkFullBatchFlags refused any other value).
+    return {
+      optimizer: args.optimizer,
+      maxIterations: args.maxIter,
+      maxEvaluations: args.maxEvaluations,
+      gtol: args.gtol,
+      history: args.history,
+      l1: args.l1,
+      l2: args.l2,
+      reduction: args.reduction as TrainingOptions['reduction'],
+      init: args.init as TrainingOptions['init'],
+      initEpsilon: args.initEpsilon,
+      seed: args.seed,
+      reproducible: args.reproducible,
+      balance: args.balance as TrainingOptions['balance'],
+    };
+  }
   return {
     epochs: args.epochs,
     batchSize: args.batchSize,
@@ -359,7 +386,10 @@ export async function runTraining(
     epochs: o.epochs,
     enabled: args.progress && !args.json,
     done: resume?.state.step ?? 0,
+    unit: o.fullBatch ? 'iteration' : 'epoch',
   });
+  // A full-batch run's epochs are its iterations; each line also counts the evaluations of J and ∇J.
+  let evaluations = 0;
   const finalCost = new FinalCostTracker();
   const validation = data.validation ? new EarlyStopping(args.earlyStop) : null;
   // With --early-stop the best validation epoch's weights are the model (also when interrupted).
@@ -377,7 +407,8 @@ export async function runTraining(
   recorder.subscribe(run.events);
   run.events.on('step', (info) => {
     finalCost.step(info.epoch, info.cost);
-    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9));
+    evaluations = info.evaluations ?? 0;
+    bar.step(info.epoch, info.cost, info.samplesSeen / Math.max(info.trainingMs / 1000, 1e-9), evaluations);
   });
   run.events.on('reassigned', ({ source, shards, to }) =>
     log(`step: ${shards.length} shard(s) of ${source.label} recomputed by ${to.map((t) => t.label).join(', ')}`),
@@ -392,6 +423,7 @@ export async function runTraining(
     let held = '';
     if (validation && data.validation) {
       const cost = evaluate(backend, spec, info.params, data.validation, o.cost).cost;
+      recorder.recordValidation(info.epoch, cost);
       const stop = validation.observe(info.epoch, cost, info.params);
       held = `, validation cost ${cost.toFixed(5)}`;
       if (stop && info.epoch + 1 < o.epochs) {
@@ -400,7 +432,12 @@ export async function runTraining(
         held += ` - early stop: no lower validation cost for ${args.earlyStop} epochs; keeping epoch ${best.epoch + 1} (${best.cost.toFixed(5)})`;
       }
     }
-    bar.epoch(`epoch ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${acc}${held}`, ev?.testAccuracy);
+    const unit = o.fullBatch ? 'iteration' : 'epoch';
+    const evaluated = o.fullBatch ? `, ${evaluations} evaluations` : '';
+    bar.epoch(
+      `${unit} ${info.epoch + 1}/${o.epochs}: cost ${info.cost.toFixed(5)}${evaluated}${acc}${held}`,
+      ev?.testAccuracy,
+    );
   });
 
   const interrupts = new Interrupts({
@@ -449,6 +486,7 @@ export async function runTraining(
   }
 
   function finish(result: Awaited<ReturnType<Coordinator['run']>>): number {
+    if (result.fullBatch) log(outcomeText(o.optimizer, result.fullBatch, result.finalCost));
     if (result.interrupted) log(`interrupted after ${result.steps} steps (epoch ${result.epochsCompleted + 1})`);
     const params = kept(result.params);
     const best = validation?.best;
@@ -464,7 +502,10 @@ export async function runTraining(
             return { train: ev.train.accuracy, test: ev.test?.accuracy ?? null, testCost: ev.test?.cost ?? null };
           })();
     // A resumed run that took no step of its own has no epoch mean: the last minibatch's cost is all there is.
-    const cost = finalCost.result() ?? {
+    // A full-batch run's cost is J at its last point, not a mean over an epoch's minibatches.
+    const cost = (result.fullBatch
+      ? { cost: result.finalCost, epoch: result.epochsCompleted, complete: true }
+      : finalCost.result()) ?? {
       cost: result.finalCost,
       epoch: result.epochsCompleted,
       complete: true,
@@ -480,6 +521,11 @@ export async function runTraining(
       workers: coordinator.membership.admittedCount,
       reproducible: o.reproducible ?? null,
       poolBytes: pool?.messageBytes,
+      fullBatch: result.fullBatch && {
+        optimizer: o.optimizer,
+        iterations: result.fullBatch.iterations,
+        evaluations: result.fullBatch.evaluations,
+      },
     });
     recorder.setSummary({ ...summary });
     {

@@ -27,10 +27,10 @@ export { isRecoverable, RECOVERABLE_CODES, StaticSourceProvider, type SourceProv
 export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument } from './status-document.js';
 export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
-export { Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
-export type { TrainerState, TrainResult } from './trainer.js';
+export { outcomeText, Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
+export type { FullBatchOutcome, TrainerState, TrainResult } from './trainer.js';
 export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptionsOf } from './training-options.js';
-export { resolveTrainingOptions } from './training-options.js';
+export { DEFAULT_MAX_ITERATIONS, resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';
 export { addDashboardRoutes, type DashboardRoutesOptions } from './dashboard-routes.js';
 export { addJoinRoutes, JOIN_CSP, JOIN_PAGE_PATH, type JoinFile, type JoinRoutesOptions } from './join-routes.js';

@@ -15,6 +15,8 @@ export interface EpochRecord {
   readonly trainAccuracy?: number;
   readonly testAccuracy?: number;
   readonly testCost?: number;
+  /** J on the held-out validation set (--validation-fraction). */
+  readonly validationCost?: number;
   /** Training time at the end of this epoch. */
   readonly trainingMs: number;
 }
@@ -42,6 +44,11 @@ export interface MetricsDocument {
   readonly minibatchParticipants: string[][];
   /** Where each step's time went and the coordinator's traffic (parallel to minibatchCost). */
   readonly minibatchTiming: StepRecord[];
+  /**
+   * Full-batch optimizers (a step is an iteration): the evaluations of J and ∇J done by the end
+   * of each step (parallel to minibatchCost).
+   */
+  minibatchEvaluations?: number[];
   readonly epochs: EpochRecord[];
   summary: Record<string, unknown>;
   /** Images and matrices for the training report (present once the run has ended). */
@@ -84,6 +91,13 @@ export class MetricsRecorder {
     this.document.minibatchEpoch.push(info.epoch);
     this.document.minibatchParticipants.push([...info.participants]);
     this.lastLearningRate = info.learningRate;
+    if (info.evaluations !== undefined) (this.document.minibatchEvaluations ??= []).push(info.evaluations);
+  }
+
+  /** Adds the validation set's cost to the record of `epoch` (recorded already). */
+  recordValidation(epoch: number, cost: number): void {
+    const at = this.document.epochs.findLastIndex((e) => e.epoch === epoch);
+    if (at >= 0) this.document.epochs[at] = { ...this.document.epochs[at], validationCost: cost };
   }
 
   recordEpoch(record: Omit<EpochRecord, 'learningRate'>): EpochRecord {

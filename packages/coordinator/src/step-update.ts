@@ -39,6 +39,11 @@ export interface UpdateInput {
   /** For the message when the step diverges: the 0-based epoch and the run's --lr. */
   readonly epoch: number;
   readonly optionLearningRate: number;
+  /**
+   * Only reduce and finish (a full-batch evaluation of J and ∇J into `total`), no optimizer
+   * step; a non-finite J is then returned, not thrown (a line search's trial point too far out).
+   */
+  readonly finishOnly?: boolean;
 }
 
 /** A non-finite Σℓ or J, thrown before any weight changes (a diverged step leaves them as they were). */
@@ -70,6 +75,7 @@ export class StepUpdate {
 
   /** Reduces, finishes and steps; resolves with the batch's cost J. */
   async apply(input: UpdateInput): Promise<number> {
+    if (input.finishOnly) return this.finish(input);
     if (!this.helpers) return this.serial(input);
     // The star's sum is folded into the slices; another reducer delivers the total itself.
     const star = this.reducer instanceof StarReducer;
@@ -86,6 +92,14 @@ export class StepUpdate {
     if (!Number.isFinite(cost)) throw diverged(cost, input);
     await this.runSlices(input, parts, this.optimizer.planStep(input.learningRate));
     return cost;
+  }
+
+  /** Reduces and finishes on this thread (the same arithmetic as serial(), without the step). */
+  private async finish(input: UpdateInput): Promise<number> {
+    const { step, grads, stats, total } = input;
+    const sum = await this.reducer.reduce({ step, grads, stats, total });
+    if (!Number.isFinite(sum.lossSum)) return sum.lossSum;
+    return finishGradient(this.layers, input.params, total, sum.lossSum, input.count, this.cost, this.backend);
   }
 
   private async serial(input: UpdateInput): Promise<number> {

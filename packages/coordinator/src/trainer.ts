@@ -30,6 +30,9 @@ import {
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange, SliceHelpers } from '@gradswarm/worker';
+import { runFullBatch, type FullBatchOutcome } from './full-batch-run.js';
+
+export { outcomeText, type FullBatchOutcome } from './full-batch-run.js';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
@@ -63,6 +66,8 @@ export interface StepInfo {
   readonly samplesSeen: number;
   /** Time spent in training steps since the start of the run. */
   readonly trainingMs: number;
+  /** Full-batch optimizers: evaluations of J and ∇J so far (a step is then one iteration). */
+  readonly evaluations?: number;
 }
 
 /** One step's time: compute per source as reported, summing and updating, and the whole step. */
@@ -121,6 +126,8 @@ export interface TrainResult {
   readonly trainingMs: number;
   /** True if stop() ended the run early. */
   readonly interrupted: boolean;
+  /** Full-batch optimizers: why the run ended and its counters. */
+  readonly fullBatch?: FullBatchOutcome;
 }
 
 /** Throughput moving-average weight of the newest measurement. */
@@ -253,6 +260,7 @@ export class Trainer {
 
   /** Runs from the current position to the end of the last epoch. */
   async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
+    if (this.options.fullBatch) return this.runFullBatch(hooks);
     const o = this.options;
     const n = this.data.count;
     const pos = this.position;
@@ -318,6 +326,51 @@ export class Trainer {
     };
   }
 
+  /** A full-batch optimizer's run (full-batch-run.ts): each evaluation a step over all samples. */
+  private async runFullBatch(hooks: TrainerHooks): Promise<TrainResult> {
+    const n = this.data.count;
+    const order = Uint32Array.from({ length: n }, (_, i) => i);
+    const pos = this.position;
+    const { outcome, cost } = await runFullBatch(
+      {
+        options: this.options,
+        params: this.params,
+        grad: this.grad,
+        sampleCount: n,
+        position: pos,
+        evaluate: (version) => this.step(0, 0, order, 0, n, 0, hooks, version),
+        stopping: () => ({ stop: this.stopRequested, end: this.endRequested }),
+      },
+      {
+        onStepStart: (step) => hooks.onStepStart?.(step),
+        onStep: async (r) => {
+          const { participants, timing, evaluations } = r;
+          const at = { epoch: r.iteration, batch: 0, batchesPerEpoch: 1, step: r.iteration, participants, timing };
+          const counts = { samples: n * r.evaluationsInIteration, samplesSeen: pos.samplesSeen, evaluations };
+          await hooks.onStep?.({
+            ...at,
+            ...counts,
+            cost: r.cost,
+            learningRate: r.stepLength,
+            trainingMs: pos.trainingMs,
+          });
+        },
+        onEpoch: async (r) =>
+          hooks.onEpoch?.({ epoch: r.iteration, cost: r.cost, params: this.params, trainingMs: pos.trainingMs }),
+      },
+    );
+    return {
+      params: this.params,
+      epochsCompleted: pos.epoch,
+      steps: pos.step,
+      finalCost: cost,
+      samplesSeen: pos.samplesSeen,
+      trainingMs: pos.trainingMs,
+      interrupted: this.stopRequested && outcome.reason === 'stopped',
+      fullBatch: outcome,
+    };
+  }
+
   /**
    * Shard weights. `equal` never looks at the clock, so a default-mode run repeats bit for bit;
    * `throughput` follows each source's measured samples/s (moving average), for sources that
@@ -342,6 +395,8 @@ export class Trainer {
     count: number,
     learningRate: number,
     hooks: SchedulerEvents,
+    /** A full-batch evaluation: its own weights version, and no optimizer step. */
+    evaluation?: number,
   ) {
     let sources = this.provider.active();
     while (sources.length === 0) {
@@ -385,7 +440,7 @@ export class Trainer {
     const folded = new Set<number>();
     const stats: GradientStats[] = await runStep(
       {
-        task: { weightsVersion: this.position.step, weights: this.params, epoch, batch, order },
+        task: { weightsVersion: evaluation ?? this.position.step, weights: this.params, epoch, batch, order },
         shards,
         grads,
         assignment,
@@ -420,6 +475,7 @@ export class Trainer {
       learningRate,
       epoch,
       optionLearningRate: this.options.learningRate,
+      finishOnly: evaluation !== undefined,
     });
     return { cost, participants, computeMs, reduceUpdateMs: performance.now() - reduceStarted };
   }

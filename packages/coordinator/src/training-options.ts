@@ -4,12 +4,16 @@
  */
 import {
   DECAY_KINDS,
+  DEFAULT_FULL_BATCH_OPTIONS,
+  FULL_BATCH_OPTIMIZER_NAMES,
   INIT_NAMES,
+  isFullBatchOptimizer,
   OPTIMIZER_NAMES,
   resolveCostOptions,
   type CostOptions,
   type DecayKind,
   type DecayUnit,
+  type FullBatchOptimizerName,
   type InitName,
   type LrScheduleOptions,
   type OptimizerName,
@@ -23,8 +27,19 @@ export interface TrainingOptions {
   /** Number of minibatches per epoch (numpy array_split); exclusive with `batchSize`. */
   minibatches?: number;
   learningRate?: number;
-  /** `sgd` (default), `adam` or `adamw`. */
-  optimizer?: OptimizerName;
+  /**
+   * `sgd` (default), `adam` or `adamw` step once per minibatch; `cg`, `lbfgs` and `tnc` are
+   * full-batch (core's fullbatch/): every evaluation of J and ∇J covers the whole training set.
+   */
+  optimizer?: TrainerOptimizerName;
+  /** cg, lbfgs, tnc: iterations at most [100] (scipy's maxiter). */
+  maxIterations?: number;
+  /** cg, lbfgs, tnc: stop once this many evaluations of J and ∇J are done (scipy's maxfun) [no limit]. */
+  maxEvaluations?: number;
+  /** cg, lbfgs, tnc: stop when ‖∇J‖∞ ≤ gtol [1e-5]. */
+  gtol?: number;
+  /** lbfgs: correction pairs kept [10]. */
+  history?: number;
   /** sgd: momentum α in [0, 1). */
   momentum?: number;
   /** sgd: Nesterov momentum. */
@@ -68,12 +83,27 @@ export interface TrainingOptions {
   maxSteps?: number;
 }
 
+/** Every optimizer the trainer runs: the minibatch ones and the full-batch ones. */
+export type TrainerOptimizerName = OptimizerName | FullBatchOptimizerName;
+
+/** A full-batch run's settings (absent for the minibatch optimizers). */
+export interface ResolvedFullBatchOptions {
+  readonly gtol: number;
+  /** lbfgs only; the others carry the default, unused. */
+  readonly history: number;
+  readonly maxIterations: number;
+  readonly maxEvaluations: number | undefined;
+}
+
 export interface ResolvedTrainingOptions {
+  /** For a full-batch optimizer: its iterations at most (each is then an "epoch" of the run's events). */
   readonly epochs: number;
   readonly batchSize: number | undefined;
   readonly minibatches: number | undefined;
   readonly learningRate: number;
-  readonly optimizer: OptimizerName;
+  readonly optimizer: TrainerOptimizerName;
+  /** Set for cg, lbfgs and tnc only. */
+  readonly fullBatch?: ResolvedFullBatchOptions;
   readonly momentum: number;
   readonly nesterov: boolean;
   /** Set for adam and adamw only (so an sgd run's options read as before optimizers had a choice). */
@@ -129,6 +159,9 @@ export const DEFAULT_TRAINING_OPTIONS = Object.freeze({
   seed: 1,
   shuffle: true,
 });
+
+/** --max-iter when none is given. */
+export const DEFAULT_MAX_ITERATIONS = 100;
 
 /** γ of the step schedule when none is given (PyTorch's StepLR default). */
 export const DEFAULT_GAMMA = 0.1;
@@ -195,12 +228,23 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   if (options.balance !== undefined && options.balance !== 'equal' && options.balance !== 'throughput') {
     throw new RangeError(`options.balance must be equal or throughput, got ${String(options.balance)}`);
   }
-  if (options.optimizer !== undefined && !OPTIMIZER_NAMES.includes(options.optimizer)) {
+  if (
+    options.optimizer !== undefined &&
+    !OPTIMIZER_NAMES.includes(options.optimizer as OptimizerName) &&
+    !isFullBatchOptimizer(options.optimizer)
+  ) {
     throw new RangeError(
-      `options.optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${String(options.optimizer)}`,
+      `options.optimizer must be one of ${[...OPTIMIZER_NAMES, ...FULL_BATCH_OPTIMIZER_NAMES].join(', ')}, got ${String(options.optimizer)}`,
     );
   }
   const optimizer = options.optimizer ?? DEFAULT_TRAINING_OPTIONS.optimizer;
+  if (isFullBatchOptimizer(optimizer)) return resolveFullBatch(options, optimizer);
+  for (const key of ['maxIterations', 'maxEvaluations', 'gtol', 'history'] as const) {
+    if (options[key] !== undefined)
+      throw new RangeError(
+        `options.${key} is for the full-batch optimizers (cg, lbfgs, tnc), not ${optimizer} - help: set options.optimizer or leave options.${key} out`,
+      );
+  }
   if (optimizer === 'sgd') {
     for (const key of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
       if (options[key] !== undefined)
@@ -254,10 +298,75 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
   });
 }
 
-/** The optimizer the resolved options describe (fields the optimizer does not use are 0). */
+/**
+ * A full-batch run: the whole training set is one batch, in its own order (no shuffle: the
+ * order changes no value but the bits, and every source must agree on it), and each iteration
+ * is one epoch of the plan. The minibatch optimizers' own settings are refused.
+ */
+function resolveFullBatch(options: TrainingOptions, optimizer: FullBatchOptimizerName): ResolvedTrainingOptions {
+  checkNumber('maxIterations', options.maxIterations, isPositiveInt, 'a positive integer');
+  checkNumber('maxEvaluations', options.maxEvaluations, isPositiveInt, 'a positive integer');
+  checkNumber('gtol', options.gtol, isNonNegative, 'a finite number >= 0');
+  checkNumber('history', options.history, isPositiveInt, 'a positive integer');
+  if (options.history !== undefined && optimizer !== 'lbfgs')
+    throw new RangeError(`options.history is for lbfgs, not ${optimizer} - help: leave options.history out`);
+  const minibatchOnly = [
+    'epochs',
+    'batchSize',
+    'minibatches',
+    'learningRate',
+    'momentum',
+    'beta1',
+    'beta2',
+    'eps',
+    'weightDecay',
+    'decay',
+    'decayUnit',
+    'decayKind',
+    'stepSize',
+    'gamma',
+    'maxSteps',
+  ] as const;
+  for (const key of minibatchOnly) {
+    if (options[key] !== undefined)
+      throw new RangeError(
+        `options.${key} is for the minibatch optimizers, not ${optimizer} (a line search sets each step, over the whole training set) - help: leave options.${key} out`,
+      );
+  }
+  if (options.nesterov === true || (options.warmupSteps ?? 0) > 0)
+    throw new RangeError(
+      `options.${options.nesterov === true ? 'nesterov' : 'warmupSteps'} is for the minibatch optimizers, not ${optimizer} - help: leave it out`,
+    );
+  const base = resolveTrainingOptions({
+    ...options,
+    ...{ maxIterations: undefined, maxEvaluations: undefined, gtol: undefined, history: undefined },
+    optimizer: 'sgd',
+    momentum: 0,
+    minibatches: 1,
+    shuffle: false,
+  });
+  const maxIterations = options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+  return Object.freeze({
+    ...base,
+    optimizer,
+    epochs: maxIterations,
+    fullBatch: Object.freeze({
+      gtol: options.gtol ?? DEFAULT_FULL_BATCH_OPTIONS.gtol,
+      history: options.history ?? DEFAULT_FULL_BATCH_OPTIONS.history,
+      maxIterations,
+      maxEvaluations: options.maxEvaluations,
+    }),
+  });
+}
+
+/**
+ * The optimizer the resolved options describe (fields the optimizer does not use are 0). A
+ * full-batch run gets plain sgd, which it never steps: its trainer state stays one of the
+ * known optimizers'.
+ */
 export function optimizerOptionsOf(options: ResolvedTrainingOptions): OptimizerOptions {
   return {
-    name: options.optimizer,
+    name: isFullBatchOptimizer(options.optimizer) ? 'sgd' : options.optimizer,
     momentum: options.momentum,
     nesterov: options.nesterov,
     beta1: options.beta1 ?? 0,

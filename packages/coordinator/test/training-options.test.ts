@@ -30,7 +30,7 @@ describe('resolveTrainingOptions', () => {
 
     it('refuses an unknown optimizer, values out of range and fields of another optimizer', () => {
       expect(() => resolveTrainingOptions({ optimizer: 'lamb' as never })).toThrow(
-        'options.optimizer must be one of sgd, adam, adamw, got lamb',
+        'options.optimizer must be one of sgd, adam, adamw, cg, lbfgs, tnc, got lamb',
       );
       expect(() => resolveTrainingOptions({ optimizer: 'adam', beta1: 1 })).toThrow(
         'options.beta1 must be in [0, 1), got 1',

@@ -34,3 +34,6 @@ export * from './reasons.js';
 export * from './rng.js';
 export * from './serialize.js';
 export type * from './types.js';
+export * from './fullbatch/objective.js';
+export { createMinimizer } from './fullbatch/registry.js';
+export { strongWolfeSearch, type LineSearchOptions, type LineSearchResult } from './fullbatch/line-search.js';

@@ -69,10 +69,12 @@ function costSection(
   const window = options.movingAverageWindow ?? defaultWindow(costs.length);
   const smoothed: Point[] = movingAverage(costs, window).map((c, i) => [i + 1, c]);
   const perEpoch: Point[] = epochs.map((e) => [finite(e.epoch) + 1, finite(e.cost)]);
-  const testCost: Point[] = epochs
-    .filter((e) => Number.isFinite(finite(e.testCost)))
-    .map((e) => [e.epoch + 1, finite(e.testCost)]);
+  const costOf = (key: 'testCost' | 'validationCost'): Point[] =>
+    epochs.filter((e) => Number.isFinite(finite(e[key]))).map((e) => [e.epoch + 1, finite(e[key])]);
+  const testCost = costOf('testCost');
+  const validationCost = costOf('validationCost');
   const perEpochSeries = [{ name: 'training (mean of its minibatches)', points: perEpoch, markers: true }];
+  if (validationCost.length) perEpochSeries.push({ name: 'validation set', points: validationCost, markers: true });
   if (testCost.length) perEpochSeries.push({ name: 'test set', points: testCost, markers: true });
   const y: AxisOptions = options.logScale ? { log10: true } : { min: 0 };
   const yLabel = options.logScale ? 'cost J (log scale)' : 'cost J';
@@ -80,19 +82,22 @@ function costSection(
     { name: 'cost of the minibatch', points: perMinibatch, strokeWidth: 1.2, color: PALETTE[0], opacity: 0.45 },
     { name: `moving average of ${window}`, points: smoothed, strokeWidth: 2, color: PALETTE[1] },
   ];
+  const fullBatch = isFullBatch(doc);
   const charts = [
     perMinibatch.length
       ? figure(
           'minibatch-cost',
           lineChart({
-            title: 'Cost per minibatch',
-            xLabel: 'minibatch (step)',
+            title: fullBatch ? 'Cost per iteration (whole training set)' : 'Cost per minibatch',
+            xLabel: fullBatch ? 'iteration' : 'minibatch (step)',
             yLabel,
             x: { integer: true },
             y,
             series: minibatchSeries,
           }),
-          `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`,
+          fullBatch
+            ? `${costs.length} iterations, ${list<unknown>(doc.minibatchEvaluations).at(-1) ?? ''} evaluations of the cost and gradient over the whole training set; J after each iteration, and its trailing mean over ${window}.`
+            : `${costs.length} minibatches; the cost each minibatch had when its gradient was computed, and its trailing mean over ${window} minibatches.`,
         )
       : missing('minibatch-cost', 'No minibatch costs recorded.'),
     perEpoch.length
@@ -106,7 +111,7 @@ function costSection(
             y,
             series: perEpochSeries,
           }),
-          'Mean of the epoch’s minibatch costs; the test cost where the epoch was evaluated.',
+          `Mean of the epoch’s minibatch costs${validationCost.length ? '; the held-out validation set’s cost' : ''}; the test cost where the epoch was evaluated.`,
         )
       : missing('epoch-cost', 'No epoch finished.'),
   ];
@@ -279,22 +284,34 @@ function imagesSection(doc: MetricsDocument, name: ClassName): PageSection[] {
   ];
 }
 
-function epochTable(epochs: readonly EpochRecord[]): PageSection {
+/** A run of cg, lbfgs or tnc: a step is an iteration over the whole set, its "learning rate" the step length. */
+function isFullBatch(doc: MetricsDocument): boolean {
+  return Array.isArray(doc.minibatchEvaluations);
+}
+
+function epochTable(epochs: readonly EpochRecord[], fullBatch: boolean): PageSection {
   const pct = (v: unknown): string => (Number.isFinite(finite(v)) ? formatPercent(finite(v), 2) : '');
+  const cost = (v: unknown): string => (Number.isFinite(finite(v)) ? finite(v).toFixed(5) : '');
+  // The validation column only for a run that held a validation set out.
+  const validated = epochs.some((e) => Number.isFinite(finite(e.validationCost)));
   const rows = epochs.map((e) => [
     String(e.epoch + 1),
     finite(e.cost).toFixed(5),
     formatNumber(finite(e.learningRate)),
     pct(e.trainAccuracy),
     pct(e.testAccuracy),
-    Number.isFinite(finite(e.testCost)) ? finite(e.testCost).toFixed(5) : '',
+    ...(validated ? [cost(e.validationCost)] : []),
+    cost(e.testCost),
     (finite(e.trainingMs) / 1000).toFixed(2),
   ]);
+  const head = fullBatch
+    ? ['iteration', 'cost', 'step length α', 'train accuracy', 'test accuracy']
+    : ['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy'];
   return {
     id: 'epochs',
-    title: 'Per epoch',
+    title: fullBatch ? 'Per iteration' : 'Per epoch',
     body: rows.length
-      ? table(['epoch', 'cost', 'learning rate', 'train accuracy', 'test accuracy', 'test cost', 'time (s)'], rows)
+      ? table([...head, ...(validated ? ['validation cost'] : []), 'test cost', 'time (s)'], rows)
       : missing('epochs', 'No epoch finished.'),
   };
 }
@@ -358,11 +375,17 @@ export function renderTrainingReport(doc: MetricsDocument, options: TrainingRepo
   );
   const interrupted = record(doc.summary).interrupted === true ? ' (interrupted)' : '';
   const optionsRecord = record(run.options);
-  const lr = Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
+  const fullBatch = isFullBatch(doc);
+  const lr =
+    !fullBatch && Number.isFinite(finite(optionsRecord.learningRate)) ? `, η ${optionsRecord.learningRate}` : '';
   // An sgd run (or one from before there was a choice) names its momentum; adam and adamw, which
-  // ignore the momentum, name the optimizer instead.
+  // ignore the momentum, name the optimizer instead, as do the full-batch ones, which have no η.
   const optimizer =
-    optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw' ? `, ${optionsRecord.optimizer}` : '';
+    optionsRecord.optimizer === 'adam' || optionsRecord.optimizer === 'adamw'
+      ? `, ${optionsRecord.optimizer}`
+      : fullBatch
+        ? `, ${text(optionsRecord.optimizer, 'full-batch')} (full batch)`
+        : '';
   const momentum =
     optimizer !== ''
       ? optimizer
@@ -377,7 +400,7 @@ export function renderTrainingReport(doc: MetricsDocument, options: TrainingRepo
       costSection(doc, epochs, options),
       accuracySection(doc, epochs, name),
       ...imagesSection(doc, name),
-      epochTable(epochs),
+      epochTable(epochs, fullBatch),
     ],
   });
 }

@@ -181,6 +181,30 @@ describe('renderTrainingReport', () => {
     expect(html).toContain('Confusion matrix, training set');
   });
 
+  it('draws the validation cost per epoch and adds its column when a validation set was held out', () => {
+    const doc = metricsDocument();
+    expect(renderTrainingReport(doc)).not.toContain('validation');
+    const epochs = doc.epochs.map((e, i) => ({ ...e, validationCost: [0.8123, 0.5456][i] }));
+    const html = renderTrainingReport({ ...doc, epochs });
+    expect(html).toContain('data-series="validation set"');
+    expect(html).toContain('<th>validation cost</th>');
+    expect(html).toContain('<td>0.81230</td>');
+    expect(html).toContain('<td>0.54560</td>');
+  });
+
+  it('names iterations, evaluations and the step length for a full-batch run, and no learning rate', () => {
+    const doc = metricsDocument();
+    const run = { ...doc.run, options: { minibatches: 1, learningRate: 0.05, momentum: 0, optimizer: 'lbfgs' } };
+    const html = renderTrainingReport({ ...doc, run, minibatchEvaluations: [2, 3, 4, 5, 7, 8] });
+    expect(html).toContain('lbfgs (full batch)');
+    expect(html).not.toContain('η 0.05');
+    expect(html).toContain('Cost per iteration (whole training set)');
+    expect(html).toContain('6 iterations, 8 evaluations of the cost and gradient');
+    expect(html).toContain('<th>step length α</th>');
+    expect(html).toContain('Per iteration');
+    expect(renderTrainingReport(doc)).not.toContain('iteration');
+  });
+
   it('shows notes instead of charts for a document without report data or epochs', () => {
     const { report: _r, ...doc } = metricsDocument();
     const html = renderTrainingReport({ ...doc, epochs: [], summary: {} } as MetricsDocument);

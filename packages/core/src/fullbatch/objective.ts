@@ -1,0 +1,107 @@
+/**
+ * What the full-batch optimizers (cg.ts, lbfgs.ts, tnc.ts) minimise: J and ∇J at a point, over
+ * the whole training set. The trainer's objective computes both with every gradient source
+ * (threads, remote workers) as one distributed step, so an evaluation is asynchronous and
+ * costs a pass over the data; the optimizers count evaluations the way scipy reports them.
+ */
+
+/** The full-batch optimizers `--optimizer` offers next to the minibatch ones. */
+export const FULL_BATCH_OPTIMIZER_NAMES = Object.freeze(['cg', 'lbfgs', 'tnc'] as const);
+export type FullBatchOptimizerName = (typeof FULL_BATCH_OPTIMIZER_NAMES)[number];
+
+export function isFullBatchOptimizer(name: unknown): name is FullBatchOptimizerName {
+  return (FULL_BATCH_OPTIMIZER_NAMES as readonly unknown[]).includes(name);
+}
+
+/**
+ * J(x), with ∇J(x) written into `grad`. A non-finite J is allowed (a line search's trial point
+ * too far out); the optimizers treat it as +∞.
+ */
+export type Objective = (x: Float64Array, grad: Float64Array) => Promise<number>;
+
+/**
+ * Why a minimizer stopped, as scipy's warnflag: `converged` ‖∇J‖∞ ≤ gtol (or J stopped
+ * falling, L-BFGS's ftol); `stalled` the line search found no acceptable step (scipy: "desired
+ * error not necessarily achieved due to precision loss"); `running` not stopped.
+ */
+export type MinimizerStatus = 'running' | 'converged' | 'stalled';
+
+/** Settings every full-batch optimizer takes (scipy's names in brackets). */
+export interface FullBatchOptions {
+  /** Stop when ‖∇J‖∞ ≤ gtol [gtol 1e-5]. */
+  readonly gtol: number;
+  /** lbfgs: correction pairs kept [maxcor 10]. */
+  readonly history: number;
+}
+
+export const DEFAULT_FULL_BATCH_OPTIONS: FullBatchOptions = Object.freeze({ gtol: 1e-5, history: 10 });
+
+/** One full-batch optimizer's state: the point, J and ∇J there, and its counters. */
+export interface FullBatchMinimizer {
+  readonly name: FullBatchOptimizerName;
+  /** The current point (the best accepted iterate). */
+  readonly x: Float64Array;
+  /** J at x. */
+  readonly cost: number;
+  /** ∇J at x. */
+  readonly gradient: Float64Array;
+  readonly iterations: number;
+  /** Evaluations of J and ∇J so far (each is one of both, as scipy's fmin_cg counts them). */
+  readonly evaluations: number;
+  /** Step length α of the last iteration's line search (0 before the first). */
+  readonly stepLength: number;
+  readonly status: MinimizerStatus;
+  /** Evaluates J and ∇J at the starting point; call once before iterate(). */
+  start(): Promise<void>;
+  /**
+   * One iteration; resolves with the status after it.
+   * @param evaluationLimit the run's limit on evaluations: tnc takes fewer Hessian-vector
+   *   products to stay within it where it can (a line search still needs its trials)
+   */
+  iterate(evaluationLimit?: number): Promise<MinimizerStatus>;
+}
+
+/** a·b, accumulated in float64. */
+export function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** max |a_i| (scipy's vecnorm with ord=inf, its default gtol norm). */
+export function normInf(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v > m || Number.isNaN(v)) m = v;
+  }
+  return m;
+}
+
+/** Counts evaluations and maps a non-finite J to +∞, so comparisons in a line search hold. */
+export class CountedObjective {
+  evaluations = 0;
+  constructor(private readonly f: Objective) {}
+
+  async evaluate(x: Float64Array, grad: Float64Array): Promise<number> {
+    this.evaluations++;
+    const cost = await this.f(x, grad);
+    return Number.isFinite(cost) ? cost : Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Checks a starting point and the options.
+ * @throws RangeError for an empty or non-finite x0, a gtol that is not a number ≥ 0, or a
+ *   history that is not a positive integer
+ */
+export function checkStart(x0: Float64Array, options: FullBatchOptions): void {
+  if (x0.length === 0) throw new RangeError('the starting point has no parameters');
+  for (let i = 0; i < x0.length; i++) {
+    if (!Number.isFinite(x0[i])) throw new RangeError(`the starting point's value ${i} is ${x0[i]}`);
+  }
+  if (!(Number.isFinite(options.gtol) && options.gtol >= 0))
+    throw new RangeError(`gtol must be a finite number >= 0, got ${options.gtol}`);
+  if (!(Number.isInteger(options.history) && options.history >= 1))
+    throw new RangeError(`history must be a positive integer, got ${options.history}`);
+}
