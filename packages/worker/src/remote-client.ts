@@ -268,6 +268,8 @@ export class WorkerClient {
         clearInterval(silence);
         session.closed();
         pendingChunk = null;
+        // A chain round of this session is over with it (its step came just before the close).
+        this.chain?.abort('the link to the coordinator ended');
         const productive =
           this.steps > stepsBefore || (welcomed && !ownError && Date.now() - startedMs >= silenceLimitMs);
         resolve({ kind, message, welcomed, probe, productive, ownError });
@@ -294,6 +296,9 @@ export class WorkerClient {
               break;
             case 'welcome': {
               welcomed = true;
+              // A new session has a new worker id: no peer link of an old one is reused under it.
+              this.chain?.reset();
+              this.peers?.dropLinks();
               setFrameLimit(ws, session.currentLimits.maxPayloadBytes);
               silenceLimitMs = SILENT_HEARTBEATS * a.welcome.heartbeatMs;
               const welcome = a.welcome;
