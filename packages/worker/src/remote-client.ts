@@ -95,6 +95,7 @@ export class WorkerClient {
   private stopped = false;
   private steps = 0;
   private chainSteps = 0;
+  private buffersAllocated = 0;
   private peers: PeerEndpoint | null = null;
   private chain: ChainMember | null = null;
 
@@ -117,6 +118,20 @@ export class WorkerClient {
     this.threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(this.threads) || this.threads < 1)
       throw new RangeError(`options.threads must be a positive integer, got ${this.threads}`);
+  }
+
+  /**
+   * Gradient buffers (P floats each) allocated over this worker's life: they are reused from step
+   * to step, so this follows the most shards one step held (plus one per thread in `sum` mode)
+   * and a new model, not the number of steps.
+   */
+  get gradientBuffersAllocated(): number {
+    return this.buffersAllocated;
+  }
+
+  /** Step messages served so far. */
+  get stepsServed(): number {
+    return this.steps;
   }
 
   /** Leaves the coordinator and ends run() after the current step. */
@@ -463,7 +478,10 @@ export class WorkerClient {
   }
 
   private buffers(n: number): Float32Array[] {
-    while (this.scratch.length < n) this.scratch.push(new Float32Array(this.weights.length));
+    while (this.scratch.length < n) {
+      this.scratch.push(new Float32Array(this.weights.length));
+      this.buffersAllocated++;
+    }
     return this.scratch.slice(0, n);
   }
 
