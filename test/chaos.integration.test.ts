@@ -177,8 +177,6 @@ describe('chaos (issue 17 item 9)', () => {
     expect(await c.exited, c.stderr()).toBe(0);
     expect(victimIds(), c.stderr()).toHaveLength(stops + 1);
     const codes = await Promise.all([victim.exited, other.exited]);
-    if (process.env.CHAOS_LOG)
-      writeFileSync(process.env.CHAOS_LOG, [c, victim, other].map((p) => p.stderr()).join('\n----\n'));
     expect(codes, `${victim.stderr()}\n----\n${other.stderr()}`).toEqual([0, 0]);
     console.log(`CHAOS sigstop-worker ${stops}`);
     expect(stops).toBeGreaterThan(0);
