@@ -25,7 +25,9 @@ const DEFAULT_FILES = [
   'backpressure',
   'worker-link',
   'tls-mistakes',
+  'handshake-end',
   'chaos',
+  'chaos-links',
 ].map((name) => `${name}.integration.test.ts`);
 
 const repeat = Number(flag('repeat', '1'));

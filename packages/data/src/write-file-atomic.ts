@@ -65,7 +65,11 @@ function writeHelp(err: unknown): string {
       return 'choose a directory this user can write to';
     case 'ENOENT':
     case 'ENOTDIR':
+    case 'EEXIST':
       return 'its directory was removed or replaced meanwhile: create it again, or choose another path';
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+      return 'a directory stands at that path: name a file, or move the directory away';
     default:
       return 'check the directory exists and is writable';
   }
