@@ -97,11 +97,6 @@ function rssBytes(pid: number): number {
   return Number(line[1]) * 1024;
 }
 
-/** Lines of the process's stderr that match `pattern` (a /g regex). */
-function count(p: Running, pattern: RegExp): number {
-  return p.stderr().match(pattern)?.length ?? 0;
-}
-
 /** Polls until `done()` or the process exits. */
 async function until(p: Running, done: () => boolean): Promise<void> {
   while (!done() && running(p)) await sleep(20);
