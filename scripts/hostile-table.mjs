@@ -25,7 +25,9 @@ const DEFAULT_FILES = [
   'backpressure',
   'worker-link',
   'tls-mistakes',
+  'handshake-end',
   'chaos',
+  'chaos-links',
 ].map((name) => `${name}.integration.test.ts`);
 
 const repeat = Number(flag('repeat', '1'));
@@ -35,6 +37,8 @@ if (!Number.isInteger(repeat) || repeat < 1) {
 }
 const files = flag('files', DEFAULT_FILES.join(',')).split(',');
 
+/** An ANSI colour code (ESC [ … m). */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** fullName → { file, tried, passed } over every repeat. */
 const cases = new Map();
 /** CHAOS name → total count over every repeat. */
@@ -58,8 +62,9 @@ try {
       ],
       { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20 },
     );
-    for (const m of `${run.stdout}${run.stderr}`.matchAll(/^CHAOS (\S+) (\d+)/gm))
-      chaos.set(m[1], (chaos.get(m[1]) ?? 0) + Number(m[2]));
+    // Colour codes (FORCE_COLOR in the environment) would hide the line starts.
+    const printed = `${run.stdout}${run.stderr}`.replace(COLOUR, '');
+    for (const m of printed.matchAll(/^CHAOS (\S+) (\d+)/gm)) chaos.set(m[1], (chaos.get(m[1]) ?? 0) + Number(m[2]));
     const report = JSON.parse(readFileSync(out, 'utf8'));
     for (const file of report.testResults) {
       const name = file.name.replace(/^.*\//, '');

@@ -148,6 +148,21 @@ describe('gradswarm coordinator that cannot listen or cannot use its TLS files',
       );
     });
 
+    it('says in words that a --tls-cert does not exist or a --tls-key is a directory, one line each', async () => {
+      const missing = join(dir, 'no-such-cert.pem');
+      expectUsageError(
+        await tls(missing, a.key),
+        new RegExp(
+          `cannot read --tls-cert ${missing}: no such file or directory - help: give a PEM file this user can read$`,
+          'm',
+        ),
+      );
+      expectUsageError(
+        await tls(a.cert, dir),
+        new RegExp(`cannot read --tls-key ${dir}: is a directory - help: give a PEM file this user can read$`, 'm'),
+      );
+    });
+
     it('says when the certificate and the key are swapped', async () => {
       expectUsageError(
         await tls(a.key, a.cert),

@@ -14,7 +14,7 @@
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import { ChunkKind, ProtocolErrorCode } from '@gradswarm/protocol';
 import type { GradientRequest, GradientSource, ShardStats } from '@gradswarm/worker';
-import { PeerLinkError, type PeerEndpoint } from '@gradswarm/worker/node';
+import { PeerLinkError, type PeerEndpoint, type PeerLink } from '@gradswarm/worker/node';
 import { ChainRoundFailed, type RemoteWorker } from './remote-worker.js';
 
 /**
@@ -88,8 +88,10 @@ export class ChainSource implements GradientSource {
         chunkFloats: this.chunkFloats,
       });
     });
+    let streaming: PeerLink | null = null;
     const stream = async (): Promise<void> => {
       const link = await this.peers.linkFrom(last.id);
+      streaming = link;
       const sent: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += this.chunkFloats) {
         const p = link.send(
@@ -131,14 +133,26 @@ export class ChainSource implements GradientSource {
     } catch (err) {
       // The members whose links broke report within moments; the one they blame is the culprit
       // (a member that was refused blames nobody, its neighbour names it).
-      const outcomes = await Promise.race([
-        Promise.allSettled([streamed, ...parts]),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), BLAME_GRACE_MS)),
-      ]);
+      // A member lost or late (SIGSTOP: silent, then past its deadline) was dropped already and is
+      // the culprit: the others are let go at once, before their own step deadlines drop them too
+      // while they wait on their links to it.
+      const memberLost = !(err instanceof ChainRoundFailed || err instanceof PeerLinkError);
+      let grace: NodeJS.Timeout | undefined;
+      const outcomes = memberLost
+        ? null
+        : await Promise.race([
+            Promise.allSettled([streamed, ...parts]),
+            new Promise<null>((resolve) => (grace = setTimeout(() => resolve(null), BLAME_GRACE_MS))),
+          ]);
+      clearTimeout(grace);
       const blamed = (outcomes ?? [])
         .map((o) => (o.status === 'rejected' ? blameOf(o.reason) : null))
         .find((b) => b !== null && b.id >= 0);
-      throw this.failRound(err, blamed ?? blameOf(err));
+      const failure = this.failRound(err, blamed ?? blameOf(err));
+      // A last member that stopped (SIGSTOP) never sends the rest of the sum: the wait for it ends
+      // here, not never (the link stays for the next round if its member is still in the chain).
+      (streaming as PeerLink | null)?.abort(this.round, failure);
+      throw failure;
     }
   }
 

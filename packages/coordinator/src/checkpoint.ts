@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ErrorCode,
+  fsReason,
   GradswarmError,
   OPTIMIZER_NAMES,
   type ModelSpec,
@@ -81,8 +82,9 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
     writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
   } catch (err) {
     const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+    const full = cause?.code === 'ENOSPC' || cause?.code === 'EDQUOT';
     throw checkpointError(
-      `cannot write checkpoint ${path}: ${cause?.code ?? (err as Error).message} - help: check --checkpoint points at a writable directory`,
+      `cannot write checkpoint ${path}: ${cause ? fsReason(cause) : (err as Error).message} - help: ${full ? 'free some space, or point --checkpoint at another disk' : 'check --checkpoint points at a writable directory'}`,
     );
   }
   return path;

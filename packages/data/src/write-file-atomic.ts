@@ -10,7 +10,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 
 /** Errors of fsync on a directory that mean "this platform cannot do it" (Windows), not a failure. */
 const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP']);
@@ -47,12 +47,31 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     fsyncDirectory(dir);
   } catch (err) {
     if (created) removeQuietly(tmp);
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new GradswarmError(
-      ErrorCode.DATA_IO,
-      `cannot write ${path}: ${reason} - help: check the directory exists and is writable`,
-      { cause: err },
-    );
+    throw new GradswarmError(ErrorCode.DATA_IO, `cannot write ${path}: ${fsReason(err)} - help: ${writeHelp(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** What to do about a failed write, by its errno code. */
+function writeHelp(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free some space, or choose a path on another disk';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 'choose a directory this user can write to';
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return 'its directory was removed or replaced meanwhile: create it again, or choose another path';
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+      return 'a directory stands at that path: name a file, or move the directory away';
+    default:
+      return 'check the directory exists and is writable';
   }
 }
 

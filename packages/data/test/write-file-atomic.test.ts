@@ -64,7 +64,9 @@ describe('writeFileAtomic', () => {
     const err = thrown(() => writeFileAtomic(join(parent, 'out.json'), 'data'));
     expect(err).toBeInstanceOf(GradswarmError);
     expect(err.code).toBe(ErrorCode.DATA_IO);
-    expect(err.message).toMatch(/^cannot write .*plain-file\/out\.json: (ENOTDIR|EEXIST) - help: /);
+    expect(err.message).toMatch(
+      /^cannot write .*plain-file\/out\.json: (a part of the path is a file, not a directory|is a file, not a directory) - help: its directory was removed or replaced meanwhile/,
+    );
     expect((err.cause as NodeJS.ErrnoException).code).toMatch(/^(ENOTDIR|EEXIST)$/);
   });
 
@@ -74,7 +76,9 @@ describe('writeFileAtomic', () => {
     writeFileSync(join(target, 'keep'), 'k');
     const err = thrown(() => writeFileAtomic(target, 'data'));
     expect(err.code).toBe(ErrorCode.DATA_IO);
-    expect(err.message).toContain(`cannot write ${target}: E`);
+    expect(err.message).toBe(
+      `cannot write ${target}: is a directory - help: a directory stands at that path: name a file, or move the directory away`,
+    );
     expect(readdirSync(tmp.dir)).toEqual(['target']);
     expect(readdirSync(target)).toEqual(['keep']);
   });

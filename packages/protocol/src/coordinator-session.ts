@@ -7,6 +7,7 @@
  *   0 AWAIT_HELLO  hello (right version)            → challenge {nonce, coordinatorId}    → 1
  *   1 AWAIT_AUTH   auth whose MAC verifies, bound to an address of ours (ws) or our certificate
  *                  (wss), backend allowed           → joined, welcome (signed, n = 1)     → 2
+ *                  (after leave() came mid-handshake: leave, signed, in its place, close → 4)
  *   2 JOINED       data-request in range            → data-chunk                          → 2
  *                  ready for our data set           → admit                               → 3
  *   3 READY        result for the step in flight    → result (or rejected)                → 3
@@ -98,6 +99,8 @@ export class CoordinatorSession {
   private pending: StepMessage | null = null;
   /** Requests up to this id were given up on (abandon()); their late results are ignored. */
   private abandonedRequest = 0;
+  /** leave() came during the handshake: it is sent, signed, once the worker has authenticated. */
+  private leaving: { readonly reason: string; readonly closeText: string } | null = null;
 
   /** Before the worker is authenticated, a frame may hold a hello or an auth and nothing more. */
   private readonly earlyLimits: ProtocolLimits;
@@ -189,10 +192,18 @@ export class CoordinatorSession {
     });
   }
 
-  /** The run ends (or the coordinator stops): leave {reason}, close 1000. */
+  /**
+   * The run ends (or the coordinator stops): leave {reason}, close 1000. A worker still in the
+   * handshake would not trust an unsigned leave (anyone can send one) and would retry for
+   * minutes: its leave waits for its auth and goes out signed in place of the welcome.
+   */
   leave(reason: string, closeText: string): Promise<CoordinatorAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue === CoordinatorState.CLOSED) return [];
+      if (this.stateValue === CoordinatorState.AWAIT_HELLO || this.stateValue === CoordinatorState.AWAIT_AUTH) {
+        this.leaving = { reason, closeText };
+        return [];
+      }
       const message: Message = { t: 'leave', reason: truncateUtf8(reason, this.options.limits.maxLabelLength) };
       const send = this.keyed() ? await this.signed(message) : { kind: 'send' as const, bytes: encodeMessage(message) };
       this.stateValue = CoordinatorState.CLOSED;
@@ -339,6 +350,12 @@ export class CoordinatorSession {
       );
     }
     this.keys = await sessionKeys(o.tokenKey, nonce, m.cnonce, binding);
+    if (this.leaving) {
+      const { reason, closeText } = this.leaving;
+      const leave: Message = { t: 'leave', reason: truncateUtf8(reason, o.limits.maxLabelLength) };
+      this.stateValue = CoordinatorState.CLOSED;
+      return [await this.signed(leave), close(CLOSE_NORMAL, closeText)];
+    }
     const workerId = o.allocateId();
     this.stateValue = CoordinatorState.JOINED;
     const mac = await welcomeMac(o.tokenKey, nonce, m.cnonce, binding);

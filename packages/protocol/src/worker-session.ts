@@ -12,8 +12,9 @@
  *   3 READY            step → step;  result() → result                                  → 3
  *   2, 3               heartbeat → heartbeat back
  *   any                error with a refusal code (auth, version, backend) → refused      → 4
- *                      other error → log;  leave 'finished' from a verified coordinator (2, 3)
- *                      → finished; any other leave, and every leave before the welcome → lost → 4
+ *                      other error → log;  leave 'finished' from a verified coordinator (2, 3,
+ *                      or 1 when sealed in place of the welcome: the run ended mid-handshake)
+ *                      → finished; any other leave, and every unsealed one before the welcome → lost → 4
  *                      a frame that does not decode, is not allowed here or fails its
  *                      signature → close with the error's close code, lost              → 4
  *   4 CLOSED           every frame is ignored
@@ -273,7 +274,18 @@ export class WorkerSession {
       allowed: ALLOWED[this.stateValue],
     });
     const m = decoded.message;
-    const verified = this.keyed();
+    // A coordinator whose run ended while this worker was in the handshake answers the auth with
+    // a signed leave instead of a welcome: sealed with this session's keys, it proves the token.
+    // One whose seal fails is a stranger's, like an unsealed one: not trusted, and no refusal either.
+    const sealedLeave =
+      m.t === 'leave' &&
+      this.stateValue === WorkerState.AWAIT_WELCOME &&
+      decoded.sig !== undefined &&
+      (await openSealed(frame, decoded, this.keys!.coordinatorToWorker, this.receivedSeq + 1).then(
+        () => true,
+        () => false,
+      ));
+    const verified = this.keyed() || sealedLeave;
     if (
       m.t === 'welcome' &&
       !verifyMac(await welcomeMac(this.options.tokenKey, this.nonce!, this.cnonce!, this.binding!), m.mac)

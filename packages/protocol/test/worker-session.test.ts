@@ -128,6 +128,42 @@ describe('WorkerSession and a peer it has not verified (issue 17 item 4)', () =>
   });
 });
 
+describe('a run that ends while a worker is in the handshake (issue 17 item 4)', () => {
+  for (const when of ['before its hello', 'between the challenge and the auth'] as const) {
+    it(`answers the auth with a signed leave "finished" for leave() ${when}: the worker takes it as the end`, async () => {
+      const coordinator = await coordinatorSession();
+      const worker = await workerSession();
+      if (when === 'before its hello') expect(await coordinator.leave('finished', 'run finished')).toEqual([]);
+      const challenge = onlySent(await coordinator.receive(onlySent(await worker.open())));
+      if (when !== 'before its hello') expect(await coordinator.leave('finished', 'run finished')).toEqual([]);
+      const answer = await coordinator.receive(onlySent(await worker.receive(challenge)));
+      // No worker id is given out and no welcome is sent: the leave, then close 1000.
+      expect(answer.map((a) => a.kind)).toEqual(['send', 'close']);
+      expect(ofKind(answer, 'close')[0]).toMatchObject({ code: 1000, reason: 'run finished' });
+      expect(decoded(onlySent(answer))).toEqual({ t: 'leave', reason: 'finished' });
+      expect(await worker.receive(onlySent(answer))).toEqual([{ kind: 'finished' }]);
+      expect(worker.state).toBe(WorkerState.CLOSED);
+    });
+  }
+
+  it("refuses a leave sealed under another session's keys in place of the welcome, never takes it as the end", async () => {
+    const real = await coordinatorSession();
+    const worker = await workerSession();
+    await real.receive(onlySent(await worker.open()));
+    // Another connection's signed leave, replayed here: its MAC is not under this session's keys.
+    const other = await coordinatorSession();
+    const otherWorker = await workerSession();
+    const otherChallenge = onlySent(await other.receive(onlySent(await otherWorker.open())));
+    await other.leave('finished', 'run finished');
+    const forged = onlySent(await other.receive(onlySent(await otherWorker.receive(otherChallenge))));
+    await worker.receive(encodeMessage({ t: 'challenge', nonce: filled(32, 1), coordinatorId: filled(16, 2) }));
+    const actions = await worker.receive(forged);
+    // A stranger's, as an unsealed one is: not trusted, and not a refusal that would stop the worker.
+    expect(actions.map((a) => a.kind)).toEqual(['lost']);
+    expect(ofKind(actions, 'lost')[0].message).toMatch(/^an unverified peer at the coordinator's address said leave/);
+  });
+});
+
 describe('WorkerSession 1 AWAIT_WELCOME', () => {
   it('takes a signed welcome whose MAC verifies → PREPARING, with limits sized to the model', async () => {
     const { worker, workerActions } = await joined();

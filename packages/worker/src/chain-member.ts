@@ -23,6 +23,12 @@ export class ChainMember {
   /** Links this worker dialled, by successor URL (kept while the chain keeps its order). */
   private readonly dialled = new Map<string, PeerLink>();
   private current: { round: number; links: PeerLink[]; abortSetup: (err: Error) => void } | null = null;
+  /**
+   * The worker id the dialled links were opened as. A worker dropped and taken back (SIGSTOP past
+   * the deadline, then SIGCONT) has a new id: a link its successor accepted under the old one
+   * would be waited for in vain (the successor waits for a link from the new id), so it is redialled.
+   */
+  private dialledAs = -1;
   private chunk = new Float32Array(0);
   /** Bytes of chunk frames over the links this worker dialled (its endpoint counts the others). */
   readonly traffic: PeerTraffic = { sentBytes: 0, receivedBytes: 0 };
@@ -53,7 +59,12 @@ export class ChainMember {
     let abortSetup: (err: Error) => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => (abortSetup = reject));
     aborted.catch(() => undefined);
-    this.current = { round: role.round, links: [], abortSetup };
+    // A round of an older session still in flight is over: this one replaces it.
+    this.abort('a new chain round started');
+    if (selfId !== this.dialledAs) this.reset();
+    this.dialledAs = selfId;
+    const mine = { round: role.round, links: [] as PeerLink[], abortSetup };
+    this.current = mine;
     const [next, prev] = await Promise.race([
       Promise.all([
         role.next
@@ -69,10 +80,10 @@ export class ChainMember {
       ]),
       aborted,
     ]).catch((err) => {
-      this.current = null;
+      if (this.current === mine) this.current = null;
       throw err;
     });
-    this.current = { round: role.round, links: prev ? [next, prev] : [next], abortSetup };
+    mine.links = prev ? [next, prev] : [next];
     try {
       const forwarded: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
@@ -103,7 +114,8 @@ export class ChainMember {
       await Promise.race([Promise.all([...forwarded, ...sent]), aborted]);
       return stats;
     } finally {
-      this.current = null;
+      // Only its own: a round of an older session ending late must not unhook the current one.
+      if (this.current === mine) this.current = null;
     }
   }
 
@@ -114,6 +126,13 @@ export class ChainMember {
     const err = new PeerLinkError(reason, -1);
     c.abortSetup(err);
     for (const link of c.links) link.abort(c.round, err);
+  }
+
+  /** A new session (a new welcome, a new worker id): the links of the old one are closed, not reused. */
+  reset(): void {
+    for (const link of this.dialled.values()) link.close(1000, 'a new session');
+    this.dialled.clear();
+    this.dialledAs = -1;
   }
 
   close(): void {

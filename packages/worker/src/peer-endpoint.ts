@@ -110,6 +110,12 @@ export class PeerEndpoint {
     });
   }
 
+  /** Closes the links of an old session (this worker was welcomed again, under a new id). */
+  dropLinks(): void {
+    for (const link of this.links.values()) link.close(1000, 'a new session');
+    this.links.clear();
+  }
+
   async close(): Promise<void> {
     for (const link of this.links.values()) link.close(1001, 'worker stopping');
     this.links.clear();

@@ -96,6 +96,7 @@ export class WorkerClient {
   private stopped = false;
   private steps = 0;
   private chainSteps = 0;
+  private buffersAllocated = 0;
   private peers: PeerEndpoint | null = null;
   private chain: ChainMember | null = null;
 
@@ -118,6 +119,20 @@ export class WorkerClient {
     this.threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(this.threads) || this.threads < 1)
       throw new RangeError(`options.threads must be a positive integer, got ${this.threads}`);
+  }
+
+  /**
+   * Gradient buffers (P floats each) allocated over this worker's life: they are reused from step
+   * to step, so this follows the most shards one step held (plus one per thread in `sum` mode)
+   * and a new model, not the number of steps.
+   */
+  get gradientBuffersAllocated(): number {
+    return this.buffersAllocated;
+  }
+
+  /** Step messages served so far. */
+  get stepsServed(): number {
+    return this.steps;
   }
 
   /** Leaves the coordinator and ends run() after the current step. */
@@ -276,6 +291,8 @@ export class WorkerClient {
         clearInterval(silence);
         session.closed();
         pendingChunk = null;
+        // A chain round of this session is over with it (its step came just before the close).
+        this.chain?.abort('the link to the coordinator ended');
         const productive =
           this.steps > stepsBefore || (welcomed && !ownError && Date.now() - startedMs >= silenceLimitMs);
         resolve({ kind, message, welcomed, probe, productive, ownError });
@@ -302,6 +319,9 @@ export class WorkerClient {
               break;
             case 'welcome': {
               welcomed = true;
+              // A new session has a new worker id: no peer link of an old one is reused under it.
+              this.chain?.reset();
+              this.peers?.dropLinks();
               setFrameLimit(ws, session.currentLimits.maxPayloadBytes);
               silenceLimitMs = SILENT_HEARTBEATS * a.welcome.heartbeatMs;
               const welcome = a.welcome;
@@ -467,7 +487,10 @@ export class WorkerClient {
   }
 
   private buffers(n: number): Float32Array[] {
-    while (this.scratch.length < n) this.scratch.push(new Float32Array(this.weights.length));
+    while (this.scratch.length < n) {
+      this.scratch.push(new Float32Array(this.weights.length));
+      this.buffersAllocated++;
+    }
     return this.scratch.slice(0, n);
   }
 

@@ -129,4 +129,25 @@ describe('chain peer links', () => {
     expect(Array.from(wa)).toEqual(Array.from(weights));
     expect(Array.from(wb)).toEqual(Array.from(weights));
   });
+
+  it('redials under its new id after it was taken back (a new session): its successor waits for that id', async () => {
+    const key = await deriveTokenKey(TOKEN);
+    const sink = await endpoint(); // the coordinator's /peer: the member is the whole chain
+    const m = new ChainMember((await endpoint()).ep, key, sink.url);
+    open.push({ close: () => m.close() });
+    const grad = Float32Array.from({ length: P }, (_, i) => i);
+    const round = async (selfId: number, r: number): Promise<void> => {
+      const run = m.run(selfId, { round: r, prev: -1, nextId: -1, chunkFloats: P }, new Float32Array(P), async () => ({
+        grads: [grad],
+        stats: [{ lossSum: 1, count: 1 }],
+      }));
+      // A link kept from the old id would never come under the new one: a short wait fails the test.
+      const tail = await sink.ep.linkFrom(selfId, 2000);
+      await tail.send(ChunkKind.WEIGHTS, r, 0, grad);
+      expect(Array.from((await tail.next(ChunkKind.SUM, r)).floats)).toEqual(Array.from(grad));
+      await run;
+    };
+    await round(1, 1);
+    await round(3, 2);
+  });
 });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_RUN_OPTIONS } from '@gradswarm/coordinator';
-import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import { ErrorCode, fsReason, GradswarmError } from '@gradswarm/core';
 import { certificateFingerprint } from '@gradswarm/coordinator';
 import { generateToken, normalizeFingerprint, weakTokenReason } from '@gradswarm/protocol';
 import type { Argv, CommandModule } from 'yargs';
@@ -105,7 +105,8 @@ function readPem(flag: string, path: string): Buffer {
   } catch (err) {
     throw new GradswarmError(
       ErrorCode.DATA_IO,
-      `cannot read --${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read --${flag} ${path}: ${fsReason(err)} - help: give a PEM file this user can read`,
+      { cause: err },
     );
   }
 }
