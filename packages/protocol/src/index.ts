@@ -32,5 +32,9 @@ export { macOf, sessionKey, useSyncHmac, type SessionKey } from './session-key.j
 export { closeCode, closeReason, truncateUtf8 } from './close-reason.js';
 export type { CloseAction, CoordinatorAction, SendAction, WorkerAction } from './session-actions.js';
 export { CoordinatorSession, CoordinatorState, type CoordinatorSessionOptions } from './coordinator-session.js';
-export type { CoordinatorStateValue, WelcomeOffer } from './coordinator-session.js';
+export type { CoordinatorStateValue, StepRequest, WelcomeOffer } from './coordinator-session.js';
 export { WorkerSession, WorkerState, type WorkerSessionOptions, type WorkerStateValue } from './worker-session.js';
+export type { WorkerResult } from './worker-session.js';
+export { copyFloat32Bytes, decodeTensorFrame, encodeTensorFrame, readTensor, TensorKind } from './tensor-frames.js';
+export { tensorFrameBytes, WIRE_PRECISIONS, type WirePrecision, type WireTensor } from './tensor-frames.js';
+export { bf16ToFloat32, float32ToBf16 } from './bf16.js';
