@@ -123,7 +123,11 @@ export class SyntheticClient {
       let settled = false;
       /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
       let inbox: Promise<void> = Promise.resolve();
-      const ws = new WebSocket(o.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
+      const ws = new WebSocket(o.url, {
+        maxPayload: CLIENT_MAX_PAYLOAD_BYTES,
+        handshakeTimeout: 10_000,
+        perMessageDeflate: false,
+      });
       this.socket = ws;
       ws.binaryType = 'nodebuffer';
       const finish = (reason: SyntheticExit['reason'], message: string): void => {

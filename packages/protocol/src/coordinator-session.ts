@@ -48,7 +48,13 @@ import type { CloseAction, CoordinatorAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
 import { checkResultForStep } from './step-result.js';
 import { isChunkFrame } from './chain-frame.js';
-import { decodeTensorFrame, encodeTensorFrame, TensorKind, type WirePrecision, type WireTensor } from './tensor-frames.js';
+import {
+  decodeTensorFrame,
+  encodeTensorFrame,
+  TensorKind,
+  type WirePrecision,
+  type WireTensor,
+} from './tensor-frames.js';
 
 /** The coordinator session's states. */
 export const CoordinatorState = { AWAIT_HELLO: 0, AWAIT_AUTH: 1, JOINED: 2, READY: 3, CLOSED: 4 } as const;
@@ -247,7 +253,8 @@ export class CoordinatorSession {
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<CoordinatorAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
-    if (isChunkFrame(frame)) return this.onTensorFrame(frame);
+    // Before the worker is READY a 0xc1 byte is just bad msgpack (decodeFrame says so).
+    if (this.stateValue === CoordinatorState.READY && isChunkFrame(frame)) return this.onTensorFrame(frame);
     if (this.incoming)
       throw new ProtocolError(
         ProtocolErrorCode.INVALID,

@@ -128,7 +128,10 @@ export async function decodeTensorFrame(
     );
   const seq = view.getUint32(4, true);
   if (seq !== expect.seq)
-    throw new ProtocolError(ProtocolErrorCode.AUTH, `tensor frame out of sequence: number ${seq}, expected ${expect.seq}`);
+    throw new ProtocolError(
+      ProtocolErrorCode.AUTH,
+      `tensor frame out of sequence: number ${seq}, expected ${expect.seq}`,
+    );
   const round = view.getUint32(8, true);
   if (round !== expect.round)
     throw new ProtocolError(
@@ -141,12 +144,20 @@ export async function decodeTensorFrame(
   if (index !== expect.index) throw bad(`tensor ${index}, expected tensor ${expect.index}`);
   const P = view.getUint32(20, true);
   if (P !== expect.parameterCount) throw bad(`P is ${P}, the model has ${expect.parameterCount} parameters`);
-  if (count !== P || view.getUint32(12, true) !== 0) throw bad(`${count} values at ${view.getUint32(12, true)} are not the whole of P = ${P}`);
-  if (expect.dtype !== undefined && dtype !== expect.dtype) throw bad(`${dtype} values where ${expect.dtype} was asked for`);
+  if (count !== P || view.getUint32(12, true) !== 0)
+    throw bad(`${count} values at ${view.getUint32(12, true)} are not the whole of P = ${P}`);
+  if (expect.dtype !== undefined && dtype !== expect.dtype)
+    throw bad(`${dtype} values where ${expect.dtype} was asked for`);
   const bytes = frame.subarray(CHUNK_HEADER_BYTES, bodyBytes);
-  const i = dtype === 'f32' ? firstNonFinite(bytesToFloat32(bytes, 'tensor frame values')) : firstNonFiniteBf16(bytesToBf16(bytes));
+  const i =
+    dtype === 'f32'
+      ? firstNonFinite(bytesToFloat32(bytes, 'tensor frame values'))
+      : firstNonFiniteBf16(bytesToBf16(bytes));
   if (i >= 0)
-    throw new ProtocolError(ProtocolErrorCode.NON_FINITE, `tensor frame ${index} holds a non-finite value at float ${i}`);
+    throw new ProtocolError(
+      ProtocolErrorCode.NON_FINITE,
+      `tensor frame ${index} holds a non-finite value at float ${i}`,
+    );
   return { dtype, bytes };
 }
 

@@ -204,7 +204,10 @@ export class WorkerSession {
           index,
           parameterCount: grad.length,
         };
-        sent.push({ kind: 'send', bytes: await encodeTensorFrame(header, grad, dtype, this.keys!.workerToCoordinator) });
+        sent.push({
+          kind: 'send',
+          bytes: await encodeTensorFrame(header, grad, dtype, this.keys!.workerToCoordinator),
+        });
       }
       return sent;
     });
@@ -272,7 +275,8 @@ export class WorkerSession {
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<WorkerAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
-    if (isChunkFrame(frame)) return this.onWeightsFrame(frame);
+    // Before READY a 0xc1 byte is just bad msgpack (decodeFrame says so).
+    if (this.stateValue === WorkerState.READY && isChunkFrame(frame)) return this.onWeightsFrame(frame);
     if (this.incomingStep)
       throw new ProtocolError(
         ProtocolErrorCode.INVALID,
