@@ -336,6 +336,27 @@ describe('CoordinatorSession 3 READY', () => {
     expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_UNEXPECTED' });
   });
 
+  it('refuses gradient frames swapped in flight: each carries the next number of the shared sequence', async () => {
+    const { coordinator, worker } = await ready();
+    const [got] = ofKind(
+      await deliver(worker, await coordinator.sendStep({ ...step, shards: [step.shards[0], { offset: 5, count: 2 }] })),
+      'step',
+    );
+    const [message, first, second] = sent(
+      await worker.result(got.step, {
+        grads: [values(23), values(23)],
+        lossSums: [1, 1],
+        counts: [5, 2],
+        computeMs: 1,
+      }),
+    );
+    expect(await coordinator.receive(message)).toEqual([{ kind: 'alive' }]);
+    const swapped = await coordinator.receive(second);
+    expect(ofKind(swapped, 'refused')[0]).toMatchObject({ code: 'GS_ERR_AUTH' });
+    expect(ofKind(swapped, 'refused')[0].reason).toMatch(/^tensor frame out of sequence/);
+    expect(await coordinator.receive(first)).toEqual([]);
+  });
+
   it('rejects a stale result (another request) with 4004 and a shape that does not fit with 4002 → CLOSED', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
