@@ -176,7 +176,10 @@ export function copyFloat32Bytes(into: Float32Array, bytes: Uint8Array, what = '
 
 /** A received tensor into the receiver's buffer, widened from bfloat16 when it came as such. */
 export function readTensor(into: Float32Array, tensor: WireTensor, what = 'tensor'): void {
-  if (tensor.dtype === 'f32') return copyFloat32Bytes(into, tensor.bytes, what);
+  if (tensor.dtype === 'f32') {
+    copyFloat32Bytes(into, tensor.bytes, what);
+    return;
+  }
   if (tensor.bytes.byteLength !== 2 * into.length)
     throw new ProtocolError(
       ProtocolErrorCode.INVALID,
