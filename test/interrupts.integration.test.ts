@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { float32ToBytes, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
+import type { StepMessage, WorkerResult } from '@gradswarm/protocol';
 import { blobsFlags, lastJsonLine, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
 import { joinAsFake, launchCoordinator } from './helpers/coordinator.js';
 import { killAll } from './helpers/processes.js';
@@ -31,15 +31,11 @@ afterAll(async () => {
 });
 
 /** An honest-looking answer: zero gradients, a plausible loss. */
-function zeroResult(step: StepMessage, parameterCount: number): ResultMessage {
+function zeroResult(step: StepMessage, parameterCount: number): WorkerResult {
   const counts =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
   return {
-    t: 'result',
-    step: step.step,
-    request: step.request,
-    version: step.version,
-    grads: counts.map(() => float32ToBytes(new Float32Array(parameterCount))),
+    grads: counts.map(() => new Float32Array(parameterCount)),
     lossSums: counts.map((c) => c * 1.1),
     counts,
     computeMs: 1,
@@ -111,7 +107,8 @@ describe('signals', () => {
         ]),
       );
       const fake = await joinAsFake(c.url, TOKEN, c.backend, 'one-step-fake');
-      fake.conn.send(zeroResult(await fake.conn.next('step'), c.parameterCount));
+      const first = await fake.conn.next('step');
+      fake.conn.sendResult(first, zeroResult(first, c.parameterCount));
       await fake.conn.next('step'); // step 2: never answered
       c.child.kill('SIGINT');
       await c.waitFor(/^stopping after this step; press Ctrl-C again to quit without saving/m);

@@ -22,12 +22,11 @@ import { MAX_SHARDS_PER_STEP } from '@gradswarm/coordinator';
 import {
   createNonce,
   encodeMessage,
-  float32ToBytes,
   handshakeLimits,
   limitsForModel,
   PROTOCOL_VERSION,
-  type ResultMessage,
   type StepMessage,
+  type WorkerResult,
 } from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
@@ -70,25 +69,16 @@ function linesStartingWith(c: Running, prefix: string): string[] {
     .filter((l) => l.startsWith(prefix));
 }
 
-/** A result of the right shape for `step` (zero gradients), with `change` applied. */
-function resultFor(
-  step: Omit<StepMessage, 'request'> & { request?: number },
-  parameterCount: number,
-  change: Partial<ResultMessage> = {},
-): ResultMessage {
+/** A result of the right shape for `step` (zero gradients). */
+function resultFor(step: Pick<StepMessage, 'reduce' | 'shards'>, parameterCount: number): WorkerResult {
   const n = step.reduce === 'each' ? step.shards.length : 1;
   const counts =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
   return {
-    t: 'result',
-    step: step.step,
-    request: step.request ?? 1,
-    version: step.version,
-    grads: Array.from({ length: n }, () => float32ToBytes(new Float32Array(parameterCount))),
+    grads: Array.from({ length: n }, () => new Float32Array(parameterCount)),
     lossSums: counts.map((c) => c * 2.3),
     counts,
     computeMs: 1,
-    ...change,
   };
 }
 
@@ -141,16 +131,18 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
 
   it('answers a hello of protocol version 2 with error GS_ERR_PROTOCOL_VERSION and close 4001 naming both versions', async () => {
     const conn = await RawConnection.open(c.url);
-    conn.send(hello(c.backend, 'from-the-future', PROTOCOL_VERSION + 1));
+    // A peer of the version before tensor frames (weights and gradients inside msgpack).
+    expect(PROTOCOL_VERSION).toBe(3);
+    conn.send(hello(c.backend, 'version-2', 2));
     const error = await conn.next('error');
     expect(error.code).toBe('GS_ERR_PROTOCOL_VERSION');
     const closed = await conn.closed;
     expect(closed.code).toBe(4001);
     for (const text of [error.message, closed.reason]) {
-      expect(text).toContain(`version ${PROTOCOL_VERSION + 1}`);
-      expect(text).toContain(`version ${PROTOCOL_VERSION}`);
+      expect(text).toContain('protocol version mismatch: the peer speaks version 2');
+      expect(text).toContain('version 3');
     }
-    await expectRefusedOnce(conn, new RegExp(`version ${PROTOCOL_VERSION + 1}.*version ${PROTOCOL_VERSION}`));
+    await expectRefusedOnce(conn, /version 2.*version 3/);
   });
 
   it('closes a binary frame that is not msgpack (0xc1) with 1002', async () => {
@@ -215,23 +207,18 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     const eager = await joinAsFake(c.url, TOKEN, c.backend, 'eager-fake');
     const id = eager.welcome.workerId;
     await c.waitFor(new RegExp(`^worker ${id} \\(eager-fake[^)]*\\) joined`, 'm'));
-    // Four gradients: larger than the handshake's frame limit, so this also shows the limit was raised after the welcome.
-    const stale = resultFor(
-      {
-        t: 'step',
-        step: 1,
-        version: 0,
-        epoch: 0,
-        batch: 0,
-        shards: [0, 25, 50, 75].map((offset) => ({ offset, count: 25 })),
-        reduce: 'each',
-      },
-      c.parameterCount,
-    );
-    expect(encodeMessage(stale).byteLength).toBeGreaterThan(
-      handshakeLimits(limitsForModel(c.parameterCount, MAX_SHARDS_PER_STEP)).maxPayloadBytes,
-    );
-    eager.conn.send(stale);
+    // Four gradients: the result message, then four tensor frames the coordinator never reads.
+    const step: StepMessage = {
+      t: 'step',
+      step: 1,
+      request: 1,
+      version: 0,
+      epoch: 0,
+      batch: 0,
+      shards: [0, 25, 50, 75].map((offset) => ({ offset, count: 25 })),
+      reduce: 'each',
+    };
+    eager.conn.sendResult(step, resultFor(step, c.parameterCount));
     const closed = await eager.conn.closed;
     expect(closed.code).toBe(4004);
     expect(closed.reason).toMatch(/stale/);
@@ -265,7 +252,7 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
       const grad = new Float32Array(c.parameterCount);
       grad[7] = Number.NaN;
       const base = resultFor(step, c.parameterCount);
-      nanFake.conn.send({ ...base, grads: base.grads.map((g, i) => (i === 0 ? float32ToBytes(grad) : g)) });
+      nanFake.conn.sendResult(step, { ...base, grads: base.grads.map((g, i) => (i === 0 ? grad : g)) });
       const error = await nanFake.conn.next('error');
       expect(error.code).toBe('GS_ERR_PROTOCOL_NON_FINITE');
       const closed = await nanFake.conn.closed;
@@ -275,12 +262,12 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
       await c.waitFor(new RegExp(`^refused worker ${id}: `, 'm'));
       const lines = linesStartingWith(c, `refused worker ${id}: `);
       expect(lines, c.stderr()).toHaveLength(1);
-      expect(lines[0]).toMatch(/result\.grads\[0\] holds a non-finite value \(NaN\) at float index 7/);
+      expect(lines[0]).toMatch(/tensor frame 0 holds a non-finite value at float 7/);
     });
 
     it('drops a worker whose result is for another weights version: close 4004, one drop line naming both versions', async () => {
       const step = await staleFake.conn.next('step');
-      staleFake.conn.send(resultFor(step, c.parameterCount, { version: step.version + 1 }));
+      staleFake.conn.sendResult({ ...step, version: step.version + 1 }, resultFor(step, c.parameterCount));
       const closed = await staleFake.conn.closed;
       expect(closed.code).toBe(4004);
       expect(closed.reason).toMatch(new RegExp(`stale result for step ${step.step} version ${step.version + 1}`));

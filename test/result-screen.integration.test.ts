@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { float32ToBytes, type ResultMessage, type StepMessage } from '@gradswarm/protocol';
+import type { StepMessage, WorkerResult } from '@gradswarm/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
 import {
@@ -44,17 +44,13 @@ const RUN = [
 if (NO_DIGITS) console.warn(`skipping result-screen: ${SHARED_DATA_MISSING}`);
 
 /** What a rogue sends for one step: right shape, finite, absurd. */
-type Poison = (step: StepMessage, parameterCount: number) => ResultMessage;
+type Poison = (step: StepMessage, parameterCount: number) => WorkerResult;
 
 const counts = (step: StepMessage): number[] =>
   step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((a, s) => a + s.count, 0)];
 
 const gradientOf1e30: Poison = (step, P) => ({
-  t: 'result',
-  step: step.step,
-  request: step.request,
-  version: step.version,
-  grads: counts(step).map(() => float32ToBytes(new Float32Array(P).fill(1e30))),
+  grads: counts(step).map(() => new Float32Array(P).fill(1e30)),
   lossSums: counts(step).map((c) => c * 2.3),
   counts: counts(step),
   computeMs: 1,
@@ -62,11 +58,7 @@ const gradientOf1e30: Poison = (step, P) => ({
 
 /** Issue 17's case: finite loss sums of 1.7e308, two of which add up to Infinity. */
 const lossOf1e308: Poison = (step, P) => ({
-  t: 'result',
-  step: step.step,
-  request: step.request,
-  version: step.version,
-  grads: counts(step).map(() => float32ToBytes(new Float32Array(P))),
+  grads: counts(step).map(() => new Float32Array(P)),
   lossSums: counts(step).map(() => 1.7e308),
   counts: counts(step),
   computeMs: 1,
@@ -75,7 +67,10 @@ const lossOf1e308: Poison = (step, P) => ({
 /** Answers every step with `poison` until the coordinator closes the connection; resolves with the close. */
 async function serveRogue(fake: FakeWorker, parameterCount: number, poison: Poison): Promise<Closed> {
   try {
-    for (;;) fake.conn.send(poison(await fake.conn.next('step'), parameterCount));
+    for (;;) {
+      const step = await fake.conn.next('step');
+      fake.conn.sendResult(step, poison(step, parameterCount));
+    }
   } catch {
     return fake.conn.closed;
   }

@@ -116,21 +116,22 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator against relays, tampering and 
   it('refuses a later message tampered with in flight: error GS_ERR_AUTH, close 1008, the run goes on', async () => {
     const fake = await joinAsFake(c.url, TOKEN, c.backend, 'tampered');
     const step = await fake.conn.next('step');
-    const [send] = await fake.session.result(step, {
-      grads: [new Uint8Array(4 * c.parameterCount)],
+    const [message, frame] = await fake.session.result(step, {
+      grads: [new Float32Array(c.parameterCount)],
       lossSums: [1],
       counts: [step.shards.reduce((a, s) => a + s.count, 0)],
       computeMs: 1,
     });
-    const bytes = (send as { bytes: Uint8Array }).bytes;
-    // One bit in the middle of the gradient: still valid msgpack and a finite float, but not what was signed.
+    fake.conn.sendFrame((message as { bytes: Uint8Array }).bytes);
+    const bytes = (frame as { bytes: Uint8Array }).bytes;
+    // One bit in the middle of the gradient's tensor frame: still a finite float, but not what was signed.
     bytes[bytes.byteLength >> 1] ^= 1;
     fake.conn.sendFrame(bytes);
     const error = await fake.conn.next('error');
     expect(error.code).toBe('GS_ERR_AUTH');
     expect((await fake.conn.closed).code).toBe(1008);
     await c.waitFor(
-      new RegExp(`^refused worker ${fake.welcome.workerId}: 'result' message whose signature does not verify`, 'm'),
+      new RegExp(`^refused worker ${fake.welcome.workerId}: tensor frame whose MAC does not verify`, 'm'),
     );
   });
 

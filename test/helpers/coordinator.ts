@@ -25,8 +25,10 @@ import {
   type ChallengeMessage,
   type Message,
   type MessageType,
+  type StepMessage,
   type WelcomeMessage,
   type WorkerAction,
+  type WorkerResult,
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
 import { startCoordinator, type Running } from './processes.js';
@@ -143,6 +145,14 @@ export class RawConnection {
     });
     ws.on('error', (err) => this.errors.push(err));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // A tensor frame (the weights after a step, protocol v3) is the session's to check and hand over.
+      if (isBinary && data[0] === 0xc1 && this.session) {
+        void this.session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).then(
+          (actions) => this.apply(actions),
+          (err) => this.errors.push(err as Error),
+        );
+        return;
+      }
       let message: Message;
       try {
         if (!isBinary) throw new Error(`the coordinator sent a text frame: ${data.toString()}`);
@@ -195,6 +205,14 @@ export class RawConnection {
         (err) => this.errors.push(err as Error),
       );
     else this.ws.send(encodeMessage(message));
+  }
+
+  /** Answers `step` through the attached session: the signed result, then a tensor frame per gradient. */
+  sendResult(step: StepMessage, result: WorkerResult): void {
+    void this.session!.result(step, result).then(
+      (actions) => this.apply(actions),
+      (err) => this.errors.push(err as Error),
+    );
   }
 
   /** Hands this connection to a protocol session: its actions are applied here and shown to `onAction`. */

@@ -19,7 +19,7 @@ import {
   deriveTokenKey,
   normalizeDialled,
   WorkerSession,
-  type ResultMessage,
+  type WorkerResult,
   type StepMessage,
   type WorkerAction,
 } from '@gradswarm/protocol';
@@ -60,7 +60,7 @@ export interface SyntheticExit {
  */
 export class ResultEncoder {
   private readonly cache = new Map<string, ResultFields>();
-  private zeros = new Uint8Array(0);
+  private zeros = new Float32Array(0);
 
   /** The result fields for `step` from a model of `parameters` parameters. */
   fields(step: Omit<StepMessage, 'request'>, parameters: number): ResultFields {
@@ -69,7 +69,7 @@ export class ResultEncoder {
     const key = `${step.step}|${step.version}|${parameters}|${counts.join(',')}`;
     let fields = this.cache.get(key);
     if (!fields) {
-      if (this.zeros.byteLength !== 4 * parameters) this.zeros = new Uint8Array(4 * parameters);
+      if (this.zeros.length !== parameters) this.zeros = new Float32Array(parameters);
       fields = {
         grads: counts.map(() => this.zeros),
         lossSums: counts.map((n) => n * SYNTHETIC_LOSS_PER_SAMPLE),
@@ -85,7 +85,7 @@ export class ResultEncoder {
 }
 
 /** What a result carries besides the ids it echoes. */
-export type ResultFields = Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>;
+export type ResultFields = Pick<WorkerResult, 'grads' | 'lossSums' | 'counts' | 'computeMs'>;
 
 export class SyntheticClient {
   private readonly options: SyntheticClientOptions;
@@ -123,7 +123,11 @@ export class SyntheticClient {
       let settled = false;
       /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
       let inbox: Promise<void> = Promise.resolve();
-      const ws = new WebSocket(o.url, { maxPayload: CLIENT_MAX_PAYLOAD_BYTES, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(o.url, {
+        maxPayload: CLIENT_MAX_PAYLOAD_BYTES,
+        handshakeTimeout: 10_000,
+        perMessageDeflate: false,
+      });
       this.socket = ws;
       ws.binaryType = 'nodebuffer';
       const finish = (reason: SyntheticExit['reason'], message: string): void => {

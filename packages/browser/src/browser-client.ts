@@ -185,11 +185,11 @@ export class BrowserClient {
               pendingChunk?.(a.chunk.bytes);
               break;
             case 'step': {
-              const step = a.step;
+              const { step, weights } = a;
               work = work
                 .then(async () => {
                   if (settled) return;
-                  const answer = await this.o.compute.serve(step);
+                  const answer = await this.o.compute.serve(step, weights);
                   apply(await session.result(step, answer));
                   productive = true;
                   const samples = answer.counts.reduce((s, c) => s + c, 0);

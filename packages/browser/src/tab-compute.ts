@@ -9,17 +9,17 @@
 import { parameterCount, type GradientStats } from '@gradswarm/core';
 import { epochPermutation } from '@gradswarm/data';
 import {
-  bytesToFloat32,
-  float32ToBytes,
-  type ResultMessage,
+  readTensor,
   type StepMessage,
   type WelcomeMessage,
+  type WireTensor,
+  type WorkerResult,
 } from '@gradswarm/protocol';
 import { computeEach, computeSum } from '@gradswarm/worker';
 import { KernelLane } from './kernel-lane.js';
 
-/** The result fields of a step (the session copies in its step, request and version). */
-export type StepAnswer = Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs'>;
+/** The result fields of a step (the session copies in its step, request and version, and frames the gradients). */
+export type StepAnswer = WorkerResult;
 
 export class TabCompute {
   private lanes: KernelLane[] = [];
@@ -76,11 +76,12 @@ export class TabCompute {
    * Computes one step's shards.
    * @throws Error when the step needs weights this tab does not hold, or a lane failed
    */
-  async serve(step: StepMessage): Promise<StepAnswer> {
+  async serve(step: StepMessage, weights?: WireTensor): Promise<StepAnswer> {
     if (!this.welcome || this.lanes.length === 0) throw new Error('a step arrived before the data set was ready');
     if (step.chain) throw new Error('a chain step for a browser tab, which cannot listen for peers');
-    if (step.weights) {
-      this.weights.set(bytesToFloat32(step.weights));
+    if (weights) {
+      // Into the buffer the lanes read, reused across steps (protocol v3: the weights' tensor frame).
+      readTensor(this.weights, weights, `the weights of step ${step.step}`);
       this.version = step.version;
     } else if (step.version !== this.version) {
       throw new Error(`step ${step.step} needs weights version ${step.version} but this tab holds ${this.version}`);
@@ -104,7 +105,7 @@ export class TabCompute {
       stats = await computeEach(this.lanes, task, step.shards, grads);
     }
     return {
-      grads: grads.map((g) => float32ToBytes(g)),
+      grads,
       lossSums: stats.map((s) => s.lossSum),
       counts: stats.map((s) => s.count),
       computeMs: performance.now() - started,

@@ -27,6 +27,7 @@ import {
   type ProtocolErrorCodeValue,
   type ProtocolLimits,
   type WireDatasetDescriptor,
+  type WirePrecision,
   type WireTrainingConfig,
 } from '@gradswarm/protocol';
 import { frameLimit, PeerEndpoint, setFrameLimit } from '@gradswarm/worker/node';
@@ -54,6 +55,8 @@ export interface CoordinatorServerOptions {
   readonly heartbeatIntervalMs: number;
   /** When set (reproducible mode), workers must use this kernel backend. */
   readonly requireBackend?: string;
+  /** How tensors travel (`--wire-precision`): the weights, and the gradients asked for [both f32]. */
+  readonly wire?: { readonly weights: WirePrecision; readonly results: WirePrecision };
   /** `gradswarm launch`: the job's world size, checked against each worker's hello. */
   readonly worldSize?: number;
   /** Names of this machine beyond its own (isOwnAddress), e.g. launch's rendezvous host. */
@@ -214,6 +217,7 @@ export class CoordinatorServer {
       isOwnAddress: (dialled) =>
         isOwnAddress(dialled, o.listener.port, [o.listener.host, req.socket.localAddress ?? '', ...(o.ownHosts ?? [])]),
       allocateId: () => o.membership.allocateId(),
+      wirePrecision: o.wire?.weights,
     });
     this.sessions.set(ws, session);
     let worker: RemoteWorker | null = null;
@@ -275,6 +279,7 @@ export class CoordinatorServer {
               peerText(a.hello.backend),
               link,
               o.stepTimeoutMs,
+              o.wire,
             );
             worker.agent = a.hello.agent ?? 'node';
             break;
@@ -298,7 +303,7 @@ export class CoordinatorServer {
             worker?.alive();
             break;
           case 'result':
-            worker?.onResult(a.result);
+            worker?.onResult(a.result, a.grads);
             break;
           case 'rejected':
             worker?.rejected(a.error);

@@ -13,7 +13,7 @@
  */
 import { parameterCount, type KernelBackend, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { encodeDataset } from '@gradswarm/data';
-import { limitsForModel, type ProtocolLimits } from '@gradswarm/protocol';
+import { limitsForModel, type ProtocolLimits, type WirePrecision } from '@gradswarm/protocol';
 import { DEFAULT_BLOCK_ROWS, type GradientSource, type SliceHelpers } from '@gradswarm/worker';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { ConnectionLimitsOptions } from './connection-limits.js';
@@ -49,6 +49,11 @@ export interface NetworkOptions extends ConnectionLimitsOptions {
   readonly topology?: 'chain' | 'star';
   /** Floats per chain chunk frame [DEFAULT_CHAIN_CHUNK_FLOATS]. */
   readonly chainChunkFloats?: number;
+  /**
+   * `--wire-precision` [f32]: bf16 sends the weights, and outside reproducible mode the gradients,
+   * as bfloat16 (tensor-frames.ts); the chain carries float32 only, so bf16 serves every worker by the star.
+   */
+  readonly wirePrecision?: WirePrecision;
   /** `gradswarm launch`: the job's world size; a worker that says another one is refused. */
   readonly worldSize?: number;
   /** More names of this machine a worker may have dialled (launch's rendezvous host, e.g. a Kubernetes Service). */
@@ -170,6 +175,11 @@ export class Coordinator {
       stepTimeoutMs: net.stepTimeoutMs,
       heartbeatIntervalMs: net.heartbeatIntervalMs,
       requireBackend: o.reproducible !== undefined ? this.options.backend : undefined,
+      // Reproducible mode sums float32 gradients in shard order: their bits must not depend on the wire.
+      wire: {
+        weights: net.wirePrecision ?? 'f32',
+        results: o.reproducible === undefined ? (net.wirePrecision ?? 'f32') : 'f32',
+      },
       worldSize: net.worldSize,
       ownHosts: net.ownHosts,
       chunkBytes: net.chunkBytes ?? DEFAULT_CHUNK_BYTES,
@@ -185,6 +195,10 @@ export class Coordinator {
   private planChains(net: NetworkOptions): void {
     const peers = this.server?.peers;
     if ((net.topology ?? 'chain') !== 'chain') return;
+    if (net.wirePrecision === 'bf16') {
+      this.options.log('--wire-precision bf16: chain links carry float32 only, so every worker is served by the star');
+      return;
+    }
     if (!peers) return;
     const chunkFloats = net.chainChunkFloats ?? DEFAULT_CHAIN_CHUNK_FLOATS;
     const whole = this.trainer.options.reproducible !== undefined;

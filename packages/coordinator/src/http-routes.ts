@@ -136,7 +136,8 @@ export class HttpRoutes {
     const route: UpgradeRoute = {
       path,
       handshake: options.handshake ?? true,
-      wss: new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes }),
+      // Float bytes do not compress, and deflate would copy every tensor frame twice.
+      wss: new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false }),
       handler,
     };
     route.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {

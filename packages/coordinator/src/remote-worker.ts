@@ -9,15 +9,16 @@
  */
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import {
-  bytesToFloat32,
-  float32ToBytes,
   ProtocolErrorCode,
+  readTensor,
   type ProtocolError,
   type ProtocolErrorCodeValue,
   type ResultMessage,
-  type StepMessage,
+  type StepRequest,
   type WireChainRole,
   type WorkerAgent,
+  type WirePrecision,
+  type WireTensor,
 } from '@gradswarm/protocol';
 import {
   checkRequest,
@@ -29,12 +30,14 @@ import {
   type StepTask,
 } from '@gradswarm/worker';
 
+const WIRE_F32 = { weights: 'f32', results: 'f32' } as const;
+
 export type RemoteWorkerState = 'JOINED' | 'READY' | 'DROPPED' | 'LEFT';
 
 /** How the proxy talks to its connection (the server owns the socket and its protocol session). */
 export interface WorkerLink {
   /** Sends a step through the session, which gives it its request id. */
-  sendStep(step: Omit<StepMessage, 't' | 'request'>): void;
+  sendStep(step: StepRequest): void;
   /** Closes the connection with the close code of `code` (the protocol's error table) and a reason. */
   close(code: ProtocolErrorCodeValue, reason: string): void;
   /** Logs that the worker was dropped and why (one line). */
@@ -88,6 +91,8 @@ export class RemoteWorker implements GradientSource {
     readonly backend: string,
     private readonly link: WorkerLink,
     private readonly stepTimeoutMs: number,
+    /** `--wire-precision`: of the weights sent, and of the gradients asked for (f32 in reproducible mode). */
+    private readonly wire: { readonly weights: WirePrecision; readonly results: WirePrecision } = WIRE_F32,
   ) {
     this.label = `worker ${id}`;
   }
@@ -135,7 +140,7 @@ export class RemoteWorker implements GradientSource {
    * A result that answers the step in flight (the session checked it against the step with
    * checkResultForStep).
    */
-  onResult(result: ResultMessage): void {
+  onResult(result: ResultMessage, grads: readonly WireTensor[]): void {
     const p = this.pending;
     if (!p) return;
     if (result.failed !== undefined) {
@@ -147,9 +152,10 @@ export class RemoteWorker implements GradientSource {
       );
       return;
     }
-    result.grads.forEach((bytes, k) => {
-      p.grads[k].set(bytesToFloat32(bytes));
-      this.payload.receivedBytes += bytes.byteLength;
+    // Into the trainer's own buffers, reused across steps: the only copy of the gradient's bytes.
+    grads.forEach((tensor, k) => {
+      readTensor(p.grads[k], tensor, `gradient ${k} of ${this.label}`);
+      this.payload.receivedBytes += tensor.bytes.byteLength;
     });
     const samples = result.counts.reduce((a, b) => a + b, 0);
     if (result.computeMs > 0) this.samplesPerSecond = samples / (result.computeMs / 1000);
@@ -231,11 +237,12 @@ export class RemoteWorker implements GradientSource {
         this.drop(ProtocolErrorCode.STEP_TIMEOUT, reason);
       }, this.stepTimeoutMs);
       this.pending = { grads, resolve, reject, timer };
-      // A view on the trainer's weights, not a copy: send() encodes it at once, and the weights
-      // change only after every result of the step is in.
+      // The trainer's weights, not a copy: the session copies them into the tensor frame at once,
+      // and they change only after every result of the step is in.
       // A chain step's weights come over the peer links.
-      const weights = chain || this.heldVersion === version ? undefined : float32ToBytes(task.weights);
-      this.payload.sentBytes += weights?.byteLength ?? 0;
+      const weights = chain || this.heldVersion === version ? undefined : task.weights;
+      this.payload.sentBytes += weights ? (this.wire.weights === 'bf16' ? 2 : 4) * weights.length : 0;
+      const bf16Grads = this.wire.results === 'bf16' && !chain;
       // The wire step is the trainer's global step: in synchronous SGD the weights version is the
       // number of optimizer steps taken before this one.
       this.link.sendStep({
@@ -247,6 +254,7 @@ export class RemoteWorker implements GradientSource {
         shards: shards.map((s) => ({ offset: s.offset, count: s.count })),
         reduce,
         ...(chain ? { chain } : {}),
+        ...(bf16Grads ? { resultPrecision: 'bf16' as const } : {}),
       });
       // The worker keeps what it was sent; if the step fails it is dropped anyway (or, in a chain, abandoned).
       this.heldVersion = version;

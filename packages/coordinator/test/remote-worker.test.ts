@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToBytes, type StepMessage } from '@gradswarm/protocol';
+import { float32ToBytes, type StepRequest, type WireTensor } from '@gradswarm/protocol';
 import { RemoteWorker } from '../src/remote-worker.js';
 
 /** Lets the worker's request queue send (it sends a few microtasks after compute is called). */
@@ -7,7 +7,10 @@ const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 const task = { weightsVersion: 3, weights: new Float32Array(4), epoch: 0, batch: 1, order: new Uint32Array(10) };
 
 /** What the link was asked to send (the session would add t and the request id). */
-type SentStep = Omit<StepMessage, 't' | 'request'>;
+type SentStep = StepRequest;
+
+/** A received float32 tensor as the session hands it over. */
+const f32 = (...values: number[]): WireTensor => ({ dtype: 'f32', bytes: float32ToBytes(Float32Array.from(values)) });
 
 function worker(): { w: RemoteWorker; sent: SentStep[] } {
   const sent: SentStep[] = [];
@@ -51,16 +54,19 @@ describe('RemoteWorker#compute', () => {
     });
     const step = sent[0].step;
     expect(ready).toEqual([]); // nothing is final before the result
-    w.onResult({
-      t: 'result',
-      step,
-      request: 1,
-      version: 3,
-      grads: [float32ToBytes(Float32Array.of(1, 2, 3, 4)), float32ToBytes(Float32Array.of(5, 6, 7, 8))],
-      lossSums: [0.5, 0.25],
-      counts: [3, 2],
-      computeMs: 4,
-    });
+    w.onResult(
+      {
+        t: 'result',
+        step,
+        request: 1,
+        version: 3,
+        grads: 2,
+        lossSums: [0.5, 0.25],
+        counts: [3, 2],
+        computeMs: 4,
+      },
+      [f32(1, 2, 3, 4), f32(5, 6, 7, 8)],
+    );
     const stats = await done;
     expect(stats.map((s) => [s.lossSum, s.count])).toEqual([
       [0.5, 3],
@@ -79,16 +85,10 @@ describe('RemoteWorker#compute', () => {
     const done = w.compute({ task, shards: [{ offset: 2, count: 6 }], mode: 'sum', grads: [out] });
     await flush();
     expect(sent[0]).toMatchObject({ reduce: 'sum', shards: [{ offset: 2, count: 6 }] });
-    w.onResult({
-      t: 'result',
-      step: sent[0].step,
-      request: 1,
-      version: 3,
-      grads: [float32ToBytes(Float32Array.of(1, 1, 1, 1))],
-      lossSums: [2],
-      counts: [6],
-      computeMs: 1,
-    });
+    w.onResult(
+      { t: 'result', step: sent[0].step, request: 1, version: 3, grads: 1, lossSums: [2], counts: [6], computeMs: 1 },
+      [f32(1, 1, 1, 1)],
+    );
     expect(await done).toEqual([{ lossSum: 2, count: 6, computeMs: 1 }]);
     expect([...out]).toEqual([1, 1, 1, 1]);
   });

@@ -10,12 +10,16 @@
  *                  (after leave() came mid-handshake: leave, signed, in its place, close → 4)
  *   2 JOINED       data-request in range            → data-chunk                          → 2
  *                  ready for our data set           → admit                               → 3
- *   3 READY        result for the step in flight    → result (or rejected)                → 3
+ *   3 READY        step (+ its weights' tensor frame)
+ *                  result for the step in flight, then its gradients' tensor frames
+ *                                                   → result (or rejected)                → 3
  *   2, 3           heartbeat → alive;  leave → left, close 1000;  error → worker-error, close 1011
  *   any            a frame that does not decode, a type not allowed here, a bad MAC or
  *                  signature → refused, error {code, message}, close with the code's close code → 4
  *   4 CLOSED       every frame is ignored
- * From state 2 on, every message both ways is signed (`seal.ts`); before it none is.
+ * From state 2 on, every message both ways is signed (`seal.ts`); before it none is. Tensor
+ * frames (tensor-frames.ts) carry the MAC and the sequence number of their direction too, and
+ * follow the message that announces them with nothing in between.
  */
 import {
   bindingDigest,
@@ -39,11 +43,19 @@ import {
   type ProtocolErrorCodeValue,
 } from './errors.js';
 import { handshakeLimits, type ProtocolLimits } from './limits.js';
-import type { HelloMessage, Message, MessageType, StepMessage, WelcomeMessage } from './messages.js';
+import type { HelloMessage, Message, MessageType, ResultMessage, StepMessage, WelcomeMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, CoordinatorAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
 import { checkResultForStep } from './step-result.js';
+import { isChunkFrame } from './chain-frame.js';
+import {
+  decodeTensorFrame,
+  encodeTensorFrame,
+  TensorKind,
+  type WirePrecision,
+  type WireTensor,
+} from './tensor-frames.js';
 
 /** The coordinator session's states. */
 export const CoordinatorState = { AWAIT_HELLO: 0, AWAIT_AUTH: 1, JOINED: 2, READY: 3, CLOSED: 4 } as const;
@@ -57,6 +69,16 @@ const ALLOWED: Readonly<Record<CoordinatorStateValue, readonly MessageType[]>> =
   3: ['result', 'heartbeat', 'leave', 'error'],
   4: [],
 };
+
+/** A step as the driver asks for it: the weights, if the worker lacks them, as floats. */
+export type StepRequest = Omit<StepMessage, 't' | 'request' | 'weights'> & { readonly weights?: Float32Array };
+
+/** A result whose gradients' tensor frames are still due; `step` null: an abandoned request's, read and ignored. */
+interface IncomingResult {
+  readonly result: ResultMessage;
+  step: StepMessage | null;
+  readonly grads: WireTensor[];
+}
 
 /** What the welcome offers every worker (all of it but the MAC and the worker id). */
 export type WelcomeOffer = Omit<WelcomeMessage, 't' | 'mac' | 'workerId'>;
@@ -85,6 +107,8 @@ export interface CoordinatorSessionOptions {
   readonly isOwnAddress: (dialled: string) => boolean;
   /** A fresh worker id (asked once the worker is authenticated). */
   readonly allocateId: () => number;
+  /** How the step's weights travel (`--wire-precision`) ['f32']. */
+  readonly wirePrecision?: WirePrecision;
 }
 
 export class CoordinatorSession {
@@ -101,6 +125,7 @@ export class CoordinatorSession {
   private abandonedRequest = 0;
   /** leave() came during the handshake: it is sent, signed, once the worker has authenticated. */
   private leaving: { readonly reason: string; readonly closeText: string } | null = null;
+  private incoming: IncomingResult | null = null;
 
   /** Before the worker is authenticated, a frame may hold a hello or an auth and nothing more. */
   private readonly earlyLimits: ProtocolLimits;
@@ -146,6 +171,7 @@ export class CoordinatorSession {
     return this.queue.run(async () => {
       if (this.pending) this.abandonedRequest = this.pending.request;
       this.pending = null;
+      if (this.incoming) this.incoming.step = null;
       return [];
     });
   }
@@ -155,7 +181,7 @@ export class CoordinatorSession {
    * it, so only a result for this step is accepted.
    * @returns the send action (none unless READY)
    */
-  sendStep(step: Omit<StepMessage, 't' | 'request'>): Promise<CoordinatorAction[]> {
+  sendStep(step: StepRequest): Promise<CoordinatorAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== CoordinatorState.READY) return [];
       const message: StepMessage = {
@@ -163,15 +189,29 @@ export class CoordinatorSession {
         step: step.step,
         request: ++this.requestId,
         version: step.version,
-        weights: step.weights,
+        ...(step.weights ? { weights: true } : {}),
         epoch: step.epoch,
         batch: step.batch,
         shards: step.shards,
         reduce: step.reduce,
         ...(step.chain ? { chain: step.chain } : {}),
+        ...(step.resultPrecision ? { resultPrecision: step.resultPrecision } : {}),
       };
       this.pending = message;
-      return [await this.signed(message)];
+      const sent = [await this.signed(message)];
+      if (step.weights) {
+        const header = {
+          kind: TensorKind.STEP_WEIGHTS,
+          seq: ++this.sentSeq,
+          round: message.request,
+          index: 0,
+          parameterCount: this.options.parameterCount,
+        };
+        const key = this.keys!.coordinatorToWorker;
+        const bytes = await encodeTensorFrame(header, step.weights, this.options.wirePrecision ?? 'f32', key);
+        sent.push({ kind: 'send', bytes });
+      }
+      return sent;
     });
   }
 
@@ -224,6 +264,13 @@ export class CoordinatorSession {
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<CoordinatorAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
+    // Before the worker is READY a 0xc1 byte is just bad msgpack (decodeFrame says so).
+    if (this.stateValue === CoordinatorState.READY && isChunkFrame(frame)) return this.onTensorFrame(frame);
+    if (this.incoming)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `a message while ${this.incoming.result.grads - this.incoming.grads.length} gradient frames of result ${this.incoming.result.request} were still due`,
+      );
     const o = this.options;
     const decoded = decodeFrame(frame, this.currentLimits, {
       parameterCount: o.parameterCount,
@@ -279,7 +326,7 @@ export class CoordinatorSession {
         const step = this.pending;
         // The answer to a request the coordinator gave up on (a chain round it re-planned): too late to matter.
         if (m.request <= this.abandonedRequest && (step === null || m.request < step.request))
-          return [{ kind: 'alive' }];
+          return this.expectGrads(m, null);
         try {
           checkResultForStep(step, m);
         } catch (err) {
@@ -288,7 +335,7 @@ export class CoordinatorSession {
           return [{ kind: 'alive' }, { kind: 'rejected', error: err }, close(err.closeCode, err.message)];
         }
         this.pending = null;
-        return [{ kind: 'alive' }, { kind: 'result', result: m, step: step! }];
+        return this.expectGrads(m, step!);
       }
       case 'heartbeat':
         return [{ kind: 'alive' }];
@@ -302,6 +349,36 @@ export class CoordinatorSession {
         // ALLOWED lets no other type through.
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
     }
+  }
+
+  /** A checked result: done if it announces no gradients, else its tensor frames are awaited. */
+  private expectGrads(result: ResultMessage, step: StepMessage | null): CoordinatorAction[] {
+    if (result.grads > 0) {
+      this.incoming = { result, step, grads: [] };
+      return [{ kind: 'alive' }];
+    }
+    return step ? [{ kind: 'alive' }, { kind: 'result', result, step, grads: [] }] : [{ kind: 'alive' }];
+  }
+
+  /** One gradient of the result being received (tensor-frames.ts checks MAC, order, request, length, finiteness). */
+  private async onTensorFrame(frame: Uint8Array): Promise<CoordinatorAction[]> {
+    const inc = this.incoming;
+    if (!inc || !this.keys)
+      throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, 'a tensor frame that no result announced');
+    const tensor = await decodeTensorFrame(frame, this.keys.workerToCoordinator, {
+      kind: TensorKind.RESULT_GRADIENT,
+      seq: ++this.receivedSeq,
+      round: inc.result.request,
+      index: inc.grads.length,
+      parameterCount: this.options.parameterCount,
+      ...(inc.step ? { dtype: inc.step.resultPrecision ?? 'f32' } : {}),
+    });
+    inc.grads.push(tensor);
+    if (inc.grads.length < inc.result.grads) return [];
+    this.incoming = null;
+    return inc.step
+      ? [{ kind: 'alive' }, { kind: 'result', result: inc.result, step: inc.step, grads: inc.grads }]
+      : [{ kind: 'alive' }];
   }
 
   private onHello(m: HelloMessage): CoordinatorAction[] {

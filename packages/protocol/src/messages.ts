@@ -12,9 +12,12 @@
  *   every message after auth, both ways, carries `n` (its sequence number) and `sig` (seal.ts)
  *   W→C data-request / C→W data-chunk   only if the worker lacks the data set (by fingerprint)
  *   W→C ready       the worker holds the data set whose fingerprint it names
- *   C→W step        weights version (+ weights bytes if the worker lacks them), epoch, batch,
- *                   and the shards to compute as (offset, count) runs of the epoch's order
- *   W→C result      per shard: gradient sum (float32 bytes), loss sum, count; compute time
+ *   C→W step        weights version (+ one tensor frame of weights after it if the worker lacks
+ *                   them), epoch, batch, and the shards to compute as (offset, count) runs of
+ *                   the epoch's order
+ *   W→C result      per shard: loss sum, count; compute time; then one tensor frame per gradient
+ *   tensor frames are raw binary frames, not msgpack (tensor-frames.ts), MAC'd and numbered in
+ *   the same sequence as the signed messages of their direction
  *   both heartbeat  liveness; both leave (a reason) and error (a code and a message)
  */
 import type { ModelSpec } from '@gradswarm/core';
@@ -24,8 +27,10 @@ import type { ModelSpec } from '@gradswarm/core';
  * handshake to the connection (`challenge.coordinatorId`, `auth.dialled`), keys the token with
  * scrypt, signs every message after `auth` (`n`, `sig`; see `seal.ts`), adds `welcome.heartbeatMs`,
  * and makes `step.step` the trainer's global step with `request` as the per-connection id.
+ * Version 3 moves the step's weights and the result's gradients out of msgpack into tensor
+ * frames (`step.weights` and `result.grads` say what follows) and adds `step.resultPrecision`.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export interface HelloMessage {
   readonly t: 'hello';
@@ -142,8 +147,8 @@ export interface StepMessage {
   /** Per-connection request id (1, 2, …), echoed in the result; a result for another is stale. */
   readonly request: number;
   readonly version: number;
-  /** The weights of `version` as float32 bytes, or absent if the worker already has them. */
-  readonly weights?: Uint8Array;
+  /** true: the weights of `version` follow as one tensor frame; absent: the worker already has them. */
+  readonly weights?: boolean;
   readonly epoch: number;
   readonly batch: number;
   readonly shards: readonly WireShard[];
@@ -156,6 +161,8 @@ export interface StepMessage {
    * running sum from `prev` and sends it on to `next`; its result carries statistics only.
    */
   readonly chain?: WireChainRole;
+  /** `bf16`: send the gradients as bfloat16 (`--wire-precision bf16` outside reproducible mode); absent: float32. */
+  readonly resultPrecision?: 'bf16';
 }
 
 /** A worker's place in one chain round. */
@@ -180,10 +187,10 @@ export interface ResultMessage {
   readonly request: number;
   readonly version: number;
   /**
-   * One float32 gradient per shard (reduce `each`) or exactly one (reduce `sum`); none for a
-   * chain step, whose gradient went along the chain (lossSums and counts as for `reduce`).
+   * Gradients that follow as tensor frames: one per shard (reduce `each`) or exactly one (reduce
+   * `sum`); 0 for a chain step, whose gradient went along the chain (lossSums and counts as for `reduce`).
    */
-  readonly grads: readonly Uint8Array[];
+  readonly grads: number;
   /** Σℓ per entry of `grads`. */
   readonly lossSums: readonly number[];
   /** Sample count per entry of `grads`. */

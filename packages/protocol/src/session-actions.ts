@@ -5,6 +5,7 @@
  */
 import type { ProtocolError } from './errors.js';
 import type { DataChunkMessage, HelloMessage, ResultMessage, StepMessage, WelcomeMessage } from './messages.js';
+import type { WireTensor } from './tensor-frames.js';
 
 /** Send these bytes as one binary frame. */
 export interface SendAction {
@@ -33,8 +34,16 @@ export type CoordinatorAction =
       /** Where its chain peers reach it; `fingerprint`: its endpoint's TLS certificate, under a TLS run. */
       readonly peer?: { readonly port: number; readonly host?: string; readonly fingerprint?: string };
     }
-  /** A result that answers the step in flight (already checked with checkResultForStep). */
-  | { readonly kind: 'result'; readonly result: ResultMessage; readonly step: StepMessage }
+  /**
+   * A result that answers the step in flight (already checked with checkResultForStep), with its
+   * gradients' tensor frames checked (`readTensor` copies them into the receiver's buffers).
+   */
+  | {
+      readonly kind: 'result';
+      readonly result: ResultMessage;
+      readonly step: StepMessage;
+      readonly grads: readonly WireTensor[];
+    }
   /** A result that does not answer the step in flight: drop the worker with `error`. */
   | { readonly kind: 'rejected'; readonly error: ProtocolError }
   /** Any signed message from the worker (it is alive). */
@@ -52,8 +61,8 @@ export type WorkerAction =
   | { readonly kind: 'welcome'; readonly welcome: WelcomeMessage }
   /** A data chunk answering the last `requestChunk`. */
   | { readonly kind: 'chunk'; readonly chunk: DataChunkMessage }
-  /** A step to compute; answer with `result()`. */
-  | { readonly kind: 'step'; readonly step: StepMessage }
+  /** A step to compute, with its weights' tensor frame when it brought one; answer with `result()`. */
+  | { readonly kind: 'step'; readonly step: StepMessage; readonly weights?: WireTensor }
   /** Refused for good (token, version, backend, or a coordinator that cannot prove the token). */
   | { readonly kind: 'refused'; readonly code: string; readonly message: string }
   /** The coordinator says the run is finished. */

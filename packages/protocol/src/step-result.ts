@@ -41,7 +41,7 @@ export function checkResultForStep(step: StepMessage | null, result: ResultMessa
   const expected =
     step.reduce === 'each' ? step.shards.map((s) => s.count) : [step.shards.reduce((sum, s) => sum + s.count, 0)];
   if (step.chain !== undefined) {
-    if (result.grads.length !== 0)
+    if (result.grads !== 0)
       throw new ProtocolError(
         ProtocolErrorCode.INVALID,
         `returned gradients for chain step ${step.step}, whose sum goes along the chain`,
@@ -51,10 +51,10 @@ export function checkResultForStep(step: StepMessage | null, result: ResultMessa
         ProtocolErrorCode.INVALID,
         `returned ${result.counts.length} shard statistics, ${expected.length} were asked (chain step ${step.step})`,
       );
-  } else if (result.grads.length !== expected.length) {
+  } else if (result.grads !== expected.length) {
     throw new ProtocolError(
       ProtocolErrorCode.INVALID,
-      `returned ${result.grads.length} gradients, ${expected.length} were asked (step ${step.step}, reduce '${step.reduce}')`,
+      `returned ${result.grads} gradients, ${expected.length} were asked (step ${step.step}, reduce '${step.reduce}')`,
     );
   }
   for (let i = 0; i < expected.length; i++) {

@@ -3,7 +3,8 @@
  * `t` is a known type; the type is allowed here (`ctx.allowed`); for `hello` the version, before
  * anything else, so a peer of another version always learns the real reason; then every field
  * of the type: its msgpack type, integer ranges, string and byte lengths, array sizes, shapes
- * against the model (`ctx.parameterCount`), and last the finiteness of every float.
+ * against the model (`ctx.parameterCount`), and last the finiteness of every float. Weights and
+ * gradients are not in messages: they follow as tensor frames (tensor-frames.ts).
  * Unknown extra fields are ignored; the returned message is a fresh object with the known
  * fields only.
  */
@@ -32,7 +33,6 @@ import {
   string,
   type Fields,
 } from './fields.js';
-import { bytesToFloat32, firstNonFinite } from './float-bytes.js';
 import { assertLimits, type ProtocolLimits } from './limits.js';
 import {
   MESSAGE_TYPES,
@@ -50,7 +50,7 @@ import { validateWelcome } from './validate-welcome.js';
 
 /** What the receiver already knows, to check messages against. */
 export interface ValidationContext {
-  /** The model's parameter count P, once known: `step.weights` and every gradient must be 4·P bytes. */
+  /** The model's parameter count P, once known (tensor frames are checked against it, tensor-frames.ts). */
   readonly parameterCount?: number;
   /** Message types allowed in the connection's current state; any other type is UNEXPECTED. */
   readonly allowed?: readonly MessageType[];
@@ -61,6 +61,7 @@ type Validators = { [K in MessageType]: Validator<Extract<Message, { t: K }>> };
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(MESSAGE_TYPES);
 const REDUCE_MODES = ['each', 'sum'] as const;
+const RESULT_PRECISIONS = ['bf16'] as const;
 
 /**
  * Checks a decoded value and returns it as a typed message.
@@ -171,12 +172,15 @@ const VALIDATORS: Validators = {
   }),
 };
 
-function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): StepMessage {
+function validateStep(o: Fields, limits: ProtocolLimits): StepMessage {
   const step = integer(own(o, 'step'), 'step.step');
   const request = integer(own(o, 'request'), 'step.request');
   const version = integer(own(o, 'version'), 'step.version');
   const rawWeights = own(o, 'weights');
-  const weights = rawWeights === undefined ? undefined : floatBytes(rawWeights, 'step.weights', ctx.parameterCount);
+  const weights = rawWeights === undefined ? undefined : boolean(rawWeights, 'step.weights');
+  const rawPrecision = own(o, 'resultPrecision');
+  const resultPrecision =
+    rawPrecision === undefined ? undefined : oneOf(rawPrecision, 'step.resultPrecision', RESULT_PRECISIONS);
   const epoch = integer(own(o, 'epoch'), 'step.epoch');
   const batch = integer(own(o, 'batch'), 'step.batch');
   const shards = array(own(o, 'shards'), 'step.shards', 1, limits.maxShardsPerStep).map((s, i): WireShard => {
@@ -187,7 +191,6 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
     };
   });
   const reduce = oneOf(own(o, 'reduce'), 'step.reduce', REDUCE_MODES);
-  if (weights !== undefined) assertFiniteFloats(weights, 'step.weights');
   const rawChain = own(o, 'chain');
   const chain = rawChain === undefined ? undefined : validateChainRole(map(rawChain, 'step.chain'), limits);
   return {
@@ -200,6 +203,7 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
     batch,
     shards,
     reduce,
+    ...(resultPrecision === undefined ? {} : { resultPrecision }),
     ...(chain === undefined ? {} : { chain }),
   };
 }
@@ -225,16 +229,18 @@ function validateChainRole(m: Fields, limits: ProtocolLimits): WireChainRole {
   };
 }
 
-function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContext): ResultMessage {
+function validateResult(o: Fields, limits: ProtocolLimits): ResultMessage {
   const step = integer(own(o, 'step'), 'result.step');
   const request = integer(own(o, 'request'), 'result.request');
   const version = integer(own(o, 'version'), 'result.version');
-  const rawGrads = array(own(o, 'grads'), 'result.grads', 0, limits.maxShardsPerStep);
+  // The gradients follow as tensor frames (tensor-frames.ts); the message says how many.
+  const n = integer(own(o, 'grads'), 'result.grads', 0, limits.maxShardsPerStep);
   const rawFailed = own(o, 'failed');
   if (rawFailed !== undefined) {
     const failed = string(rawFailed, 'result.failed', limits.maxLabelLength, 1);
     const blame = integer(own(o, 'blame'), 'result.blame', -1, 0x7fffffff);
     const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
+    if (n !== 0) throw invalid('result.grads', '0 for a failed chain step', n);
     const rawUnreachable = own(o, 'unreachable');
     const unreachable = rawUnreachable === undefined ? false : boolean(rawUnreachable, 'result.unreachable');
     return {
@@ -242,7 +248,7 @@ function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContex
       step,
       request,
       version,
-      grads: [],
+      grads: 0,
       lossSums: [],
       counts: [],
       computeMs,
@@ -252,27 +258,12 @@ function validateResult(o: Fields, limits: ProtocolLimits, ctx: ValidationContex
     };
   }
   // No gradients: a chain step's statistics, one per shard (each) or one (sum); checkResultForStep checks which.
-  const n = rawGrads.length;
   const rawLossSums = array(own(o, 'lossSums'), 'result.lossSums', Math.max(n, 1), n || limits.maxShardsPerStep);
   const rawCounts = array(own(o, 'counts'), 'result.counts', rawLossSums.length, rawLossSums.length);
-  const grads = rawGrads.map((g, i) => floatBytes(g, `result.grads[${i}]`, ctx.parameterCount));
-  for (let i = 1; i < n; i++) {
-    if (grads[i].byteLength !== grads[0].byteLength) {
-      throw invalid(`result.grads[${i}]`, `as long as result.grads[0] (${grads[0].byteLength} bytes)`, grads[i]);
-    }
-  }
   const counts = rawCounts.map((c, i) => integer(c, `result.counts[${i}]`, 1));
   const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
   const lossSums = rawLossSums.map((s, i) => lossSum(s, `result.lossSums[${i}]`));
-  grads.forEach((g, i) => assertFiniteFloats(g, `result.grads[${i}]`));
-  return { t: 'result', step, request, version, grads, lossSums, counts, computeMs };
-}
-
-/** A float32 payload: 4·P bytes when P is known, else a non-empty multiple of 4. */
-function floatBytes(value: unknown, path: string, P: number | undefined): Uint8Array {
-  return P === undefined
-    ? bytes(value, path, { minLength: 4, maxLength: 4 * MAX_PARAMETER_COUNT, float32: true })
-    : bytes(value, path, { length: 4 * P });
+  return { t: 'result', step, request, version, grads: n, lossSums, counts, computeMs };
 }
 
 /** A loss sum: a number (else INVALID) that is finite (else NON_FINITE). */
@@ -282,18 +273,6 @@ function lossSum(value: unknown, path: string): number {
     throw new ProtocolError(ProtocolErrorCode.NON_FINITE, `${path} must be finite, got ${value}`);
   }
   return value;
-}
-
-/** Throws NON_FINITE naming the first NaN or ±Infinity among the float32 values of `b`. */
-function assertFiniteFloats(b: Uint8Array, path: string): void {
-  const floats = bytesToFloat32(b, path);
-  const i = firstNonFinite(floats);
-  if (i >= 0) {
-    throw new ProtocolError(
-      ProtocolErrorCode.NON_FINITE,
-      `${path} holds a non-finite value (${floats[i]}) at float index ${i}`,
-    );
-  }
 }
 
 /** A certificate's SHA-256 as 64 lowercase hex digits (how peers pin each other's TLS endpoints). */

@@ -9,7 +9,8 @@
  *                      challenge                    → auth {mac, cnonce, dialled}        → 1
  *   1 AWAIT_WELCOME    welcome, signed, MAC verifies → welcome                          → 2
  *   2 PREPARING        requestChunk → data-request;  data-chunk → chunk;  ready() → ready → 3
- *   3 READY            step → step;  result() → result                                  → 3
+ *   3 READY            step (+ its weights' tensor frame) → step;
+ *                      result() → result and one tensor frame per gradient               → 3
  *   2, 3               heartbeat → heartbeat back
  *   any                error with a refusal code (auth, version, backend) → refused      → 4
  *                      other error → log;  leave 'finished' from a verified coordinator (2, 3,
@@ -42,6 +43,16 @@ import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, WorkerAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
 import { parameterCount, peerText } from '@gradswarm/core';
+import { isChunkFrame } from './chain-frame.js';
+import { decodeTensorFrame, encodeTensorFrame, TensorKind } from './tensor-frames.js';
+
+/** What a worker answers a step with: the gradients as floats (they go as tensor frames). */
+export type WorkerResult = Pick<
+  ResultMessage,
+  'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'
+> & {
+  readonly grads: readonly Float32Array[];
+};
 
 /** The worker session's states. */
 export const WorkerState = { AWAIT_CHALLENGE: 0, AWAIT_WELCOME: 1, PREPARING: 2, READY: 3, CLOSED: 4 } as const;
@@ -94,6 +105,8 @@ export class WorkerSession {
   private sentSeq = 0;
   private receivedSeq = 0;
   private fingerprint = '';
+  /** A step whose weights' tensor frame is still due. */
+  private incomingStep: StepMessage | null = null;
 
   constructor(private readonly options: WorkerSessionOptions) {}
 
@@ -185,10 +198,7 @@ export class WorkerSession {
   }
 
   /** The answer to `step` (its step, request and version are copied in). */
-  result(
-    step: StepMessage,
-    result: Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>,
-  ): Promise<WorkerAction[]> {
+  result(step: StepMessage, result: WorkerResult): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.READY) return [];
       const message: ResultMessage = {
@@ -196,14 +206,29 @@ export class WorkerSession {
         step: step.step,
         request: step.request,
         version: step.version,
-        grads: result.grads,
+        grads: result.grads.length,
         lossSums: result.lossSums,
         counts: result.counts,
         computeMs: result.computeMs,
         ...(result.failed === undefined ? {} : { failed: result.failed, blame: result.blame ?? -1 }),
         ...(result.failed !== undefined && result.unreachable ? { unreachable: true } : {}),
       };
-      return [await this.signed(message)];
+      const sent: WorkerAction[] = [await this.signed(message)];
+      const dtype = step.resultPrecision ?? 'f32';
+      for (const [index, grad] of result.grads.entries()) {
+        const header = {
+          kind: TensorKind.RESULT_GRADIENT,
+          seq: ++this.sentSeq,
+          round: step.request,
+          index,
+          parameterCount: grad.length,
+        };
+        sent.push({
+          kind: 'send',
+          bytes: await encodeTensorFrame(header, grad, dtype, this.keys!.workerToCoordinator),
+        });
+      }
+      return sent;
     });
   }
 
@@ -269,6 +294,13 @@ export class WorkerSession {
 
   private async onFrame(frame: Uint8Array, isBinary: boolean): Promise<WorkerAction[]> {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
+    // Before READY a 0xc1 byte is just bad msgpack (decodeFrame says so).
+    if (this.stateValue === WorkerState.READY && isChunkFrame(frame)) return this.onWeightsFrame(frame);
+    if (this.incomingStep)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `a message while the weights of request ${this.incomingStep.request} were still due`,
+      );
     const decoded = decodeFrame(frame, this.limits, {
       parameterCount: this.parameterCount,
       allowed: ALLOWED[this.stateValue],
@@ -314,6 +346,10 @@ export class WorkerSession {
           throw new ProtocolError(ProtocolErrorCode.INVALID, 'the coordinator sent a chunk of another data set');
         return [{ kind: 'chunk', chunk: m }];
       case 'step':
+        if (m.weights) {
+          this.incomingStep = m;
+          return [];
+        }
         return [{ kind: 'step', step: m }];
       case 'heartbeat':
         return [await this.signed({ t: 'heartbeat', timeMs: Date.now() })];
@@ -344,6 +380,22 @@ export class WorkerSession {
       default:
         throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, `unexpected '${m.t}' message`);
     }
+  }
+
+  /** The weights of the step just announced (tensor-frames.ts checks MAC, order, request, length, finiteness). */
+  private async onWeightsFrame(frame: Uint8Array): Promise<WorkerAction[]> {
+    const step = this.incomingStep;
+    if (!step || this.parameterCount === undefined)
+      throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, 'a tensor frame that no step announced');
+    const weights = await decodeTensorFrame(frame, this.keys!.coordinatorToWorker, {
+      kind: TensorKind.STEP_WEIGHTS,
+      seq: ++this.receivedSeq,
+      round: step.request,
+      index: 0,
+      parameterCount: this.parameterCount,
+    });
+    this.incomingStep = null;
+    return [{ kind: 'step', step, weights }];
   }
 
   private async onChallenge(m: Extract<Message, { t: 'challenge' }>): Promise<WorkerAction[]> {

@@ -5,13 +5,18 @@ import {
   encodeMessage,
   handshakeLimits,
   PROTOCOL_VERSION,
-  type StepMessage,
+  readTensor,
+  type StepRequest,
 } from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
+
+/** n float32 values (0.5, 0.625, …). */
+const values = (n: number): Float32Array => new Float32Array(floats(n).buffer);
 import {
   coordinatorSession,
   DATASET,
   decoded,
+  deliver,
   joined,
   ofKind,
   onlySent,
@@ -30,10 +35,10 @@ function closeOf(actions: Awaited<ReturnType<Awaited<ReturnType<typeof coordinat
   return close;
 }
 
-const step: Omit<StepMessage, 't' | 'request'> = {
+const step: StepRequest = {
   step: 4,
   version: 4,
-  weights: floats(23),
+  weights: values(23),
   epoch: 0,
   batch: 4,
   shards: [{ offset: 0, count: 5 }],
@@ -284,7 +289,7 @@ describe('CoordinatorSession 2 JOINED', () => {
       step: 0,
       request: 1,
       version: 0,
-      grads: [floats(23)],
+      grads: 1,
       lossSums: [1],
       counts: [5],
       computeMs: 1,
@@ -294,29 +299,72 @@ describe('CoordinatorSession 2 JOINED', () => {
 });
 
 describe('CoordinatorSession 3 READY', () => {
-  it('sends a step with the next request id and accepts the result that answers it', async () => {
+  it('sends a step and its weights as a tensor frame, and accepts the result and its gradient frames', async () => {
     const { coordinator, worker } = await ready();
-    const stepFrame = onlySent(await coordinator.sendStep(step));
-    const [got] = ofKind(await worker.receive(stepFrame), 'step');
+    const stepActions = await coordinator.sendStep(step);
+    expect(sent(stepActions)).toHaveLength(2); // the signed step message, then the weights
+    expect(decoded(sent(stepActions)[0])).toMatchObject({ t: 'step', weights: true, request: 1 });
+    const [got] = ofKind(await deliver(worker, stepActions), 'step');
     expect(got.step).toMatchObject({ step: 4, request: 1, version: 4 });
-    const answer = onlySent(
-      await worker.result(got.step, { grads: [floats(23)], lossSums: [2.5], counts: [5], computeMs: 3 }),
+    const into = new Float32Array(23);
+    readTensor(into, got.weights!);
+    expect(into).toEqual(values(23));
+    const grad = values(23).map((v) => -v);
+    const answer = await worker.result(got.step, { grads: [grad], lossSums: [2.5], counts: [5], computeMs: 3 });
+    expect(sent(answer)).toHaveLength(2);
+    const actions = await deliver(coordinator, answer);
+    expect(actions.map((a) => a.kind)).toEqual(['alive', 'alive', 'result']);
+    const [result] = ofKind(actions, 'result');
+    expect(result.result).toMatchObject({ step: 4, request: 1, lossSums: [2.5], grads: 1 });
+    readTensor(into, result.grads[0]);
+    expect(into).toEqual(grad);
+    const again = await coordinator.sendStep({ ...step, weights: undefined });
+    expect(decoded(onlySent(again))).toMatchObject({ request: 2 });
+  });
+
+  it('refuses a message where a gradient frame is due, and a frame no result announced', async () => {
+    const { coordinator, worker } = await ready();
+    const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
+    const answer = sent(
+      await worker.result(got.step, { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 }),
     );
-    const actions = await coordinator.receive(answer);
-    expect(actions.map((a) => a.kind)).toEqual(['alive', 'result']);
-    expect(ofKind(actions, 'result')[0].result).toMatchObject({ step: 4, request: 1, lossSums: [2.5] });
-    expect(decoded(onlySent(await coordinator.sendStep(step)))).toMatchObject({ request: 2 });
+    await coordinator.receive(answer[0]);
+    const early = await coordinator.receive(onlySent(await worker.send({ t: 'heartbeat', timeMs: 1 })));
+    expect(ofKind(early, 'refused')[0].reason).toMatch(/while 1 gradient frames of result 1 were still due/);
+    const other = await ready();
+    const stray = await other.coordinator.receive(answer[1]);
+    expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_UNEXPECTED' });
+  });
+
+  it('refuses gradient frames swapped in flight: each carries the next number of the shared sequence', async () => {
+    const { coordinator, worker } = await ready();
+    const [got] = ofKind(
+      await deliver(worker, await coordinator.sendStep({ ...step, shards: [step.shards[0], { offset: 5, count: 2 }] })),
+      'step',
+    );
+    const [message, first, second] = sent(
+      await worker.result(got.step, {
+        grads: [values(23), values(23)],
+        lossSums: [1, 1],
+        counts: [5, 2],
+        computeMs: 1,
+      }),
+    );
+    expect(await coordinator.receive(message)).toEqual([{ kind: 'alive' }]);
+    const swapped = await coordinator.receive(second);
+    expect(ofKind(swapped, 'refused')[0]).toMatchObject({ code: 'GS_ERR_AUTH' });
+    expect(ofKind(swapped, 'refused')[0].reason).toMatch(/^tensor frame out of sequence/);
+    expect(await coordinator.receive(first)).toEqual([]);
   });
 
   it('rejects a stale result (another request) with 4004 and a shape that does not fit with 4002 → CLOSED', async () => {
     const { coordinator, worker } = await ready();
-    const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
-    const stale = await coordinator.receive(
-      onlySent(
-        await worker.result(
-          { ...got.step, request: 9 },
-          { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 },
-        ),
+    const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
+    const stale = await deliver(
+      coordinator,
+      await worker.result(
+        { ...got.step, request: 9 },
+        { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 },
       ),
     );
     expect(ofKind(stale, 'rejected')[0].error.message).toBe(
@@ -326,16 +374,15 @@ describe('CoordinatorSession 3 READY', () => {
     expect(coordinator.state).toBe(CoordinatorState.CLOSED);
 
     const other = await ready();
-    const [s] = ofKind(await other.worker.receive(onlySent(await other.coordinator.sendStep(step))), 'step');
-    const wrong = await other.coordinator.receive(
-      onlySent(
-        await other.worker.result(s.step, {
-          grads: [floats(23), floats(23)],
-          lossSums: [1, 1],
-          counts: [3, 2],
-          computeMs: 1,
-        }),
-      ),
+    const [s] = ofKind(await deliver(other.worker, await other.coordinator.sendStep(step)), 'step');
+    const wrong = await deliver(
+      other.coordinator,
+      await other.worker.result(s.step, {
+        grads: [values(23), values(23)],
+        lossSums: [1, 1],
+        counts: [3, 2],
+        computeMs: 1,
+      }),
     );
     expect(closeOf(wrong).code).toBe(4002);
   });
@@ -351,35 +398,34 @@ describe('CoordinatorSession 3 READY', () => {
   it('carries a chain role to the worker, and ignores the late answer to an abandoned request', async () => {
     const { coordinator, worker } = await ready();
     const chain = { round: 2, prev: 1, nextId: 5, next: 'ws://10.0.0.5:7000/', chunkFloats: 8 };
-    const [first] = ofKind(await worker.receive(onlySent(await coordinator.sendStep({ ...step, chain }))), 'step');
+    const chainStep = { ...step, weights: undefined, chain };
+    const [first] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(chainStep))), 'step');
     expect(first.step.chain).toEqual(chain);
     await coordinator.abandon();
-    const [second] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
+    const [second] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
     const late = await coordinator.receive(
       onlySent(
         await worker.result(first.step, { grads: [], lossSums: [], counts: [], computeMs: 0, failed: 'cut', blame: 1 }),
       ),
     );
     expect(late.map((a) => a.kind)).toEqual(['alive']);
-    const answer = await coordinator.receive(
-      onlySent(await worker.result(second.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 1 })),
+    const answer = await deliver(
+      coordinator,
+      await worker.result(second.step, { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 }),
     );
-    expect(answer.map((a) => a.kind)).toEqual(['alive', 'result']);
+    expect(answer.map((a) => a.kind)).toEqual(['alive', 'alive', 'result']);
   });
 
   it('refuses a NaN gradient with GS_ERR_PROTOCOL_NON_FINITE, a signed error and close 4003', async () => {
     const { coordinator, worker } = await ready();
-    const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
+    const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
     const g = new Float32Array(23);
     g[7] = Number.NaN;
-    const actions = await coordinator.receive(
-      onlySent(
-        await worker.result(got.step, { grads: [new Uint8Array(g.buffer)], lossSums: [1], counts: [5], computeMs: 1 }),
-      ),
+    const actions = await deliver(
+      coordinator,
+      await worker.result(got.step, { grads: [g], lossSums: [1], counts: [5], computeMs: 1 }),
     );
-    expect(ofKind(actions, 'refused')[0].reason).toMatch(
-      /result\.grads\[0\] holds a non-finite value \(NaN\) at float index 7/,
-    );
+    expect(ofKind(actions, 'refused')[0].reason).toMatch(/tensor frame 0 holds a non-finite value at float 7/);
     expect(closeOf(actions).code).toBe(4003);
     // The worker's session checks the error's signature and logs it.
     expect(ofKind(await worker.receive(sent(actions)[0]), 'log')[0].line).toMatch(

@@ -4,11 +4,12 @@ import {
   decodeMessage,
   encodeMessage,
   MESSAGE_TYPES,
+  type DataChunkMessage,
   type Message,
   type ResultMessage,
   type StepMessage,
 } from '../src/index.js';
-import { LIMITS, P, validMessages, validResult, validStep } from './fixtures/messages.js';
+import { floats, LIMITS, P, validMessages, validResult, validStep } from './fixtures/messages.js';
 
 const decode = (b: Uint8Array): Message => decodeMessage(b, LIMITS, { parameterCount: P });
 
@@ -47,9 +48,9 @@ describe('encodeMessage', () => {
     expect(bytes.length).toBe(id + 18);
   });
 
-  it('writes a large gradient as one bin 32 field of 4·P bytes', () => {
-    const grad = new Uint8Array(4 * 100_000);
-    const bytes = encodeMessage({ ...validResult(), grads: [grad], lossSums: [1], counts: [1] });
+  it('writes a large data chunk as one bin 32 field', () => {
+    const chunk = new Uint8Array(4 * 100_000);
+    const bytes = encodeMessage({ t: 'data-chunk', fingerprint: 'ab'.repeat(32), offset: 0, bytes: chunk });
     const header = [0xc6, 0x00, 0x06, 0x1a, 0x80]; // bin 32, length 400 000
     const at = bytes.findIndex((_, i) => header.every((h, k) => bytes[i + k] === h));
     expect(at).toBeGreaterThan(0);
@@ -73,32 +74,31 @@ describe('encodeMessage', () => {
 
 describe('decoded binary fields', () => {
   it('are plain Uint8Arrays that own their memory', () => {
-    const input = Buffer.from(encodeMessage(validResult()));
-    const decoded = decodeMessage(input, LIMITS) as ResultMessage;
-    for (const g of decoded.grads) {
-      expect(Object.getPrototypeOf(g)).toBe(Uint8Array.prototype);
-      expect(g.buffer).not.toBe(input.buffer);
-    }
-    const before = decoded.grads[0].slice();
+    const chunk = { t: 'data-chunk', fingerprint: 'ab'.repeat(32), offset: 0, bytes: floats(P) } as const;
+    const input = Buffer.from(encodeMessage(chunk));
+    const decoded = decodeMessage(input, LIMITS) as DataChunkMessage;
+    expect(Object.getPrototypeOf(decoded.bytes)).toBe(Uint8Array.prototype);
+    expect(decoded.bytes.buffer).not.toBe(input.buffer);
+    const before = decoded.bytes.slice();
     input.fill(0);
-    expect(decoded.grads[0]).toEqual(before);
+    expect(decoded.bytes).toEqual(before);
   });
 
   it('give float32 views with the values that were sent, from any input offset', () => {
     const sent = Float32Array.from({ length: P }, (_, i) => Math.fround(i * 0.37 - 3));
-    const msg: ResultMessage = {
-      ...validResult(),
-      grads: [new Uint8Array(sent.buffer)],
-      lossSums: [2],
-      counts: [9],
-    };
+    const msg = {
+      t: 'data-chunk',
+      fingerprint: 'ab'.repeat(32),
+      offset: 0,
+      bytes: new Uint8Array(sent.buffer),
+    } as const;
     const bytes = encodeMessage(msg);
     for (const offset of [0, 1, 2, 3]) {
       const framed = new Uint8Array(bytes.length + offset);
       framed.set(bytes, offset);
-      const decoded = decodeMessage(framed.subarray(offset), LIMITS, { parameterCount: P }) as ResultMessage;
-      const view = bytesToFloat32(decoded.grads[0]);
-      expect(view.buffer).toBe(decoded.grads[0].buffer); // aligned, so a view, not a copy
+      const decoded = decodeMessage(framed.subarray(offset), LIMITS, { parameterCount: P }) as DataChunkMessage;
+      const view = bytesToFloat32(decoded.bytes);
+      expect(view.buffer).toBe(decoded.bytes.buffer); // aligned, so a view, not a copy
       expect(view).toEqual(sent);
     }
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PROTOCOL_LIMITS,
+  encodeTensorFrame,
+  TensorKind,
   encodeMessage,
   handshakeLimits,
   sessionKey,
@@ -74,7 +76,7 @@ describe('limitsForModel', () => {
       step: 2 ** 52,
       request: 2 ** 52,
       version: 2 ** 52,
-      grads: Array.from({ length: maxShards }, () => grad),
+      grads: maxShards,
       lossSums: Array.from({ length: maxShards }, () => Math.PI * 1e10),
       counts: Array.from({ length: maxShards }, () => 2 ** 40),
       computeMs: 1.5,
@@ -84,7 +86,7 @@ describe('limitsForModel', () => {
       step: 2 ** 52,
       request: 2 ** 52,
       version: 2 ** 52,
-      weights: grad,
+      weights: true,
       epoch: 2 ** 52,
       batch: 2 ** 52,
       shards: Array.from({ length: maxShards }, () => ({ offset: 2 ** 52, count: 2 ** 52 })),
@@ -94,7 +96,10 @@ describe('limitsForModel', () => {
     const key = await sessionKey(new Uint8Array(32));
     expect((await sealMessage(result, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
     expect((await sealMessage(step, key, 2 ** 52)).length).toBeLessThanOrEqual(limits.maxPayloadBytes);
-    expect(encodeMessage(result).length).toBeGreaterThan(limits.maxPayloadBytes - 64 * 1024 - 1024);
+    // The weights and each gradient travel as a tensor frame of their own (tensor-frames.ts).
+    const header = { kind: TensorKind.RESULT_GRADIENT, seq: 2 ** 32 - 1, round: 1, index: 63, parameterCount: P };
+    const frame = await encodeTensorFrame(header, new Float32Array(grad.buffer), 'f32', key);
+    expect(frame.length).toBeLessThanOrEqual(limits.maxPayloadBytes);
   });
 
   it('keeps the default string and chunk limits', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkResultForStep, ProtocolErrorCode as Code, type ResultMessage, type StepMessage } from '../src/index.js';
 import { expectProtocolError } from './fixtures/assert.js';
-import { floats, P, validResult, validStep } from './fixtures/messages.js';
+import { validResult, validStep } from './fixtures/messages.js';
 
 describe('checkResultForStep', () => {
   it("accepts one gradient per shard with the shards' counts (reduce 'each')", () => {
@@ -10,7 +10,7 @@ describe('checkResultForStep', () => {
 
   it("accepts one summed gradient with the total count (reduce 'sum')", () => {
     const step: StepMessage = { ...validStep(), reduce: 'sum' };
-    const result: ResultMessage = { ...validResult(), grads: [floats(P)], lossSums: [4], counts: [9] };
+    const result: ResultMessage = { ...validResult(), grads: 1, lossSums: [4], counts: [9] };
     expect(() => checkResultForStep(step, result)).not.toThrow();
   });
 
@@ -24,7 +24,7 @@ describe('checkResultForStep', () => {
   });
 
   it('refuses the wrong number of gradients or a count that is not the shard size as INVALID', () => {
-    const one: ResultMessage = { ...validResult(), grads: [floats(P)], lossSums: [1], counts: [9] };
+    const one: ResultMessage = { ...validResult(), grads: 1, lossSums: [1], counts: [9] };
     expectProtocolError(() => checkResultForStep(validStep(), one), Code.INVALID);
     expectProtocolError(() => checkResultForStep(validStep(), { ...validResult(), counts: [4, 5] }), Code.INVALID);
     expectProtocolError(
@@ -40,20 +40,20 @@ describe('checkResultForStep', () => {
     });
 
     it('accepts statistics without gradients, one per shard', () => {
-      const stats: ResultMessage = { ...validResult(), grads: [] };
+      const stats: ResultMessage = { ...validResult(), grads: 0 };
       expect(() => checkResultForStep(chainStep(), stats)).not.toThrow();
     });
 
     it('refuses gradients on a chain step and the wrong number of statistics as INVALID', () => {
       expectProtocolError(() => checkResultForStep(chainStep(), validResult()), Code.INVALID);
-      const short: ResultMessage = { ...validResult(), grads: [], lossSums: [1], counts: [4] };
+      const short: ResultMessage = { ...validResult(), grads: 0, lossSums: [1], counts: [4] };
       expectProtocolError(() => checkResultForStep(chainStep(), short), Code.INVALID);
     });
 
     it('accepts a failed round only for a chain step', () => {
       const failed: ResultMessage = {
         ...validResult(),
-        grads: [],
+        grads: 0,
         lossSums: [],
         counts: [],
         failed: 'link cut',

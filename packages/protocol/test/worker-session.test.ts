@@ -4,8 +4,9 @@ import {
   encodeMessage,
   handshakeLimits,
   PROTOCOL_VERSION,
+  readTensor,
   WorkerState,
-  type StepMessage,
+  type StepRequest,
 } from '../src/index.js';
 import { filled, floats, FP } from './fixtures/messages.js';
 import {
@@ -16,14 +17,16 @@ import {
   ofKind,
   onlySent,
   ready,
+  sent,
   workerSession,
 } from './fixtures/session-pair.js';
 
 const utf8 = new TextEncoder();
-const step: Omit<StepMessage, 't' | 'request'> = {
+const weights = new Float32Array(floats(23).buffer);
+const step: StepRequest = {
   step: 0,
   version: 0,
-  weights: floats(23),
+  weights,
   epoch: 0,
   batch: 0,
   shards: [{ offset: 0, count: 5 }],
@@ -83,7 +86,7 @@ describe('WorkerSession 0 AWAIT_CHALLENGE', () => {
   it('refuses a step before the welcome as UNEXPECTED (4005) and a text frame as 1002', async () => {
     const w = await workerSession();
     await w.open();
-    const s = { t: 'step', request: 1, ...step } as const;
+    const s = { t: 'step', request: 1, ...step, weights: true } as const;
     expect(ofKind(await w.receive(encodeMessage(s)), 'close')[0].code).toBe(4005);
     const t = await workerSession();
     await t.open();
@@ -208,22 +211,28 @@ describe('WorkerSession 2 PREPARING and 3 READY', () => {
 
   it('hands over a step and echoes its step, request and version in the result', async () => {
     const { coordinator, worker } = await ready();
-    const [got] = ofKind(await worker.receive(onlySent(await coordinator.sendStep(step))), 'step');
-    const result = decoded(
-      onlySent(await worker.result(got.step, { grads: [floats(23)], lossSums: [1], counts: [5], computeMs: 2 })),
-    );
-    expect(result).toMatchObject({ t: 'result', step: 0, request: 1, version: 0 });
+    const sentStep = await coordinator.sendStep(step);
+    // The step alone is not a step to compute: its weights' frame completes it.
+    expect(await worker.receive(sent(sentStep)[0])).toEqual([]);
+    const [got] = ofKind(await worker.receive(sent(sentStep)[1]), 'step');
+    const into = new Float32Array(23);
+    readTensor(into, got.weights!);
+    expect(into).toEqual(weights);
+    const answer = sent(await worker.result(got.step, { grads: [weights], lossSums: [1], counts: [5], computeMs: 2 }));
+    expect(answer).toHaveLength(2);
+    expect(decoded(answer[0])).toMatchObject({ t: 'result', step: 0, request: 1, version: 0, grads: 1 });
   });
 
-  it('refuses a tampered step (a weight changed in flight) with close 1008 and lost, and an unsigned one too', async () => {
+  it('refuses tampered weights (a weight changed in flight) with close 1008 and lost, and an unsigned step too', async () => {
     const { coordinator, worker } = await ready();
-    const frame = onlySent(await coordinator.sendStep(step));
-    frame[Buffer.from(frame).indexOf('weights') + 20] ^= 1;
+    const [message, frame] = sent(await coordinator.sendStep(step));
+    await worker.receive(message);
+    frame[40] ^= 1;
     const actions = await worker.receive(frame);
     expect(ofKind(actions, 'close')[0].code).toBe(1008);
-    expect(ofKind(actions, 'lost')[0].message).toMatch(/signature does not verify/);
+    expect(ofKind(actions, 'lost')[0].message).toMatch(/MAC does not verify/);
     const other = await ready();
-    const unsigned = await other.worker.receive(encodeMessage({ t: 'step', request: 1, ...step }));
+    const unsigned = await other.worker.receive(encodeMessage({ t: 'step', request: 1, ...step, weights: true }));
     expect(ofKind(unsigned, 'lost')[0].message).toMatch(/without a signature/);
   });
 

@@ -14,17 +14,17 @@ import { parameterCount, peerText, selectBackend, type GradientStats } from '@gr
 import { decodeDataset, epochPermutation } from '@gradswarm/data';
 import type { TLSSocket } from 'node:tls';
 import {
-  bytesToFloat32,
   deriveTokenKey,
-  float32ToBytes,
   normalizeDialled,
   normalizeFingerprint,
   PEER_PATH,
   ProtocolError,
+  readTensor,
   WorkerSession,
   type HmacKey,
-  type ResultMessage,
   type StepMessage,
+  type WorkerResult,
+  type WireTensor,
   type WelcomeMessage,
   type WireChainRole,
   type WorkerAction,
@@ -269,6 +269,8 @@ export class WorkerClient {
         maxPayload: session.currentLimits.maxPayloadBytes,
         ca: this.options.ca,
         handshakeTimeout: 10_000,
+        // Float bytes do not compress, and deflate would copy every tensor frame twice.
+        perMessageDeflate: false,
         // A pinned certificate is checked by its fingerprint below, before anything is sent.
         ...(this.pin ? { rejectUnauthorized: false } : {}),
       });
@@ -349,13 +351,13 @@ export class WorkerClient {
               pendingChunk?.(a.chunk.bytes);
               break;
             case 'step': {
-              const step = a.step;
+              const { step, weights } = a;
               // A step while a chain round is in flight means the coordinator gave that round up.
               this.chain?.abort(`the coordinator moved on to step ${step.step + 1}`);
               compute = compute
                 .then(async () => {
                   if (settled) return;
-                  apply(await session.result(step, await this.serveStep(step)));
+                  apply(await session.result(step, await this.serveStep(step, weights)));
                 })
                 .catch(fail);
               break;
@@ -494,14 +496,13 @@ export class WorkerClient {
     return this.scratch.slice(0, n);
   }
 
-  private async serveStep(
-    step: StepMessage,
-  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>> {
+  private async serveStep(step: StepMessage, weights?: WireTensor): Promise<WorkerResult> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
     if (step.chain) return this.serveChainStep(step, step.chain);
-    if (step.weights) {
-      this.weights.set(bytesToFloat32(step.weights));
+    if (weights) {
+      // Into the buffer the pool reads, reused across steps: the only copy of the weights' bytes.
+      readTensor(this.weights, weights, `the weights of step ${step.step}`);
       this.version = step.version;
     } else if (step.version !== this.version) {
       throw new ProtocolError(
@@ -513,7 +514,7 @@ export class WorkerClient {
     const { grads, stats } = await this.computeShards(step);
     this.steps++;
     return {
-      grads: grads.map((g) => float32ToBytes(g)),
+      grads,
       lossSums: stats.map((s) => s.lossSum),
       counts: stats.map((s) => s.count),
       computeMs: performance.now() - started,
@@ -524,10 +525,7 @@ export class WorkerClient {
    * A chain step (chain-member.ts): the weights come from the successor, the gradients go into
    * the running sum; the result holds the statistics, or why the round failed and whom it blames.
    */
-  private async serveChainStep(
-    step: StepMessage,
-    role: WireChainRole,
-  ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'>> {
+  private async serveChainStep(step: StepMessage, role: WireChainRole): Promise<WorkerResult> {
     if (!this.chain)
       throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a chain step for a worker that does not listen for peers');
     let computeMs = 0;

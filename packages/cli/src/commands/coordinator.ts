@@ -26,6 +26,7 @@ interface CoordinatorArgs extends TrainingArgs {
   stepTimeout: number;
   heartbeatInterval: number;
   topology: 'chain' | 'star';
+  wirePrecision: 'f32' | 'bf16';
   tlsCert?: string;
   tlsKey?: string;
   handshakeTimeout: number;
@@ -77,6 +78,13 @@ export const networkFlags = {
     default: 'chain' as const,
     describe:
       'chain: gradients summed along the workers that listen for peers, ~2·4P bytes per worker per step; star: every gradient to the coordinator',
+    group: 'Network:',
+  },
+  'wire-precision': {
+    choices: ['f32', 'bf16'] as const,
+    default: 'f32' as const,
+    describe:
+      'bf16: weights (and, without --reproducible, gradients) travel as bfloat16, half the bytes; master weights and optimizer stay float32; the star serves every worker',
     group: 'Network:',
   },
   'tls-cert': { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)', group: 'Network:' },
@@ -168,6 +176,7 @@ async function run(args: CoordinatorArgs): Promise<number> {
       stepTimeoutMs: args.stepTimeout,
       heartbeatIntervalMs: args.heartbeatInterval,
       topology: args.topology,
+      wirePrecision: args.wirePrecision,
       tls,
       ...limits,
     },
