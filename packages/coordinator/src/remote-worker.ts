@@ -238,6 +238,7 @@ export class RemoteWorker implements GradientSource {
         shards: shards.map((s) => ({ offset: s.offset, count: s.count })),
         reduce,
         ...(chain ? { chain } : {}),
+        ...(task.local ? { local: task.local } : {}),
       });
       // The worker keeps what it was sent; if the step fails it is dropped anyway (or, in a chain, abandoned).
       this.heldVersion = version;

@@ -17,7 +17,7 @@
  *   W→C result      per shard: gradient sum (float32 bytes), loss sum, count; compute time
  *   both heartbeat  liveness; both leave (a reason) and error (a code and a message)
  */
-import type { ModelSpec } from '@gradswarm/core';
+import type { LocalRoundPlan, ModelSpec } from '@gradswarm/core';
 
 /**
  * Version of this protocol; peers with a different version are refused. Version 2 binds the
@@ -140,7 +140,17 @@ export interface StepMessage {
    * running sum from `prev` and sends it on to `next`; its result carries statistics only.
    */
   readonly chain?: WireChainRole;
+  /**
+   * Present: a local-SGD round (architecture §9), always `each` and off the chain. Each shard is a
+   * replica (offset: its index; count: its samples over the round); the worker takes the plan's
+   * inner steps from the weights of `version` and returns each replica's change start − end as
+   * its "gradient".
+   */
+  readonly local?: WireLocalRound;
 }
+
+/** The plan of a local-SGD round: core's LocalRoundPlan (validate-local-round.ts checks it). */
+export type WireLocalRound = LocalRoundPlan;
 
 /** A worker's place in one chain round. */
 export interface WireChainRole {

@@ -43,6 +43,7 @@ import {
   type WireChainRole,
   type WireShard,
 } from './messages.js';
+import { validateLocalRound } from './validate-local-round.js';
 import { validateWelcome } from './validate-welcome.js';
 
 /** What the receiver already knows, to check messages against. */
@@ -178,6 +179,10 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
   if (weights !== undefined) assertFiniteFloats(weights, 'step.weights');
   const rawChain = own(o, 'chain');
   const chain = rawChain === undefined ? undefined : validateChainRole(map(rawChain, 'step.chain'), limits);
+  const rawLocal = own(o, 'local');
+  const local = rawLocal === undefined ? undefined : validateLocalRound(map(rawLocal, 'step.local'), shards);
+  if (local !== undefined && (chain !== undefined || reduce !== 'each'))
+    throw invalid('step.local', "a round of reduce 'each' off the chain", rawLocal);
   return {
     t: 'step',
     step,
@@ -189,6 +194,7 @@ function validateStep(o: Fields, limits: ProtocolLimits, ctx: ValidationContext)
     shards,
     reduce,
     ...(chain === undefined ? {} : { chain }),
+    ...(local === undefined ? {} : { local }),
   };
 }
 
