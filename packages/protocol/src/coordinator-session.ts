@@ -166,6 +166,7 @@ export class CoordinatorSession {
         shards: step.shards,
         reduce: step.reduce,
         ...(step.chain ? { chain: step.chain } : {}),
+        ...(step.local ? { local: step.local } : {}),
       };
       this.pending = message;
       return [await this.signed(message)];
