@@ -101,7 +101,7 @@ const scaleFlags = {
     type: 'number',
     default: 1,
     describe:
-      'H > 1: every distributed run is local SGD, coordinator --sync-every H --replicas W; figures per inner step (rounds never cross an epoch's end)',
+      'H > 1: every distributed run is local SGD, coordinator --sync-every H --replicas W; figures per inner step (rounds never cross an epoch’s end)',
   },
   'chunk-bytes': {
     type: 'number',
