@@ -126,6 +126,10 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
         }
       : null;
 
+    if (o.syncEvery !== undefined && o.syncEvery > 1)
+      o.log(
+        `bench: local SGD: every distributed run is coordinator --sync-every ${o.syncEvery} --replicas W, its figures per inner step; the cost model and its projections read them as synchronous steps`,
+      );
     const series = o.workers.length > 0 ? allSeries(o.topologies, o.scalings) : [];
     const batchOf = (s: Series, w: number): number => batchForRun(s.scaling, w, o.batchSize, o.perWorkerBatch);
     const best = new Map<Series, Map<number, MeasuredRun>>(series.map((s) => [s, new Map()]));
