@@ -36,6 +36,65 @@ export function stepSampleCounts(trainCount: number, batchSize: number, steps: n
   return Array.from({ length: steps }, (_, s) => sizes[s % sizes.length]);
 }
 
+/** One record of a local-SGD run's metrics: a round of `steps` inner steps over `samples` samples. */
+export interface RoundRecord {
+  readonly steps: number;
+  readonly samples: number;
+}
+
+/**
+ * The rounds of a local-SGD run (`coordinator --sync-every H`) as its trainer takes them: rounds
+ * of H of the epoch's batches that never cross an epoch's end (the last of an epoch is shorter)
+ * and stop at `totalSteps` inner steps. Its metrics hold one record per round.
+ */
+export function roundRecords(
+  trainCount: number,
+  batchSize: number,
+  totalSteps: number,
+  syncEvery: number,
+): RoundRecord[] {
+  const sizes = batchSizesBySize(trainCount, batchSize);
+  const rounds: RoundRecord[] = [];
+  let step = 0;
+  let batch = 0;
+  while (step < totalSteps) {
+    const inner = Math.min(syncEvery, sizes.length - batch, totalSteps - step);
+    rounds.push({ steps: inner, samples: sizes.slice(batch, batch + inner).reduce((a, b) => a + b, 0) });
+    step += inner;
+    batch = (batch + inner) % sizes.length;
+  }
+  return rounds;
+}
+
+/**
+ * A local-SGD run's figures per inner step: its measured records are rounds of `stepsPerRound`
+ * inner steps on average, so the step time, its parts and the bytes are divided by it
+ * (samples/s needs nothing: it is over the same wall time).
+ */
+export function perInnerStep(run: MeasuredRun, stepsPerRound: number): MeasuredRun {
+  if (stepsPerRound === 1) return run;
+  const syncEvery = stepsPerRound;
+  const per = (x: number): number => roundMs(x / syncEvery);
+  const m = run.stepMs;
+  const stepMs = {
+    totalMs: per(m.totalMs),
+    computeMaxMs: per(m.computeMaxMs),
+    computeMeanMs: per(m.computeMeanMs),
+    reduceUpdateMs: per(m.reduceUpdateMs),
+    communicationMs: roundMs(per(m.totalMs) - per(m.computeMaxMs) - per(m.reduceUpdateMs)),
+  };
+  return {
+    ...run,
+    stepMs,
+    bytesPerStep: {
+      sent: Math.round(run.bytesPerStep.sent / syncEvery),
+      received: Math.round(run.bytesPerStep.received / syncEvery),
+    },
+    measuredSteps: Math.round(run.measuredSteps * syncEvery),
+    samplesPerStep: run.samplesPerStep / syncEvery,
+  };
+}
+
 /**
  * The measured figures of one run.
  * @param timing every step of the run, in order

@@ -51,6 +51,11 @@ export interface ScaleOptions {
   /** Samples per worker of the weak-scaling rows (--per-worker-batch). */
   readonly perWorkerBatch?: number;
   readonly scalings: readonly Scaling[];
+  /**
+   * H > 1: every distributed run is local SGD (`coordinator --sync-every H --replicas W`); its
+   * figures are per inner step. Undefined or 1: the synchronous step.
+   */
+  readonly syncEvery?: number;
   /** Each is passed as `coordinator --topology T`; undefined: the flag is not passed. */
   readonly topologies: readonly (string | undefined)[];
   /** Chunk size of the chain model (--chunk-bytes). */
@@ -121,6 +126,10 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
         }
       : null;
 
+    if (o.syncEvery !== undefined && o.syncEvery > 1)
+      o.log(
+        `bench: local SGD: every distributed run is coordinator --sync-every ${o.syncEvery} --replicas W, its figures per inner step; the cost model and its projections read them as synchronous steps`,
+      );
     const series = o.workers.length > 0 ? allSeries(o.topologies, o.scalings) : [];
     const batchOf = (s: Series, w: number): number => batchForRun(s.scaling, w, o.batchSize, o.perWorkerBatch);
     const best = new Map<Series, Map<number, MeasuredRun>>(series.map((s) => [s, new Map()]));
@@ -151,6 +160,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
             cgroups,
             coordinatorArgs: s.topology === undefined ? [] : ['--topology', s.topology],
             tag,
+            ...(o.syncEvery === undefined ? {} : { syncEvery: o.syncEvery }),
           });
           model = { layers, parameters, backend };
           o.log(

@@ -21,7 +21,11 @@ export class UsageError extends GradswarmError {
 }
 
 /** Option names whose flag is not simply their kebab-case form. */
-const OPTION_FLAGS: Record<string, string> = { learningRate: 'lr', decayKind: 'schedule' };
+const OPTION_FLAGS: Record<string, string> = {
+  learningRate: 'lr',
+  decayKind: 'schedule',
+  outerLearningRate: 'outer-lr',
+};
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const USAGE_CODES = new Set<string>([

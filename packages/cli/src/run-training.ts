@@ -32,6 +32,7 @@ import { FinalCostTracker } from './final-cost.js';
 import { Interrupts } from './interrupts.js';
 import { checkObservabilityArgs, observe, type TraceArgs } from './observability.js';
 import { loadTrainingData, type LoadedData } from './load-data.js';
+import { localSgdOptionsOf, type LocalSgdArgs } from './local-sgd-flags.js';
 import { modelSpecFromArgs } from './model-spec.js';
 import { checkOutputPaths, outputPathsOf, writeModelSomewhere } from './output-paths.js';
 import { Progress } from './progress.js';
@@ -41,7 +42,7 @@ import { renderTrainingReport } from '@gradswarm/report';
 import { writeFileAtomic } from '@gradswarm/data/node';
 
 /** The parsed flags both commands share (yargs camelCase). */
-export interface TrainingArgs extends TraceArgs {
+export interface TrainingArgs extends TraceArgs, LocalSgdArgs {
   dataset: string;
   test?: string;
   testFraction: number;
@@ -187,6 +188,7 @@ export function trainingOptions(args: TrainingArgs): TrainingOptions {
     reproducible: args.reproducible,
     balance: args.balance as TrainingOptions['balance'],
     maxSteps: args.steps,
+    localSgd: localSgdOptionsOf(args),
   };
 }
 

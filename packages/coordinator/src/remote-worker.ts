@@ -255,6 +255,7 @@ export class RemoteWorker implements GradientSource {
         reduce,
         ...(chain ? { chain } : {}),
         ...(bf16Grads ? { resultPrecision: 'bf16' as const } : {}),
+        ...(task.local ? { local: task.local } : {}),
       });
       // The worker keeps what it was sent; if the step fails it is dropped anyway (or, in a chain, abandoned).
       this.heldVersion = version;

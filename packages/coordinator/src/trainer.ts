@@ -16,6 +16,7 @@
  */
 import {
   createOptimizer,
+  createOuterOptimizer,
   initializeParameters,
   learningRateAt,
   parameterCount,
@@ -27,12 +28,14 @@ import {
   type ModelSpec,
   type Optimizer,
   type OptimizerState,
+  type SgdOptimizer,
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange, SliceHelpers } from '@gradswarm/worker';
 import { runFullBatch, type FullBatchOutcome } from './full-batch-run.js';
 
 export { outcomeText, type FullBatchOutcome } from './full-batch-run.js';
+import { runLocalRound } from './local-round.js';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
@@ -195,7 +198,17 @@ export class Trainer {
       this.params,
       this.options.initEpsilon,
     );
-    this.optimizer = createOptimizer(P, optimizerOptionsOf(this.options), updateBackend, this.allocate);
+    const local = this.options.localSgd;
+    // Local SGD: the trainer's optimizer is the outer one (its momentum is what a checkpoint keeps);
+    // the inner steps' momentum lives in each replica's round (core's local-round.ts).
+    this.optimizer = local
+      ? createOuterOptimizer(
+          P,
+          { name: local.outerOptimizer, learningRate: local.outerLearningRate, momentum: local.outerMomentum },
+          updateBackend,
+          this.allocate,
+        )
+      : createOptimizer(P, optimizerOptionsOf(this.options), updateBackend, this.allocate);
     this.reducer = reducer ?? new StarReducer(updateBackend);
     this.update = new StepUpdate(
       this.spec.layers,
@@ -211,6 +224,10 @@ export class Trainer {
       data.count,
       o.minibatches !== undefined ? { minibatches: o.minibatches } : { batchSize: o.batchSize },
     );
+    if (local && local.replicas > this.batches[0].count)
+      throw new RangeError(
+        `options.replicas is ${local.replicas}, more than the ${this.batches[0].count} samples of a minibatch - help: use at most ${this.batches[0].count} replicas or a larger batch`,
+      );
   }
 
   /** The state after the last completed step, for a checkpoint (copies the buffers). */
@@ -272,37 +289,39 @@ export class Trainer {
       while (pos.batch < this.batches.length && !this.stopRequested && pos.step < (o.maxSteps ?? Infinity)) {
         hooks.onStepStart?.(pos.step);
         const started = performance.now();
+        // A local round takes H inner steps (fewer at the epoch's end or at maxSteps); a synchronous step one.
+        const inner = o.localSgd
+          ? Math.min(o.localSgd.syncEvery, this.batches.length - pos.batch, (o.maxSteps ?? Infinity) - pos.step)
+          : 1;
         const { start, count } = this.batches[pos.batch];
-        const learningRate = learningRateAt(lrScheduleOf(o, this.batches.length), epoch, pos.step);
-        const { cost, participants, computeMs, reduceUpdateMs } = await this.step(
-          epoch,
-          pos.batch,
-          order,
-          start,
-          count,
-          learningRate,
-          hooks,
-        );
+        const schedule = lrScheduleOf(o, this.batches.length);
+        const learningRate = learningRateAt(schedule, epoch, pos.step);
+        const { cost, participants, computeMs, reduceUpdateMs, samples } = o.localSgd
+          ? await this.localRound(epoch, pos.batch, inner, order, hooks)
+          : {
+              ...(await this.step(epoch, pos.batch, order, start, count, learningRate, hooks)),
+              samples: count,
+            };
         const totalMs = performance.now() - started;
         pos.trainingMs += totalMs;
-        pos.samplesSeen += count;
+        pos.samplesSeen += samples;
         pos.lastCost = cost;
         costSum += cost;
         costs++;
         const timing = { totalMs, computeMs, reduceUpdateMs };
         const info = {
           epoch,
-          batch: pos.batch,
+          batch: pos.batch + inner - 1,
           batchesPerEpoch: this.batches.length,
-          step: pos.step,
+          step: pos.step + inner - 1,
           cost,
           learningRate,
-          samples: count,
+          samples,
           participants,
           timing,
         };
-        pos.step++;
-        pos.batch++;
+        pos.step += inner;
+        pos.batch += inner;
         await hooks.onStep?.({ ...info, samplesSeen: pos.samplesSeen, trainingMs: pos.trainingMs });
       }
       if (pos.batch < this.batches.length) break; // stopped, or maxSteps reached mid-epoch
@@ -385,6 +404,52 @@ export class Trainer {
     while (this.shardGrads.length < n)
       this.shardGrads.push(this.shardGrads.length === 0 ? this.grad : this.allocate(this.grad.length));
     return this.shardGrads.slice(0, n);
+  }
+
+  /**
+   * One local-SGD round of `inner` steps from minibatch `batch` (local-round.ts): R replicas over
+   * the active sources by the star, then the outer step. Reported as one step whose `step` is the
+   * round's last inner step.
+   */
+  async localRound(epoch: number, batch: number, inner: number, order: Uint32Array, hooks: SchedulerEvents) {
+    const o = this.options;
+    const local = o.localSgd!;
+    let sources = this.provider.active();
+    while (sources.length === 0) {
+      await this.provider.waitForSource();
+      sources = this.provider.active();
+    }
+    this.provider.beginStep?.(this.position.step, sources);
+    const batches = this.batches.slice(batch, batch + inner);
+    const schedule = lrScheduleOf(o, this.batches.length);
+    const computeMs: number[] = [];
+    const { cost, participants, reduceUpdateMs } = await runLocalRound(
+      {
+        local,
+        momentum: o.momentum,
+        nesterov: o.nesterov,
+        cost: o.cost,
+        batches,
+        learningRates: batches.map((_, h) => learningRateAt(schedule, epoch, this.position.step + h)),
+        step: this.position.step,
+        epoch,
+        batch,
+        order,
+        params: this.params,
+        grads: this.gradBuffers(local.replicas),
+      },
+      sources,
+      { provider: this.provider, reducer: this.reducer, outer: this.optimizer as SgdOptimizer },
+      {
+        ...hooks,
+        onMeasured: (source, samples, ms, sourceComputeMs) => {
+          computeMs.push(sourceComputeMs);
+          hooks.onMeasured?.(source, samples, ms, sourceComputeMs);
+        },
+      },
+    );
+    const samples = batches.reduce((sum, b) => sum + b.count, 0);
+    return { cost, participants, computeMs, reduceUpdateMs, samples };
   }
 
   private async step(

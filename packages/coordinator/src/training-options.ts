@@ -19,6 +19,7 @@ import {
   type OptimizerName,
   type OptimizerOptions,
 } from '@gradswarm/core';
+import { resolveLocalSgd, type LocalSgdOptions, type ResolvedLocalSgd } from './local-sgd-options.js';
 
 export interface TrainingOptions {
   epochs?: number;
@@ -81,6 +82,8 @@ export interface TrainingOptions {
   balance?: 'equal' | 'throughput';
   /** Stop after this many steps in all (benchmarks); undefined: run every epoch. */
   maxSteps?: number;
+  /** Local SGD / DiLoCo rounds (local-sgd-options.ts); undefined: the synchronous step. */
+  localSgd?: LocalSgdOptions;
 }
 
 /** Every optimizer the trainer runs: the minibatch ones and the full-batch ones. */
@@ -128,6 +131,8 @@ export interface ResolvedTrainingOptions {
   readonly reproducible: number | undefined;
   readonly balance: 'equal' | 'throughput';
   readonly maxSteps: number | undefined;
+  /** Present only for local SGD, so a synchronous run's options read as before it existed. */
+  readonly localSgd?: ResolvedLocalSgd;
 }
 
 /**
@@ -264,6 +269,7 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     throw new RangeError('options.batchSize and options.minibatches are exclusive; give one');
   }
   const d = DEFAULT_TRAINING_OPTIONS;
+  const localSgd = resolveLocalSgd(options.localSgd, optimizer);
   const cost = resolveCostOptions({
     l1: options.l1 ?? d.l1,
     l2: options.l2 ?? d.l2,
@@ -295,6 +301,7 @@ export function resolveTrainingOptions(options: TrainingOptions = {}): ResolvedT
     reproducible: options.reproducible,
     balance: options.balance ?? 'equal',
     maxSteps: options.maxSteps,
+    ...(localSgd === undefined ? {} : { localSgd }),
   });
 }
 

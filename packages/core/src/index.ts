@@ -18,12 +18,14 @@ export {
   type SyncAesGmac,
   type SyncHmacSha256,
 } from './finite.js';
+export * from './local-round.js';
 export * from './losses.js';
 export * from './lr-schedule.js';
 export * from './metrics.js';
 export * from './mlp.js';
 export type * from './model-metadata.js';
 export * from './optimizer.js';
+export * from './outer-step.js';
 export { AdamOptimizer, type AdamOptions } from './optimizers/adam.js';
 export { createOptimizer } from './optimizers/registry.js';
 export { SgdOptimizer } from './optimizers/sgd.js';

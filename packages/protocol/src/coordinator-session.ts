@@ -196,6 +196,7 @@ export class CoordinatorSession {
         reduce: step.reduce,
         ...(step.chain ? { chain: step.chain } : {}),
         ...(step.resultPrecision ? { resultPrecision: step.resultPrecision } : {}),
+        ...(step.local ? { local: step.local } : {}),
       };
       this.pending = message;
       const sent = [await this.signed(message)];

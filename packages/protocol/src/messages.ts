@@ -20,7 +20,7 @@
  *   the same sequence as the signed messages of their direction
  *   both heartbeat  liveness; both leave (a reason) and error (a code and a message)
  */
-import type { ModelSpec } from '@gradswarm/core';
+import type { LocalRoundPlan, ModelSpec } from '@gradswarm/core';
 
 /**
  * Version of this protocol; peers with a different version are refused. Version 2 binds the
@@ -163,7 +163,17 @@ export interface StepMessage {
   readonly chain?: WireChainRole;
   /** `bf16`: send the gradients as bfloat16 (`--wire-precision bf16` outside reproducible mode); absent: float32. */
   readonly resultPrecision?: 'bf16';
+  /**
+   * Present: a local-SGD round (architecture §10), always `each` and off the chain. Each shard is a
+   * replica (offset: its index; count: its samples over the round); the worker takes the plan's
+   * inner steps from the weights of `version` and returns each replica's change start − end as
+   * its "gradient".
+   */
+  readonly local?: WireLocalRound;
 }
+
+/** The plan of a local-SGD round: core's LocalRoundPlan (validate-local-round.ts checks it). */
+export type WireLocalRound = LocalRoundPlan;
 
 /** A worker's place in one chain round. */
 export interface WireChainRole {

@@ -46,6 +46,7 @@ import {
   type WireChainRole,
   type WireShard,
 } from './messages.js';
+import { validateLocalRound } from './validate-local-round.js';
 import { validateWelcome } from './validate-welcome.js';
 
 /** What the receiver already knows, to check messages against. */
@@ -193,6 +194,10 @@ function validateStep(o: Fields, limits: ProtocolLimits): StepMessage {
   const reduce = oneOf(own(o, 'reduce'), 'step.reduce', REDUCE_MODES);
   const rawChain = own(o, 'chain');
   const chain = rawChain === undefined ? undefined : validateChainRole(map(rawChain, 'step.chain'), limits);
+  const rawLocal = own(o, 'local');
+  const local = rawLocal === undefined ? undefined : validateLocalRound(map(rawLocal, 'step.local'), shards);
+  if (local !== undefined && (chain !== undefined || reduce !== 'each'))
+    throw invalid('step.local', "a round of reduce 'each' off the chain", rawLocal);
   return {
     t: 'step',
     step,
@@ -205,6 +210,7 @@ function validateStep(o: Fields, limits: ProtocolLimits): StepMessage {
     reduce,
     ...(resultPrecision === undefined ? {} : { resultPrecision }),
     ...(chain === undefined ? {} : { chain }),
+    ...(local === undefined ? {} : { local }),
   };
 }
 

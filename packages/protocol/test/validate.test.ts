@@ -199,7 +199,7 @@ describe('validateMessage', () => {
   });
 
   describe('failed chain result', () => {
-    const failed = { grads: [], lossSums: [], counts: [], failed: 'cannot open the chain link', blame: 2 };
+    const failed = { grads: 0, lossSums: [], counts: [], failed: 'cannot open the chain link', blame: 2 };
     it('carries whether the blamed successor could not be reached at all, and refuses a non-boolean', () => {
       const m = decode(packWith(valid.result, { ...failed, unreachable: true }));
       expect(m.t === 'result' && m.unreachable).toBe(true);

@@ -5,8 +5,9 @@
  */
 import { workerData } from 'node:worker_threads';
 import { createWorkspace, gradientSum, runStepSlice, selectBackend } from '@gradswarm/core';
+import { ReplicaRunner } from './replica-round.js';
 import { CONTROL_EPOCH, CONTROL_VERSION, viewSharedState, type SharedStateDescriptor } from './shared-state.js';
-import type { GradientTaskMessage, GradientTaskResult, SliceTaskMessage } from './types.js';
+import type { GradientTaskMessage, GradientTaskResult, ReplicaTaskMessage, SliceTaskMessage } from './types.js';
 
 interface ThreadData {
   readonly shared: SharedStateDescriptor;
@@ -20,19 +21,23 @@ const views = viewSharedState(shared);
 const backend = selectBackend(backendName);
 const workspace = createWorkspace(shared.spec, blockRows);
 const grad = views.slot(slot);
+const replicas = new ReplicaRunner(shared.spec, views.data, backend, blockRows);
 
-/** A gradient task (Σ∇ℓ of a shard into this thread's slot) or a slice of a step's update. */
-export default function runTask(task: GradientTaskMessage | SliceTaskMessage): GradientTaskResult | null {
-  if ('kind' in task) {
-    runStepSlice(task.job, backend);
-    return null;
-  }
-  return computeShard(task);
+/**
+ * A gradient task (Σ∇ℓ of a shard into this thread's slot), a replica of a local round (its
+ * weight change into the slot) or a slice of a step's update.
+ */
+export default function runTask(
+  task: GradientTaskMessage | ReplicaTaskMessage | SliceTaskMessage,
+): GradientTaskResult | null {
+  if (!('kind' in task)) return computeShard(task);
+  if (task.kind === 'replica') return computeReplica(task);
+  runStepSlice(task.job, backend);
+  return null;
 }
 
-/** Computes Σ∇ℓ of a shard into this thread's gradient slot. */
-function computeShard(task: GradientTaskMessage): GradientTaskResult {
-  const started = performance.now();
+/** Checks the task's weights version and epoch are the ones published. */
+function checkPublished(task: { readonly version: number; readonly epoch: number }): void {
   // The coordinator publishes before dispatching; a mismatch means a scheduling bug, never stale math.
   const version = Atomics.load(views.control, CONTROL_VERSION);
   const epoch = Atomics.load(views.control, CONTROL_EPOCH);
@@ -41,6 +46,20 @@ function computeShard(task: GradientTaskMessage): GradientTaskResult {
       `thread ${slot}: task for weights version ${task.version} epoch ${task.epoch}, but version ${version} epoch ${epoch} is published`,
     );
   }
+}
+
+/** One replica of a local round from the published weights into this thread's slot. */
+function computeReplica(task: ReplicaTaskMessage): GradientTaskResult {
+  const started = performance.now();
+  checkPublished(task);
+  const stats = replicas.run(views.weights, views.order, task.plan, task.replica, grad);
+  return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
+}
+
+/** Computes Σ∇ℓ of a shard into this thread's gradient slot. */
+function computeShard(task: GradientTaskMessage): GradientTaskResult {
+  const started = performance.now();
+  checkPublished(task);
   const stats = gradientSum(
     backend,
     views.weights,

@@ -12,6 +12,7 @@ import {
   type ModelSpec,
 } from '@gradswarm/core';
 import { nextTurn } from './next-turn.js';
+import { ReplicaRunner } from './replica-round.js';
 import { computeShardByShard } from './shard-compute.js';
 import type { GradientRequest, GradientSource, ShardStats, ShardTask } from './types.js';
 
@@ -33,6 +34,7 @@ export class InProcessSource implements GradientSource {
   private readonly kernel: KernelBackend;
   private readonly data: LabeledSamples;
   private readonly workspace: BackpropWorkspace;
+  private readonly replicas: ReplicaRunner;
 
   constructor(options: InProcessSourceOptions) {
     const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
@@ -42,6 +44,7 @@ export class InProcessSource implements GradientSource {
     this.backend = options.backend.name;
     this.data = options.data;
     this.workspace = createWorkspace(options.spec, blockRows);
+    this.replicas = new ReplicaRunner(options.spec, options.data, options.backend, blockRows);
   }
 
   /** Computes the request's shards one after the other on this thread. */
@@ -57,14 +60,16 @@ export class InProcessSource implements GradientSource {
   private computeOne(task: ShardTask, grad: Float32Array): Promise<GradientStats> {
     return new Promise((resolve, reject) => {
       try {
-        const stats = gradientSum(
-          this.kernel,
-          task.weights,
-          this.data,
-          { index: task.order, offset: task.offset, count: task.count },
-          grad,
-          this.workspace,
-        );
+        const stats = task.local
+          ? this.replicas.run(task.weights, task.order, task.local, task.offset, grad)
+          : gradientSum(
+              this.kernel,
+              task.weights,
+              this.data,
+              { index: task.order, offset: task.offset, count: task.count },
+              grad,
+              this.workspace,
+            );
         nextTurn(resolve, stats);
       } catch (err) {
         nextTurn(reject, err);

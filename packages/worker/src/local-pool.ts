@@ -25,6 +25,7 @@ import type {
   GradientSource,
   GradientTaskMessage,
   GradientTaskResult,
+  ReplicaTaskMessage,
   ShardStats,
   ShardTask,
   SliceHelpers,
@@ -190,12 +191,9 @@ class ThreadLane implements GradientSource {
 
   private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
     this.owner.publish(task);
-    const message: GradientTaskMessage = {
-      version: task.weightsVersion,
-      epoch: task.epoch,
-      offset: task.offset,
-      count: task.count,
-    };
+    const message: GradientTaskMessage | ReplicaTaskMessage = task.local
+      ? { kind: 'replica', version: task.weightsVersion, epoch: task.epoch, replica: task.offset, plan: task.local }
+      : { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
     const bytes = this.owner.messageBytes;
     bytes.sent += serialize(message).byteLength;
     bytes.tasks++;

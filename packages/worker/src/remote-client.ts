@@ -558,6 +558,8 @@ export class WorkerClient {
       epoch: step.epoch,
       batch: step.batch,
       order: this.orderFor(step.epoch),
+      // A local round's shards are replicas (replica-round.ts); their lanes take them whole.
+      ...(step.local ? { local: step.local } : {}),
     };
     let grads: Float32Array[];
     let stats: GradientStats[];

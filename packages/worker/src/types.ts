@@ -4,7 +4,7 @@
  * Piscina pool's lanes or a remote machine behind the same one method, `compute`, whose mode
  * says whether each shard comes back whole or all are summed.
  */
-import type { GradientStats, StepSliceJob } from '@gradswarm/core';
+import type { GradientStats, LocalRoundPlan, StepSliceJob } from '@gradswarm/core';
 
 /** A shard's statistics, plus the time the source spent computing it when it knows. */
 export interface ShardStats extends GradientStats {
@@ -37,6 +37,12 @@ export interface ShardTask {
   readonly offset: number;
   /** Number of samples in the shard. */
   readonly count: number;
+  /**
+   * Present: a local-SGD round (architecture §10). Each shard is then a replica: `offset` is its
+   * index r, `count` the samples it takes over the round (core's replicaSampleCount), and its
+   * "gradient" buffer receives the replica's weight change start − end (core's replicaRound).
+   */
+  readonly local?: LocalRoundPlan;
 }
 
 /**
@@ -99,6 +105,15 @@ export interface GradientTaskMessage {
   readonly epoch: number;
   readonly offset: number;
   readonly count: number;
+}
+
+/** What a pool thread receives for one replica of a local round (replica-round.ts). */
+export interface ReplicaTaskMessage {
+  readonly kind: 'replica';
+  readonly version: number;
+  readonly epoch: number;
+  readonly replica: number;
+  readonly plan: LocalRoundPlan;
 }
 
 /** What a pool thread returns; the gradient itself stays in its shared slot. */

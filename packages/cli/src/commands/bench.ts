@@ -39,6 +39,7 @@ interface ScaleArgs {
   perWorkerBatch?: number;
   scaling?: string;
   topology?: string;
+  syncEvery: number;
   chunkBytes: number;
   synthetic?: string;
   syntheticLayers: string;
@@ -96,6 +97,12 @@ const scaleFlags = {
     type: 'string',
     describe: 'pass coordinator --topology T for each T of the list, side by side (e.g. chain,star) [not passed]',
   },
+  'sync-every': {
+    type: 'number',
+    default: 1,
+    describe:
+      'H > 1: every distributed run is local SGD, coordinator --sync-every H --replicas W; figures per inner step (rounds never cross an epoch’s end)',
+  },
   'chunk-bytes': {
     type: 'number',
     default: DEFAULT_CHUNK_BYTES,
@@ -136,6 +143,7 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
   positive('steps', args.steps);
   positive('repeat', args.repeat);
   positive('synthetic-steps', args.syntheticSteps);
+  positive('sync-every', args.syncEvery);
   const workers =
     String(args.workers).trim() === '0'
       ? []
@@ -247,6 +255,7 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
     ...(args.perWorkerBatch === undefined ? {} : { perWorkerBatch: args.perWorkerBatch }),
     scalings: scalings as ('strong' | 'weak')[],
     topologies,
+    ...(args.syncEvery > 1 ? { syncEvery: args.syncEvery } : {}),
     chunkBytes: args.chunkBytes,
     singleNode: args.singleNode,
     synthetic,

@@ -14,6 +14,7 @@ import {
   outputFlags,
   parallelFlags,
 } from '../flags.js';
+import { localSgdFlags } from '../local-sgd-flags.js';
 import { traceFlags } from '../observability.js';
 import { runTraining, type TrainingArgs } from '../run-training.js';
 
@@ -24,6 +25,7 @@ export const trainFlags = {
   ...costFlags,
   ...optimizerFlags,
   ...parallelFlags,
+  ...localSgdFlags,
   ...checkpointFlags,
   ...outputFlags,
   ...traceFlags,
