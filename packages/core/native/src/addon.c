@@ -266,7 +266,9 @@ static napi_value js_output_loss(napi_env env, napi_callback_info info) {
     y[r] = lab[at];
   }
   double total;
-  if (t == napi_float32_array) total = gs_output_loss_f32((int)kind, F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
+  if (t == napi_float32_array && kind == GS_LOSS_SIGMOID_BCE && strcmp(c.isa->name, "avx2") == 0)
+    total = gs_output_loss_bce_avx2_f32(F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
+  else if (t == napi_float32_array) total = gs_output_loss_f32((int)kind, F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
   else total = gs_output_loss_f64((int)kind, F64(z), F64(a), d.present ? F64(d) : NULL, rows, k, y);
   napi_value result;
   napi_create_double(env, total, &result);

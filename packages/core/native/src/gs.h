@@ -120,6 +120,8 @@ enum gs_loss { GS_LOSS_SIGMOID_BCE = 0, GS_LOSS_SOFTMAX_CE = 1, GS_LOSS_IDENTITY
  */
 double gs_output_loss_f32(int kind, const float* z, float* a, float* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
 double gs_output_loss_f64(int kind, const double* z, double* a, double* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
+/* gs_output_loss_f32(GS_LOSS_SIGMOID_BCE, …) on four lanes, the same bits (loss-avx2.c); AVX2 CPUs only. */
+double gs_output_loss_bce_avx2_f32(const float* z, float* a, float* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
 
 /* The AVX2/FMA float32 kernels, or NULL when this build or this CPU has none. */
 const gs_isa_f32* gs_avx2_f32(void);
