@@ -5,7 +5,9 @@
 // forced to one thread) and to the core's peak: measured clock × 64 FLOP/cycle where the CPU has
 // AVX-512 (two 16-wide FMA pipes), × 32 otherwise (two 8-wide). native-avx2 gets one column per
 // micro-kernel this CPU runs (avx512, avx2: the same bits, different speed). Rounds interleave the backends and numpy and the best round is kept, because this
-// machine is shared and noisy; compare the ratios, not the absolute numbers.
+// machine is shared and noisy; compare the ratios, not the absolute numbers. Every time is CPU time
+// (this process's, numpy's process_time, and the clock probe's), so slices of the core given to
+// other processes do not count.
 //
 //   node scripts/bench-kernels.mjs [--backends native-avx2,native-portable,reference] [--repeat 3]
 //                                  [--no-numpy] [--small] [--out bench-results/bench-kernels.json]
@@ -59,14 +61,25 @@ function operands(op, m, n, k) {
   return { tA, tB, a: rnd(m * k), lda: tA ? m : k, b: rnd(k * n), ldb: tB ? k : n, c: new Float32Array(m * n) };
 }
 
-/** Best seconds per call over batches of calls lasting at least minSeconds. */
+/**
+ * This process's CPU seconds (user + system). The calls are timed by CPU time, and numpy's by
+ * its process_time, not by the wall clock: on a machine shared by more runnable processes than
+ * cores, wall time counts the slices given to others (a run at load 15 read a third of one at
+ * load 5, with the ratios scattered), CPU time only the work's own.
+ */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Best CPU seconds per call over batches of calls lasting at least minSeconds. */
 function timeCalls(fn, minSeconds) {
   fn();
   let calls = 1;
   for (;;) {
-    const t = performance.now();
+    const t = cpuSeconds();
     for (let i = 0; i < calls; i++) fn();
-    const s = (performance.now() - t) / 1000;
+    const s = cpuSeconds() - t;
     if (s >= minSeconds || calls > 1e6) return s / calls;
     calls *= Math.max(2, Math.ceil(minSeconds / Math.max(s, 1e-6)));
   }
@@ -85,9 +98,9 @@ for label, op, m, n, k in shapes:
     np.matmul(A, B, out=c)
     calls = 1
     while True:
-        t = time.perf_counter()
+        t = time.process_time()
         for _ in range(calls): np.matmul(A, B, out=c)
-        s = time.perf_counter() - t
+        s = time.process_time() - t
         if s >= 0.2: break
         calls *= max(2, int(0.2 / max(s, 1e-6)) + 1)
     out[label] = 2.0 * m * n * k / (s / calls) / 1e9
