@@ -132,7 +132,10 @@ for (const r of results)
   lines.push(
     `| ${r.network} | ${r.batchSize} | ${r.stepMs} | ${r.gemmMs} | ${r.passesMs} | ${(r.nonGemmShare * 100).toFixed(1)}% | ${(r.passesShare * 100).toFixed(1)}% |`,
   );
-lines.push('', `| network | batch | ${[...new Set(results.flatMap((r) => Object.keys(r.passMs)))].join(' ms | ')} ms |`);
+lines.push(
+  '',
+  `| network | batch | ${[...new Set(results.flatMap((r) => Object.keys(r.passMs)))].join(' ms | ')} ms |`,
+);
 const names = [...new Set(results.flatMap((r) => Object.keys(r.passMs)))];
 lines.push(`|---|---:|${names.map(() => '---:').join('|')}|`);
 for (const r of results)

@@ -193,7 +193,7 @@ export function nativeUnavailableReason(isa?: string): string | null {
  */
 export function nativeMicroKernels(isa: string): string[] {
   const loaded = loadAddon();
-  if (!loaded || !loaded.isas().includes(isa)) return [];
+  if (!loaded?.isas().includes(isa)) return [];
   return loaded.micros?.(isa) ?? [isa];
 }
 
