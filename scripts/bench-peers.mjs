@@ -12,7 +12,7 @@
 //                                [--out bench-results/bench-peers.json]
 // Each figure is also measured in CPU time, where Linux tells it (/proc/self/stat: the CPU time of
 // the children waited for): the samples of the epochs after the first divided by the CPU seconds
-// they added over a one-epoch run of the same command (measured once per network), so start-up,
+// they added over a one-epoch run of the same command (run right after it), so start-up,
 // data loading and the final evaluation cancel, and so do the slices of the core given to other
 // processes, which the wall-clock samples/s count on a shared machine.
 // For numpy's own kernels, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command if set.
@@ -203,10 +203,6 @@ const runners = (config) => ({
         python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), String(epochs), 'f32']),
     }),
 });
-const firstEpochCpu = new Map(); // `${config}|${who}` → CPU seconds of a one-epoch run
-for (const config of configs)
-  for (const [who, run] of Object.entries(runners(config)))
-    firstEpochCpu.set(`${config.name}:${config.batch}|${who}`, measured(() => run(1)).cpu);
 for (let r = 0; r < repeat; r++) {
   for (const config of configs) {
     const key = `${config.name}:${config.batch}`;
@@ -214,7 +210,8 @@ for (let r = 0; r < repeat; r++) {
     for (const [who, run] of Object.entries(runners(config))) {
       const m = measured(() => run(epochs));
       note(runs, `${key}|${who}`, m.value);
-      const first = firstEpochCpu.get(`${key}|${who}`);
+      // The one-epoch run next to it, in the same conditions, so the pair's difference is the epochs'.
+      const first = measured(() => run(1)).cpu;
       if (m.cpu !== null && first !== null && m.cpu > first)
         note(cpuRuns, `${key}|${who}`, ((epochs - 1) * TRAIN_SAMPLES) / (m.cpu - first));
     }

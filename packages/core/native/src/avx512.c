@@ -25,10 +25,13 @@
 #define GS_MR512 14
 
 /* The MR×16 product of packed panels added into acc[0..MR), in k order (see the header). The
- * row count is a literal at each expansion, so the array lives in registers. */
+ * row count is a literal at each expansion, so the array lives in registers. The A and B panels
+ * are prefetched 8 steps ahead (a few per cent here, measured in CPU time under load). */
 #define GS_LOOP512(MR)                                                          \
-  _Pragma("GCC unroll 2") for (ptrdiff_t p = 0; p < kc; p++) {                  \
+  _Pragma("GCC unroll 4") for (ptrdiff_t p = 0; p < kc; p++) {                  \
     const __m512 bv = _mm512_load_ps(b);                                        \
+    _mm_prefetch((const char*)(a + 8 * (MR)), _MM_HINT_T0);                     \
+    _mm_prefetch((const char*)(b + 8 * GS_NR), _MM_HINT_T0);                    \
     _Pragma("GCC unroll 16") for (int r = 0; r < (MR); r++)                     \
         acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), bv, acc[r]);             \
     a += (MR);                                                                  \
