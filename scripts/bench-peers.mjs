@@ -10,11 +10,11 @@
 //   node scripts/bench-peers.mjs [--backend native] [--repeat 3] [--no-torch] [--no-numpy]
 //                                [--configs 784-50-10:200,784-512-10:1000,784-2048-2048-10:256]
 //                                [--out bench-results/bench-peers.json]
-// Each figure is also measured in CPU time, where Linux tells it (/proc/self/stat: the CPU time of
-// the children waited for): the samples of the epochs after the first divided by the CPU seconds
-// they added over a one-epoch run of the same command (run right after it), so start-up,
-// data loading and the final evaluation cancel, and so do the slices of the core given to other
-// processes, which the wall-clock samples/s count on a shared machine.
+// Each figure is also measured in CPU time, which does not count the slices of a shared core given
+// to other processes as the wall clock does: the peers time their steps with process_time; for
+// gradswarm (where Linux tells it, /proc/self/stat: the CPU time of the children waited for) the
+// samples of the epochs after the first divided by the CPU seconds they added over a one-epoch
+// run of the same command right after it, so start-up, loading and the final evaluation cancel.
 // For numpy's own kernels, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command if set.
 // Debian's python3-torch runs its GEMMs through the system libblas.so.3: install
 // libopenblas0-pthread as well, or they run in the netlib reference BLAS, 10× slower.
@@ -170,13 +170,15 @@ function gradswarm(config, epochs) {
 
 function python(py, script, args) {
   try {
-    return Number(
-      execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], {
-        env: PY_ENV,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).trim(),
-    );
+    const [wall, cpu] = execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], {
+      env: PY_ENV,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return { wall, cpu };
   } catch (err) {
     process.stderr.write(
       `bench-peers: ${script} failed: ${String(err.stderr ?? err)
@@ -191,9 +193,19 @@ function python(py, script, args) {
 const runs = new Map(); // `${config}|${who}` → samples/s of every round
 const cpuRuns = new Map(); // `${config}|${who}` → samples per CPU second of every round
 const note = (map, key, v) => v && map.set(key, [...(map.get(key) ?? []), v]);
-/** The peers' runs for one network: who → (epochs → samples/s from one child process). */
+
+/** gradswarm's samples/s, and per CPU second from the CPU time its epochs add over a one-epoch run. */
+function gradswarmRun(config, epochs) {
+  const m = measured(() => gradswarm(config, epochs));
+  // The one-epoch run right after, in the same conditions, so the pair's difference is the epochs'.
+  const first = measured(() => gradswarm(config, 1)).cpu;
+  const ok = m.cpu !== null && first !== null && m.cpu > first;
+  return { wall: m.value, cpu: ok ? ((epochs - 1) * TRAIN_SAMPLES) / (m.cpu - first) : null };
+}
+
+/** The runs for one network: who → (epochs → { wall, cpu } samples per second). */
 const runners = (config) => ({
-  gradswarm: (epochs) => gradswarm(config, epochs),
+  gradswarm: (epochs) => gradswarmRun(config, epochs),
   ...(torchPy && {
     torch: (epochs) => python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), String(epochs)]),
   }),
@@ -208,12 +220,9 @@ for (let r = 0; r < repeat; r++) {
     const key = `${config.name}:${config.batch}`;
     const epochs = epochsFor(config);
     for (const [who, run] of Object.entries(runners(config))) {
-      const m = measured(() => run(epochs));
-      note(runs, `${key}|${who}`, m.value);
-      // The one-epoch run next to it, in the same conditions, so the pair's difference is the epochs'.
-      const first = measured(() => run(1)).cpu;
-      if (m.cpu !== null && first !== null && m.cpu > first)
-        note(cpuRuns, `${key}|${who}`, ((epochs - 1) * TRAIN_SAMPLES) / (m.cpu - first));
+      const m = run(epochs);
+      note(runs, `${key}|${who}`, m?.wall);
+      note(cpuRuns, `${key}|${who}`, m?.cpu);
     }
     process.stderr.write(
       `round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)} (${Math.round(cpuRuns.get(`${key}|${w}`)?.at(-1) ?? 0)} per CPU s)`).join(', ')}\n`,
