@@ -350,11 +350,11 @@ GS_AVX2 static void prime_row_avx2(int act, float* delta, const float* z, const 
   }
 }
 
-static const gs_isa_f32 gs_avx2 = {"avx2", (1u << 4) | (1u << 5) | (1u << 6), kernel_avx2, kernel_t_avx2, pack_a_avx2, gs_avx2_pack_b_f32, act_row_avx2, prime_row_avx2};
+const gs_isa_f32 gs_avx2_table_f32 = {"avx2", (1u << 4) | (1u << 5) | (1u << 6), kernel_avx2, kernel_t_avx2, pack_a_avx2, gs_avx2_pack_b_f32, act_row_avx2, prime_row_avx2};
 
 const gs_isa_f32* gs_avx2_f32(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &gs_avx2 : NULL;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &gs_avx2_table_f32 : NULL;
 }
 
 #else

@@ -78,6 +78,9 @@ static void GS_F(epilogue_)(const GS_ISA* isa, const GS_EPI* ep, T* c, ptrdiff_t
 int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a, ptrdiff_t rsa, ptrdiff_t csa, const T* b,
                    ptrdiff_t rsb, ptrdiff_t csb, T* c, ptrdiff_t rsc, ptrdiff_t csc, int accumulate, const GS_EPI* ep) {
   if (m <= 0 || n <= 0) return 0;
+  /* Shallow products go to the kernels that run them faster (same bits; their own compiled-in
+   * blocking, which at such k hardly matters). */
+  if (isa->narrow != NULL && k < isa->narrow_below_k) isa = isa->narrow;
   /* The caller's C is row-major (csc == 1); remember it for the epilogue before any swap. */
   T* const c0 = c;
   const ptrdiff_t ldc0 = rsc;

@@ -77,6 +77,9 @@ void gs_scratch_free(gs_scratch* s);
     ptrdiff_t mc, kc, nc;                                                                          \
     /* Relative time per padded row of each panel height (NULL: the 4-to-6-row table). */        \
     const int* row_cost;                                                                           \
+    /* Kernels of the same bits that run products with k < narrow_below_k faster (or NULL). */     \
+    const struct gs_isa_##SUF* narrow;                                                             \
+    ptrdiff_t narrow_below_k;                                                                      \
   } gs_isa_##SUF;                                                                                  \
                                                                                                    \
   /* What the GEMM does to each finished block of C (in the caller's coordinates). */            \
@@ -127,7 +130,8 @@ double gs_output_loss_bce_avx2_f32(const float* z, float* a, float* delta, ptrdi
 const gs_isa_f32* gs_avx2_f32(void);
 /* The same kernels with AVX-512 micro-kernels (the same bits), or NULL without AVX-512F. */
 const gs_isa_f32* gs_avx512_f32(void);
-/* The AVX2 B-panel packer, shared by the AVX-512 kernels. */
+/* The AVX2 kernel table (use gs_avx2_f32(), which checks the CPU) and B-panel packer, shared by the AVX-512 kernels. */
+extern const gs_isa_f32 gs_avx2_table_f32;
 void gs_avx2_pack_b_f32(ptrdiff_t kc, const float* b, ptrdiff_t rs, ptrdiff_t cs, float* dst);
 
 #endif
