@@ -2,9 +2,12 @@
 // GEMM throughput (GFLOP/s, float32, one thread) of every kernel backend that loads here, on the
 // four shapes of the kernel plan and on the products one training step runs (forward NT, gradient TN,
 // delta NN), next to numpy/OpenBLAS on the same machine (if python3 with numpy is installed,
-// forced to one thread) and to the core's peak: measured clock × 32 FLOP/cycle (two 8-wide FMA
-// pipes). Rounds interleave the backends and numpy and the best round is kept, because this
-// machine is shared and noisy; compare the ratios, not the absolute numbers.
+// forced to one thread) and to the core's peak: measured clock × 64 FLOP/cycle where the CPU has
+// AVX-512 (two 16-wide FMA pipes), × 32 otherwise (two 8-wide). native-avx2 gets one column per
+// micro-kernel this CPU runs (avx512, avx2: the same bits, different speed). Rounds interleave the backends and numpy and the best round is kept, because this
+// machine is shared and noisy; compare the ratios, not the absolute numbers. Every time is CPU time
+// (this process's, numpy's process_time, and the clock probe's), so slices of the core given to
+// other processes do not count.
 //
 //   node scripts/bench-kernels.mjs [--backends native-avx2,native-portable,reference] [--repeat 3]
 //                                  [--no-numpy] [--small] [--out bench-results/bench-kernels.json]
@@ -20,13 +23,21 @@ const core = await loadCore();
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-kernels.json'));
 // Every backend that loads here, once each (`native` and `wasm` are aliases of a precise name).
+const micros = core.nativeMicroKernels('avx2');
 const backends = [
   ...new Set(
     arg('backends', core.availableBackends().join(','))
       .split(',')
       .map((n) => core.selectBackend(n)),
   ),
-];
+].flatMap((b) =>
+  b.name === 'native-avx2' && micros.length > 1
+    ? micros.map((micro) => ({
+        ...core.createNativeBackend('avx2', { blocking: core.kernelBlocking('avx2'), micro }),
+        name: `native-avx2 ${micro}`,
+      }))
+    : [b],
+);
 const withNumpy = !process.argv.includes('--no-numpy');
 
 /** [label, op, m, n, k]: op is NN (A·B), NT (A·Bᵀ, the forward product) or TN (Aᵀ·B, the gradient). */
@@ -50,14 +61,25 @@ function operands(op, m, n, k) {
   return { tA, tB, a: rnd(m * k), lda: tA ? m : k, b: rnd(k * n), ldb: tB ? k : n, c: new Float32Array(m * n) };
 }
 
-/** Best seconds per call over batches of calls lasting at least minSeconds. */
+/**
+ * This process's CPU seconds (user + system). The calls are timed by CPU time, and numpy's by
+ * its process_time, not by the wall clock: on a machine shared by more runnable processes than
+ * cores, wall time counts the slices given to others (a run at load 15 read a third of one at
+ * load 5, with the ratios scattered), CPU time only the work's own.
+ */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Best CPU seconds per call over batches of calls lasting at least minSeconds. */
 function timeCalls(fn, minSeconds) {
   fn();
   let calls = 1;
   for (;;) {
-    const t = performance.now();
+    const t = cpuSeconds();
     for (let i = 0; i < calls; i++) fn();
-    const s = (performance.now() - t) / 1000;
+    const s = cpuSeconds() - t;
     if (s >= minSeconds || calls > 1e6) return s / calls;
     calls *= Math.max(2, Math.ceil(minSeconds / Math.max(s, 1e-6)));
   }
@@ -76,9 +98,9 @@ for label, op, m, n, k in shapes:
     np.matmul(A, B, out=c)
     calls = 1
     while True:
-        t = time.perf_counter()
+        t = time.process_time()
         for _ in range(calls): np.matmul(A, B, out=c)
-        s = time.perf_counter() - t
+        s = time.process_time() - t
         if s >= 0.2: break
         calls *= max(2, int(0.2 / max(s, 1e-6)) + 1)
     out[label] = 2.0 * m * n * k / (s / calls) / 1e9
@@ -105,7 +127,8 @@ function numpyRound() {
 function smallBench() {
   const native = backends.find((b) => b.name.startsWith('native'));
   if (!native) throw new Error('--small needs a native backend');
-  const raw = core.createNativeBackend(native.name.replace('native-', ''), { minWork: 0 }); // no threshold: the addon itself
+  const [isa, micro] = native.name.replace('native-', '').split(' ');
+  const raw = core.createNativeBackend(isa, { minWork: 0, micro }); // no threshold: the addon itself
   process.stdout.write(
     `| n (n×n×n) | multiply-adds | reference µs/call | ${native.name} µs/call |\n|---:|---:|---:|---:|\n`,
   );
@@ -154,7 +177,8 @@ for (let r = 0; r < repeat; r++) {
   process.stderr.write(`round ${r + 1}/${repeat} done\n`);
   probeClock();
 }
-const peak = (clockHz * 32) / 1e9;
+const flopPerCycle = core.peakFlopPerCycle(micros[0] ?? 'avx2');
+const peak = (clockHz * flopPerCycle) / 1e9;
 
 const columns = [...backends.map((b) => b.name), ...(numpyInfo ? ['numpy'] : [])];
 const fast = backends.find((b) => b.name.startsWith('native'))?.name;
@@ -177,6 +201,8 @@ const doc = {
   node: process.version,
   clockGHz: Number((clockHz / 1e9).toFixed(3)),
   peakGflops: Number(peak.toFixed(1)),
+  flopPerCycle,
+  microKernels: micros,
   numpy: numpyInfo,
   // The native GEMM's cache blocking per instruction set (speed only, never bits) and what it came from.
   caches: core.readCpuCaches(),
@@ -199,7 +225,7 @@ for (const r of results) {
   );
 }
 process.stdout.write(
-  `${lines.join('\n')}\n\nGFLOP/s (fraction of peak). Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
+  `${lines.join('\n')}\n\nGFLOP/s (fraction of peak). Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × ${flopPerCycle} FLOP/cycle. ` +
     `${doc.cpu}, ${doc.node}${numpyInfo ? `, numpy ${numpyInfo.numpy} (${numpyInfo.blas})` : ''}; best of ${repeat} interleaved rounds; ` +
     `blocking ${
       Object.entries(doc.blocking)

@@ -10,11 +10,16 @@
 //   node scripts/bench-peers.mjs [--backend native] [--repeat 3] [--no-torch] [--no-numpy]
 //                                [--configs 784-50-10:200,784-512-10:1000,784-2048-2048-10:256]
 //                                [--out bench-results/bench-peers.json]
+// Each figure is also measured in CPU time, which does not count the slices of a shared core given
+// to other processes as the wall clock does: the peers time their steps with process_time; for
+// gradswarm (where Linux tells it, /proc/self/stat: the CPU time of the children waited for) the
+// samples of the epochs after the first divided by the CPU seconds they added over a one-epoch
+// run of the same command right after it, so start-up, loading and the final evaluation cancel.
 // For numpy's own kernels, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command if set.
 // Debian's python3-torch runs its GEMMs through the system libblas.so.3: install
 // libopenblas0-pthread as well, or they run in the netlib reference BLAS, 10× slower.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { arg, cli, loadCore, loadData, root } from './bench-common.mjs';
@@ -62,8 +67,36 @@ const TEXTS = [
 const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
 const PY_ENV = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
-/** Epochs so that one run lasts about 1.5 s at 30 GFLOP/s (at least one epoch). */
-const epochsFor = (config) => Math.max(1, Math.round(4.5e10 / (flopPerSample(config.layers) * TRAIN_SAMPLES)));
+/** Epochs so that one run lasts about 1.5 s at 30 GFLOP/s (at least two: the CPU-time figure needs one past the first). */
+const epochsFor = (config) => Math.max(2, Math.round(4.5e10 / (flopPerSample(config.layers) * TRAIN_SAMPLES)));
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) of this process's waited-for children, or null where /proc has no such fields. */
+function childrenCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const ticks = Number(f[13]) + Number(f[14]); // fields 16 and 17: cutime, cstime
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `fn` (one child process) and returns its result with the CPU seconds the child used. */
+function measured(fn) {
+  const before = childrenCpuSeconds();
+  const value = fn();
+  const after = childrenCpuSeconds();
+  return { value, cpu: before === null || after === null || !value ? null : after - before };
+}
 
 function flopPerSample(layers) {
   let fwd = 0;
@@ -105,7 +138,7 @@ const mnist = data.loadEmbeddedMnist();
 writeFileSync(files.x, new Uint8Array(mnist.features.buffer, mnist.features.byteOffset, TRAIN_SAMPLES * 784 * 4));
 writeFileSync(files.y, new Uint8Array(mnist.labels.buffer, mnist.labels.byteOffset, TRAIN_SAMPLES * 4));
 
-function gradswarm(config) {
+function gradswarm(config, epochs) {
   const args = [
     cli,
     'train',
@@ -117,7 +150,7 @@ function gradswarm(config) {
     '--batch-size',
     String(config.batch),
     '--epochs',
-    String(epochsFor(config)),
+    String(epochs),
     '--threads',
     '1',
     '--kernel',
@@ -137,13 +170,15 @@ function gradswarm(config) {
 
 function python(py, script, args) {
   try {
-    return Number(
-      execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], {
-        env: PY_ENV,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).trim(),
-    );
+    const [wall, cpu] = execFileSync(py.exe, [join(root, 'scripts/peers', script), files.x, files.y, ...args], {
+      env: PY_ENV,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return { wall, cpu };
   } catch (err) {
     process.stderr.write(
       `bench-peers: ${script} failed: ${String(err.stderr ?? err)
@@ -156,21 +191,41 @@ function python(py, script, args) {
 }
 
 const runs = new Map(); // `${config}|${who}` → samples/s of every round
-const note = (key, v) => v && runs.set(key, [...(runs.get(key) ?? []), v]);
+const cpuRuns = new Map(); // `${config}|${who}` → samples per CPU second of every round
+const note = (map, key, v) => v && map.set(key, [...(map.get(key) ?? []), v]);
+
+/** gradswarm's samples/s, and per CPU second from the CPU time its epochs add over a one-epoch run. */
+function gradswarmRun(config, epochs) {
+  const m = measured(() => gradswarm(config, epochs));
+  // The one-epoch run right after, in the same conditions, so the pair's difference is the epochs'.
+  const first = measured(() => gradswarm(config, 1)).cpu;
+  const ok = m.cpu !== null && first !== null && m.cpu > first;
+  return { wall: m.value, cpu: ok ? ((epochs - 1) * TRAIN_SAMPLES) / (m.cpu - first) : null };
+}
+
+/** The runs for one network: who → (epochs → { wall, cpu } samples per second). */
+const runners = (config) => ({
+  gradswarm: (epochs) => gradswarmRun(config, epochs),
+  ...(torchPy && {
+    torch: (epochs) => python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), String(epochs)]),
+  }),
+  ...(numpyPy &&
+    config.layers.length === 3 && {
+      numpy: (epochs) =>
+        python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), String(epochs), 'f32']),
+    }),
+});
 for (let r = 0; r < repeat; r++) {
   for (const config of configs) {
     const key = `${config.name}:${config.batch}`;
-    const epochs = String(epochsFor(config));
-    note(`${key}|gradswarm`, gradswarm(config));
-    if (torchPy)
-      note(`${key}|torch`, python(torchPy, 'torch_mlp.py', [config.layers.join(','), String(config.batch), epochs]));
-    if (numpyPy && config.layers.length === 3)
-      note(
-        `${key}|numpy`,
-        python(numpyPy, 'numpy_mlp.py', [String(config.layers[1]), String(config.batch), epochs, 'f32']),
-      );
+    const epochs = epochsFor(config);
+    for (const [who, run] of Object.entries(runners(config))) {
+      const m = run(epochs);
+      note(runs, `${key}|${who}`, m?.wall);
+      note(cpuRuns, `${key}|${who}`, m?.cpu);
+    }
     process.stderr.write(
-      `round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)}`).join(', ')}\n`,
+      `round ${r + 1}/${repeat} ${key}: ${['gradswarm', 'torch', 'numpy'].map((w) => `${w} ${Math.round(runs.get(`${key}|${w}`)?.at(-1) ?? 0)} (${Math.round(cpuRuns.get(`${key}|${w}`)?.at(-1) ?? 0)} per CPU s)`).join(', ')}\n`,
     );
   }
 }
@@ -182,6 +237,8 @@ const results = configs.map((config) => {
   const key = `${config.name}:${config.batch}`;
   const [g, t, n] = ['gradswarm', 'torch', 'numpy'].map((w) => runs.get(`${key}|${w}`));
   const ratio = (peer) => (best(g) && best(peer) ? Number((best(g) / best(peer)).toFixed(2)) : null);
+  const [gc, tc, nc] = ['gradswarm', 'torch', 'numpy'].map((w) => cpuRuns.get(`${key}|${w}`));
+  const cpuRatio = (peer) => (best(gc) && best(peer) ? Number((best(gc) / best(peer)).toFixed(2)) : null);
   return {
     network: config.name,
     batchSize: config.batch,
@@ -189,6 +246,9 @@ const results = configs.map((config) => {
     spread: { gradswarm: spread(g), torch: spread(t), numpy: spread(n) },
     overTorch: ratio(t),
     overNumpy: ratio(n),
+    samplesPerCpuSecond: { gradswarm: best(gc), torch: best(tc), numpy: best(nc) },
+    overTorchCpu: cpuRatio(tc),
+    overNumpyCpu: cpuRatio(nc),
   };
 });
 const doc = {
@@ -210,15 +270,15 @@ writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
 const fmt = (v) => (v ? Math.round(v).toLocaleString('en-US') : '–');
 const x = (v) => (v ? `${v.toFixed(2)}x` : '–');
 const lines = [
-  `| network | batch | gradswarm (${backend}) | PyTorch ${torchVersion || '(missing)'} | numpy f32 | ÷ PyTorch | ÷ numpy | spread (max/min) g/t/n |`,
-  '|---|---:|---:|---:|---:|---:|---:|---|',
+  `| network | batch | gradswarm (${backend}) | PyTorch ${torchVersion || '(missing)'} | numpy f32 | ÷ PyTorch | ÷ numpy | spread (max/min) g/t/n | per CPU second g/t/n | ÷ PyTorch, CPU time | ÷ numpy, CPU time |`,
+  '|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|',
 ];
 for (const r of results) {
   const s = r.samplesPerSecond;
   lines.push(
-    `| ${r.network} | ${r.batchSize} | ${fmt(s.gradswarm)} | ${fmt(s.torch)} | ${fmt(s.numpy)} | ${x(r.overTorch)} | ${x(r.overNumpy)} | ${[r.spread.gradswarm, r.spread.torch, r.spread.numpy].map((v) => v ?? '–').join(' / ')} |`,
+    `| ${r.network} | ${r.batchSize} | ${fmt(s.gradswarm)} | ${fmt(s.torch)} | ${fmt(s.numpy)} | ${x(r.overTorch)} | ${x(r.overNumpy)} | ${[r.spread.gradswarm, r.spread.torch, r.spread.numpy].map((v) => v ?? '–').join(' / ')} | ${[r.samplesPerCpuSecond.gradswarm, r.samplesPerCpuSecond.torch, r.samplesPerCpuSecond.numpy].map(fmt).join(' / ')} | ${x(r.overTorchCpu)} | ${x(r.overNumpyCpu)} |`,
   );
 }
 process.stdout.write(
-  `${lines.join('\n')}\n\nsamples/s, one thread each, best of ${repeat} alternated rounds. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`,
+  `${lines.join('\n')}\n\nsamples/s (wall clock, and per CPU second of the epochs after the first), one thread each, best of ${repeat} alternated rounds. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`,
 );

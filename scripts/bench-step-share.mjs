@@ -50,7 +50,9 @@ function parts(config) {
   const gemms = [];
   const passes = [];
   const x0 = new Float32Array(batch * layers[0]);
-  passes.push(() => backend.gatherRows(data.features, layers[0], index, batch, batch, x0));
+  // Each pass under its name, so the table says which one costs (the same name over layers adds up).
+  const pass = (name, fn) => passes.push({ name, fn });
+  pass('gather', () => backend.gatherRows(data.features, layers[0], index, batch, batch, x0));
   for (let l = 1; l < layers.length; l++) {
     const [nIn, nOut] = [layers[l - 1], layers[l]];
     const x = rnd(batch * nIn, l);
@@ -64,13 +66,13 @@ function parts(config) {
     gemms.push(() => backend.gemm(true, false, nOut, nIn, batch, z, 0, nOut, x, 0, nIn, g, 0, nIn, false)); // ∂W = δᵀ·A
     if (l > 1)
       gemms.push(() => backend.gemm(false, false, batch, nIn, nOut, z, 0, nOut, w, 0, nIn, dIn, 0, nIn, false)); // δ·W
-    passes.push(() => backend.addColumnSums(z, batch, nOut, bias, 0, 1));
+    pass('column sums', () => backend.addColumnSums(z, batch, nOut, bias, 0, 1));
     if (l < layers.length - 1) {
-      passes.push(() => backend.biasActivation(z, a, batch, nOut, bias, 0, 1, 'sigmoid'));
-      passes.push(() => backend.mulActivationPrime('sigmoid', a, z, a, batch * nOut));
+      pass('bias + activation', () => backend.biasActivation(z, a, batch, nOut, bias, 0, 1, 'sigmoid'));
+      pass('derivative', () => backend.mulActivationPrime('sigmoid', a, z, a, batch * nOut));
     } else {
       const labels = Int32Array.from({ length: batch }, (_, i) => i % nOut);
-      passes.push(() => backend.outputLoss('sigmoid', 'bce', z, a, a, batch, nOut, labels, null, 0));
+      pass('output loss', () => backend.outputLoss('sigmoid', 'bce', z, a, a, batch, nOut, labels, null, 0));
     }
   }
   return { ...out, gemms, passes };
@@ -84,6 +86,7 @@ for (const config of configs) {
   let step = Infinity;
   let gemm = Infinity;
   let pass = Infinity;
+  const each = new Map(p.passes.map((q) => [q.name, Infinity]));
   const time = (fns) => {
     const t = performance.now();
     for (const f of fns) f();
@@ -93,7 +96,10 @@ for (const config of configs) {
   for (let i = 0; i < iterations; i++) {
     step = Math.min(step, time([p.step]));
     gemm = Math.min(gemm, time(p.gemms));
-    pass = Math.min(pass, time(p.passes));
+    pass = Math.min(pass, time(p.passes.map((q) => q.fn)));
+    const sums = new Map();
+    for (const q of p.passes) sums.set(q.name, (sums.get(q.name) ?? 0) + time([q.fn]));
+    for (const [name, s] of sums) each.set(name, Math.min(each.get(name), s));
   }
   results.push({
     network: config.name,
@@ -103,6 +109,7 @@ for (const config of configs) {
     passesMs: Number((pass * 1e3).toFixed(3)),
     nonGemmShare: Number((1 - gemm / step).toFixed(3)),
     passesShare: Number((pass / step).toFixed(3)),
+    passMs: Object.fromEntries([...each].map(([name, s]) => [name, Number((s * 1e3).toFixed(4))])),
   });
 }
 const doc = {
@@ -125,6 +132,14 @@ for (const r of results)
   lines.push(
     `| ${r.network} | ${r.batchSize} | ${r.stepMs} | ${r.gemmMs} | ${r.passesMs} | ${(r.nonGemmShare * 100).toFixed(1)}% | ${(r.passesShare * 100).toFixed(1)}% |`,
   );
+lines.push(
+  '',
+  `| network | batch | ${[...new Set(results.flatMap((r) => Object.keys(r.passMs)))].join(' ms | ')} ms |`,
+);
+const names = [...new Set(results.flatMap((r) => Object.keys(r.passMs)))];
+lines.push(`|---|---:|${names.map(() => '---:').join('|')}|`);
+for (const r of results)
+  lines.push(`| ${r.network} | ${r.batchSize} | ${names.map((n) => r.passMs[n] ?? '–').join(' | ')} |`);
 process.stdout.write(
   `${lines.join('\n')}\n\n${backend.name}, one thread, float32, sigmoid/sigmoid + bce; fastest of ${repeat * 20} interleaved iterations. ${doc.cpu}, ${doc.node}; JSON: ${outPath}\n`,
 );

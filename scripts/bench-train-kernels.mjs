@@ -10,7 +10,7 @@
 // at batch 1000, interleaving backends and numpy and keeping the best of --repeat rounds (this
 // machine is shared and noisy: compare ratios within one run). samples/s counts training steps
 // only, on both sides. Each figure is also given as GFLOP/s and as a fraction of the core's peak
-// (measured clock × 32 FLOP/cycle), with FLOP/sample = 2·(forward + ∂W + delta products).
+// (measured clock × 64 FLOP/cycle where the CPU has AVX-512, × 32 otherwise), with FLOP/sample = 2·(forward + ∂W + delta products).
 //
 //   node scripts/bench-train-kernels.mjs [--backends native-avx2,reference] [--repeat 3] [--no-numpy]
 //                                        [--configs 784-50-10:200,784-512-10:1000] [--out bench-results/bench-train-kernels.json]
@@ -184,7 +184,8 @@ for (let r = 0; r < repeat; r++) {
   }
   probeClock();
 }
-const peak = (clockHz * 32) / 1e9;
+const flopPerCycle = core.peakFlopPerCycle(core.nativeMicroKernels('avx2')[0] ?? 'avx2');
+const peak = (clockHz * flopPerCycle) / 1e9;
 if (files) rmSync(files.dir, { recursive: true, force: true });
 
 const NUMPY_LABEL = {
@@ -244,7 +245,7 @@ for (const r of results) {
   );
 }
 process.stdout.write(
-  `${lines.join('\n')}\n\nOne thread, float32, the texts' hyper-parameters. Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × 32 FLOP/cycle. ` +
+  `${lines.join('\n')}\n\nOne thread, float32, the texts' hyper-parameters. Peak ${doc.peakGflops} GFLOP/s = measured clock ${doc.clockGHz} GHz × ${flopPerCycle} FLOP/cycle. ` +
     `${doc.cpu}, ${doc.node}; best of ${repeat} interleaved rounds (reference: 1); ` +
     `blocking ${
       Object.entries(doc.blocking)

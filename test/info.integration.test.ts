@@ -1,7 +1,8 @@
 /**
  * `gradswarm info`: the facts it prints, the GEMM autotune on first use cached in the user's
  * cache directory (XDG_CACHE_HOME), reused afterwards, skipped with --no-autotune, and
- * GRADSWARM_KERNEL_TUNING overriding both.
+ * GRADSWARM_KERNEL_TUNING overriding both; the micro-kernel line (avx512 where the CPU has it,
+ * avx2 when forced with micro=avx2).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ interface Info {
   cpu: string;
   caches: { l1dBytes: number; l2Bytes: number };
   backend: string;
+  microKernel: string | null;
+  microKernels: string[];
   blocking: { mc: number; kc: number; nc: number; source: string } | null;
   autotune: string;
   threads: number;
@@ -52,7 +55,7 @@ describe('gradswarm info', () => {
     const skipped = await info(['--no-autotune'], env);
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stdout).toMatch(
-      /^cpu: .*\ncaches: .*\nbackend: .*\nblocking: .*\nautotune: .*\nthreads: +\d+ available\n/,
+      /^cpu: .*\ncaches: .*\nbackend: .*\nmicro: .*\nblocking: .*\nautotune: .*\nthreads: +\d+ available\n/,
     );
     const s = lastJsonLine<Info>(skipped.stdout);
     expect(s.threads).toBeGreaterThanOrEqual(1);
@@ -76,5 +79,12 @@ describe('gradswarm info', () => {
     const forced = lastJsonLine<Info>((await info([], { ...env, GRADSWARM_KERNEL_TUNING: 'mc=48,kc=64' })).stdout);
     expect(forced.blocking).toEqual({ mc: 48, kc: 64, nc: 4080, source: 'env' });
     expect(forced.autotune).toBe('skipped (GRADSWARM_KERNEL_TUNING is set)');
+
+    if (s.backend !== 'native-avx2') return;
+    expect(s.microKernels).toContain('avx2');
+    expect(s.microKernel).toBe(s.microKernels[0]);
+    const avx2 = await info(['--no-autotune'], { ...env, GRADSWARM_KERNEL_TUNING: 'micro=avx2' });
+    expect(lastJsonLine<Info>(avx2.stdout).microKernel).toBe('avx2');
+    expect(avx2.stdout).toMatch(/\nmicro: +avx2 \(tiles of 4 to 6 rows/);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * The native GEMM's cache blocking never moves a bit (issue 15, item 5): a reproducible run
- * trained under two different `GRADSWARM_KERNEL_TUNING` blockings (as two machines with different
- * caches would pick) writes byte-identical model files, and a bad tuning is refused in one line.
+ * The native GEMM's cache blocking and micro-kernel never move a bit (issue 15, item 5): a
+ * reproducible run trained under two different `GRADSWARM_KERNEL_TUNING` blockings (as two
+ * machines with different caches would pick), or with the AVX2 micro-kernel forced where the
+ * default is AVX-512's (as a machine without AVX-512 runs), writes byte-identical model files,
+ * and a bad tuning is refused in one line.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -79,6 +81,11 @@ describe('GRADSWARM_KERNEL_TUNING', () => {
       const usual = await train('default.json', 'default');
       const small = await train('small-blocks.json', 'mc=24,kc=16,nc=256');
       expect(small).toBe(usual);
+      // The fallback of a CPU without AVX-512 (here the same as the default where it has none).
+      const avx2 = await train('micro-avx2.json', 'micro=avx2');
+      expect(avx2).toBe(usual);
+      const wide = await train('micro-auto-small.json', 'mc=28,kc=16,nc=256,micro=auto');
+      expect(wide).toBe(usual);
     },
   );
 

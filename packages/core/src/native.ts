@@ -6,7 +6,10 @@ export {
   measureCpuClockHz,
   NATIVE_MIN_WORK,
   nativeIsas,
+  nativeMicroKernels,
   nativeUnavailableReason,
+  peakFlopPerCycle,
+  resolveMicroKernel,
   type NativeBackendOptions,
 } from './backends/native.js';
 export {
@@ -24,8 +27,10 @@ export {
   cpuModelName,
   DEFAULT_BLOCKING,
   KERNEL_TUNING_ENV_VAR,
+  MICRO_KERNELS,
   parseKernelTuning,
   readCpuCaches,
   type CpuCaches,
   type KernelBlocking,
+  type MicroKernel,
 } from './backends/kernel-tuning.js';

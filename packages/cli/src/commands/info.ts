@@ -1,9 +1,10 @@
 /**
  * `gradswarm info`: what the kernels see on this machine: the CPU, its data caches, the kernel
- * backend `auto` picks, the native GEMM's blocking and where it came from, and the threads. On
+ * backend `auto` picks, its micro-kernel, the native GEMM's blocking and where it came from, and the threads. On
  * first use (no cached result for this CPU) it runs the short GEMM autotune and caches the winner,
  * which every later run then uses; `--no-autotune` skips it, `--autotune` measures again, and
- * GRADSWARM_KERNEL_TUNING overrides both. The blocking changes only speed, never a result bit.
+ * GRADSWARM_KERNEL_TUNING overrides both. The blocking and the micro-kernel change only speed,
+ * never a result bit.
  */
 import { availableParallelism } from 'node:os';
 import { selectBackend } from '@gradswarm/core';
@@ -15,7 +16,9 @@ import {
   KERNEL_TUNING_ENV_VAR,
   kernelBlocking,
   nativeIsas,
+  nativeMicroKernels,
   readCpuCaches,
+  resolveMicroKernel,
   storeBlocking,
   tuningCachePath,
   tuningKey,
@@ -29,6 +32,13 @@ interface InfoArgs {
   json: boolean;
   kernel?: string;
 }
+
+/** The register tile of each micro-kernel (native/src/avx2.c, avx512.c, portable.h). */
+const MICRO_TILE: Record<string, string> = {
+  avx512: 'tiles of 8 to 14 rows × 16 columns in zmm registers',
+  avx2: 'tiles of 4 to 6 rows × 16 columns in ymm registers',
+  portable: 'tiles of 4 to 6 rows × 16 columns, plain C',
+};
 
 const kib = (bytes: number): string =>
   bytes <= 0 ? 'unknown' : bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes / 1024} KiB`;
@@ -58,6 +68,8 @@ async function run(args: InfoArgs): Promise<number> {
         ? blockingFromCaches(caches)
         : (cachedBlocking(key) ?? blockingFromCaches(caches));
   }
+  const micro = isa !== null ? resolveMicroKernel(isa, blocking?.micro) : null;
+  const micros = isa !== null ? nativeMicroKernels(isa) : [];
   const info = {
     cpu: cpuModelName() || 'unknown',
     caches: {
@@ -68,6 +80,8 @@ async function run(args: InfoArgs): Promise<number> {
     },
     backend: backend.name,
     nativeIsas: nativeIsas(),
+    microKernel: micro,
+    microKernels: micros,
     blocking: blocking && { mc: blocking.mc, kc: blocking.kc, nc: blocking.nc, source: blocking.source },
     autotune,
     threads: availableParallelism(),
@@ -76,6 +90,7 @@ async function run(args: InfoArgs): Promise<number> {
     `cpu:      ${info.cpu}`,
     `caches:   L1d ${kib(caches.l1dBytes)}, L2 ${kib(caches.l2Bytes)}, L3 ${kib(caches.l3Bytes)} (${kib(caches.l3PerCoreBytes)} per core)`,
     `backend:  ${backend.name} (native instruction sets here: ${info.nativeIsas.join(', ') || 'none'})`,
+    `micro:    ${micro !== null ? `${micro} (${MICRO_TILE[micro] ?? 'one tile shape'}; here: ${micros.join(', ')}; choose with ${KERNEL_TUNING_ENV_VAR} micro=…); changes speed, never results` : 'none (not a native backend)'}`,
     `blocking: ${blocking ? `mc ${blocking.mc}, kc ${blocking.kc}, nc ${blocking.nc} (from ${blocking.source}); changes speed, never results` : 'none (not a native backend)'}`,
     `autotune: ${autotune}`,
     `threads:  ${info.threads} available`,

@@ -7,10 +7,12 @@
  * Float64Array to the portable float64 ones; typed arrays may live in SharedArrayBuffers.
  *
  * Exports: isas() → names of the instruction sets usable here, best first ("avx2", "portable");
- * kernels(isa, mc?, kc?, nc?) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
+ * kernels(isa, mc?, kc?, nc?, micro?) → { gemm, biasActivation, mulActivationPrime, addColumnSums, gatherRows,
  * denseForward, denseBackward, outputLoss, and the step update's sumGradients, finishGradient, sgdStep,
- * adamStep (addon-update.c) } bound to that instruction set and GEMM blocking (argument lists as in
- * src/backends/native.ts); dependentAdds(n) → a clock probe for the benchmarks.
+ * adamStep (addon-update.c) } bound to that instruction set, GEMM blocking and micro-kernel
+ * (argument lists as in src/backends/native.ts); micros(isa) → the micro-kernels of that
+ * instruction set usable here, best first ("avx512", "avx2" for avx2: the same bits, avx512.c);
+ * dependentAdds(n) → a clock probe for the benchmarks.
  */
 #include "addon-args.h"
 
@@ -264,7 +266,9 @@ static napi_value js_output_loss(napi_env env, napi_callback_info info) {
     y[r] = lab[at];
   }
   double total;
-  if (t == napi_float32_array) total = gs_output_loss_f32((int)kind, F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
+  if (t == napi_float32_array && kind == GS_LOSS_SIGMOID_BCE && strcmp(c.isa->name, "avx2") == 0)
+    total = gs_output_loss_bce_avx2_f32(F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
+  else if (t == napi_float32_array) total = gs_output_loss_f32((int)kind, F32(z), F32(a), d.present ? F32(d) : NULL, rows, k, y);
   else total = gs_output_loss_f64((int)kind, F64(z), F64(a), d.present ? F64(d) : NULL, rows, k, y);
   napi_value result;
   napi_create_double(env, total, &result);
@@ -297,10 +301,46 @@ static void free_tuned(napi_env env, void* data, void* hint) {
   free(data);
 }
 
-static napi_value js_kernels(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+/* The float32 kernels micro-kernel `micro` gives the bundle, or NULL if there is none here: the
+ * avx2 bundle runs the AVX-512 micro-kernels on request ("avx512") or by default ("auto", ""),
+ * every bundle its own under its own name. */
+static const gs_isa_f32* micro_kernels(const gs_bundle* bundle, const char* micro) {
+  const int automatic = micro[0] == '\0' || strcmp(micro, "auto") == 0;
+  if (strcmp(bundle->name, "avx2") == 0 && (automatic || strcmp(micro, "avx512") == 0)) {
+    const gs_isa_f32* wide = gs_avx512_f32();
+    if (wide != NULL || !automatic) return wide;
+  }
+  return automatic || strcmp(micro, bundle->name) == 0 ? bundle->f32 : NULL;
+}
+
+static napi_value js_micros(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], list, name;
   char want[32] = {0};
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], want, sizeof want, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "micros(isa): isa must be a string");
+    return NULL;
+  }
+  const gs_instance* inst = instance(env);
+  napi_create_array(env, &list);
+  uint32_t count = 0;
+  for (size_t i = 0; i < inst->bundle_count; i++) {
+    if (strcmp(inst->bundles[i].name, want) != 0) continue;
+    static const char* const names[] = {"avx512", "avx2", "portable"};
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++) {
+      if (micro_kernels(&inst->bundles[i], names[j]) == NULL) continue;
+      napi_create_string_utf8(env, names[j], NAPI_AUTO_LENGTH, &name);
+      napi_set_element(env, list, count++, name);
+    }
+  }
+  return list;
+}
+
+static napi_value js_kernels(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  char want[32] = {0}, micro[32] = {0};
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], want, sizeof want, NULL) != napi_ok) {
     napi_throw_type_error(env, NULL, "kernels(isa): isa must be a string");
@@ -313,6 +353,10 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
       napi_throw_range_error(env, NULL, "kernels(isa, mc, kc, nc): blocking sizes must be integers in [0, 2^20]");
       return NULL;
     }
+  if (argc >= 5 && napi_get_value_string_utf8(env, argv[4], micro, sizeof micro, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "kernels(isa, mc, kc, nc, micro): micro must be a string");
+    return NULL;
+  }
   const gs_instance* inst = instance(env);
   const gs_bundle* bundles = inst->bundles;
   const gs_bundle* bundle = NULL;
@@ -337,12 +381,17 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
              {"finishGradient", gs_js_finish_gradient},
              {"sgdStep", gs_js_sgd_step},
              {"adamStep", gs_js_adam_step}};
+  const gs_isa_f32* f32 = micro_kernels(bundle, micro);
+  if (f32 == NULL) {
+    napi_throw_range_error(env, NULL, "kernels(isa, mc, kc, nc, micro): this micro-kernel is not available on this machine");
+    return NULL;
+  }
   gs_tuned* tuned = (gs_tuned*)calloc(1, sizeof *tuned);
   if (tuned == NULL) {
     napi_throw_error(env, NULL, "kernels(isa): out of memory");
     return NULL;
   }
-  tuned->f32 = *bundle->f32;
+  tuned->f32 = *f32;
   tuned->f64 = *bundle->f64;
   tuned->f32.mc = tuned->f64.mc = (ptrdiff_t)blocking[0];
   tuned->f32.kc = tuned->f64.kc = (ptrdiff_t)blocking[1];
@@ -375,15 +424,17 @@ static napi_value js_dependent_adds(napi_env env, napi_callback_info info) {
   if (argc < 1 || napi_get_value_int64(env, argv[0], &n) != napi_ok) n = 0;
   bool ran = false;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  uint64_t x = 0, loops = (uint64_t)(n > 0 ? n : 0) / 8;
+  /* Register adds, not add-immediate: Golden Cove cores (Sapphire Rapids, Alder Lake) fold
+   * chains of immediate adds in the renamer, which made this probe read 8× the clock there. */
+  uint64_t x = 0, one = 1, loops = (uint64_t)(n > 0 ? n : 0) / 8;
   if (loops > 0) {
     __asm__ volatile(
         "1:\n\t"
-        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "add %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\t"
+        "add %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\t"
         "sub $1, %1\n\tjnz 1b"
         : "+r"(x), "+r"(loops)
-        :
+        : "r"(one)
         : "cc");
   }
   ran = true;
@@ -454,6 +505,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "isas", fn);
   napi_create_function(env, "kernels", NAPI_AUTO_LENGTH, js_kernels, NULL, &fn);
   napi_set_named_property(env, exports, "kernels", fn);
+  napi_create_function(env, "micros", NAPI_AUTO_LENGTH, js_micros, NULL, &fn);
+  napi_set_named_property(env, exports, "micros", fn);
   napi_create_function(env, "dependentAdds", NAPI_AUTO_LENGTH, js_dependent_adds, NULL, &fn);
   napi_set_named_property(env, exports, "dependentAdds", fn);
   napi_create_function(env, "firstNonFinite", NAPI_AUTO_LENGTH, js_first_non_finite, NULL, &fn);

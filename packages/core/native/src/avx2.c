@@ -204,7 +204,7 @@ GS_AVX2 static void pack_a_avx2(ptrdiff_t kc, int mr, const float* a, ptrdiff_t 
 
 /* B panel (16 columns). Columns contiguous along k (the forward product's Wᵀ): two 8×8
  * transposes per 8 steps; rows contiguous: plain copies. */
-GS_AVX2 static void pack_b_avx2(ptrdiff_t kc, const float* b, ptrdiff_t rs, ptrdiff_t cs, float* dst) {
+GS_AVX2 void gs_avx2_pack_b_f32(ptrdiff_t kc, const float* b, ptrdiff_t rs, ptrdiff_t cs, float* dst) {
   if (cs == 1) {
     for (ptrdiff_t p = 0; p < kc; p++) {
       _mm256_store_ps(dst + p * GS_NR, _mm256_loadu_ps(b + p * rs));
@@ -350,11 +350,11 @@ GS_AVX2 static void prime_row_avx2(int act, float* delta, const float* z, const 
   }
 }
 
-static const gs_isa_f32 gs_avx2 = {"avx2", (1u << 4) | (1u << 5) | (1u << 6), kernel_avx2, kernel_t_avx2, pack_a_avx2, pack_b_avx2, act_row_avx2, prime_row_avx2};
+const gs_isa_f32 gs_avx2_table_f32 = {"avx2", (1u << 4) | (1u << 5) | (1u << 6), kernel_avx2, kernel_t_avx2, pack_a_avx2, gs_avx2_pack_b_f32, act_row_avx2, prime_row_avx2};
 
 const gs_isa_f32* gs_avx2_f32(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &gs_avx2 : NULL;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &gs_avx2_table_f32 : NULL;
 }
 
 #else

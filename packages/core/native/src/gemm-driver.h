@@ -6,7 +6,8 @@
  *
  * Before blocking, the driver may solve Cᵀ = op(B)ᵀ·op(A)ᵀ instead (a stride swap, no copy)
  * when that wastes less of the mr×NR tiles on padding: the forward product with 10 or 50 output
- * units pads n to 16 otherwise. The panel height mr (4, 5 or 6, as the kernels allow) is picked per
+ * units pads n to 16 otherwise. The panel height mr (as the kernels allow: 4 to 6 rows
+ * for AVX2, 8 to 14 for AVX-512) is picked per
  * call by padding weighted with kernel speed (pick_mr_). The epilogue (bias + activation, or the activation derivative)
  * runs on each finished MC×NC block while it is still in cache, in the caller's coordinates.
  * Every choice depends only on the shapes, so the same inputs always give the same bits; the
@@ -42,10 +43,11 @@ void GS_F(gs_pack_a_generic_)(ptrdiff_t kc, ptrdiff_t rows, int mr, const T* a, 
  * 5 rows ran at 0.94 and 4 rows at 0.90 of the 6-row speed here). 50 rows take 10 panels of 5
  * rather than 9 of 6; 1024 rows stay at 6 (1026 padded) rather than 256 panels of 4.
  */
-static int GS_F(pick_mr_)(unsigned mask, ptrdiff_t m, ptrdiff_t* cost) {
-  static const int cost_per_row[GS_MR + 1] = {0, 200, 160, 125, 111, 106, 100};
+static int GS_F(pick_mr_)(unsigned mask, const int* table, ptrdiff_t m, ptrdiff_t* cost) {
+  static const int cost_6[GS_MR + 1] = {0, 200, 160, 125, 111, 106, 100};
+  const int* cost_per_row = table != NULL ? table : cost_6;
   int best = 0;
-  for (int mr = GS_MR; mr >= 1; mr--) {
+  for (int mr = GS_MR_MAX; mr >= 1; mr--) {
     if (!(mask & (1u << mr))) continue;
     const ptrdiff_t c = GS_F(ceil_div_)(m, mr) * mr * cost_per_row[mr];
     if (best == 0 || c < *cost) best = mr, *cost = c;
@@ -76,6 +78,9 @@ static void GS_F(epilogue_)(const GS_ISA* isa, const GS_EPI* ep, T* c, ptrdiff_t
 int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a, ptrdiff_t rsa, ptrdiff_t csa, const T* b,
                    ptrdiff_t rsb, ptrdiff_t csb, T* c, ptrdiff_t rsc, ptrdiff_t csc, int accumulate, const GS_EPI* ep) {
   if (m <= 0 || n <= 0) return 0;
+  /* Shallow products go to the kernels that run them faster (same bits; their own compiled-in
+   * blocking, which at such k hardly matters). */
+  if (isa->narrow != NULL && k < isa->narrow_below_k) isa = isa->narrow;
   /* The caller's C is row-major (csc == 1); remember it for the epilogue before any swap. */
   T* const c0 = c;
   const ptrdiff_t ldc0 = rsc;
@@ -89,7 +94,8 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
   }
   /* Work of each orientation: weighted padded rows (pick_mr_) × columns padded to NR. */
   ptrdiff_t rows_m = 0, rows_n = 0;
-  const int mr_m = GS_F(pick_mr_)(isa->mr_mask, m, &rows_m), mr_n = GS_F(pick_mr_)(isa->mr_mask, n, &rows_n);
+  const int mr_m = GS_F(pick_mr_)(isa->mr_mask, isa->row_cost, m, &rows_m);
+  const int mr_n = GS_F(pick_mr_)(isa->mr_mask, isa->row_cost, n, &rows_n);
   const ptrdiff_t normal = rows_m * (GS_F(ceil_div_)(n, GS_NR) * GS_NR);
   const ptrdiff_t swapped = rows_n * (GS_F(ceil_div_)(m, GS_NR) * GS_NR);
 #ifdef GS_NOSWAP
@@ -121,7 +127,7 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
   if (buf == NULL) return -1;
   T* ap = (T*)buf;
   T* bp = (T*)(buf + a_bytes);
-  _Alignas(64) T tile[GS_MR * GS_NR];
+  _Alignas(64) T tile[GS_MR_MAX * GS_NR];
 
   for (ptrdiff_t jc = 0; jc < n; jc += ncb) {
     const ptrdiff_t nc = n - jc < ncb ? n - jc : ncb;

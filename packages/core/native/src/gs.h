@@ -15,6 +15,8 @@
  * pads m least) times NR columns of op(B): two 8-float AVX2 vectors natively, two 4-float SIMD128
  * vectors in the WebAssembly build (-DGS_NR=8). */
 #define GS_MR 6
+/* The tallest tile any kernel offers (the AVX-512 kernels' 14 rows), for the driver's buffers. */
+#define GS_MR_MAX 16
 #ifndef GS_NR
 #define GS_NR 16
 #endif
@@ -55,7 +57,7 @@ void gs_scratch_free(gs_scratch* s);
 /*
  * One instruction-set variant of the float32 or float64 kernels. `kernel` computes a full
  * mr×NR tile from packed panels into c (row stride ldc): c = c + AB when accumulate, else AB,
- * for each panel height mr in mr_mask (bit mr set; at most GS_MR). pack_a / pack_b pack one full
+ * for each panel height mr in mr_mask (bit mr set; at most GS_MR_MAX). pack_a / pack_b pack one full
  * panel (mr rows / NR columns) of kc steps from any strides.
  */
 #define GS_DECLARE_ISA(T, SUF)                                                                     \
@@ -73,6 +75,11 @@ void gs_scratch_free(gs_scratch* s);
     void (*prime_row)(int act, T* delta, const T* z, const T* a, ptrdiff_t n);                     \
     /* Cache blocking of gs_gemm (0: GS_MC, GS_KC, GS_NC); changes speed, never bits. */          \
     ptrdiff_t mc, kc, nc;                                                                          \
+    /* Relative time per padded row of each panel height (NULL: the 4-to-6-row table). */        \
+    const int* row_cost;                                                                           \
+    /* Kernels of the same bits that run products with k < narrow_below_k faster (or NULL). */     \
+    const struct gs_isa_##SUF* narrow;                                                             \
+    ptrdiff_t narrow_below_k;                                                                      \
   } gs_isa_##SUF;                                                                                  \
                                                                                                    \
   /* What the GEMM does to each finished block of C (in the caller's coordinates). */            \
@@ -116,8 +123,15 @@ enum gs_loss { GS_LOSS_SIGMOID_BCE = 0, GS_LOSS_SOFTMAX_CE = 1, GS_LOSS_IDENTITY
  */
 double gs_output_loss_f32(int kind, const float* z, float* a, float* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
 double gs_output_loss_f64(int kind, const double* z, double* a, double* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
+/* gs_output_loss_f32(GS_LOSS_SIGMOID_BCE, …) on four lanes, the same bits (loss-avx2.c); AVX2 CPUs only. */
+double gs_output_loss_bce_avx2_f32(const float* z, float* a, float* delta, ptrdiff_t rows, ptrdiff_t k, const int32_t* labels);
 
 /* The AVX2/FMA float32 kernels, or NULL when this build or this CPU has none. */
 const gs_isa_f32* gs_avx2_f32(void);
+/* The same kernels with AVX-512 micro-kernels (the same bits), or NULL without AVX-512F. */
+const gs_isa_f32* gs_avx512_f32(void);
+/* The AVX2 kernel table (use gs_avx2_f32(), which checks the CPU) and B-panel packer, shared by the AVX-512 kernels. */
+extern const gs_isa_f32 gs_avx2_table_f32;
+void gs_avx2_pack_b_f32(ptrdiff_t kc, const float* b, ptrdiff_t rs, ptrdiff_t cs, float* dst);
 
 #endif

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createNativeBackend, nativeIsas } from './native.js';
+import { createNativeBackend, nativeIsas, resolveMicroKernel } from './native.js';
 import {
   blockingFromCaches,
   cpuModelName,
@@ -44,9 +44,18 @@ export function tuningCachePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'gradswarm', 'kernel-tuning.json');
 }
 
-/** The key of this machine's entry: what the best blocking depends on. */
-export function tuningKey(isa: string, caches: CpuCaches = readCpuCaches(), model: string = cpuModelName()): string {
-  return `${model || 'unknown CPU'}|${isa}|L1d ${caches.l1dBytes}|L2 ${caches.l2Bytes}|L3/core ${caches.l3PerCoreBytes}`;
+/**
+ * The key of this machine's entry: what the best blocking depends on, including the micro-kernel
+ * `auto` picks (an avx512 tile is 14 rows, an avx2 one 6).
+ */
+export function tuningKey(
+  isa: string,
+  caches: CpuCaches = readCpuCaches(),
+  model: string = cpuModelName(),
+  micro: string = resolveMicroKernel(isa),
+): string {
+  const tile = micro === isa ? '' : `|micro ${micro}`;
+  return `${model || 'unknown CPU'}|${isa}${tile}|L1d ${caches.l1dBytes}|L2 ${caches.l2Bytes}|L3/core ${caches.l3PerCoreBytes}`;
 }
 
 function readCache(path: string): CacheFile {

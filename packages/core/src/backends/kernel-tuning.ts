@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { ErrorCode, GradswarmError } from '../errors.js';
 
-/** Environment variable that forces the blocking: `default` or e.g. `mc=144,kc=320,nc=4080`. */
+/** Environment variable that forces the blocking and micro-kernel: `default`, `caches`, e.g. `mc=144,kc=320,nc=4080`, `micro=avx2`. */
 export const KERNEL_TUNING_ENV_VAR = 'GRADSWARM_KERNEL_TUNING';
 
 /** The addon's compiled-in blocking (gs.h), tuned on a Zen 4 core: 32 KiB L1d, 1 MiB L2. */
@@ -20,6 +20,14 @@ const MR = 6;
 const NR = 16;
 const FLOAT_BYTES = 4;
 
+/**
+ * Micro-kernels of native-avx2: `avx512` (14×16 tiles in zmm registers, on CPUs with AVX-512F),
+ * `avx2` (6×16 in ymm), `auto` the best this CPU runs. They compute the same bits (avx512.c), so
+ * the choice is speed only, like the blocking, and the backend keeps its name either way.
+ */
+export const MICRO_KERNELS = ['auto', 'avx512', 'avx2'] as const;
+export type MicroKernel = (typeof MICRO_KERNELS)[number];
+
 /** Cache blocking of the native GEMM, and where it came from. */
 export interface KernelBlocking {
   /** Rows of op(A) per packed block (kept in L2). */
@@ -29,6 +37,8 @@ export interface KernelBlocking {
   /** Columns of op(B) per packed block (kept in L3). */
   readonly nc: number;
   readonly source: 'default' | 'caches' | 'env' | 'autotune';
+  /** The micro-kernel asked for (GRADSWARM_KERNEL_TUNING micro=) [auto]. */
+  readonly micro?: MicroKernel;
 }
 
 /** Data-cache sizes of one core, in bytes (0 when unknown); L3 is the share per core. */
@@ -115,30 +125,53 @@ export function blockingFromCaches(caches: CpuCaches): KernelBlocking {
 }
 
 /**
- * Parses `GRADSWARM_KERNEL_TUNING`: `default` (the compiled-in blocking), `caches` (from this
- * machine's caches) or `mc=…,kc=…,nc=…` (any subset; the rest default). Throws GS_ERR_INVALID_OPTION.
+ * Parses `GRADSWARM_KERNEL_TUNING`: comma-separated parts, each `default` (the compiled-in
+ * blocking), `caches` (from this machine's caches), `mc=…`, `kc=…`, `nc=…` (sizes replacing
+ * those of the base) or `micro=auto|avx512|avx2`. Sizes not named come from `default` or
+ * `caches` if given, else the compiled-in ones; without any size (an empty text, `micro=…`
+ * alone) the blocking comes from the caches.
+ * Throws GS_ERR_INVALID_OPTION.
  */
 export function parseKernelTuning(text: string, caches: () => CpuCaches = readCpuCaches): KernelBlocking {
   const t = text.trim();
-  if (t === 'default') return DEFAULT_BLOCKING;
-  if (t === 'caches' || t === '') return blockingFromCaches(caches());
-  const out: Record<'mc' | 'kc' | 'nc', number> = {
-    mc: DEFAULT_BLOCKING.mc,
-    kc: DEFAULT_BLOCKING.kc,
-    nc: DEFAULT_BLOCKING.nc,
+  const parts = t === '' ? [] : t.split(',');
+  const fail = (part: string): never => {
+    throw new GradswarmError(
+      ErrorCode.INVALID_OPTION,
+      `${KERNEL_TUNING_ENV_VAR}="${text}" is not understood at "${part.trim()}" - help: use default, caches, micro=auto|avx512|avx2, or e.g. mc=144,kc=320,nc=4080 (integers from 8 to 1048576), joined by commas`,
+    );
   };
-  for (const part of t.split(',')) {
-    const m = /^\s*(mc|kc|nc)\s*=\s*(\d+)\s*$/.exec(part);
-    const value = m ? Number(m[2]) : NaN;
-    if (!m || !(value >= 8 && value <= 1 << 20)) {
-      throw new GradswarmError(
-        ErrorCode.INVALID_OPTION,
-        `${KERNEL_TUNING_ENV_VAR}="${text}" is not understood at "${part.trim()}" - help: use default, caches, or e.g. mc=144,kc=320,nc=4080 (integers from 8 to 1048576)`,
-      );
+  let base: KernelBlocking | null = null;
+  let micro: MicroKernel | undefined;
+  const sizes: Partial<Record<'mc' | 'kc' | 'nc', number>> = {};
+  for (const part of parts) {
+    const p = part.trim();
+    if (p === 'default' || p === 'caches') {
+      if (base !== null) fail(part);
+      base = p === 'default' ? DEFAULT_BLOCKING : blockingFromCaches(caches());
+      continue;
     }
-    out[m[1] as 'mc' | 'kc' | 'nc'] = value;
+    const mm = /^micro\s*=\s*(\w+)$/.exec(p);
+    if (mm) {
+      if (!(MICRO_KERNELS as readonly string[]).includes(mm[1])) fail(part);
+      micro = mm[1] as MicroKernel;
+      continue;
+    }
+    const m = /^(mc|kc|nc)\s*=\s*(\d+)$/.exec(p);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !(value >= 8 && value <= 1 << 20)) fail(part);
+    sizes[m![1] as 'mc' | 'kc' | 'nc'] = value;
   }
-  return Object.freeze({ ...out, source: 'env' });
+  const named = Object.keys(sizes).length > 0;
+  if (base === null) base = named ? DEFAULT_BLOCKING : blockingFromCaches(caches());
+  if (!named && micro === undefined) return base;
+  return Object.freeze({
+    mc: sizes.mc ?? base.mc,
+    kc: sizes.kc ?? base.kc,
+    nc: sizes.nc ?? base.nc,
+    source: named ? 'env' : base.source,
+    ...(micro !== undefined ? { micro } : {}),
+  });
 }
 
 /** The CPU's model name (Linux /proc/cpuinfo), or '' where unknown. */

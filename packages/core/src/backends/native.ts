@@ -14,7 +14,9 @@ import { composedDenseBackward, composedDenseForward } from '../dense-layer.js';
 import type { KernelBackend } from '../kernel-backend.js';
 import { outputLoss } from '../losses.js';
 import type { FloatArray } from '../types.js';
+import { ErrorCode, GradswarmError } from '../errors.js';
 import { ACTIVATION_CODE, lossCode } from './codes.js';
+import { KERNEL_TUNING_ENV_VAR, type MicroKernel } from './kernel-tuning.js';
 import { referenceBackend } from './reference.js';
 
 /** The addon's kernel functions (argument lists as the KernelBackend methods, activations as codes). */
@@ -128,8 +130,10 @@ interface NativeKernels {
 interface NativeAddon {
   /** Instruction sets usable on this CPU, best first: "avx2", "portable". */
   isas(): string[];
-  /** The kernels of `isa` with this GEMM blocking (0 or absent: the compiled-in one). */
-  kernels(isa: string, mc?: number, kc?: number, nc?: number): NativeKernels;
+  /** The kernels of `isa` with this GEMM blocking (0 or absent: the compiled-in one) and micro-kernel ('' or auto: the best). */
+  kernels(isa: string, mc?: number, kc?: number, nc?: number, micro?: string): NativeKernels;
+  /** The micro-kernels of `isa` usable here, best first (absent in an addon built before them). */
+  micros?(isa: string): string[];
   /** Runs n dependent integer adds (one per cycle); false where it cannot. */
   dependentAdds(n: number): boolean;
   /** Index of the first NaN or ±Infinity in `a`, or -1 (absent in an addon built before it). */
@@ -183,12 +187,39 @@ export function nativeUnavailableReason(isa?: string): string | null {
   return null;
 }
 
+/**
+ * The micro-kernels native-`isa` can run here, best first: ["avx512", "avx2"] for avx2 on a CPU
+ * with AVX-512F, ["avx2"] without; [isa] for the others; [] when `isa` is not available.
+ */
+export function nativeMicroKernels(isa: string): string[] {
+  const loaded = loadAddon();
+  if (!loaded?.isas().includes(isa)) return [];
+  return loaded.micros?.(isa) ?? [isa];
+}
+
+/**
+ * The micro-kernel native-`isa` runs for `micro` (auto: the best here). The choice applies to
+ * avx2 only (the others have one each). Throws GS_ERR_INVALID_OPTION when this CPU cannot run it.
+ */
+export function resolveMicroKernel(isa: string, micro: MicroKernel = 'auto'): string {
+  const here = nativeMicroKernels(isa);
+  if (isa !== 'avx2' || micro === 'auto') return here[0] ?? isa;
+  if (!here.includes(micro))
+    throw new GradswarmError(
+      ErrorCode.INVALID_OPTION,
+      `${KERNEL_TUNING_ENV_VAR} micro=${micro}: this CPU lacks ${micro === 'avx512' ? 'AVX-512F' : micro.toUpperCase()} (micro-kernels here: ${here.join(', ')}) - help: use micro=auto or micro=avx2`,
+    );
+  return micro;
+}
+
 /** Options of {@link createNativeBackend}. */
 export interface NativeBackendOptions {
   /** Calls with fewer multiply-adds than this use the reference backend [NATIVE_MIN_WORK]. */
   readonly minWork?: number;
   /** The GEMM's cache blocking (kernel-tuning.ts) [the compiled-in one]; changes speed, never bits. */
   readonly blocking?: { readonly mc: number; readonly kc: number; readonly nc: number };
+  /** The micro-kernel of native-avx2 (kernel-tuning.ts MicroKernel) [auto]; changes speed, never bits. */
+  readonly micro?: MicroKernel;
 }
 
 /**
@@ -200,7 +231,13 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
   const chosen = isa ?? loaded?.isas()[0];
   if (!loaded || chosen === undefined || !loaded.isas().includes(chosen)) return null;
   const bl = options.blocking;
-  const k = bl ? loaded.kernels(chosen, bl.mc, bl.kc, bl.nc) : loaded.kernels(chosen);
+  const micro = resolveMicroKernel(chosen, options.micro);
+  // An addon without micros() takes no fifth argument and has only its own micro-kernel.
+  const k = loaded.micros
+    ? loaded.kernels(chosen, bl?.mc ?? 0, bl?.kc ?? 0, bl?.nc ?? 0, micro)
+    : bl
+      ? loaded.kernels(chosen, bl.mc, bl.kc, bl.nc)
+      : loaded.kernels(chosen);
   const minWork = options.minWork ?? NATIVE_MIN_WORK;
   const ref = referenceBackend;
   const backend: KernelBackend = {
@@ -280,19 +317,34 @@ export function createNativeBackend(isa?: string, options: NativeBackendOptions 
 /**
  * The core's clock while it computes, in Hz: a timed chain of dependent adds in the addon (one
  * per cycle), best of `repeat`. Null without the addon or off x86-64. Benchmarks report figures
- * against the peak, clock × 32 float32 FLOP per cycle (two 8-wide FMA pipes).
+ * against the peak, clock × {@link peakFlopPerCycle} float32 FLOP.
  */
 export function measureCpuClockHz(repeat = 5): number | null {
   const loaded = loadAddon();
   if (!loaded) return null;
   const adds = 4e8;
   let best = 0;
+  // CPU time, not the wall clock: on a shared core a slice given to another process would read
+  // as a slower clock.
+  const cpuSeconds = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   for (let r = 0; r < repeat; r++) {
-    const started = process.hrtime.bigint();
+    const started = cpuSeconds();
     if (!loaded.dependentAdds(adds)) return null;
-    best = Math.max(best, adds / (Number(process.hrtime.bigint() - started) / 1e9));
+    best = Math.max(best, adds / Math.max(cpuSeconds() - started, 1e-6));
   }
   return best;
+}
+
+/**
+ * Float32 FLOP per cycle of one core at the widest vectors micro-kernel `micro` uses: two FMA
+ * pipes × 16 lanes × 2 for avx512, × 8 lanes × 2 otherwise. (Some AVX-512 cores have one 512-bit
+ * FMA pipe; the benchmarks then report half the fraction of peak they could.)
+ */
+export function peakFlopPerCycle(micro: string): number {
+  return micro === 'avx512' ? 64 : 32;
 }
 
 /** The addon's finiteness scan (`firstNonFinite` in addon.c), or null without the addon. */

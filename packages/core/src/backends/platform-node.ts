@@ -16,7 +16,10 @@ const WASM_URL = new URL('../../wasm/gradswarm_kernels.wasm', import.meta.url);
 /** The Node build of `#platform`. */
 export const platform: Platform = {
   nativeIsas,
-  createNativeBackend: (isa) => createNativeBackend(isa, { blocking: kernelBlocking(isa) }),
+  createNativeBackend: (isa) => {
+    const blocking = kernelBlocking(isa);
+    return createNativeBackend(isa, { blocking, micro: blocking.micro });
+  },
   nativeUnavailableReason,
   readWasmKernels: () => readFileSync(WASM_URL),
   kernelFromEnv: () => process.env[KERNEL_ENV_VAR],
