@@ -10,14 +10,7 @@ export * from './gradient-sum.js';
 export type { KernelBackend } from './kernel-backend.js';
 export * from './kernels.js';
 export { referenceBackend } from './backends/reference.js';
-export {
-  firstNonFinite,
-  firstNonFiniteJs,
-  syncAesGmac,
-  syncHmacSha256,
-  type SyncAesGmac,
-  type SyncHmacSha256,
-} from './finite.js';
+export * from './finite.js';
 export * from './local-round.js';
 export * from './losses.js';
 export * from './lr-schedule.js';
