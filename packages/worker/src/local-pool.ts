@@ -12,9 +12,12 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
+import { waitAtLeast } from './progress-wait.js';
 import {
   CONTROL_EPOCH,
   CONTROL_VERSION,
+  CONTROL_WEIGHTS_READY,
+  controlGradReady,
   createSharedState,
   viewSharedState,
   type SharedViews,
@@ -29,6 +32,7 @@ import type {
   ShardTask,
   SliceHelpers,
   SliceTaskMessage,
+  StreamedShard,
 } from './types.js';
 
 /**
@@ -62,6 +66,8 @@ export class LocalPool {
   readonly threads: number;
   readonly backend: string;
   readonly lanes: readonly GradientSource[];
+  /** The lanes again, able to stream a shard's gradient block by block (chain overlap). */
+  readonly streamingLanes: readonly StreamingLane[];
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
   /** The threads as helpers for the step's reduction and update, one slice each. */
   readonly helpers: SliceHelpers;
@@ -84,7 +90,7 @@ export class LocalPool {
     const shared = createSharedState(options.spec, options.data, threads);
     this.views = viewSharedState(shared);
     this.pools = [];
-    const lanes: GradientSource[] = [];
+    const lanes: ThreadLane[] = [];
     for (let slot = 0; slot < threads; slot++) {
       const pool = new Piscina({
         filename: taskFile(),
@@ -95,9 +101,10 @@ export class LocalPool {
         workerData: { shared, slot, backend: options.backend, blockRows },
       });
       this.pools.push(pool);
-      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot)));
+      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot), this.views.control));
     }
     this.lanes = lanes;
+    this.streamingLanes = lanes;
     this.helpers = {
       count: threads,
       allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)),
@@ -127,6 +134,7 @@ export class LocalPool {
     if (task.weightsVersion !== this.publishedVersion) {
       this.views.weights.set(task.weights);
       this.publishedVersion = task.weightsVersion;
+      Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, this.views.weights.length);
       Atomics.store(this.views.control, CONTROL_VERSION, task.weightsVersion);
     }
     if (task.order !== this.publishedOrder || task.epoch !== this.publishedEpoch) {
@@ -135,6 +143,35 @@ export class LocalPool {
       this.publishedEpoch = task.epoch;
       Atomics.store(this.views.control, CONTROL_EPOCH, task.epoch);
     }
+  }
+
+  /**
+   * Publishes weights version `version` before its values are in: the threads may start and
+   * wait for each block of the first layer (weightsArrived) as the chain brings it.
+   */
+  beginWeightsStream(version: number): void {
+    this.publishedVersion = version;
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, 0);
+    Atomics.store(this.views.control, CONTROL_VERSION, version);
+  }
+
+  /** weights[from, to) of the streamed version are in `source`: copies them and wakes the threads. */
+  weightsArrived(source: Float32Array, from: number, to: number): void {
+    this.views.weights.set(source.subarray(from, to), from);
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, to);
+    Atomics.notify(this.views.control, CONTROL_WEIGHTS_READY);
+  }
+
+  /**
+   * A stream that will not complete (the round failed): wakes every waiting thread (its result
+   * is discarded), makes later tasks of the round fail their version check, and forgets the
+   * version so the next publish copies whole weights.
+   */
+  cancelWeightsStream(): void {
+    this.publishedVersion = -1;
+    Atomics.store(this.views.control, CONTROL_VERSION, -1);
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, this.views.weights.length);
+    Atomics.notify(this.views.control, CONTROL_WEIGHTS_READY);
   }
 
   private closing: Promise<void> | null = null;
@@ -146,7 +183,12 @@ export class LocalPool {
   }
 }
 
-class ThreadLane implements GradientSource {
+/** A lane that can compute one shard straight into its shared slot, reporting blocks as they are final. */
+export interface StreamingLane {
+  computeStreaming(task: ShardTask): StreamedShard;
+}
+
+class ThreadLane implements GradientSource, StreamingLane {
   readonly label: string;
   readonly threads = 1;
   readonly backend: string;
@@ -156,6 +198,7 @@ class ThreadLane implements GradientSource {
     private readonly pool: Piscina,
     private readonly slot: number,
     private readonly slotView: Float32Array,
+    private readonly control: Int32Array,
   ) {
     this.label = `thread ${slot}`;
     this.backend = owner.backend;
@@ -170,15 +213,35 @@ class ThreadLane implements GradientSource {
   }
 
   /**
+   * One shard into this lane's slot (no copy out), its progress readable while the thread works.
+   * The slot holds the gradient until the lane's next task.
+   */
+  computeStreaming(task: ShardTask): StreamedShard {
+    let started: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (started = resolve));
+    const done = this.computeOne(task, this.slotView, started);
+    const index = controlGradReady(this.slot);
+    return {
+      grad: this.slotView,
+      done,
+      // Only once this task has reset the counter does it speak for this task.
+      readyUpTo: (end) => Promise.race([begun, done]).then(() => waitAtLeast(this.control, index, end, done)),
+    };
+  }
+
+  /**
    * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
    * would start a queued task as soon as the previous one posts its result, before this thread
    * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
    * are reassigned to it; without the queue the two gradients mixed.
    */
-  private computeOne(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  private computeOne(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
     // An idle lane posts at once (not a microtask later): the trainer may block this thread
     // computing its own shard right after handing the lanes theirs.
-    const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));
+    const run =
+      this.queue === null
+        ? this.runTask(task, grad, streamStarted)
+        : this.queue.then(() => this.runTask(task, grad, streamStarted));
     const settled = run
       .catch(() => undefined)
       .then(() => {
@@ -188,14 +251,19 @@ class ThreadLane implements GradientSource {
     return run;
   }
 
-  private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  private async runTask(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
     this.owner.publish(task);
     const message: GradientTaskMessage = {
       version: task.weightsVersion,
       epoch: task.epoch,
       offset: task.offset,
       count: task.count,
+      ...(streamStarted ? { stream: true } : {}),
     };
+    if (streamStarted) {
+      Atomics.store(this.control, controlGradReady(this.slot), 0);
+      streamStarted();
+    }
     const bytes = this.owner.messageBytes;
     bytes.sent += serialize(message).byteLength;
     bytes.tasks++;

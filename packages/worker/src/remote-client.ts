@@ -37,8 +37,10 @@ import { computeEach, computeSum } from './lane-compute.js';
 import { LocalPool } from './local-pool.js';
 import type { WorkerClientOptions, WorkerExit } from './worker-client-options.js';
 import { ChainMember } from './chain-member.js';
+import { startChainCompute, type ChainCompute } from './chain-compute.js';
 import { PeerEndpoint } from './peer-endpoint.js';
 import { PeerLinkError } from './peer-link.js';
+import type { StepTask } from './types.js';
 
 export type { WorkerClientOptions, WorkerExit, WorkerExitReason } from './worker-client-options.js';
 
@@ -498,16 +500,38 @@ export class WorkerClient {
   ): Promise<Pick<ResultMessage, 'grads' | 'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame'>> {
     if (!this.chain)
       throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a chain step for a worker that does not listen for peers');
+    const pool = this.pool!;
     let computeMs = 0;
     this.version = -1; // the weights are overwritten as they arrive
+    let firstWeightsAt = 0;
+    let running: ChainCompute | null = null;
+    let complete = false;
     try {
-      const stats = await this.chain.run(this.welcome!.workerId, role, this.weights, async () => {
-        this.version = step.version;
-        const started = performance.now();
-        const computed = await this.computeShards(step);
-        computeMs = performance.now() - started;
-        return computed;
-      });
+      const stats = await this.chain.run(
+        this.welcome!.workerId,
+        role,
+        this.weights,
+        {
+          // The threads start at once and wait in shared memory for each block of W_1 (overlap).
+          start: () => {
+            pool.beginWeightsStream(step.version);
+            return startChainCompute(pool, this.chainTask(step), step.shards, step.reduce, (n) => this.buffers(n));
+          },
+          onWeights: (from, to) => {
+            if (from === 0) firstWeightsAt = performance.now();
+            pool.weightsArrived(this.weights, from, to);
+            if (to === this.weights.length) this.version = step.version;
+          },
+        },
+        (compute) => {
+          running = compute;
+          compute.result.then(
+            () => (computeMs = performance.now() - firstWeightsAt),
+            () => undefined,
+          );
+        },
+      );
+      complete = true;
       this.steps++;
       this.chainSteps++;
       return { grads: [], lossSums: stats.map((s) => s.lossSum), counts: stats.map((s) => s.count), computeMs };
@@ -515,7 +539,24 @@ export class WorkerClient {
       if (!(err instanceof PeerLinkError)) throw err;
       this.version = -1;
       return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame };
+    } finally {
+      if (!complete && running !== null) {
+        // The round failed with threads still waiting for weights: release them and let them finish
+        // (their results are dropped) before the pool takes the next task.
+        pool.cancelWeightsStream();
+        await (running as ChainCompute).result.catch(() => undefined);
+      }
     }
+  }
+
+  private chainTask(step: StepMessage): StepTask {
+    return {
+      weightsVersion: step.version,
+      weights: this.weights,
+      epoch: step.epoch,
+      batch: step.batch,
+      order: this.orderFor(step.epoch),
+    };
   }
 
   /** The step's shards at the weights held: each whole, or summed over the threads. */

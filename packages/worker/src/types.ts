@@ -99,6 +99,16 @@ export interface GradientTaskMessage {
   readonly epoch: number;
   readonly offset: number;
   readonly count: number;
+  /** Report the gradient's progress in the slot's control word as blocks of it are final. */
+  readonly stream?: boolean;
+}
+
+/** A shard computed into a pool thread's slot while its finished blocks can already be read. */
+export interface StreamedShard {
+  /** The gradient (the lane's shared slot), final in [0, end) once readyUpTo(end) resolves. */
+  readonly grad: Float32Array;
+  readonly readyUpTo: (end: number) => Promise<void>;
+  readonly done: Promise<ShardStats>;
 }
 
 /** What a pool thread returns; the gradient itself stays in its shared slot. */
