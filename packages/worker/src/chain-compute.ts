@@ -21,6 +21,8 @@ export interface ChainCompute {
   readonly readyUpTo: (end: number) => Promise<readonly Float32Array[]>;
   /** The statistics per gradient, once all are computed. */
   readonly result: Promise<readonly GradientStats[]>;
+  /** Resolves once no task of the round runs any more, whether it failed or not. */
+  readonly settled: Promise<void>;
 }
 
 /**
@@ -42,16 +44,17 @@ export function startChainCompute(
       return {
         readyUpTo: (end) => s.readyUpTo(end).then(() => [s.grad]),
         result: s.done.then((st) => [{ lossSum: st.lossSum, count: st.count }]),
+        settled: settle([s.done]),
       };
     }
     const [out, ...scratch] = buffers(lanes.length + 1);
     const result = computeSum(lanes, task, shards, out, scratch).then((st) => [st]);
-    return { readyUpTo: () => result.then(() => [out]), result };
+    return { readyUpTo: () => result.then(() => [out]), result, settled: settle([result]) };
   }
   const grads = buffers(n);
   if (n === 0) {
     const result = computeEach(lanes, task, shards, grads);
-    return { readyUpTo: () => result.then(() => grads), result };
+    return { readyUpTo: () => result.then(() => grads), result, settled: settle([result]) };
   }
   // The lanes take contiguous groups of shards as computeEach does; the lane holding the last
   // shard computes it after its others, straight into its slot, which nothing overwrites until
@@ -81,5 +84,11 @@ export function startChainCompute(
     readyUpTo: (end) =>
       Promise.all([others, streamed.then((s) => s.readyUpTo(end)), folded]).then(([, , list]) => list),
     result,
+    // Every lane's run, not the first failure: a lane may still be computing when another failed.
+    settled: settle([...runs, streamed.then((s) => s.done)]),
   };
+}
+
+function settle(work: readonly Promise<unknown>[]): Promise<void> {
+  return Promise.allSettled(work).then(() => undefined);
 }

@@ -163,15 +163,18 @@ export class LocalPool {
   }
 
   /**
-   * A stream that will not complete (the round failed): wakes every waiting thread (its result
-   * is discarded), makes later tasks of the round fail their version check, and forgets the
-   * version so the next publish copies whole weights.
+   * A stream that will not complete (the round failed): wakes every waiting thread (what it
+   * computes is discarded). The round's later tasks still publish its (partial) weights, so
+   * once they are all done the caller calls forgetWeights.
    */
   cancelWeightsStream(): void {
-    this.publishedVersion = -1;
-    Atomics.store(this.views.control, CONTROL_VERSION, -1);
     Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, this.views.weights.length);
     Atomics.notify(this.views.control, CONTROL_WEIGHTS_READY);
+  }
+
+  /** The shared weights are no version's: the next task publishes its weights whole. */
+  forgetWeights(): void {
+    this.publishedVersion = -1;
   }
 
   private closing: Promise<void> | null = null;

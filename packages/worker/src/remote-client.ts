@@ -541,10 +541,11 @@ export class WorkerClient {
       return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame };
     } finally {
       if (!complete && running !== null) {
-        // The round failed with threads still waiting for weights: release them and let them finish
-        // (their results are dropped) before the pool takes the next task.
+        // The round failed with threads perhaps waiting for weights: release them, let the round's
+        // tasks finish (their results are dropped), then forget the partial weights they published.
         pool.cancelWeightsStream();
-        await (running as ChainCompute).result.catch(() => undefined);
+        await (running as ChainCompute).settled;
+        pool.forgetWeights();
       }
     }
   }
