@@ -5,7 +5,7 @@
  * traffic and the coordinator's do not grow with the number of workers. (Chains of 1-3 workers,
  * a worker SIGKILLed mid-run and one joining mid-run are in distributed.integration.test.ts,
  * whose coordinators use the default topology, the chain.) With a 64-512-10 model the chain
- * overlaps (DESIGN §8): three chunks, the first layer in 16 blocks of units, so the first chunk
+ * overlaps (DESIGN §8): three chunks, the first layer in 4 blocks of 128 units, so the first chunk
  * of sums leaves while the threads compute the rest of ∂W_1, and the threads start the forward
  * pass on W_1's first rows before the others are in; the bits must stay.
  */
