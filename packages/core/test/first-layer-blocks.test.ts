@@ -24,7 +24,7 @@ function bytes(a: Float32Array): Buffer {
 }
 
 const specs: ModelSpec[] = [
-  { layers: [53, 37, 9], hidden: 'sigmoid', output: 'softmax', loss: 'cce' },
+  { layers: [53, 37, 9], hidden: 'sigmoid', output: 'softmax', loss: 'ce' },
   { layers: [31, 70, 12, 5], hidden: 'relu', output: 'sigmoid', loss: 'bce' },
 ];
 
