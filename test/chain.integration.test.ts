@@ -4,7 +4,10 @@
  * `--no-listen` worker that the star serves, and the bytes per step counted: a worker's chain
  * traffic and the coordinator's do not grow with the number of workers. (Chains of 1-3 workers,
  * a worker SIGKILLed mid-run and one joining mid-run are in distributed.integration.test.ts,
- * whose coordinators use the default topology, the chain.)
+ * whose coordinators use the default topology, the chain.) With a 64-512-10 model the chain
+ * overlaps (DESIGN §8): three chunks, the first layer in 4 blocks of 128 units, so the first chunk
+ * of sums leaves while the threads compute the rest of ∂W_1, and the threads start the forward
+ * pass on W_1's first rows before the others are in; the bits must stay.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +17,8 @@ import { killAll, startCoordinator, startWorker } from './helpers/processes.js';
 
 const TOKEN = 'chain-integration-token';
 const SMALL = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3'];
+// P = 64·512 + 512 + 512·10 + 10 = 38410 floats: three chunks of 16 Ki floats.
+const WIDE = ['--dataset', DIGITS_SPEC, '--layers', '512', '--epochs', '1', '--batch-size', '200', '--seed', '5'];
 
 /** Trains with `count` workers (extra flags per worker) and no local threads; returns the model bytes and logs. */
 async function coordinatorRun(
@@ -72,6 +77,29 @@ describe.skipIf(NO_DIGITS)('chain reduction', () => {
     const r = await coordinatorRun(dir, 'chain4', [...SMALL, '--reproducible', '6'], [[], [], [], []]);
     expect(r.log).toMatch(/chain: worker \d → worker \d → worker \d → worker \d → coordinator/);
     expect(r.model.equals(reference)).toBe(true);
+  });
+
+  it('overlaps compute and the chain on a 64-512-10 model, byte-identical to train --reproducible 6 for chains of 2 and 4', async () => {
+    const out = join(dir, 'wide-ref.json');
+    const t = await runCli(['train', ...WIDE, '--reproducible', '6', '--threads', '1', '--out', out, '--no-progress']);
+    expect(t.code, t.stderr).toBe(0);
+    const wide = await readFile(out);
+    for (const count of [2, 4]) {
+      const r = await coordinatorRun(dir, `wide${count}`, [...WIDE, '--reproducible', '6'], Array(count).fill([]));
+      expect(r.log).toMatch(
+        count === 2 ? /chain: worker \d → worker \d → coordinator/ : /chain: (worker \d → ){4}coordinator/,
+      );
+      expect(r.model.equals(wide), `chain of ${count}`).toBe(true);
+    }
+  });
+
+  it('streams the one summed gradient of a default-mode chain worker: the same bits as train on one thread', async () => {
+    const out = join(dir, 'wide-default.json');
+    const t = await runCli(['train', ...WIDE, '--threads', '1', '--out', out, '--no-progress']);
+    expect(t.code, t.stderr).toBe(0);
+    const r = await coordinatorRun(dir, 'wide-sum', WIDE, [[]]);
+    expect(r.log).toMatch(/chain: worker \d → coordinator/);
+    expect(r.model.equals(await readFile(out))).toBe(true);
   });
 
   it('serves a --no-listen worker by the star next to a chain of two, byte-identical', async () => {

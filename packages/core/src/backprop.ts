@@ -13,6 +13,12 @@
  * gradient written straight into `grad`, the first block overwriting it instead of a zeroing pass).
  */
 import { denseBackward, denseForward } from './dense-layer.js';
+import {
+  blockedDenseBackward,
+  blockedDenseForward,
+  FIRST_LAYER_BLOCK_UNITS,
+  type FirstLayerOverlap,
+} from './first-layer-blocks.js';
 import type { KernelBackend } from './kernel-backend.js';
 import { outputLoss } from './losses.js';
 import { layerLayouts, type LayerLayout } from './mlp.js';
@@ -74,14 +80,46 @@ function loadBlock(
   }
 }
 
-/** Runs the forward pass on the first `rows` rows of ws.a[0]; leaves z_L (pre-activation) in ws.z[L]. */
-function forwardHidden(backend: KernelBackend, params: FloatArray, rows: number, ws: BackpropWorkspace): void {
+/**
+ * Runs the forward pass on the first `rows` rows of ws.a[0]; leaves z_L (pre-activation) in ws.z[L].
+ * With `awaitParams` (weights still arriving) the first layer runs in blocks of units as its rows
+ * of W_1 come in, and the layers above once all parameters are there.
+ */
+function forwardHidden(
+  backend: KernelBackend,
+  params: FloatArray,
+  rows: number,
+  ws: BackpropWorkspace,
+  awaitParams: ((end: number) => void) | null = null,
+  blockUnits = FIRST_LAYER_BLOCK_UNITS,
+): void {
   const { layouts, a, z, spec } = ws;
   const L = layouts.length;
   for (let l = 1; l <= L; l++) {
     const { rows: nOut, cols, offset } = layouts[l - 1];
     // Output activation and loss are fused in outputLoss; here only the bias is added for layer L.
     const last = l === L;
+    if (awaitParams !== null && l === 1) {
+      const activation = last ? 'identity' : spec.hidden;
+      blockedDenseForward(
+        backend,
+        rows,
+        cols - 1,
+        nOut,
+        a[0],
+        params,
+        offset,
+        z[1],
+        last ? z[1] : a[1],
+        activation,
+        blockUnits,
+        ws,
+        awaitParams,
+      );
+      const top = layouts[L - 1];
+      awaitParams(top.offset + top.rows * top.cols);
+      continue;
+    }
     denseForward(
       backend,
       rows,
@@ -141,6 +179,9 @@ function checkShapes(
 
 /**
  * Σ∇ℓ over the selected samples, written into `grad` (overwritten unless `accumulate`), and Σℓ.
+ * With `overlap`, the first sample block's forward waits for each block of W_1 as it arrives, and
+ * the last sample block's ∂W_1 is computed in blocks of units, each reported final at once (the
+ * layers above are done before it); the bits are those of the call without it.
  * @throws RangeError if shapes of params, data and model disagree
  */
 export function gradientSum(
@@ -151,21 +192,45 @@ export function gradientSum(
   grad: FloatArray,
   ws: BackpropWorkspace,
   accumulate = false,
+  overlap: FirstLayerOverlap | null = null,
 ): GradientStats {
   const { spec, layouts, a, z, delta } = ws;
   checkShapes(spec, params, data, sel, ws);
   // The first block overwrites the gradient (no zeroing pass: a fill of a shared buffer is slow).
   if (!accumulate && sel.count === 0) grad.fill(0);
   const L = layouts.length;
+  const blockUnits = overlap?.blockUnits ?? FIRST_LAYER_BLOCK_UNITS;
   let lossSum = 0;
   for (let start = 0; start < sel.count; start += ws.capacityRows) {
     const rows = Math.min(ws.capacityRows, sel.count - start);
     loadBlock(backend, data, sel, start, rows, ws);
-    forwardHidden(backend, params, rows, ws);
+    // Only the first sample block can find weights missing: it waits for all of them.
+    forwardHidden(backend, params, rows, ws, start === 0 ? (overlap?.awaitParams ?? null) : null, blockUnits);
     lossSum += lossOf(backend, spec, ws, delta[L], rows, data.labels, sel, start);
+    const streamed = overlap !== null && start + rows >= sel.count;
     for (let l = L; l >= 1; l--) {
       const { rows: nOut, cols, offset } = layouts[l - 1];
       const below = l > 1;
+      if (streamed && !below) {
+        const onBlock = overlap.onGradReady ?? null;
+        blockedDenseBackward(
+          backend,
+          rows,
+          cols - 1,
+          nOut,
+          delta[1],
+          a[0],
+          params,
+          offset,
+          grad,
+          spec.hidden,
+          accumulate || start > 0,
+          blockUnits,
+          ws,
+          onBlock,
+        );
+        continue;
+      }
       denseBackward(
         backend,
         rows,
@@ -183,6 +248,8 @@ export function gradientSum(
       );
     }
   }
+  const top = layouts[L - 1];
+  overlap?.onGradReady?.(top.offset + top.rows * top.cols);
   return { lossSum, count: sel.count };
 }
 

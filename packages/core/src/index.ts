@@ -7,6 +7,7 @@ export * from './errors.js';
 export { MAX_PEER_TEXT_CHARS, peerText } from './log-text.js';
 export * from './gradcheck.js';
 export * from './gradient-sum.js';
+export * from './first-layer-blocks.js';
 export type { KernelBackend } from './kernel-backend.js';
 export * from './kernels.js';
 export { referenceBackend } from './backends/reference.js';

@@ -178,7 +178,7 @@ describe('CoordinatorSession 1 AWAIT_AUTH', () => {
     const ok = await joined(
       await coordinatorSession({ certFingerprint: 'ab'.repeat(32), isOwnAddress: () => false }),
       await workerSession(),
-      'AB:'.repeat(31) + 'AB',
+      `${'AB:'.repeat(31)}AB`,
     );
     expect(ofKind(ok.welcomeActions, 'refused')).toEqual([]);
     expect(ok.workerActions.map((a) => a.kind)).toEqual(['welcome']);

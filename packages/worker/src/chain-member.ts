@@ -9,14 +9,17 @@
  */
 import type { GradientStats } from '@gradswarm/core';
 import { ChunkKind, type ChunkFrame, type HmacKey, type WireChainRole } from '@gradswarm/protocol';
+import type { ChainCompute } from './chain-compute.js';
 import type { PeerEndpoint } from './peer-endpoint.js';
 import { dialPeer, PeerLinkError, type PeerLink, type PeerTraffic } from './peer-link.js';
 import type { PeerTrust } from './peer-tls.js';
 
-export interface ChainComputed {
-  /** The worker's gradients, to be added in this order (its shards each whole, or one pre-summed). */
-  readonly grads: readonly Float32Array[];
-  readonly stats: readonly GradientStats[];
+/** What a round computes (chain-compute.ts), started when the round begins. */
+export interface ChainRoundWork {
+  /** Starts the computation; the weights keep arriving into the round's buffer meanwhile. */
+  readonly start: () => ChainCompute;
+  /** weights[from, to) are in (each chunk as it comes, in layout order). */
+  readonly onWeights?: (from: number, to: number) => void;
 }
 
 export class ChainMember {
@@ -45,14 +48,17 @@ export class ChainMember {
   ) {}
 
   /**
-   * Runs one round: weights in (into `weights`), `compute`, sums out.
+   * Runs one round: weights in (into `weights`) while `work` computes, sums out as blocks of
+   * the gradients are final. Once links are up the computation is started; when this throws
+   * after that, the caller must still end and await it (`started` tells).
    * @throws PeerLinkError naming whom it blames when a link or a chunk fails
    */
   async run(
     selfId: number,
     role: WireChainRole,
     weights: Float32Array,
-    compute: () => Promise<ChainComputed>,
+    work: ChainRoundWork,
+    started: (compute: ChainCompute) => void = () => undefined,
   ): Promise<readonly GradientStats[]> {
     const P = weights.length;
     // An abort while the links are still being set up ends the wait too.
@@ -85,17 +91,22 @@ export class ChainMember {
     });
     mine.links = prev ? [next, prev] : [next];
     try {
+      const compute = work.start();
+      started(compute);
       const forwarded: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
         const frame = expect(await next.next(ChunkKind.WEIGHTS, role.round), offset, role.chunkFloats, P, next);
         weights.set(frame.floats, offset);
+        // Forwarded first: the predecessor's threads are waiting for it as much as ours.
         if (prev) forwarded.push(quiet(prev.send(ChunkKind.WEIGHTS, role.round, offset, frame.floats)));
+        work.onWeights?.(offset, offset + frame.count);
       }
-      const { grads, stats } = await compute();
       if (this.chunk.length < role.chunkFloats) this.chunk = new Float32Array(role.chunkFloats);
       const sent: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
         const n = Math.min(role.chunkFloats, P - offset);
+        // This chunk of every gradient is final (the streamed shard's block of ∂W_1 is done).
+        const grads = await compute.readyUpTo(offset + n);
         // One chunk buffer for the whole round: send() copies it into the frame at once.
         const out = this.chunk.subarray(0, n);
         let first = 0;
@@ -111,7 +122,7 @@ export class ChainMember {
         sent.push(quiet(next.send(ChunkKind.SUM, role.round, offset, out)));
       }
       // A peer that stopped reading (SIGSTOP) never completes a send: an abort must end this wait too.
-      await Promise.race([Promise.all([...forwarded, ...sent]), aborted]);
+      const [stats] = await Promise.race([Promise.all([compute.result, ...forwarded, ...sent]), aborted]);
       return stats;
     } finally {
       // Only its own: a round of an older session ending late must not unhook the current one.

@@ -6,7 +6,14 @@
 import { workerData } from 'node:worker_threads';
 import { createWorkspace, gradientSum, runStepSlice, selectBackend } from '@gradswarm/core';
 import { ReplicaRunner } from './replica-round.js';
-import { CONTROL_EPOCH, CONTROL_VERSION, viewSharedState, type SharedStateDescriptor } from './shared-state.js';
+import {
+  CONTROL_EPOCH,
+  CONTROL_VERSION,
+  CONTROL_WEIGHTS_READY,
+  controlGradReady,
+  viewSharedState,
+  type SharedStateDescriptor,
+} from './shared-state.js';
 import type { GradientTaskMessage, GradientTaskResult, ReplicaTaskMessage, SliceTaskMessage } from './types.js';
 
 interface ThreadData {
@@ -22,6 +29,29 @@ const backend = selectBackend(backendName);
 const workspace = createWorkspace(shared.spec, blockRows);
 const grad = views.slot(slot);
 const replicas = new ReplicaRunner(shared.spec, views.data, backend, blockRows);
+const P = shared.parameterCount;
+const control = views.control;
+const progress = controlGradReady(slot);
+
+/** Blocks this thread until the host has written weights[0, end) (the chain streams them in). */
+function awaitWeights(end: number): void {
+  let have = Atomics.load(control, CONTROL_WEIGHTS_READY);
+  if (have >= end) return;
+  const from = performance.now();
+  while (have < end) {
+    Atomics.wait(control, CONTROL_WEIGHTS_READY, have);
+    have = Atomics.load(control, CONTROL_WEIGHTS_READY);
+  }
+  waitedMs += performance.now() - from;
+}
+/** Time the current task spent waiting for weights, not computing. */
+let waitedMs = 0;
+
+/** Tells the host grad[0, end) is final; it may be waiting in Atomics.waitAsync. */
+function gradReady(end: number): void {
+  Atomics.store(control, progress, end);
+  Atomics.notify(control, progress);
+}
 
 /**
  * A gradient task (Σ∇ℓ of a shard into this thread's slot), a replica of a local round (its
@@ -60,6 +90,13 @@ function computeReplica(task: ReplicaTaskMessage): GradientTaskResult {
 function computeShard(task: GradientTaskMessage): GradientTaskResult {
   const started = performance.now();
   checkPublished(task);
+  // Weights still arriving: the first layer waits for its rows block by block (same bits).
+  const streaming = Atomics.load(control, CONTROL_WEIGHTS_READY) < P;
+  waitedMs = 0;
+  const overlap =
+    streaming || task.stream === true
+      ? { awaitParams: streaming ? awaitWeights : undefined, onGradReady: task.stream === true ? gradReady : undefined }
+      : null;
   const stats = gradientSum(
     backend,
     views.weights,
@@ -67,6 +104,8 @@ function computeShard(task: GradientTaskMessage): GradientTaskResult {
     { index: views.order, offset: task.offset, count: task.count },
     grad,
     workspace,
+    false,
+    overlap,
   );
-  return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
+  return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started - waitedMs };
 }

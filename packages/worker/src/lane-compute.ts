@@ -9,7 +9,8 @@ import type { GradientStats } from '@gradswarm/core';
 import { computeShard } from './shard-compute.js';
 import type { GradientSource, ShardRange, StepTask } from './types.js';
 
-function equalParts(count: number, parts: number): number[] {
+/** `count` split into `parts` near-equal sizes, the larger ones first. */
+export function equalParts(count: number, parts: number): number[] {
   const base = Math.floor(count / parts);
   const extra = count % parts;
   return Array.from({ length: parts }, (_, i) => (i < extra ? base + 1 : base));

@@ -12,9 +12,12 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
+import { waitAtLeast } from './progress-wait.js';
 import {
   CONTROL_EPOCH,
   CONTROL_VERSION,
+  CONTROL_WEIGHTS_READY,
+  controlGradReady,
   createSharedState,
   viewSharedState,
   type SharedViews,
@@ -31,6 +34,14 @@ import type {
   SliceHelpers,
   SliceTaskMessage,
 } from './types.js';
+
+/** A shard computed into a pool thread's slot while its finished blocks can already be read. */
+export interface StreamedShard {
+  /** The gradient (the lane's shared slot), final in [0, end) once readyUpTo(end) resolves. */
+  readonly grad: Float32Array;
+  readonly readyUpTo: (end: number) => Promise<void>;
+  readonly done: Promise<ShardStats>;
+}
 
 /**
  * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
@@ -63,6 +74,8 @@ export class LocalPool {
   readonly threads: number;
   readonly backend: string;
   readonly lanes: readonly GradientSource[];
+  /** The lanes again, able to stream a shard's gradient block by block (chain overlap). */
+  readonly streamingLanes: readonly StreamingLane[];
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
   /** The threads as helpers for the step's reduction and update, one slice each. */
   readonly helpers: SliceHelpers;
@@ -85,7 +98,7 @@ export class LocalPool {
     const shared = createSharedState(options.spec, options.data, threads);
     this.views = viewSharedState(shared);
     this.pools = [];
-    const lanes: GradientSource[] = [];
+    const lanes: ThreadLane[] = [];
     for (let slot = 0; slot < threads; slot++) {
       const pool = new Piscina({
         filename: taskFile(),
@@ -96,9 +109,10 @@ export class LocalPool {
         workerData: { shared, slot, backend: options.backend, blockRows },
       });
       this.pools.push(pool);
-      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot)));
+      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot), this.views.control));
     }
     this.lanes = lanes;
+    this.streamingLanes = lanes;
     this.helpers = {
       count: threads,
       allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)),
@@ -128,6 +142,7 @@ export class LocalPool {
     if (task.weightsVersion !== this.publishedVersion) {
       this.views.weights.set(task.weights);
       this.publishedVersion = task.weightsVersion;
+      Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, this.views.weights.length);
       Atomics.store(this.views.control, CONTROL_VERSION, task.weightsVersion);
     }
     if (task.order !== this.publishedOrder || task.epoch !== this.publishedEpoch) {
@@ -136,6 +151,38 @@ export class LocalPool {
       this.publishedEpoch = task.epoch;
       Atomics.store(this.views.control, CONTROL_EPOCH, task.epoch);
     }
+  }
+
+  /**
+   * Publishes weights version `version` before its values are in: the threads may start and
+   * wait for each block of the first layer (weightsArrived) as the chain brings it.
+   */
+  beginWeightsStream(version: number): void {
+    this.publishedVersion = version;
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, 0);
+    Atomics.store(this.views.control, CONTROL_VERSION, version);
+  }
+
+  /** weights[from, to) of the streamed version are in `source`: copies them and wakes the threads. */
+  weightsArrived(source: Float32Array, from: number, to: number): void {
+    this.views.weights.set(source.subarray(from, to), from);
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, to);
+    Atomics.notify(this.views.control, CONTROL_WEIGHTS_READY);
+  }
+
+  /**
+   * A stream that will not complete (the round failed): wakes every waiting thread (what it
+   * computes is discarded). The round's later tasks still publish its (partial) weights, so
+   * once they are all done the caller calls forgetWeights.
+   */
+  cancelWeightsStream(): void {
+    Atomics.store(this.views.control, CONTROL_WEIGHTS_READY, this.views.weights.length);
+    Atomics.notify(this.views.control, CONTROL_WEIGHTS_READY);
+  }
+
+  /** The shared weights are no version's: the next task publishes its weights whole. */
+  forgetWeights(): void {
+    this.publishedVersion = -1;
   }
 
   private closing: Promise<void> | null = null;
@@ -147,7 +194,12 @@ export class LocalPool {
   }
 }
 
-class ThreadLane implements GradientSource {
+/** A lane that can compute one shard straight into its shared slot, reporting blocks as they are final. */
+export interface StreamingLane {
+  computeStreaming(task: ShardTask): StreamedShard;
+}
+
+class ThreadLane implements GradientSource, StreamingLane {
   readonly label: string;
   readonly threads = 1;
   readonly backend: string;
@@ -157,6 +209,7 @@ class ThreadLane implements GradientSource {
     private readonly pool: Piscina,
     private readonly slot: number,
     private readonly slotView: Float32Array,
+    private readonly control: Int32Array,
   ) {
     this.label = `thread ${slot}`;
     this.backend = owner.backend;
@@ -171,15 +224,35 @@ class ThreadLane implements GradientSource {
   }
 
   /**
+   * One shard into this lane's slot (no copy out), its progress readable while the thread works.
+   * The slot holds the gradient until the lane's next task.
+   */
+  computeStreaming(task: ShardTask): StreamedShard {
+    let started: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (started = resolve));
+    const done = this.computeOne(task, this.slotView, started);
+    const index = controlGradReady(this.slot);
+    return {
+      grad: this.slotView,
+      done,
+      // Only once this task has reset the counter does it speak for this task.
+      readyUpTo: (end) => Promise.race([begun, done]).then(() => waitAtLeast(this.control, index, end, done)),
+    };
+  }
+
+  /**
    * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
    * would start a queued task as soon as the previous one posts its result, before this thread
    * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
    * are reassigned to it; without the queue the two gradients mixed.
    */
-  private computeOne(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  private computeOne(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
     // An idle lane posts at once (not a microtask later): the trainer may block this thread
     // computing its own shard right after handing the lanes theirs.
-    const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));
+    const run =
+      this.queue === null
+        ? this.runTask(task, grad, streamStarted)
+        : this.queue.then(() => this.runTask(task, grad, streamStarted));
     const settled = run
       .catch(() => undefined)
       .then(() => {
@@ -189,11 +262,21 @@ class ThreadLane implements GradientSource {
     return run;
   }
 
-  private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+  private async runTask(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
     this.owner.publish(task);
     const message: GradientTaskMessage | ReplicaTaskMessage = task.local
       ? { kind: 'replica', version: task.weightsVersion, epoch: task.epoch, replica: task.offset, plan: task.local }
-      : { version: task.weightsVersion, epoch: task.epoch, offset: task.offset, count: task.count };
+      : {
+          version: task.weightsVersion,
+          epoch: task.epoch,
+          offset: task.offset,
+          count: task.count,
+          ...(streamStarted ? { stream: true } : {}),
+        };
+    if (streamStarted) {
+      Atomics.store(this.control, controlGradReady(this.slot), 0);
+      streamStarted();
+    }
     const bytes = this.owner.messageBytes;
     bytes.sent += serialize(message).byteLength;
     bytes.tasks++;

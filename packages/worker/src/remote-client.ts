@@ -17,7 +17,6 @@ import {
   deriveTokenKey,
   normalizeDialled,
   normalizeFingerprint,
-  PEER_PATH,
   ProtocolError,
   readTensor,
   WorkerSession,
@@ -36,41 +35,22 @@ import { setFrameLimit } from './frame-limit.js';
 import { computeEach, computeSum } from './lane-compute.js';
 import { LocalPool } from './local-pool.js';
 import type { WorkerClientOptions, WorkerExit } from './worker-client-options.js';
-import { ChainMember } from './chain-member.js';
-import { PeerEndpoint } from './peer-endpoint.js';
-import { makePeerCertificate } from './peer-tls.js';
+import type { ChainMember } from './chain-member.js';
+import { startChainCompute, type ChainCompute } from './chain-compute.js';
+import type { PeerEndpoint } from './peer-endpoint.js';
+import { openChainSide } from './chain-side.js';
 import { PeerLinkError } from './peer-link.js';
+import {
+  MAX_FAILED_SESSIONS,
+  PRE_WELCOME_SILENCE_MS,
+  SILENCE_CHECK_MS,
+  SILENT_HEARTBEATS,
+  TCP_KEEPALIVE_MS,
+  type SessionOutcome,
+} from './session-rules.js';
+import type { StepTask } from './types.js';
 
 export type { WorkerClientOptions, WorkerExit, WorkerExitReason } from './worker-client-options.js';
-
-interface SessionOutcome {
-  readonly kind: 'finished' | 'refused' | 'dropped' | 'stopped';
-  readonly message: string;
-  readonly welcomed: boolean;
-  /**
-   * The session did work worth retrying for: it served a step, or it was welcomed and lived
-   * three heartbeat intervals without an error of this worker's own (an idle wait for others).
-   */
-  readonly productive?: boolean;
-  /** This worker's own check ended it (not the link, not the coordinator's close). */
-  readonly ownError?: boolean;
-  /** A probe that can say more about a failed connection (connect-errors.ts). */
-  readonly probe?: ConnectFailure['probe'];
-}
-
-/** Heartbeat intervals of silence after which the coordinator is taken as gone (the coordinator's own rule for workers). */
-const SILENT_HEARTBEATS = 3;
-/** Silence allowed before the welcome says the heartbeat interval. */
-const PRE_WELCOME_SILENCE_MS = 30_000;
-/** How often the silence deadline is checked. */
-const SILENCE_CHECK_MS = 250;
-/**
- * Sessions in a row that may end by this worker's own error before it stops: the same welcome,
- * chunk or step would fail the same way (a worker once re-downloaded a data set 38 times in 20 s).
- */
-const MAX_FAILED_SESSIONS = 3;
-/** TCP keepalive idle time on the connection to the coordinator. */
-const TCP_KEEPALIVE_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,22 +143,12 @@ export class WorkerClient {
     // scrypt once per process (and token), not per connection.
     this.tokenKey = await deriveTokenKey(this.options.token);
     if (this.options.peerPort !== null) {
-      const tls = this.options.url.startsWith('wss://');
-      this.peers = await PeerEndpoint.open({
-        host: this.options.peerBindHost,
-        port: this.options.peerPort ?? 0,
-        tokenKey: this.tokenKey,
-        log: this.log,
-        ...(tls ? { tls: await makePeerCertificate() } : {}),
-      });
-      const peerUrl = new URL(this.options.url);
-      peerUrl.pathname = PEER_PATH;
-      const trust = tls
-        ? this.pin
-          ? { pin: this.pin }
-          : { ...(this.options.ca ? { ca: this.options.ca } : {}) }
-        : undefined;
-      this.chain = new ChainMember(this.peers, this.tokenKey, peerUrl.toString(), trust);
+      ({ endpoint: this.peers, member: this.chain } = await openChainSide(
+        this.options,
+        this.tokenKey,
+        this.pin,
+        this.log,
+      ));
     }
     try {
       for (;;) {
@@ -528,16 +498,38 @@ export class WorkerClient {
   private async serveChainStep(step: StepMessage, role: WireChainRole): Promise<WorkerResult> {
     if (!this.chain)
       throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a chain step for a worker that does not listen for peers');
+    const pool = this.pool!;
     let computeMs = 0;
     this.version = -1; // the weights are overwritten as they arrive
+    let firstWeightsAt = 0;
+    let running: ChainCompute | null = null;
+    let complete = false;
     try {
-      const stats = await this.chain.run(this.welcome!.workerId, role, this.weights, async () => {
-        this.version = step.version;
-        const started = performance.now();
-        const computed = await this.computeShards(step);
-        computeMs = performance.now() - started;
-        return computed;
-      });
+      const stats = await this.chain.run(
+        this.welcome!.workerId,
+        role,
+        this.weights,
+        {
+          // The threads start at once and wait in shared memory for each block of W_1 (overlap).
+          start: () => {
+            pool.beginWeightsStream(step.version);
+            return startChainCompute(pool, this.chainTask(step), step.shards, step.reduce, (n) => this.buffers(n));
+          },
+          onWeights: (from, to) => {
+            if (from === 0) firstWeightsAt = performance.now();
+            pool.weightsArrived(this.weights, from, to);
+            if (to === this.weights.length) this.version = step.version;
+          },
+        },
+        (compute) => {
+          running = compute;
+          compute.result.then(
+            () => (computeMs = performance.now() - firstWeightsAt),
+            () => undefined,
+          );
+        },
+      );
+      complete = true;
       this.steps++;
       this.chainSteps++;
       return { grads: [], lossSums: stats.map((s) => s.lossSum), counts: stats.map((s) => s.count), computeMs };
@@ -546,7 +538,25 @@ export class WorkerClient {
       this.version = -1;
       const unreachable = err.unreachable ? { unreachable: true } : {};
       return { grads: [], lossSums: [], counts: [], computeMs, failed: err.message, blame: err.blame, ...unreachable };
+    } finally {
+      if (!complete && running !== null) {
+        // The round failed with threads perhaps waiting for weights: release them, let the round's
+        // tasks finish (their results are dropped), then forget the partial weights they published.
+        pool.cancelWeightsStream();
+        await (running as ChainCompute).settled;
+        pool.forgetWeights();
+      }
     }
+  }
+
+  private chainTask(step: StepMessage): StepTask {
+    return {
+      weightsVersion: step.version,
+      weights: this.weights,
+      epoch: step.epoch,
+      batch: step.batch,
+      order: this.orderFor(step.epoch),
+    };
   }
 
   /** The step's shards at the weights held: each whole, or summed over the threads. */

@@ -4,13 +4,21 @@
  * thread. A task then carries only (version, epoch, offset, count); nothing large is copied
  * between threads per step.
  *
- * Layout of `control` (Int32): [0] published weights version, [1] published epoch.
+ * Layout of `control` (Int32): [0] published weights version, [1] published epoch, [2] how many
+ * floats of the weights are in (a prefix: the chain streams them in while the threads compute),
+ * [3 + slot] how many floats of that slot's gradient are final (a streamed task reports its
+ * progress there, so the host can send finished blocks on while the thread computes the rest).
  */
 import type { LabeledSamples, ModelSpec } from '@gradswarm/core';
 import { parameterCount } from '@gradswarm/core';
 
 export const CONTROL_VERSION = 0;
 export const CONTROL_EPOCH = 1;
+export const CONTROL_WEIGHTS_READY = 2;
+/** Index in `control` of a slot's gradient progress. */
+export function controlGradReady(slot: number): number {
+  return 3 + slot;
+}
 
 /** Everything a thread needs to attach to the shared buffers; passed as Piscina workerData. */
 export interface SharedStateDescriptor {
@@ -44,7 +52,7 @@ export function createSharedState(spec: ModelSpec, data: LabeledSamples, slots: 
   new Float32Array(features).set(data.features.subarray(0, data.count * data.featureCount));
   const labels = new SharedArrayBuffer(data.count * 4);
   new Int32Array(labels).set(data.labels.subarray(0, data.count));
-  const control = new SharedArrayBuffer(8);
+  const control = new SharedArrayBuffer(controlGradReady(slots) * 4);
   new Int32Array(control).fill(-1);
   return {
     spec,

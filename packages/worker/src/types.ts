@@ -105,6 +105,8 @@ export interface GradientTaskMessage {
   readonly epoch: number;
   readonly offset: number;
   readonly count: number;
+  /** Report the gradient's progress in the slot's control word as blocks of it are final. */
+  readonly stream?: boolean;
 }
 
 /** What a pool thread receives for one replica of a local round (replica-round.ts). */

@@ -106,17 +106,36 @@ describe('chain peer links', () => {
     const wa = new Float32Array(P);
     const wb = new Float32Array(P);
     const role = { round: 5, chunkFloats: 4 };
-    const runA = ma.run(1, { ...role, prev: -1, nextId: 2, next: b.url }, wa, async () => ({
-      grads: [g[0], g[1]],
-      stats: [
-        { lossSum: 1, count: 1 },
-        { lossSum: 2, count: 1 },
-      ],
-    }));
-    const runB = mb.run(2, { ...role, prev: 1, nextId: -1 }, wb, async () => ({
-      grads: [g[2]],
-      stats: [{ lossSum: 3, count: 1 }],
-    }));
+    // Each member's gradients become final chunk by chunk (as a streamed shard's do); the member
+    // must ask for every chunk's end, in order, and fold only then.
+    const asked: number[][] = [[], []];
+    const arrived: number[][] = [[], []];
+    const work = (i: number, grads: Float32Array[], stats: { lossSum: number; count: number }[]) => ({
+      start: () => ({
+        readyUpTo: async (end: number) => {
+          asked[i].push(end);
+          await new Promise((r) => setImmediate(r));
+          return grads;
+        },
+        result: Promise.resolve(stats),
+        settled: Promise.resolve(),
+      }),
+      onWeights: (_from: number, to: number) => arrived[i].push(to),
+    });
+    const runA = ma.run(
+      1,
+      { ...role, prev: -1, nextId: 2, next: b.url },
+      wa,
+      work(
+        0,
+        [g[0], g[1]],
+        [
+          { lossSum: 1, count: 1 },
+          { lossSum: 2, count: 1 },
+        ],
+      ),
+    );
+    const runB = mb.run(2, { ...role, prev: 1, nextId: -1 }, wb, work(1, [g[2]], [{ lossSum: 3, count: 1 }]));
     const tail: PeerLink = await sink.ep.linkFrom(2);
     for (let o = 0; o < P; o += 4) await tail.send(ChunkKind.WEIGHTS, 5, o, weights.subarray(o, Math.min(P, o + 4)));
     const total = new Float32Array(P);
@@ -126,6 +145,9 @@ describe('chain peer links', () => {
     const expected = g[0].slice();
     for (const x of [g[1], g[2]]) for (let i = 0; i < P; i++) expected[i] += x[i];
     expect(Buffer.from(total.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    const ends = Array.from({ length: Math.ceil(P / 4) }, (_, c) => Math.min(P, 4 * (c + 1)));
+    expect(asked).toEqual([ends, ends]);
+    expect(arrived).toEqual([ends, ends]);
     expect(Array.from(wa)).toEqual(Array.from(weights));
     expect(Array.from(wb)).toEqual(Array.from(weights));
   });
@@ -137,10 +159,14 @@ describe('chain peer links', () => {
     open.push({ close: () => m.close() });
     const grad = Float32Array.from({ length: P }, (_, i) => i);
     const round = async (selfId: number, r: number): Promise<void> => {
-      const run = m.run(selfId, { round: r, prev: -1, nextId: -1, chunkFloats: P }, new Float32Array(P), async () => ({
-        grads: [grad],
-        stats: [{ lossSum: 1, count: 1 }],
-      }));
+      const work = {
+        start: () => ({
+          readyUpTo: async () => [grad],
+          result: Promise.resolve([{ lossSum: 1, count: 1 }]),
+          settled: Promise.resolve(),
+        }),
+      };
+      const run = m.run(selfId, { round: r, prev: -1, nextId: -1, chunkFloats: P }, new Float32Array(P), work);
       // A link kept from the old id would never come under the new one: a short wait fails the test.
       const tail = await sink.ep.linkFrom(selfId, 2000);
       await tail.send(ChunkKind.WEIGHTS, r, 0, grad);
