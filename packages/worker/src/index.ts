@@ -9,12 +9,9 @@ export type {
   GradientReadyCallback,
   GradientRequest,
   GradientSource,
-  GradientTaskMessage,
-  GradientTaskResult,
   ShardRange,
   ShardStats,
   ShardTask,
   SliceHelpers,
-  SliceTaskMessage,
   StepTask,
 } from './types.js';

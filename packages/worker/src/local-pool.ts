@@ -1,17 +1,21 @@
 /**
  * A machine's thread pool: one Piscina thread per lane, all attached to the same shared
  * buffers (shared-state.ts). Each lane is a GradientSource of its own, so the trainer can size
- * shards per thread by measured throughput and sum them in a fixed order. Per step the host
- * publishes the weights into shared memory once (and the epoch's order once per epoch); a task
- * message is four numbers and a result three.
+ * shards per thread by measured throughput and sum them in a fixed order. Every job goes
+ * through the thread's channel in shared memory (pool-thread.ts, thread-channel.ts), not
+ * postMessage: a gradient job is ten numbers and its result three. The weights and gradients
+ * the trainer keeps in the pool's memory (helpers.allocate) are read and written in place;
+ * other arrays go through the pool's weights copy (published once per version) and each
+ * thread's gradient slot.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { serialize } from 'node:v8';
 import { availableParallelism } from 'node:os';
-import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import type { LabeledSamples, ModelSpec, StepSliceJob } from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
+import { encodeSliceJob, JOB_GRADIENT, JOB_SLICE, JOB_SLICE_POSTED, SharedBuffers } from './pool-jobs.js';
+import { PoolThread } from './pool-thread.js';
 import {
   CONTROL_EPOCH,
   CONTROL_VERSION,
@@ -20,16 +24,7 @@ import {
   type SharedViews,
 } from './shared-state.js';
 import { computeShardByShard } from './shard-compute.js';
-import type {
-  GradientRequest,
-  GradientSource,
-  GradientTaskMessage,
-  GradientTaskResult,
-  ShardStats,
-  ShardTask,
-  SliceHelpers,
-  SliceTaskMessage,
-} from './types.js';
+import type { GradientRequest, GradientSource, ShardStats, ShardTask, SliceHelpers } from './types.js';
 
 /**
  * The built task file. Threads run plain Node, which cannot load .ts: when this module itself is
@@ -40,6 +35,20 @@ function taskFile(): string {
   return existsSync(here) ? here : fileURLToPath(new URL('../dist/gradient-task.js', import.meta.url));
 }
 
+/**
+ * How long a thread polls for its next job before it sleeps [µs]. A step's jobs follow each
+ * other closely (the update's slice soon after the gradient, the next gradient soon after the
+ * slice); the poll saves the sleep and the wake-up, which on a busy machine waits for a core.
+ */
+export const DEFAULT_SPIN_MICROS = 200;
+
+/**
+ * How long the main thread waits blocking for a helper's slice of the update once its own is
+ * done [ms] (then it waits on the event loop): a slice is short, and a blocking wait is woken
+ * without an event-loop turn.
+ */
+const SLICE_BLOCKING_MS = 20;
+
 export interface LocalPoolOptions {
   readonly spec: ModelSpec;
   readonly data: LabeledSamples;
@@ -49,14 +58,20 @@ export interface LocalPoolOptions {
   readonly threads?: number;
   /** Rows per backprop block [1024]; must be equal everywhere for bit-identical reproducible runs. */
   readonly blockRows?: number;
+  /** Microseconds a thread polls for its next job before sleeping [DEFAULT_SPIN_MICROS]; 0: never. */
+  readonly spinMicros?: number;
 }
 
-/** Bytes that crossed postMessage, as V8 serialises them. */
+/** Bytes of job numbers and results that crossed the channels (a gradient job's). */
 export interface MessageBytes {
   sent: number;
   received: number;
   tasks: number;
 }
+
+/** A gradient job's numbers (version, epoch, offset, count, two buffer refs) and its result. */
+const GRADIENT_ARGS_BYTES = 10 * 8;
+const GRADIENT_RESULT_BYTES = 3 * 8;
 
 export class LocalPool {
   readonly threads: number;
@@ -65,28 +80,31 @@ export class LocalPool {
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
   /** The threads as helpers for the step's reduction and update, one slice each. */
   readonly helpers: SliceHelpers;
+  /** The pool's shared buffers, which every thread can name. */
+  readonly buffers: SharedBuffers;
   private readonly views: SharedViews;
-  private readonly pools: Piscina[];
+  private readonly poolThreads: PoolThread[];
   private publishedVersion = -1;
   private publishedOrder: Uint32Array | null = null;
   private publishedEpoch = -1;
 
-  /** @throws RangeError if threads or blockRows is not a positive integer */
+  /** @throws RangeError if threads or blockRows is not a positive integer, or spinMicros negative */
   constructor(options: LocalPoolOptions) {
     const threads = options.threads ?? availableParallelism();
     const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
+    const spinMicros = options.spinMicros ?? DEFAULT_SPIN_MICROS;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256)
       throw new RangeError(`options.threads must be an integer in [1, 256], got ${threads}`);
     if (!Number.isInteger(blockRows) || blockRows < 1)
       throw new RangeError(`options.blockRows must be a positive integer, got ${blockRows}`);
+    if (!(spinMicros >= 0)) throw new RangeError(`options.spinMicros must be 0 or more, got ${spinMicros}`);
     this.threads = threads;
     this.backend = options.backend;
     const shared = createSharedState(options.spec, options.data, threads);
     this.views = viewSharedState(shared);
-    this.pools = [];
-    const lanes: GradientSource[] = [];
+    this.poolThreads = [];
     for (let slot = 0; slot < threads; slot++) {
-      const pool = new Piscina({
+      const piscina = new Piscina({
         filename: taskFile(),
         minThreads: 1,
         maxThreads: 1,
@@ -94,37 +112,36 @@ export class LocalPool {
         concurrentTasksPerWorker: 1,
         workerData: { shared, slot, backend: options.backend, blockRows },
       });
-      this.pools.push(pool);
-      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot)));
+      this.poolThreads.push(new PoolThread(slot, piscina, spinMicros));
     }
-    this.lanes = lanes;
+    this.buffers = new SharedBuffers(this.poolThreads.map((t) => t.host));
+    this.lanes = this.poolThreads.map((t) => new ThreadLane(this, t, this.views.slot(t.slot)));
     this.helpers = {
       count: threads,
-      allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)),
-      run: (helper, job) => this.runSlice(helper, job),
+      allocate: (length) => this.buffers.allocate(length),
+      run: (helper, job) => this.runSlice(this.poolThreads[helper], job),
     };
   }
 
   /**
-   * Helper `helper`'s slice of a step's update on its thread. The trainer asks only once every
-   * gradient of the step is in, so the lane's thread is idle and its queue empty.
+   * A helper's slice of a step's update on its thread. The trainer asks only once every
+   * gradient of the step is in, so the thread has no other job.
    */
-  private async runSlice(helper: number, job: SliceTaskMessage['job']): Promise<void> {
-    const message: SliceTaskMessage = { kind: 'slice', job };
-    try {
-      await this.pools[helper].run(message);
-    } catch (err) {
-      throw new GradswarmError(
-        ErrorCode.THREAD_FAILED,
-        `thread ${helper} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
+  private runSlice(thread: PoolThread, job: StepSliceJob): Promise<void> {
+    const write = (args: Float64Array): number => {
+      if (encodeSliceJob(job, this.buffers, args)) return JOB_SLICE;
+      thread.host.send({ job });
+      return JOB_SLICE_POSTED;
+    };
+    return thread.run(write, () => undefined, SLICE_BLOCKING_MS);
   }
 
-  /** Makes the task's weights version and epoch order visible to every thread (once each). */
+  /**
+   * Makes the task's epoch order, and its weights unless they are in the pool's memory,
+   * visible to every thread (once per version and epoch).
+   */
   publish(task: ShardTask): void {
-    if (task.weightsVersion !== this.publishedVersion) {
+    if (task.weightsVersion !== this.publishedVersion && !this.buffers.owns(task.weights)) {
       this.views.weights.set(task.weights);
       this.publishedVersion = task.weightsVersion;
       Atomics.store(this.views.control, CONTROL_VERSION, task.weightsVersion);
@@ -139,9 +156,9 @@ export class LocalPool {
 
   private closing: Promise<void> | null = null;
 
-  /** Stops every thread; safe to call more than once. */
+  /** Stops every thread (after its job under way); safe to call more than once. */
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.pools.map((p) => p.destroy())).then(() => undefined);
+    this.closing ??= Promise.all(this.poolThreads.map((t) => t.stop())).then(() => undefined);
     return this.closing;
   }
 }
@@ -153,16 +170,12 @@ class ThreadLane implements GradientSource {
 
   constructor(
     private readonly owner: LocalPool,
-    private readonly pool: Piscina,
-    private readonly slot: number,
+    private readonly thread: PoolThread,
     private readonly slotView: Float32Array,
   ) {
-    this.label = `thread ${slot}`;
+    this.label = `thread ${thread.slot}`;
     this.backend = owner.backend;
   }
-
-  /** The lane's last task while one is running, else null; the next one starts after it. */
-  private queue: Promise<unknown> | null = null;
 
   /** The request's shards one after the other on this lane's thread. */
   compute(request: GradientRequest): Promise<ShardStats[]> {
@@ -170,49 +183,34 @@ class ThreadLane implements GradientSource {
   }
 
   /**
-   * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
-   * would start a queued task as soon as the previous one posts its result, before this thread
-   * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
-   * are reassigned to it; without the queue the two gradients mixed.
+   * One task at a time per thread (PoolThread queues them): a lane gets a second task of a
+   * step when a lost worker's shards are reassigned to it, and two tasks writing the thread's
+   * slot at once would mix their gradients.
    */
-  private computeOne(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
-    // An idle lane posts at once (not a microtask later): the trainer may block this thread
-    // computing its own shard right after handing the lanes theirs.
-    const run = this.queue === null ? this.runTask(task, grad) : this.queue.then(() => this.runTask(task, grad));
-    const settled = run
-      .catch(() => undefined)
-      .then(() => {
-        if (this.queue === settled) this.queue = null;
-      });
-    this.queue = settled;
-    return run;
-  }
-
-  private async runTask(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
-    this.owner.publish(task);
-    const message: GradientTaskMessage = {
-      version: task.weightsVersion,
-      epoch: task.epoch,
-      offset: task.offset,
-      count: task.count,
+  private async computeOne(task: ShardTask, grad: Float32Array): Promise<ShardStats> {
+    const { owner } = this;
+    const inPlace = owner.buffers.owns(grad);
+    const write = (args: Float64Array): number => {
+      // Published in the job's turn: a queued job's weights must not overwrite a running one's.
+      owner.publish(task);
+      args[0] = task.weightsVersion;
+      args[1] = task.epoch;
+      args[2] = task.offset;
+      args[3] = task.count;
+      owner.buffers.ref(task.weights, args, 4);
+      owner.buffers.ref(inPlace ? grad : null, args, 7);
+      return JOB_GRADIENT;
     };
-    const bytes = this.owner.messageBytes;
-    bytes.sent += serialize(message).byteLength;
+    const stats = await this.thread.run(write, (args) => {
+      // The slot is this thread's alone and its job has finished, so reading it here is race-free.
+      if (!inPlace && grad !== this.slotView) grad.set(this.slotView);
+      return { lossSum: args[0], count: args[1], computeMs: args[2] };
+    });
+    const bytes = owner.messageBytes;
+    bytes.sent += GRADIENT_ARGS_BYTES;
+    bytes.received += GRADIENT_RESULT_BYTES;
     bytes.tasks++;
-    let result: GradientTaskResult;
-    try {
-      result = (await this.pool.run(message)) as GradientTaskResult;
-    } catch (err) {
-      throw new GradswarmError(
-        ErrorCode.THREAD_FAILED,
-        `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
-    bytes.received += serialize(result).byteLength;
-    // The slot is this lane's alone and its task has finished, so reading it here is race-free.
-    if (grad !== this.slotView) grad.set(this.slotView);
-    return { lossSum: result.lossSum, count: result.count, computeMs: result.computeMs };
+    return stats;
   }
 
   close(): Promise<void> {

@@ -93,21 +93,6 @@ export interface GradientSource {
   close(): Promise<void>;
 }
 
-/** What a pool thread receives per task: a few numbers, never the weights or the data. */
-export interface GradientTaskMessage {
-  readonly version: number;
-  readonly epoch: number;
-  readonly offset: number;
-  readonly count: number;
-}
-
-/** What a pool thread returns; the gradient itself stays in its shared slot. */
-export interface GradientTaskResult {
-  readonly lossSum: number;
-  readonly count: number;
-  readonly computeMs: number;
-}
-
 /**
  * Threads that take slices of a step's reduction and update (core's step-slices.ts) next to the
  * calling thread: a local pool's. The buffers a slice touches must come from `allocate` (shared
@@ -120,10 +105,4 @@ export interface SliceHelpers {
   allocate(length: number): Float32Array;
   /** Runs `job` on helper `helper` (0 ≤ helper < count); rejects if the thread fails. */
   run(helper: number, job: StepSliceJob): Promise<void>;
-}
-
-/** What a pool thread receives to run a slice of a step's update. */
-export interface SliceTaskMessage {
-  readonly kind: 'slice';
-  readonly job: StepSliceJob;
 }

@@ -1,0 +1,88 @@
+/**
+ * One thread of a local pool: a Piscina thread (started, watched and stopped by Piscina) that
+ * serves one long task, its channel (thread-channel.ts), through which every job goes. Jobs on
+ * a thread run one after another in the order they are given; an idle thread's job is posted
+ * synchronously, so it starts even if the caller then blocks its own thread computing.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { ErrorCode, GradswarmError } from '@gradswarm/core';
+import type { Piscina } from 'piscina';
+import { ChannelHost, createMailbox, type ChannelEnd } from './thread-channel.js';
+
+export class PoolThread {
+  readonly host: ChannelHost;
+  private readonly served: Promise<unknown>;
+  /** The last job while one is queued or running, else null. */
+  private queue: Promise<unknown> | null = null;
+
+  /**
+   * @param spinMicros how long the thread polls for its next job before it sleeps
+   */
+  constructor(
+    readonly slot: number,
+    private readonly piscina: Piscina,
+    spinMicros: number,
+  ) {
+    const mailbox = createMailbox();
+    const { port1, port2 } = new MessageChannel();
+    this.host = new ChannelHost(mailbox, port1);
+    const end: ChannelEnd = { mailbox, port: port2, spinMicros };
+    this.served = piscina.run(end, { transferList: [port2] }).then(
+      () => this.host.fail(new Error('the thread has stopped')),
+      (err: unknown) => this.host.fail(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /**
+   * Runs one job: `write` puts its numbers into the channel's args and returns its kind,
+   * `read` takes the results from args once it is done.
+   * @param blockingMs > 0: the job is short, so once the caller's synchronous work is over this
+   *   thread waits for it blocking (no event-loop turn) up to that long, then asynchronously
+   * @throws GradswarmError THREAD_FAILED (rejects) with the thread's message if the job threw
+   *   or the thread died; what `write` throws (rejects) as it is
+   */
+  run<T>(write: (args: Float64Array) => number, read: (args: Float64Array) => T, blockingMs = 0): Promise<T> {
+    const go = () => this.once(write, read, blockingMs);
+    const run = this.queue === null ? go() : this.queue.then(go);
+    const settled = run
+      .catch(() => undefined)
+      .then(() => {
+        if (this.queue === settled) this.queue = null;
+      });
+    this.queue = settled;
+    return run;
+  }
+
+  private async once<T>(
+    write: (args: Float64Array) => number,
+    read: (args: Float64Array) => T,
+    blockingMs: number,
+  ): Promise<T> {
+    const kind = write(this.host.args);
+    try {
+      const seq = this.host.post(kind);
+      if (blockingMs > 0) {
+        // The caller runs its own share first; this continues once it awaits.
+        await null;
+        if (!this.host.waitBlocking(seq, blockingMs)) await this.host.wait(seq);
+      } else {
+        await this.host.wait(seq);
+      }
+    } catch (err) {
+      throw new GradswarmError(
+        ErrorCode.THREAD_FAILED,
+        `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
+    }
+    return read(this.host.args);
+  }
+
+  /** Lets the job under way finish, then ends the thread's task; resolves once it has ended. */
+  async stop(): Promise<void> {
+    await this.queue;
+    this.host.stop();
+    await this.served;
+    await this.piscina.destroy();
+  }
+}
