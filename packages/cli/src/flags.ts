@@ -204,9 +204,9 @@ export const parallelFlags = {
   },
   'pool-update': {
     type: 'boolean',
-    default: false,
+    default: true,
     describe:
-      "train: the pool's threads share each step's gradient sum and update, a slice of the parameters each (same bits; one more thread hand-off per step)",
+      "train: the pool's threads share each step's gradient sum and update, a slice of the parameters each, in shared memory (same bits; --no-pool-update: this thread alone)",
     group: 'Parallel:',
   },
 } as const satisfies Record<string, Options>;

@@ -317,7 +317,7 @@ export async function runTraining(
     training: options,
     threads,
     backend,
-    poolUpdate: args.poolUpdate === true,
+    poolUpdate: args.poolUpdate !== false,
     network: net?.network,
     listener,
     checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },

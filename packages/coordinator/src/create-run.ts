@@ -50,8 +50,9 @@ export interface RunOptions {
   readonly backend: KernelBackend;
   /**
    * A local run's pool threads share each step's reduction and update with this thread, one
-   * slice of the parameters each (the same bits) [false]. It costs one more hand-off to the
-   * threads and back per step, which a busy machine makes slow (README, bench-train).
+   * slice of the parameters each (the same bits) [true]. The trainer's weights, gradients and
+   * optimizer state then live in the pool's shared memory, which the threads read and write in
+   * place; false keeps them this thread's, copied to and from the pool each step.
    */
   readonly poolUpdate?: boolean;
   /** Serve remote workers; absent: a local run. */
@@ -136,7 +137,7 @@ export async function createRun(options: RunOptions): Promise<Run> {
       updateBackend: backend,
       // A local run's pool threads share each step's update with this thread (same bits); a
       // coordinator's weights also go to remote workers, so its buffers stay its own.
-      updateHelpers: computeHere && o.poolUpdate ? (pool?.helpers ?? null) : null,
+      updateHelpers: computeHere && o.poolUpdate !== false ? (pool?.helpers ?? null) : null,
       network: o.network,
       listener: o.listener,
       checkpoint: o.checkpoint,
