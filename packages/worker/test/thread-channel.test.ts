@@ -1,0 +1,172 @@
+/**
+ * The pool's hand-off through shared memory (thread-channel.ts, pool-thread.ts, pool-jobs.ts):
+ * a job's error comes back with its message and the thread serves on; a thread that dies fails
+ * the call; gradients land in the pool's buffers in place with the in-process bits; a slice job
+ * too big for the mailbox goes by the port with the same bits; arrays outside the pool's memory
+ * are refused by name.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  initializeParameters,
+  parameterCount,
+  referenceBackend,
+  Rng,
+  runStepSlice,
+  stepSlices,
+  type LabeledSamples,
+  type ModelSpec,
+  type StepSliceJob,
+} from '@gradswarm/core';
+import { Piscina } from 'piscina';
+import { InProcessSource } from '../src/in-process-source.js';
+import { LocalPool } from '../src/local-pool.js';
+import { PoolThread } from '../src/pool-thread.js';
+import { computeShard } from '../src/shard-compute.js';
+
+const spec: ModelSpec = { layers: [6, 5, 3], hidden: 'tanh', output: 'softmax', loss: 'ce' };
+
+function randomData(count: number): LabeledSamples {
+  const rng = new Rng(7);
+  return {
+    features: Float32Array.from({ length: count * 6 }, () => rng.uniform(-1, 1)),
+    labels: Int32Array.from({ length: count }, () => rng.nextInt(3)),
+    count,
+    featureCount: 6,
+    classCount: 3,
+  };
+}
+
+const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe('the pool thread channel', () => {
+  let pool: LocalPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it("reports a job's error with its message, and the thread then serves the next job", async () => {
+    const data = randomData(20);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 1 });
+    const w = new Float32Array(parameterCount(spec.layers));
+    initializeParameters(spec.layers, 'glorot', new Rng(1), w);
+    const task = { weightsVersion: 0, weights: w, epoch: 0, batch: 0, order: new Rng(3).permutation(20) };
+    const lane = pool.lanes[0];
+    await expect(computeShard(lane, { ...task, offset: 15, count: 10 }, new Float32Array(w.length))).rejects.toThrow(
+      /^thread 0 failed: sample selection runs past the end of the index/,
+    );
+    const got = new Float32Array(w.length);
+    const expected = new Float32Array(w.length);
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    await computeShard(lane, { ...task, offset: 2, count: 10 }, got);
+    await computeShard(oracle, { ...task, offset: 2, count: 10 }, expected);
+    expect(bytes(got)).toEqual(bytes(expected));
+  });
+
+  it('writes a gradient in place into the pool buffer, reading weights from the pool buffer, with the in-process bits', async () => {
+    const data = randomData(30);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 2 });
+    const P = parameterCount(spec.layers);
+    const w = pool.helpers.allocate(P);
+    initializeParameters(spec.layers, 'glorot', new Rng(2), w);
+    const order = new Rng(5).permutation(30);
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    for (let version = 0; version < 2; version++) {
+      if (version === 1) for (let i = 0; i < P; i++) w[i] *= 0.75;
+      const task = { weightsVersion: version, weights: w, epoch: 0, batch: 0, order, offset: 4, count: 17 };
+      const expected = new Float32Array(P);
+      await computeShard(oracle, task, expected);
+      for (const lane of pool.lanes) {
+        const grad = pool.helpers.allocate(P);
+        await computeShard(lane, task, grad);
+        expect(bytes(grad)).toEqual(bytes(expected));
+      }
+    }
+  });
+
+  it('runs a slice job too big for the mailbox through the port, with the bits of this thread', async () => {
+    const layers = [2, 2];
+    const P = parameterCount(layers);
+    pool = new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 1 });
+    const make = (alloc: (n: number) => Float32Array) => {
+      const r = new Rng(9);
+      const parts = Array.from({ length: 1500 }, () => {
+        const p = alloc(P);
+        for (let i = 0; i < P; i++) p[i] = r.uniform(-1, 1);
+        return p;
+      });
+      const params = alloc(P);
+      for (let i = 0; i < P; i++) params[i] = r.uniform(-1, 1);
+      return { parts, params, velocity: alloc(P) };
+    };
+    const shared = make((n) => pool!.helpers.allocate(n));
+    const local = make((n) => new Float32Array(n));
+    const job = (b: typeof shared, slice = stepSlices(layers, 1)[0]): StepSliceJob => ({
+      slice,
+      layers,
+      parts: b.parts,
+      total: b.parts[0],
+      params: b.params,
+      finish: true,
+      l1: 0.001,
+      l2: 0.01,
+      scale: 1 / 1500,
+      plan: { name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true },
+      buffers: { velocity: b.velocity },
+    });
+    await pool.helpers.run(0, job(shared));
+    runStepSlice(job(local), null);
+    expect(bytes(shared.params)).toEqual(bytes(local.params));
+    expect(bytes(shared.velocity)).toEqual(bytes(local.velocity));
+  });
+
+  it('refuses a slice whose arrays are not in the pool memory, naming the array', async () => {
+    pool = new LocalPool({ spec, data: randomData(4), backend: 'reference', threads: 1 });
+    const P = parameterCount(spec.layers);
+    const total = pool.helpers.allocate(P);
+    const job: StepSliceJob = {
+      slice: stepSlices(spec.layers, 1)[0],
+      layers: spec.layers,
+      parts: null,
+      total,
+      params: new Float32Array(P),
+      finish: false,
+      l1: 0,
+      l2: 0,
+      scale: 1,
+      plan: null,
+      buffers: {},
+    };
+    await expect(pool.helpers.run(0, job)).rejects.toThrow(
+      "the parameters is not in the pool's shared memory - allocate it with the pool's helpers.allocate",
+    );
+  });
+
+  it('fails the call when the thread dies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradswarm-channel-'));
+    const file = join(dir, 'exit.mjs');
+    writeFileSync(file, 'export default () => { process.exit(3); };\n');
+    const piscina = new Piscina({ filename: file, minThreads: 1, maxThreads: 1 });
+    try {
+      const thread = new PoolThread(4, piscina, 0);
+      await expect(
+        thread.run(
+          () => 1,
+          () => undefined,
+        ),
+      ).rejects.toThrow(/^thread 4 failed: /);
+      await expect(
+        thread.run(
+          () => 1,
+          () => undefined,
+        ),
+      ).rejects.toThrow(/^thread 4 failed: /);
+    } finally {
+      await piscina.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
