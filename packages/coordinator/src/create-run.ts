@@ -119,7 +119,10 @@ export async function createRun(options: RunOptions): Promise<Run> {
   const computeHere = !o.network && o.threads > 0;
   const poolThreads = computeHere ? o.threads - 1 : o.threads;
   const pool =
-    poolThreads > 0 ? new LocalPool({ spec, data: train, backend: backend.name, threads: poolThreads }) : null;
+    poolThreads > 0
+      ? // Without a network this thread may block for a shard: it takes back a lane's shard its thread has not started.
+        new LocalPool({ spec, data: train, backend: backend.name, threads: poolThreads, steal: computeHere })
+      : null;
   const local: GradientSource[] = [
     ...(pool?.lanes ?? []),
     ...(computeHere ? [new InProcessSource({ spec, data: train, backend })] : []),

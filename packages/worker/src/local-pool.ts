@@ -11,7 +11,17 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import type { LabeledSamples, ModelSpec, StepSliceJob } from '@gradswarm/core';
+import {
+  createWorkspace,
+  gradientSum,
+  runStepSlice,
+  selectBackend,
+  type KernelBackend,
+  type LabeledSamples,
+  type ModelSpec,
+  type StepSliceJob,
+  type BackpropWorkspace,
+} from '@gradswarm/core';
 import { Piscina } from 'piscina';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
 import { encodeSliceJob, JOB_GRADIENT, JOB_SLICE, JOB_SLICE_POSTED, SharedBuffers } from './pool-jobs.js';
@@ -60,6 +70,12 @@ export interface LocalPoolOptions {
   readonly blockRows?: number;
   /** Microseconds a thread polls for its next job before sleeping [DEFAULT_SPIN_MICROS]; 0: never. */
   readonly spinMicros?: number;
+  /**
+   * The calling thread computes a lane's shard itself when it is free before the lane's thread
+   * has started it [false]. Only for a caller whose event loop may block for a shard (a local
+   * run, not a coordinator serving a network). Slices of the update are always taken back.
+   */
+  readonly steal?: boolean;
 }
 
 /** Bytes of job numbers and results that crossed the channels (a gradient job's). */
@@ -78,6 +94,8 @@ export class LocalPool {
   readonly backend: string;
   readonly lanes: readonly GradientSource[];
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
+  /** Jobs this thread took back from a thread that had not started them. */
+  readonly takenBack = { shards: 0, slices: 0 };
   /** The threads as helpers for the step's reduction and update, one slice each. */
   readonly helpers: SliceHelpers;
   /** The pool's shared buffers, which every thread can name. */
@@ -87,6 +105,12 @@ export class LocalPool {
   private publishedVersion = -1;
   private publishedOrder: Uint32Array | null = null;
   private publishedEpoch = -1;
+  private readonly spec: ModelSpec;
+  private readonly blockRows: number;
+  /** Whether lanes' shards may be taken back (LocalPoolOptions.steal). */
+  readonly steal: boolean;
+  /** This thread's kernel and workspace for jobs it takes back, made on first use. */
+  private here: { readonly kernel: KernelBackend; workspace: BackpropWorkspace | null } | null = null;
 
   /** @throws RangeError if threads or blockRows is not a positive integer, or spinMicros negative */
   constructor(options: LocalPoolOptions) {
@@ -100,6 +124,9 @@ export class LocalPool {
     if (!(spinMicros >= 0)) throw new RangeError(`options.spinMicros must be 0 or more, got ${spinMicros}`);
     this.threads = threads;
     this.backend = options.backend;
+    this.spec = options.spec;
+    this.blockRows = blockRows;
+    this.steal = options.steal === true;
     const shared = createSharedState(options.spec, options.data, threads);
     this.views = viewSharedState(shared);
     this.poolThreads = [];
@@ -133,7 +160,34 @@ export class LocalPool {
       thread.host.send({ job });
       return JOB_SLICE_POSTED;
     };
-    return thread.run(write, () => undefined, SLICE_BLOCKING_MS);
+    const local = () => {
+      this.takenBack.slices++;
+      runStepSlice(job, this.kernel());
+    };
+    return thread.run(write, () => undefined, { blockingMs: SLICE_BLOCKING_MS, local });
+  }
+
+  /** The threads' kernel backend, on this thread (for jobs it takes back). */
+  kernel(): KernelBackend {
+    this.here ??= { kernel: selectBackend(this.backend), workspace: null };
+    return this.here.kernel;
+  }
+
+  /** A lane's shard computed on this thread, as the lane's thread computes it (same bits). */
+  computeHere(task: ShardTask, grad: Float32Array): ShardStats {
+    this.takenBack.shards++;
+    const started = performance.now();
+    const kernel = this.kernel();
+    this.here!.workspace ??= createWorkspace(this.spec, this.blockRows);
+    const stats = gradientSum(
+      kernel,
+      task.weights,
+      this.views.data,
+      { index: task.order, offset: task.offset, count: task.count },
+      grad,
+      this.here!.workspace,
+    );
+    return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
   }
 
   /**
@@ -201,11 +255,13 @@ class ThreadLane implements GradientSource {
       owner.buffers.ref(inPlace ? grad : null, args, 7);
       return JOB_GRADIENT;
     };
-    const stats = await this.thread.run(write, (args) => {
+    const read = (args: Float64Array): ShardStats => {
       // The slot is this thread's alone and its job has finished, so reading it here is race-free.
       if (!inPlace && grad !== this.slotView) grad.set(this.slotView);
       return { lossSum: args[0], count: args[1], computeMs: args[2] };
-    });
+    };
+    const local = owner.steal ? () => owner.computeHere(task, grad) : undefined;
+    const stats = await this.thread.run(write, read, { local });
     const bytes = owner.messageBytes;
     bytes.sent += GRADIENT_ARGS_BYTES;
     bytes.received += GRADIENT_RESULT_BYTES;

@@ -3,11 +3,26 @@
  * serves one long task, its channel (thread-channel.ts), through which every job goes. Jobs on
  * a thread run one after another in the order they are given; an idle thread's job is posted
  * synchronously, so it starts even if the caller then blocks its own thread computing.
+ *
+ * A caller with nothing else to do can take back a job the thread has not started (`local`):
+ * on a busy machine a woken thread may wait for a core longer than the job takes.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { ErrorCode, GradswarmError } from '@gradswarm/core';
 import type { Piscina } from 'piscina';
 import { ChannelHost, createMailbox, type ChannelEnd } from './thread-channel.js';
+
+/** How a job is waited for, and what the calling thread does instead when it takes it back. */
+export interface JobWait<T> {
+  /**
+   * The job is short: once the caller's synchronous work is over, wait for it blocking (no
+   * event-loop turn) up to this long [ms], then asynchronously. 0: asynchronously, after the
+   * event loop's next turn when `local` is given.
+   */
+  readonly blockingMs?: number;
+  /** The job run on the calling thread, if the thread has not started it by then. */
+  readonly local?: () => T;
+}
 
 export class PoolThread {
   readonly host: ChannelHost;
@@ -36,13 +51,11 @@ export class PoolThread {
   /**
    * Runs one job: `write` puts its numbers into the channel's args and returns its kind,
    * `read` takes the results from args once it is done.
-   * @param blockingMs > 0: the job is short, so once the caller's synchronous work is over this
-   *   thread waits for it blocking (no event-loop turn) up to that long, then asynchronously
    * @throws GradswarmError THREAD_FAILED (rejects) with the thread's message if the job threw
    *   or the thread died; what `write` throws (rejects) as it is
    */
-  run<T>(write: (args: Float64Array) => number, read: (args: Float64Array) => T, blockingMs = 0): Promise<T> {
-    const go = () => this.once(write, read, blockingMs);
+  run<T>(write: (args: Float64Array) => number, read: (args: Float64Array) => T, how: JobWait<T> = {}): Promise<T> {
+    const go = () => this.once(write, read, how);
     const run = this.queue === null ? go() : this.queue.then(go);
     const settled = run
       .catch(() => undefined)
@@ -56,18 +69,22 @@ export class PoolThread {
   private async once<T>(
     write: (args: Float64Array) => number,
     read: (args: Float64Array) => T,
-    blockingMs: number,
+    how: JobWait<T>,
   ): Promise<T> {
     const kind = write(this.host.args);
+    const blockingMs = how.blockingMs ?? 0;
+    let stolen = false;
     try {
       const seq = this.host.post(kind);
       if (blockingMs > 0) {
         // The caller runs its own share first; this continues once it awaits.
         await null;
-        if (!this.host.waitBlocking(seq, blockingMs)) await this.host.wait(seq);
-      } else {
-        await this.host.wait(seq);
+      } else if (how.local) {
+        // The caller's own shard is computed within this turn; it then waits, free to help.
+        await new Promise((resolve) => setImmediate(resolve));
       }
+      if (how.local && this.host.steal(seq)) stolen = true;
+      else if (!(blockingMs > 0 && this.host.waitBlocking(seq, blockingMs))) await this.host.wait(seq);
     } catch (err) {
       throw new GradswarmError(
         ErrorCode.THREAD_FAILED,
@@ -75,7 +92,7 @@ export class PoolThread {
         { cause: err },
       );
     }
-    return read(this.host.args);
+    return stolen ? how.local!() : read(this.host.args);
   }
 
   /** Lets the job under way finish, then ends the thread's task; resolves once it has ended. */

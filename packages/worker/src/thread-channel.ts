@@ -12,7 +12,11 @@
  * posts there what does not fit in numbers (shared buffers, once each, and rare big jobs)
  * before it posts the job that needs them.
  *
- * Mailbox layout: Int32 words [request, done, kind, status, error bytes] then, 8-byte
+ * A job is claimed once, by the thread as it starts it or by the host (steal): a host with
+ * nothing left to do takes back a job its thread has not started, which on a busy machine
+ * may be waiting for a core, and runs it itself; the bits are the same wherever it runs.
+ *
+ * Mailbox layout: Int32 words [request, done, kind, status, error bytes, claimed] then, 8-byte
  * aligned, CHANNEL_ARGS float64 args, then CHANNEL_TEXT_BYTES of UTF-8 error text.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -30,6 +34,8 @@ const DONE = 1;
 const KIND = 2;
 const STATUS = 3;
 const TEXT_LENGTH = 4;
+/** The last job claimed (run by the thread or taken back by the host). */
+const CLAIMED = 5;
 const HEADER_BYTES = 32;
 
 /** Float64 arguments (and results) a job can carry. */
@@ -104,6 +110,14 @@ export class ChannelHost {
     const seq = Atomics.add(this.header, REQUEST, 1) + 1;
     Atomics.notify(this.header, REQUEST);
     return seq;
+  }
+
+  /**
+   * Takes job `seq` back if the thread has not started it; the caller then runs it and the
+   * thread skips it. False: the thread has it (wait for it).
+   */
+  steal(seq: number): boolean {
+    return Atomics.compareExchange(this.header, CLAIMED, seq - 1, seq) === seq - 1;
   }
 
   /** Whether job `seq` has finished (its results are then in args). */
@@ -199,6 +213,11 @@ export function serveChannel(end: ChannelEnd, handle: ChannelHandler): void {
       Atomics.store(header, DONE, seq);
       Atomics.notify(header, DONE);
       return;
+    }
+    // Every job before this one was claimed, by this thread or the host, before it was posted.
+    if (Atomics.compareExchange(header, CLAIMED, seq - 1, seq) !== seq - 1) {
+      Atomics.store(header, DONE, seq);
+      continue;
     }
     try {
       handle(kind, args, receive);

@@ -1,7 +1,8 @@
 /**
  * The pool's hand-off through shared memory (thread-channel.ts, pool-thread.ts, pool-jobs.ts):
  * a job's error comes back with its message and the thread serves on; a thread that dies fails
- * the call; gradients land in the pool's buffers in place with the in-process bits; a slice job
+ * the call; a job taken back before the thread starts it is skipped there, one it has started
+ * cannot be taken back; shards taken back by the caller have the thread's bits; gradients land in the pool's buffers in place with the in-process bits; a slice job
  * too big for the mailbox goes by the port with the same bits; arrays outside the pool's memory
  * are refused by name.
  */
@@ -20,11 +21,13 @@ import {
   type ModelSpec,
   type StepSliceJob,
 } from '@gradswarm/core';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InProcessSource } from '../src/in-process-source.js';
 import { LocalPool } from '../src/local-pool.js';
 import { PoolThread } from '../src/pool-thread.js';
 import { computeShard } from '../src/shard-compute.js';
+import { ChannelHost, createMailbox } from '../src/thread-channel.js';
 
 const spec: ModelSpec = { layers: [6, 5, 3], hidden: 'tanh', output: 'softmax', loss: 'ce' };
 
@@ -143,6 +146,68 @@ describe('the pool thread channel', () => {
     await expect(pool.helpers.run(0, job)).rejects.toThrow(
       "the parameters is not in the pool's shared memory - allocate it with the pool's helpers.allocate",
     );
+  });
+
+  it('skips a job the host took back before the thread started it, and serves the next; a started job cannot be taken back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradswarm-channel-'));
+    const channelUrl = new URL('../dist/thread-channel.js', import.meta.url).href;
+    const file = join(dir, 'serve.mjs');
+    writeFileSync(
+      file,
+      `import { serveChannel } from ${JSON.stringify(channelUrl)};\n` +
+        'export default (end) => { serveChannel(end, (kind, args) => { args[0] = args[0] * 10 + kind; }); return null; };\n',
+    );
+    const mailbox = createMailbox();
+    const { port1, port2 } = new MessageChannel();
+    const host = new ChannelHost(mailbox, port1);
+    host.args[0] = 1;
+    const first = host.post(7);
+    // No thread serves the mailbox yet, so the job is certainly not started.
+    expect(host.steal(first)).toBe(true);
+    const piscina = new Piscina({ filename: file, minThreads: 1, maxThreads: 1 });
+    try {
+      const served = piscina.run({ mailbox, port: port2, spinMicros: 0 }, { transferList: [port2] });
+      host.args[0] = 2;
+      const second = host.post(3);
+      await host.wait(second);
+      expect(host.args[0]).toBe(23);
+      expect(host.steal(second)).toBe(false);
+      host.stop();
+      await served;
+    } finally {
+      port1.close();
+      await piscina.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('computes a shard the caller takes back with the bits of the thread, in a pool that takes shards back', async () => {
+    const data = randomData(40);
+    pool = new LocalPool({ spec, data, backend: 'reference', threads: 2, steal: true });
+    const oracle = new InProcessSource({ spec, data, backend: referenceBackend });
+    const P = parameterCount(spec.layers);
+    const w = new Float32Array(P);
+    initializeParameters(spec.layers, 'glorot', new Rng(8), w);
+    const order = new Rng(6).permutation(40);
+    // Right after the pool starts its threads are still loading, so these are likely taken
+    // back; either way every gradient must have the in-process bits.
+    const shards = [
+      { offset: 0, count: 13 },
+      { offset: 13, count: 14 },
+    ];
+    const got = shards.map(() => new Float32Array(P));
+    const task = { weightsVersion: 0, weights: w, epoch: 0, batch: 0, order };
+    const stats = await Promise.all(pool.lanes.map((lane, i) => computeShard(lane, { ...task, ...shards[i] }, got[i])));
+    for (let i = 0; i < shards.length; i++) {
+      const expected = new Float32Array(P);
+      const e = await computeShard(oracle, { ...task, ...shards[i] }, expected);
+      expect(stats[i].lossSum).toBe(e.lossSum);
+      expect(bytes(got[i])).toEqual(bytes(expected));
+    }
+    const again = new Float32Array(P);
+    await computeShard(pool.lanes[0], { ...task, ...shards[1] }, again);
+    expect(bytes(again)).toEqual(bytes(got[1]));
+    expect(pool.takenBack.shards).toBeLessThanOrEqual(3);
   });
 
   it('fails the call when the thread dies', async () => {
