@@ -46,11 +46,12 @@ function taskFile(): string {
 }
 
 /**
- * How long a thread polls for its next job before it sleeps [µs]. A step's jobs follow each
- * other closely (the update's slice soon after the gradient, the next gradient soon after the
- * slice); the poll saves the sleep and the wake-up, which on a busy machine waits for a core.
+ * How long a thread polls for its next job before it sleeps [µs]. Polling saves the sleep and
+ * the wake-up (scripts/bench-handoff.mjs: p90 9 µs instead of 44), but on a machine whose cores
+ * are all busy it burns time the threads' own work needed: there 0 trained faster at batch 200
+ * (README, "Threads on one machine"), so the pool does not poll unless asked to.
  */
-export const DEFAULT_SPIN_MICROS = 200;
+export const DEFAULT_SPIN_MICROS = 0;
 
 /**
  * How long the main thread waits blocking for a helper's slice of the update once its own is
