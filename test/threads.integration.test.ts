@@ -53,7 +53,7 @@ describe('gradswarm train --threads', () => {
   });
 
   it.skipIf(NO_DIGITS)(
-    'writes the same model file with the update shared (the default) as with --no-pool-update: default mode, 2 and 3 threads, and reproducible mode against 1 thread',
+    'writes the same model file with --pool-update (update shared, buffers in place) as without: default mode, 2 and 3 threads, and reproducible mode against 1 thread',
     async () => {
       const file = async (name: string, args: string[]): Promise<Buffer> => {
         const out = join(dir, `pool-${name}.json`);
@@ -62,14 +62,14 @@ describe('gradswarm train --threads', () => {
         return readFile(out);
       };
       for (const threads of ['2', '3']) {
-        const alone = await file(`alone-${threads}`, ['--threads', threads, '--no-pool-update']);
-        expect((await file(`shared-${threads}`, ['--threads', threads])).equals(alone)).toBe(true);
-        expect((await file(`flag-${threads}`, ['--threads', threads, '--pool-update'])).equals(alone)).toBe(true);
+        const alone = await file(`alone-${threads}`, ['--threads', threads]);
+        expect((await file(`shared-${threads}`, ['--threads', threads, '--pool-update'])).equals(alone)).toBe(true);
+        expect((await file(`off-${threads}`, ['--threads', threads, '--no-pool-update'])).equals(alone)).toBe(true);
       }
       const reproducible = ['--reproducible', '4', '--optimizer', 'adam'];
       const one = await file('rep-1', ['--threads', '1', ...reproducible]);
-      expect((await file('rep-2', ['--threads', '2', ...reproducible])).equals(one)).toBe(true);
-      expect((await file('rep-3', ['--threads', '3', ...reproducible, '--no-pool-update'])).equals(one)).toBe(true);
+      expect((await file('rep-2', ['--threads', '2', ...reproducible, '--pool-update'])).equals(one)).toBe(true);
+      expect((await file('rep-3', ['--threads', '3', ...reproducible])).equals(one)).toBe(true);
     },
   );
 

@@ -204,9 +204,9 @@ export const parallelFlags = {
   },
   'pool-update': {
     type: 'boolean',
-    default: true,
+    default: false,
     describe:
-      "train: the pool's threads share each step's gradient sum and update, a slice of the parameters each, in shared memory (same bits; --no-pool-update: this thread alone)",
+      "train: the pool's threads share each step's gradient sum and update, a slice of the parameters each, weights and gradients in shared memory (same bits)",
     group: 'Parallel:',
   },
 } as const satisfies Record<string, Options>;

@@ -317,7 +317,7 @@ export async function runTraining(
     training: options,
     threads,
     backend,
-    poolUpdate: args.poolUpdate !== false,
+    poolUpdate: args.poolUpdate === true,
     network: net?.network,
     listener,
     checkpoint: args.checkpoint === undefined ? undefined : { dir: args.checkpoint, everySteps: args.checkpointEvery },

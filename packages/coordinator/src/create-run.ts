@@ -50,9 +50,10 @@ export interface RunOptions {
   readonly backend: KernelBackend;
   /**
    * A local run's pool threads share each step's reduction and update with this thread, one
-   * slice of the parameters each (the same bits) [true]. The trainer's weights, gradients and
+   * slice of the parameters each (the same bits) [false]. The trainer's weights, gradients and
    * optimizer state then live in the pool's shared memory, which the threads read and write in
-   * place; false keeps them this thread's, copied to and from the pool each step.
+   * place; false keeps them this thread's, copied to and from the pool each step. Not the
+   * default: on the 2-core machine measured its update column was longer (README, bench-train).
    */
   readonly poolUpdate?: boolean;
   /** Serve remote workers; absent: a local run. */
@@ -140,7 +141,7 @@ export async function createRun(options: RunOptions): Promise<Run> {
       updateBackend: backend,
       // A local run's pool threads share each step's update with this thread (same bits); a
       // coordinator's weights also go to remote workers, so its buffers stay its own.
-      updateHelpers: computeHere && o.poolUpdate !== false ? (pool?.helpers ?? null) : null,
+      updateHelpers: computeHere && o.poolUpdate === true ? (pool?.helpers ?? null) : null,
       network: o.network,
       listener: o.listener,
       checkpoint: o.checkpoint,
