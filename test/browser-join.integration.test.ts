@@ -6,7 +6,6 @@
  * worker and the model is still byte-identical; a tab joins over HTTPS and shows the certificate
  * it binds; a wrong token, and a reproducible run on other kernels, are refused on the page.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -15,6 +14,7 @@ import { DIGITS_SPEC, makeTempDir, NO_DIGITS, REPO_ROOT, removeTempDir, runCli }
 import { getStatus } from './helpers/coordinator.js';
 import { launchChromium, NO_CHROMIUM } from './helpers/chromium.js';
 import { killAll, startCoordinator, startWorker, type Running } from './helpers/processes.js';
+import { hasOpenssl, writeCertificate } from './helpers/certificates.js';
 
 const TOKEN = 'browser-join-integration-token-0123456789';
 const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--batch-size', '100', '--seed', '3'];
@@ -217,27 +217,7 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('a browser tab joins as a worker', () 
   it.skipIf(!hasOpenssl())('joins over HTTPS and shows the certificate fingerprint it binds', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeCertificate(cert, key);
     const c = await startCoordinator([
       ...RUN,
       '--epochs',
@@ -299,12 +279,3 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('a browser tab joins as a worker', () 
     c.child.kill('SIGTERM');
   });
 });
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

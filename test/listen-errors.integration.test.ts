@@ -5,52 +5,16 @@
  * refused run here names a data set that does not exist: had the data been loaded first, the
  * error would be about the data.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectUsageError, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
 import { killAll, startCoordinator, type Running } from './helpers/processes.js';
+import { hasOpenssl, makeCertificate } from './helpers/certificates.js';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const NO_OPENSSL = !hasOpenssl();
 if (NO_OPENSSL) console.warn('skipping the TLS cases of listen-errors.integration: openssl is not on PATH');
-
-/** A self-signed certificate and its key for 127.0.0.1. */
-function makeCertificate(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}-cert.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** A documentation address (RFC 5737) this machine does not have. */
 function foreignAddress(): string {
@@ -114,8 +78,8 @@ describe('gradswarm coordinator that cannot listen or cannot use its TLS files',
     let b: { cert: string; key: string };
     let notPem: string;
     beforeAll(async () => {
-      a = makeCertificate(dir, 'a');
-      b = makeCertificate(dir, 'b');
+      a = makeCertificate(dir, 'a', 'IP:127.0.0.1');
+      b = makeCertificate(dir, 'b', 'IP:127.0.0.1');
       notPem = join(dir, 'not-pem.txt');
       await writeFile(notPem, 'this is not a PEM file\n');
     });

@@ -6,7 +6,6 @@
  *   --tls-ca with another certificate → both SHA-256 fingerprints, not "pass it with --tls-ca"
  * The certificates are made with openssl (skipped, with the reason in the log, without it).
  */
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,47 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir, writeBlobsCsv } from './helpers/cli.js';
 import { getStatus } from './helpers/coordinator.js';
 import { killAll, start, startCoordinator, type Running } from './helpers/processes.js';
+import { hasOpenssl, makeCertificate } from './helpers/certificates.js';
 
 const TOKEN = 'tls-mistakes-integration-token';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const NO_OPENSSL = !hasOpenssl();
 if (NO_OPENSSL)
   console.warn('skipping tls-mistakes.integration: openssl is not on PATH (needed to make self-signed certificates)');
-
-function makeCertificate(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}-cert.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** The lines a finished worker wrote to stderr. */
 const lines = (w: Running): string[] =>

@@ -5,25 +5,17 @@
  * 127.0.0.1 and localhost; the test is skipped, with the reason in the log, when openssl or the
  * digits data set is missing.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITS_SPEC, makeTempDir, NO_DIGITS, removeTempDir, runCli, SHARED_DATA_MISSING } from './helpers/cli.js';
 import { getStatus, httpGetText, launchCoordinator, type CoordinatorProcess } from './helpers/coordinator.js';
 import { killAll, start } from './helpers/processes.js';
+import { hasOpenssl, opensslFingerprint, writeCertificate } from './helpers/certificates.js';
 
 const TOKEN = 'tls-integration-token';
 const RUN = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '100', '--seed', '3'];
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const NO_OPENSSL = !hasOpenssl();
 
 /** `gradswarm worker` on one thread against `url`, with its data cache in `dir` and the given trust flags. */
@@ -32,38 +24,6 @@ function startWorker(url: string, dir: string, giveUpAfterMs: number, extra: str
   return start(['worker', ...flags, '--threads', '1', '--data-cache', join(dir, 'cache')]);
 }
 
-/** A self-signed certificate for 127.0.0.1 and localhost. */
-function makeCertificate(certPath: string, keyPath: string): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-}
-
-/** The certificate's SHA-256 fingerprint as openssl prints it, in lowercase hex without colons. */
-function opensslFingerprint(certPath: string): string {
-  const out = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256'], {
-    encoding: 'utf8',
-  });
-  return out.trim().replace(/^.*=/, '').replace(/:/g, '').toLowerCase();
-}
 if (NO_OPENSSL)
   console.warn('skipping tls.integration: openssl is not on PATH (needed to make a self-signed certificate)');
 if (NO_DIGITS) console.warn(`skipping tls.integration: ${SHARED_DATA_MISSING}`);
@@ -78,7 +38,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm coordinator --tls-cert with 
     dir = await makeTempDir();
     certPath = join(dir, 'cert.pem');
     const keyPath = join(dir, 'key.pem');
-    makeCertificate(certPath, keyPath);
+    writeCertificate(certPath, keyPath);
     cert = await readFile(certPath);
     c = await launchCoordinator([
       ...RUN,
@@ -161,7 +121,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('gradswarm worker --tls-ca over wss://'
   beforeAll(async () => {
     dir = await makeTempDir();
     certPath = join(dir, 'cert.pem');
-    makeCertificate(certPath, join(dir, 'key.pem'));
+    writeCertificate(certPath, join(dir, 'key.pem'));
     c = await launchCoordinator([
       ...RUN,
       '--tls-cert',
@@ -203,7 +163,7 @@ describe.skipIf(NO_OPENSSL || NO_DIGITS)('the chain reduction under --tls-cert',
 
   it('chains two workers over wss:// peer links (one trusting the CA, one pinning) with the bits of train --reproducible 4', async () => {
     const certPath = join(dir, 'cert.pem');
-    makeCertificate(certPath, join(dir, 'key.pem'));
+    writeCertificate(certPath, join(dir, 'key.pem'));
     const ref = join(dir, 'ref.json');
     const t = await runCli(['train', ...RUN, '--reproducible', '4', '--threads', '1', '--out', ref, '--no-progress']);
     expect(t.code, t.stderr).toBe(0);
