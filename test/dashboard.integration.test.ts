@@ -70,9 +70,7 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('the live dashboard, /metrics and --tr
     dir = await makeTempDir();
     c = await launchCoordinator([
       ...RUN,
-      // Per-worker bytes are the coordinator's link payload; chain workers' peer traffic is not reported to it yet.
-      '--topology',
-      'star',
+      // The default topology, the chain: per-worker bytes include the peer links' traffic the workers report.
       '--local-threads',
       '0',
       '--min-workers',
@@ -134,7 +132,10 @@ describe.skipIf(NO_CHROMIUM || NO_DIGITS)('the live dashboard, /metrics and --tr
         expect(row, label).toBeDefined();
         expect(row!.slice(1, 4), label).toEqual(['node', '1', c.backend]);
         expect(row![9], label).toBe('READY');
+        // 64-16-10: P = 1210 floats; a chain worker moves at least a chunk frame of 4P each way per
+        // step, nearly all over its peer links (its coordinator link carries the step and statistics).
         expect(row![7], label).toMatch(/\d( K| M)?B$/);
+        expect(parseBytes(row![7]), label).toBeGreaterThan(1.5 * 4 * 1210);
       }
       expect(await page.locator('[data-table="membership"]').textContent()).toMatch(/alpha.*joined|joined.*alpha/s);
       // A second look, once two more views came: the run moved on.
@@ -273,3 +274,10 @@ describe('the strict Prometheus text reader of this test', () => {
     for (const [text, error] of bad) expect(() => parsePrometheusText(text), text).toThrow(error);
   });
 });
+
+/** The dashboard's byte text ("3.5 KB", "812 B") in bytes. */
+function parseBytes(text: string): number {
+  const m = /^([\d.,]+) (K|M)?B$/.exec(text.trim());
+  if (!m) throw new Error(`not a byte count: ${JSON.stringify(text)}`);
+  return Number(m[1].replace(/,/g, '')) * (m[2] === 'M' ? 1e6 : m[2] === 'K' ? 1e3 : 1);
+}

@@ -80,6 +80,8 @@ export class RemoteWorker implements GradientSource {
   agent: WorkerAgent = 'node';
   /** Payload bytes of the weights sent to it and the gradients it returned (frames and signatures not counted). */
   readonly payload = { sentBytes: 0, receivedBytes: 0 };
+  /** Bytes of chunk frames over its chain peer links, as its chain results report them (the coordinator does not see them). */
+  readonly peerTraffic = { sentBytes: 0, receivedBytes: 0 };
   private heldVersion = -1;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -157,6 +159,8 @@ export class RemoteWorker implements GradientSource {
       readTensor(p.grads[k], tensor, `gradient ${k} of ${this.label}`);
       this.payload.receivedBytes += tensor.bytes.byteLength;
     });
+    this.peerTraffic.sentBytes += result.peerSentBytes ?? 0;
+    this.peerTraffic.receivedBytes += result.peerReceivedBytes ?? 0;
     const samples = result.counts.reduce((a, b) => a + b, 0);
     if (result.computeMs > 0) this.samplesPerSecond = samples / (result.computeMs / 1000);
     this.stepsServed++;

@@ -235,7 +235,12 @@ export class RunObserver {
         threads: w.threads,
         backend: w.backend,
         samplesPerSecond: w.samplesPerSecond,
-        bytesPerStep: w.stepsServed > 0 ? (w.payload.sentBytes + w.payload.receivedBytes) / w.stepsServed : 0,
+        // Its coordinator link and, on the chain, its peer links (as it reports them).
+        bytesPerStep:
+          w.stepsServed > 0
+            ? (w.payload.sentBytes + w.payload.receivedBytes + w.peerTraffic.sentBytes + w.peerTraffic.receivedBytes) /
+              w.stepsServed
+            : 0,
         lastSeenMsAgo: nowMs - w.lastSeenMs,
         state: w.state,
       };

@@ -212,6 +212,12 @@ export interface ResultMessage {
    * off by a peer that refused it); the coordinator re-plans the step over the survivors.
    */
   readonly failed?: string;
+  /**
+   * A chain step's bytes of chunk frames this worker sent and received over its peer links (its
+   * dialled link and the one its endpoint accepted): the traffic the coordinator does not see.
+   */
+  readonly peerSentBytes?: number;
+  readonly peerReceivedBytes?: number;
   readonly blame?: number;
   /**
    * With `failed`: the blamed successor's peer endpoint could not be reached at all (refused,

@@ -269,7 +269,8 @@ function validateResult(o: Fields, limits: ProtocolLimits): ResultMessage {
   const counts = rawCounts.map((c, i) => integer(c, `result.counts[${i}]`, 1));
   const computeMs = finiteNumber(own(o, 'computeMs'), 'result.computeMs', 0);
   const lossSums = rawLossSums.map((s, i) => lossSum(s, `result.lossSums[${i}]`));
-  return { t: 'result', step, request, version, grads: n, lossSums, counts, computeMs };
+  const peer = optionalByteCounts(o);
+  return { t: 'result', step, request, version, grads: n, lossSums, counts, computeMs, ...peer };
 }
 
 /** A loss sum: a number (else INVALID) that is finite (else NON_FINITE). */
@@ -286,4 +287,14 @@ function certificatePin(value: unknown, field: string): string {
   if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
     throw invalid(field, 'a SHA-256 of 64 lowercase hex digits', value);
   return value;
+}
+
+/** A chain result's peer-link byte counts, each present or absent (whole numbers of bytes). */
+function optionalByteCounts(o: Fields): { peerSentBytes?: number; peerReceivedBytes?: number } {
+  const sent = own(o, 'peerSentBytes');
+  const received = own(o, 'peerReceivedBytes');
+  return {
+    ...(sent === undefined ? {} : { peerSentBytes: integer(sent, 'result.peerSentBytes', 0) }),
+    ...(received === undefined ? {} : { peerReceivedBytes: integer(received, 'result.peerReceivedBytes', 0) }),
+  };
 }

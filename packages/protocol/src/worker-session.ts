@@ -49,7 +49,7 @@ import { decodeTensorFrame, encodeTensorFrame, TensorKind } from './tensor-frame
 /** What a worker answers a step with: the gradients as floats (they go as tensor frames). */
 export type WorkerResult = Pick<
   ResultMessage,
-  'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable'
+  'lossSums' | 'counts' | 'computeMs' | 'failed' | 'blame' | 'unreachable' | 'peerSentBytes' | 'peerReceivedBytes'
 > & {
   readonly grads: readonly Float32Array[];
 };
@@ -212,6 +212,8 @@ export class WorkerSession {
         computeMs: result.computeMs,
         ...(result.failed === undefined ? {} : { failed: result.failed, blame: result.blame ?? -1 }),
         ...(result.failed !== undefined && result.unreachable ? { unreachable: true } : {}),
+        ...(result.peerSentBytes === undefined ? {} : { peerSentBytes: result.peerSentBytes }),
+        ...(result.peerReceivedBytes === undefined ? {} : { peerReceivedBytes: result.peerReceivedBytes }),
       };
       const sent: WorkerAction[] = [await this.signed(message)];
       const dtype = step.resultPrecision ?? 'f32';

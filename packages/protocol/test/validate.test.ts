@@ -198,6 +198,16 @@ describe('validateMessage', () => {
     });
   });
 
+  describe('chain result', () => {
+    const stats = { grads: 0, lossSums: [1.5], counts: [4] };
+    it("carries the worker's peer-link bytes of the step, and refuses a negative or fractional count", () => {
+      const m = decode(packWith(valid.result, { ...stats, peerSentBytes: 9704, peerReceivedBytes: 4852 }));
+      expect(m.t === 'result' && [m.peerSentBytes, m.peerReceivedBytes]).toEqual([9704, 4852]);
+      for (const bad of [-1, 1.5, '9704'])
+        expectProtocolError(() => decode(packWith(valid.result, { ...stats, peerSentBytes: bad })), Code.INVALID);
+    });
+  });
+
   describe('failed chain result', () => {
     const failed = { grads: 0, lossSums: [], counts: [], failed: 'cannot open the chain link', blame: 2 };
     it('carries whether the blamed successor could not be reached at all, and refuses a non-boolean', () => {

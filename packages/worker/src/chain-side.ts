@@ -7,6 +7,7 @@
 import { PEER_PATH, type HmacKey } from '@gradswarm/protocol';
 import { ChainMember } from './chain-member.js';
 import { PeerEndpoint } from './peer-endpoint.js';
+import type { PeerTraffic } from './peer-link.js';
 import { makePeerCertificate } from './peer-tls.js';
 import type { WorkerClientOptions } from './worker-client-options.js';
 
@@ -33,4 +34,14 @@ export async function openChainSide(
   peerUrl.pathname = PEER_PATH;
   const trust = tls ? (pin ? { pin } : { ...(options.ca ? { ca: options.ca } : {}) }) : undefined;
   return { endpoint, member: new ChainMember(endpoint, tokenKey, peerUrl.toString(), trust) };
+}
+
+/** Bytes of chunk frames over both of a worker's peer links: those it dialled and those its endpoint accepted. */
+export function peerTraffic(member: ChainMember | null, endpoint: PeerEndpoint | null): PeerTraffic {
+  const dialled = member?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+  const accepted = endpoint?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+  return {
+    sentBytes: dialled.sentBytes + accepted.sentBytes,
+    receivedBytes: dialled.receivedBytes + accepted.receivedBytes,
+  };
 }

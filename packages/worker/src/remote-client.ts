@@ -38,7 +38,7 @@ import type { WorkerClientOptions, WorkerExit } from './worker-client-options.js
 import type { ChainMember } from './chain-member.js';
 import { startChainCompute, type ChainCompute } from './chain-compute.js';
 import type { PeerEndpoint } from './peer-endpoint.js';
-import { openChainSide } from './chain-side.js';
+import { openChainSide, peerTraffic } from './chain-side.js';
 import { PeerLinkError } from './peer-link.js';
 import {
   MAX_FAILED_SESSIONS,
@@ -189,13 +189,12 @@ export class WorkerClient {
   }
 
   private served(): Pick<WorkerExit, 'steps' | 'chainSteps' | 'chainSentBytes' | 'chainReceivedBytes'> {
-    const dialled = this.chain?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
-    const accepted = this.peers?.traffic ?? { sentBytes: 0, receivedBytes: 0 };
+    const t = peerTraffic(this.chain, this.peers);
     return {
       steps: this.steps,
       chainSteps: this.chainSteps,
-      chainSentBytes: dialled.sentBytes + accepted.sentBytes,
-      chainReceivedBytes: dialled.receivedBytes + accepted.receivedBytes,
+      chainSentBytes: t.sentBytes,
+      chainReceivedBytes: t.receivedBytes,
     };
   }
 
@@ -504,6 +503,7 @@ export class WorkerClient {
     let firstWeightsAt = 0;
     let running: ChainCompute | null = null;
     let complete = false;
+    const before = peerTraffic(this.chain, this.peers);
     try {
       const stats = await this.chain.run(
         this.welcome!.workerId,
@@ -532,7 +532,11 @@ export class WorkerClient {
       complete = true;
       this.steps++;
       this.chainSteps++;
-      return { grads: [], lossSums: stats.map((s) => s.lossSum), counts: stats.map((s) => s.count), computeMs };
+      const after = peerTraffic(this.chain, this.peers);
+      const peerSentBytes = after.sentBytes - before.sentBytes;
+      const peerReceivedBytes = after.receivedBytes - before.receivedBytes;
+      const lossSums = stats.map((s) => s.lossSum);
+      return { grads: [], lossSums, counts: stats.map((s) => s.count), computeMs, peerSentBytes, peerReceivedBytes };
     } catch (err) {
       if (!(err instanceof PeerLinkError)) throw err;
       this.version = -1;
