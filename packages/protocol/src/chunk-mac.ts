@@ -3,7 +3,7 @@
  * and floats as additional data with no plaintext (NIST SP 800-38D), under the link direction's
  * key, with the frame's sequence number as the nonce. Every chunk frame of a step is signed by its
  * sender and checked by its receiver at every hop, four times per worker per step; HMAC-SHA256
- * cost about 1.9 ms per 1.6 MB there, GMAC 0.15 ms (node:crypto with AES-NI), a gap that a worker
+ * costs about 7× GMAC there (node:crypto with AES-NI; scripts/bench-mac.mjs), a gap that a worker
  * on a fraction of a core pays several times over.
  *
  * A GCM nonce must never repeat under one key: each direction of a link has its own key (derived
