@@ -22,3 +22,26 @@ export function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 }
+
+/**
+ * The `--configs` flag (`784-50-10:200,…`: a network and its batch size per entry), or `fallback`.
+ * @returns one `{ name, layers, batch }` per entry (`name` as written, `layers` as numbers)
+ */
+export function networkConfigs(fallback) {
+  return arg('configs', fallback)
+    .split(',')
+    .map((c) => {
+      const [name, batch] = c.split(':');
+      return { name, layers: name.split('-').map(Number), batch: Number(batch) };
+    });
+}
+
+/** The texts' hyper-parameters as gradswarm flags (README "Defaults" explains the one difference, L1). */
+export const TEXTS_FLAGS = Object.freeze([
+  ...['--hidden', 'sigmoid', '--output', 'sigmoid', '--loss', 'bce', '--init', 'uniform', '--init-epsilon', '1'],
+  ...['--l1', '0', '--l2', '0.1', '--reduction', 'sum'],
+  ...['--lr', '0.001', '--momentum', '0.001', '--decay', '0.00001', '--decay-kind', 'compound'],
+]);
+
+/** Training samples of the embedded digits after the default 20% test split. */
+export const EMBEDDED_TRAIN_SAMPLES = 8000;

@@ -22,7 +22,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { arg, cli, loadCore, loadData, root } from './bench-common.mjs';
+import {
+  EMBEDDED_TRAIN_SAMPLES,
+  TEXTS_FLAGS,
+  arg,
+  cli,
+  loadCore,
+  loadData,
+  networkConfigs,
+  root,
+} from './bench-common.mjs';
 
 const core = await loadCore();
 const data = await loadData();
@@ -30,41 +39,9 @@ const data = await loadData();
 const repeat = Number(arg('repeat', '3'));
 const outPath = arg('out', join(root, 'bench-results/bench-peers.json'));
 const backend = core.selectBackend(arg('backend', 'native')).name;
-const configs = arg('configs', '784-50-10:200,784-512-10:1000,784-2048-2048-10:256')
-  .split(',')
-  .map((c) => {
-    const [name, batch] = c.split(':');
-    return { name, layers: name.split('-').map(Number), batch: Number(batch) };
-  });
+const configs = networkConfigs('784-50-10:200,784-512-10:1000,784-2048-2048-10:256');
 
-/** The texts' hyper-parameters as gradswarm flags, as in bench-train-kernels.mjs. */
-const TEXTS = [
-  '--hidden',
-  'sigmoid',
-  '--output',
-  'sigmoid',
-  '--loss',
-  'bce',
-  '--init',
-  'uniform',
-  '--init-epsilon',
-  '1',
-  '--l1',
-  '0',
-  '--l2',
-  '0.1',
-  '--reduction',
-  'sum',
-  '--lr',
-  '0.001',
-  '--momentum',
-  '0.001',
-  '--decay',
-  '0.00001',
-  '--decay-kind',
-  'compound',
-];
-const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
+const TRAIN_SAMPLES = EMBEDDED_TRAIN_SAMPLES;
 const PY_ENV = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
 /** Epochs so that one run lasts about 1.5 s at 30 GFLOP/s (at least two: the CPU-time figure needs one past the first). */
@@ -146,7 +123,7 @@ function gradswarm(config, epochs) {
     'mnist',
     '--layers',
     config.layers.join(','),
-    ...TEXTS,
+    ...TEXTS_FLAGS,
     '--batch-size',
     String(config.batch),
     '--epochs',

@@ -13,19 +13,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { arg, loadCore, root } from './bench-common.mjs';
+import { arg, loadCore, networkConfigs, root } from './bench-common.mjs';
 
 const core = await loadCore();
 
 const repeat = Number(arg('repeat', '5'));
 const outPath = arg('out', join(root, 'bench-results/bench-step-share.json'));
 const backend = core.selectBackend(arg('backend', 'native'));
-const configs = arg('configs', '784-50-10:200,784-512-10:1000,784-2048-2048-10:256')
-  .split(',')
-  .map((c) => {
-    const [name, batch] = c.split(':');
-    return { name, layers: name.split('-').map(Number), batch: Number(batch) };
-  });
+const configs = networkConfigs('784-50-10:200,784-512-10:1000,784-2048-2048-10:256');
 
 const rnd = (n, seed) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.618 + seed) * 0.5);
 

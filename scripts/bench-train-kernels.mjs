@@ -18,7 +18,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { arg, cli, loadCore, loadData, root } from './bench-common.mjs';
+import {
+  EMBEDDED_TRAIN_SAMPLES,
+  TEXTS_FLAGS,
+  arg,
+  cli,
+  loadCore,
+  loadData,
+  networkConfigs,
+  root,
+} from './bench-common.mjs';
 
 const core = await loadCore();
 const data = await loadData();
@@ -34,41 +43,9 @@ const backends = [
   ),
 ];
 const withNumpy = !process.argv.includes('--no-numpy');
-const configs = arg('configs', '784-50-10:200,784-512-10:1000')
-  .split(',')
-  .map((c) => {
-    const [name, batch] = c.split(':');
-    return { name, layers: name.split('-').map(Number), batch: Number(batch) };
-  });
+const configs = networkConfigs('784-50-10:200,784-512-10:1000');
 
-/** The texts' hyper-parameters as gradswarm flags (README "Defaults" explains the one difference, L1). */
-const TEXTS = [
-  '--hidden',
-  'sigmoid',
-  '--output',
-  'sigmoid',
-  '--loss',
-  'bce',
-  '--init',
-  'uniform',
-  '--init-epsilon',
-  '1',
-  '--l1',
-  '0',
-  '--l2',
-  '0.1',
-  '--reduction',
-  'sum',
-  '--lr',
-  '0.001',
-  '--momentum',
-  '0.001',
-  '--decay',
-  '0.00001',
-  '--decay-kind',
-  'compound',
-];
-const TRAIN_SAMPLES = 8000; // embedded digits minus the default 20% test split
+const TRAIN_SAMPLES = EMBEDDED_TRAIN_SAMPLES;
 
 /** Epochs per run, so that a run trains for roughly a second at the expected speed. */
 function epochsFor(backend, config) {
@@ -96,7 +73,7 @@ function runCli(config, backend) {
     'mnist',
     '--layers',
     config.layers.join(','),
-    ...TEXTS,
+    ...TEXTS_FLAGS,
     '--batch-size',
     String(config.batch),
     '--epochs',
