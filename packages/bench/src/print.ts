@@ -227,7 +227,12 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
 function formatChain(doc: ScaleBenchDocument, out: string[]): void {
   if (!doc.chainFit) return;
   const p = doc.chainFit.parameters;
-  out.push('', 'Chain α–β model, FITTED to the chain rows below (for comparison: it is not a prediction of them):');
+  out.push(
+    '',
+    doc.chainFit.checks.length > 0
+      ? 'Chain α–β model, FITTED to the chain rows below (for comparison: it is not a prediction of them):'
+      : 'Chain α–β model (pipelined chunks both ways, DESIGN §8):',
+  );
   out.push(
     `  step = compute + update + (2·⌈4P/c⌉ + 2(W−1))·(α + c·β) + 2W·δ; c = ${int(p.chunkBytes)} bytes, α ${fixed(p.alphaChunkMs * 1000, 1)} µs/chunk, β = 8/rate + ${fixed(p.betaCpuByteMs * 1e6, 3)} ns/byte CPU, update ${fixed(p.updatePerParameterMs * 1e6, 2)} ns/parameter`,
   );
