@@ -177,6 +177,45 @@ describe('gradswarm bench scale', () => {
     expect(r.stdout).toMatch(/PROJECTION, not a measurement/);
   });
 
+  it('checks the structural chain model against chain rows from inputs it measured itself', async () => {
+    const r = await runCli([
+      'bench',
+      'scale',
+      '--workers',
+      '1,2',
+      '--topology',
+      'chain',
+      ...SMALL,
+      '--steps',
+      '3',
+      '--warmup',
+      '1',
+      '--no-single-node',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = lastJsonLine<{
+      chainStructure: {
+        inputs: { hopCpuMs: number; profile: { samples: number; forwardBlocksMs: number[] }; linkGbit?: number };
+        checks: { workers: number; measuredStepMs: number; predictedStepMs: number; relativeError: number }[];
+        hopFittedOnTwo: { checks: { workers: number }[] };
+        projectionPerWorkerBatch: { workers: number }[];
+      };
+    }>(r.stdout);
+    const c = doc.chainStructure;
+    expect(r.stderr).toMatch(/chain model inputs: compute [\d.]+ ms for 200 samples on one core; a hop's CPU \d+ µs/);
+    expect(c.inputs.hopCpuMs).toBeGreaterThan(0);
+    expect(c.inputs.profile.samples).toBe(200);
+    expect(c.inputs.linkGbit).toBeUndefined(); // loopback
+    expect(c.checks.map((k) => k.workers)).toEqual([1, 2]);
+    for (const k of c.checks) {
+      expect(k.predictedStepMs).toBeGreaterThan(0);
+      expect(k.relativeError).toBeCloseTo((k.predictedStepMs - k.measuredStepMs) / k.measuredStepMs, 9);
+    }
+    expect(c.hopFittedOnTwo.checks.map((k) => k.workers)).toEqual([1, 2]);
+    expect(c.projectionPerWorkerBatch[0].workers).toBe(16);
+  });
+
   it('runs synthetic clients the coordinator logs as ordinary workers joining, and completes their steps', async () => {
     const logs = join(dir!, 'logs');
     const r = await runCli([

@@ -219,6 +219,7 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
     out.push(projectionTable(doc.projectionPerWorkerBatch));
   }
   formatChain(doc, out);
+  formatChainStructure(doc, out);
   return `${out.join('\n')}\n`;
 }
 
@@ -226,7 +227,12 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
 function formatChain(doc: ScaleBenchDocument, out: string[]): void {
   if (!doc.chainFit) return;
   const p = doc.chainFit.parameters;
-  out.push('', 'Chain model (pipelined chunks both ways, DESIGN §8):');
+  out.push(
+    '',
+    doc.chainFit.checks.length > 0
+      ? 'Chain α–β model, FITTED to the chain rows below (for comparison: it is not a prediction of them):'
+      : 'Chain α–β model (pipelined chunks both ways, DESIGN §8):',
+  );
   out.push(
     `  step = compute + update + (2·⌈4P/c⌉ + 2(W−1))·(α + c·β) + 2W·δ; c = ${int(p.chunkBytes)} bytes, α ${fixed(p.alphaChunkMs * 1000, 1)} µs/chunk, β = 8/rate + ${fixed(p.betaCpuByteMs * 1e6, 3)} ns/byte CPU, update ${fixed(p.updatePerParameterMs * 1e6, 2)} ns/parameter`,
   );
@@ -247,6 +253,7 @@ function formatChain(doc: ScaleBenchDocument, out: string[]): void {
       ),
     );
   }
+  if (doc.chainStructure) return; // its projection is the structural model's
   const machines = `one worker per machine, ${p.projectionHopLatencyMs} ms per hop; step ms = compute + update + chunks·(α + c·β) + hop latency`;
   if (doc.chainProjection && doc.chainProjection.length > 0) {
     out.push(
@@ -295,4 +302,74 @@ function linkColumnsTable<S extends { totalMs: number; computeMs: number; commun
     ]),
     'r'.repeat(1 + 3 * links.length),
   );
+}
+
+/** The structural chain model: its measured inputs, its prediction of each chain row, its projection. */
+function formatChainStructure(doc: ScaleBenchDocument, out: string[]): void {
+  const c = doc.chainStructure;
+  if (!c) return;
+  const m = c.inputs;
+  const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+  const p = m.profile;
+  out.push(
+    '',
+    'Chain model, structural (chain-timeline.ts; nothing fitted: every input measured apart from these step times):',
+  );
+  out.push(
+    `  compute for ${int(p.samples)} samples on one core (measured in the bench process): first-layer forward ${fixed(sum(p.forwardBlocksMs), 2)} ms in ${p.forwardBlocksMs.length} unit blocks, layers above ${fixed(p.upperMs, 2)} ms, ∂W_1 ${fixed(sum(p.backwardBlocksMs), 2)} ms`,
+  );
+  out.push(
+    `  a hop's CPU ${fixed(m.hopCpuMs * 1000, 0)} µs per ${int(m.chunkFloats * 4)}-byte chunk (sign, ws, TCP, verify, copy; measured over 127.0.0.1), an add ${fixed(m.addCpuMs * 1000, 0)} µs; link ${m.linkGbit === undefined ? 'loopback' : `${fixed(m.linkGbit, 2)} Gbit/s (undilated) × ${fixed(1 / m.wireOverhead, 3)} for TCP/IP, burst ${int(m.burstBytes)} B`}, ${fixed(m.hopLatencyMs, 2)} ms per hop; update ${fixed(m.updateMs, 2)} ms (the W = 1 row's)`,
+  );
+  out.push(
+    '',
+    `Chain model (structural) against measurement (step time${(doc.dilation ?? 1) !== 1 ? ', undilated' : ''}):`,
+    '',
+  );
+  out.push(
+    markdownTable(
+      ['workers', 'measured ms', 'model ms', 'error', 'head has weights', 'head compute ends', 'sum at coordinator'],
+      c.checks.map((k) => [
+        String(k.workers),
+        fixed(k.measuredStepMs),
+        fixed(k.predictedStepMs),
+        signedPct(k.relativeError),
+        fixed(k.timeline.headWeightsInMs),
+        fixed(k.timeline.headComputeEndMs),
+        fixed(k.timeline.sumInMs),
+      ]),
+      'rrrrrrr',
+    ),
+  );
+  const f = c.hopFittedOnTwo;
+  if (f) {
+    out.push(
+      '',
+      `The same model with ONE input fitted: a hop's CPU inside the quota, fitted on the W ≤ 2 rows (${fixed(f.hopCpuMs * 1000, 0)} µs per chunk, ${fixed(f.hopCpuMs / m.hopCpuMs, 1)}× the probe's); W > 2 predicted:`,
+      '',
+    );
+    out.push(
+      markdownTable(
+        ['workers', 'measured ms', 'model ms', 'error', 'role'],
+        f.checks.map((k) => [
+          String(k.workers),
+          fixed(k.measuredStepMs),
+          fixed(k.predictedStepMs),
+          signedPct(k.relativeError),
+          k.workers <= 2 ? 'fitted' : 'predicted',
+        ]),
+        'rrrrl',
+      ),
+    );
+  }
+  const machines =
+    'one worker per machine (one core each), 0.1 ms per hop, no token bucket, the probe’s hop CPU; step ms = one worker’s compute + update + the rest (link, hops, frame CPU)';
+  for (const [points, what] of [
+    [c.projection, `batch ${doc.batchSize} split over the workers`],
+    [c.projectionPerWorkerBatch, `${int(doc.perWorkerBatch ?? doc.batchSize)} samples per worker`],
+  ] as const) {
+    if (points.length === 0) continue;
+    out.push('', `PROJECTION, not a measurement: the structural chain model, ${what}, ${machines}:`, '');
+    out.push(linkColumnsTable(points, (s) => s.updateMs));
+  }
 }

@@ -12,6 +12,8 @@ import {
   projectChain,
   type ChainObservation,
 } from './chain-model.js';
+import { checkStructured, fitHopOnTwo, projectStructured, type ChainStructureInputs } from './chain-structure.js';
+import { TCP_WIRE_OVERHEAD } from './chain-timeline.js';
 import { checkFit, fitCostModel, project, type LinkModel, type Observation } from './model.js';
 import { undilateLink, undilateStep, type Series } from './testbed.js';
 import type { ScaleBenchDocument, ScaleResult, SyntheticResult } from './types.js';
@@ -34,11 +36,22 @@ export interface ModelInputs {
   readonly perWorkerBatch: number;
   readonly threads: number;
   readonly chunkBytes: number;
+  /** The structural chain model's measured inputs (chain-probes.ts); absent: not measured. */
+  readonly chainProbes?: Pick<
+    ChainStructureInputs,
+    'profile' | 'hopCpuMs' | 'addCpuMs' | 'burstBytes' | 'cores' | 'quotaCores' | 'chunkFloats'
+  >;
 }
 
 type ModelFields = Pick<
   ScaleBenchDocument,
-  'fit' | 'projection' | 'projectionPerWorkerBatch' | 'chainFit' | 'chainProjection' | 'chainProjectionPerWorkerBatch'
+  | 'fit'
+  | 'projection'
+  | 'projectionPerWorkerBatch'
+  | 'chainFit'
+  | 'chainProjection'
+  | 'chainProjectionPerWorkerBatch'
+  | 'chainStructure'
 >;
 
 /** Fits, checks and projects both models; {} when no real worker was measured. */
@@ -103,7 +116,35 @@ export function fitModels(i: ModelInputs): ModelFields {
   const chain = chainRows.length > 0 ? fitChainModel(chainRows, star) : chainModelFromStar(star, i.chunkBytes);
   const question = { samplesPerStep: i.batchSize, parameters: i.parameters, threads: i.threads };
   const weak = { ...question, samplesPerStep: i.perWorkerBatch, perWorkerBatch: true };
+  const one = chainRows.find((c) => c.workers === 1);
+  const structure: ChainStructureInputs | null =
+    i.chainProbes && one
+      ? {
+          ...i.chainProbes,
+          ...(link?.gbit === undefined ? {} : { linkGbit: link.gbit }),
+          wireOverhead: link?.gbit === undefined ? 1 : TCP_WIRE_OVERHEAD,
+          hopLatencyMs: (link?.roundTripMs ?? 0) / 2,
+          updateMs: one.stepMs.reduceUpdateMs,
+          parameters: i.parameters,
+        }
+      : null;
+  const measured = chainRows.map((c) => ({ ...c, totalMs: c.stepMs.totalMs }));
+  const fitted = structure ? fitHopOnTwo(structure, measured) : null;
   return {
+    ...(structure
+      ? {
+          chainStructure: {
+            inputs: structure,
+            checks: checkStructured(structure, measured),
+            ...(fitted ? { hopFittedOnTwo: fitted } : {}),
+            projection: projectStructured(structure, { samplesPerStep: i.batchSize }),
+            projectionPerWorkerBatch: projectStructured(structure, {
+              samplesPerStep: i.perWorkerBatch,
+              perWorkerBatch: true,
+            }),
+          },
+        }
+      : {}),
     fit: { parameters: star, checks: checkFit(star, observations, i.cores) },
     projection: project(star, question),
     projectionPerWorkerBatch: project(star, weak),

@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuCgroups, findCpuCgroupRoot } from './cgroup.js';
+import { measureComputeProfile, measureHopCost } from './chain-probes.js';
 import type { RunSettings } from './coordinator-run.js';
 import { EXIT_INTERRUPTED } from './errors.js';
 import { scaleResults } from './measure.js';
@@ -147,6 +148,37 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
         trainRuns.set(trainKey(run.threads, run.batch), run);
       }
     let model = { layers: [] as number[], parameters: 0, backend: 'unknown' };
+    // The structural chain model's inputs, measured here, apart from the runs (chain-probes.ts).
+    const probeChain = async () => {
+      const samples = o.scalings.includes('weak') ? o.perWorkerBatch! : o.batchSize;
+      let profile: ReturnType<typeof measureComputeProfile>;
+      let hop: Awaited<ReturnType<typeof measureHopCost>>;
+      const chunkFloats = Math.floor(o.chunkBytes / 4);
+      try {
+        profile = measureComputeProfile(model.layers, samples);
+        hop = await measureHopCost(model.parameters, chunkFloats);
+      } catch (err) {
+        // The runs are measured already: the structural chain model is left out, not the bench.
+        o.log(
+          `bench: the chain model's inputs could not be measured (${(err as Error).message}): no structural chain model`,
+        );
+        return undefined;
+      }
+      const rate = o.link?.rateBitsPerSecond;
+      o.log(
+        `bench: chain model inputs: compute ${(profile.forwardBlocksMs.reduce((a, b) => a + b, 0) + profile.upperMs + profile.backwardBlocksMs.reduce((a, b) => a + b, 0)).toFixed(1)} ms for ${samples} samples on one core; a hop's CPU ${(hop.hopCpuMs * 1000).toFixed(0)} µs per chunk, an add ${(hop.addCpuMs * 1000).toFixed(0)} µs`,
+      );
+      return {
+        profile,
+        ...hop,
+        chunkFloats,
+        // tbf's bucket (netem.ts); netem's rate has none.
+        burstBytes:
+          topology?.qdisc === 'tbf' && rate !== undefined ? Math.max(128 * 1024, Math.round(rate / 8 / 1000)) : 0,
+        cores: availableParallelism(),
+        ...(o.cpuPerWorker === undefined ? {} : { quotaCores: o.cpuPerWorker }),
+      };
+    };
     for (let r = 1; r <= o.repeat; r++) {
       for (const s of series) {
         for (const w of o.workers) {
@@ -246,6 +278,8 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       return { series: s, rows };
     });
     const results = measuredSeries.flatMap((m) => m.rows);
+    const chainProbes =
+      series.some((s) => s.topology === 'chain') && model.parameters > 0 ? await probeChain() : undefined;
     const models = fitModels({
       series: measuredSeries,
       synthetic,
@@ -259,6 +293,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       perWorkerBatch: o.perWorkerBatch ?? o.batchSize,
       threads: o.threads,
       chunkBytes: o.chunkBytes,
+      ...(chainProbes ? { chainProbes } : {}),
     });
     const first = measuredSeries[0]?.rows ?? [];
     const largest = first[first.length - 1];

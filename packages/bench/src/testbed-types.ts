@@ -1,9 +1,10 @@
 /**
  * What the emulated cluster adds to the bench's document (testbed.ts, chain-model.ts): the CPU
  * quota and its dilation, the series of each row and its undilated figures, and the chain model.
- * Apart from types.ts so that file stays the small bottom file it is; it imports nothing of ours.
+ * Apart from types.ts so that file stays the small bottom file it is; it imports only types.
  */
 import type { ScaleBenchResult } from '@gradswarm/report';
+import type { ChainStructureDoc } from './chain-structure-types.js';
 
 /** How a measured point compares with what the fitted model says of it. */
 export interface FitCheck {
@@ -54,6 +55,8 @@ export interface TestbedDocumentFields {
   /** Projections of the chain model (not measurements): the batch split over W, and per worker. */
   readonly chainProjection?: readonly ChainProjectionPoint[];
   readonly chainProjectionPerWorkerBatch?: readonly ChainProjectionPoint[];
+  /** The structural chain model (chain-structure.ts): measured inputs, its prediction of each chain row, its projection. */
+  readonly chainStructure?: ChainStructureDoc;
 }
 
 /** The fitted constants of the chain's model (chain-model.ts explains each). */
