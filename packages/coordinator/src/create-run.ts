@@ -118,7 +118,16 @@ export async function createRun(options: RunOptions): Promise<Run> {
   const computeHere = !o.network && o.threads > 0;
   const poolThreads = computeHere ? o.threads - 1 : o.threads;
   const pool =
-    poolThreads > 0 ? new LocalPool({ spec, data: train, backend: backend.name, threads: poolThreads }) : null;
+    poolThreads > 0
+      ? new LocalPool({
+          spec,
+          data: train,
+          backend: backend.name,
+          threads: poolThreads,
+          // This thread has nothing else to do while the threads compute: it may take back a job.
+          ...(computeHere ? { takeBackWith: backend } : {}),
+        })
+      : null;
   const local: GradientSource[] = [
     ...(pool?.lanes ?? []),
     ...(computeHere ? [new InProcessSource({ spec, data: train, backend })] : []),

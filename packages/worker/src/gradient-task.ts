@@ -1,7 +1,9 @@
 /**
- * The Piscina task file: the thread side of a local pool. A thin adapter around core's
- * gradientSum over the shared buffers, the same function every other worker calls; and around
- * core's runStepSlice, this thread's share of a step's reduction and update.
+ * The Piscina task file: the thread side of a local pool. Its one task serves the thread's
+ * channel (thread-channel.ts) until the pool closes. A gradient job (numbers in the mailbox)
+ * is a thin adapter around core's gradientSum over the shared buffers, the same function every
+ * other worker calls; a replica of a local round and a slice of a step's update (core's
+ * runStepSlice) come as a message on the port, read synchronously.
  */
 import { workerData } from 'node:worker_threads';
 import { createWorkspace, gradientSum, runStepSlice, selectBackend } from '@gradswarm/core';
@@ -14,7 +16,9 @@ import {
   viewSharedState,
   type SharedStateDescriptor,
 } from './shared-state.js';
-import type { GradientTaskMessage, GradientTaskResult, ReplicaTaskMessage, SliceTaskMessage } from './types.js';
+import { serveChannel, type ChannelEnd } from './thread-channel.js';
+import { JOB_GRADIENT, JOB_MESSAGE, type PortJob } from './pool-jobs.js';
+import type { GradientTaskMessage, GradientTaskResult, ReplicaTaskMessage } from './types.js';
 
 interface ThreadData {
   readonly shared: SharedStateDescriptor;
@@ -53,17 +57,29 @@ function gradReady(end: number): void {
   Atomics.notify(control, progress);
 }
 
-/**
- * A gradient task (Σ∇ℓ of a shard into this thread's slot), a replica of a local round (its
- * weight change into the slot) or a slice of a step's update.
- */
-export default function runTask(
-  task: GradientTaskMessage | ReplicaTaskMessage | SliceTaskMessage,
-): GradientTaskResult | null {
-  if (!('kind' in task)) return computeShard(task);
-  if (task.kind === 'replica') return computeReplica(task);
-  runStepSlice(task.job, backend);
+/** Serves the channel the pool hands over (its port transferred) until the pool stops it. */
+export default function serve(end: ChannelEnd): null {
+  serveChannel(end, (kind, args, receive) => {
+    if (kind === JOB_GRADIENT) {
+      const stream = args[4] === 1;
+      const task: GradientTaskMessage = { version: args[0], epoch: args[1], offset: args[2], count: args[3], stream };
+      writeResult(computeShard(task), args);
+    } else if (kind === JOB_MESSAGE) {
+      // Messages of jobs the host took back before this thread started them are still queued.
+      let message = receive() as PortJob;
+      while (message.id !== args[0]) message = receive() as PortJob;
+      const task = message.task;
+      if (task.kind === 'replica') writeResult(computeReplica(task), args);
+      else runStepSlice(task.job, backend);
+    } else throw new Error(`thread ${slot}: unknown job kind ${kind}`);
+  });
   return null;
+}
+
+function writeResult(result: GradientTaskResult, args: Float64Array): void {
+  args[0] = result.lossSum;
+  args[1] = result.count;
+  args[2] = result.computeMs;
 }
 
 /** Checks the task's weights version and epoch are the ones published. */

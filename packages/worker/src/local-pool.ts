@@ -2,15 +2,29 @@
  * A machine's thread pool: one Piscina thread per lane, all attached to the same shared
  * buffers (shared-state.ts). Each lane is a GradientSource of its own, so the trainer can size
  * shards per thread by measured throughput and sum them in a fixed order. Per step the host
- * publishes the weights into shared memory once (and the epoch's order once per epoch); a task
- * message is four numbers and a result three.
+ * publishes the weights into shared memory once (and the epoch's order once per epoch); a
+ * gradient job is five numbers in the thread's mailbox and its result three (thread-channel.ts:
+ * no postMessage, no event-loop turn on either side). A pool given the caller's backend
+ * (takeBackWith) lets the caller, once its own shard is done, take back a job its thread has
+ * not started and compute it itself, with the same bits: on a busy machine a woken thread can
+ * wait for a core longer than its shard takes.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
 import { availableParallelism } from 'node:os';
-import { ErrorCode, GradswarmError, type LabeledSamples, type ModelSpec } from '@gradswarm/core';
+import {
+  createWorkspace,
+  gradientSum,
+  runStepSlice,
+  type BackpropWorkspace,
+  type KernelBackend,
+  type LabeledSamples,
+  type ModelSpec,
+} from '@gradswarm/core';
 import { Piscina } from 'piscina';
+import { JOB_GRADIENT, JOB_MESSAGE } from './pool-jobs.js';
+import { PoolThread, type JobWait } from './pool-thread.js';
 import { DEFAULT_BLOCK_ROWS } from './in-process-source.js';
 import { waitAtLeast } from './progress-wait.js';
 import {
@@ -26,14 +40,13 @@ import { computeShardByShard } from './shard-compute.js';
 import type {
   GradientRequest,
   GradientSource,
-  GradientTaskMessage,
-  GradientTaskResult,
   ReplicaTaskMessage,
   ShardStats,
   ShardTask,
   SliceHelpers,
   SliceTaskMessage,
 } from './types.js';
+import type { PortJob } from './pool-jobs.js';
 
 /** A shard computed into a pool thread's slot while its finished blocks can already be read. */
 export interface StreamedShard {
@@ -61,9 +74,29 @@ export interface LocalPoolOptions {
   readonly threads?: number;
   /** Rows per backprop block [1024]; must be equal everywhere for bit-identical reproducible runs. */
   readonly blockRows?: number;
+  /**
+   * The calling thread's kernels (the same as `backend`'s): the caller then waits for a
+   * thread's job blocking, and computes the job itself if the thread has not started it by
+   * the time the caller is free. Only for a caller with no event loop work of its own to do
+   * meanwhile (a local run, not a coordinator or a networked worker).
+   */
+  readonly takeBackWith?: KernelBackend;
 }
 
-/** Bytes that crossed postMessage, as V8 serialises them. */
+/** How long a caller that takes jobs back blocks for a thread's job before awaiting it [ms]. */
+const BLOCKING_WAIT_MS = 250;
+
+/** Jobs the caller took back from its threads and ran itself. */
+export interface TakenBack {
+  shards: number;
+  slices: number;
+}
+
+/** A gradient job's numbers in the mailbox, and its result's. */
+const GRADIENT_ARGS_BYTES = 5 * 8;
+const GRADIENT_RESULT_BYTES = 3 * 8;
+
+/** Bytes handed to the threads: a job's numbers in its mailbox, a port message as V8 serialises it. */
 export interface MessageBytes {
   sent: number;
   received: number;
@@ -77,10 +110,16 @@ export class LocalPool {
   /** The lanes again, able to stream a shard's gradient block by block (chain overlap). */
   readonly streamingLanes: readonly StreamingLane[];
   readonly messageBytes: MessageBytes = { sent: 0, received: 0, tasks: 0 };
+  readonly takenBack: TakenBack = { shards: 0, slices: 0 };
   /** The threads as helpers for the step's reduction and update, one slice each. */
   readonly helpers: SliceHelpers;
-  private readonly views: SharedViews;
-  private readonly pools: Piscina[];
+  /** @internal the views the lanes and the caller's take-back compute on */
+  readonly views: SharedViews;
+  private readonly threadsOf: PoolThread[];
+  private readonly callerBackend: KernelBackend | null;
+  private callerWorkspace: BackpropWorkspace | null = null;
+  private readonly spec: ModelSpec;
+  private readonly blockRows: number;
   private publishedVersion = -1;
   private publishedOrder: Uint32Array | null = null;
   private publishedEpoch = -1;
@@ -97,7 +136,10 @@ export class LocalPool {
     this.backend = options.backend;
     const shared = createSharedState(options.spec, options.data, threads);
     this.views = viewSharedState(shared);
-    this.pools = [];
+    this.spec = options.spec;
+    this.blockRows = blockRows;
+    this.callerBackend = options.takeBackWith ?? null;
+    this.threadsOf = [];
     const lanes: ThreadLane[] = [];
     for (let slot = 0; slot < threads; slot++) {
       const pool = new Piscina({
@@ -108,8 +150,9 @@ export class LocalPool {
         concurrentTasksPerWorker: 1,
         workerData: { shared, slot, backend: options.backend, blockRows },
       });
-      this.pools.push(pool);
-      lanes.push(new ThreadLane(this, pool, slot, this.views.slot(slot), this.views.control));
+      const thread = new PoolThread(slot, pool, 0);
+      this.threadsOf.push(thread);
+      lanes.push(new ThreadLane(this, thread, slot, this.views.slot(slot), this.views.control));
     }
     this.lanes = lanes;
     this.streamingLanes = lanes;
@@ -124,17 +167,63 @@ export class LocalPool {
    * Helper `helper`'s slice of a step's update on its thread. The trainer asks only once every
    * gradient of the step is in, so the lane's thread is idle and its queue empty.
    */
-  private async runSlice(helper: number, job: SliceTaskMessage['job']): Promise<void> {
+  private runSlice(helper: number, job: SliceTaskMessage['job']): Promise<void> {
     const message: SliceTaskMessage = { kind: 'slice', job };
-    try {
-      await this.pools[helper].run(message);
-    } catch (err) {
-      throw new GradswarmError(
-        ErrorCode.THREAD_FAILED,
-        `thread ${helper} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
+    const backend = this.callerBackend;
+    const how: JobWait<void> = {
+      blockingMs: BLOCKING_WAIT_MS,
+      ...(backend
+        ? {
+            local: () => {
+              this.takenBack.slices++;
+              runStepSlice(job, backend);
+            },
+          }
+        : {}),
+    };
+    return this.threadsOf[helper].run(
+      (args, send) => {
+        return this.sendJob(message, args, send);
+      },
+      () => undefined,
+      how,
+    );
+  }
+
+  private nextMessageId = 1;
+
+  /**
+   * @internal posts a job that is a port message, numbered in args[0]: a job taken back
+   * leaves its message unread on the port, and the thread skips it by its number.
+   */
+  sendJob(task: ReplicaTaskMessage | SliceTaskMessage, args: Float64Array, send: (message: unknown) => void): number {
+    const message: PortJob = { id: this.nextMessageId++, task };
+    args[0] = message.id;
+    this.messageBytes.sent += serialize(message).byteLength;
+    this.messageBytes.tasks++;
+    send(message);
+    return JOB_MESSAGE;
+  }
+
+  /**
+   * @internal how a lane waits for a gradient job: blocking, and taking it back (computing
+   * `task` into `grad` here) when this pool takes jobs back; else asynchronously.
+   */
+  gradientWait(task: ShardTask, grad: Float32Array): JobWait<ShardStats> {
+    const backend = this.callerBackend;
+    if (!backend || task.local) return {};
+    return {
+      blockingMs: BLOCKING_WAIT_MS,
+      local: () => {
+        const started = performance.now();
+        this.callerWorkspace ??= createWorkspace(this.spec, this.blockRows);
+        const v = this.views;
+        const sel = { index: v.order, offset: task.offset, count: task.count };
+        const stats = gradientSum(backend, v.weights, v.data, sel, grad, this.callerWorkspace);
+        this.takenBack.shards++;
+        return { lossSum: stats.lossSum, count: stats.count, computeMs: performance.now() - started };
+      },
+    };
   }
 
   /** Makes the task's weights version and epoch order visible to every thread (once each). */
@@ -189,7 +278,7 @@ export class LocalPool {
 
   /** Stops every thread; safe to call more than once. */
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.pools.map((p) => p.destroy())).then(() => undefined);
+    this.closing ??= Promise.all(this.threadsOf.map((t) => t.stop())).then(() => undefined);
     return this.closing;
   }
 }
@@ -206,7 +295,7 @@ class ThreadLane implements GradientSource, StreamingLane {
 
   constructor(
     private readonly owner: LocalPool,
-    private readonly pool: Piscina,
+    private readonly thread: PoolThread,
     private readonly slot: number,
     private readonly slotView: Float32Array,
     private readonly control: Int32Array,
@@ -214,9 +303,6 @@ class ThreadLane implements GradientSource, StreamingLane {
     this.label = `thread ${slot}`;
     this.backend = owner.backend;
   }
-
-  /** The lane's last task while one is running, else null; the next one starts after it. */
-  private queue: Promise<unknown> | null = null;
 
   /** The request's shards one after the other on this lane's thread. */
   compute(request: GradientRequest): Promise<ShardStats[]> {
@@ -241,59 +327,46 @@ class ThreadLane implements GradientSource, StreamingLane {
   }
 
   /**
-   * One task at a time per lane: every task of a lane writes the same shared slot, and Piscina
-   * would start a queued task as soon as the previous one posts its result, before this thread
-   * has copied the slot out. A lane gets a second task of a step when a lost worker's shards
-   * are reassigned to it; without the queue the two gradients mixed.
+   * One task at a time per lane (PoolThread queues them): every task of a lane writes the same
+   * shared slot, which is copied out before the next starts. A lane gets a second task of a
+   * step when a lost worker's shards are reassigned to it. An idle lane posts at once (not a
+   * microtask later): the trainer may block this thread computing its own shard right after
+   * handing the lanes theirs.
    */
   private computeOne(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
-    // An idle lane posts at once (not a microtask later): the trainer may block this thread
-    // computing its own shard right after handing the lanes theirs.
-    const run =
-      this.queue === null
-        ? this.runTask(task, grad, streamStarted)
-        : this.queue.then(() => this.runTask(task, grad, streamStarted));
-    const settled = run
-      .catch(() => undefined)
-      .then(() => {
-        if (this.queue === settled) this.queue = null;
-      });
-    this.queue = settled;
-    return run;
-  }
-
-  private async runTask(task: ShardTask, grad: Float32Array, streamStarted?: () => void): Promise<ShardStats> {
-    this.owner.publish(task);
-    const message: GradientTaskMessage | ReplicaTaskMessage = task.local
-      ? { kind: 'replica', version: task.weightsVersion, epoch: task.epoch, replica: task.offset, plan: task.local }
-      : {
+    const owner = this.owner;
+    const write = (args: Float64Array, send: (message: unknown) => void): number => {
+      owner.publish(task);
+      if (streamStarted) {
+        Atomics.store(this.control, controlGradReady(this.slot), 0);
+        streamStarted();
+      }
+      if (task.local) {
+        const message: ReplicaTaskMessage = {
+          kind: 'replica',
           version: task.weightsVersion,
           epoch: task.epoch,
-          offset: task.offset,
-          count: task.count,
-          ...(streamStarted ? { stream: true } : {}),
+          replica: task.offset,
+          plan: task.local,
         };
-    if (streamStarted) {
-      Atomics.store(this.control, controlGradReady(this.slot), 0);
-      streamStarted();
-    }
-    const bytes = this.owner.messageBytes;
-    bytes.sent += serialize(message).byteLength;
-    bytes.tasks++;
-    let result: GradientTaskResult;
-    try {
-      result = (await this.pool.run(message)) as GradientTaskResult;
-    } catch (err) {
-      throw new GradswarmError(
-        ErrorCode.THREAD_FAILED,
-        `thread ${this.slot} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
-    bytes.received += serialize(result).byteLength;
-    // The slot is this lane's alone and its task has finished, so reading it here is race-free.
-    if (grad !== this.slotView) grad.set(this.slotView);
-    return { lossSum: result.lossSum, count: result.count, computeMs: result.computeMs };
+        return owner.sendJob(message, args, send);
+      }
+      args[0] = task.weightsVersion;
+      args[1] = task.epoch;
+      args[2] = task.offset;
+      args[3] = task.count;
+      args[4] = streamStarted ? 1 : 0;
+      owner.messageBytes.sent += GRADIENT_ARGS_BYTES;
+      owner.messageBytes.tasks++;
+      return JOB_GRADIENT;
+    };
+    const read = (args: Float64Array): ShardStats => {
+      // The slot is this lane's alone and its job has finished, so reading it here is race-free.
+      if (grad !== this.slotView) grad.set(this.slotView);
+      if (!task.local) owner.messageBytes.received += GRADIENT_RESULT_BYTES;
+      return { lossSum: args[0], count: args[1], computeMs: args[2] };
+    };
+    return this.thread.run(write, read, streamStarted ? {} : owner.gradientWait(task, grad));
   }
 
   close(): Promise<void> {

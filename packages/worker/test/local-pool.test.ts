@@ -134,7 +134,7 @@ describe('LocalPool', () => {
     );
   });
 
-  it('passes tens of bytes per task through postMessage, whatever the model size', async () => {
+  it("passes tens of bytes per task through the thread's channel, whatever the model size", async () => {
     pool = new LocalPool({ spec, data: randomData(30), backend: 'reference', threads: 2 });
     const task = {
       weightsVersion: 0,
