@@ -61,6 +61,88 @@ export interface FullBatchMinimizer {
   iterate(evaluationLimit?: number): Promise<MinimizerStatus>;
 }
 
+/** An accepted line-search step: its α and J at x + α·d (the point itself in the minimizer's `out`). */
+export interface AcceptedStep {
+  readonly alpha: number;
+  readonly cost: number;
+}
+
+/**
+ * What cg, lbfgs and tnc share: the point, J and ∇J there, the counted objective, the line
+ * search's buffers, the start, and the stopping rules around each iteration; a subclass
+ * only finds the next point (step) and keeps its own history (afterStart, beforeAccept).
+ */
+export abstract class MinimizerBase implements FullBatchMinimizer {
+  abstract readonly name: FullBatchOptimizerName;
+  readonly x: Float64Array;
+  readonly gradient: Float64Array;
+  cost = Number.NaN;
+  iterations = 0;
+  stepLength = 0;
+  status: MinimizerStatus = 'running';
+  protected readonly objective: CountedObjective;
+  /** Where the line search's trial points go; the accepted one is there after step(). */
+  protected readonly out: { readonly xNew: Float64Array; readonly gradNew: Float64Array };
+
+  /** @throws RangeError for a bad x0 or options (checkStart) */
+  constructor(
+    objective: Objective,
+    x0: Float64Array,
+    protected readonly options: FullBatchOptions,
+  ) {
+    checkStart(x0, options);
+    const n = x0.length;
+    this.objective = new CountedObjective(objective);
+    this.x = Float64Array.from(x0);
+    this.gradient = new Float64Array(n);
+    this.out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+  }
+
+  get evaluations(): number {
+    return this.objective.evaluations;
+  }
+
+  async start(): Promise<void> {
+    this.cost = await this.objective.evaluate(this.x, this.gradient);
+    if (!Number.isFinite(this.cost)) throw new RangeError(`the cost at the starting point is ${this.cost}`);
+    this.afterStart();
+    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
+  }
+
+  async iterate(evaluationLimit = Number.POSITIVE_INFINITY): Promise<MinimizerStatus> {
+    if (this.status !== 'running') return this.status;
+    const found = await this.step(evaluationLimit);
+    if (!found) {
+      this.status = 'stalled';
+      return this.status;
+    }
+    const previousCost = this.cost;
+    this.beforeAccept(found);
+    this.x.set(this.out.xNew);
+    this.gradient.set(this.out.gradNew);
+    this.cost = found.cost;
+    this.stepLength = found.alpha;
+    this.iterations++;
+    if (normInf(this.gradient) <= this.options.gtol || this.stoppedFalling(previousCost, found.cost))
+      this.status = 'converged';
+    return this.status;
+  }
+
+  /** Searches for the next point into `out`; null when no acceptable step was found. */
+  protected abstract step(evaluationLimit: number): Promise<AcceptedStep | null>;
+
+  /** After the starting point's evaluation (x, J, ∇J set). */
+  protected afterStart(): void {}
+
+  /** Before x, J and ∇J move to the accepted point in `out` (the old ones still in place). */
+  protected beforeAccept(_found: AcceptedStep): void {}
+
+  /** A second convergence test besides ‖∇J‖∞ ≤ gtol, on J before and after the iteration. */
+  protected stoppedFalling(_previousCost: number, _cost: number): boolean {
+    return false;
+  }
+}
+
 /** a·b, accumulated in float64. */
 export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;

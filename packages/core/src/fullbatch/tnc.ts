@@ -11,70 +11,33 @@
  * Unlike scipy's TNC there is no diagonal preconditioner. Each product costs one evaluation.
  */
 import { strongWolfeSearch } from './line-search.js';
-import {
-  checkStart,
-  CountedObjective,
-  dot,
-  normInf,
-  type FullBatchMinimizer,
-  type FullBatchOptions,
-  type MinimizerStatus,
-  type Objective,
-} from './objective.js';
+import { type AcceptedStep, dot, MinimizerBase, type FullBatchOptions, type Objective } from './objective.js';
 
 const SQRT_EPS_F32 = Math.sqrt(2 ** -23);
 
-export class TruncatedNewton implements FullBatchMinimizer {
+export class TruncatedNewton extends MinimizerBase {
   readonly name = 'tnc';
-  readonly x: Float64Array;
-  readonly gradient: Float64Array;
-  cost = Number.NaN;
-  iterations = 0;
-  stepLength = 0;
-  status: MinimizerStatus = 'running';
-  private readonly objective: CountedObjective;
   private readonly maxInner: number;
   private readonly p: Float64Array;
   private readonly r: Float64Array;
   private readonly v: Float64Array;
   private readonly hv: Float64Array;
   private readonly probe: Float64Array;
-  private readonly out: { xNew: Float64Array; gradNew: Float64Array };
 
   /**
    * @param maxInner Hessian-vector products per iteration at most [max(1, min(50, n/2))]
    * @throws RangeError for a bad x0 or options (objective.ts's checkStart)
    */
-  constructor(
-    objective: Objective,
-    x0: Float64Array,
-    private readonly options: FullBatchOptions,
-    maxInner?: number,
-  ) {
-    checkStart(x0, options);
+  constructor(objective: Objective, x0: Float64Array, options: FullBatchOptions, maxInner?: number) {
+    super(objective, x0, options);
     const n = x0.length;
-    this.objective = new CountedObjective(objective);
-    this.x = Float64Array.from(x0);
-    this.gradient = new Float64Array(n);
     this.maxInner = maxInner ?? Math.max(1, Math.min(50, Math.floor(n / 2)));
     this.p = new Float64Array(n);
     this.r = new Float64Array(n);
     this.v = new Float64Array(n);
     this.hv = new Float64Array(n);
     this.probe = new Float64Array(n);
-    this.out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
   }
-
-  get evaluations(): number {
-    return this.objective.evaluations;
-  }
-
-  async start(): Promise<void> {
-    this.cost = await this.objective.evaluate(this.x, this.gradient);
-    if (!Number.isFinite(this.cost)) throw new RangeError(`the cost at the starting point is ${this.cost}`);
-    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
-  }
-
   /** hv = H·v by a forward difference of gradients (probe: the gradient at x + h·v). */
   private async hessianTimes(v: Float64Array, xNorm: number): Promise<void> {
     const h = (SQRT_EPS_F32 * (1 + xNorm)) / Math.sqrt(dot(v, v));
@@ -116,29 +79,17 @@ export class TruncatedNewton implements FullBatchMinimizer {
     }
   }
 
-  async iterate(evaluationLimit = Number.POSITIVE_INFINITY): Promise<MinimizerStatus> {
-    if (this.status !== 'running') return this.status;
+  protected async step(evaluationLimit: number): Promise<AcceptedStep | null> {
     // One evaluation kept for the line search's first trial.
     await this.newtonDirection(Math.min(this.maxInner, evaluationLimit - this.evaluations - 1));
     // A non-descent direction (noise in the products) falls back on −g.
     if (!(dot(this.p, this.gradient) < 0)) for (let i = 0; i < this.p.length; i++) this.p[i] = -this.gradient[i];
     const steepest = this.p.every((v, i) => v === -this.gradient[i]);
     const initialStep = steepest ? Math.min(1, 1 / Math.sqrt(dot(this.gradient, this.gradient))) : 1;
-    const found = await strongWolfeSearch(this.objective, this.x, this.p, this.cost, this.gradient, this.out, {
+    return strongWolfeSearch(this.objective, this.x, this.p, this.cost, this.gradient, this.out, {
       c1: 1e-4,
       c2: 0.9,
       initialStep,
     });
-    if (!found) {
-      this.status = 'stalled';
-      return this.status;
-    }
-    this.x.set(this.out.xNew);
-    this.gradient.set(this.out.gradNew);
-    this.cost = found.cost;
-    this.stepLength = found.alpha;
-    this.iterations++;
-    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
-    return this.status;
   }
 }
