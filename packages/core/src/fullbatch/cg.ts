@@ -5,10 +5,21 @@
  *   direction to descend, d_{k+1}·g_{k+1} ≤ −0.01·‖g_{k+1}‖²;
  *   β = max(0, (g_{k+1} − g_k)·g_{k+1} / g_k·g_k);  d_{k+1} = −g_{k+1} + β·d_k.
  * The first trial step is fmin_cg's: min(1, 1.01·2·(J_k − J_{k−1})/(g_k·d_k)), with J_{−1}
- * taken as J_0 + ‖g_0‖/2. It stops when ‖g‖∞ ≤ gtol, or stalls when the line search fails.
+ * taken as J_0 + ‖g_0‖/2. As fmin_cg it tries Moré and Thuente's search (more-thuente.ts, MINPACK's
+ * dcsrch) first and falls back on line-search.ts's. It stops when ‖g‖∞ ≤ gtol, or stalls when
+ * the line search fails.
  */
 import { strongWolfeSearch } from './line-search.js';
-import { type AcceptedStep, dot, MinimizerBase, normInf, type FullBatchOptions, type Objective } from './objective.js';
+import { moreThuenteSearch } from './more-thuente.js';
+import {
+  type AcceptedStep,
+  dot,
+  type FullBatchOptions,
+  MinimizerBase,
+  normInf,
+  type Objective,
+  type SnapshotReader,
+} from './objective.js';
 
 /** fmin_cg's σ3: how much the next direction must descend for a step to be accepted. */
 const DESCENT_SIGMA = 0.01;
@@ -50,10 +61,13 @@ export class ConjugateGradient extends MinimizerBase {
       for (let i = 0; i < g.length; i++) next[i] = -gNew[i] + beta * d[i];
       return normInf(gNew) <= this.options.gtol || dot(next, gNew) <= -DESCENT_SIGMA * dot(gNew, gNew);
     };
+    // As fmin_cg: MINPACK's search first; if it fails or its point breaks the descent condition,
+    // the search of line-search.ts from the same first step, with the condition built in.
+    const settings = { c1: 1e-4, c2: 0.4, initialStep };
+    const quick = await moreThuenteSearch(this.objective, this.x, d, this.cost, g, this.out, settings);
+    if (quick && descends(quick.alpha, quick.cost, this.out.gradNew)) return quick;
     return strongWolfeSearch(this.objective, this.x, d, this.cost, g, this.out, {
-      c1: 1e-4,
-      c2: 0.4,
-      initialStep,
+      ...settings,
       extraCondition: descends,
     });
   }
@@ -61,5 +75,15 @@ export class ConjugateGradient extends MinimizerBase {
   protected override beforeAccept(): void {
     this.previousCost = this.cost;
     this.direction.set(this.nextDirection);
+  }
+
+  protected override saveState(scalars: Record<string, number>, vectors: Record<string, Float64Array>): void {
+    scalars.previousCost = this.previousCost;
+    vectors.direction = this.direction.slice();
+  }
+
+  protected override loadState(read: SnapshotReader): void {
+    this.previousCost = read.number('previousCost');
+    read.into('direction', this.direction);
   }
 }
