@@ -6,6 +6,7 @@ import { finishGradient, resolveCostOptions } from '../src/cost.js';
 import { ConjugateGradient } from '../src/fullbatch/cg.js';
 import { Lbfgs } from '../src/fullbatch/lbfgs.js';
 import { cubicMinimizer, quadraticMinimizer, strongWolfeSearch } from '../src/fullbatch/line-search.js';
+import { moreThuenteSearch } from '../src/fullbatch/more-thuente.js';
 import {
   CountedObjective,
   DEFAULT_FULL_BATCH_OPTIONS,
@@ -188,7 +189,7 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s', (name) => {
  * a method updates its line here, saying why in its commit).
  */
 const PINNED: Record<string, [string, number]> = {
-  cg: ['aa7249bc2b62ee373839cd904f9bb2b10715ebed6d2bc133f26061665c178f52', 81],
+  cg: ['57a2952e12bd3136f19af10658931208ff78f97a7a0c154ff5fb7553777a0828', 53],
   lbfgs: ['f4cc5e31272d1fdbbf73cc1903636a1649d14c018282c4a0d945c9cbd8f159a3', 16],
   tnc: ['306a87362eeaa2d08bedfbba0d82f6e60e993ae1f75762484210773b35f4bcfb', 65],
 };
@@ -200,6 +201,38 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s pinned', (name) => {
     await costsOf(m, 15);
     const hash = createHash('sha256').update(new Uint8Array(m.x.buffer)).digest('hex');
     expect([hash, m.evaluations]).toEqual(PINNED[name]);
+  });
+});
+
+describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s snapshot', (name) => {
+  it('continues from a snapshot (copied through bytes) to the same bits as the run it came from', async () => {
+    const { objective, x0 } = smallNetwork();
+    const whole = make[name](objective, x0);
+    await costsOf(whole, 14);
+    const first = make[name](objective, x0);
+    await costsOf(first, 6);
+    const saved = first.snapshot();
+    await first.iterate(); // the snapshot is a copy: moving on must not change it
+    const bytes = Object.fromEntries(Object.entries(saved.vectors).map(([k, v]) => [k, Buffer.from(v.buffer)]));
+    const vectors = Object.fromEntries(
+      Object.entries(bytes).map(([k, b]) => [k, new Float64Array(new Uint8Array(b).buffer)]),
+    );
+    const resumed = make[name](objective, new Float64Array(x0.length));
+    resumed.restore({ ...saved, scalars: JSON.parse(JSON.stringify(saved.scalars)), vectors });
+    while (resumed.status === 'running' && resumed.iterations < 14) await resumed.iterate();
+    expect(resumed.iterations).toBe(whole.iterations);
+    expect(resumed.evaluations).toBe(whole.evaluations);
+    expect(Buffer.from(resumed.x.buffer).equals(Buffer.from(whole.x.buffer))).toBe(true);
+  });
+
+  it("refuses another method's snapshot and a missing vector in one line", async () => {
+    const { objective, x0 } = smallNetwork();
+    const m = make[name](objective, x0);
+    await m.start();
+    const other = FULL_BATCH_OPTIMIZER_NAMES.find((n) => n !== name)!;
+    expect(() => m.restore({ ...m.snapshot(), name: other })).toThrow(`is of ${other}, this run uses ${name}`);
+    const { x: _x, ...noX } = m.snapshot().vectors;
+    expect(() => m.restore({ ...m.snapshot(), vectors: noX })).toThrow(/no vector "x" of \d+ values/);
   });
 });
 
@@ -293,6 +326,30 @@ describe('strongWolfeSearch', () => {
     expect(cost).toBeLessThanOrEqual(cost0 + c1 * alpha * slope0);
     expect(Math.abs(dot(g, d))).toBeLessThanOrEqual(c2 * Math.abs(slope0));
     expect([...out.gradNew]).toEqual([...g]);
+  });
+
+  // scipy 1.17's DCSRCH (scipy.optimize._dcsrch, xtol 1e-14) on the same line: its α and trials.
+  it.each([
+    [0.9, 1, 0.23849598985204531, 2],
+    [0.4, 1, 0.23849598985204531, 2],
+    [0.1, 10, 0.18975133683014425, 4],
+    [0.1, 1e-3, 0.21363451898848657, 6],
+    [0.4, 0.05, 0.25, 2],
+  ])('moreThuenteSearch takes scipy dcsrch steps (c2 %s, first step %s)', async (c2, initialStep, alpha, trials) => {
+    const n = 5;
+    const x = Float64Array.from({ length: n }, (_, i) => i - 2);
+    const grad0 = new Float64Array(n);
+    const counted = new CountedObjective(quartic);
+    const cost0 = await counted.evaluate(x, grad0);
+    const d = grad0.map((g) => -g);
+    const out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+    const found = await moreThuenteSearch(counted, x, d, cost0, grad0, out, { c1: 1e-4, c2, initialStep });
+    expect(found).not.toBeNull();
+    expect(found!.alpha).toBeCloseTo(alpha, 12);
+    expect(counted.evaluations - 1).toBe(trials);
+    const slope0 = dot(grad0, d);
+    expect(found!.cost).toBeLessThanOrEqual(cost0 + 1e-4 * found!.alpha * slope0);
+    expect(Math.abs(dot(out.gradNew, d))).toBeLessThanOrEqual(c2 * Math.abs(slope0));
   });
 
   it('refuses a direction that does not descend', async () => {

@@ -8,7 +8,14 @@
  * factr·eps); a failed line search clears the memory and retries once along −g, then stalls.
  */
 import { strongWolfeSearch } from './line-search.js';
-import { type AcceptedStep, dot, MinimizerBase, type FullBatchOptions, type Objective } from './objective.js';
+import {
+  type AcceptedStep,
+  dot,
+  type FullBatchOptions,
+  MinimizerBase,
+  type Objective,
+  type SnapshotReader,
+} from './objective.js';
 
 /** scipy's L-BFGS-B default ftol: factr 1e7 × machine ε. */
 const FTOL = 1e7 * Number.EPSILON;
@@ -87,5 +94,27 @@ export class Lbfgs extends MinimizerBase {
       c2: 0.9,
       initialStep,
     });
+  }
+
+  protected override saveState(scalars: Record<string, number>, vectors: Record<string, Float64Array>): void {
+    scalars.pairs = this.pairs.length;
+    this.pairs.forEach(({ s, y, rho }, j) => {
+      vectors[`s${j}`] = s.slice();
+      vectors[`y${j}`] = y.slice();
+      scalars[`rho${j}`] = rho;
+    });
+  }
+
+  protected override loadState(read: SnapshotReader): void {
+    const count = read.number('pairs');
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.options.history))
+      throw new RangeError(`the saved lbfgs state holds ${count} pairs, --history is ${this.options.history}`);
+    this.pairs.length = 0;
+    for (let j = 0; j < count; j++)
+      this.pairs.push({
+        s: read.vector(`s${j}`).slice(),
+        y: read.vector(`y${j}`).slice(),
+        rho: read.number(`rho${j}`),
+      });
   }
 }

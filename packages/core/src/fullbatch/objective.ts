@@ -36,6 +36,17 @@ export interface FullBatchOptions {
 
 export const DEFAULT_FULL_BATCH_OPTIONS: FullBatchOptions = Object.freeze({ gtol: 1e-5, history: 10 });
 
+/**
+ * Everything a minimizer needs to continue exactly where it was between two iterations (a
+ * checkpoint's full-batch section): its counters and flags as numbers, its vectors in float64.
+ */
+export interface FullBatchSnapshot {
+  readonly name: FullBatchOptimizerName;
+  readonly status: MinimizerStatus;
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly vectors: Readonly<Record<string, Float64Array>>;
+}
+
 /** One full-batch optimizer's state: the point, J and ∇J there, and its counters. */
 export interface FullBatchMinimizer {
   readonly name: FullBatchOptimizerName;
@@ -59,6 +70,13 @@ export interface FullBatchMinimizer {
    *   products to stay within it where it can (a line search still needs its trials)
    */
   iterate(evaluationLimit?: number): Promise<MinimizerStatus>;
+  /** The state between iterations (copies), after start(). */
+  snapshot(): FullBatchSnapshot;
+  /**
+   * Continues from a snapshot instead of start().
+   * @throws RangeError for another method's snapshot, or a vector or number missing or of the wrong size
+   */
+  restore(snapshot: FullBatchSnapshot): void;
 }
 
 /** An accepted line-search step: its α and J at x + α·d (the point itself in the minimizer's `out`). */
@@ -140,6 +158,63 @@ export abstract class MinimizerBase implements FullBatchMinimizer {
   /** A second convergence test besides ‖∇J‖∞ ≤ gtol, on J before and after the iteration. */
   protected stoppedFalling(_previousCost: number, _cost: number): boolean {
     return false;
+  }
+
+  snapshot(): FullBatchSnapshot {
+    const scalars: Record<string, number> = {
+      cost: this.cost,
+      iterations: this.iterations,
+      stepLength: this.stepLength,
+      evaluations: this.evaluations,
+    };
+    const vectors: Record<string, Float64Array> = { x: this.x.slice(), gradient: this.gradient.slice() };
+    this.saveState(scalars, vectors);
+    return { name: this.name, status: this.status, scalars, vectors };
+  }
+
+  restore(snapshot: FullBatchSnapshot): void {
+    if (snapshot.name !== this.name)
+      throw new RangeError(`the saved full-batch state is of ${snapshot.name}, this run uses ${this.name}`);
+    const read = new SnapshotReader(snapshot, this.x.length);
+    read.into('x', this.x);
+    read.into('gradient', this.gradient);
+    this.cost = read.number('cost');
+    this.iterations = read.number('iterations');
+    this.stepLength = read.number('stepLength');
+    this.objective.evaluations = read.number('evaluations');
+    this.loadState(read);
+    this.status = snapshot.status;
+  }
+
+  /** Adds the method's own state to a snapshot (copies). */
+  protected saveState(_scalars: Record<string, number>, _vectors: Record<string, Float64Array>): void {}
+
+  /** Reads the method's own state back from a snapshot. */
+  protected loadState(_read: SnapshotReader): void {}
+}
+
+/** Reads a snapshot's entries, with a one-line error for a missing or wrong-sized one. */
+export class SnapshotReader {
+  constructor(
+    readonly snapshot: FullBatchSnapshot,
+    private readonly n: number,
+  ) {}
+
+  number(name: string): number {
+    const v = this.snapshot.scalars[name];
+    if (typeof v !== 'number') throw new RangeError(`the saved ${this.snapshot.name} state has no number "${name}"`);
+    return v;
+  }
+
+  vector(name: string, length = this.n): Float64Array {
+    const v = this.snapshot.vectors[name];
+    if (!(v instanceof Float64Array) || v.length !== length)
+      throw new RangeError(`the saved ${this.snapshot.name} state has no vector "${name}" of ${length} values`);
+    return v;
+  }
+
+  into(name: string, target: Float64Array): void {
+    target.set(this.vector(name, target.length));
   }
 }
 

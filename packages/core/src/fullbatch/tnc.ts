@@ -14,7 +14,14 @@
  * Each product costs one evaluation.
  */
 import { strongWolfeSearch } from './line-search.js';
-import { type AcceptedStep, dot, MinimizerBase, type FullBatchOptions, type Objective } from './objective.js';
+import {
+  type AcceptedStep,
+  dot,
+  type FullBatchOptions,
+  MinimizerBase,
+  type Objective,
+  type SnapshotReader,
+} from './objective.js';
 import { type PreconditionerPairs, TncPreconditioner } from './tnc-preconditioner.js';
 
 const SQRT_EPS_F32 = Math.sqrt(2 ** -23);
@@ -233,5 +240,57 @@ export class TruncatedNewton extends MinimizerBase {
       Math.abs(previousCost - cost) <= SQRT_EPS ||
       this.stepLength * Math.sqrt(dot(this.pScaled, this.pScaled)) <= SQRT_EPS
     );
+  }
+
+  /** The numbers kept between iterations, by name (flags as 0/1). */
+  private numbers(): Record<string, number> {
+    const { pairs } = this;
+    return {
+      costScale: this.costScale,
+      maxStepScaled: this.maxStepScaled,
+      cycle: this.cycle,
+      reductionFraction: this.reductionFraction,
+      fallNew: this.fallNew,
+      costAtReset: this.costAtReset,
+      firstStep: Number(this.firstStep),
+      pairsFirst: Number(pairs.first),
+      pairsReset: Number(pairs.reset),
+      yksk: pairs.yksk,
+      yrsr: pairs.yrsr,
+    };
+  }
+
+  protected override saveState(scalars: Record<string, number>, vectors: Record<string, Float64Array>): void {
+    Object.assign(scalars, this.numbers());
+    const { sk, yk, sr, yr } = this.pairs;
+    Object.assign(vectors, {
+      sk: sk.slice(),
+      yk: yk.slice(),
+      sr: sr.slice(),
+      yr: yr.slice(),
+      diagonal: this.preconditioner.diagonal.slice(),
+      scale: this.scale.slice(),
+      offset: this.offset.slice(),
+    });
+  }
+
+  protected override loadState(read: SnapshotReader): void {
+    const v = Object.fromEntries(Object.keys(this.numbers()).map((k) => [k, read.number(k)]));
+    this.costScale = v.costScale;
+    this.maxStepScaled = v.maxStepScaled;
+    this.cycle = v.cycle;
+    this.reductionFraction = v.reductionFraction;
+    this.fallNew = v.fallNew;
+    this.costAtReset = v.costAtReset;
+    this.firstStep = v.firstStep === 1;
+    const { pairs } = this;
+    pairs.first = v.pairsFirst === 1;
+    pairs.reset = v.pairsReset === 1;
+    pairs.yksk = v.yksk;
+    pairs.yrsr = v.yrsr;
+    for (const name of ['sk', 'yk', 'sr', 'yr'] as const) read.into(name, pairs[name]);
+    read.into('diagonal', this.preconditioner.diagonal);
+    read.into('scale', this.scale);
+    read.into('offset', this.offset);
   }
 }
