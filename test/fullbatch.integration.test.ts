@@ -2,7 +2,7 @@
  * The full-batch optimizers (issue 14 item 1) through the CLI: cg and lbfgs on the UCI digits
  * with the ex4 network reach the cost measured for them; every evaluation of J and ∇J is one
  * distributed step over the whole training set, so reproducible runs write byte-identical
- * models for 1, 2 and 3 threads and for a coordinator with 1 and 2 workers; flags of the other
+ * models for 1, 2 and 3 threads and for a coordinator with 1 and 2 workers (cg, lbfgs, tnc); flags of the other
  * kind of optimizer are refused in one line. A run SIGKILLed after a checkpoint and resumed
  * writes the model of the uninterrupted run, byte for byte, for each method.
  */
@@ -145,7 +145,7 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
     expect(lastJsonLine<Summary>(loose.stdout).fullBatch.iterations).toBeLessThan(100);
   });
 
-  it.each(['cg', 'lbfgs'])(
+  it.each(['cg', 'lbfgs', 'tnc'])(
     '%s --reproducible writes byte-identical models for 1, 2 and 3 threads (and --pool-update) and for 1 and 2 workers',
     async (optimizer) => {
       const flags = [...EX4, '--optimizer', optimizer, '--max-iter', '12', '--reproducible', '6'];

@@ -303,19 +303,24 @@ describe('strongWolfeSearch', () => {
     return J;
   };
 
-  it.each([
-    [1e-4, 0.9, 1],
-    [1e-4, 0.4, 1],
-    [1e-4, 0.1, 10],
-    [1e-4, 0.1, 1e-3],
-  ])('meets both strong Wolfe conditions (c1 %s, c2 %s, first step %s)', async (c1, c2, initialStep) => {
+  /** From x = (−2 … 2) along −∇J, the starting point evaluated (counted once). */
+  async function quarticLine() {
     const n = 5;
     const x = Float64Array.from({ length: n }, (_, i) => i - 2);
     const grad0 = new Float64Array(n);
     const counted = new CountedObjective(quartic);
     const cost0 = await counted.evaluate(x, grad0);
     const d = grad0.map((g) => -g);
-    const out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+    return { n, x, grad0, counted, cost0, d, out: { xNew: new Float64Array(n), gradNew: new Float64Array(n) } };
+  }
+
+  it.each([
+    [1e-4, 0.9, 1],
+    [1e-4, 0.4, 1],
+    [1e-4, 0.1, 10],
+    [1e-4, 0.1, 1e-3],
+  ])('meets both strong Wolfe conditions (c1 %s, c2 %s, first step %s)', async (c1, c2, initialStep) => {
+    const { n, x, grad0, counted, cost0, d, out } = await quarticLine();
     const found = await strongWolfeSearch(counted, x, d, cost0, grad0, out, { c1, c2, initialStep });
     expect(found).not.toBeNull();
     const { alpha, cost } = found!;
@@ -336,13 +341,7 @@ describe('strongWolfeSearch', () => {
     [0.1, 1e-3, 0.21363451898848657, 6],
     [0.4, 0.05, 0.25, 2],
   ])('moreThuenteSearch takes scipy dcsrch steps (c2 %s, first step %s)', async (c2, initialStep, alpha, trials) => {
-    const n = 5;
-    const x = Float64Array.from({ length: n }, (_, i) => i - 2);
-    const grad0 = new Float64Array(n);
-    const counted = new CountedObjective(quartic);
-    const cost0 = await counted.evaluate(x, grad0);
-    const d = grad0.map((g) => -g);
-    const out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+    const { x, grad0, counted, cost0, d, out } = await quarticLine();
     const found = await moreThuenteSearch(counted, x, d, cost0, grad0, out, { c1: 1e-4, c2, initialStep });
     expect(found).not.toBeNull();
     expect(found!.alpha).toBeCloseTo(alpha, 12);
