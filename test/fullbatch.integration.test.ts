@@ -18,7 +18,7 @@ import {
   removeTempDir,
   runCli,
 } from './helpers/cli.js';
-import { killAll, start, startCoordinator, startWorker } from './helpers/processes.js';
+import { freePort, killAll, start, startCoordinator, startWorker } from './helpers/processes.js';
 
 const TOKEN = 'fullbatch-integration-token';
 /** ex4's network and cost (sigmoid units, cross-entropy on sigmoid outputs, λ = 1, ε = 0.12) on the UCI digits. */
@@ -132,6 +132,36 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
       expect(b.finalCost).toBe(a.finalCost);
     },
   );
+
+  it('tnc on a coordinator with a worker: the coordinator SIGKILLed after its checkpoint and resumed on its port, the worker rejoining, writes the train model', async () => {
+    const flags = [...EX4, '--optimizer', 'tnc', '--max-iter', '15', '--reproducible', '4'];
+    const reference = join(dir, 'tnc-train.json');
+    const out = join(dir, 'tnc-coordinator.json');
+    const r = await runCli(['train', ...flags, '--out', reference]);
+    expect(r.code, r.stderr).toBe(0);
+    const port = await freePort();
+    const coordinator = [
+      ...flags,
+      ...['--local-threads', '0', '--min-workers', '1', '--token', TOKEN, '--port', String(port), '--out', out],
+      ...['--checkpoint', join(dir, 'tnc-coordinator-checkpoint'), '--checkpoint-every', '3'],
+    ];
+    const first = start(['coordinator', ...coordinator]);
+    await first.waitFor(/coordinator listening/);
+    const worker = startWorker(`ws://127.0.0.1:${port}`, TOKEN, [
+      '--give-up-after',
+      '1m',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
+    await first.waitFor(/checkpoint at step 3 written/);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBeNull();
+    const second = start(['coordinator', ...coordinator, '--resume']);
+    expect(await second.exited, second.stderr()).toBe(0);
+    expect(second.stderr()).toMatch(/resuming at epoch \d+, step (3|6|9)/);
+    expect(await worker.exited).toBe(0);
+    expect((await readFile(out)).equals(await readFile(reference))).toBe(true);
+  });
 
   it('stops at --max-evaluations and at --gtol', async () => {
     const few = await runCli(['train', ...EX4, '--optimizer', 'tnc', '--max-evaluations', '12', '--json']);
