@@ -2,8 +2,9 @@
  * The full-batch optimizers (issue 14 item 1) through the CLI: cg and lbfgs on the UCI digits
  * with the ex4 network reach the cost measured for them; every evaluation of J and ∇J is one
  * distributed step over the whole training set, so reproducible runs write byte-identical
- * models for 1, 2 and 3 threads and for a coordinator with 1 and 2 workers; flags of the other
- * kind of optimizer are refused in one line.
+ * models for 1, 2 and 3 threads and for a coordinator with 1 and 2 workers (cg, lbfgs, tnc); flags of the other
+ * kind of optimizer are refused in one line. A run SIGKILLed after a checkpoint and resumed
+ * writes the model of the uninterrupted run, byte for byte, for each method.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import {
   removeTempDir,
   runCli,
 } from './helpers/cli.js';
-import { killAll, startCoordinator, startWorker } from './helpers/processes.js';
+import { freePort, killAll, start, startCoordinator, startWorker } from './helpers/processes.js';
 
 const TOKEN = 'fullbatch-integration-token';
 /** ex4's network and cost (sigmoid units, cross-entropy on sigmoid outputs, λ = 1, ε = 0.12) on the UCI digits. */
@@ -105,6 +106,63 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
     for (const e of m.epochs) expect(e.validationCost).toBeGreaterThan(0);
   });
 
+  it.each(['cg', 'lbfgs', 'tnc'])(
+    '%s: SIGKILLed after its checkpoint at iteration 3, --resume writes the uninterrupted model byte for byte',
+    async (optimizer) => {
+      // The embedded MNIST digits (8000 training samples): slow enough per iteration that the kill
+      // lands well before the end.
+      const flags = [...EX4.slice(2), '--optimizer', optimizer, '--max-iter', '15', '--reproducible', '4', '--json'];
+      const whole = join(dir, `${optimizer}-whole.json`);
+      const resumed = join(dir, `${optimizer}-resumed.json`);
+      const checkpoint = join(dir, `${optimizer}-checkpoint`);
+      const reference = await runCli(['train', ...flags, '--out', whole]);
+      expect(reference.code, reference.stderr).toBe(0);
+      const withCheckpoints = [...flags, '--checkpoint', checkpoint, '--checkpoint-every', '3', '--out', resumed];
+      const killed = start(['train', ...withCheckpoints]);
+      await killed.waitFor(/checkpoint at step 3 written/);
+      killed.child.kill('SIGKILL');
+      expect(await killed.exited).toBeNull();
+      await expect(readFile(resumed)).rejects.toThrow(/ENOENT/); // it never got to write its model
+      const r = await runCli(['train', ...withCheckpoints, '--resume']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/resuming at epoch \d+, step (3|6)/);
+      expect((await readFile(resumed)).equals(await readFile(whole))).toBe(true);
+      const [a, b] = [lastJsonLine<Summary>(reference.stdout), lastJsonLine<Summary>(r.stdout)];
+      expect(b.fullBatch).toEqual(a.fullBatch);
+      expect(b.finalCost).toBe(a.finalCost);
+    },
+  );
+
+  it('tnc on a coordinator with a worker: the coordinator SIGKILLed after its checkpoint and resumed on its port, the worker rejoining, writes the train model', async () => {
+    const flags = [...EX4, '--optimizer', 'tnc', '--max-iter', '15', '--reproducible', '4'];
+    const reference = join(dir, 'tnc-train.json');
+    const out = join(dir, 'tnc-coordinator.json');
+    const r = await runCli(['train', ...flags, '--out', reference]);
+    expect(r.code, r.stderr).toBe(0);
+    const port = await freePort();
+    const coordinator = [
+      ...flags,
+      ...['--local-threads', '0', '--min-workers', '1', '--token', TOKEN, '--port', String(port), '--out', out],
+      ...['--checkpoint', join(dir, 'tnc-coordinator-checkpoint'), '--checkpoint-every', '3'],
+    ];
+    const first = start(['coordinator', ...coordinator]);
+    await first.waitFor(/coordinator listening/);
+    const worker = startWorker(`ws://127.0.0.1:${port}`, TOKEN, [
+      '--give-up-after',
+      '1m',
+      '--data-cache',
+      join(dir, 'cache'),
+    ]);
+    await first.waitFor(/checkpoint at step 3 written/);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBeNull();
+    const second = start(['coordinator', ...coordinator, '--resume']);
+    expect(await second.exited, second.stderr()).toBe(0);
+    expect(second.stderr()).toMatch(/resuming at epoch \d+, step (3|6|9)/);
+    expect(await worker.exited).toBe(0);
+    expect((await readFile(out)).equals(await readFile(reference))).toBe(true);
+  });
+
   it('stops at --max-evaluations and at --gtol', async () => {
     const few = await runCli(['train', ...EX4, '--optimizer', 'tnc', '--max-evaluations', '12', '--json']);
     expect(few.code, few.stderr).toBe(0);
@@ -117,7 +175,7 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
     expect(lastJsonLine<Summary>(loose.stdout).fullBatch.iterations).toBeLessThan(100);
   });
 
-  it.each(['cg', 'lbfgs'])(
+  it.each(['cg', 'lbfgs', 'tnc'])(
     '%s --reproducible writes byte-identical models for 1, 2 and 3 threads (and --pool-update) and for 1 and 2 workers',
     async (optimizer) => {
       const flags = [...EX4, '--optimizer', optimizer, '--max-iter', '12', '--reproducible', '6'];
@@ -169,7 +227,6 @@ describe.skipIf(NO_DIGITS)('train --optimizer cg|lbfgs|tnc', () => {
     [['--optimizer', 'sgd', '--max-iter', '5'], /--max-iter is for the full-batch optimizers, not --optimizer sgd/],
     [['--max-iter', '5'], /--max-iter is for the full-batch optimizers, not --optimizer sgd/],
     [['--optimizer', 'adam', '--gtol', '1e-4'], /--gtol is for the full-batch optimizers/],
-    [['--optimizer', 'lbfgs', '--checkpoint', 'ck'], /--optimizer lbfgs does not write checkpoints/],
     [['--optimizer', 'cg', '--max-iter', '0'], /--max-iter must be a positive integer, got 0/],
     [['--optimizer', 'cg', '--beta1', '0.8'], /--beta1 is for the minibatch optimizers/],
   ])('refuses %j in one line', async (args, message) => {

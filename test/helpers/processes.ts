@@ -3,6 +3,7 @@
  * from its stderr, and workers pointed at it. Every process is killed when the test ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { CLI_BIN, REPO_ROOT } from './cli.js';
 
 export interface Running {
@@ -78,4 +79,16 @@ export function startWorker(url: string, token: string, args: readonly string[] 
 export function killAll(): void {
   for (const child of all) child.kill('SIGKILL');
   all.clear();
+}
+
+/** A port free on 127.0.0.1 now (for a coordinator restarted where its workers redial). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

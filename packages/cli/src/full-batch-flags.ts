@@ -32,16 +32,13 @@ export interface FullBatchArgs {
   weightDecay?: number;
   stepSize?: number;
   gamma?: number;
-  checkpoint?: string;
-  checkpointEvery: number;
-  resume: boolean;
 }
 
 const D = DEFAULT_TRAINING_OPTIONS;
 
 /**
  * @throws UsageError for a minibatch flag with a full-batch optimizer, a full-batch flag with a
- *   minibatch optimizer, --history without lbfgs, or checkpoints with a full-batch optimizer
+ *   minibatch optimizer, or --history without lbfgs
  */
 export function checkFullBatchFlags(args: FullBatchArgs): void {
   const name = args.optimizer;
@@ -86,9 +83,5 @@ export function checkFullBatchFlags(args: FullBatchArgs): void {
   if (wrong)
     throw new UsageError(
       `--${wrong[0]} is for the minibatch optimizers (sgd, adam, adamw), not --optimizer ${name} - help: leave it out; ${wrong[2]}`,
-    );
-  if (args.checkpoint !== undefined || args.resume || args.checkpointEvery !== 0)
-    throw new UsageError(
-      `--optimizer ${name} does not write checkpoints (its line search and history are not saved) - help: leave out --checkpoint, --checkpoint-every and --resume`,
     );
 }

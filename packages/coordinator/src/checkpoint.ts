@@ -8,6 +8,8 @@
  *   1  `velocity`: SGD's velocity; the options have no `optimizer` (it was always sgd).
  *   2  `optimizer`: { name, stepCount, buffers: { <name>: base64 } } (sgd: velocity; adam and
  *      adamw: m, v). Version 1 files are still read, as sgd with a step count of `position.step`.
+ *      Optional `fullBatch` (cg, lbfgs, tnc after their first iteration): { name, status, scalars:
+ *      { <name>: number }, vectors: { <name>: base64 of float64 } }; files without it read as before.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ import {
   fsReason,
   GradswarmError,
   OPTIMIZER_NAMES,
+  FULL_BATCH_OPTIMIZER_NAMES,
+  type FullBatchSnapshot,
   type ModelSpec,
   type OptimizerName,
   type OptimizerState,
@@ -77,6 +81,7 @@ export function saveCheckpoint(dir: string, checkpoint: Checkpoint): string {
       buffers: Object.fromEntries(Object.entries(state.optimizer.buffers).map(([name, b]) => [name, toBase64(b)])),
     },
     minibatchCost: checkpoint.minibatchCost,
+    ...(state.fullBatch ? { fullBatch: fullBatchSection(state.fullBatch) } : {}),
   };
   try {
     writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
@@ -125,6 +130,7 @@ export function loadCheckpoint(dir: string): Checkpoint {
       doc.version === 1
         ? { name: 'sgd', stepCount: p.step, buffers: { velocity: fromBase64(doc.velocity, 'velocity', path) } }
         : readOptimizer(doc.optimizer, path),
+    ...(doc.fullBatch === undefined ? {} : { fullBatch: readFullBatch(doc.fullBatch, path) }),
   };
   // Version 1 runs were all sgd, whose options name no optimizer.
   const options = (
@@ -137,6 +143,32 @@ export function loadCheckpoint(dir: string): Checkpoint {
     state,
     minibatchCost: Array.isArray(doc.minibatchCost) ? (doc.minibatchCost as number[]) : [],
   };
+}
+
+function fullBatchSection(s: FullBatchSnapshot) {
+  const f64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  return { ...s, vectors: Object.fromEntries(Object.entries(s.vectors).map(([k, v]) => [k, f64(v)])) };
+}
+
+function readFullBatch(value: unknown, path: string): FullBatchSnapshot {
+  const f = value as { name?: unknown; status?: unknown; scalars?: unknown; vectors?: unknown };
+  if (!f || !(FULL_BATCH_OPTIMIZER_NAMES as readonly unknown[]).includes(f.name))
+    throw checkpointError(`${path}: "fullBatch" names no full-batch optimizer`);
+  if (!['running', 'converged', 'stalled'].includes(f.status as string))
+    throw checkpointError(`${path}: "fullBatch.status" is malformed`);
+  if (!f.scalars || typeof f.scalars !== 'object' || !f.vectors || typeof f.vectors !== 'object')
+    throw checkpointError(`${path}: "fullBatch" has no scalars or vectors`);
+  const vectors = Object.fromEntries(
+    Object.entries(f.vectors as Record<string, unknown>).map(([name, text]) => {
+      const bytes = typeof text === 'string' ? Buffer.from(text, 'base64') : null;
+      if (!bytes || bytes.length % 8 !== 0)
+        throw checkpointError(`${path}: "fullBatch.vectors.${name}" is not float64 data`);
+      const out = new Float64Array(bytes.length / 8);
+      new Uint8Array(out.buffer).set(bytes);
+      return [name, out];
+    }),
+  );
+  return { ...(f as FullBatchSnapshot), vectors };
 }
 
 function readOptimizer(value: unknown, path: string): OptimizerState {

@@ -7,7 +7,14 @@
  * "learning rate", the evaluations so far; an epoch's evaluation and early stopping work as
  * with minibatches. The optimizer works in float64 and the sources see its point in float32.
  */
-import { createMinimizer, isFullBatchOptimizer, normInf, type MinimizerStatus } from '@gradswarm/core';
+import {
+  createMinimizer,
+  type FullBatchMinimizer,
+  type FullBatchSnapshot,
+  isFullBatchOptimizer,
+  normInf,
+  type MinimizerStatus,
+} from '@gradswarm/core';
 import type { ResolvedTrainingOptions } from './training-options.js';
 
 /** How a full-batch run ended (scipy's message, with its counters). */
@@ -69,6 +76,10 @@ export interface FullBatchHost {
   };
   /** J and ∇J (into grad) at params over the whole training set, as one step with this weights version. */
   evaluate(weightsVersion: number): Promise<EvaluationReport>;
+  /** A checkpoint's minimizer state to continue from (instead of the start at params). */
+  readonly resume?: FullBatchSnapshot;
+  /** Gets the minimizer once made (the trainer's state() snapshots it for checkpoints). */
+  adopt(minimizer: FullBatchMinimizer): void;
   /** stop() or endAfterEpoch() was called. */
   stopping(): { stop: boolean; end: boolean };
 }
@@ -111,8 +122,29 @@ export async function runFullBatch(
     return report.cost;
   };
   const minimizer = createMinimizer(o.optimizer, objective, Float64Array.from(host.params), settings);
-  let reason: FullBatchOutcome['reason'] | null = null;
+  host.adopt(minimizer);
   let first = true;
+  if (host.resume) {
+    // Between two iterations, as the checkpoint was written: the weights versions go on from its evaluations.
+    minimizer.restore(host.resume);
+    host.params.set(minimizer.x);
+    version = minimizer.evaluations;
+    first = false;
+  }
+  if (host.resume && pos.epoch < pos.step) {
+    // Written in onStep, before that iteration's epoch ended: end it first, as the uninterrupted run did.
+    pos.epoch++;
+    await hooks.onEpoch({
+      iteration: pos.step - 1,
+      cost: minimizer.cost,
+      stepLength: minimizer.stepLength,
+      evaluations: minimizer.evaluations,
+      evaluationsInIteration: 0,
+      participants: [],
+      timing: { totalMs: 0, computeMs: [], reduceUpdateMs: 0 },
+    });
+  }
+  let reason: FullBatchOutcome['reason'] | null = null;
   while (reason === null) {
     const { stop, end } = host.stopping();
     if (stop || end) reason = 'stopped';

@@ -22,6 +22,8 @@ import {
   parameterCount,
   Rng,
   validateModelSpec,
+  type FullBatchMinimizer,
+  type FullBatchSnapshot,
   type GradientStats,
   type KernelBackend,
   type LabeledSamples,
@@ -116,6 +118,8 @@ export interface TrainerState {
   readonly samplesSeen: number;
   readonly trainingMs: number;
   readonly lastCost: number;
+  /** A full-batch optimizer's state between iterations (absent for the minibatch ones and before the first iteration). */
+  readonly fullBatch?: FullBatchSnapshot;
 }
 
 export interface TrainResult {
@@ -154,6 +158,9 @@ export class Trainer {
   private readonly screen = new ResultScreen();
   private position = { epoch: 0, batch: 0, step: 0, samplesSeen: 0, trainingMs: 0, lastCost: Number.NaN };
   private stopRequested = false;
+  /** The full-batch run's minimizer (for state()), and the state it resumes from. */
+  private minimizer: FullBatchMinimizer | null = null;
+  private resumeFullBatch: FullBatchSnapshot | undefined;
   /** Set by endAfterEpoch: the run ends at the next epoch boundary, finished, not interrupted. */
   private endRequested = false;
 
@@ -232,7 +239,14 @@ export class Trainer {
 
   /** The state after the last completed step, for a checkpoint (copies the buffers). */
   state(): TrainerState {
-    return { ...this.position, params: this.params.slice(), optimizer: this.optimizer.state() };
+    const m = this.minimizer;
+    const fullBatch = m && m.iterations > 0 ? m.snapshot() : this.resumeFullBatch;
+    return {
+      ...this.position,
+      params: this.params.slice(),
+      optimizer: this.optimizer.state(),
+      ...(fullBatch ? { fullBatch } : {}),
+    };
   }
 
   /**
@@ -256,8 +270,13 @@ export class Trainer {
         `the saved state is at epoch ${state.epoch + 1} batch ${state.batch + 1}, past this run's plan`,
       );
     }
+    if (this.options.fullBatch && state.step > 0 && state.fullBatch?.name !== this.options.optimizer)
+      throw new RangeError(
+        `the saved state has no ${this.options.optimizer} state after ${state.step} iterations (a checkpoint of another kind of run)`,
+      );
     this.optimizer.restore(state.optimizer);
     this.params.set(state.params);
+    this.resumeFullBatch = state.fullBatch;
     const { epoch, batch, step, samplesSeen, trainingMs, lastCost } = state;
     this.position = { epoch, batch, step, samplesSeen, trainingMs, lastCost };
   }
@@ -358,6 +377,10 @@ export class Trainer {
         sampleCount: n,
         position: pos,
         evaluate: (version) => this.step(0, 0, order, 0, n, 0, hooks, version),
+        resume: this.resumeFullBatch,
+        adopt: (minimizer) => {
+          this.minimizer = minimizer;
+        },
         stopping: () => ({ stop: this.stopRequested, end: this.endRequested }),
       },
       {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { referenceBackend } from '../src/backends/reference.js';
 import { createWorkspace, gradientSum } from '../src/backprop.js';
@@ -5,6 +6,7 @@ import { finishGradient, resolveCostOptions } from '../src/cost.js';
 import { ConjugateGradient } from '../src/fullbatch/cg.js';
 import { Lbfgs } from '../src/fullbatch/lbfgs.js';
 import { cubicMinimizer, quadraticMinimizer, strongWolfeSearch } from '../src/fullbatch/line-search.js';
+import { moreThuenteSearch } from '../src/fullbatch/more-thuente.js';
 import {
   CountedObjective,
   DEFAULT_FULL_BATCH_OPTIONS,
@@ -15,6 +17,7 @@ import {
 } from '../src/fullbatch/objective.js';
 import { createMinimizer } from '../src/fullbatch/registry.js';
 import { TruncatedNewton } from '../src/fullbatch/tnc.js';
+import { TncPreconditioner } from '../src/fullbatch/tnc-preconditioner.js';
 import { initializeParameters, parameterCount } from '../src/mlp.js';
 import { Rng } from '../src/rng.js';
 import type { LabeledSamples, ModelSpec } from '../src/types.js';
@@ -140,7 +143,7 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s', (name) => {
   it('takes every step where the strong Wolfe conditions hold (c1 1e-4, c2 of the method)', async () => {
     const { objective, x0 } = smallNetwork();
     const m = make[name](objective, x0);
-    const c2 = name === 'cg' ? 0.4 : 0.9;
+    const c2 = { cg: 0.4, lbfgs: 0.9, tnc: 0.25 }[name];
     await m.start();
     for (let k = 0; k < 12 && m.status === 'running'; k++) {
       const [x, g, cost] = [Float64Array.from(m.x), Float64Array.from(m.gradient), m.cost];
@@ -180,6 +183,59 @@ describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s', (name) => {
   });
 });
 
+/**
+ * SHA-256 of x after 15 iterations on the small network, and the evaluations: pinned so that a
+ * refactor of the optimizers' shared code cannot move a bit unnoticed (a deliberate change of
+ * a method updates its line here, saying why in its commit).
+ */
+const PINNED: Record<string, [string, number]> = {
+  cg: ['57a2952e12bd3136f19af10658931208ff78f97a7a0c154ff5fb7553777a0828', 53],
+  lbfgs: ['f4cc5e31272d1fdbbf73cc1903636a1649d14c018282c4a0d945c9cbd8f159a3', 16],
+  tnc: ['306a87362eeaa2d08bedfbba0d82f6e60e993ae1f75762484210773b35f4bcfb', 65],
+};
+
+describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s pinned', (name) => {
+  it('lands on the pinned bytes after 15 iterations', async () => {
+    const { objective, x0 } = smallNetwork();
+    const m = make[name](objective, x0);
+    await costsOf(m, 15);
+    const hash = createHash('sha256').update(new Uint8Array(m.x.buffer)).digest('hex');
+    expect([hash, m.evaluations]).toEqual(PINNED[name]);
+  });
+});
+
+describe.each(FULL_BATCH_OPTIMIZER_NAMES)('%s snapshot', (name) => {
+  it('continues from a snapshot (copied through bytes) to the same bits as the run it came from', async () => {
+    const { objective, x0 } = smallNetwork();
+    const whole = make[name](objective, x0);
+    await costsOf(whole, 14);
+    const first = make[name](objective, x0);
+    await costsOf(first, 6);
+    const saved = first.snapshot();
+    await first.iterate(); // the snapshot is a copy: moving on must not change it
+    const bytes = Object.fromEntries(Object.entries(saved.vectors).map(([k, v]) => [k, Buffer.from(v.buffer)]));
+    const vectors = Object.fromEntries(
+      Object.entries(bytes).map(([k, b]) => [k, new Float64Array(new Uint8Array(b).buffer)]),
+    );
+    const resumed = make[name](objective, new Float64Array(x0.length));
+    resumed.restore({ ...saved, scalars: JSON.parse(JSON.stringify(saved.scalars)), vectors });
+    while (resumed.status === 'running' && resumed.iterations < 14) await resumed.iterate();
+    expect(resumed.iterations).toBe(whole.iterations);
+    expect(resumed.evaluations).toBe(whole.evaluations);
+    expect(Buffer.from(resumed.x.buffer).equals(Buffer.from(whole.x.buffer))).toBe(true);
+  });
+
+  it("refuses another method's snapshot and a missing vector in one line", async () => {
+    const { objective, x0 } = smallNetwork();
+    const m = make[name](objective, x0);
+    await m.start();
+    const other = FULL_BATCH_OPTIMIZER_NAMES.find((n) => n !== name)!;
+    expect(() => m.restore({ ...m.snapshot(), name: other })).toThrow(`is of ${other}, this run uses ${name}`);
+    const { x: _x, ...noX } = m.snapshot().vectors;
+    expect(() => m.restore({ ...m.snapshot(), vectors: noX })).toThrow(/no vector "x" of \d+ values/);
+  });
+});
+
 describe('ConjugateGradient', () => {
   it('takes n steps or fewer on an n-dimensional quadratic (exact line searches aside)', async () => {
     const { objective } = quadratic(6, 11);
@@ -204,6 +260,38 @@ describe('Lbfgs', () => {
   });
 });
 
+describe('TncPreconditioner', () => {
+  const n = 7;
+  const rng = new Rng(5);
+  const vec = () => Float64Array.from({ length: n }, () => rng.nextFloat() * 2 - 1);
+  const diagonal = Float64Array.from({ length: n }, () => 0.5 + rng.nextFloat() * 3);
+  const [sk, yk, sr] = [vec(), vec(), vec()];
+  // y = A·s for an SPD diagonal A, so y·s > 0 as a step on a convex J gives.
+  const yr = sr.map((v, i) => (1 + i) * v);
+  for (let i = 0; i < n; i++) yk[i] = (1 + i) * sk[i] + 0.1 * yk[i] * sk[i];
+
+  it.each([true, false])('meets the secant condition M⁻¹·y_k = s_k (reset %s)', (reset) => {
+    const p = new TncPreconditioner(Float64Array.from(diagonal));
+    const pairs = { first: false, reset, sk, yk, sr, yr, yksk: dot(yk, sk), yrsr: dot(yr, sr) };
+    const out = new Float64Array(n);
+    p.solve(yk, pairs, out);
+    for (let i = 0; i < n; i++) expect(out[i]).toBeCloseTo(sk[i], 12);
+  });
+
+  it('is D⁻¹ without a pair, and keeps its diagonal positive through the inner updates', () => {
+    const p = new TncPreconditioner(Float64Array.from(diagonal));
+    const pairs = { first: true, reset: false, sk, yk, sr, yr, yksk: 0, yrsr: 0 };
+    const out = new Float64Array(n);
+    p.solve(yk, pairs, out);
+    for (let i = 0; i < n; i++) expect(out[i]).toBe(yk[i] / diagonal[i]);
+    const e = new Float64Array(n);
+    p.start(pairs, e);
+    expect([...e]).toEqual([...diagonal]);
+    TncPreconditioner.update(e, sk, yk, sr);
+    for (const v of e) expect(v).toBeGreaterThan(0);
+  });
+});
+
 describe('strongWolfeSearch', () => {
   /** J = Σ (x_i^4/4 − x_i) + (x·x)/2 along a seeded direction: smooth, not quadratic. */
   const quartic: Objective = async (x, grad) => {
@@ -215,19 +303,24 @@ describe('strongWolfeSearch', () => {
     return J;
   };
 
-  it.each([
-    [1e-4, 0.9, 1],
-    [1e-4, 0.4, 1],
-    [1e-4, 0.1, 10],
-    [1e-4, 0.1, 1e-3],
-  ])('meets both strong Wolfe conditions (c1 %s, c2 %s, first step %s)', async (c1, c2, initialStep) => {
+  /** From x = (−2 … 2) along −∇J, the starting point evaluated (counted once). */
+  async function quarticLine() {
     const n = 5;
     const x = Float64Array.from({ length: n }, (_, i) => i - 2);
     const grad0 = new Float64Array(n);
     const counted = new CountedObjective(quartic);
     const cost0 = await counted.evaluate(x, grad0);
     const d = grad0.map((g) => -g);
-    const out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+    return { n, x, grad0, counted, cost0, d, out: { xNew: new Float64Array(n), gradNew: new Float64Array(n) } };
+  }
+
+  it.each([
+    [1e-4, 0.9, 1],
+    [1e-4, 0.4, 1],
+    [1e-4, 0.1, 10],
+    [1e-4, 0.1, 1e-3],
+  ])('meets both strong Wolfe conditions (c1 %s, c2 %s, first step %s)', async (c1, c2, initialStep) => {
+    const { n, x, grad0, counted, cost0, d, out } = await quarticLine();
     const found = await strongWolfeSearch(counted, x, d, cost0, grad0, out, { c1, c2, initialStep });
     expect(found).not.toBeNull();
     const { alpha, cost } = found!;
@@ -238,6 +331,24 @@ describe('strongWolfeSearch', () => {
     expect(cost).toBeLessThanOrEqual(cost0 + c1 * alpha * slope0);
     expect(Math.abs(dot(g, d))).toBeLessThanOrEqual(c2 * Math.abs(slope0));
     expect([...out.gradNew]).toEqual([...g]);
+  });
+
+  // scipy 1.17's DCSRCH (scipy.optimize._dcsrch, xtol 1e-14) on the same line: its α and trials.
+  it.each([
+    [0.9, 1, 0.23849598985204531, 2],
+    [0.4, 1, 0.23849598985204531, 2],
+    [0.1, 10, 0.18975133683014425, 4],
+    [0.1, 1e-3, 0.21363451898848657, 6],
+    [0.4, 0.05, 0.25, 2],
+  ])('moreThuenteSearch takes scipy dcsrch steps (c2 %s, first step %s)', async (c2, initialStep, alpha, trials) => {
+    const { x, grad0, counted, cost0, d, out } = await quarticLine();
+    const found = await moreThuenteSearch(counted, x, d, cost0, grad0, out, { c1: 1e-4, c2, initialStep });
+    expect(found).not.toBeNull();
+    expect(found!.alpha).toBeCloseTo(alpha, 12);
+    expect(counted.evaluations - 1).toBe(trials);
+    const slope0 = dot(grad0, d);
+    expect(found!.cost).toBeLessThanOrEqual(cost0 + 1e-4 * found!.alpha * slope0);
+    expect(Math.abs(dot(out.gradNew, d))).toBeLessThanOrEqual(c2 * Math.abs(slope0));
   });
 
   it('refuses a direction that does not descend', async () => {

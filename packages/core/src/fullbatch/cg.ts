@@ -5,70 +5,47 @@
  *   direction to descend, d_{k+1}·g_{k+1} ≤ −0.01·‖g_{k+1}‖²;
  *   β = max(0, (g_{k+1} − g_k)·g_{k+1} / g_k·g_k);  d_{k+1} = −g_{k+1} + β·d_k.
  * The first trial step is fmin_cg's: min(1, 1.01·2·(J_k − J_{k−1})/(g_k·d_k)), with J_{−1}
- * taken as J_0 + ‖g_0‖/2. It stops when ‖g‖∞ ≤ gtol, or stalls when the line search fails.
+ * taken as J_0 + ‖g_0‖/2. As fmin_cg it tries Moré and Thuente's search (more-thuente.ts, MINPACK's
+ * dcsrch) first and falls back on line-search.ts's. It stops when ‖g‖∞ ≤ gtol, or stalls when
+ * the line search fails.
  */
 import { strongWolfeSearch } from './line-search.js';
+import { moreThuenteSearch } from './more-thuente.js';
 import {
-  checkStart,
-  CountedObjective,
+  type AcceptedStep,
   dot,
-  normInf,
-  type FullBatchMinimizer,
   type FullBatchOptions,
-  type MinimizerStatus,
+  MinimizerBase,
+  normInf,
   type Objective,
+  type SnapshotReader,
 } from './objective.js';
 
 /** fmin_cg's σ3: how much the next direction must descend for a step to be accepted. */
 const DESCENT_SIGMA = 0.01;
 
-export class ConjugateGradient implements FullBatchMinimizer {
+export class ConjugateGradient extends MinimizerBase {
   readonly name = 'cg';
-  readonly x: Float64Array;
-  readonly gradient: Float64Array;
-  cost = Number.NaN;
-  iterations = 0;
-  stepLength = 0;
-  status: MinimizerStatus = 'running';
-  private readonly objective: CountedObjective;
   private readonly direction: Float64Array;
   private readonly nextDirection: Float64Array;
-  private readonly out: { xNew: Float64Array; gradNew: Float64Array };
   private previousCost = Number.NaN;
 
   /**
    * @param x0 the starting point (copied)
    * @throws RangeError for a bad x0 or options (objective.ts's checkStart)
    */
-  constructor(
-    objective: Objective,
-    x0: Float64Array,
-    private readonly options: FullBatchOptions,
-  ) {
-    checkStart(x0, options);
-    const n = x0.length;
-    this.objective = new CountedObjective(objective);
-    this.x = Float64Array.from(x0);
-    this.gradient = new Float64Array(n);
-    this.direction = new Float64Array(n);
-    this.nextDirection = new Float64Array(n);
-    this.out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+  constructor(objective: Objective, x0: Float64Array, options: FullBatchOptions) {
+    super(objective, x0, options);
+    this.direction = new Float64Array(x0.length);
+    this.nextDirection = new Float64Array(x0.length);
   }
 
-  get evaluations(): number {
-    return this.objective.evaluations;
-  }
-
-  async start(): Promise<void> {
-    this.cost = await this.objective.evaluate(this.x, this.gradient);
-    if (!Number.isFinite(this.cost)) throw new RangeError(`the cost at the starting point is ${this.cost}`);
+  protected override afterStart(): void {
     for (let i = 0; i < this.x.length; i++) this.direction[i] = -this.gradient[i];
     this.previousCost = this.cost + Math.sqrt(dot(this.gradient, this.gradient)) / 2;
-    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
   }
 
-  async iterate(): Promise<MinimizerStatus> {
-    if (this.status !== 'running') return this.status;
+  protected async step(): Promise<AcceptedStep | null> {
     const g = this.gradient;
     const d = this.direction;
     const next = this.nextDirection;
@@ -84,24 +61,29 @@ export class ConjugateGradient implements FullBatchMinimizer {
       for (let i = 0; i < g.length; i++) next[i] = -gNew[i] + beta * d[i];
       return normInf(gNew) <= this.options.gtol || dot(next, gNew) <= -DESCENT_SIGMA * dot(gNew, gNew);
     };
-    const found = await strongWolfeSearch(this.objective, this.x, d, this.cost, g, this.out, {
-      c1: 1e-4,
-      c2: 0.4,
-      initialStep,
+    // As fmin_cg: MINPACK's search first; if it fails or its point breaks the descent condition,
+    // the search of line-search.ts from the same first step, with the condition built in.
+    const settings = { c1: 1e-4, c2: 0.4, initialStep };
+    const quick = await moreThuenteSearch(this.objective, this.x, d, this.cost, g, this.out, settings);
+    if (quick && descends(quick.alpha, quick.cost, this.out.gradNew)) return quick;
+    return strongWolfeSearch(this.objective, this.x, d, this.cost, g, this.out, {
+      ...settings,
       extraCondition: descends,
     });
-    if (!found) {
-      this.status = 'stalled';
-      return this.status;
-    }
+  }
+
+  protected override beforeAccept(): void {
     this.previousCost = this.cost;
-    this.cost = found.cost;
-    this.stepLength = found.alpha;
-    this.x.set(this.out.xNew);
-    g.set(this.out.gradNew);
-    d.set(next);
-    this.iterations++;
-    if (normInf(g) <= this.options.gtol) this.status = 'converged';
-    return this.status;
+    this.direction.set(this.nextDirection);
+  }
+
+  protected override saveState(scalars: Record<string, number>, vectors: Record<string, Float64Array>): void {
+    scalars.previousCost = this.previousCost;
+    vectors.direction = this.direction.slice();
+  }
+
+  protected override loadState(read: SnapshotReader): void {
+    this.previousCost = read.number('previousCost');
+    read.into('direction', this.direction);
   }
 }

@@ -9,58 +9,29 @@
  */
 import { strongWolfeSearch } from './line-search.js';
 import {
-  checkStart,
-  CountedObjective,
+  type AcceptedStep,
   dot,
-  normInf,
-  type FullBatchMinimizer,
   type FullBatchOptions,
-  type MinimizerStatus,
+  MinimizerBase,
   type Objective,
+  type SnapshotReader,
 } from './objective.js';
 
 /** scipy's L-BFGS-B default ftol: factr 1e7 × machine ε. */
 const FTOL = 1e7 * Number.EPSILON;
 
-export class Lbfgs implements FullBatchMinimizer {
+export class Lbfgs extends MinimizerBase {
   readonly name = 'lbfgs';
-  readonly x: Float64Array;
-  readonly gradient: Float64Array;
-  cost = Number.NaN;
-  iterations = 0;
-  stepLength = 0;
-  status: MinimizerStatus = 'running';
-  private readonly objective: CountedObjective;
   private readonly direction: Float64Array;
-  private readonly out: { xNew: Float64Array; gradNew: Float64Array };
   /** Correction pairs, oldest first, and 1/(y·s) of each. */
   private readonly pairs: { s: Float64Array; y: Float64Array; rho: number }[] = [];
   private readonly alphas: Float64Array;
 
   /** @throws RangeError for a bad x0 or options (objective.ts's checkStart) */
-  constructor(
-    objective: Objective,
-    x0: Float64Array,
-    private readonly options: FullBatchOptions,
-  ) {
-    checkStart(x0, options);
-    const n = x0.length;
-    this.objective = new CountedObjective(objective);
-    this.x = Float64Array.from(x0);
-    this.gradient = new Float64Array(n);
-    this.direction = new Float64Array(n);
-    this.out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+  constructor(objective: Objective, x0: Float64Array, options: FullBatchOptions) {
+    super(objective, x0, options);
+    this.direction = new Float64Array(x0.length);
     this.alphas = new Float64Array(options.history);
-  }
-
-  get evaluations(): number {
-    return this.objective.evaluations;
-  }
-
-  async start(): Promise<void> {
-    this.cost = await this.objective.evaluate(this.x, this.gradient);
-    if (!Number.isFinite(this.cost)) throw new RangeError(`the cost at the starting point is ${this.cost}`);
-    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
   }
 
   /** direction = −H·g by the two-loop recursion. */
@@ -88,17 +59,14 @@ export class Lbfgs implements FullBatchMinimizer {
     }
   }
 
-  async iterate(): Promise<MinimizerStatus> {
-    if (this.status !== 'running') return this.status;
-    let found = await this.search();
-    if (!found && this.pairs.length > 0) {
-      this.pairs.length = 0;
-      found = await this.search();
-    }
-    if (!found) {
-      this.status = 'stalled';
-      return this.status;
-    }
+  protected async step(): Promise<AcceptedStep | null> {
+    const found = await this.search();
+    if (found || this.pairs.length === 0) return found;
+    this.pairs.length = 0;
+    return this.search();
+  }
+
+  protected override beforeAccept(): void {
     const { xNew, gradNew } = this.out;
     const n = this.x.length;
     const s = new Float64Array(n);
@@ -112,19 +80,10 @@ export class Lbfgs implements FullBatchMinimizer {
       if (this.pairs.length === this.options.history) this.pairs.shift();
       this.pairs.push({ s, y, rho: 1 / sy });
     }
-    const fell = this.cost - found.cost;
-    this.x.set(xNew);
-    this.gradient.set(gradNew);
-    this.stepLength = found.alpha;
-    this.iterations++;
-    const previous = this.cost;
-    this.cost = found.cost;
-    if (
-      normInf(this.gradient) <= this.options.gtol ||
-      fell <= FTOL * Math.max(Math.abs(previous), Math.abs(found.cost), 1)
-    )
-      this.status = 'converged';
-    return this.status;
+  }
+
+  protected override stoppedFalling(previousCost: number, cost: number): boolean {
+    return previousCost - cost <= FTOL * Math.max(Math.abs(previousCost), Math.abs(cost), 1);
   }
 
   private search() {
@@ -135,5 +94,27 @@ export class Lbfgs implements FullBatchMinimizer {
       c2: 0.9,
       initialStep,
     });
+  }
+
+  protected override saveState(scalars: Record<string, number>, vectors: Record<string, Float64Array>): void {
+    scalars.pairs = this.pairs.length;
+    this.pairs.forEach(({ s, y, rho }, j) => {
+      vectors[`s${j}`] = s.slice();
+      vectors[`y${j}`] = y.slice();
+      scalars[`rho${j}`] = rho;
+    });
+  }
+
+  protected override loadState(read: SnapshotReader): void {
+    const count = read.number('pairs');
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.options.history))
+      throw new RangeError(`the saved lbfgs state holds ${count} pairs, --history is ${this.options.history}`);
+    this.pairs.length = 0;
+    for (let j = 0; j < count; j++)
+      this.pairs.push({
+        s: read.vector(`s${j}`).slice(),
+        y: read.vector(`y${j}`).slice(),
+        rho: read.number(`rho${j}`),
+      });
   }
 }

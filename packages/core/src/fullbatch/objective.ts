@@ -36,6 +36,17 @@ export interface FullBatchOptions {
 
 export const DEFAULT_FULL_BATCH_OPTIONS: FullBatchOptions = Object.freeze({ gtol: 1e-5, history: 10 });
 
+/**
+ * Everything a minimizer needs to continue exactly where it was between two iterations (a
+ * checkpoint's full-batch section): its counters and flags as numbers, its vectors in float64.
+ */
+export interface FullBatchSnapshot {
+  readonly name: FullBatchOptimizerName;
+  readonly status: MinimizerStatus;
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly vectors: Readonly<Record<string, Float64Array>>;
+}
+
 /** One full-batch optimizer's state: the point, J and ∇J there, and its counters. */
 export interface FullBatchMinimizer {
   readonly name: FullBatchOptimizerName;
@@ -59,6 +70,152 @@ export interface FullBatchMinimizer {
    *   products to stay within it where it can (a line search still needs its trials)
    */
   iterate(evaluationLimit?: number): Promise<MinimizerStatus>;
+  /** The state between iterations (copies), after start(). */
+  snapshot(): FullBatchSnapshot;
+  /**
+   * Continues from a snapshot instead of start().
+   * @throws RangeError for another method's snapshot, or a vector or number missing or of the wrong size
+   */
+  restore(snapshot: FullBatchSnapshot): void;
+}
+
+/** An accepted line-search step: its α and J at x + α·d (the point itself in the minimizer's `out`). */
+export interface AcceptedStep {
+  readonly alpha: number;
+  readonly cost: number;
+}
+
+/**
+ * What cg, lbfgs and tnc share: the point, J and ∇J there, the counted objective, the line
+ * search's buffers, the start, and the stopping rules around each iteration; a subclass
+ * only finds the next point (step) and keeps its own history (afterStart, beforeAccept).
+ */
+export abstract class MinimizerBase implements FullBatchMinimizer {
+  abstract readonly name: FullBatchOptimizerName;
+  readonly x: Float64Array;
+  readonly gradient: Float64Array;
+  cost = Number.NaN;
+  iterations = 0;
+  stepLength = 0;
+  status: MinimizerStatus = 'running';
+  protected readonly objective: CountedObjective;
+  /** Where the line search's trial points go; the accepted one is there after step(). */
+  protected readonly out: { readonly xNew: Float64Array; readonly gradNew: Float64Array };
+
+  /** @throws RangeError for a bad x0 or options (checkStart) */
+  constructor(
+    objective: Objective,
+    x0: Float64Array,
+    protected readonly options: FullBatchOptions,
+  ) {
+    checkStart(x0, options);
+    const n = x0.length;
+    this.objective = new CountedObjective(objective);
+    this.x = Float64Array.from(x0);
+    this.gradient = new Float64Array(n);
+    this.out = { xNew: new Float64Array(n), gradNew: new Float64Array(n) };
+  }
+
+  get evaluations(): number {
+    return this.objective.evaluations;
+  }
+
+  async start(): Promise<void> {
+    this.cost = await this.objective.evaluate(this.x, this.gradient);
+    if (!Number.isFinite(this.cost)) throw new RangeError(`the cost at the starting point is ${this.cost}`);
+    this.afterStart();
+    if (normInf(this.gradient) <= this.options.gtol) this.status = 'converged';
+  }
+
+  async iterate(evaluationLimit = Number.POSITIVE_INFINITY): Promise<MinimizerStatus> {
+    if (this.status !== 'running') return this.status;
+    const found = await this.step(evaluationLimit);
+    if (!found) {
+      this.status = 'stalled';
+      return this.status;
+    }
+    const previousCost = this.cost;
+    this.beforeAccept(found);
+    this.x.set(this.out.xNew);
+    this.gradient.set(this.out.gradNew);
+    this.cost = found.cost;
+    this.stepLength = found.alpha;
+    this.iterations++;
+    if (normInf(this.gradient) <= this.options.gtol || this.stoppedFalling(previousCost, found.cost))
+      this.status = 'converged';
+    return this.status;
+  }
+
+  /** Searches for the next point into `out`; null when no acceptable step was found. */
+  protected abstract step(evaluationLimit: number): Promise<AcceptedStep | null>;
+
+  /** After the starting point's evaluation (x, J, ∇J set). */
+  protected afterStart(): void {}
+
+  /** Before x, J and ∇J move to the accepted point in `out` (the old ones still in place). */
+  protected beforeAccept(_found: AcceptedStep): void {}
+
+  /** A second convergence test besides ‖∇J‖∞ ≤ gtol, on J before and after the iteration. */
+  protected stoppedFalling(_previousCost: number, _cost: number): boolean {
+    return false;
+  }
+
+  snapshot(): FullBatchSnapshot {
+    const scalars: Record<string, number> = {
+      cost: this.cost,
+      iterations: this.iterations,
+      stepLength: this.stepLength,
+      evaluations: this.evaluations,
+    };
+    const vectors: Record<string, Float64Array> = { x: this.x.slice(), gradient: this.gradient.slice() };
+    this.saveState(scalars, vectors);
+    return { name: this.name, status: this.status, scalars, vectors };
+  }
+
+  restore(snapshot: FullBatchSnapshot): void {
+    if (snapshot.name !== this.name)
+      throw new RangeError(`the saved full-batch state is of ${snapshot.name}, this run uses ${this.name}`);
+    const read = new SnapshotReader(snapshot, this.x.length);
+    read.into('x', this.x);
+    read.into('gradient', this.gradient);
+    this.cost = read.number('cost');
+    this.iterations = read.number('iterations');
+    this.stepLength = read.number('stepLength');
+    this.objective.evaluations = read.number('evaluations');
+    this.loadState(read);
+    this.status = snapshot.status;
+  }
+
+  /** Adds the method's own state to a snapshot (copies). */
+  protected saveState(_scalars: Record<string, number>, _vectors: Record<string, Float64Array>): void {}
+
+  /** Reads the method's own state back from a snapshot. */
+  protected loadState(_read: SnapshotReader): void {}
+}
+
+/** Reads a snapshot's entries, with a one-line error for a missing or wrong-sized one. */
+export class SnapshotReader {
+  constructor(
+    readonly snapshot: FullBatchSnapshot,
+    private readonly n: number,
+  ) {}
+
+  number(name: string): number {
+    const v = this.snapshot.scalars[name];
+    if (typeof v !== 'number') throw new RangeError(`the saved ${this.snapshot.name} state has no number "${name}"`);
+    return v;
+  }
+
+  vector(name: string, length = this.n): Float64Array {
+    const v = this.snapshot.vectors[name];
+    if (!(v instanceof Float64Array) || v.length !== length)
+      throw new RangeError(`the saved ${this.snapshot.name} state has no vector "${name}" of ${length} values`);
+    return v;
+  }
+
+  into(name: string, target: Float64Array): void {
+    target.set(this.vector(name, target.length));
+  }
 }
 
 /** a·b, accumulated in float64. */
