@@ -36,6 +36,8 @@ import { runFullBatch, type FullBatchOutcome } from './full-batch-run.js';
 
 export { outcomeText, type FullBatchOutcome } from './full-batch-run.js';
 import { runLocalRound, type PlanPosition } from './local-round.js';
+
+export { roundSteps } from './local-round.js';
 import { runRounds } from './local-run.js';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
