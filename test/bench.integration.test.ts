@@ -368,6 +368,11 @@ describe('gradswarm bench scale', () => {
       /--netem rate must be a positive number with a unit/,
     );
     expectUsageError(await runCli(['bench', 'scale', '--warmup', '0']), /--warmup must be an integer ≥ 1/);
+    expectUsageError(await runCli(['bench', 'scale', '--replicas', '4']), /--replicas is for local SGD/);
+    expectUsageError(
+      await runCli(['bench', 'scale', '--workers', '1,8', '--sync-every', '16', '--replicas', '4']),
+      /--replicas 4 is fewer than the most --workers \(8\)/,
+    );
     expectUsageError(
       await runCli(['bench', 'scale', '--synthetic', '500', '--batch-size', '100']),
       /--synthetic must be at most 100 clients/,

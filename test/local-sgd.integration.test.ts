@@ -12,10 +12,13 @@ import { DIGITS_SPEC, expectUsageError, makeTempDir, NO_DIGITS, removeTempDir, r
 import { killAll, startCoordinator, startWorker, type Running } from './helpers/processes.js';
 
 const TOKEN = 'integration-token';
-/** Small and fast: the UCI digits, 15 minibatches per epoch, rounds of 3 inner steps. */
+/** Small and fast: the UCI digits, 15 minibatches per epoch; rounds of 4 inner steps cross its end. */
 const SMALL = ['--dataset', DIGITS_SPEC, '--layers', '16', '--epochs', '2', '--batch-size', '96', '--seed', '3'];
-const LOCAL = ['--sync-every', '3', '--replicas', '4', '--reproducible', '4'];
-/** Slow enough rounds (784-512-10 on the embedded MNIST) to kill a worker while the run is going. */
+const LOCAL = ['--sync-every', '4', '--replicas', '4', '--reproducible', '4'];
+/**
+ * Slow enough rounds (784-512-10 on the embedded MNIST) to kill a process while the run is going;
+ * 80 minibatches an epoch, so rounds of 7 cross its end.
+ */
 const SLOW = ['--dataset', 'mnist', '--layers', '512', '--epochs', '2', '--batch-size', '100', '--seed', '5'];
 
 async function status(url: string): Promise<{ step: number; state: string }> {
@@ -69,7 +72,7 @@ describe.skipIf(NO_DIGITS)('local SGD (--sync-every, --replicas)', () => {
     return readFile(out);
   }
 
-  it('writes the model of train --sync-every 3 --replicas 4 byte for byte with 1, 2 and 3 workers', async () => {
+  it('writes the model of train --sync-every 4 --replicas 4 byte for byte with 1, 2 and 3 workers', async () => {
     const reference = join(dir, 'ref.json');
     const t = await runCli(['train', ...SMALL, ...LOCAL, '--threads', '1', '--out', reference, '--no-progress']);
     expect(t.code, t.stderr).toBe(0);
@@ -88,7 +91,7 @@ describe.skipIf(NO_DIGITS)('local SGD (--sync-every, --replicas)', () => {
   });
 
   it('stays byte-identical with a worker SIGKILLed mid-run (its replicas are recomputed by the survivor)', async () => {
-    const flags = [...SLOW, '--sync-every', '4', '--replicas', '4'];
+    const flags = [...SLOW, '--sync-every', '7', '--replicas', '4'];
     const reference = join(dir, 'kill-ref.json');
     const t = await runCli(['train', ...flags, '--threads', '1', '--out', reference, '--no-progress']);
     expect(t.code, t.stderr).toBe(0);
@@ -111,6 +114,43 @@ describe.skipIf(NO_DIGITS)('local SGD (--sync-every, --replicas)', () => {
     expect(await c.exited, c.stderr()).toBe(0);
     expect(await survivor.exited).toBe(0);
     expect(c.stderr()).toMatch(/worker \d (was lost|left|dropped)/);
+    expect((await readFile(out)).equals(await readFile(reference))).toBe(true);
+  });
+
+  it('resumes after the coordinator is SIGKILLed to the bytes of an uninterrupted run (checkpoints at round ends)', async () => {
+    const flags = [...SLOW, '--sync-every', '7', '--replicas', '4'];
+    const reference = join(dir, 'resume-ref.json');
+    const t = await runCli(['train', ...flags, '--threads', '1', '--out', reference, '--no-progress']);
+    expect(t.code, t.stderr).toBe(0);
+    const ckpt = join(dir, 'resume-ckpt');
+    const out = join(dir, 'resumed.json');
+    // 160 steps in rounds of 7: --checkpoint-every 10 is due at rounds that pass a multiple of 10.
+    const run = (extra: readonly string[]) =>
+      startCoordinator([
+        ...flags,
+        ...['--local-threads', '0', '--min-workers', '2', '--token', TOKEN],
+        ...['--checkpoint', ckpt, '--checkpoint-every', '10', '--out', out, ...extra],
+      ]);
+    const first = await run([]);
+    const firstWorkers = [0, 1].map(() => startWorker(first.url, TOKEN, ['--threads', '1', ...cache()]));
+    let saved = 0;
+    while (saved < 30) {
+      await new Promise((r) => setTimeout(r, 20));
+      const text = await readFile(join(ckpt, 'checkpoint.json'), 'utf8').catch(() => null);
+      if (text) saved = JSON.parse(text).position.step;
+    }
+    first.child.kill('SIGKILL');
+    for (const w of firstWorkers) w.child.kill('SIGKILL');
+    await first.exited;
+    const at = JSON.parse(await readFile(join(ckpt, 'checkpoint.json'), 'utf8')).position;
+    // Killed mid-run, at a round's end past an epoch's end crossed inside a round, or before it.
+    expect(at.step % 7).toBe(0);
+    expect(at.step).toBeLessThan(160);
+    const second = await run(['--resume']);
+    const workers = [0, 1].map(() => startWorker(second.url, TOKEN, ['--threads', '1', ...cache()]));
+    expect(await second.exited, second.stderr()).toBe(0);
+    for (const w of workers) expect(await w.exited).toBe(0);
+    expect(second.stderr()).toMatch(/resuming at epoch \d, step \d+/);
     expect((await readFile(out)).equals(await readFile(reference))).toBe(true);
   });
 
@@ -170,10 +210,6 @@ describe.skipIf(NO_DIGITS)('local SGD (--sync-every, --replicas)', () => {
       /local SGD's inner steps are momentum SGD, not adam/,
     );
     expectUsageError(await train('--replicas', '200'), /--replicas is 200, more than the 96 samples of a minibatch/);
-    expectUsageError(
-      await train('--replicas', '4', '--checkpoint', join(dir, 'ckpt')),
-      /local SGD .* cannot write or resume checkpoints yet/,
-    );
     const bad = join(dir, 'bad-local.yaml');
     await writeFile(bad, 'replicas: four\n');
     expectUsageError(

@@ -4,7 +4,7 @@
  * samples/s over the measured steps' own wall time, the per-step breakdown whose parts sum to
  * the step time, and speedup / efficiency across worker counts.
  */
-import type { StepRecord } from '@gradswarm/coordinator';
+import { roundSteps, type StepRecord } from '@gradswarm/coordinator';
 import { batchSizesBySize } from '@gradswarm/data';
 import { BenchError, UsageError } from './errors.js';
 import type { MeasuredRun, ScaleResult } from './types.js';
@@ -43,9 +43,9 @@ export interface RoundRecord {
 }
 
 /**
- * The rounds of a local-SGD run (`coordinator --sync-every H`) as its trainer takes them: rounds
- * of H of the epoch's batches that never cross an epoch's end (the last of an epoch is shorter)
- * and stop at `totalSteps` inner steps. Its metrics hold one record per round.
+ * The rounds of a local-SGD run (`coordinator --sync-every H`) as its trainer takes them
+ * (coordinator's roundSteps): H of the run's batches, across epoch ends, stopping at `totalSteps`
+ * inner steps. Its metrics hold one record per round.
  */
 export function roundRecords(
   trainCount: number,
@@ -55,13 +55,14 @@ export function roundRecords(
 ): RoundRecord[] {
   const sizes = batchSizesBySize(trainCount, batchSize);
   const rounds: RoundRecord[] = [];
-  let step = 0;
-  let batch = 0;
-  while (step < totalSteps) {
-    const inner = Math.min(syncEvery, sizes.length - batch, totalSteps - step);
-    rounds.push({ steps: inner, samples: sizes.slice(batch, batch + inner).reduce((a, b) => a + b, 0) });
-    step += inner;
-    batch = (batch + inner) % sizes.length;
+  const at = { epoch: 0, batch: 0, step: 0 };
+  while (at.step < totalSteps) {
+    const steps = roundSteps(at, syncEvery, sizes.length, Number.POSITIVE_INFINITY, totalSteps);
+    rounds.push({ steps: steps.length, samples: steps.reduce((a, s) => a + sizes[s.batch], 0) });
+    at.step += steps.length;
+    const last = steps[steps.length - 1];
+    at.epoch = last.epoch + (last.batch + 1 === sizes.length ? 1 : 0);
+    at.batch = (last.batch + 1) % sizes.length;
   }
   return rounds;
 }

@@ -90,6 +90,42 @@ export function formatScaleReport(doc: ScaleBenchDocument): string {
       ),
     );
   }
+  if (doc.localSgd) {
+    const l = doc.localSgd;
+    out.push(
+      '',
+      `Local SGD (--sync-every ${l.syncEvery}, --replicas ${l.replicas ?? 'W'}; figures per inner step) against the synchronous step at W = 1 measured in this run (efficiency vs sync = samples/s / (W × its samples/s)):`,
+      '',
+    );
+    for (const sync of l.synchronous)
+      out.push(
+        `synchronous, ${sync.series}, 1 worker: ${int(sync.samplesPerSecond)} samples/s, ${fixed(sync.stepMs)} ms/step, sent ${formatMegabytes(sync.bytesPerStep.sent)} and received ${formatMegabytes(sync.bytesPerStep.received)} per step`,
+      );
+    out.push(
+      '',
+      markdownTable(
+        [
+          ...(severalSeries ? ['series'] : []),
+          'workers',
+          'samples/s',
+          'ms per inner step',
+          'sent per inner step',
+          'received per inner step',
+          'efficiency vs sync',
+        ],
+        doc.results.map((r) => [
+          ...(severalSeries ? [seriesOf(r)] : []),
+          String(r.workers),
+          int(r.samplesPerSecond),
+          fixed(r.stepMs.totalMs),
+          formatMegabytes(r.bytesPerStep.sent),
+          formatMegabytes(r.bytesPerStep.received),
+          r.efficiencyVsSync === undefined ? '–' : pct(r.efficiencyVsSync),
+        ]),
+        `${severalSeries ? 'l' : ''}${'r'.repeat(6)}`,
+      ),
+    );
+  }
   if (doc.results.some((r) => r.undilated !== undefined || r.efficiencyVsTrain !== undefined)) {
     out.push(
       '',

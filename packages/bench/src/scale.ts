@@ -57,6 +57,8 @@ export interface ScaleOptions {
    * figures are per inner step. Undefined or 1: the synchronous step.
    */
   readonly syncEvery?: number;
+  /** R of the local-SGD runs [W of each run]. */
+  readonly replicas?: number;
   /** Each is passed as `coordinator --topology T`; undefined: the flag is not passed. */
   readonly topologies: readonly (string | undefined)[];
   /** Chunk size of the chain model (--chunk-bytes). */
@@ -127,13 +129,16 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
         }
       : null;
 
-    if (o.syncEvery !== undefined && o.syncEvery > 1)
+    const local = o.syncEvery !== undefined && o.syncEvery > 1;
+    if (local)
       o.log(
-        `bench: local SGD: every distributed run is coordinator --sync-every ${o.syncEvery} --replicas W, its figures per inner step; the cost model and its projections read them as synchronous steps`,
+        `bench: local SGD: every distributed run is coordinator --sync-every ${o.syncEvery} --replicas ${o.replicas ?? 'W'}, its figures per inner step, its efficiency also against the synchronous step at W = 1 measured here; the cost model and its projections read them as synchronous steps`,
       );
     const series = o.workers.length > 0 ? allSeries(o.topologies, o.scalings) : [];
     const batchOf = (s: Series, w: number): number => batchForRun(s.scaling, w, o.batchSize, o.perWorkerBatch);
     const best = new Map<Series, Map<number, MeasuredRun>>(series.map((s) => [s, new Map()]));
+    // Local SGD: the synchronous step at W = 1 of each series, the efficiency's reference.
+    const syncBest = new Map<Series, MeasuredRun>();
     // Single-node `train` by "threads@batch": samples/s, the best of the repeats.
     const singles = new Map<string, number>();
     const trainKey = (threads: number, batch: number): string => `${threads}@${batch}`;
@@ -181,6 +186,20 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
     };
     for (let r = 1; r <= o.repeat; r++) {
       for (const s of series) {
+        if (local) {
+          const settings = { ...base, batchSize: batchOf(s, 1) };
+          const { measured } = await runWorkers(group, settings, 1, o.threads, {
+            topology,
+            cgroups,
+            coordinatorArgs: s.topology === undefined ? [] : ['--topology', s.topology],
+            tag: `sync-${s.topology ?? 'default'}-${s.scaling}-w1-r${r}`,
+          });
+          o.log(
+            `bench: ${seriesLabel(s)}, synchronous step, 1 worker (run ${r}/${o.repeat}): ${fmt(measured.samplesPerSecond)} samples/s, ${measured.stepMs.totalMs.toFixed(1)} ms/step`,
+          );
+          const kept = syncBest.get(s);
+          if (!kept || measured.samplesPerSecond > kept.samplesPerSecond) syncBest.set(s, measured);
+        }
         for (const w of o.workers) {
           const settings = { ...base, batchSize: batchOf(s, w) };
           // Plain "w2-r1" for the one default series, as before the series existed (log names).
@@ -193,6 +212,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
             coordinatorArgs: s.topology === undefined ? [] : ['--topology', s.topology],
             tag,
             ...(o.syncEvery === undefined ? {} : { syncEvery: o.syncEvery }),
+            ...(o.replicas === undefined ? {} : { replicas: o.replicas }),
           });
           model = { layers, parameters, backend };
           o.log(
@@ -255,8 +275,12 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       const train = cgroups
         ? singles.get(trainKey(o.threads, s.scaling === 'weak' ? o.perWorkerBatch! : o.batchSize))
         : undefined;
+      const sync = syncBest.get(s);
       const rows: ScaleResult[] = scaleResults(runs, o.threads, sameThreads).map((row) => ({
         ...row,
+        ...(sync && sync.samplesPerSecond > 0
+          ? { efficiencyVsSync: row.samplesPerSecond / (row.workers * sync.samplesPerSecond) }
+          : {}),
         ...(s.topology === undefined ? {} : { topology: s.topology }),
         scaling: s.scaling,
         series: seriesLabel(s),
@@ -318,6 +342,20 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleBenchDocument
       dilation,
       ...(o.perWorkerBatch === undefined ? {} : { perWorkerBatch: o.perWorkerBatch }),
       chunkBytes: o.chunkBytes,
+      ...(local
+        ? {
+            localSgd: {
+              syncEvery: o.syncEvery!,
+              ...(o.replicas === undefined ? {} : { replicas: o.replicas }),
+              synchronous: [...syncBest].map(([s, m]) => ({
+                series: seriesLabel(s),
+                samplesPerSecond: m.samplesPerSecond,
+                stepMs: m.stepMs.totalMs,
+                bytesPerStep: m.bytesPerStep,
+              })),
+            },
+          }
+        : {}),
       ...(cgroups
         ? {
             trainUnderQuota: [...trainRuns]

@@ -32,6 +32,8 @@ export interface TestbedRowFields {
   readonly trainSamplesPerSecond?: number;
   /** samplesPerSecond / (workers × trainSamplesPerSecond): efficiency against one machine running `train`. */
   readonly efficiencyVsTrain?: number;
+  /** Local SGD (--sync-every H): samples/s / (W × the synchronous W = 1 run's samples/s in the same bench). */
+  readonly efficiencyVsSync?: number;
 }
 
 /** Fields of the document with --cpu-per-worker, --per-worker-batch or --topology. */
@@ -44,6 +46,20 @@ export interface TestbedDocumentFields {
   readonly perWorkerBatch?: number;
   /** Chunk size the chain model assumes (--chunk-bytes). */
   readonly chunkBytes: number;
+  /**
+   * Local SGD (--sync-every H > 1): H, the replicas (absent: W of each row), and the synchronous
+   * step at W = 1 of each series, measured in the same bench (the fastest repeat).
+   */
+  readonly localSgd?: {
+    readonly syncEvery: number;
+    readonly replicas?: number;
+    readonly synchronous: readonly {
+      readonly series: string;
+      readonly samplesPerSecond: number;
+      readonly stepMs: number;
+      readonly bytesPerStep: { readonly sent: number; readonly received: number };
+    }[];
+  };
   /** `train` under the quota, per batch it ran (--cpu-per-worker only). */
   readonly trainUnderQuota?: readonly {
     readonly batchSize: number;

@@ -19,8 +19,10 @@ export interface WorkersRunOptions {
   /** More coordinator flags (--topology T). */
   readonly coordinatorArgs: readonly string[];
   readonly tag: string;
-  /** H of `coordinator --sync-every H --replicas W` (one replica per worker); 1: the synchronous step. */
+  /** H of `coordinator --sync-every H --replicas R`; 1: the synchronous step. */
   readonly syncEvery?: number;
+  /** R of a local-SGD run [W: one replica per worker]. */
+  readonly replicas?: number;
 }
 
 /** One distributed run: a coordinator and W worker processes (in namespaces with --netem). */
@@ -39,7 +41,10 @@ export async function runWorkers(
     minWorkers: workers,
     tag,
     ...(topology ? { host: COORDINATOR_ADDRESS, netns: namespaceOf(0) } : {}),
-    extraArgs: [...o.coordinatorArgs, ...(H > 1 ? ['--sync-every', String(H), '--replicas', String(workers)] : [])],
+    extraArgs: [
+      ...o.coordinatorArgs,
+      ...(H > 1 ? ['--sync-every', String(H), '--replicas', String(o.replicas ?? workers)] : []),
+    ],
     place: place('coordinator'),
   });
   const started = Array.from({ length: workers }, (_, i) =>

@@ -11,14 +11,17 @@ const round = (totalMs: number, bytes: number): StepTiming => ({
 });
 
 describe('roundRecords', () => {
-  it('cuts rounds of H batches as the trainer does: never across an epoch’s end, stopping at the steps asked', () => {
+  it('cuts rounds of H batches as the trainer does: across epoch ends, stopping at the steps asked', () => {
     // 2500 samples at batch 1000: 1000, 1000, 500 per epoch.
     expect(roundRecords(2500, 1000, 7, 2)).toEqual([
       { steps: 2, samples: 2000 },
-      { steps: 1, samples: 500 },
-      { steps: 2, samples: 2000 },
-      { steps: 1, samples: 500 },
+      { steps: 2, samples: 1500 },
+      { steps: 2, samples: 1500 },
       { steps: 1, samples: 1000 },
+    ]);
+    expect(roundRecords(2500, 1000, 8, 5)).toEqual([
+      { steps: 5, samples: 4500 },
+      { steps: 3, samples: 2500 },
     ]);
     expect(roundRecords(2500, 1000, 2, 1)).toEqual([
       { steps: 1, samples: 1000 },

@@ -3,7 +3,6 @@
  * their mapping onto the trainer's `localSgd` options.
  */
 import type { Options } from 'yargs';
-import { UsageError } from './errors.js';
 
 export const localSgdFlags = {
   'sync-every': {
@@ -42,14 +41,11 @@ export interface LocalSgdArgs {
   outerOptimizer?: string;
   outerLr?: number;
   outerMomentum?: number;
-  checkpoint?: string;
-  resume?: boolean;
 }
 
 /**
  * The trainer's `localSgd` options from the flags (the trainer checks the values); undefined when
  * none is given beyond the default H = 1.
- * @throws UsageError for a combination local rounds do not support yet
  */
 export function localSgdOptionsOf(args: LocalSgdArgs) {
   const given =
@@ -59,10 +55,6 @@ export function localSgdOptionsOf(args: LocalSgdArgs) {
     args.outerLr !== undefined ||
     args.outerMomentum !== undefined;
   if (!given) return undefined;
-  if (args.checkpoint !== undefined || args.resume)
-    throw new UsageError(
-      'local SGD (--sync-every, --replicas) cannot write or resume checkpoints yet - help: leave --checkpoint out',
-    );
   return {
     syncEvery: args.syncEvery,
     replicas: args.replicas,

@@ -238,6 +238,9 @@ export class Coordinator {
     if (this.phase === 'stopped') return this.trainer.run(hooks);
     this.phase = 'training';
     const every = this.options.checkpoint?.everySteps ?? 0;
+    // A local-SGD round takes H steps at once: a checkpoint is due when a round passes a multiple of `every`.
+    let stepsDone = this.trainer.state().step;
+    let checkpointed = -1;
     try {
       const result = await this.trainer.run({
         ...hooks,
@@ -288,13 +291,18 @@ export class Coordinator {
           };
           this.events.emit('step', { ...info, traffic });
           await hooks.onStep?.(info);
-          if (every > 0 && (info.step + 1) % every === 0) this.tryCheckpoint(every);
+          const due = every > 0 && Math.floor((info.step + 1) / every) > Math.floor(stepsDone / every);
+          stepsDone = info.step + 1;
+          if (due) {
+            this.tryCheckpoint(every);
+            checkpointed = stepsDone;
+          }
         },
       });
       // At normal completion too (issue 17 item 8): a final --out that fails must not lose the
       // model. Not twice when the last step was a checkpoint step already.
       const lastStep = this.trainer.state().step;
-      if (result.interrupted || !(every > 0 && lastStep % every === 0)) this.tryCheckpoint(0);
+      if (result.interrupted || checkpointed !== lastStep) this.tryCheckpoint(0);
       this.phase = result.interrupted ? 'stopped' : 'finished';
       return result;
     } catch (err) {

@@ -28,7 +28,7 @@ export { STATUS_FORMAT, STATUS_VERSION, type RunPhase, type StatusDocument } fro
 export type { WorkerStatus } from './status-document.js';
 export { checkTlsMaterial, type TlsMaterial } from './tls-material.js';
 export { outcomeText, Trainer, type EpochInfo, type StepInfo, type StepTiming, type TrainerHooks } from './trainer.js';
-export type { FullBatchOutcome, TrainerState, TrainResult } from './trainer.js';
+export { roundSteps, type FullBatchOutcome, type TrainerState, type TrainResult } from './trainer.js';
 export { DEFAULT_GAMMA, DEFAULT_TRAINING_OPTIONS, lrScheduleOf, optimizerOptionsOf } from './training-options.js';
 export { DEFAULT_MAX_ITERATIONS, resolveTrainingOptions } from './training-options.js';
 export type { ResolvedTrainingOptions, TrainingOptions } from './training-options.js';

@@ -7,6 +7,9 @@
  * the others from the same start weights (scheduler.ts). The replicas' changes are summed in
  * replica order by the reducer and the outer optimizer steps on their mean. Rounds ride the star:
  * one step message per source per round, so the link carries the weights and R changes per H steps.
+ * A round is H consecutive minibatches of the run's plan (roundSteps): it goes on across an
+ * epoch's end into the next epoch's order, as the synchronous run would, and stops only at the
+ * run's last epoch or --steps.
  */
 import {
   ErrorCode,
@@ -16,6 +19,7 @@ import {
   type CostOptions,
   type GradientStats,
   type LocalRoundPlan,
+  type RoundStep,
   type SgdOptimizer,
 } from '@gradswarm/core';
 import { proportionalShards, type Bounds } from '@gradswarm/data';
@@ -30,15 +34,20 @@ export interface LocalRoundInput {
   readonly momentum: number;
   readonly nesterov: boolean;
   readonly cost: CostOptions;
-  /** The round's minibatches (H of the epoch's plan, fewer at the epoch's end). */
-  readonly batches: readonly Bounds[];
+  /** The round's minibatches (H of the run's plan, fewer at its end), each with its epoch. */
+  readonly batches: readonly (Bounds & { readonly epoch: number })[];
   /** The inner learning rate of each of them. */
   readonly learningRates: readonly number[];
   /** The trainer's step at the round's start: the weights version the replicas start from. */
   readonly step: number;
+  /** Epoch and minibatch of the round's first step. */
   readonly epoch: number;
   readonly batch: number;
+  /** The order of the round's first epoch. */
   readonly order: Uint32Array;
+  /** The run's shuffle: how a source derives a later epoch's order. */
+  readonly seed: number;
+  readonly shuffle: boolean;
   readonly params: Float32Array;
   /** One buffer per replica; the first receives the sum of the changes. */
   readonly grads: readonly Float32Array[];
@@ -50,15 +59,50 @@ export interface LocalRoundContext {
   readonly outer: SgdOptimizer;
 }
 
+/** A minibatch of the run's plan. */
+export interface PlanPosition {
+  readonly epoch: number;
+  readonly batch: number;
+}
+
+/**
+ * The minibatches of the round that starts at `from` (the trainer's position, `step` steps taken):
+ * H of them in the run's order, across epoch ends, fewer only at the end of the last epoch or
+ * at `maxSteps`. The bench replays this plan to read a metrics file's rounds.
+ */
+export function roundSteps(
+  from: PlanPosition & { readonly step: number },
+  syncEvery: number,
+  batchesPerEpoch: number,
+  epochs: number,
+  maxSteps = Number.POSITIVE_INFINITY,
+): PlanPosition[] {
+  const steps: PlanPosition[] = [];
+  let { epoch, batch } = from;
+  while (steps.length < syncEvery && epoch < epochs && from.step + steps.length < maxSteps) {
+    steps.push({ epoch, batch });
+    if (++batch === batchesPerEpoch) {
+      epoch++;
+      batch = 0;
+    }
+  }
+  return steps;
+}
+
 /** The round's plan as it travels to the sources. */
 export function localRoundPlan(input: LocalRoundInput): LocalRoundPlan {
+  const crosses = input.batches.some((b) => b.epoch !== input.epoch);
+  const steps = input.batches.map(
+    (b): RoundStep => ({ offset: b.start, count: b.count, ...(b.epoch === input.epoch ? {} : { epoch: b.epoch }) }),
+  );
   return {
     replicas: input.local.replicas,
-    steps: input.batches.map((b) => ({ offset: b.start, count: b.count })),
+    steps,
     learningRates: input.learningRates,
     momentum: input.momentum,
     nesterov: input.nesterov,
     cost: input.cost,
+    ...(crosses ? { orders: { epoch: input.epoch, seed: input.seed, shuffle: input.shuffle } } : {}),
   };
 }
 

@@ -37,7 +37,10 @@ import type { GradientSource, ShardRange, SliceHelpers } from '@gradswarm/worker
 import { runFullBatch, type FullBatchOutcome } from './full-batch-run.js';
 
 export { outcomeText, type FullBatchOutcome } from './full-batch-run.js';
-import { runLocalRound } from './local-round.js';
+import { runLocalRound, type PlanPosition } from './local-round.js';
+
+export { roundSteps } from './local-round.js';
+import { runRounds } from './local-run.js';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
 import { contiguousGroups, runStep, type SchedulerEvents } from './scheduler.js';
@@ -297,6 +300,7 @@ export class Trainer {
   /** Runs from the current position to the end of the last epoch. */
   async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
     if (this.options.fullBatch) return this.runFullBatch(hooks);
+    if (this.options.localSgd) return this.runRounds(hooks);
     const o = this.options;
     const n = this.data.count;
     const pos = this.position;
@@ -308,19 +312,19 @@ export class Trainer {
       while (pos.batch < this.batches.length && !this.stopRequested && pos.step < (o.maxSteps ?? Infinity)) {
         hooks.onStepStart?.(pos.step);
         const started = performance.now();
-        // A local round takes H inner steps (fewer at the epoch's end or at maxSteps); a synchronous step one.
-        const inner = o.localSgd
-          ? Math.min(o.localSgd.syncEvery, this.batches.length - pos.batch, (o.maxSteps ?? Infinity) - pos.step)
-          : 1;
         const { start, count } = this.batches[pos.batch];
         const schedule = lrScheduleOf(o, this.batches.length);
         const learningRate = learningRateAt(schedule, epoch, pos.step);
-        const { cost, participants, computeMs, reduceUpdateMs, samples } = o.localSgd
-          ? await this.localRound(epoch, pos.batch, inner, order, hooks)
-          : {
-              ...(await this.step(epoch, pos.batch, order, start, count, learningRate, hooks)),
-              samples: count,
-            };
+        const { cost, participants, computeMs, reduceUpdateMs } = await this.step(
+          epoch,
+          pos.batch,
+          order,
+          start,
+          count,
+          learningRate,
+          hooks,
+        );
+        const samples = count;
         const totalMs = performance.now() - started;
         pos.trainingMs += totalMs;
         pos.samplesSeen += samples;
@@ -330,17 +334,17 @@ export class Trainer {
         const timing = { totalMs, computeMs, reduceUpdateMs };
         const info = {
           epoch,
-          batch: pos.batch + inner - 1,
+          batch: pos.batch,
           batchesPerEpoch: this.batches.length,
-          step: pos.step + inner - 1,
+          step: pos.step,
           cost,
           learningRate,
           samples,
           participants,
           timing,
         };
-        pos.step += inner;
-        pos.batch += inner;
+        pos.step++;
+        pos.batch++;
         await hooks.onStep?.({ ...info, samplesSeen: pos.samplesSeen, trainingMs: pos.trainingMs });
       }
       if (pos.batch < this.batches.length) break; // stopped, or maxSteps reached mid-epoch
@@ -429,12 +433,23 @@ export class Trainer {
     return this.shardGrads.slice(0, n);
   }
 
-  /**
-   * One local-SGD round of `inner` steps from minibatch `batch` (local-round.ts): R replicas over
-   * the active sources by the star, then the outer step. Reported as one step whose `step` is the
-   * round's last inner step.
-   */
-  async localRound(epoch: number, batch: number, inner: number, order: Uint32Array, hooks: SchedulerEvents) {
+  /** The local-SGD run (local-run.ts): rounds of H inner steps that go on across epoch ends. */
+  private runRounds(hooks: TrainerHooks): Promise<TrainResult> {
+    return runRounds(
+      {
+        options: this.options,
+        batchesPerEpoch: this.batches.length,
+        params: this.params,
+        position: this.position,
+        stopping: () => ({ stop: this.stopRequested, end: this.endRequested }),
+        round: (steps) => this.localRound(steps, hooks),
+      },
+      hooks,
+    );
+  }
+
+  /** One round over `steps` (local-round.ts): R replicas over the active sources by the star, then the outer step. */
+  private async localRound(steps: readonly PlanPosition[], hooks: SchedulerEvents) {
     const o = this.options;
     const local = o.localSgd!;
     let sources = this.provider.active();
@@ -443,8 +458,12 @@ export class Trainer {
       sources = this.provider.active();
     }
     this.provider.beginStep?.(this.position.step, sources);
-    const batches = this.batches.slice(batch, batch + inner);
+    const n = this.data.count;
+    const first = steps[0];
+    const order = o.shuffle ? epochPermutation(o.seed, first.epoch, n) : Uint32Array.from({ length: n }, (_, i) => i);
+    const batches = steps.map((s) => ({ ...this.batches[s.batch], epoch: s.epoch }));
     const schedule = lrScheduleOf(o, this.batches.length);
+    const learningRates = steps.map((s, h) => learningRateAt(schedule, s.epoch, this.position.step + h));
     const computeMs: number[] = [];
     const { cost, participants, reduceUpdateMs } = await runLocalRound(
       {
@@ -453,11 +472,13 @@ export class Trainer {
         nesterov: o.nesterov,
         cost: o.cost,
         batches,
-        learningRates: batches.map((_, h) => learningRateAt(schedule, epoch, this.position.step + h)),
+        learningRates,
         step: this.position.step,
-        epoch,
-        batch,
+        epoch: first.epoch,
+        batch: first.batch,
         order,
+        seed: o.seed,
+        shuffle: o.shuffle,
         params: this.params,
         grads: this.gradBuffers(local.replicas),
       },
@@ -472,7 +493,7 @@ export class Trainer {
       },
     );
     const samples = batches.reduce((sum, b) => sum + b.count, 0);
-    return { cost, participants, computeMs, reduceUpdateMs, samples };
+    return { cost, participants, computeMs, reduceUpdateMs, samples, learningRate: learningRates[0] };
   }
 
   private async step(

@@ -14,6 +14,7 @@ import {
 import { InProcessSource } from '@gradswarm/worker';
 import { Trainer } from '../src/trainer.js';
 import { resolveLocalSgd } from '../src/local-sgd-options.js';
+import { roundSteps } from '../src/local-round.js';
 
 const spec: ModelSpec = { layers: [6, 5, 3], hidden: 'relu', output: 'softmax', loss: 'ce' };
 const R = 4;
@@ -149,13 +150,58 @@ describe('Trainer.localRound', () => {
         shuffle: true,
         epochs: 2,
         batchSize: B,
-        localSgd: { syncEvery: 2, replicas: R },
+        // 6 minibatches an epoch in rounds of 4: the second round crosses the epoch's end.
+        localSgd: { syncEvery: 4, replicas: R },
       });
       await t.run();
       return bytes(t.params);
     };
     const one = await run(1);
     for (const n of [2, 3, 4]) expect((await run(n)).equals(one), `${n} sources`).toBe(true);
+  });
+});
+
+describe('rounds across epoch ends', () => {
+  it('plans H minibatches in the run’s order, across epochs, stopping at the last epoch or maxSteps', () => {
+    const at = (epoch: number, batch: number) => ({ epoch, batch });
+    expect(roundSteps({ ...at(0, 4), step: 4 }, 4, 6, 2)).toEqual([at(0, 4), at(0, 5), at(1, 0), at(1, 1)]);
+    expect(roundSteps({ ...at(1, 4), step: 10 }, 4, 6, 2)).toEqual([at(1, 4), at(1, 5)]);
+    expect(roundSteps({ ...at(0, 1), step: 1 }, 5, 2, 9)).toEqual([at(0, 1), at(1, 0), at(1, 1), at(2, 0), at(2, 1)]);
+    expect(roundSteps({ ...at(0, 2), step: 2 }, 4, 6, 2, 5)).toEqual([at(0, 2), at(0, 3), at(0, 4)]);
+  });
+
+  it('with one replica, plain averaging and no momentum, is the synchronous run (the next epoch’s order as train has it)', async () => {
+    // One replica, η 1, μ 0 and no inner momentum: a round is H plain SGD steps, the outer step
+    // start − (start − end) = end up to float rounding; a wrong order in the next epoch moves it far.
+    const d = data(3 * B + 5, 13);
+    const base = { ...inner, momentum: 0, nesterov: false, shuffle: true, epochs: 3, batchSize: B };
+    const source = () => [new InProcessSource({ spec, data: d, backend: referenceBackend })];
+    const sync = new Trainer(spec, d, source(), base);
+    await sync.run();
+    const epochs: number[] = [];
+    const local = new Trainer(spec, d, source(), {
+      ...base,
+      localSgd: { syncEvery: 3, replicas: 1, outerOptimizer: 'sgd' },
+    });
+    const rounds: number[] = [];
+    const result = await local.run({
+      onStep: (i) => void rounds.push(i.step),
+      onEpoch: (i) => void epochs.push(i.epoch),
+    });
+    // 4 minibatches an epoch, 12 steps in rounds of 3: every epoch's end but the last is inside a round.
+    expect(rounds).toEqual([2, 5, 8, 11]);
+    expect(epochs).toEqual([0, 1, 2]);
+    expect(result.steps).toBe(12);
+    expect(result.samplesSeen).toBe(3 * d.count);
+    let worst = 0;
+    for (let i = 0; i < sync.params.length; i++) worst = Math.max(worst, Math.abs(sync.params[i] - local.params[i]));
+    expect(worst).toBeLessThan(1e-5);
+    // The tolerance tells orders apart: the same run unshuffled ends far from it.
+    const frozen = new Trainer(spec, d, source(), { ...base, shuffle: false });
+    await frozen.run();
+    let apart = 0;
+    for (let i = 0; i < sync.params.length; i++) apart = Math.max(apart, Math.abs(sync.params[i] - frozen.params[i]));
+    expect(apart).toBeGreaterThan(100 * worst);
   });
 });
 

@@ -52,4 +52,28 @@ describe('step.local', () => {
     ];
     for (const m of bad) expectProtocolError(() => roundTrip(m), Code.INVALID);
   });
+
+  it('round-trips a round that crosses an epoch’s end, and refuses epochs out of order or without orders', () => {
+    const orders = { epoch: 2, seed: 7, shuffle: true };
+    const crossing = { ...step, local: { ...local, orders, steps: [local.steps[0], { ...local.steps[1], epoch: 3 }] } };
+    expect(roundTrip(crossing)).toEqual(crossing);
+    const withSteps = (steps: object[], o: object | null = orders) => ({
+      ...step,
+      local: { ...local, ...(o ? { orders: o } : {}), steps },
+    });
+    const [a, b] = local.steps;
+    const bad = [
+      withSteps([a, { ...b, epoch: 3 }], null),
+      withSteps([{ ...a, epoch: 3 }, b]),
+      withSteps([
+        { ...a, epoch: 4 },
+        { ...b, epoch: 3 },
+      ]),
+      withSteps([a, { ...b, epoch: 2 }]),
+      withSteps([a, { ...b, epoch: 1 }]),
+      withSteps([a, { ...b, epoch: 3 }], { ...orders, seed: -1 }),
+      withSteps([a, { ...b, epoch: 3 }], { ...orders, shuffle: 'yes' }),
+    ];
+    for (const m of bad) expectProtocolError(() => roundTrip(m), Code.INVALID);
+  });
 });

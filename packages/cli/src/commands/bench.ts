@@ -40,6 +40,7 @@ interface ScaleArgs {
   scaling?: string;
   topology?: string;
   syncEvery: number;
+  replicas?: number;
   chunkBytes: number;
   synthetic?: string;
   syntheticLayers: string;
@@ -101,7 +102,11 @@ const scaleFlags = {
     type: 'number',
     default: 1,
     describe:
-      'H > 1: every distributed run is local SGD, coordinator --sync-every H --replicas W; figures per inner step (rounds never cross an epoch’s end)',
+      'H > 1: every distributed run is local SGD, coordinator --sync-every H --replicas R, figures per inner step; the synchronous step at W = 1 is measured too, efficiency vs sync = samples/s / (W × its samples/s)',
+  },
+  replicas: {
+    type: 'number',
+    describe: 'R of the --sync-every runs, at least the most --workers [W of each run: one replica per worker]',
   },
   'chunk-bytes': {
     type: 'number',
@@ -144,6 +149,11 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
   positive('repeat', args.repeat);
   positive('synthetic-steps', args.syntheticSteps);
   positive('sync-every', args.syncEvery);
+  if (args.replicas !== undefined) {
+    positive('replicas', args.replicas);
+    if (args.syncEvery === 1)
+      throw new UsageError('--replicas is for local SGD - help: add --sync-every H (> 1), or leave --replicas out');
+  }
   const workers =
     String(args.workers).trim() === '0'
       ? []
@@ -177,6 +187,10 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
     );
   }
   parseIntList('layers', args.layers, '512 (hidden sizes) or 784,512,10');
+  if (args.replicas !== undefined && workers.some((w) => w > args.replicas!))
+    throw new UsageError(
+      `--replicas ${args.replicas} is fewer than the most --workers (${Math.max(...workers)}): a worker would have no replica - help: --replicas ${Math.max(...workers)}`,
+    );
   if (workers.length === 0 && synthetic.length === 0)
     throw new UsageError(
       '--workers 0 without --synthetic measures nothing - help: give --workers 1,2 or --synthetic 1,8',
@@ -256,6 +270,7 @@ export function scaleOptions(args: ScaleArgs, log: (line: string) => void): Scal
     scalings: scalings as ('strong' | 'weak')[],
     topologies,
     ...(args.syncEvery > 1 ? { syncEvery: args.syncEvery } : {}),
+    ...(args.replicas === undefined ? {} : { replicas: args.replicas }),
     chunkBytes: args.chunkBytes,
     singleNode: args.singleNode,
     synthetic,
