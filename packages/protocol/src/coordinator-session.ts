@@ -384,8 +384,8 @@ export class CoordinatorSession {
       else if (round >= 0 && this.isAbandoned(round)) inc = { request: round, step: null, count: 0 };
       else
         throw new ProtocolError(
-          ProtocolErrorCode.UNEXPECTED,
-          `a tensor frame of request ${round}, which is not in flight (a gradient frame that no step asked for)`,
+          ProtocolErrorCode.STALE,
+          `stale gradient frame of request ${round} while ${this.pending ? `request ${this.pending.request}` : 'nothing'} is in flight`,
         );
     }
     const expected = inc.step ? gradientsFor(inc.step) : this.options.limits.maxShardsPerStep;

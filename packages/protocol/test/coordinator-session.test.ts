@@ -361,14 +361,14 @@ describe('CoordinatorSession 3 READY', () => {
     );
   });
 
-  it('refuses a gradient frame of a request not in flight as UNEXPECTED (4005)', async () => {
+  it('refuses a gradient frame of a request not in flight as STALE (4004)', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
     const frame = onlySent(await worker.gradient({ ...got.step, request: 7 }, values(23)));
     const stray = await coordinator.receive(frame);
-    expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_UNEXPECTED' });
-    expect(ofKind(stray, 'refused')[0].reason).toMatch(/tensor frame of request 7, which is not in flight/);
-    expect(closeOf(stray).code).toBe(4005);
+    expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_STALE' });
+    expect(ofKind(stray, 'refused')[0].reason).toBe('stale gradient frame of request 7 while request 1 is in flight');
+    expect(closeOf(stray).code).toBe(4004);
   });
 
   it('refuses gradient frames swapped in flight: each carries the next number of the shared sequence', async () => {
