@@ -132,7 +132,7 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
   it('answers a hello of protocol version 2 with error GS_ERR_PROTOCOL_VERSION and close 4001 naming both versions', async () => {
     const conn = await RawConnection.open(c.url);
     // A peer of the version before tensor frames (weights and gradients inside msgpack).
-    expect(PROTOCOL_VERSION).toBe(3);
+    expect(PROTOCOL_VERSION).toBe(4);
     conn.send(hello(c.backend, 'version-2', 2));
     const error = await conn.next('error');
     expect(error.code).toBe('GS_ERR_PROTOCOL_VERSION');
@@ -140,9 +140,9 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     expect(closed.code).toBe(4001);
     for (const text of [error.message, closed.reason]) {
       expect(text).toContain('protocol version mismatch: the peer speaks version 2');
-      expect(text).toContain('version 3');
+      expect(text).toContain('version 4');
     }
-    await expectRefusedOnce(conn, /version 2.*version 3/);
+    await expectRefusedOnce(conn, /version 2.*version 4/);
   });
 
   it('closes a binary frame that is not msgpack (0xc1) with 1002', async () => {
@@ -207,7 +207,7 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator refusing bad peers', () => {
     const eager = await joinAsFake(c.url, TOKEN, c.backend, 'eager-fake');
     const id = eager.welcome.workerId;
     await c.waitFor(new RegExp(`^worker ${id} \\(eager-fake[^)]*\\) joined`, 'm'));
-    // Four gradients: the result message, then four tensor frames the coordinator never reads.
+    // Four gradients: their first tensor frame is already stale (no step in flight); the rest is never read.
     const step: StepMessage = {
       t: 'step',
       step: 1,

@@ -116,17 +116,18 @@ describe.skipIf(NO_DIGITS)('gradswarm coordinator against relays, tampering and 
   it('refuses a later message tampered with in flight: error GS_ERR_AUTH, close 1008, the run goes on', async () => {
     const fake = await joinAsFake(c.url, TOKEN, c.backend, 'tampered');
     const step = await fake.conn.next('step');
-    const [message, frame] = await fake.session.result(step, {
+    // Version 4: the gradient's tensor frame first, then the result that counts it.
+    const [frame, message] = await fake.session.result(step, {
       grads: [new Float32Array(c.parameterCount)],
       lossSums: [1],
       counts: [step.shards.reduce((a, s) => a + s.count, 0)],
       computeMs: 1,
     });
-    fake.conn.sendFrame((message as { bytes: Uint8Array }).bytes);
     const bytes = (frame as { bytes: Uint8Array }).bytes;
     // One bit in the middle of the gradient's tensor frame: still a finite float, but not what was signed.
     bytes[bytes.byteLength >> 1] ^= 1;
     fake.conn.sendFrame(bytes);
+    fake.conn.sendFrame((message as { bytes: Uint8Array }).bytes);
     const error = await fake.conn.next('error');
     expect(error.code).toBe('GS_ERR_AUTH');
     expect((await fake.conn.closed).code).toBe(1008);

@@ -302,8 +302,11 @@ export class CoordinatorServer {
           case 'alive':
             worker?.alive();
             break;
+          case 'gradient':
+            worker?.onGradient(a.index, a.tensor);
+            break;
           case 'result':
-            worker?.onResult(a.result, a.grads);
+            worker?.onResult(a.result);
             break;
           case 'rejected':
             worker?.rejected(a.error);

@@ -139,10 +139,23 @@ export class RemoteWorker implements GradientSource {
   }
 
   /**
-   * A result that answers the step in flight (the session checked it against the step with
-   * checkResultForStep).
+   * Gradient `index` of the step in flight, streamed before its result: into the trainer's own
+   * buffer at once (reused across steps, the only copy of its bytes), so the coordinator holds no
+   * frames however many shards the step has. A request already failed or given up writes nothing
+   * (its shards may be recomputed elsewhere into the same buffers).
    */
-  onResult(result: ResultMessage, grads: readonly WireTensor[]): void {
+  onGradient(index: number, tensor: WireTensor): void {
+    const p = this.pending;
+    if (!p || index >= p.grads.length) return;
+    readTensor(p.grads[index], tensor, `gradient ${index} of ${this.label}`);
+    this.payload.receivedBytes += tensor.bytes.byteLength;
+  }
+
+  /**
+   * A result that answers the step in flight (the session checked it against the step with
+   * checkResultForStep), after its gradients (onGradient).
+   */
+  onResult(result: ResultMessage): void {
     const p = this.pending;
     if (!p) return;
     if (result.failed !== undefined) {
@@ -154,11 +167,6 @@ export class RemoteWorker implements GradientSource {
       );
       return;
     }
-    // Into the trainer's own buffers, reused across steps: the only copy of the gradient's bytes.
-    grads.forEach((tensor, k) => {
-      readTensor(p.grads[k], tensor, `gradient ${k} of ${this.label}`);
-      this.payload.receivedBytes += tensor.bytes.byteLength;
-    });
     this.peerTraffic.sentBytes += result.peerSentBytes ?? 0;
     this.peerTraffic.receivedBytes += result.peerReceivedBytes ?? 0;
     const samples = result.counts.reduce((a, b) => a + b, 0);
@@ -260,6 +268,7 @@ export class RemoteWorker implements GradientSource {
         ...(chain ? { chain } : {}),
         ...(bf16Grads ? { resultPrecision: 'bf16' as const } : {}),
         ...(task.local ? { local: task.local } : {}),
+        ...(task.final ? { final: true } : {}),
       });
       // The worker keeps what it was sent; if the step fails it is dropped anyway (or, in a chain, abandoned).
       this.heldVersion = version;

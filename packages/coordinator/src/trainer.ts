@@ -297,6 +297,12 @@ export class Trainer {
     this.endRequested = true;
   }
 
+  /** Whether this minibatch is the plan's last step (the last of the last epoch, or at maxSteps). */
+  private isPlannedLast(epoch: number, batch: number): boolean {
+    const o = this.options;
+    return (epoch === o.epochs - 1 && batch === this.batches.length - 1) || this.position.step + 1 === o.maxSteps;
+  }
+
   /** Runs from the current position to the end of the last epoch. */
   async run(hooks: TrainerHooks = {}): Promise<TrainResult> {
     if (this.options.fullBatch) return this.runFullBatch(hooks);
@@ -549,7 +555,14 @@ export class Trainer {
     const folded = new Set<number>();
     const stats: GradientStats[] = await runStep(
       {
-        task: { weightsVersion: evaluation ?? this.position.step, weights: this.params, epoch, batch, order },
+        task: {
+          weightsVersion: evaluation ?? this.position.step,
+          weights: this.params,
+          epoch,
+          batch,
+          order,
+          ...(evaluation === undefined && this.isPlannedLast(epoch, batch) ? { final: true } : {}),
+        },
         shards,
         grads,
         assignment,

@@ -53,20 +53,20 @@ describe('RemoteWorker#compute', () => {
       ],
     });
     const step = sent[0].step;
+    w.onGradient(0, f32(1, 2, 3, 4));
+    w.onGradient(1, f32(5, 6, 7, 8));
+    expect([...grads[0]]).toEqual([1, 2, 3, 4]); // copied out as each frame comes
     expect(ready).toEqual([]); // nothing is final before the result
-    w.onResult(
-      {
-        t: 'result',
-        step,
-        request: 1,
-        version: 3,
-        grads: 2,
-        lossSums: [0.5, 0.25],
-        counts: [3, 2],
-        computeMs: 4,
-      },
-      [f32(1, 2, 3, 4), f32(5, 6, 7, 8)],
-    );
+    w.onResult({
+      t: 'result',
+      step,
+      request: 1,
+      version: 3,
+      grads: 2,
+      lossSums: [0.5, 0.25],
+      counts: [3, 2],
+      computeMs: 4,
+    });
     const stats = await done;
     expect(stats.map((s) => [s.lossSum, s.count])).toEqual([
       [0.5, 3],
@@ -85,10 +85,17 @@ describe('RemoteWorker#compute', () => {
     const done = w.compute({ task, shards: [{ offset: 2, count: 6 }], mode: 'sum', grads: [out] });
     await flush();
     expect(sent[0]).toMatchObject({ reduce: 'sum', shards: [{ offset: 2, count: 6 }] });
-    w.onResult(
-      { t: 'result', step: sent[0].step, request: 1, version: 3, grads: 1, lossSums: [2], counts: [6], computeMs: 1 },
-      [f32(1, 1, 1, 1)],
-    );
+    w.onGradient(0, f32(1, 1, 1, 1));
+    w.onResult({
+      t: 'result',
+      step: sent[0].step,
+      request: 1,
+      version: 3,
+      grads: 1,
+      lossSums: [2],
+      counts: [6],
+      computeMs: 1,
+    });
     expect(await done).toEqual([{ lossSum: 2, count: 6, computeMs: 1 }]);
     expect([...out]).toEqual([1, 1, 1, 1]);
   });

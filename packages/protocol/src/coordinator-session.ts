@@ -11,15 +11,17 @@
  *   2 JOINED       data-request in range            → data-chunk                          → 2
  *                  ready for our data set           → admit                               → 3
  *   3 READY        step (+ its weights' tensor frame)
- *                  result for the step in flight, then its gradients' tensor frames
- *                                                   → result (or rejected)                → 3
+ *                  a gradient's tensor frame for the step in flight → gradient (the driver
+ *                  copies it out at once: the worker streams them as its shards are done)
+ *                  result for the step in flight, after its gradients → result (or rejected) → 3
  *   2, 3           heartbeat → alive;  leave → left, close 1000;  error → worker-error, close 1011
  *   any            a frame that does not decode, a type not allowed here, a bad MAC or
  *                  signature → refused, error {code, message}, close with the code's close code → 4
  *   4 CLOSED       every frame is ignored
  * From state 2 on, every message both ways is signed (`seal.ts`); before it none is. Tensor
- * frames (tensor-frames.ts) carry the MAC and the sequence number of their direction too, and
- * follow the message that announces them with nothing in between.
+ * frames (tensor-frames.ts) carry the MAC and the sequence number of their direction too. The
+ * weights follow their step with nothing in between; gradient frames come in index order before
+ * their result, with heartbeats (or a leave, an error) between them.
  */
 import {
   bindingDigest,
@@ -43,7 +45,7 @@ import {
   type ProtocolErrorCodeValue,
 } from './errors.js';
 import { handshakeLimits, type ProtocolLimits } from './limits.js';
-import type { HelloMessage, Message, MessageType, ResultMessage, StepMessage, WelcomeMessage } from './messages.js';
+import type { HelloMessage, Message, MessageType, StepMessage, WelcomeMessage } from './messages.js';
 import { openSealed, sealMessage } from './seal.js';
 import type { CloseAction, CoordinatorAction } from './session-actions.js';
 import { SessionQueue } from './session-queue.js';
@@ -53,8 +55,8 @@ import {
   decodeTensorFrame,
   encodeTensorFrame,
   TensorKind,
+  tensorFrameRound,
   type WirePrecision,
-  type WireTensor,
 } from './tensor-frames.js';
 
 /** The coordinator session's states. */
@@ -73,11 +75,17 @@ const ALLOWED: Readonly<Record<CoordinatorStateValue, readonly MessageType[]>> =
 /** A step as the driver asks for it: the weights, if the worker lacks them, as floats. */
 export type StepRequest = Omit<StepMessage, 't' | 'request' | 'weights'> & { readonly weights?: Float32Array };
 
-/** A result whose gradients' tensor frames are still due; `step` null: an abandoned request's, read and ignored. */
-interface IncomingResult {
-  readonly result: ResultMessage;
+/** Gradient frames of a request whose result has not come yet; `step` null: an abandoned request's, read and ignored. */
+interface IncomingGrads {
+  readonly request: number;
   step: StepMessage | null;
-  readonly grads: WireTensor[];
+  count: number;
+}
+
+/** Gradient frames a step asks for: one per shard (each), one (sum), none (chain). */
+function gradientsFor(step: StepMessage): number {
+  if (step.chain) return 0;
+  return step.reduce === 'each' ? step.shards.length : 1;
 }
 
 /** What the welcome offers every worker (all of it but the MAC and the worker id). */
@@ -125,7 +133,7 @@ export class CoordinatorSession {
   private abandonedRequest = 0;
   /** leave() came during the handshake: it is sent, signed, once the worker has authenticated. */
   private leaving: { readonly reason: string; readonly closeText: string } | null = null;
-  private incoming: IncomingResult | null = null;
+  private incoming: IncomingGrads | null = null;
 
   /** Before the worker is authenticated, a frame may hold a hello or an auth and nothing more. */
   private readonly earlyLimits: ProtocolLimits;
@@ -197,6 +205,7 @@ export class CoordinatorSession {
         ...(step.chain ? { chain: step.chain } : {}),
         ...(step.resultPrecision ? { resultPrecision: step.resultPrecision } : {}),
         ...(step.local ? { local: step.local } : {}),
+        ...(step.final ? { final: true } : {}),
       };
       this.pending = message;
       const sent = [await this.signed(message)];
@@ -267,11 +276,6 @@ export class CoordinatorSession {
     if (!isBinary) throw new ProtocolError(ProtocolErrorCode.MALFORMED, 'a text frame; messages are binary msgpack');
     // Before the worker is READY a 0xc1 byte is just bad msgpack (decodeFrame says so).
     if (this.stateValue === CoordinatorState.READY && isChunkFrame(frame)) return this.onTensorFrame(frame);
-    if (this.incoming)
-      throw new ProtocolError(
-        ProtocolErrorCode.INVALID,
-        `a message while ${this.incoming.result.grads - this.incoming.grads.length} gradient frames of result ${this.incoming.result.request} were still due`,
-      );
     const o = this.options;
     const decoded = decodeFrame(frame, this.currentLimits, {
       parameterCount: o.parameterCount,
@@ -324,10 +328,17 @@ export class CoordinatorSession {
               },
         ];
       case 'result': {
+        const inc = this.incoming;
+        this.incoming = null;
+        const received = inc?.request === m.request ? inc.count : 0;
+        if (received !== m.grads || (inc !== null && inc.request !== m.request))
+          throw new ProtocolError(
+            ProtocolErrorCode.INVALID,
+            `result ${m.request} announces ${m.grads} gradients, but ${inc === null ? 0 : inc.count} gradient frames of request ${inc?.request ?? m.request} came before it`,
+          );
         const step = this.pending;
         // The answer to a request the coordinator gave up on (a chain round it re-planned): too late to matter.
-        if (m.request <= this.abandonedRequest && (step === null || m.request < step.request))
-          return this.expectGrads(m, null);
+        if (this.isAbandoned(m.request)) return [{ kind: 'alive' }];
         try {
           checkResultForStep(step, m);
         } catch (err) {
@@ -336,7 +347,7 @@ export class CoordinatorSession {
           return [{ kind: 'alive' }, { kind: 'rejected', error: err }, close(err.closeCode, err.message)];
         }
         this.pending = null;
-        return this.expectGrads(m, step!);
+        return [{ kind: 'alive' }, { kind: 'result', result: m, step: step! }];
       }
       case 'heartbeat':
         return [{ kind: 'alive' }];
@@ -352,34 +363,48 @@ export class CoordinatorSession {
     }
   }
 
-  /** A checked result: done if it announces no gradients, else its tensor frames are awaited. */
-  private expectGrads(result: ResultMessage, step: StepMessage | null): CoordinatorAction[] {
-    if (result.grads > 0) {
-      this.incoming = { result, step, grads: [] };
-      return [{ kind: 'alive' }];
-    }
-    return step ? [{ kind: 'alive' }, { kind: 'result', result, step, grads: [] }] : [{ kind: 'alive' }];
+  /** A request the coordinator gave up on (abandon()) and has not asked again since. */
+  private isAbandoned(request: number): boolean {
+    const step = this.pending;
+    return request <= this.abandonedRequest && (step === null || request < step.request);
   }
 
-  /** One gradient of the result being received (tensor-frames.ts checks MAC, order, request, length, finiteness). */
+  /**
+   * One gradient of the request in flight, streamed before its result (tensor-frames.ts checks
+   * MAC, order, request, index, length, finiteness): handed to the driver at once, which copies
+   * it into its buffer, so no frame is held here.
+   */
   private async onTensorFrame(frame: Uint8Array): Promise<CoordinatorAction[]> {
-    const inc = this.incoming;
-    if (!inc || !this.keys)
-      throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, 'a tensor frame that no result announced');
+    if (!this.keys) throw new ProtocolError(ProtocolErrorCode.UNEXPECTED, 'a tensor frame before the handshake');
+    let inc = this.incoming;
+    if (inc === null) {
+      const round = tensorFrameRound(frame) ?? -1;
+      if (this.pending !== null && round === this.pending.request)
+        inc = { request: round, step: this.pending, count: 0 };
+      else if (round >= 0 && this.isAbandoned(round)) inc = { request: round, step: null, count: 0 };
+      else
+        throw new ProtocolError(
+          ProtocolErrorCode.STALE,
+          `stale gradient frame of request ${round} while ${this.pending ? `request ${this.pending.request}` : 'nothing'} is in flight`,
+        );
+    }
+    const expected = inc.step ? gradientsFor(inc.step) : this.options.limits.maxShardsPerStep;
+    if (inc.count >= expected)
+      throw new ProtocolError(
+        ProtocolErrorCode.INVALID,
+        `gradient frame ${inc.count} of request ${inc.request}, whose step asked for ${expected}`,
+      );
     const tensor = await decodeTensorFrame(frame, this.keys.workerToCoordinator, {
       kind: TensorKind.RESULT_GRADIENT,
       seq: ++this.receivedSeq,
-      round: inc.result.request,
-      index: inc.grads.length,
+      round: inc.request,
+      index: inc.count,
       parameterCount: this.options.parameterCount,
       ...(inc.step ? { dtype: inc.step.resultPrecision ?? 'f32' } : {}),
     });
-    inc.grads.push(tensor);
-    if (inc.grads.length < inc.result.grads) return [];
-    this.incoming = null;
-    return inc.step
-      ? [{ kind: 'alive' }, { kind: 'result', result: inc.result, step: inc.step, grads: inc.grads }]
-      : [{ kind: 'alive' }];
+    this.incoming = inc;
+    const index = inc.count++;
+    return inc.step ? [{ kind: 'alive' }, { kind: 'gradient', step: inc.step, index, tensor }] : [{ kind: 'alive' }];
   }
 
   private onHello(m: HelloMessage): CoordinatorAction[] {

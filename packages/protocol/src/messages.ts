@@ -29,8 +29,10 @@ import type { LocalRoundPlan, ModelSpec } from '@gradswarm/core';
  * and makes `step.step` the trainer's global step with `request` as the per-connection id.
  * Version 3 moves the step's weights and the result's gradients out of msgpack into tensor
  * frames (`step.weights` and `result.grads` say what follows) and adds `step.resultPrecision`.
+ * Version 4 sends a result's gradient frames before the result message, each as soon as its
+ * shard is computed, so a worker holds a few gradients at a time, not one per shard.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export interface HelloMessage {
   readonly t: 'hello';
@@ -170,6 +172,12 @@ export interface StepMessage {
    * its "gradient".
    */
   readonly local?: WireLocalRound;
+  /**
+   * The run's planned last step (issue 17 item 4): a worker that answered it and then loses the
+   * link takes the run as finished, not cut, and exits 0 (absent when the end is not known in
+   * advance: early stopping, full-batch runs; then only `leave 'finished'` says it).
+   */
+  readonly final?: boolean;
 }
 
 /** The plan of a local-SGD round: core's LocalRoundPlan (validate-local-round.ts checks it). */
@@ -197,8 +205,9 @@ export interface ResultMessage {
   readonly request: number;
   readonly version: number;
   /**
-   * Gradients that follow as tensor frames: one per shard (reduce `each`) or exactly one (reduce
-   * `sum`); 0 for a chain step, whose gradient went along the chain (lossSums and counts as for `reduce`).
+   * Gradients that came as tensor frames before this message (the worker streams each as its
+   * shard is done): one per shard (reduce `each`) or exactly one (reduce `sum`); 0 for a chain
+   * step, whose gradient went along the chain (lossSums and counts as for `reduce`).
    */
   readonly grads: number;
   /** Σℓ per entry of `grads`. */

@@ -35,14 +35,23 @@ export type CoordinatorAction =
       readonly peer?: { readonly port: number; readonly host?: string; readonly fingerprint?: string };
     }
   /**
-   * A result that answers the step in flight (already checked with checkResultForStep), with its
-   * gradients' tensor frames checked (`readTensor` copies them into the receiver's buffers).
+   * Gradient `index` of the step in flight, checked, as a view on its frame: copy it out now
+   * (`readTensor`) into the receiver's buffer. It counts only once its `result` comes.
+   */
+  | {
+      readonly kind: 'gradient';
+      readonly step: StepMessage;
+      readonly index: number;
+      readonly tensor: WireTensor;
+    }
+  /**
+   * A result that answers the step in flight (already checked with checkResultForStep), after
+   * all its gradients came as `gradient` actions.
    */
   | {
       readonly kind: 'result';
       readonly result: ResultMessage;
       readonly step: StepMessage;
-      readonly grads: readonly WireTensor[];
     }
   /** A result that does not answer the step in flight: drop the worker with `error`. */
   | { readonly kind: 'rejected'; readonly error: ProtocolError }

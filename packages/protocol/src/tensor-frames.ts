@@ -1,7 +1,8 @@
 /**
  * Tensor frames of the star (protocol version 3, issue 11 item 4): a step's weights and a
- * result's gradients travel as raw binary WebSocket frames right after the signed message that
- * announces them (`step.weights`, `result.grads`), never inside msgpack. The layout is the chain's
+ * result's gradients travel as raw binary WebSocket frames, never inside msgpack: the weights
+ * right after the signed step that announces them (`step.weights`), the gradients one by one
+ * before the result that closes them (`result.grads` counts them; version 4, issue 17 item 2). The layout is the chain's
  * chunk frame (chain-frame.ts) with its own kinds and a dtype, little-endian:
  *   0  u8   0xc1 (msgpack's "never used" byte: a tensor frame can never be taken for a message)
  *   1  u8   kind: 3 step weights (coordinator → worker), 4 result gradient (worker → coordinator)
@@ -84,6 +85,12 @@ export async function encodeTensorFrame(
   else bf16IntoBytes(float32ToBf16(values), body);
   frame.set(await macOf(key, [frame.subarray(0, bodyBytes)]), bodyBytes);
   return frame;
+}
+
+/** The round (request id) a tensor frame claims, before it is checked; undefined if it is too short to say. */
+export function tensorFrameRound(frame: Uint8Array): number | undefined {
+  if (frame.byteLength < CHUNK_HEADER_BYTES) return undefined;
+  return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(8, true);
 }
 
 /** What the receiver expects of the next tensor frame. */

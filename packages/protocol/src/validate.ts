@@ -179,6 +179,8 @@ function validateStep(o: Fields, limits: ProtocolLimits): StepMessage {
   const version = integer(own(o, 'version'), 'step.version');
   const rawWeights = own(o, 'weights');
   const weights = rawWeights === undefined ? undefined : boolean(rawWeights, 'step.weights');
+  const rawFinal = own(o, 'final');
+  const final = rawFinal === undefined ? undefined : boolean(rawFinal, 'step.final');
   const rawPrecision = own(o, 'resultPrecision');
   const resultPrecision =
     rawPrecision === undefined ? undefined : oneOf(rawPrecision, 'step.resultPrecision', RESULT_PRECISIONS);
@@ -211,6 +213,7 @@ function validateStep(o: Fields, limits: ProtocolLimits): StepMessage {
     ...(resultPrecision === undefined ? {} : { resultPrecision }),
     ...(chain === undefined ? {} : { chain }),
     ...(local === undefined ? {} : { local }),
+    ...(final === undefined ? {} : { final }),
   };
 }
 

@@ -10,7 +10,8 @@
  *   1 AWAIT_WELCOME    welcome, signed, MAC verifies → welcome                          → 2
  *   2 PREPARING        requestChunk → data-request;  data-chunk → chunk;  ready() → ready → 3
  *   3 READY            step (+ its weights' tensor frame) → step;
- *                      result() → result and one tensor frame per gradient               → 3
+ *                      gradient() → one tensor frame (a shard's gradient, as soon as it is done);
+ *                      result() → a tensor frame per gradient not streamed yet, then result → 3
  *   2, 3               heartbeat → heartbeat back
  *   any                error with a refusal code (auth, version, backend) → refused      → 4
  *                      other error → log;  leave 'finished' from a verified coordinator (2, 3,
@@ -107,6 +108,8 @@ export class WorkerSession {
   private fingerprint = '';
   /** A step whose weights' tensor frame is still due. */
   private incomingStep: StepMessage | null = null;
+  /** Gradient frames sent for a request whose result is not sent yet. */
+  private streamed: { readonly request: number; count: number } | null = null;
 
   constructor(private readonly options: WorkerSessionOptions) {}
 
@@ -197,16 +200,34 @@ export class WorkerSession {
     });
   }
 
-  /** The answer to `step` (its step, request and version are copied in). */
+  /**
+   * The next gradient of `step` as one tensor frame, sent before its result so the worker need
+   * not hold every shard's gradient until the last is done (the values are copied into the frame).
+   */
+  gradient(step: StepMessage, grad: Float32Array): Promise<WorkerAction[]> {
+    return this.queue.run(async () => {
+      if (this.stateValue !== WorkerState.READY) return [];
+      return [await this.gradientFrame(step, grad)];
+    });
+  }
+
+  /**
+   * The answer to `step` (its step, request and version are copied in): the gradients in
+   * `result.grads` go as tensor frames after any streamed with gradient(), then the result.
+   */
   result(step: StepMessage, result: WorkerResult): Promise<WorkerAction[]> {
     return this.queue.run(async () => {
       if (this.stateValue !== WorkerState.READY) return [];
+      const sent: WorkerAction[] = [];
+      for (const grad of result.grads) sent.push(await this.gradientFrame(step, grad));
+      const grads = this.streamed?.request === step.request ? this.streamed.count : 0;
+      this.streamed = null;
       const message: ResultMessage = {
         t: 'result',
         step: step.step,
         request: step.request,
         version: step.version,
-        grads: result.grads.length,
+        grads,
         lossSums: result.lossSums,
         counts: result.counts,
         computeMs: result.computeMs,
@@ -215,23 +236,22 @@ export class WorkerSession {
         ...(result.peerSentBytes === undefined ? {} : { peerSentBytes: result.peerSentBytes }),
         ...(result.peerReceivedBytes === undefined ? {} : { peerReceivedBytes: result.peerReceivedBytes }),
       };
-      const sent: WorkerAction[] = [await this.signed(message)];
-      const dtype = step.resultPrecision ?? 'f32';
-      for (const [index, grad] of result.grads.entries()) {
-        const header = {
-          kind: TensorKind.RESULT_GRADIENT,
-          seq: ++this.sentSeq,
-          round: step.request,
-          index,
-          parameterCount: grad.length,
-        };
-        sent.push({
-          kind: 'send',
-          bytes: await encodeTensorFrame(header, grad, dtype, this.keys!.workerToCoordinator),
-        });
-      }
+      sent.push(await this.signed(message));
       return sent;
     });
+  }
+
+  private async gradientFrame(step: StepMessage, grad: Float32Array): Promise<WorkerAction> {
+    if (this.streamed?.request !== step.request) this.streamed = { request: step.request, count: 0 };
+    const header = {
+      kind: TensorKind.RESULT_GRADIENT,
+      seq: ++this.sentSeq,
+      round: step.request,
+      index: this.streamed.count++,
+      parameterCount: grad.length,
+    };
+    const key = this.keys!.workerToCoordinator;
+    return { kind: 'send', bytes: await encodeTensorFrame(header, grad, step.resultPrecision ?? 'f32', key) };
   }
 
   /**

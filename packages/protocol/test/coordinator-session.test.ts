@@ -299,7 +299,7 @@ describe('CoordinatorSession 2 JOINED', () => {
 });
 
 describe('CoordinatorSession 3 READY', () => {
-  it('sends a step and its weights as a tensor frame, and accepts the result and its gradient frames', async () => {
+  it('sends a step and its weights as a tensor frame, and takes the gradient frames, then the result', async () => {
     const { coordinator, worker } = await ready();
     const stepActions = await coordinator.sendStep(step);
     expect(sent(stepActions)).toHaveLength(2); // the signed step message, then the weights
@@ -311,29 +311,64 @@ describe('CoordinatorSession 3 READY', () => {
     expect(into).toEqual(values(23));
     const grad = values(23).map((v) => -v);
     const answer = await worker.result(got.step, { grads: [grad], lossSums: [2.5], counts: [5], computeMs: 3 });
-    expect(sent(answer)).toHaveLength(2);
+    expect(sent(answer)).toHaveLength(2); // the gradient's frame first, then the signed result
+    expect(decoded(sent(answer)[1])).toMatchObject({ t: 'result', grads: 1 });
     const actions = await deliver(coordinator, answer);
-    expect(actions.map((a) => a.kind)).toEqual(['alive', 'alive', 'result']);
-    const [result] = ofKind(actions, 'result');
-    expect(result.result).toMatchObject({ step: 4, request: 1, lossSums: [2.5], grads: 1 });
-    readTensor(into, result.grads[0]);
+    expect(actions.map((a) => a.kind)).toEqual(['alive', 'gradient', 'alive', 'result']);
+    const [gradient] = ofKind(actions, 'gradient');
+    expect(gradient.index).toBe(0);
+    readTensor(into, gradient.tensor);
     expect(into).toEqual(grad);
+    expect(ofKind(actions, 'result')[0].result).toMatchObject({ step: 4, request: 1, lossSums: [2.5], grads: 1 });
     const again = await coordinator.sendStep({ ...step, weights: undefined });
     expect(decoded(onlySent(again))).toMatchObject({ request: 2 });
   });
 
-  it('refuses a message where a gradient frame is due, and a frame no result announced', async () => {
+  it('takes streamed gradients with heartbeats between them, and refuses a result that announces more than came', async () => {
+    const { coordinator, worker } = await ready();
+    const two = { ...step, shards: [step.shards[0], { offset: 5, count: 2 }] };
+    const [got] = ofKind(await deliver(worker, await coordinator.sendStep(two)), 'step');
+    const first = await deliver(coordinator, await worker.gradient(got.step, values(23)));
+    expect(first.map((a) => a.kind)).toEqual(['alive', 'gradient']);
+    const beat = await coordinator.receive(onlySent(await worker.send({ t: 'heartbeat', timeMs: 1 })));
+    expect(beat).toEqual([{ kind: 'alive' }]);
+    const rest = await deliver(
+      coordinator,
+      await worker.result(got.step, { grads: [values(23)], lossSums: [1, 1], counts: [5, 2], computeMs: 1 }),
+    );
+    expect(ofKind(rest, 'gradient').map((g) => g.index)).toEqual([1]);
+    expect(ofKind(rest, 'result')[0].result.grads).toBe(2);
+
+    const short = await ready();
+    const [s] = ofKind(await deliver(short.worker, await short.coordinator.sendStep(two)), 'step');
+    await deliver(short.coordinator, await short.worker.gradient(s.step, values(23)));
+    const lying = await short.coordinator.receive(
+      onlySent(
+        await short.worker.send({
+          t: 'result',
+          step: 4,
+          request: 1,
+          version: 4,
+          grads: 2,
+          lossSums: [1, 1],
+          counts: [5, 2],
+          computeMs: 1,
+        }),
+      ),
+    );
+    expect(ofKind(lying, 'refused')[0].reason).toMatch(
+      /^result 1 announces 2 gradients, but 1 gradient frames of request 1 came before it/,
+    );
+  });
+
+  it('refuses a gradient frame of a request not in flight as STALE (4004)', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
-    const answer = sent(
-      await worker.result(got.step, { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 }),
-    );
-    await coordinator.receive(answer[0]);
-    const early = await coordinator.receive(onlySent(await worker.send({ t: 'heartbeat', timeMs: 1 })));
-    expect(ofKind(early, 'refused')[0].reason).toMatch(/while 1 gradient frames of result 1 were still due/);
-    const other = await ready();
-    const stray = await other.coordinator.receive(answer[1]);
-    expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_UNEXPECTED' });
+    const frame = onlySent(await worker.gradient({ ...got.step, request: 7 }, values(23)));
+    const stray = await coordinator.receive(frame);
+    expect(ofKind(stray, 'refused')[0]).toMatchObject({ code: 'GS_ERR_PROTOCOL_STALE' });
+    expect(ofKind(stray, 'refused')[0].reason).toBe('stale gradient frame of request 7 while request 1 is in flight');
+    expect(closeOf(stray).code).toBe(4004);
   });
 
   it('refuses gradient frames swapped in flight: each carries the next number of the shared sequence', async () => {
@@ -342,7 +377,7 @@ describe('CoordinatorSession 3 READY', () => {
       await deliver(worker, await coordinator.sendStep({ ...step, shards: [step.shards[0], { offset: 5, count: 2 }] })),
       'step',
     );
-    const [message, first, second] = sent(
+    const [first, second] = sent(
       await worker.result(got.step, {
         grads: [values(23), values(23)],
         lossSums: [1, 1],
@@ -350,22 +385,18 @@ describe('CoordinatorSession 3 READY', () => {
         computeMs: 1,
       }),
     );
-    expect(await coordinator.receive(message)).toEqual([{ kind: 'alive' }]);
     const swapped = await coordinator.receive(second);
     expect(ofKind(swapped, 'refused')[0]).toMatchObject({ code: 'GS_ERR_AUTH' });
     expect(ofKind(swapped, 'refused')[0].reason).toMatch(/^tensor frame out of sequence/);
     expect(await coordinator.receive(first)).toEqual([]);
   });
 
-  it('rejects a stale result (another request) with 4004 and a shape that does not fit with 4002 → CLOSED', async () => {
+  it('rejects a stale result (another request) with 4004 and a gradient more than asked with 4002 → CLOSED', async () => {
     const { coordinator, worker } = await ready();
     const [got] = ofKind(await deliver(worker, await coordinator.sendStep(step)), 'step');
     const stale = await deliver(
       coordinator,
-      await worker.result(
-        { ...got.step, request: 9 },
-        { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 },
-      ),
+      await worker.result({ ...got.step, request: 9 }, { grads: [], lossSums: [1], counts: [5], computeMs: 1 }),
     );
     expect(ofKind(stale, 'rejected')[0].error.message).toBe(
       'stale result for step 4 version 4 while step 4 version 4 was asked',
@@ -413,7 +444,29 @@ describe('CoordinatorSession 3 READY', () => {
       coordinator,
       await worker.result(second.step, { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 }),
     );
-    expect(answer.map((a) => a.kind)).toEqual(['alive', 'alive', 'result']);
+    expect(answer.map((a) => a.kind)).toEqual(['alive', 'gradient', 'alive', 'result']);
+  });
+
+  it('reads and ignores the late gradient frames of an abandoned request: they reach no buffer', async () => {
+    const { coordinator, worker } = await ready();
+    const two = { ...step, shards: [step.shards[0], { offset: 5, count: 2 }] };
+    const [first] = ofKind(await deliver(worker, await coordinator.sendStep(two)), 'step');
+    const early = await deliver(coordinator, await worker.gradient(first.step, values(23)));
+    expect(early.map((a) => a.kind)).toEqual(['alive', 'gradient']);
+    const afterwards = await worker.gradient(first.step, values(23));
+    await coordinator.abandon();
+    expect((await deliver(coordinator, afterwards)).map((a) => a.kind)).toEqual(['alive']);
+    const late = await deliver(
+      coordinator,
+      await worker.result(first.step, { grads: [], lossSums: [1, 1], counts: [5, 2], computeMs: 1 }),
+    );
+    expect(late.map((a) => a.kind)).toEqual(['alive']);
+    const [second] = ofKind(await deliver(worker, await coordinator.sendStep({ ...step, weights: undefined })), 'step');
+    const answer = await deliver(
+      coordinator,
+      await worker.result(second.step, { grads: [values(23)], lossSums: [1], counts: [5], computeMs: 1 }),
+    );
+    expect(answer.map((a) => a.kind)).toEqual(['alive', 'gradient', 'alive', 'result']);
   });
 
   it('refuses a NaN gradient with GS_ERR_PROTOCOL_NON_FINITE, a signed error and close 4003', async () => {

@@ -58,8 +58,13 @@ describe('validateMessage', () => {
       const bytes = pack({ t: 'hello', version: 2, threads: -1, backend: 7 });
       const err = expectProtocolError(() => decode(bytes), Code.VERSION);
       expect(err.message).toContain('the peer speaks version 2');
-      expect(err.message).toContain('this side speaks version 3');
+      expect(err.message).toContain('this side speaks version 4');
       expect(err.message).toContain('upgrade the older side');
+    });
+
+    it('refuses version 3 (gradients after the result, not streamed before it) as VERSION (4001)', () => {
+      const err = expectProtocolError(() => decode(pack({ ...valid.hello, version: 3 })), Code.VERSION);
+      expect(err.message).toMatch(/^protocol version mismatch: the peer speaks version 3, this side speaks version 4/);
     });
 
     it('refuses version 0 as VERSION, and version 1 (before the handshake was bound to the connection)', () => {

@@ -12,6 +12,7 @@ import { filled, floats, FP } from './fixtures/messages.js';
 import {
   coordinatorSession,
   decoded,
+  deliver,
   DIALLED,
   joined,
   ofKind,
@@ -219,8 +220,28 @@ describe('WorkerSession 2 PREPARING and 3 READY', () => {
     readTensor(into, got.weights!);
     expect(into).toEqual(weights);
     const answer = sent(await worker.result(got.step, { grads: [weights], lossSums: [1], counts: [5], computeMs: 2 }));
-    expect(answer).toHaveLength(2);
-    expect(decoded(answer[0])).toMatchObject({ t: 'result', step: 0, request: 1, version: 0, grads: 1 });
+    expect(answer).toHaveLength(2); // the gradient's frame, then the result that counts it
+    expect(answer[0][0]).toBe(0xc1);
+    expect(decoded(answer[1])).toMatchObject({ t: 'result', step: 0, request: 1, version: 0, grads: 1 });
+  });
+
+  it('streams gradients before the result, which counts them and those it carries', async () => {
+    const { coordinator, worker } = await ready();
+    const two: StepRequest = { ...step, reduce: 'each', shards: [step.shards[0], { offset: 5, count: 2 }] };
+    const [got] = ofKind(await deliver(worker, await coordinator.sendStep(two)), 'step');
+    const streamed = sent(await worker.gradient(got.step, weights));
+    expect(streamed).toHaveLength(1);
+    const rest = sent(
+      await worker.result(got.step, { grads: [weights], lossSums: [1, 1], counts: [5, 2], computeMs: 2 }),
+    );
+    expect(rest).toHaveLength(2);
+    expect(decoded(rest[1])).toMatchObject({ t: 'result', grads: 2 });
+    const actions = await deliver(
+      coordinator,
+      [...streamed, ...rest].map((bytes) => ({ kind: 'send' as const, bytes })),
+    );
+    expect(ofKind(actions, 'gradient').map((g) => g.index)).toEqual([0, 1]);
+    expect(ofKind(actions, 'result')).toHaveLength(1);
   });
 
   it('refuses tampered weights (a weight changed in flight) with close 1008 and lost, and an unsigned step too', async () => {

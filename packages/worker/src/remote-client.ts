@@ -30,9 +30,11 @@ import {
 } from '@gradswarm/protocol';
 import WebSocket from 'ws';
 import { classifyConnectError, explainConnectFailure, type ConnectFailure } from './connect-errors.js';
-import { DatasetCache, fingerprintBytes } from './dataset-cache.js';
+import { fetchDataset } from './dataset-fetch.js';
 import { setFrameLimit } from './frame-limit.js';
-import { computeEach, computeSum } from './lane-compute.js';
+import { computeSum } from './lane-compute.js';
+import { computeEachStreamed, streamBufferCount } from './stream-each.js';
+import { FrameSender } from './result-sender.js';
 import { LocalPool } from './local-pool.js';
 import type { WorkerClientOptions, WorkerExit } from './worker-client-options.js';
 import type { ChainMember } from './chain-member.js';
@@ -77,6 +79,9 @@ export class WorkerClient {
   private steps = 0;
   private chainSteps = 0;
   private buffersAllocated = 0;
+  private peakUnflushed = 0;
+  /** The last step answered was the run's planned last (`step.final`). */
+  private answeredFinal = false;
   private peers: PeerEndpoint | null = null;
   private chain: ChainMember | null = null;
 
@@ -103,11 +108,16 @@ export class WorkerClient {
 
   /**
    * Gradient buffers (P floats each) allocated over this worker's life: they are reused from step
-   * to step, so this follows the most shards one step held (plus one per thread in `sum` mode)
-   * and a new model, not the number of steps.
+   * to step, and a star step streams its shards through about one per thread (stream-each.ts),
+   * so this follows the thread count and a new model, not the shard count or the steps.
    */
   get gradientBuffersAllocated(): number {
     return this.buffersAllocated;
+  }
+
+  /** The most bytes of gradient frames that waited for the socket at once (result-sender.ts). */
+  get peakUnflushedResultBytes(): number {
+    return this.peakUnflushed;
   }
 
   /** Step messages served so far. */
@@ -154,6 +164,8 @@ export class WorkerClient {
       for (;;) {
         const outcome = await this.explain(await this.session());
         if (outcome.kind !== 'dropped') return { reason: outcome.kind, message: outcome.message, ...this.served() };
+        if (outcome.afterFinal)
+          return { reason: 'finished', message: outcome.message, afterFinal: true, ...this.served() };
         // Only a session that did some good restarts the clock: one welcomed and then cut at once,
         // again and again, must not keep the worker retrying forever.
         if (outcome.productive) {
@@ -221,6 +233,8 @@ export class WorkerClient {
       let lastHeardMs = Date.now();
       let silenceLimitMs = PRE_WELCOME_SILENCE_MS;
       let certFingerprint = '';
+      /** The close code the coordinator sent; 1006 when the link broke without one. */
+      let closeCodeHeard = 1006;
       /** The last frame's processing: a close waits for it, so a `leave` just before is read first. */
       let inbox: Promise<void> = Promise.resolve();
       const session = new WorkerSession({
@@ -266,7 +280,9 @@ export class WorkerClient {
         this.chain?.abort('the link to the coordinator ended');
         const productive =
           this.steps > stepsBefore || (welcomed && !ownError && Date.now() - startedMs >= silenceLimitMs);
-        resolve({ kind, message, welcomed, probe, productive, ownError });
+        // A refusal or drop by the coordinator comes with a code of the error table (4000 on).
+        const afterFinal = kind === 'dropped' && this.answeredFinal && !ownError && closeCodeHeard < 4000;
+        resolve({ kind, message, welcomed, probe, productive, ownError, afterFinal });
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       };
       const fail = (err: unknown): void => {
@@ -290,6 +306,8 @@ export class WorkerClient {
               break;
             case 'welcome': {
               welcomed = true;
+              // A coordinator that welcomes again (a resumed run) has steps left to serve.
+              this.answeredFinal = false;
               // A new session has a new worker id: no peer link of an old one is reused under it.
               this.chain?.reset();
               this.peers?.dropLinks();
@@ -326,7 +344,14 @@ export class WorkerClient {
               compute = compute
                 .then(async () => {
                   if (settled) return;
-                  apply(await session.result(step, await this.serveStep(step, weights)));
+                  // Each shard's gradient leaves as soon as it is done, at the pace the link drains.
+                  const sender = new FrameSender(ws);
+                  const stream = async (grad: Float32Array): Promise<void> =>
+                    sender.send(await session.gradient(step, grad));
+                  const result = await this.serveStep(step, weights, stream);
+                  this.peakUnflushed = Math.max(this.peakUnflushed, sender.peakUnflushedBytes);
+                  apply(await session.result(step, result));
+                  this.answeredFinal = step.final === true && result.failed === undefined;
                 })
                 .catch(fail);
               break;
@@ -369,6 +394,7 @@ export class WorkerClient {
         finish(starting ? 'dropped' : failure.kind, failure.message, failure.probe);
       });
       ws.on('close', (code, reason) => {
+        closeCodeHeard = code;
         const why = `closed ${code}${reason.length ? ` ${peerText(reason.toString())}` : ''}`;
         void inbox.then(() => finish(this.stopped ? 'stopped' : 'dropped', why));
       });
@@ -388,46 +414,10 @@ export class WorkerClient {
   ): Promise<void> {
     this.welcome = welcome;
     const P = parameterCount(welcome.spec.layers);
-    const { fingerprint, bytes: total } = welcome.dataset;
+    const { fingerprint } = welcome.dataset;
     const key = `${fingerprint}|${JSON.stringify(welcome.spec)}|${welcome.config.blockRows}`;
     if (this.pool && this.poolKey === key) return;
-    const cache = this.options.dataCacheDir ? new DatasetCache(this.options.dataCacheDir) : null;
-    const local = this.options.localDataset;
-    const localMatches = local !== undefined && fingerprintBytes(local) === fingerprint;
-    if (local && !localMatches)
-      this.log(`data set ${fingerprint.slice(0, 12)}: this machine's copy differs (another file or flags)`);
-    let bytes = localMatches ? local! : (cache?.get(fingerprint) ?? null);
-    if (bytes) {
-      this.log(
-        localMatches
-          ? `data set ${fingerprint.slice(0, 12)}: this machine's copy matches, nothing to download`
-          : `data set ${fingerprint.slice(0, 12)} found in the cache`,
-      );
-    } else {
-      const started = performance.now();
-      bytes = new Uint8Array(total);
-      for (let offset = 0; offset < total; ) {
-        const chunk = await fetchChunk(offset, Math.min(welcome.chunkBytes, total - offset));
-        if (chunk.length === 0 || offset + chunk.length > total)
-          throw new ProtocolError('GS_ERR_PROTOCOL_INVALID', 'the coordinator sent a data chunk of the wrong size');
-        bytes.set(chunk, offset);
-        offset += chunk.length;
-      }
-      if (fingerprintBytes(bytes) !== fingerprint)
-        throw new ProtocolError(
-          'GS_ERR_PROTOCOL_INVALID',
-          `the downloaded data set does not match fingerprint ${fingerprint}`,
-        );
-      try {
-        cache?.put(fingerprint, bytes);
-      } catch (err) {
-        // A full or read-only cache must not cost a re-download per reconnect: train from memory.
-        this.log(`data set ${fingerprint.slice(0, 12)} not cached (${(err as Error).message}); kept in memory`);
-      }
-      this.log(
-        `downloaded data set ${fingerprint.slice(0, 12)} (${(total / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-      );
-    }
+    const bytes = await fetchDataset(welcome, fetchChunk, this.options, this.log);
     const data = decodeDataset(bytes, `data set ${fingerprint}`);
     await this.pool?.close();
     this.pool = new LocalPool({
@@ -465,7 +455,11 @@ export class WorkerClient {
     return this.scratch.slice(0, n);
   }
 
-  private async serveStep(step: StepMessage, weights?: WireTensor): Promise<WorkerResult> {
+  private async serveStep(
+    step: StepMessage,
+    weights: WireTensor | undefined,
+    stream: (grad: Float32Array) => Promise<void>,
+  ): Promise<WorkerResult> {
     const pool = this.pool;
     if (!pool) throw new ProtocolError('GS_ERR_PROTOCOL_UNEXPECTED', 'a step arrived before the data set was ready');
     if (step.chain) return this.serveChainStep(step, step.chain);
@@ -480,7 +474,7 @@ export class WorkerClient {
       );
     }
     const started = performance.now();
-    const { grads, stats } = await this.computeShards(step);
+    const { grads, stats } = await this.computeShards(step, stream);
     this.steps++;
     return {
       grads,
@@ -563,8 +557,11 @@ export class WorkerClient {
     };
   }
 
-  /** The step's shards at the weights held: each whole, or summed over the threads. */
-  private async computeShards(step: StepMessage): Promise<{ grads: Float32Array[]; stats: GradientStats[] }> {
+  /** The step's shards at the weights held: each whole (streamed as they are done), or summed over the threads. */
+  private async computeShards(
+    step: StepMessage,
+    stream: (grad: Float32Array) => Promise<void>,
+  ): Promise<{ grads: Float32Array[]; stats: GradientStats[] }> {
     const pool = this.pool!;
     const task = {
       weightsVersion: step.version,
@@ -583,8 +580,9 @@ export class WorkerClient {
       stats = [await computeSum(lanes, task, step.shards, out, scratch)];
       grads = [out];
     } else {
-      grads = this.buffers(step.shards.length);
-      stats = await computeEach(pool.lanes, task, step.shards, grads);
+      const buffers = this.buffers(streamBufferCount(step.shards.length, pool.lanes.length));
+      stats = await computeEachStreamed(pool.lanes, task, step.shards, buffers, (_, grad) => stream(grad));
+      grads = [];
     }
     return { grads, stats };
   }

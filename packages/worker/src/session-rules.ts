@@ -14,6 +14,11 @@ export interface SessionOutcome {
   readonly productive?: boolean;
   /** This worker's own check ended it (not the link, not the coordinator's close). */
   readonly ownError?: boolean;
+  /**
+   * The link broke (no refusal from the coordinator, no error of this worker's) after this worker
+   * answered the run's planned last step (`step.final`): the run ended well, only its `leave` was lost.
+   */
+  readonly afterFinal?: boolean;
   /** A probe that can say more about a failed connection (connect-errors.ts). */
   readonly probe?: ConnectFailure['probe'];
 }

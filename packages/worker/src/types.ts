@@ -37,6 +37,8 @@ export interface ShardTask {
   readonly offset: number;
   /** Number of samples in the shard. */
   readonly count: number;
+  /** The run's planned last step (a remote worker answering it may take a cut link as the end). */
+  readonly final?: boolean;
   /**
    * Present: a local-SGD round (architecture §10). Each shard is then a replica: `offset` is its
    * index r, `count` the samples it takes over the round (core's replicaSampleCount), and its

@@ -48,6 +48,8 @@ export type WorkerExitReason = 'finished' | 'refused' | 'stopped' | 'unreachable
 export interface WorkerExit {
   readonly reason: WorkerExitReason;
   readonly message: string;
+  /** Finished: the link broke after this worker answered the run's last step, before the coordinator said the run ended. */
+  readonly afterFinal?: boolean;
   /** Step messages served over the worker's whole life. */
   readonly steps: number;
   /** Of those, the chain rounds it finished, and the chunk-frame bytes over its peer links. */

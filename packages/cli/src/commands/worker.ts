@@ -104,7 +104,9 @@ export async function serveUntilDone(
     const exit = await client.run();
     switch (exit.reason) {
       case 'finished':
-        log(`worker: the run is finished (${exit.steps} steps served${chainText(exit)})`);
+        log(
+          `worker: the run is finished (${exit.steps} steps served${chainText(exit)}${exit.afterFinal ? `; the link closed after the last step (${exit.message})` : ''})`,
+        );
         return EXIT_OK;
       case 'stopped':
         log(`worker: stopped after ${exit.steps} steps`);
