@@ -16,7 +16,7 @@
  */
 import { CHUNK_MAC_BYTES, chunkMacOf, chunkMacVerifies } from './chunk-mac.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { bytesToFloat32, firstNonFinite, float32ToBytes } from './float-bytes.js';
+import { bytesToFloat32, firstNonFinite } from './float-bytes.js';
 import type { SessionKey } from './session-key.js';
 
 const MAC_BYTES = CHUNK_MAC_BYTES;
@@ -38,6 +38,8 @@ export interface ChunkHeader {
 export interface ChunkFrame extends ChunkHeader {
   /** The chunk's floats; a view on the frame where alignment allows. */
   readonly floats: Float32Array;
+  /** The whole frame as received (restampChunk forwards it). */
+  readonly bytes: Uint8Array;
 }
 
 /** Whether a binary WebSocket message is a chunk frame (else it is a msgpack message). */
@@ -61,20 +63,47 @@ export async function encodeChunk(
  * @throws RangeError for an empty chunk or one past P
  */
 export function frameChunk(header: Omit<ChunkHeader, 'count'>, floats: Float32Array): Uint8Array {
-  const count = floats.length;
+  const frame = new Uint8Array(chunkFrameBytes(floats.length));
+  writeChunkHeader(frame, { ...header, count: floats.length }).set(floats);
+  return frame;
+}
+
+/** Bytes of a chunk frame of `count` floats: header, floats, MAC. */
+export function chunkFrameBytes(count: number): number {
+  return CHUNK_HEADER_BYTES + 4 * count + MAC_BYTES;
+}
+
+/**
+ * Writes a chunk header into `frame` (exactly chunkFrameBytes(count) bytes, its offset a
+ * multiple of 4) and returns the view of its floats, for the caller to fill in place: a partial
+ * sum is added straight into the frame it leaves in, with no copy (peer-link.ts pools them).
+ * @throws RangeError for an empty chunk, one past P, or a frame of another size
+ */
+export function writeChunkHeader(frame: Uint8Array, header: ChunkHeader): Float32Array {
+  const { count } = header;
   if (count === 0 || header.offset + count > header.parameterCount)
     throw new RangeError(`a chunk of ${count} floats at ${header.offset} does not fit P = ${header.parameterCount}`);
-  const bodyBytes = CHUNK_HEADER_BYTES + 4 * count;
-  const frame = new Uint8Array(bodyBytes + MAC_BYTES);
-  const view = new DataView(frame.buffer);
+  if (frame.byteLength !== chunkFrameBytes(count) || frame.byteOffset % 4 !== 0)
+    throw new RangeError(`a frame of ${frame.byteLength} bytes cannot hold ${count} floats`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = CHUNK_FRAME_MAGIC;
   frame[1] = header.kind;
+  view.setUint16(2, 0, true);
   view.setUint32(4, header.seq, true);
   view.setUint32(8, header.round, true);
   view.setUint32(12, header.offset, true);
   view.setUint32(16, count, true);
   view.setUint32(20, header.parameterCount, true);
-  frame.set(float32ToBytes(floats), CHUNK_HEADER_BYTES);
+  view.setBigUint64(24, 0n, true);
+  return new Float32Array(frame.buffer, frame.byteOffset + CHUNK_HEADER_BYTES, count);
+}
+
+/**
+ * Gives a received frame (decodeChunk's `bytes`) the next link's sequence number, to be signed
+ * again (signChunk) and forwarded as it is: weights pass through a worker with no copy.
+ */
+export function restampChunk(frame: Uint8Array, seq: number): Uint8Array {
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(4, seq, true);
   return frame;
 }
 
@@ -132,5 +161,5 @@ export async function decodeChunk(
       ProtocolErrorCode.NON_FINITE,
       `chunk frame holds a non-finite value (${floats[i]}) at float ${offset + i}`,
     );
-  return { kind: kind as ChunkKindValue, seq, round, offset, count, parameterCount: P, floats };
+  return { kind: kind as ChunkKindValue, seq, round, offset, count, parameterCount: P, floats, bytes: frame };
 }

@@ -6,7 +6,8 @@ export type { LeaveMessage, Message, MessageType, ReadyMessage, ResultMessage, S
 export type { WireChainRole, WireDatasetDescriptor, WireShard, WireTrainingConfig } from './messages.js';
 export { CHUNK_HEADER_BYTES, ChunkKind, decodeChunk, encodeChunk, frameChunk, isChunkFrame } from './chain-frame.js';
 export { CHUNK_MAC_BYTES, chunkMacOf, useSyncGmac } from './chunk-mac.js';
-export { signChunk, type ChunkFrame, type ChunkHeader, type ChunkKindValue } from './chain-frame.js';
+export { chunkFrameBytes, restampChunk, signChunk, writeChunkHeader } from './chain-frame.js';
+export type { ChunkFrame, ChunkHeader, ChunkKindValue } from './chain-frame.js';
 export { PEER_HANDSHAKE_MAX_BYTES, PeerDialerHandshake, PeerListenerHandshake } from './peer-handshake.js';
 export type { PeerLinkKeys } from './peer-handshake.js';
 export { CLOSE_REASON_MAX_BYTES, COORDINATOR_ID_BYTES, MAC_BYTES, MIN_TOKEN_CHARS, NONCE_BYTES } from './constants.js';

@@ -11,6 +11,10 @@ import {
   isChunkFrame,
   CHUNK_MAC_BYTES,
   ProtocolError,
+  chunkFrameBytes,
+  restampChunk,
+  signChunk,
+  writeChunkHeader,
 } from '../src/index.js';
 
 const key = () => sessionKey(new Uint8Array(32).fill(7));
@@ -35,7 +39,8 @@ describe('chain chunk frames', () => {
     expect(isChunkFrame(frame)).toBe(true);
     expect(frame[0]).toBe(0xc1);
     const got = await decodeChunk(frame, await key(), 1, 10);
-    expect({ ...got, floats: Array.from(got.floats) }).toEqual({
+    expect(got.bytes).toBe(frame);
+    expect({ ...got, floats: Array.from(got.floats), bytes: undefined }).toEqual({
       kind: ChunkKind.SUM,
       seq: 1,
       round: 9,
@@ -43,7 +48,24 @@ describe('chain chunk frames', () => {
       count: 3,
       parameterCount: 10,
       floats: [1.5, -2, 3.25],
+      bytes: undefined,
     });
+  });
+
+  it('fills a reused frame in place, and a restamped frame verifies under its new number only', async () => {
+    const frame = new Uint8Array(chunkFrameBytes(3)).fill(0xee);
+    writeChunkHeader(frame, { ...header, count: 3 }).set([7, 8, 9]);
+    await signChunk(frame, await key());
+    // Every header byte is written (a pooled frame holds an older chunk's bytes).
+    expect(Array.from((await decodeChunk(frame, await key(), 1, 10)).floats)).toEqual([7, 8, 9]);
+    const fresh = await encodeChunk(header, Float32Array.of(7, 8, 9), await key());
+    expect(Buffer.from(frame).equals(Buffer.from(fresh))).toBe(true);
+    await signChunk(restampChunk(frame, 4), await otherKey());
+    expect(await refusal(decodeChunk(frame, await otherKey(), 1, 10))).toBe('GS_ERR_AUTH');
+    const got = await decodeChunk(frame, await otherKey(), 4, 10);
+    expect([got.seq, got.round, got.offset, Array.from(got.floats)]).toEqual([4, 9, 4, [7, 8, 9]]);
+    expect(() => writeChunkHeader(new Uint8Array(chunkFrameBytes(2)), { ...header, count: 3 })).toThrow(RangeError);
+    expect(() => writeChunkHeader(frame, { ...header, count: 7 })).toThrow(/does not fit P = 10/);
   });
 
   it('refuses a frame signed with another key, out of sequence, or with a flipped bit', async () => {

@@ -32,7 +32,6 @@ export class ChainMember {
    * would be waited for in vain (the successor waits for a link from the new id), so it is redialled.
    */
   private dialledAs = -1;
-  private chunk = new Float32Array(0);
   /** Bytes of chunk frames over the links this worker dialled (its endpoint counts the others). */
   readonly traffic: PeerTraffic = { sentBytes: 0, receivedBytes: 0 };
 
@@ -91,35 +90,41 @@ export class ChainMember {
     });
     mine.links = prev ? [next, prev] : [next];
     try {
-      const compute = work.start();
-      started(compute);
+      const begin = (): ChainCompute => {
+        const c = work.start();
+        started(c);
+        return c;
+      };
+      // A worker with a predecessor relays the weights before it computes: its threads would take
+      // the CPU its relay needs (on a small machine a whole hop's worth per chunk), and every
+      // worker nearer the head waits for that relay, while this worker's own sum is not due
+      // until the head's has come back to it. The head, which relays nothing, overlaps.
+      let compute: ChainCompute | null = prev ? null : begin();
       const forwarded: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
         const frame = expect(await next.next(ChunkKind.WEIGHTS, role.round), offset, role.chunkFloats, P, next);
+        // Forwarded first, the frame itself with only its sequence number and MAC rewritten.
+        if (prev) forwarded.push(quiet(prev.forward(frame)));
         weights.set(frame.floats, offset);
-        // Forwarded first: the predecessor's threads are waiting for it as much as ours.
-        if (prev) forwarded.push(quiet(prev.send(ChunkKind.WEIGHTS, role.round, offset, frame.floats)));
-        work.onWeights?.(offset, offset + frame.count);
+        if (compute) work.onWeights?.(offset, offset + frame.count);
       }
-      if (this.chunk.length < role.chunkFloats) this.chunk = new Float32Array(role.chunkFloats);
+      if (!compute) {
+        compute = begin();
+        work.onWeights?.(0, P);
+      }
       const sent: Promise<void>[] = [];
       for (let offset = 0; offset < P; offset += role.chunkFloats) {
         const n = Math.min(role.chunkFloats, P - offset);
         // This chunk of every gradient is final (the streamed shard's block of ∂W_1 is done).
         const grads = await compute.readyUpTo(offset + n);
-        // One chunk buffer for the whole round: send() copies it into the frame at once.
-        const out = this.chunk.subarray(0, n);
-        let first = 0;
-        if (prev) out.set(expect(await prev.next(ChunkKind.SUM, role.round), offset, role.chunkFloats, P, prev).floats);
-        else {
-          out.set(grads[0].subarray(offset, offset + n));
-          first = 1;
-        }
-        for (let j = first; j < grads.length; j++) {
-          const g = grads[j];
-          for (let i = 0; i < n; i++) out[i] += g[offset + i];
-        }
-        sent.push(quiet(next.send(ChunkKind.SUM, role.round, offset, out)));
+        const base = prev
+          ? expect(await prev.next(ChunkKind.SUM, role.round), offset, role.chunkFloats, P, prev).floats
+          : grads[0].subarray(offset, offset + n);
+        const first = prev ? 0 : 1;
+        // Added straight into the frame that leaves, in shard order: out = ((base + g_a) + g_a+1) + …
+        sent.push(
+          quiet(next.sendFilled(ChunkKind.SUM, role.round, offset, n, (out) => fold(out, base, grads, first, offset))),
+        );
       }
       // A peer that stopped reading (SIGSTOP) never completes a send: an abort must end this wait too.
       const [stats] = await Promise.race([Promise.all([compute.result, ...forwarded, ...sent]), aborted]);
@@ -160,6 +165,31 @@ export class ChainMember {
     const link = await dialPeer(url, this.tokenKey, selfId, remoteId, P, this.traffic, trust);
     this.dialled.set(key, link);
     return link;
+  }
+}
+
+/**
+ * out = base + grads[first][offset…] + grads[first + 1][offset…] + …, element by element, each add
+ * rounded to float32 as `out[i] += g[i]` on a Float32Array does (the same bits as before, whether
+ * there is one gradient to add or several).
+ */
+function fold(
+  out: Float32Array,
+  base: Float32Array,
+  grads: readonly Float32Array[],
+  first: number,
+  offset: number,
+): void {
+  const n = out.length;
+  if (first >= grads.length) {
+    out.set(base);
+    return;
+  }
+  const g0 = grads[first];
+  for (let i = 0; i < n; i++) out[i] = base[i] + g0[offset + i];
+  for (let j = first + 1; j < grads.length; j++) {
+    const g = grads[j];
+    for (let i = 0; i < n; i++) out[i] += g[offset + i];
   }
 }
 

@@ -12,9 +12,11 @@
 import {
   CHUNK_HEADER_BYTES,
   CHUNK_MAC_BYTES,
+  chunkFrameBytes,
   decodeChunk,
-  frameChunk,
+  restampChunk,
   signChunk,
+  writeChunkHeader,
   isChunkFrame,
   PEER_HANDSHAKE_MAX_BYTES,
   PeerDialerHandshake,
@@ -36,6 +38,8 @@ import { dialTlsOptions, openPinned, type PeerTrust } from './peer-tls.js';
 export const MAX_CHUNK_FLOATS = 1 << 20;
 /** Bytes of the largest chunk frame: header, floats, MAC. */
 export const MAX_CHUNK_FRAME_BYTES = CHUNK_HEADER_BYTES + 4 * MAX_CHUNK_FLOATS + CHUNK_MAC_BYTES;
+/** Free frames a link keeps per chunk size: more than a step's chunks in flight are not expected. */
+const MAX_POOLED_FRAMES = 64;
 /** A dial or a handshake that takes longer fails. */
 export const PEER_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -90,6 +94,8 @@ export class PeerLink {
   private readonly inbox: ChunkFrame[] = [];
   private readonly waiters: Waiter[] = [];
   private failure: PeerLinkError | null = null;
+  /** Free frames by float count (a step's chunks are all of one size but the last). */
+  private readonly frames = new Map<number, Uint8Array[]>();
   /** Bytes of chunk frames sent and received (for the counted-bytes figures). */
   sentBytes = 0;
   receivedBytes = 0;
@@ -139,18 +145,52 @@ export class PeerLink {
 
   /** Sends floats as one signed chunk frame (frames go out in call order; `floats` is copied at once). */
   send(kind: ChunkKindValue, round: number, offset: number, floats: Float32Array): Promise<void> {
+    return this.sendFilled(kind, round, offset, floats.length, (out) => out.set(floats));
+  }
+
+  /**
+   * Sends a chunk of `count` floats that `fill` writes straight into the frame, at once (a
+   * partial sum is added into the frame it leaves in: no copy). Frames come from a pool of this
+   * link and go back to it once the socket has written them.
+   */
+  sendFilled(
+    kind: ChunkKindValue,
+    round: number,
+    offset: number,
+    count: number,
+    fill: (floats: Float32Array) => void,
+  ): Promise<void> {
+    const frame = this.frames.get(count)?.pop() ?? new Uint8Array(chunkFrameBytes(count));
     const seq = ++this.sendSeq;
-    // Copied now: the caller may reuse `floats` as soon as this returns.
-    const unsigned = frameChunk({ kind, seq, round, offset, parameterCount: this.parameterCount }, floats);
+    fill(writeChunkHeader(frame, { kind, seq, round, offset, count, parameterCount: this.parameterCount }));
+    return this.queue(frame, () => {
+      const free = this.frames.get(count) ?? [];
+      if (free.length < MAX_POOLED_FRAMES) free.push(frame);
+      this.frames.set(count, free);
+    });
+  }
+
+  /**
+   * Passes a chunk received on another link on as it is (weights towards the head): only its
+   * sequence number and MAC are rewritten, in place. The frame was checked when it was received.
+   */
+  forward(frame: ChunkFrame): Promise<void> {
+    return this.queue(restampChunk(frame.bytes, ++this.sendSeq), () => undefined);
+  }
+
+  /** Signs and writes frames in call order; `written` runs once the socket no longer needs the bytes. */
+  private queue(frame: Uint8Array, written: () => void): Promise<void> {
     const sent = this.sending.then(async () => {
       if (this.failure) throw this.failure;
-      const frame = await signChunk(unsigned, this.sendKey);
+      await signChunk(frame, this.sendKey);
       this.sentBytes += frame.byteLength;
       this.counter.sentBytes += frame.byteLength;
       await new Promise<void>((resolve, reject) =>
-        this.ws.send(frame, (err) =>
-          err ? reject(new PeerLinkError(`sending to ${this.describe}: ${err.message}`, this.remoteId)) : resolve(),
-        ),
+        this.ws.send(frame, (err) => {
+          if (err) return reject(new PeerLinkError(`sending to ${this.describe}: ${err.message}`, this.remoteId));
+          written();
+          resolve();
+        }),
       );
     });
     this.sending = sent.catch(() => undefined);
@@ -293,6 +333,10 @@ export async function dialPeer(
     maxPayload: PEER_HANDSHAKE_MAX_BYTES,
     perMessageDeflate: false,
     handshakeTimeout: PEER_HANDSHAKE_TIMEOUT_MS,
+    // No masking (an all-zero key: ws then neither copies nor XORs a frame it sends). Masking
+    // protects proxies from script-made frames; a peer link is two gradswarm processes whose
+    // every chunk carries a GMAC, and masking cost a copy of each partial sum at every hop.
+    generateMask: (mask: Buffer) => void mask.fill(0),
     ...(url.startsWith('wss:') ? dialTlsOptions(trust) : {}),
   });
   ws.binaryType = 'nodebuffer';

@@ -40,6 +40,34 @@ describe('chain peer links', () => {
     expect(ep.traffic.receivedBytes).toBe(2 * 48 + 16);
   });
 
+  it('forwards a received frame to the next link under its own key, and reuses sent frames without mixing them', async () => {
+    // a → b (b's endpoint) and b → c (c's endpoint): b relays what a sent, as a worker relays weights.
+    const b = await endpoint();
+    const c = await endpoint();
+    const aToB = await dialPeer(b.url, await deriveTokenKey(TOKEN), 1, 2, P);
+    const bToC = await dialPeer(c.url, await deriveTokenKey(TOKEN), 2, 3, P);
+    open.push({ close: () => aToB.close(1000, 'done') }, { close: () => bToC.close(1000, 'done') });
+    const atB = await b.ep.linkFrom(1);
+    const atC = await c.ep.linkFrom(2);
+    // Several frames in flight from one pool, each filled in place: none may see another's floats.
+    const sends = [1, 2, 3].map((v) => aToB.sendFilled(ChunkKind.WEIGHTS, 5, 0, 4, (out) => out.fill(v)));
+    await bToC.send(ChunkKind.WEIGHTS, 5, 8, Float32Array.of(9, 9)); // b → c has its own numbering
+    for (let k = 0; k < 3; k++) await bToC.forward(await atB.next(ChunkKind.WEIGHTS, 5));
+    await Promise.all(sends);
+    await aToB.sendFilled(ChunkKind.WEIGHTS, 5, 4, 4, (out) => out.fill(4));
+    await bToC.forward(await atB.next(ChunkKind.WEIGHTS, 5));
+    const got: number[][] = [];
+    for (let k = 0; k < 5; k++) got.push(Array.from((await atC.next(ChunkKind.WEIGHTS, 5)).floats));
+    expect(got).toEqual([
+      [9, 9],
+      [1, 1, 1, 1],
+      [2, 2, 2, 2],
+      [3, 3, 3, 3],
+      [4, 4, 4, 4],
+    ]);
+    expect(atC.open && atB.open).toBe(true);
+  });
+
   it('drops chunks of an older round and keeps those of the next', async () => {
     const { ep, url } = await endpoint();
     const dialled = await dialPeer(url, await deriveTokenKey(TOKEN), 1, 2, P);
@@ -147,7 +175,9 @@ describe('chain peer links', () => {
     expect(Buffer.from(total.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     const ends = Array.from({ length: Math.ceil(P / 4) }, (_, c) => Math.min(P, 4 * (c + 1)));
     expect(asked).toEqual([ends, ends]);
-    expect(arrived).toEqual([ends, ends]);
+    // The head takes the weights chunk by chunk (its threads overlap); b, which relays them to the
+    // head, starts computing only once it has relayed them all, and publishes them whole.
+    expect(arrived).toEqual([ends, [P]]);
     expect(Array.from(wa)).toEqual(Array.from(weights));
     expect(Array.from(wb)).toEqual(Array.from(weights));
   });
