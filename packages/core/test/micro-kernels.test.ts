@@ -46,9 +46,14 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
   it('GEMM: the same bits on every shape, transpose and accumulation', () => {
     const all = backends();
     const rng = new Rng(512);
-    // Tile heights 8-14 and 4-6 picked differently, swaps (n = 10, 50), k = 1 and 10, edges.
+    // Tile heights 8-16 and 4-6 picked differently, swaps (n = 10, 50), k = 1 and 10, edges;
+    // 16-row tiles packed by register transposes (k ≥ 16, rows of A contiguous) and 15-row ones.
     const shapes: Array<[number, number, number]> = [
       [1000, 512, 10],
+      [64, 48, 40],
+      [256, 40, 77],
+      [45, 33, 50],
+      [1000, 20, 36],
       [100, 10, 200],
       [200, 50, 97],
       [37, 53, 300],
