@@ -54,6 +54,8 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
       [256, 40, 77],
       [45, 33, 50],
       [1000, 20, 36],
+      [30, 256, 50],
+      [17, 512, 20],
       [100, 10, 200],
       [200, 50, 97],
       [37, 53, 300],
@@ -76,6 +78,30 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
             }
             expect(want.size, `${m}x${n}x${k} tA=${tA} tB=${tB} acc=${acc}`).toBe(1);
           }
+    }
+  });
+
+  it('GEMM: right within rounding where rows of B are packed row by row (strides of 1 KiB multiples)', () => {
+    const rng = new Rng(1024);
+    // n = 250 in rows of 256 floats: full panels row by row, the last 10 columns panel by panel.
+    for (const [m, n, k, ldb] of [
+      [33, 250, 70, 256],
+      [20, 512, 300, 512],
+    ]) {
+      const a = random(rng, m * k);
+      const b = random(rng, k * ldb);
+      for (const [name, be] of backends()) {
+        const c = new Float32Array(m * n);
+        be.gemm(false, false, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false);
+        let worst = 0;
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
+            worst = Math.max(worst, Math.abs(s - c[i * n + j]));
+          }
+        expect(worst, `${name} ${m}x${n}x${k} ldb ${ldb}`).toBeLessThan(1e-4);
+      }
     }
   });
 
