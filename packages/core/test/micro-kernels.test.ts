@@ -105,6 +105,28 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
     }
   });
 
+  it('GEMM: the same bits wherever C starts within a cache line (the narrow first panel)', () => {
+    const rng = new Rng(64);
+    for (const [m, n, k] of [
+      [1000, 512, 10],
+      [37, 100, 33],
+      [20, 48, 300],
+    ]) {
+      const [a, b, c0] = [random(rng, m * k), random(rng, k * n), random(rng, m * n)];
+      for (const [name, be] of backends())
+        for (const acc of [false, true]) {
+          const seen = new Set<string>();
+          for (let offset = 0; offset < 16; offset++) {
+            const c = new Float32Array(m * n + 16);
+            c.set(c0, offset);
+            be.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, offset, n, acc);
+            seen.add(hex(c.subarray(offset, offset + m * n)));
+          }
+          expect(seen.size, `${name} ${m}x${n}x${k} acc=${acc}`).toBe(1);
+        }
+    }
+  });
+
   it('bias + activation, the derivative and the fused dense layers: the same bits', () => {
     const all = backends();
     const rng = new Rng(14);
