@@ -52,6 +52,10 @@ const SHAPES = [
   ['gradient ∂W 784→512, batch 1000', 'TN', 512, 784, 1000],
   ['delta 512←10, batch 1000', 'NN', 1000, 512, 10],
   ['forward 512→10, batch 1000', 'NT', 1000, 10, 512],
+  // The wider network's step (784-2048-2048-10, batch 256): its products at 2048 units.
+  ['forward 2048→2048, batch 256', 'NT', 256, 2048, 2048],
+  ['gradient ∂W 2048→2048, batch 256', 'TN', 2048, 2048, 256],
+  ['delta 2048←2048, batch 256', 'NN', 256, 2048, 2048],
 ];
 
 function operands(op, m, n, k) {

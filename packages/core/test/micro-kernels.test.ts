@@ -46,9 +46,16 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
   it('GEMM: the same bits on every shape, transpose and accumulation', () => {
     const all = backends();
     const rng = new Rng(512);
-    // Tile heights 8-14 and 4-6 picked differently, swaps (n = 10, 50), k = 1 and 10, edges.
+    // Tile heights 8-16 and 4-6 picked differently, swaps (n = 10, 50), k = 1 and 10, edges;
+    // 16-row tiles packed by register transposes (k ≥ 16, rows of A contiguous) and 15-row ones.
     const shapes: Array<[number, number, number]> = [
       [1000, 512, 10],
+      [64, 48, 40],
+      [256, 40, 77],
+      [45, 33, 50],
+      [1000, 20, 36],
+      [30, 256, 50],
+      [17, 512, 20],
       [100, 10, 200],
       [200, 50, 97],
       [37, 53, 300],
@@ -71,6 +78,52 @@ describe.runIf(haveAvx2)('native-avx2 micro-kernels', () => {
             }
             expect(want.size, `${m}x${n}x${k} tA=${tA} tB=${tB} acc=${acc}`).toBe(1);
           }
+    }
+  });
+
+  it('GEMM: right within rounding where rows of B are packed row by row (strides of 1 KiB multiples)', () => {
+    const rng = new Rng(1024);
+    // n = 250 in rows of 256 floats: full panels row by row, the last 10 columns panel by panel.
+    for (const [m, n, k, ldb] of [
+      [33, 250, 70, 256],
+      [20, 512, 300, 512],
+    ]) {
+      const a = random(rng, m * k);
+      const b = random(rng, k * ldb);
+      for (const [name, be] of backends()) {
+        const c = new Float32Array(m * n);
+        be.gemm(false, false, m, n, k, a, 0, k, b, 0, ldb, c, 0, n, false);
+        let worst = 0;
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
+            worst = Math.max(worst, Math.abs(s - c[i * n + j]));
+          }
+        expect(worst, `${name} ${m}x${n}x${k} ldb ${ldb}`).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('GEMM: the same bits wherever C starts within a cache line (the narrow first panel)', () => {
+    const rng = new Rng(64);
+    for (const [m, n, k] of [
+      [1000, 512, 10],
+      [37, 100, 33],
+      [20, 48, 300],
+    ]) {
+      const [a, b, c0] = [random(rng, m * k), random(rng, k * n), random(rng, m * n)];
+      for (const [name, be] of backends())
+        for (const acc of [false, true]) {
+          const seen = new Set<string>();
+          for (let offset = 0; offset < 16; offset++) {
+            const c = new Float32Array(m * n + 16);
+            c.set(c0, offset);
+            be.gemm(false, false, m, n, k, a, 0, k, b, 0, n, c, offset, n, acc);
+            seen.add(hex(c.subarray(offset, offset + m * n)));
+          }
+          expect(seen.size, `${name} ${m}x${n}x${k} acc=${acc}`).toBe(1);
+        }
     }
   });
 

@@ -1,7 +1,9 @@
 /*
  * AVX-512 float32 micro-kernels for the native-avx2 backend: one 16-float zmm per tile row, so a
- * tile is up to 14 rows × 16 columns (14 accumulators, the B row and broadcasts from memory fill
- * the 32 registers) instead of AVX2's 6 × 16, and the element-wise passes on 16 lanes.
+ * tile is up to 16 rows × 16 columns (16 accumulators and the B row; the A values are broadcast
+ * from memory inside the FMAs) instead of AVX2's 6 × 16, and the element-wise passes on 16 lanes.
+ * The 16-row tile pads 1024, 512 and 256 rows not at all (the 14-row one padded 1024 to 1036) and
+ * packs its A panel with in-register 16×16 transposes instead of gathers.
  *
  * Bit for bit what the AVX2 kernels compute: each element of C is one chain of FMAs in k order
  * (x·b + c, the product rounded once with the sum) starting from C or zero, and the element-wise
@@ -22,7 +24,7 @@
 #endif
 
 #define GS_AVX512 __attribute__((target("avx512f,avx2,fma")))
-#define GS_MR512 14
+#define GS_MR512 16
 
 /* The MR×16 product of packed panels added into acc[0..MR), in k order (see the header). The
  * row count is a literal at each expansion, so the array lives in registers. The A and B panels
@@ -52,7 +54,7 @@
   GS_AVX512 static void kernel512_t_##MR(ptrdiff_t kc, const float* a, const float* b, float* c, ptrdiff_t ldc,  \
                                          int accumulate) {                                                       \
     _Alignas(64) float t[16 * 16];                                                                               \
-    const __mmask16 lanes = (__mmask16)((1u << (MR)) - 1);                                                       \
+    const __mmask16 lanes = (__mmask16)((1u << (MR)) - 1u);                                                       \
     const __m512i across = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), \
                                               _mm512_set1_epi32(16));                                            \
     __m512 acc[MR];                                                                                              \
@@ -75,14 +77,16 @@ GS_DEFINE_KERNEL512(11)
 GS_DEFINE_KERNEL512(12)
 GS_DEFINE_KERNEL512(13)
 GS_DEFINE_KERNEL512(14)
+GS_DEFINE_KERNEL512(15)
+GS_DEFINE_KERNEL512(16)
 
 typedef void (*gs_tile_fn)(ptrdiff_t, const float*, const float*, float*, ptrdiff_t, int);
 static const gs_tile_fn tiles[GS_MR512 + 1] = {
     [8] = kernel512_8, [9] = kernel512_9, [10] = kernel512_10, [11] = kernel512_11,
-    [12] = kernel512_12, [13] = kernel512_13, [14] = kernel512_14};
+    [12] = kernel512_12, [13] = kernel512_13, [14] = kernel512_14, [15] = kernel512_15, [16] = kernel512_16};
 static const gs_tile_fn tiles_t[GS_MR512 + 1] = {
     [8] = kernel512_t_8, [9] = kernel512_t_9, [10] = kernel512_t_10, [11] = kernel512_t_11,
-    [12] = kernel512_t_12, [13] = kernel512_t_13, [14] = kernel512_t_14};
+    [12] = kernel512_t_12, [13] = kernel512_t_13, [14] = kernel512_t_14, [15] = kernel512_t_15, [16] = kernel512_t_16};
 
 static void kernel512(int mr, ptrdiff_t kc, const float* a, const float* b, float* c, ptrdiff_t ldc, int accumulate) {
   tiles[mr](kc, a, b, c, ldc, accumulate);
@@ -92,10 +96,39 @@ static void kernel512_t(int mr, ptrdiff_t kc, const float* a, const float* b, fl
   tiles_t[mr](kc, a, b, c, ldc, accumulate);
 }
 
-/* A panel of mr (8..14) rows. Rows contiguous along k: 16 rows (zeros past mr) transposed 8 steps
- * at a time through a buffer; columns contiguous: one masked copy per step. */
+/* In-register transpose: r[q] becomes column q of the 16×16 block (unpack, shuffle, two lane
+ * permutes; no gathers). */
+GS_AVX512 static inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+  }
+}
+
+/* A panel of mr (8..16) rows. Rows contiguous along k: 16 rows at a time through register
+ * transposes (mr = 16) or 8 steps at a time through a buffer and gathers (zeros past mr);
+ * columns contiguous: one masked copy per step. */
 GS_AVX512 static void pack_a512(ptrdiff_t kc, int mr, const float* a, ptrdiff_t rs, ptrdiff_t cs, float* dst) {
-  const __mmask16 lanes = (__mmask16)((1u << mr) - 1);
+  const __mmask16 lanes = (__mmask16)((1u << mr) - 1u);
   if (rs == 1) {
     for (ptrdiff_t p = 0; p < kc; p++) _mm512_mask_storeu_ps(dst + p * mr, lanes, _mm512_maskz_loadu_ps(lanes, a + p * cs));
     return;
@@ -107,6 +140,14 @@ GS_AVX512 static void pack_a512(ptrdiff_t kc, int mr, const float* a, ptrdiff_t 
   const __m512i across = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(8));
   _Alignas(64) float t[16 * 8];
   ptrdiff_t p = 0;
+  if (mr == 16) {
+    for (; p + 16 <= kc; p += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(a + i * rs + p);
+      transpose16(r);
+      for (int q = 0; q < 16; q++) _mm512_storeu_ps(dst + (p + q) * 16, r[q]);
+    }
+  }
   for (; p + 8 <= kc; p += 8) {
     for (int r = 0; r < 16; r++)
       _mm256_store_ps(t + r * 8, r < mr ? _mm256_loadu_ps(a + r * rs + p) : _mm256_setzero_ps());
@@ -216,11 +257,12 @@ GS_AVX512 static void prime_row512(int act, float* delta, const float* z, const 
 }
 
 /* Relative time per padded row of each tile height (100 = the 14-row tile): below 8 rows the FMA
- * latency is not hidden; the taller the tile, the fewer B loads per FMA. */
-static const int row_cost512[GS_MR_MAX + 1] = {[8] = 112, [9] = 110, [10] = 106, [11] = 104, [12] = 102, [13] = 101, [14] = 100};
+ * latency is not hidden; the taller the tile, the fewer B loads per FMA, and the 16-row one packs
+ * without gathers. */
+static const int row_cost512[GS_MR_MAX + 1] = {[8] = 112, [9] = 110, [10] = 106, [11] = 104, [12] = 102, [13] = 101, [14] = 100, [15] = 100, [16] = 99};
 
 static const gs_isa_f32 gs_avx512 = {.name = "avx512",
-                                     .mr_mask = 0x7F00u, /* 8..14 rows */
+                                     .mr_mask = 0x1FF00u, /* 8..16 rows */
                                      .kernel = kernel512,
                                      .kernel_t = kernel512_t,
                                      .pack_a = pack_a512,

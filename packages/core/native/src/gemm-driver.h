@@ -7,7 +7,7 @@
  * Before blocking, the driver may solve Cᵀ = op(B)ᵀ·op(A)ᵀ instead (a stride swap, no copy)
  * when that wastes less of the mr×NR tiles on padding: the forward product with 10 or 50 output
  * units pads n to 16 otherwise. The panel height mr (as the kernels allow: 4 to 6 rows
- * for AVX2, 8 to 14 for AVX-512) is picked per
+ * for AVX2, 8 to 16 for AVX-512) is picked per
  * call by padding weighted with kernel speed (pick_mr_). The epilogue (bias + activation, or the activation derivative)
  * runs on each finished MC×NC block while it is still in cache, in the caller's coordinates.
  * Every choice depends only on the shapes, so the same inputs always give the same bits; the
@@ -121,7 +121,7 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
   const ptrdiff_t mcb = GS_F(block_)(m, isa->mc > 0 ? isa->mc : GS_MC, mr);
   const ptrdiff_t ncb = GS_F(block_)(n, isa->nc > 0 ? isa->nc : GS_NC, GS_NR);
   /* +16 elements of slack: vector packers may store a few lanes past a panel's end. */
-  const size_t a_elems = (size_t)(mcb * kcb + 16), b_elems = (size_t)(ncb * kcb + 16);
+  const size_t a_elems = (size_t)(mcb * kcb + 16), b_elems = (size_t)((ncb + GS_NR) * kcb + 16);
   const size_t a_bytes = (a_elems * sizeof(T) + 63) & ~(size_t)63;
   char* buf = (char*)gs_scratch_get(s, a_bytes + b_elems * sizeof(T));
   if (buf == NULL) return -1;
@@ -129,17 +129,45 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
   T* bp = (T*)(buf + a_bytes);
   _Alignas(64) T tile[GS_MR_MAX * GS_NR];
 
+  /* A row-major C whose rows all start at the same offset within a 64-byte line gets a narrow
+   * first panel of `lead` columns, so that every full tile's rows are whole lines: a store-bound
+   * product (k = 10) ran at 0.6 of its speed on C 16 bytes off a line (a Node typed array's
+   * usual place), every row of a tile split over two lines. Panels only group elements; each is
+   * still its own chain of FMAs, so the bits do not depend on where C lies. Panel jr's packed
+   * columns start at bp + (jr + shift)·kc (the lead panel at bp). */
+  const ptrdiff_t line = 64 / (ptrdiff_t)sizeof(T);
+  const ptrdiff_t off = (ptrdiff_t)(((uintptr_t)c % 64) / sizeof(T));
+  const int aligned_rows = csc == 1 && (rsc % line) == 0 && ((uintptr_t)c % sizeof(T)) == 0;
+  const ptrdiff_t lead0 = aligned_rows && off != 0 && GS_NR % line == 0 ? line - off : 0;
   for (ptrdiff_t jc = 0; jc < n; jc += ncb) {
     const ptrdiff_t nc = n - jc < ncb ? n - jc : ncb;
+    const ptrdiff_t lead = lead0 < nc ? lead0 : 0;
+    const ptrdiff_t shift = lead > 0 ? GS_NR - lead : 0;
+#define GS_PANEL_W(jr) ((jr) == 0 && lead > 0 ? lead : (nc - (jr) < GS_NR ? nc - (jr) : GS_NR))
+#define GS_PANEL_AT(jr) (bp + ((jr) == 0 ? 0 : (jr) + shift) * kc)
     for (ptrdiff_t pc = 0; pc < k; pc += kcb) {
       const ptrdiff_t kc = k - pc < kcb ? k - pc : kcb;
       const int acc = accumulate || pc > 0;
       const int last = pc + kc >= k;
-      for (ptrdiff_t jr = 0; jr < nc; jr += GS_NR) {
-        const ptrdiff_t nr = nc - jr < GS_NR ? nc - jr : GS_NR;
+      /* Rows of B contiguous with a stride of a multiple of 1 KiB (n = 256, 1024, 2048): a panel's
+       * kc rows then fall in a few cache sets and on a new page each (no prefetch across pages),
+       * so the full panels are packed row by row, each source row read once in order (2-3% on
+       * the 1024-wide products, bench-kernels). Other strides keep panel by panel (the 784-wide
+       * rows of a small ∂W ran 3% slower row by row). */
+      ptrdiff_t row_end = 0; /* full panels [lead, row_end) packed row by row */
+      if (csb == 1 && (rsb * (ptrdiff_t)sizeof(T)) % 1024 == 0) {
+        row_end = lead + (nc - lead) / GS_NR * GS_NR;
+        for (ptrdiff_t p = 0; p < kc; p++) {
+          const T* src = b + (pc + p) * rsb + jc;
+          for (ptrdiff_t jr = lead; jr < row_end; jr += GS_NR) memcpy(GS_PANEL_AT(jr) + p * GS_NR, src + jr, GS_NR * sizeof(T));
+        }
+      }
+      for (ptrdiff_t jr = 0; jr < nc; jr += GS_PANEL_W(jr)) {
+        const ptrdiff_t nr = GS_PANEL_W(jr);
+        if (jr >= lead && jr < row_end) continue;
         const T* src = b + pc * rsb + (jc + jr) * csb;
-        if (nr == GS_NR) isa->pack_b(kc, src, rsb, csb, bp + jr * kc);
-        else GS_F(gs_pack_b_generic_)(kc, nr, src, rsb, csb, bp + jr * kc);
+        if (nr == GS_NR) isa->pack_b(kc, src, rsb, csb, GS_PANEL_AT(jr));
+        else GS_F(gs_pack_b_generic_)(kc, nr, src, rsb, csb, GS_PANEL_AT(jr));
       }
       for (ptrdiff_t ic = 0; ic < m; ic += mcb) {
         const ptrdiff_t mc = m - ic < mcb ? m - ic : mcb;
@@ -149,15 +177,27 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
           if (rows == mr) isa->pack_a(kc, mr, src, rsa, csa, ap + ir * kc);
           else GS_F(gs_pack_a_generic_)(kc, rows, mr, src, rsa, csa, ap + ir * kc);
         }
-        for (ptrdiff_t jr = 0; jr < nc; jr += GS_NR) {
-          const ptrdiff_t nr = nc - jr < GS_NR ? nc - jr : GS_NR;
+        for (ptrdiff_t jr = 0; jr < nc; jr += GS_PANEL_W(jr)) {
+          const ptrdiff_t nr = GS_PANEL_W(jr);
+          const T* const bpanel = GS_PANEL_AT(jr);
           for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
             const ptrdiff_t rows = mc - ir < mr ? mc - ir : mr;
             T* cp = c + (ic + ir) * rsc + (jc + jr) * csc;
+            /* The next tile's rows of C (row-major C only) start towards L2 while this one runs:
+             * its first FMAs wait on them, and they come from L3 when C exceeds L2 (1-2% on the
+             * large products, bench-kernels). */
+            if (csc == 1) {
+              const int down = ir + mr < mc;
+              if (down || jr + nr < nc) {
+                const T* next = down ? cp + mr * rsc : c + ic * rsc + jc + jr + nr;
+                const ptrdiff_t left = down ? mc - ir - mr : mc;
+                for (ptrdiff_t q = 0; q < (left < mr ? left : mr); q++) GS_PREFETCH_L2(next + q * rsc);
+              }
+            }
             if (rows == mr && nr == GS_NR && csc == 1) {
-              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, cp, rsc, acc);
+              isa->kernel(mr, kc, ap + ir * kc, bpanel, cp, rsc, acc);
             } else if (rows == mr && nr == GS_NR && rsc == 1 && isa->kernel_t != NULL) {
-              isa->kernel_t(mr, kc, ap + ir * kc, bp + jr * kc, cp, csc, acc);
+              isa->kernel_t(mr, kc, ap + ir * kc, bpanel, cp, csc, acc);
             } else {
               /* Edge or transposed tile: accumulate into a local copy of what exists (the
                * same k-order chain as a full tile), then store the part that exists. */
@@ -166,7 +206,7 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
                 for (ptrdiff_t i = 0; i < rows; i++)
                   for (ptrdiff_t j = 0; j < nr; j++) tile[i * GS_NR + j] = cp[i * rsc + j * csc];
               }
-              isa->kernel(mr, kc, ap + ir * kc, bp + jr * kc, tile, GS_NR, acc);
+              isa->kernel(mr, kc, ap + ir * kc, bpanel, tile, GS_NR, acc);
               for (ptrdiff_t i = 0; i < rows; i++)
                 for (ptrdiff_t j = 0; j < nr; j++) cp[i * rsc + j * csc] = tile[i * GS_NR + j];
             }
@@ -181,6 +221,8 @@ int GS_F(gs_gemm_)(const GS_ISA* isa, gs_scratch* s, ptrdiff_t m, ptrdiff_t n, p
   }
   return 0;
 }
+#undef GS_PANEL_W
+#undef GS_PANEL_AT
 
 void GS_F(gs_column_sums_)(const T* mat, ptrdiff_t rows, ptrdiff_t cols, T* out, ptrdiff_t stride, int accumulate, T* tmp) {
   for (ptrdiff_t j = 0; j < cols; j++) tmp[j] = 0;

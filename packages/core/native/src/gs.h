@@ -15,7 +15,7 @@
  * pads m least) times NR columns of op(B): two 8-float AVX2 vectors natively, two 4-float SIMD128
  * vectors in the WebAssembly build (-DGS_NR=8). */
 #define GS_MR 6
-/* The tallest tile any kernel offers (the AVX-512 kernels' 14 rows), for the driver's buffers. */
+/* The tallest tile any kernel offers (the AVX-512 kernels' 16 rows), for the driver's buffers. */
 #define GS_MR_MAX 16
 #ifndef GS_NR
 #define GS_NR 16
@@ -39,6 +39,13 @@
 #define GS_ALWAYS_INLINE __forceinline
 #else
 #define GS_ALWAYS_INLINE inline
+#endif
+
+/* Asks for the cache line at p to be brought into L2 ahead of a write (a hint; no effect on results). */
+#if defined(__GNUC__) || defined(__clang__)
+#define GS_PREFETCH_L2(p) __builtin_prefetch((p), 1, 2)
+#else
+#define GS_PREFETCH_L2(p) ((void)(p))
 #endif
 
 /* Element-wise activations, numbered as the TypeScript side passes them. */

@@ -46,7 +46,7 @@ export function tuningCachePath(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The key of this machine's entry: what the best blocking depends on, including the micro-kernel
- * `auto` picks (an avx512 tile is 14 rows, an avx2 one 6).
+ * `auto` picks (an avx512 tile is up to 16 rows, an avx2 one 6).
  */
 export function tuningKey(
   isa: string,

@@ -21,7 +21,7 @@ const NR = 16;
 const FLOAT_BYTES = 4;
 
 /**
- * Micro-kernels of native-avx2: `avx512` (14×16 tiles in zmm registers, on CPUs with AVX-512F),
+ * Micro-kernels of native-avx2: `avx512` (up to 16×16 tiles in zmm registers, on CPUs with AVX-512F),
  * `avx2` (6×16 in ymm), `auto` the best this CPU runs. They compute the same bits (avx512.c), so
  * the choice is speed only, like the blocking, and the backend keeps its name either way.
  */
