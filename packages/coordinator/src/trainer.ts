@@ -34,12 +34,14 @@ import {
 } from '@gradswarm/core';
 import { arraySplitSizes, epochPermutation, minibatchBounds, proportionalShards, type Bounds } from '@gradswarm/data';
 import type { GradientSource, ShardRange, SliceHelpers } from '@gradswarm/worker';
-import { runFullBatch, type FullBatchOutcome } from './full-batch-run.js';
+import { runFullBatch } from './full-batch-run.js';
 
 export { outcomeText, type FullBatchOutcome } from './full-batch-run.js';
 import { runLocalRound, type PlanPosition } from './local-round.js';
 
 export { roundSteps } from './local-round.js';
+export type { EpochInfo, StepInfo, StepTiming, TrainResult } from './trainer-reports.js';
+import type { EpochInfo, StepInfo, TrainResult } from './trainer-reports.js';
 import { runRounds } from './local-run.js';
 import { StarReducer, type Reducer } from './reducer.js';
 import { ResultScreen } from './result-screen.js';
@@ -53,48 +55,6 @@ import {
   type ResolvedTrainingOptions,
   type TrainingOptions,
 } from './training-options.js';
-
-/** Reported after every optimizer step. */
-export interface StepInfo {
-  readonly epoch: number;
-  /** Minibatch index within the epoch. */
-  readonly batch: number;
-  readonly batchesPerEpoch: number;
-  /** Global 0-based step (the step that just finished). */
-  readonly step: number;
-  /** J of this minibatch at the weights it was computed with. */
-  readonly cost: number;
-  readonly learningRate: number;
-  readonly samples: number;
-  /** Labels of the sources that computed this step's shards, in shard order. */
-  readonly participants: readonly string[];
-  /** Where the step's time went (for benchmarks). */
-  readonly timing: StepTiming;
-  /** Training samples processed since the start of the run (including before a resume). */
-  readonly samplesSeen: number;
-  /** Time spent in training steps since the start of the run. */
-  readonly trainingMs: number;
-  /** Full-batch optimizers: evaluations of J and ∇J so far (a step is then one iteration). */
-  readonly evaluations?: number;
-}
-
-/** One step's time: compute per source as reported, summing and updating, and the whole step. */
-export interface StepTiming {
-  readonly totalMs: number;
-  /** Compute time of each source that took part (its own measure where it reports one). */
-  readonly computeMs: readonly number[];
-  /** Summing the shard gradients, regularising and the optimizer update. */
-  readonly reduceUpdateMs: number;
-}
-
-/** Reported after every epoch. */
-export interface EpochInfo {
-  readonly epoch: number;
-  /** Mean of the epoch's minibatch costs (of this process's steps, after a resume). */
-  readonly cost: number;
-  readonly params: Float32Array;
-  readonly trainingMs: number;
-}
 
 export interface TrainerHooks extends SchedulerEvents {
   /** Called as a step starts, before it asks for the active sources. */
@@ -123,21 +83,6 @@ export interface TrainerState {
   readonly lastCost: number;
   /** A full-batch optimizer's state between iterations (absent for the minibatch ones and before the first iteration). */
   readonly fullBatch?: FullBatchSnapshot;
-}
-
-export interface TrainResult {
-  readonly params: Float32Array;
-  readonly epochsCompleted: number;
-  readonly steps: number;
-  /** Cost of the last minibatch. */
-  readonly finalCost: number;
-  readonly samplesSeen: number;
-  /** Milliseconds spent in training steps (no start-up, no evaluation). */
-  readonly trainingMs: number;
-  /** True if stop() ended the run early. */
-  readonly interrupted: boolean;
-  /** Full-batch optimizers: why the run ended and its counters. */
-  readonly fullBatch?: FullBatchOutcome;
 }
 
 /** Throughput moving-average weight of the newest measurement. */
