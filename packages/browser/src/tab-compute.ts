@@ -77,6 +77,9 @@ export class TabCompute {
    * @throws Error when the step needs weights this tab does not hold, or a lane failed
    */
   async serve(step: StepMessage, weights?: WireTensor): Promise<StepAnswer> {
+    // A tab runs no replicas: answering a local-SGD round with a plain gradient would corrupt the
+    // average silently, so the tab fails the step and the coordinator recomputes it elsewhere.
+    if (step.local) throw new Error('a local-SGD round (--sync-every) for a browser tab, which runs no replicas');
     if (!this.welcome || this.lanes.length === 0) throw new Error('a step arrived before the data set was ready');
     if (step.chain) throw new Error('a chain step for a browser tab, which cannot listen for peers');
     if (weights) {
