@@ -8,7 +8,8 @@
  *     is finished and the link closed after the last step, without a retry;
  *   - cut as the last step arrives, before the worker answered it: the worker reconnects (the
  *     relay lets the second session through), serves the step again and exits 0 on the `leave`.
- * Both models are byte-identical to single-node `train --reproducible 4`.
+ * Both models are byte-identical to single-node `train --reproducible 4`. The first case again with
+ * local SGD (`--sync-every 4 --replicas 2`): the round that ends the plan carries the marker too.
  */
 import { readFile } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -23,6 +24,9 @@ const FINAL_ENTRY = Buffer.from([0xa5, ...Buffer.from('final'), 0xc3]);
 let dir: string;
 let csv: string;
 let reference: Buffer;
+let localReference: Buffer;
+/** Local SGD: rounds of 4 steps over 2 replicas; the round that ends the plan is marked final. */
+const LOCAL = ['--sync-every', '4', '--replicas', '2'];
 
 const runFlags = (): string[] => [
   '--dataset',
@@ -46,6 +50,10 @@ beforeAll(async () => {
   const t = await runCli(['train', ...runFlags(), '--threads', '1', '--out', out, '--no-progress']);
   expect(t.code, t.stderr).toBe(0);
   reference = await readFile(out);
+  const localOut = join(dir, 'reference-local.json');
+  const l = await runCli(['train', ...runFlags(), ...LOCAL, '--threads', '1', '--out', localOut, '--no-progress']);
+  expect(l.code, l.stderr).toBe(0);
+  localReference = await readFile(localOut);
 });
 
 afterEach(() => killAll());
@@ -122,14 +130,25 @@ async function startCuttingRelay(
 const lines = (text: string): string[] => text.trimEnd().split('\n');
 
 describe('a worker tells the end of the run from a cut link (issue 17 item 4)', () => {
-  for (const cutAt of ['after-answer', 'before-answer'] as const) {
-    it(`exits 0 when its link is cut ${cutAt === 'after-answer' ? 'after it answered the last step, without a retry' : 'as the last step arrives, after serving it again'}`, async () => {
+  const cases = [
+    { cutAt: 'after-answer', local: false },
+    { cutAt: 'before-answer', local: false },
+    { cutAt: 'after-answer', local: true },
+  ] as const;
+  for (const { cutAt, local } of cases) {
+    const what =
+      cutAt === 'after-answer'
+        ? 'after it answered the last step, without a retry'
+        : 'as the last step arrives, after serving it again';
+    const name = `${cutAt}${local ? '-local' : ''}`;
+    it(`exits 0 when its link is cut ${what}${local ? ' (the last local-SGD round)' : ''}`, async () => {
       const c = await startCoordinator([
         '--host',
         '127.0.0.1',
         '--min-workers',
         '1',
         ...runFlags(),
+        ...(local ? LOCAL : []),
         '--local-threads',
         '0',
         '--topology',
@@ -140,7 +159,7 @@ describe('a worker tells the end of the run from a cut link (issue 17 item 4)', 
         '--token',
         TOKEN,
         '--out',
-        join(dir, `${cutAt}.json`),
+        join(dir, `${name}.json`),
       ]);
       const port = Number(new URL(c.url).port);
       const relay = await startCuttingRelay(port, cutAt);
@@ -171,7 +190,8 @@ describe('a worker tells the end of the run from a cut link (issue 17 item 4)', 
           expect(w.stderr()).toMatch(/^connection lost \(.+\); reconnecting in \d+ ms$/m);
           expect(last).toMatch(/^worker: the run is finished \(\d+ steps served\)$/);
         }
-        expect((await readFile(join(dir, `${cutAt}.json`))).equals(reference), 'model bytes').toBe(true);
+        const expected = local ? localReference : reference;
+        expect((await readFile(join(dir, `${name}.json`))).equals(expected), 'model bytes').toBe(true);
       } finally {
         await relay.close();
       }

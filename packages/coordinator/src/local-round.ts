@@ -51,6 +51,8 @@ export interface LocalRoundInput {
   readonly params: Float32Array;
   /** One buffer per replica; the first receives the sum of the changes. */
   readonly grads: readonly Float32Array[];
+  /** The round ends the run's plan: its workers may take a cut link after answering it as the run's end. */
+  readonly final?: boolean;
 }
 
 export interface LocalRoundContext {
@@ -143,6 +145,7 @@ export async function runLocalRound(
         batch: input.batch,
         order: input.order,
         local: plan,
+        ...(input.final ? { final: true } : {}),
       },
       shards,
       grads,

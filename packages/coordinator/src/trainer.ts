@@ -243,9 +243,9 @@ export class Trainer {
   }
 
   /** Whether this minibatch is the plan's last step (the last of the last epoch, or at maxSteps). */
-  private isPlannedLast(epoch: number, batch: number): boolean {
+  private isPlannedLast(epoch: number, batch: number, step = this.position.step): boolean {
     const o = this.options;
-    return (epoch === o.epochs - 1 && batch === this.batches.length - 1) || this.position.step + 1 === o.maxSteps;
+    return (epoch === o.epochs - 1 && batch === this.batches.length - 1) || step + 1 === o.maxSteps;
   }
 
   /** Runs from the current position to the end of the last epoch. */
@@ -432,6 +432,7 @@ export class Trainer {
         shuffle: o.shuffle,
         params: this.params,
         grads: this.gradBuffers(local.replicas),
+        final: this.isPlannedLast(steps.at(-1)!.epoch, steps.at(-1)!.batch, this.position.step + steps.length - 1),
       },
       sources,
       { provider: this.provider, reducer: this.reducer, outer: this.optimizer as SgdOptimizer },
