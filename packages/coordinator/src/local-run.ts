@@ -8,39 +8,14 @@
  * the rounds of the uninterrupted run.
  */
 import { roundSteps, type PlanPosition } from './local-round.js';
+import type { EpochInfo, StepInfo, TrainResult } from './trainer-reports.js';
 import type { ResolvedTrainingOptions } from './training-options.js';
 
-/** The trainer's hooks as the loop calls them (trainer.ts's TrainerHooks; StepInfo for a round). */
+/** The trainer's hooks the loop calls (trainer.ts's TrainerHooks; a round reported as one StepInfo). */
 export interface RoundHooks {
   onStepStart?(step: number): void;
-  onStep?(info: RoundStepInfo): void | Promise<void>;
-  onEpoch?(info: { epoch: number; cost: number; params: Float32Array; trainingMs: number }): void | Promise<void>;
-}
-
-/** A round as the trainer's StepInfo: its last inner step's position. */
-export interface RoundStepInfo {
-  readonly epoch: number;
-  readonly batch: number;
-  readonly batchesPerEpoch: number;
-  readonly step: number;
-  readonly cost: number;
-  readonly learningRate: number;
-  readonly samples: number;
-  readonly participants: readonly string[];
-  readonly timing: { totalMs: number; computeMs: readonly number[]; reduceUpdateMs: number };
-  readonly samplesSeen: number;
-  readonly trainingMs: number;
-}
-
-/** The trainer's TrainResult of a local-SGD run. */
-export interface RoundsResult {
-  readonly params: Float32Array;
-  readonly epochsCompleted: number;
-  readonly steps: number;
-  readonly finalCost: number;
-  readonly samplesSeen: number;
-  readonly trainingMs: number;
-  readonly interrupted: boolean;
+  onStep?(info: StepInfo): void | Promise<void>;
+  onEpoch?(info: EpochInfo): void | Promise<void>;
 }
 
 /** What a round reports to the loop. */
@@ -71,7 +46,7 @@ export interface RoundHost {
 }
 
 /** Runs rounds from the host's position to the end of its last epoch (or --steps, or stop). */
-export async function runRounds(host: RoundHost, hooks: RoundHooks): Promise<RoundsResult> {
+export async function runRounds(host: RoundHost, hooks: RoundHooks): Promise<TrainResult> {
   const o = host.options;
   const pos = host.position;
   const perEpoch = host.batchesPerEpoch;
