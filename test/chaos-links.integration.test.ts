@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { blobsFlags, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
+import { blobsFlags, makeTempDir, removeTempDir, writeBlobsCsv, trainedModel } from './helpers/cli.js';
 import { killAll, startCoordinator, startWorker, type Running } from './helpers/processes.js';
 
 const TOKEN = 'chaos-links-integration-token';
@@ -46,10 +46,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   csv = join(dir, 'blobs.csv');
   await writeBlobsCsv(csv, { rows: 3000 });
-  const out = join(dir, 'reference.json');
-  const t = await runCli(['train', ...runFlags(), '--threads', '1', '--out', out, '--no-progress']);
-  expect(t.code, t.stderr).toBe(0);
-  reference = await readFile(out);
+  reference = await trainedModel(runFlags(), join(dir, 'reference.json'));
 });
 
 afterEach(() => killAll());

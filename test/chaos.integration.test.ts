@@ -20,7 +20,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { deriveTokenKey, normalizeDialled, WorkerSession, type HmacKey } from '@gradswarm/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { blobsFlags, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
+import { blobsFlags, makeTempDir, removeTempDir, runCli, writeBlobsCsv, trainedModel } from './helpers/cli.js';
 import { launchCoordinator, RawConnection } from './helpers/coordinator.js';
 import { killAll, start, startCoordinator, startWorker, type Running } from './helpers/processes.js';
 
@@ -83,10 +83,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   csv = join(dir, 'blobs.csv');
   await writeBlobsCsv(csv, { rows: 3000 });
-  const out = join(dir, 'reference.json');
-  const t = await runCli(['train', ...runFlags(), '--threads', '1', '--out', out, '--no-progress']);
-  expect(t.code, t.stderr).toBe(0);
-  reference = await readFile(out);
+  reference = await trainedModel(runFlags(), join(dir, 'reference.json'));
 });
 
 afterEach(() => killAll());

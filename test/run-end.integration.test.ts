@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { blobsFlags, makeTempDir, removeTempDir, runCli, writeBlobsCsv } from './helpers/cli.js';
+import { blobsFlags, makeTempDir, removeTempDir, writeBlobsCsv, trainedModel } from './helpers/cli.js';
 import { killAll, start, startCoordinator } from './helpers/processes.js';
 
 const TOKEN = 'run-end-integration-token';
@@ -46,14 +46,8 @@ beforeAll(async () => {
   dir = await makeTempDir();
   csv = join(dir, 'blobs.csv');
   await writeBlobsCsv(csv, { rows: 600 });
-  const out = join(dir, 'reference.json');
-  const t = await runCli(['train', ...runFlags(), '--threads', '1', '--out', out, '--no-progress']);
-  expect(t.code, t.stderr).toBe(0);
-  reference = await readFile(out);
-  const localOut = join(dir, 'reference-local.json');
-  const l = await runCli(['train', ...runFlags(), ...LOCAL, '--threads', '1', '--out', localOut, '--no-progress']);
-  expect(l.code, l.stderr).toBe(0);
-  localReference = await readFile(localOut);
+  reference = await trainedModel(runFlags(), join(dir, 'reference.json'));
+  localReference = await trainedModel([...runFlags(), ...LOCAL], join(dir, 'reference-local.json'));
 });
 
 afterEach(() => killAll());

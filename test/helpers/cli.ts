@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,4 +170,14 @@ export function blobsFlags(overrides: Record<string, string> = {}): string[] {
     ...overrides,
   };
   return Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]);
+}
+
+/**
+ * The model file single-node `train --threads 1` writes with `flags` to `out`, as bytes: the
+ * reference a distributed run's model must equal byte for byte.
+ */
+export async function trainedModel(flags: readonly string[], out: string): Promise<Buffer> {
+  const t = await runCli(['train', ...flags, '--threads', '1', '--out', out, '--no-progress']);
+  expect(t.code, t.stderr).toBe(0);
+  return readFile(out);
 }
